@@ -1,0 +1,153 @@
+/**
+ * Starts `temporal server start-dev` as a child process with our search attributes registered and
+ * the features the workflow needs enabled, waits until it answers, and stops it without leaving an
+ * orphan. Used by the jest global setup and by `npm run dev`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { Connection } from '@temporalio/client';
+import { SEARCH_ATTRIBUTE_REGISTRATIONS } from '../workflows/definitions';
+
+export interface DevServerOptions {
+  cliPath: string;
+  ip?: string;
+  port?: number;
+  /** Web UI port; omitted → headless. */
+  uiPort?: number;
+  /** Persistent SQLite file; omitted → in memory. */
+  dbFile?: string;
+  namespace?: string;
+  onLog?: (line: string) => void;
+  readyTimeoutMs?: number;
+}
+
+export interface DevServer {
+  address: string;
+  pid: number;
+  uiUrl: string | null;
+  stop(): Promise<void>;
+}
+
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  return await new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, host, () => {
+      const addr = srv.address();
+      srv.close(() =>
+        addr && typeof addr === 'object' ? resolvePort(addr.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+export function devServerArgs(
+  opts: DevServerOptions & { port: number; httpPort: number; metricsPort: number },
+): string[] {
+  const args = ['server', 'start-dev', '--ip', opts.ip ?? '127.0.0.1', '--port', String(opts.port)];
+  args.push('--http-port', String(opts.httpPort), '--metrics-port', String(opts.metricsPort));
+  if (opts.uiPort === undefined) args.push('--headless');
+  else args.push('--ui-port', String(opts.uiPort));
+  if (opts.dbFile) args.push('--db-filename', opts.dbFile);
+  if (opts.namespace && opts.namespace !== 'default') args.push('--namespace', opts.namespace);
+  for (const { name, cliType } of SEARCH_ATTRIBUTE_REGISTRATIONS)
+    args.push('--search-attribute', `${name}=${cliType}`);
+  // Updates and update-with-start (multi-operation) must be on.
+  args.push(
+    '--dynamic-config-value',
+    'frontend.enableUpdateWorkflowExecution=true',
+    '--dynamic-config-value',
+    'frontend.enableExecuteMultiOperation=true',
+  );
+  return args;
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    try {
+      child.kill(signal);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+async function waitUntilReady(
+  address: string,
+  namespace: string,
+  child: ChildProcess,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null)
+      throw new Error(`temporal server exited with code ${child.exitCode} before it was ready`);
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+      try {
+        const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+        const missing = SEARCH_ATTRIBUTE_REGISTRATIONS.filter(
+          ({ name }) => !(customAttributes && name in customAttributes),
+        );
+        if (missing.length === 0) return;
+        lastError = new Error(
+          `search attributes not registered yet: ${missing.map((m) => m.name).join(', ')}`,
+        );
+      } finally {
+        await connection.close();
+      }
+    } catch (err) {
+      lastError = err;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`temporal server at ${address} not ready after ${timeoutMs} ms: ${String(lastError)}`);
+}
+
+export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
+  const ip = opts.ip ?? '127.0.0.1';
+  const port = opts.port ?? (await freePort(ip));
+  const httpPort = await freePort(ip);
+  const metricsPort = await freePort(ip);
+  const args = devServerArgs({ ...opts, ip, port, httpPort, metricsPort });
+  // Own process group, so stop() takes down anything the CLI spawned too.
+  const child = spawn(opts.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const onLog = opts.onLog ?? (() => undefined);
+  const forward = (chunk: Buffer) => {
+    for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) onLog(line);
+  };
+  child.stdout?.on('data', forward);
+  child.stderr?.on('data', forward);
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  // Whatever happens to this process, the server goes with it.
+  const onExit = () => killGroup(child, 'SIGKILL');
+  process.once('exit', onExit);
+
+  const stop = async () => {
+    process.removeListener('exit', onExit);
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    killGroup(child, 'SIGTERM');
+    const timer = setTimeout(() => killGroup(child, 'SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  const address = `${ip}:${port}`;
+  try {
+    await waitUntilReady(address, opts.namespace ?? 'default', child, opts.readyTimeoutMs ?? 60_000);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    address,
+    pid: child.pid ?? -1,
+    uiUrl: opts.uiPort === undefined ? null : `http://localhost:${opts.uiPort}`,
+    stop,
+  };
+}

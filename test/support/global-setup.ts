@@ -1,0 +1,41 @@
+/**
+ * One real Temporal dev server for the whole jest run (test files share it with unique task queues and
+ * workflow ids), and the workflow bundle built once. Handed to test workers through the environment.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { ensureTemporalCli, PROJECT_ROOT } from '../../scripts/ensure-temporal';
+import { startDevServer, type DevServer } from '../../scripts/temporal-dev-server';
+
+declare global {
+  var __OTTO_TEMPORAL__: DevServer | undefined;
+}
+
+export default async function globalSetup(): Promise<void> {
+  if (process.env.TEMPORAL_TEST_ADDRESS) {
+    console.log(
+      `\n[harness] using the Temporal server at ${process.env.TEMPORAL_TEST_ADDRESS} (TEMPORAL_TEST_ADDRESS)`,
+    );
+  } else {
+    const cli = ensureTemporalCli((line) => console.log(`[harness] ${line}`));
+    const server = await startDevServer({ cliPath: cli.path });
+    globalThis.__OTTO_TEMPORAL__ = server;
+    process.env.TEMPORAL_TEST_ADDRESS = server.address;
+    process.env.TEMPORAL_TEST_SERVER_VERSION = cli.version;
+    console.log(
+      `\n[harness] Temporal dev server: ${cli.version} at ${server.address} (pid ${server.pid}, CLI from ${cli.source})`,
+    );
+  }
+
+  const dir = join(tmpdir(), `otto-connect-test-${process.pid}`);
+  mkdirSync(dir, { recursive: true });
+  const bundlePath = join(dir, 'workflow-bundle.js');
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: join(PROJECT_ROOT, 'workflows', 'index.ts'),
+    logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
+  });
+  writeFileSync(bundlePath, code);
+  process.env.TEMPORAL_TEST_WORKFLOW_BUNDLE = bundlePath;
+}

@@ -1,0 +1,78 @@
+/** Helpers for tests on the shared real dev server (started by global-setup.ts). */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createSealer, generateSealKey, parseSealKeys } from '../../common/seal';
+
+let cachedBundle: string | undefined;
+
+export function workflowBundleCode(): string {
+  const path = process.env.TEMPORAL_TEST_WORKFLOW_BUNDLE;
+  if (!path) throw new Error('TEMPORAL_TEST_WORKFLOW_BUNDLE is not set: run through jest (global-setup.ts)');
+  cachedBundle ??= readFileSync(path, 'utf8');
+  return cachedBundle;
+}
+
+export function testAddress(): string {
+  const address = process.env.TEMPORAL_TEST_ADDRESS;
+  if (!address) throw new Error('TEMPORAL_TEST_ADDRESS is not set: run through jest (global-setup.ts)');
+  return address;
+}
+
+let runtimeInstalled = false;
+
+/** Worker logs at WARN in tests: failures still show, lifecycle chatter does not. */
+function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // Another test file in this jest worker installed it already.
+  }
+}
+
+export async function connectTestEnv(): Promise<TestWorkflowEnvironment> {
+  quietRuntime();
+  return await TestWorkflowEnvironment.createFromExistingServer({ address: testAddress() });
+}
+
+/** Unique per test, so test files can share one server. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+export async function createTestWorker(
+  env: TestWorkflowEnvironment,
+  options: Omit<WorkerOptions, 'connection' | 'workflowBundle' | 'workflowsPath'>,
+): Promise<Worker> {
+  return await Worker.create({
+    connection: env.nativeConnection,
+    workflowBundle: { code: workflowBundleCode() },
+    ...options,
+  });
+}
+
+export const testSealer = createSealer(parseSealKeys(generateSealKey('test')));
+
+export function newNonce(): string {
+  return randomBytes(18).toString('base64url');
+}
+
+/** Polls an eventually consistent read (visibility) until it holds, failing after `timeoutMs`. */
+export async function eventually<T>(
+  read: () => Promise<T>,
+  holds: (value: T) => boolean,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T = await read();
+  while (!holds(last)) {
+    if (Date.now() > deadline)
+      throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 200));
+    last = await read();
+  }
+  return last;
+}

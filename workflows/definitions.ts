@@ -1,0 +1,181 @@
+/**
+ * The one place that names the seller workflow and its messages. The workflow, the worker, the API and
+ * the tests import these definitions; no other file spells a signal, query, update or search-attribute
+ * name. Pure: safe inside the workflow sandbox.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { z } from 'zod';
+
+export const WORKFLOW_TYPE = 'sellerConnection';
+export const DEFAULT_TASK_QUEUE = 'otto-connect';
+export const WORKFLOW_ID_PREFIX = 'otto-seller:';
+
+/** The shop system's id for a seller: 1–64 chars of [A-Za-z0-9._-]. */
+export const sellerIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]{1,64}$/, 'sellerId must be 1–64 characters of A–Z, a–z, 0–9, ".", "_" or "-"');
+export type SellerId = z.infer<typeof sellerIdSchema>;
+
+export function sellerWorkflowId(sellerId: SellerId): string {
+  return `${WORKFLOW_ID_PREFIX}${sellerId}`;
+}
+
+export const appVersionSchema = z.enum(['v1', 'v2']);
+export type AppVersion = z.infer<typeof appVersionSchema>;
+export const LATEST_APP_VERSION: AppVersion = 'v2';
+
+export const CONNECTION_STATES = [
+  'new',
+  'pending_consent',
+  'authorizing',
+  'active',
+  'degraded',
+  'paused',
+  'revoked',
+  'disconnected',
+  'consent_expired',
+] as const;
+export const connectionStateSchema = z.enum(CONNECTION_STATES);
+export type ConnectionState = z.infer<typeof connectionStateSchema>;
+
+export const TRANSFER_KINDS = [
+  'ordersImport',
+  'stockExport',
+  'pricesExport',
+  'returnsImport',
+  'shippingProfilesSync',
+] as const;
+export const transferKindSchema = z.enum(TRANSFER_KINDS);
+export type TransferKind = z.infer<typeof transferKindSchema>;
+
+/** Search attributes (registered on the dev server by the test harness and `npm run dev`). */
+export const searchAttributes = {
+  sellerId: defineSearchAttributeKey('OttoSellerId', SearchAttributeType.KEYWORD),
+  connectionState: defineSearchAttributeKey('OttoConnectionState', SearchAttributeType.KEYWORD),
+  appVersion: defineSearchAttributeKey('OttoAppVersion', SearchAttributeType.KEYWORD),
+  partnerId: defineSearchAttributeKey('OttoPartnerId', SearchAttributeType.KEYWORD),
+} as const;
+
+/** Name → CLI type, for `temporal server start-dev --search-attribute` and `operator search-attribute create`. */
+export const SEARCH_ATTRIBUTE_REGISTRATIONS: ReadonlyArray<{ name: string; cliType: 'Keyword' }> =
+  Object.values(searchAttributes).map((key) => ({ name: key.name, cliType: 'Keyword' as const }));
+
+/** Timing settings the starter passes in; every one has a production default (design §5). */
+export const workflowSettingsSchema = z.object({
+  consentTimeoutMs: z
+    .number()
+    .int()
+    .positive()
+    .default(24 * 3_600_000),
+  tokenRefreshMarginMs: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(5 * 60_000),
+  maxHistoryEvents: z.number().int().min(100).default(2_000),
+  maxEvents: z.number().int().min(1).max(500).default(50),
+});
+export type WorkflowSettings = z.infer<typeof workflowSettingsSchema>;
+export type WorkflowSettingsInput = z.input<typeof workflowSettingsSchema>;
+
+export const sellerConnectionInputSchema = z.object({
+  sellerId: sellerIdSchema,
+  settings: workflowSettingsSchema.prefault({}),
+});
+export type SellerConnectionInput = z.input<typeof sellerConnectionInputSchema>;
+
+// ---- updates -------------------------------------------------------------------------------------
+
+/** A sealed secret: `v1.<kid>.<iv>.<ciphertext+tag>` (see common/seal.ts). Never plaintext in history. */
+export const sealedSchema = z
+  .string()
+  .regex(/^v1\.[A-Za-z0-9_-]{1,32}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'must be a sealed secret');
+
+export const beginConsentInputSchema = z.object({
+  sellerId: sellerIdSchema,
+  appVersion: appVersionSchema,
+  /** Made with Node's crypto by the caller: never by workflow code. */
+  nonce: z.string().regex(/^[A-Za-z0-9_-]{16,128}$/, 'nonce must be 16–128 url-safe characters'),
+  sealedPkceVerifier: sealedSchema,
+});
+export type BeginConsentInput = z.infer<typeof beginConsentInputSchema>;
+export interface BeginConsentResult {
+  state: ConnectionState;
+  appVersion: AppVersion;
+  nonce: string;
+  consentDeadline: string;
+}
+export const beginConsentUpdate = defineUpdate<BeginConsentResult, [BeginConsentInput]>('beginConsent');
+
+export interface CommandResult {
+  state: ConnectionState;
+}
+export interface ReasonInput {
+  reason?: string;
+}
+export const disconnectUpdate = defineUpdate<CommandResult, [ReasonInput]>('disconnect');
+export const pauseUpdate = defineUpdate<CommandResult, [ReasonInput]>('pause');
+export const resumeUpdate = defineUpdate<CommandResult, []>('resume');
+export const runTransferNowUpdate = defineUpdate<CommandResult, [{ kind: TransferKind }]>('runTransferNow');
+
+// ---- signals -------------------------------------------------------------------------------------
+
+export const authorizationCallbackSchema = z.object({
+  nonce: z.string().min(1).max(128),
+  sealedCode: sealedSchema.optional(),
+  error: z.string().max(200).optional(),
+  errorDescription: z.string().max(1000).optional(),
+});
+export type AuthorizationCallback = z.infer<typeof authorizationCallbackSchema>;
+export const authorizationCallbackSignal = defineSignal<[AuthorizationCallback]>('authorizationCallback');
+
+// ---- queries -------------------------------------------------------------------------------------
+
+export interface ConnectionEvent {
+  at: string;
+  type: string;
+  detail?: string;
+}
+
+export interface TransferStatus {
+  intervalMs: number | null;
+  lastRunAt: string | null;
+  lastResult: 'ok' | 'failed' | 'skipped' | null;
+  lastCount: number | null;
+  lastDetail: string | null;
+  nextDueAt: string | null;
+}
+
+/** The public status view (design §3). Never holds a token, a code or a secret. */
+export interface ConnectionStatus {
+  sellerId: string;
+  state: ConnectionState;
+  appVersion: AppVersion | null;
+  partnerId: string | null;
+  installationId: string | null;
+  scopes: string[];
+  token: {
+    expiresAt: string | null;
+    lastRefreshedAt: string | null;
+    nextRefreshAt: string | null;
+    refreshCount: number;
+  };
+  pendingConsent: { appVersion: AppVersion; deadline: string } | null;
+  transfers: Partial<Record<TransferKind, TransferStatus>>;
+  upgradeAvailable: boolean;
+  lastError: string | null;
+  events: ConnectionEvent[];
+  temporal: { workflowId: string; runId: string };
+}
+export const connectionStatusQuery = defineQuery<ConnectionStatus>('connectionStatus');
+
+// ---- typed failures ------------------------------------------------------------------------------
+
+/** ApplicationFailure types a caller may see; the API maps them to HTTP status codes. */
+export const FailureTypes = {
+  invalidInput: 'InvalidInput',
+  alreadyConnected: 'AlreadyConnected',
+  invalidTransition: 'InvalidTransition',
+  installationRevoked: 'InstallationRevoked',
+} as const;

@@ -1,0 +1,147 @@
+/**
+ * The seller workflow's carried state and the pure functions that read and change it. Plain JSON only
+ * (no Map, no Date): it crosses continue-as-new as a payload. Deadlines are absolute epoch ms.
+ */
+import type {
+  AppVersion,
+  ConnectionEvent,
+  ConnectionState,
+  ConnectionStatus,
+  WorkflowSettings,
+} from './definitions';
+import { LATEST_APP_VERSION } from './definitions';
+import { isConnected, transition, type ConnectionEventType } from './connection-state';
+
+export interface PendingConsent {
+  appVersion: AppVersion;
+  nonce: string;
+  sealedPkceVerifier: string;
+  requestedAt: number;
+  deadline: number;
+}
+
+export interface TokenState {
+  /** Sealed installation token (common/seal.ts); the workflow never unseals it. */
+  sealed: string | null;
+  expiresAt: number | null;
+  lastRefreshedAt: number | null;
+  nextRefreshAt: number | null;
+  refreshCount: number;
+}
+
+export interface SellerState {
+  sellerId: string;
+  state: ConnectionState;
+  appVersion: AppVersion | null;
+  partnerId: string | null;
+  installationId: string | null;
+  scopes: string[];
+  token: TokenState;
+  pendingConsent: PendingConsent | null;
+  lastError: string | null;
+  events: ConnectionEvent[];
+}
+
+export function initialSellerState(sellerId: string): SellerState {
+  return {
+    sellerId,
+    state: 'new',
+    appVersion: null,
+    partnerId: null,
+    installationId: null,
+    scopes: [],
+    token: { sealed: null, expiresAt: null, lastRefreshedAt: null, nextRefreshAt: null, refreshCount: 0 },
+    pendingConsent: null,
+    lastError: null,
+    events: [],
+  };
+}
+
+export function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+/** Appends to the bounded event log (newest last). */
+export function recordEvent(
+  s: SellerState,
+  now: number,
+  type: string,
+  detail: string | undefined,
+  max: number,
+): void {
+  s.events.push(detail === undefined ? { at: iso(now)!, type } : { at: iso(now)!, type, detail });
+  if (s.events.length > max) s.events.splice(0, s.events.length - max);
+}
+
+/**
+ * Applies a state-machine event. Returns false (and changes nothing) when the table refuses it; callers
+ * that reach here have already validated, so a refusal is recorded rather than thrown.
+ */
+export function applyEvent(s: SellerState, event: ConnectionEventType): boolean {
+  const result = transition(s.state, event);
+  if (!result.ok) return false;
+  s.state = result.to;
+  return true;
+}
+
+/** Why a `beginConsent` must be refused, or null when it may proceed. */
+export function beginConsentRefusal(s: SellerState, appVersion: AppVersion): string | null {
+  if (isConnected(s.state) && s.appVersion === appVersion) {
+    return `seller ${s.sellerId} is already connected with app ${appVersion}`;
+  }
+  if (isConnected(s.state) && s.appVersion !== null && appVersion < s.appVersion) {
+    return `seller ${s.sellerId} is connected with app ${s.appVersion}; a downgrade to ${appVersion} is not offered`;
+  }
+  const result = transition(s.state, 'consent_requested');
+  return result.ok ? null : result.reason;
+}
+
+export function toStatus(
+  s: SellerState,
+  settings: WorkflowSettings,
+  workflow: { workflowId: string; runId: string },
+): ConnectionStatus {
+  void settings;
+  return {
+    sellerId: s.sellerId,
+    state: s.state,
+    appVersion: s.appVersion,
+    partnerId: s.partnerId,
+    installationId: s.installationId,
+    scopes: [...s.scopes],
+    token: {
+      expiresAt: iso(s.token.expiresAt),
+      lastRefreshedAt: iso(s.token.lastRefreshedAt),
+      nextRefreshAt: iso(s.token.nextRefreshAt),
+      refreshCount: s.token.refreshCount,
+    },
+    pendingConsent: s.pendingConsent
+      ? { appVersion: s.pendingConsent.appVersion, deadline: iso(s.pendingConsent.deadline)! }
+      : null,
+    transfers: {},
+    upgradeAvailable: isConnected(s.state) && s.appVersion !== null && s.appVersion < LATEST_APP_VERSION,
+    lastError: s.lastError,
+    events: s.events.map((e) => ({ ...e })),
+    temporal: { ...workflow },
+  };
+}
+
+/** One line for the Temporal UI: what the workflow waits for next. */
+export function describeWaiting(s: SellerState): string {
+  switch (s.state) {
+    case 'new':
+      return 'Waiting for beginConsent';
+    case 'pending_consent':
+      return `Waiting for the OTTO callback (app ${s.pendingConsent?.appVersion ?? '?'}) until ${iso(s.pendingConsent?.deadline ?? null)}`;
+    case 'authorizing':
+      return 'Exchanging the authorization code and minting the first installation token';
+    case 'active':
+    case 'degraded':
+    case 'paused':
+      return `${s.state}: next token refresh at ${iso(s.token.nextRefreshAt) ?? 'n/a'}${
+        s.pendingConsent ? `; upgrade to ${s.pendingConsent.appVersion} pending` : ''
+      }`;
+    default:
+      return `Ended: ${s.state}`;
+  }
+}
