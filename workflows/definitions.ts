@@ -23,7 +23,6 @@ export function sellerWorkflowId(sellerId: SellerId): string {
 
 export const appVersionSchema = z.enum(['v1', 'v2']);
 export type AppVersion = z.infer<typeof appVersionSchema>;
-export const LATEST_APP_VERSION: AppVersion = 'v2';
 
 export const CONNECTION_STATES = [
   'new',
@@ -62,18 +61,26 @@ export const SEARCH_ATTRIBUTE_REGISTRATIONS: ReadonlyArray<{ name: string; cliTy
   Object.values(searchAttributes).map((key) => ({ name: key.name, cliType: 'Keyword' as const }));
 
 /** Timing settings the starter passes in; every one has a production default (design §5). */
+export const DEFAULT_TOKEN_TASK_QUEUE = 'otto-connect-tokens';
+
+// prettier-ignore
 export const workflowSettingsSchema = z.object({
-  consentTimeoutMs: z
-    .number()
-    .int()
-    .positive()
-    .default(24 * 3_600_000),
-  tokenRefreshMarginMs: z
-    .number()
-    .int()
-    .nonnegative()
-    .default(5 * 60_000),
-  maxHistoryEvents: z.number().int().min(100).default(2_000),
+  consentTimeoutMs: z.number().int().positive().default(24 * 3_600_000),
+  /** Mint this long before expiry; also how long one refresh attempt may keep retrying. */
+  tokenRefreshMarginMs: z.number().int().min(1_000).default(5 * 60_000),
+  /** Up to this much earlier, drawn per refresh, so sellers connected together spread out. */
+  refreshJitterMs: z.number().int().nonnegative().default(30_000),
+  /** Longest wait between mint retries. */
+  refreshRetryMaxIntervalMs: z.number().int().min(100).default(30_000),
+  /** A refused mint is tried once more after this long before the connection counts as revoked. */
+  revocationConfirmDelayMs: z.number().int().nonnegative().default(10_000),
+  /** How long completing an authorization may take (the code itself lives ~60 s). */
+  authorizationTimeoutMs: z.number().int().min(1_000).default(60_000),
+  /** Token activities run here, rate-limited per worker to stay under OTTO's token-endpoint cap. */
+  tokenTaskQueue: z.string().min(1).default(DEFAULT_TOKEN_TASK_QUEUE),
+  /** The newest app version this deployment offers (drives `upgradeAvailable`). */
+  latestAppVersion: appVersionSchema.default('v2'),
+  maxHistoryEvents: z.number().int().min(50).default(2_000),
   maxEvents: z.number().int().min(1).max(500).default(50),
 });
 export type WorkflowSettings = z.infer<typeof workflowSettingsSchema>;
@@ -177,5 +184,51 @@ export const FailureTypes = {
   invalidInput: 'InvalidInput',
   alreadyConnected: 'AlreadyConnected',
   invalidTransition: 'InvalidTransition',
+  /** Minting refused with 401/403/404: the seller removed the app in OPC. Non-retryable. */
   installationRevoked: 'InstallationRevoked',
+  /** The code exchange was refused (invalid_grant …): the seller must consent again. Non-retryable. */
+  authorizationRejected: 'AuthorizationRejected',
+  /** OTTO refused our client credentials: a deployment problem, not the seller's. Non-retryable. */
+  invalidClientCredentials: 'InvalidClientCredentials',
+  /** Any other 4xx: our request was wrong; retrying will not help. Non-retryable. */
+  requestRejected: 'OttoRequestRejected',
+  /** 429: retried after Retry-After. */
+  rateLimited: 'RateLimited',
+  /** 5xx or network: retried with backoff. */
+  ottoUnavailable: 'OttoUnavailable',
 } as const;
+
+export const NON_RETRYABLE_FAILURE_TYPES: string[] = [
+  FailureTypes.invalidInput,
+  FailureTypes.installationRevoked,
+  FailureTypes.authorizationRejected,
+  FailureTypes.invalidClientCredentials,
+  FailureTypes.requestRejected,
+];
+
+// ---- activity contracts (implemented in activities/, proxied by the workflow) -------------------------
+
+export interface CompleteAuthorizationInput {
+  sellerId: string;
+  appVersion: AppVersion;
+  sealedCode: string;
+  sealedPkceVerifier: string;
+}
+export interface MintedToken {
+  /** Sealed installation access token. */
+  sealedToken: string;
+  /** Epoch ms. */
+  expiresAt: number;
+  scopes: string[];
+}
+export interface AuthorizationResult extends MintedToken {
+  appVersion: AppVersion;
+  appId: string;
+  installationId: string;
+  partnerId: string;
+}
+export interface MintInstallationTokenInput {
+  sellerId: string;
+  appVersion: AppVersion;
+  installationId: string;
+}

@@ -9,7 +9,6 @@ import type {
   ConnectionStatus,
   WorkflowSettings,
 } from './definitions';
-import { LATEST_APP_VERSION } from './definitions';
 import { isConnected, transition, type ConnectionEventType } from './connection-state';
 
 export interface PendingConsent {
@@ -18,6 +17,16 @@ export interface PendingConsent {
   sealedPkceVerifier: string;
   requestedAt: number;
   deadline: number;
+  /** A callback was accepted for this nonce: any further one is a replay. */
+  callbackUsed: boolean;
+}
+
+/** A callback with a code, waiting for the main loop to exchange it. */
+export interface PendingAuthorization {
+  appVersion: AppVersion;
+  sealedCode: string;
+  sealedPkceVerifier: string;
+  receivedAt: number;
 }
 
 export interface TokenState {
@@ -38,6 +47,9 @@ export interface SellerState {
   scopes: string[];
   token: TokenState;
   pendingConsent: PendingConsent | null;
+  pendingAuthorization: PendingAuthorization | null;
+  /** When a mint was first refused (401/403/404); a second refusal confirms the revocation. */
+  revocationSuspectedAt: number | null;
   lastError: string | null;
   events: ConnectionEvent[];
 }
@@ -52,6 +64,8 @@ export function initialSellerState(sellerId: string): SellerState {
     scopes: [],
     token: { sealed: null, expiresAt: null, lastRefreshedAt: null, nextRefreshAt: null, refreshCount: 0 },
     pendingConsent: null,
+    pendingAuthorization: null,
+    revocationSuspectedAt: null,
     lastError: null,
     events: [],
   };
@@ -101,7 +115,6 @@ export function toStatus(
   settings: WorkflowSettings,
   workflow: { workflowId: string; runId: string },
 ): ConnectionStatus {
-  void settings;
   return {
     sellerId: s.sellerId,
     state: s.state,
@@ -119,7 +132,7 @@ export function toStatus(
       ? { appVersion: s.pendingConsent.appVersion, deadline: iso(s.pendingConsent.deadline)! }
       : null,
     transfers: {},
-    upgradeAvailable: isConnected(s.state) && s.appVersion !== null && s.appVersion < LATEST_APP_VERSION,
+    upgradeAvailable: isConnected(s.state) && s.appVersion !== null && s.appVersion < settings.latestAppVersion,
     lastError: s.lastError,
     events: s.events.map((e) => ({ ...e })),
     temporal: { ...workflow },

@@ -1,0 +1,44 @@
+/**
+ * OTTO errors classified once into the failure types the workflow understands (definitions.ts):
+ * installation refused → InstallationRevoked (non-retryable); 429 → retry after Retry-After;
+ * 5xx / network → retry with backoff; any other 4xx → non-retryable.
+ */
+import { ApplicationFailure } from '@temporalio/activity';
+import { FailureTypes } from '../workflows/definitions';
+import { OttoHttpError, OttoNetworkError } from './otto-http';
+
+export type OttoCallKind = 'mint' | 'exchange' | 'developer-token' | 'installation' | 'data';
+
+export function classifyOttoError(err: unknown, kind: OttoCallKind): Error {
+  if (err instanceof ApplicationFailure) return err;
+  if (err instanceof OttoNetworkError) {
+    return ApplicationFailure.create({ type: FailureTypes.ottoUnavailable, message: err.message });
+  }
+  if (!(err instanceof OttoHttpError)) return err instanceof Error ? err : new Error(String(err));
+
+  const { status, message } = err;
+  if (status === 429) {
+    return ApplicationFailure.create({
+      type: FailureTypes.rateLimited,
+      message,
+      nextRetryDelay: err.retryAfterMs !== undefined ? Math.max(err.retryAfterMs, 100) : undefined,
+    });
+  }
+  if (status >= 500 || status === 408) {
+    return ApplicationFailure.create({ type: FailureTypes.ottoUnavailable, message });
+  }
+  if (kind === 'mint' && (status === 401 || status === 403 || status === 404)) {
+    return ApplicationFailure.create({ type: FailureTypes.installationRevoked, message, nonRetryable: true });
+  }
+  if (err.reason === 'invalid_client' || (kind === 'developer-token' && status === 401)) {
+    return ApplicationFailure.create({
+      type: FailureTypes.invalidClientCredentials,
+      message: `${message}: check the app's client id and secret in OTTO_APPS`,
+      nonRetryable: true,
+    });
+  }
+  if (kind === 'exchange' || kind === 'installation') {
+    return ApplicationFailure.create({ type: FailureTypes.authorizationRejected, message, nonRetryable: true });
+  }
+  return ApplicationFailure.create({ type: FailureTypes.requestRejected, message, nonRetryable: true });
+}

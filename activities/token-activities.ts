@@ -1,0 +1,185 @@
+/**
+ * Token activities: completing an authorization (code → user token → installation → first installation
+ * token) and minting installation tokens. They run on their own rate-limited task queue so many sellers
+ * refreshing at once never exceed OTTO's token-endpoint limit. Only sealed tokens leave these functions.
+ */
+import { Context } from '@temporalio/activity';
+import { z } from 'zod';
+import type { Sealer } from '../common/seal';
+import { findApp, type OttoApp } from '../common/otto-apps';
+import type {
+  AuthorizationResult,
+  CompleteAuthorizationInput,
+  MintedToken,
+  MintInstallationTokenInput,
+} from '../workflows/definitions';
+import { classifyOttoError } from './otto-errors';
+import { OttoHttpError, ottoRequest, type FetchFn } from './otto-http';
+
+export interface TokenActivityDeps {
+  sealer: Sealer;
+  apps: readonly OttoApp[];
+  /** Where /oauth2/auth and /oauth2/token live. */
+  authBaseUrl: string;
+  /** Where /v1/token, /v1/apps/… and the data endpoints live. */
+  apiBaseUrl: string;
+  /** Exactly the callback URL registered for the apps. */
+  redirectUri: string;
+  fetch?: FetchFn;
+  now?: () => number;
+}
+
+// OTTO may add fields at any time: parse what we need, ignore the rest (zod objects strip unknown keys).
+const tokenResponse = z.object({
+  access_token: z.string().min(1),
+  expires_in: z.coerce.number().positive(),
+  scope: z.string().optional(),
+});
+const installationResponse = z.object({
+  installationId: z.string().min(1),
+  partnerId: z.union([z.string(), z.number()]).optional(),
+});
+
+/** Developer tokens belong to the app, not a seller: one per app per worker process, reused until near expiry. */
+class DeveloperTokenCache {
+  private readonly tokens = new Map<string, { token: string; refreshAt: number }>();
+  private readonly inFlight = new Map<string, Promise<string>>();
+  constructor(private readonly fetchToken: (app: OttoApp) => Promise<{ token: string; expiresAt: number }>, private readonly now: () => number) {}
+
+  async get(app: OttoApp): Promise<string> {
+    const cached = this.tokens.get(app.appId);
+    if (cached && cached.refreshAt > this.now()) return cached.token;
+    let pending = this.inFlight.get(app.appId);
+    if (!pending) {
+      pending = this.fetchToken(app)
+        .then((fresh) => {
+          // Renew a minute before expiry, or halfway through a short-lived token (tests, emulators).
+          const lifetime = fresh.expiresAt - this.now();
+          this.tokens.set(app.appId, { token: fresh.token, refreshAt: fresh.expiresAt - Math.min(60_000, lifetime / 2) });
+          return fresh.token;
+        })
+        .finally(() => this.inFlight.delete(app.appId));
+      this.inFlight.set(app.appId, pending);
+    }
+    return await pending;
+  }
+
+  invalidate(app: OttoApp): void {
+    this.tokens.delete(app.appId);
+  }
+}
+
+function partnerIdFromJwt(token: string): string | undefined {
+  const [, payload] = token.split('.');
+  if (!payload) return undefined;
+  try {
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
+    const value = claims.partnerId ?? claims.partner_id;
+    return value === undefined ? undefined : String(value);
+  } catch {
+    return undefined;
+  }
+}
+
+export function createTokenActivities(deps: TokenActivityDeps) {
+  const fetchFn = deps.fetch ?? fetch;
+  const now = deps.now ?? Date.now;
+  const api = (path: string) => new URL(path, deps.apiBaseUrl).toString();
+  const auth = (path: string) => new URL(path, deps.authBaseUrl).toString();
+
+  const devTokens = new DeveloperTokenCache(async (app) => {
+    const startedAt = now();
+    try {
+      const { body } = await ottoRequest(fetchFn, {
+        method: 'POST',
+        url: api('/v1/token'),
+        form: { grant_type: 'client_credentials', client_id: app.clientId, client_secret: app.clientSecret, scope: 'developer' },
+      });
+      const parsed = tokenResponse.parse(body);
+      return { token: parsed.access_token, expiresAt: startedAt + parsed.expires_in * 1_000 };
+    } catch (err) {
+      throw classifyOttoError(err, 'developer-token');
+    }
+  }, now);
+
+  async function mintWith(app: OttoApp, installationId: string): Promise<MintedToken> {
+    const url = api(`/v1/apps/${encodeURIComponent(app.appId)}/installations/${encodeURIComponent(installationId)}/accessToken`);
+    const attempt = async () => {
+      const startedAt = now();
+      const { body } = await ottoRequest(fetchFn, { method: 'POST', url, bearer: await devTokens.get(app), form: {} });
+      const parsed = tokenResponse.parse(body);
+      return {
+        sealedToken: deps.sealer.seal(parsed.access_token),
+        // Counted from before the request: never later than OTTO's own expiry.
+        expiresAt: startedAt + parsed.expires_in * 1_000,
+        scopes: parsed.scope ? parsed.scope.split(/\s+/).filter(Boolean) : [...app.scopes],
+      };
+    };
+    try {
+      return await attempt();
+    } catch (err) {
+      // A 401 can mean our cached developer token went stale, not that the seller left: retry once fresh.
+      if (err instanceof OttoHttpError && err.status === 401) {
+        devTokens.invalidate(app);
+        try {
+          return await attempt();
+        } catch (second) {
+          throw classifyOttoError(second, 'mint');
+        }
+      }
+      throw classifyOttoError(err, 'mint');
+    }
+  }
+
+  return {
+    async completeAuthorization(input: CompleteAuthorizationInput): Promise<AuthorizationResult> {
+      const app = findApp(deps.apps, input.appVersion);
+      Context.current().heartbeat('exchanging the authorization code');
+      let userToken: string;
+      try {
+        const { body } = await ottoRequest(fetchFn, {
+          method: 'POST',
+          url: auth('/oauth2/token'),
+          form: {
+            grant_type: 'authorization_code',
+            code: deps.sealer.unseal(input.sealedCode),
+            redirect_uri: deps.redirectUri,
+            client_id: app.clientId,
+            client_secret: app.clientSecret,
+            code_verifier: deps.sealer.unseal(input.sealedPkceVerifier),
+          },
+        });
+        userToken = tokenResponse.parse(body).access_token;
+      } catch (err) {
+        throw classifyOttoError(err, 'exchange');
+      }
+
+      let installationId: string;
+      let partnerId: string | undefined;
+      try {
+        const { body } = await ottoRequest(fetchFn, {
+          method: 'GET',
+          url: api(`/v1/apps/${encodeURIComponent(app.appId)}/installation`),
+          bearer: userToken,
+        });
+        const parsed = installationResponse.parse(body);
+        installationId = parsed.installationId;
+        partnerId = parsed.partnerId !== undefined ? String(parsed.partnerId) : partnerIdFromJwt(userToken);
+      } catch (err) {
+        throw classifyOttoError(err, 'installation');
+      }
+      if (!partnerId) {
+        throw classifyOttoError(new OttoHttpError('GET', '/v1/apps/…/installation', 400, 'no partner id in the installation or user token', undefined), 'installation');
+      }
+
+      const token = await mintWith(app, installationId);
+      return { ...token, appVersion: app.version, appId: app.appId, installationId, partnerId };
+    },
+
+    async mintInstallationToken(input: MintInstallationTokenInput): Promise<MintedToken> {
+      return await mintWith(findApp(deps.apps, input.appVersion), input.installationId);
+    },
+  };
+}
+
+export type TokenActivities = ReturnType<typeof createTokenActivities>;

@@ -1,0 +1,217 @@
+/**
+ * A whole connector stack for tests: the OTTO emulator on a random port, the seller workflow's workers on
+ * unique task queues of the shared dev server, and helpers that drive a seller through consent the way
+ * the API and a browser would (issue 6 replaces the hand-built parts with the real API).
+ */
+import type { WorkflowHandle } from '@temporalio/client';
+import { WithStartWorkflowOperation } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { buildAuthorizeUrl, createPkcePair, newNonce } from '../../common/oauth';
+import type { OttoApp } from '../../common/otto-apps';
+import { createSealer, generateSealKey, parseSealKeys, type Sealer } from '../../common/seal';
+import { startEmulator } from '../../emulator/start-emulator';
+import {
+  authorizationCallbackSignal,
+  beginConsentUpdate,
+  connectionStatusQuery,
+  disconnectUpdate,
+  sellerWorkflowId,
+  type AppVersion,
+  type ConnectionState,
+  type ConnectionStatus,
+  type WorkflowSettingsInput,
+} from '../../workflows/definitions';
+import type { sellerConnection } from '../../workflows/seller-connection';
+import { createWorkers, runWorkers } from '../../worker/create-workers';
+import { connectTestEnv, eventually, uniqueName, workflowBundleCode } from './temporal';
+
+export const PUBLIC_BASE_URL = 'http://localhost:3000';
+export const REDIRECT_URI = `${PUBLIC_BASE_URL}/oauth/callback`;
+
+export interface StackOptions {
+  tokenTtlSeconds?: number;
+  tokenRateLimitPerSecond?: number;
+  tokenActivitiesPerSecond?: number;
+  settings?: WorkflowSettingsInput;
+  /** Wraps the workers' fetch, e.g. to record every secret OTTO hands out. */
+  fetch?: typeof fetch;
+}
+
+export interface Captured {
+  /** Every plaintext secret that crossed the connector's HTTP client: codes, verifiers, tokens, client secrets. */
+  secrets: Set<string>;
+}
+
+export type SellerHandle = WorkflowHandle<typeof sellerConnection>;
+
+export class TestStack {
+  readonly captured: Captured = { secrets: new Set() };
+  private workers: Worker[] = [];
+  private running: Promise<void> | undefined;
+  private constructor(
+    readonly env: TestWorkflowEnvironment,
+    readonly emulatorUrl: string,
+    private readonly closeEmulator: () => Promise<void>,
+    readonly apps: OttoApp[],
+    readonly sealer: Sealer,
+    readonly taskQueue: string,
+    readonly settings: WorkflowSettingsInput,
+  ) {}
+
+  static async start(opts: StackOptions = {}): Promise<TestStack> {
+    const env = await connectTestEnv();
+    const emulator = await startEmulator({
+      port: 0,
+      tokenTtlSeconds: opts.tokenTtlSeconds ?? 1800,
+      tokenRateLimitPerSecond: opts.tokenRateLimitPerSecond ?? 10,
+      redirectUris: [REDIRECT_URI],
+    });
+    const apps = (await (await fetch(`${emulator.url}/__admin/apps`)).json()) as OttoApp[];
+    const taskQueue = uniqueName('sellers');
+    const tokenTaskQueue = `${taskQueue}-tokens`;
+    const sealer = createSealer(parseSealKeys(generateSealKey('t1')));
+    const stack = new TestStack(env, emulator.url, () => emulator.close(), apps, sealer, taskQueue, {
+      tokenTaskQueue,
+      ...opts.settings,
+    });
+    for (const app of apps) stack.captured.secrets.add(app.clientSecret);
+    const baseFetch = opts.fetch ?? fetch;
+    const recordingFetch: typeof fetch = async (input, init) => {
+      const body = typeof init?.body === 'string' ? init.body : '';
+      for (const [key, value] of new URLSearchParams(body)) {
+        if (['code', 'code_verifier', 'client_secret'].includes(key)) stack.captured.secrets.add(value);
+      }
+      const res = await baseFetch(input, init);
+      const text = await res.clone().text();
+      for (const match of text.matchAll(/"access_token"\s*:\s*"([^"]+)"/g)) if (match[1]) stack.captured.secrets.add(match[1]);
+      return res;
+    };
+    stack.workers = await createWorkers({
+      connection: env.nativeConnection,
+      taskQueue,
+      tokenTaskQueue,
+      tokenActivitiesPerSecond: opts.tokenActivitiesPerSecond ?? 50,
+      workflowBundle: { code: workflowBundleCode() },
+      deps: {
+        sealer,
+        apps,
+        authBaseUrl: emulator.url,
+        apiBaseUrl: emulator.url,
+        redirectUri: REDIRECT_URI,
+        fetch: recordingFetch,
+      },
+    });
+    stack.running = runWorkers(stack.workers);
+    return stack;
+  }
+
+  async close(): Promise<void> {
+    for (const w of this.workers) if (w.getState() === 'RUNNING') w.shutdown();
+    await this.running;
+    await this.closeEmulator();
+    await this.env.teardown();
+  }
+
+  async admin<T = unknown>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
+    const res = await fetch(`${this.emulatorUrl}/__admin${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`emulator admin ${method} ${path} → ${res.status}: ${text}`);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  /** A partner with one OPC user (admin with "Dienstleister Freigaben" unless told otherwise). */
+  async createPartner(user: { admin?: boolean; dienstleisterFreigaben?: boolean } = {}) {
+    const username = uniqueName('opc-user');
+    const password = 'pw-' + uniqueName('x');
+    const { partnerId } = await this.admin<{ partnerId: string }>('POST', '/partners', {
+      users: [{ username, password, admin: user.admin ?? true, dienstleisterFreigaben: user.dienstleisterFreigaben ?? true }],
+    });
+    return { partnerId, username, password };
+  }
+
+  /** What the API does on "Allow access": nonce + PKCE from Node's crypto, update-with-start, authorize URL. */
+  async beginConsent(sellerId: string, appVersion: AppVersion = 'v1') {
+    const nonce = newNonce();
+    const pkce = createPkcePair();
+    const startWorkflowOperation = new WithStartWorkflowOperation<typeof sellerConnection>('sellerConnection', {
+      workflowId: sellerWorkflowId(sellerId),
+      taskQueue: this.taskQueue,
+      args: [{ sellerId, settings: this.settings }],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+    const result = await this.env.client.workflow.executeUpdateWithStart(beginConsentUpdate, {
+      args: [{ sellerId, appVersion, nonce, sealedPkceVerifier: this.sealer.seal(pkce.verifier) }],
+      startWorkflowOperation,
+    });
+    const handle: SellerHandle = await startWorkflowOperation.workflowHandle();
+    const app = this.apps.find((a) => a.version === appVersion)!;
+    const authorizeUrl = buildAuthorizeUrl({
+      authBaseUrl: this.emulatorUrl,
+      clientId: app.clientId,
+      redirectUri: REDIRECT_URI,
+      state: `test-state-${nonce}`,
+      codeChallenge: pkce.challenge,
+    });
+    this.captured.secrets.add(pkce.verifier);
+    return { handle, nonce, authorizeUrl, result };
+  }
+
+  /** The seller at OTTO: log in and confirm (or cancel); returns the callback's query parameters. */
+  async consentAtOtto(authorizeUrl: string, user: { username: string; password: string }, decision: 'confirm' | 'deny' = 'confirm') {
+    const { redirectTo } = await this.admin<{ redirectTo: string }>('POST', '/consent', {
+      authorizeUrl,
+      username: user.username,
+      password: user.password,
+      decision,
+    });
+    const url = new URL(redirectTo);
+    expectEqual(`${url.origin}${url.pathname}`, REDIRECT_URI);
+    return Object.fromEntries(url.searchParams) as Record<string, string>;
+  }
+
+  /** What the callback route does: seal the code and signal. */
+  async deliverCallback(handle: SellerHandle, nonce: string, params: Record<string, string>) {
+    if (params.code) this.captured.secrets.add(params.code);
+    await handle.signal(authorizationCallbackSignal, {
+      nonce,
+      sealedCode: params.code ? this.sealer.seal(params.code) : undefined,
+      error: params.error,
+      errorDescription: params.error_description,
+    });
+  }
+
+  async disconnect(handle: SellerHandle): Promise<void> {
+    await handle.executeUpdate(disconnectUpdate, { args: [{ reason: 'test' }] });
+  }
+
+  async status(handle: SellerHandle): Promise<ConnectionStatus> {
+    return await handle.query(connectionStatusQuery);
+  }
+
+  async waitFor(handle: SellerHandle, holds: (s: ConnectionStatus) => boolean, timeoutMs = 30_000): Promise<ConnectionStatus> {
+    return await eventually(() => this.status(handle), holds, timeoutMs);
+  }
+
+  async waitForState(handle: SellerHandle, state: ConnectionState, timeoutMs = 30_000): Promise<ConnectionStatus> {
+    return await this.waitFor(handle, (s) => s.state === state, timeoutMs);
+  }
+
+  /** Consent → OTTO → callback → `active`, for a fresh partner. */
+  async connectSeller(sellerId = uniqueName('seller'), appVersion: AppVersion = 'v1') {
+    const partner = await this.createPartner();
+    const { handle, nonce, authorizeUrl } = await this.beginConsent(sellerId, appVersion);
+    const params = await this.consentAtOtto(authorizeUrl, partner);
+    await this.deliverCallback(handle, nonce, params);
+    const status = await this.waitForState(handle, 'active');
+    return { sellerId, handle, partner, status };
+  }
+}
+
+function expectEqual(actual: string, expected: string): void {
+  if (actual !== expected) throw new Error(`expected ${expected}, got ${actual}`);
+}

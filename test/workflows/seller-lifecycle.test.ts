@@ -1,0 +1,149 @@
+/**
+ * The seller workflow end to end on the real dev server against the OTTO emulator, with 6-second tokens:
+ * consent → callback → active, timed refreshes, replayed callbacks, denied consent, revocation,
+ * disconnect, and the v1 → v2 upgrade while active.
+ */
+import { searchAttributes } from '../../workflows/definitions';
+import { TestStack } from '../support/stack';
+import { eventually, uniqueName } from '../support/temporal';
+
+const TTL_S = 6;
+let stack: TestStack;
+
+interface LoggedRequest {
+  at: string;
+  method: string;
+  path: string;
+  status: number;
+  partnerId?: string;
+  token: string;
+}
+
+beforeAll(async () => {
+  stack = await TestStack.start({
+    tokenTtlSeconds: TTL_S,
+    settings: { tokenRefreshMarginMs: 3_000, refreshJitterMs: 300, refreshRetryMaxIntervalMs: 500, revocationConfirmDelayMs: 200 },
+  });
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+async function mintRequests(installationId: string): Promise<LoggedRequest[]> {
+  const log = await stack.admin<LoggedRequest[]>('GET', '/requests');
+  return log.filter((r) => r.method === 'POST' && r.path.includes(`/installations/${installationId}/accessToken`));
+}
+
+function maxGapMs(requests: LoggedRequest[]): number {
+  const times = requests.filter((r) => r.status < 300).map((r) => Date.parse(r.at));
+  let max = 0;
+  for (let i = 1; i < times.length; i++) max = Math.max(max, times[i]! - times[i - 1]!);
+  return max;
+}
+
+describe('sellerConnection lifecycle (emulator, 6 s tokens)', () => {
+  it('connects, shows the installation in the status view, and refreshes ≥ 5 times before expiry', async () => {
+    const { handle, partner, status } = await stack.connectSeller();
+    expect(status).toMatchObject({ state: 'active', appVersion: 'v1', partnerId: partner.partnerId, lastError: null });
+    expect(status.installationId).toEqual(expect.any(String));
+    expect(status.scopes).toEqual(expect.arrayContaining(['orders', 'availability']));
+    expect(status.scopes).not.toContain('shipping-profiles');
+    expect(Date.parse(status.token.expiresAt!)).toBeGreaterThan(Date.now());
+    expect(status.upgradeAvailable).toBe(true);
+
+    const later = await stack.waitFor(handle, (s) => s.token.refreshCount >= 6, 40_000);
+    expect(later.state).toBe('active');
+    const mints = await mintRequests(later.installationId!);
+    expect(mints.filter((r) => r.status < 300).length).toBeGreaterThanOrEqual(6);
+    // Each new token came before the previous one expired.
+    expect(maxGapMs(mints)).toBeLessThan(TTL_S * 1_000);
+    const log = await stack.admin<LoggedRequest[]>('GET', '/requests');
+    expect(log.filter((r) => r.token === 'expired')).toEqual([]);
+
+    const description = await handle.describe();
+    expect(description.typedSearchAttributes.get(searchAttributes.connectionState)).toBe('active');
+    expect(description.typedSearchAttributes.get(searchAttributes.partnerId)).toBe(partner.partnerId);
+    expect(description.typedSearchAttributes.get(searchAttributes.appVersion)).toBe('v1');
+    await stack.disconnect(handle);
+  });
+
+  it('refuses a replayed callback once active: nothing changes', async () => {
+    const partner = await stack.createPartner();
+    const sellerId = uniqueName('seller');
+    const { handle, nonce, authorizeUrl } = await stack.beginConsent(sellerId);
+    const params = await stack.consentAtOtto(authorizeUrl, partner);
+    await stack.deliverCallback(handle, nonce, params);
+    const active = await stack.waitForState(handle, 'active');
+    await stack.deliverCallback(handle, nonce, params);
+    const after = await stack.waitFor(handle, (s) => s.events.at(-1)?.type === 'callback_refused' || s.events.some((e) => e.type === 'callback_refused'));
+    expect(after.state).toBe('active');
+    expect(after.installationId).toBe(active.installationId);
+    expect(after.events.filter((e) => e.type === 'authorized')).toHaveLength(1);
+    await stack.disconnect(handle);
+  });
+
+  it('an OTTO user without "Dienstleister Freigaben" leaves the consent pending with a clear lastError', async () => {
+    const partner = await stack.createPartner({ dienstleisterFreigaben: false });
+    const { handle, nonce, authorizeUrl } = await stack.beginConsent(uniqueName('seller'));
+    const params = await stack.consentAtOtto(authorizeUrl, partner);
+    expect(params.error).toBe('access_denied');
+    await stack.deliverCallback(handle, nonce, params);
+    const status = await stack.waitFor(handle, (s) => s.lastError !== null);
+    expect(status.state).toBe('pending_consent');
+    expect(status.lastError).toMatch(/Dienstleister Freigaben/);
+    await stack.disconnect(handle);
+  });
+
+  it('notices revocation in OPC at the next refresh and completes as revoked', async () => {
+    const { handle, partner } = await stack.connectSeller();
+    const revokedAt = Date.now();
+    await stack.admin('POST', `/partners/${partner.partnerId}/revoke`, {});
+    const final = await handle.result();
+    expect(final.state).toBe('revoked');
+    // Within one refresh period (TTL − margin) plus the confirmation delay and a little scheduling.
+    expect(Date.now() - revokedAt).toBeLessThan(TTL_S * 1_000);
+    expect(final.events.map((e) => e.type)).toEqual(expect.arrayContaining(['revocation_suspected', 'revoked']));
+    expect(final.lastError).toMatch(/removed the app/);
+    expect((await handle.describe()).status.name).toBe('COMPLETED');
+  });
+
+  it('disconnect while active ends the workflow as disconnected and forgets the installation', async () => {
+    const { handle } = await stack.connectSeller();
+    await stack.disconnect(handle);
+    const final = await handle.result();
+    expect(final.state).toBe('disconnected');
+    expect(final.installationId).toBeNull();
+  });
+
+  it('upgrades v1 → v2 while active: refreshes continue, installation, scopes and version switch once', async () => {
+    const { handle, partner, status: v1 } = await stack.connectSeller(uniqueName('seller'), 'v1');
+    const { nonce, authorizeUrl, result } = await stack.beginConsent(v1.sellerId, 'v2');
+    expect(result.state).toBe('active');
+    // v1 keeps refreshing while the seller is at OTTO.
+    const mid = await stack.waitFor(handle, (s) => s.token.refreshCount >= v1.token.refreshCount + 1, 20_000);
+    expect(mid).toMatchObject({ state: 'active', appVersion: 'v1', pendingConsent: { appVersion: 'v2' } });
+
+    const params = await stack.consentAtOtto(authorizeUrl, partner);
+    await stack.deliverCallback(handle, nonce, params);
+    const v2 = await stack.waitFor(handle, (s) => s.appVersion === 'v2');
+    expect(v2.state).toBe('active');
+    expect(v2.installationId).not.toBe(v1.installationId);
+    expect(v2.scopes).toContain('shipping-profiles');
+    expect(v2.upgradeAvailable).toBe(false);
+    expect(v2.pendingConsent).toBeNull();
+    expect(v2.events.filter((e) => e.type === 'upgraded')).toHaveLength(1);
+
+    await stack.waitFor(handle, (s) => s.token.refreshCount >= v2.token.refreshCount + 2, 20_000);
+    // No gap: across the switch, tokens (old installation, then new) never lapsed.
+    const all = [...(await mintRequests(v1.installationId!)), ...(await mintRequests(v2.installationId!))].sort(
+      (a, b) => Date.parse(a.at) - Date.parse(b.at),
+    );
+    expect(maxGapMs(all)).toBeLessThan(TTL_S * 1_000);
+    const sa = await eventually(
+      async () => (await handle.describe()).typedSearchAttributes.get(searchAttributes.appVersion),
+      (v) => v === 'v2',
+    );
+    expect(sa).toBe('v2');
+    await stack.disconnect(handle);
+  });
+});
