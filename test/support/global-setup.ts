@@ -24,6 +24,7 @@ export default async function globalSetup(): Promise<void> {
     globalThis.__OTTO_TEMPORAL__ = server;
     process.env.TEMPORAL_TEST_ADDRESS = server.address;
     process.env.TEMPORAL_TEST_SERVER_VERSION = cli.version;
+    process.env.TEMPORAL_TEST_CLI = cli.path;
     console.log(
       `\n[harness] Temporal dev server: ${cli.version} at ${server.address} (pid ${server.pid}, CLI from ${cli.source})`,
     );

@@ -3,9 +3,10 @@
  * included), histories stay under the bound, carried state survives continue-as-new unchanged, and the
  * recorded histories replay deterministically.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { authorizationCallbackSignal, sellerWorkflowId } from '../../workflows/definitions';
 import { TestStack } from '../support/stack';
@@ -52,10 +53,16 @@ describe('seller workflow history', () => {
     }
 
     if (process.env.RECORD_HISTORIES === '1') {
+      // The CLI's JSON is the canonical history format (what the Temporal UI downloads too).
       mkdirSync(FIXTURES, { recursive: true });
-      runs.forEach(({ history }, i) =>
-        writeFileSync(join(FIXTURES, `lifecycle-run${i + 1}.json`), historyToJSON(history)),
-      );
+      const cli = process.env.TEMPORAL_TEST_CLI ?? 'temporal';
+      const address = process.env.TEMPORAL_TEST_ADDRESS ?? '127.0.0.1:7233';
+      runs.forEach(({ runId }, i) => {
+        const json = execFileSync(cli, ['workflow', 'show', '--address', address, '-w', workflowId, '-r', runId, '-o', 'json'], {
+          encoding: 'utf8',
+        });
+        writeFileSync(join(FIXTURES, `lifecycle-run${i + 1}.json`), json);
+      });
     }
   }, 120_000);
 

@@ -1,0 +1,98 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { z } from 'zod';
+import { uuid } from './ids';
+import { facts } from './request-log';
+
+/** POST /__admin/faults body (design §6). Unknown fields are ignored. */
+export const faultInputSchema = z.object({
+  method: z
+    .string()
+    .min(1)
+    .transform((m) => m.toUpperCase())
+    .optional(),
+  pathPattern: z.string().min(1).refine(isValidRegex, 'pathPattern must be a valid regular expression'),
+  status: z.number().int().min(100).max(599).optional(),
+  latencyMs: z.number().int().min(0).max(120_000).optional(),
+  probability: z.number().min(0).max(1).optional(),
+  times: z.number().int().min(1).optional(),
+  retryAfterSeconds: z.number().int().min(0).optional(),
+  body: z.unknown().optional(),
+});
+
+export type FaultInput = z.infer<typeof faultInputSchema>;
+
+export interface Fault extends FaultInput {
+  id: string;
+  /** How many more times it fires; undefined means forever. */
+  remaining?: number;
+  fired: number;
+}
+
+function isValidRegex(pattern: string): boolean {
+  try {
+    new RegExp(pattern);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export class FaultTable {
+  private faults: Fault[] = [];
+
+  constructor(private readonly random: () => number) {}
+
+  add(input: FaultInput): Fault {
+    const fault: Fault = { ...input, id: uuid(), fired: 0, remaining: input.times };
+    this.faults.push(fault);
+    return fault;
+  }
+
+  list(): Fault[] {
+    return this.faults.map((f) => ({ ...f }));
+  }
+
+  clear(): void {
+    this.faults = [];
+  }
+
+  remove(id: string): boolean {
+    const before = this.faults.length;
+    this.faults = this.faults.filter((f) => f.id !== id);
+    return this.faults.length !== before;
+  }
+
+  /** The first matching fault that decides to fire; consumes one of its `times`. */
+  private pick(method: string, path: string): Fault | undefined {
+    for (const fault of this.faults) {
+      if (fault.method && fault.method !== method) continue;
+      if (!new RegExp(fault.pathPattern).test(path)) continue;
+      if (this.random() >= (fault.probability ?? 1)) continue;
+      fault.fired += 1;
+      if (fault.remaining !== undefined) {
+        fault.remaining -= 1;
+        if (fault.remaining <= 0) this.faults = this.faults.filter((f) => f !== fault);
+      }
+      return fault;
+    }
+    return undefined;
+  }
+
+  middleware(): RequestHandler {
+    return async (req: Request, res: Response, next: NextFunction) => {
+      if (req.path.startsWith('/__admin')) return next();
+      const fault = this.pick(req.method, req.path);
+      if (!fault) return next();
+      facts(res).fault = fault.id;
+      // Real wall-clock delay on purpose: latency faults exist to exercise the client's timeouts.
+      if (fault.latencyMs) await new Promise((resolve) => setTimeout(resolve, fault.latencyMs));
+      if (fault.status === undefined) return next();
+      if (fault.retryAfterSeconds !== undefined) res.set('Retry-After', String(fault.retryAfterSeconds));
+      res.status(fault.status).json(
+        fault.body ?? {
+          errors: [{ title: 'Injected fault', detail: `fault ${fault.id} answered ${fault.status}` }],
+        },
+      );
+    };
+  }
+}

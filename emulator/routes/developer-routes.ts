@@ -1,0 +1,94 @@
+import { Router } from 'express';
+import type { EmulatorContext } from '../emulator-context';
+import { sendApiError, sendOAuthError } from '../http-errors';
+import { formParams } from '../request-params';
+import { facts } from '../request-log';
+import { bearerProblem, inspectBearer, issueToken, tokenResponse } from '../tokens';
+
+/** The developer API: which installation a consent produced, and minting installation tokens. */
+export function developerRoutes(ctx: EmulatorContext): Router {
+  const router = Router();
+
+  // Called with the user token from the code exchange (scopes `installation partnerId`).
+  router.get('/v1/apps/:appId/installation', (req, res) => {
+    const { freshness, token } = inspectBearer(ctx, req);
+    const f = facts(res);
+    f.appId = req.params.appId;
+    if (freshness !== 'valid' || !token) {
+      f.token = freshness;
+      sendApiError(res, 401, 'Unauthorized', bearerProblem(freshness));
+      return;
+    }
+    if (token.kind !== 'user' || token.appId !== req.params.appId || !token.scopes.includes('installation')) {
+      f.token = 'wrong_scope';
+      sendApiError(res, 403, 'Forbidden', 'Needs a user token of this app with the scope "installation"');
+      return;
+    }
+    f.token = 'valid';
+    const installation = ctx.state.installations.find(
+      (i) => i.installationId === token.installationId && !i.revokedAt,
+    );
+    if (!installation) {
+      sendApiError(res, 404, 'Not Found', 'The app is not installed for this partner');
+      return;
+    }
+    f.partnerId = installation.partnerId;
+    f.installationId = installation.installationId;
+    res.json({
+      installationId: installation.installationId,
+      ...(token.scopes.includes('partnerId') ? { partnerId: installation.partnerId } : {}),
+    });
+  });
+
+  // Called with the app's developer token; the "timed token refresh" of otto-api.md §3.
+  router.post('/v1/apps/:appId/installations/:installationId/accessToken', (req, res) => {
+    const { appId, installationId } = req.params;
+    const { freshness, token } = inspectBearer(ctx, req);
+    const f = facts(res);
+    f.appId = appId;
+    f.installationId = installationId;
+    if (freshness !== 'valid' || !token) {
+      f.token = freshness;
+      sendApiError(res, 401, 'Unauthorized', bearerProblem(freshness));
+      return;
+    }
+    if (token.kind !== 'developer' || token.appId !== appId) {
+      f.token = 'wrong_scope';
+      sendApiError(res, 403, 'Forbidden', 'Needs a developer token (scope "developer") of this app');
+      return;
+    }
+    f.token = 'valid';
+    const installation = ctx.state.installations.find(
+      (i) => i.installationId === installationId && i.appId === appId,
+    );
+    if (!installation) {
+      sendApiError(res, 404, 'Not Found', `Unknown installation ${installationId} of app ${appId}`);
+      return;
+    }
+    f.partnerId = installation.partnerId;
+    if (installation.revokedAt) {
+      // [I] OTTO documents no status for this; 403 is what we chose (the connector treats 401/403/404 alike).
+      sendApiError(res, 403, 'Forbidden', 'The partner has revoked access to this app (Zugriff entzogen)');
+      return;
+    }
+    const requested = formParams(req).scope?.split(' ').filter(Boolean);
+    if (requested && requested.length > 0) {
+      const wrong = requested.filter((s) => !installation.scopes.includes(s));
+      if (wrong.length > 0) {
+        sendOAuthError(res, 400, 'invalid_scope', `Scopes not granted to this app: ${wrong.join(' ')}`);
+        return;
+      }
+    }
+    const issued = issueToken(ctx, {
+      kind: 'installation',
+      appId,
+      scopes: requested && requested.length > 0 ? requested : [...installation.scopes],
+      partnerId: installation.partnerId,
+      installationId,
+    });
+    ctx.persist();
+    res.set('Cache-Control', 'no-store').json(tokenResponse(ctx, issued));
+  });
+
+  return router;
+}

@@ -1,0 +1,232 @@
+import { bearer, connect, createPartner, harness, type Harness } from './helpers';
+
+describe('admin API', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await harness();
+  });
+
+  it('lists the default apps: v1 and v2 of one service partner with their scope sets', async () => {
+    const apps = (await h.http.get('/__admin/apps').expect(200)).body as Record<string, unknown>[];
+    expect(apps).toHaveLength(2);
+    const v1 = [
+      'orders',
+      'products',
+      'availability',
+      'quantities',
+      'returns',
+      'shipments',
+      'price-reduction',
+      'receipts',
+    ];
+    expect(apps[0]).toEqual({
+      version: 'v1',
+      appId: expect.any(String) as unknown,
+      clientId: expect.any(String) as unknown,
+      clientSecret: expect.any(String) as unknown,
+      scopes: v1,
+      redirectUris: ['http://localhost:3000/oauth/callback'],
+      name: expect.any(String) as unknown,
+    });
+    expect(apps[1]).toMatchObject({ version: 'v2', scopes: [...v1, 'shipping-profiles'] });
+    expect(apps[0]?.clientId).not.toBe(apps[1]?.clientId);
+  });
+
+  it('redirect URIs are configurable', async () => {
+    const custom = await harness({ redirectUris: ['https://connector.example/oauth/callback'] });
+    expect(custom.apps.v1.redirectUris).toEqual(['https://connector.example/oauth/callback']);
+  });
+
+  it('creates partners, refuses duplicates and invalid bodies, and ignores unknown fields', async () => {
+    const res = await h.http
+      .post('/__admin/partners')
+      .send({
+        partnerId: 'P1',
+        extra: 1,
+        users: [{ username: 'u', password: 'p', admin: true, dienstleisterFreigaben: true }],
+      })
+      .expect(201);
+    expect(res.body).toEqual({ partnerId: 'P1' });
+    await h.http
+      .post('/__admin/partners')
+      .send({
+        partnerId: 'P1',
+        users: [{ username: 'u2', password: 'p', admin: true, dienstleisterFreigaben: true }],
+      })
+      .expect(409);
+    await h.http
+      .post('/__admin/partners')
+      .send({ users: [{ username: 'u', password: 'p', admin: true, dienstleisterFreigaben: true }] })
+      .expect(409);
+    const bad = await h.http
+      .post('/__admin/partners')
+      .send({ users: [{ username: 'x' }] })
+      .expect(400);
+    expect((bad.body as { error: { code: string } }).error.code).toBe('invalid_body');
+    await h.http.get('/__admin/partners/nope/orders').expect(404);
+  });
+
+  it('consent automation refuses an invalid authorize request and bad credentials without a redirect', async () => {
+    const user = await createPartner(h);
+    const url = `http://otto.test/oauth2/auth?response_type=code&client_id=nope&redirect_uri=x`;
+    const res = await h.http
+      .post('/__admin/consent')
+      .send({ authorizeUrl: url, ...user, decision: 'confirm' });
+    expect(res.status).toBe(400);
+    expect(res.body).not.toHaveProperty('redirectTo');
+    const good = `http://otto.test/oauth2/auth?response_type=code&client_id=${h.apps.v1.clientId}&redirect_uri=${encodeURIComponent('http://localhost:3000/oauth/callback')}&scope=installation&code_challenge=${'a'.repeat(43)}&code_challenge_method=S256`;
+    const wrong = await h.http
+      .post('/__admin/consent')
+      .send({ authorizeUrl: good, username: user.username, password: 'wrong', decision: 'confirm' });
+    expect(wrong.status).toBe(401);
+  });
+
+  it('request log: since filters by time, and admin calls are not logged', async () => {
+    await h.http.get('/v4/orders').expect(401);
+    h.clock.advance(5000);
+    const since = new Date(h.clock.now()).toISOString();
+    await h.http.get('/v1/shipping-profiles').expect(401);
+    const all = (await h.http.get('/__admin/requests').expect(200)).body as { path: string }[];
+    expect(all.map((e) => e.path)).toEqual(['/v4/orders', '/v1/shipping-profiles']);
+    const recent = (await h.http.get(`/__admin/requests?since=${since}`).expect(200)).body as {
+      path: string;
+      token: string;
+    }[];
+    expect(recent).toEqual([
+      expect.objectContaining({ path: '/v1/shipping-profiles', token: 'missing', status: 401 }),
+    ]);
+    await h.http.get('/__admin/requests?since=soon').expect(400);
+  });
+
+  it('reset forgets partners, installations, data, log and faults but keeps the apps', async () => {
+    const c = await connect(h, 'v1');
+    await h.http.post('/__admin/faults').send({ pathPattern: '^/v4/orders$', status: 500 }).expect(201);
+    await h.http.post('/__admin/reset').expect(204);
+    expect(h.emulator.state.partners).toEqual([]);
+    expect(h.emulator.state.installations).toEqual([]);
+    expect((await h.http.get('/__admin/requests').expect(200)).body).toEqual([]);
+    const res = await h.http.get('/v4/orders').set(...bearer(c.token));
+    expect(res.status).toBe(401); // token forgotten, and no injected 500 any more
+    expect((await h.http.get('/__admin/apps').expect(200)).body).toHaveLength(2);
+  });
+
+  it('errors never leak stack traces', async () => {
+    const res = await h.http
+      .post('/v1/availability/quantities')
+      .set('content-type', 'application/json')
+      .send('{"broken":');
+    expect(res.status).toBe(400);
+    expect(res.text).not.toMatch(/at .*\.(ts|js):\d+/);
+    expect(res.text).not.toMatch(/SyntaxError/);
+    const admin = await h.http
+      .post('/__admin/partners')
+      .set('content-type', 'application/json')
+      .send('{nope');
+    expect(admin.status).toBe(400);
+    expect(admin.text).not.toMatch(/at .*\.(ts|js):\d+/);
+    const unknown = await h.http.get('/v9/unknown').expect(404);
+    expect(unknown.body).toEqual({ errors: [expect.objectContaining({ title: 'Not Found' })] });
+  });
+});
+
+describe('fault injection', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await harness();
+  });
+
+  it('answers a status `times` times with Retry-After, then lets requests through', async () => {
+    const c = await connect(h, 'v1');
+    const fault = await h.http
+      .post('/__admin/faults')
+      .send({ method: 'get', pathPattern: '^/v4/orders', status: 503, times: 2, retryAfterSeconds: 7 })
+      .expect(201);
+    const id = (fault.body as { id: string }).id;
+    for (let i = 0; i < 2; i++) {
+      const res = await h.http.get('/v4/orders').set(...bearer(c.token));
+      expect(res.status).toBe(503);
+      expect(res.headers['retry-after']).toBe('7');
+    }
+    await h.http
+      .get('/v4/orders')
+      .set(...bearer(c.token))
+      .expect(200);
+    const log = (await h.http.get('/__admin/requests').expect(200)).body as {
+      path: string;
+      status: number;
+      fault?: string;
+    }[];
+    expect(log.filter((e) => e.fault === id).map((e) => e.status)).toEqual([503, 503]);
+  });
+
+  it('matches method and pathPattern; probability 1 always fires, 0 never', async () => {
+    const c = await connect(h, 'v1');
+    await h.http
+      .post('/__admin/faults')
+      .send({ method: 'POST', pathPattern: '^/v4/orders$', status: 500 })
+      .expect(201);
+    await h.http
+      .get('/v4/orders')
+      .set(...bearer(c.token))
+      .expect(200);
+    await h.http.delete('/__admin/faults').expect(204);
+
+    await h.http
+      .post('/__admin/faults')
+      .send({ pathPattern: 'orders', status: 500, probability: 0 })
+      .expect(201);
+    await h.http
+      .get('/v4/orders')
+      .set(...bearer(c.token))
+      .expect(200);
+    await h.http.delete('/__admin/faults').expect(204);
+
+    await h.http
+      .post('/__admin/faults')
+      .send({ pathPattern: '/accessToken$', status: 502, probability: 1 })
+      .expect(201);
+    for (let i = 0; i < 3; i++) {
+      const res = await h.http
+        .post(`/v1/apps/${h.apps.v1.appId}/installations/${c.installationId}/accessToken`)
+        .set(...bearer('whatever'));
+      expect(res.status).toBe(502);
+    }
+    await h.http.delete('/__admin/faults').expect(204);
+    expect((await h.http.get('/__admin/faults').expect(200)).body).toEqual([]);
+  });
+
+  it('probability uses the injectable random source', async () => {
+    let next = 0.4;
+    const r = await harness({ random: () => next });
+    await r.http
+      .post('/__admin/faults')
+      .send({ pathPattern: '^/v4/orders$', status: 500, probability: 0.5 })
+      .expect(201);
+    expect((await r.http.get('/v4/orders')).status).toBe(500);
+    next = 0.6;
+    expect((await r.http.get('/v4/orders')).status).toBe(401);
+  });
+
+  it('adds latency without changing the answer', async () => {
+    const c = await connect(h, 'v1');
+    await h.http
+      .post('/__admin/faults')
+      .send({ pathPattern: '^/v4/orders$', latencyMs: 150, times: 1 })
+      .expect(201);
+    const started = Date.now();
+    await h.http
+      .get('/v4/orders')
+      .set(...bearer(c.token))
+      .expect(200);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+    const log = (await h.http.get('/__admin/requests').expect(200)).body as {
+      path: string;
+      durationMs: number;
+    }[];
+    expect(log.filter((e) => e.path === '/v4/orders').at(-1)?.durationMs).toBeGreaterThanOrEqual(140);
+  });
+
+  it('refuses an invalid regular expression', async () => {
+    await h.http.post('/__admin/faults').send({ pathPattern: '([' }).expect(400);
+  });
+});
