@@ -38,7 +38,11 @@ export function classifyOttoError(err: unknown, kind: OttoCallKind): Error {
     });
   }
   if (kind === 'exchange' || kind === 'installation') {
-    return ApplicationFailure.create({ type: FailureTypes.authorizationRejected, message, nonRetryable: true });
+    return ApplicationFailure.create({
+      type: FailureTypes.authorizationRejected,
+      message,
+      nonRetryable: true,
+    });
   }
   return ApplicationFailure.create({ type: FailureTypes.requestRejected, message, nonRetryable: true });
 }

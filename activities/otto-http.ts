@@ -39,7 +39,10 @@ export interface HttpRequest {
   timeoutMs?: number;
 }
 
-export async function ottoRequest<T = unknown>(fetchFn: FetchFn, req: HttpRequest): Promise<{ status: number; body: T }> {
+export async function ottoRequest<T = unknown>(
+  fetchFn: FetchFn,
+  req: HttpRequest,
+): Promise<{ status: number; body: T }> {
   const headers: Record<string, string> = { accept: 'application/json' };
   let body: string | undefined;
   if (req.bearer) headers.authorization = `Bearer ${req.bearer}`;
@@ -53,7 +56,12 @@ export async function ottoRequest<T = unknown>(fetchFn: FetchFn, req: HttpReques
   const path = new URL(req.url).pathname;
   let res: Response;
   try {
-    res = await fetchFn(req.url, { method: req.method, headers, body, signal: AbortSignal.timeout(req.timeoutMs ?? 10_000) });
+    res = await fetchFn(req.url, {
+      method: req.method,
+      headers,
+      body,
+      signal: AbortSignal.timeout(req.timeoutMs ?? 10_000),
+    });
   } catch (err) {
     const cause = err instanceof Error ? err.message : String(err);
     throw new OttoNetworkError(`${req.method} ${path} failed: ${cause}`);
@@ -68,7 +76,13 @@ export async function ottoRequest<T = unknown>(fetchFn: FetchFn, req: HttpReques
     }
   }
   if (!res.ok) {
-    throw new OttoHttpError(req.method, path, res.status, reasonOf(parsed), parseRetryAfter(res.headers.get('retry-after'), Date.now()));
+    throw new OttoHttpError(
+      req.method,
+      path,
+      res.status,
+      reasonOf(parsed),
+      parseRetryAfter(res.headers.get('retry-after'), Date.now()),
+    );
   }
   return { status: res.status, body: parsed as T };
 }

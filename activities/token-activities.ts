@@ -44,7 +44,10 @@ const installationResponse = z.object({
 class DeveloperTokenCache {
   private readonly tokens = new Map<string, { token: string; refreshAt: number }>();
   private readonly inFlight = new Map<string, Promise<string>>();
-  constructor(private readonly fetchToken: (app: OttoApp) => Promise<{ token: string; expiresAt: number }>, private readonly now: () => number) {}
+  constructor(
+    private readonly fetchToken: (app: OttoApp) => Promise<{ token: string; expiresAt: number }>,
+    private readonly now: () => number,
+  ) {}
 
   async get(app: OttoApp): Promise<string> {
     const cached = this.tokens.get(app.appId);
@@ -55,7 +58,10 @@ class DeveloperTokenCache {
         .then((fresh) => {
           // Renew a minute before expiry, or halfway through a short-lived token (tests, emulators).
           const lifetime = fresh.expiresAt - this.now();
-          this.tokens.set(app.appId, { token: fresh.token, refreshAt: fresh.expiresAt - Math.min(60_000, lifetime / 2) });
+          this.tokens.set(app.appId, {
+            token: fresh.token,
+            refreshAt: fresh.expiresAt - Math.min(60_000, lifetime / 2),
+          });
           return fresh.token;
         })
         .finally(() => this.inFlight.delete(app.appId));
@@ -75,7 +81,7 @@ function partnerIdFromJwt(token: string): string | undefined {
   try {
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
     const value = claims.partnerId ?? claims.partner_id;
-    return value === undefined ? undefined : String(value);
+    return typeof value === 'string' || typeof value === 'number' ? String(value) : undefined;
   } catch {
     return undefined;
   }
@@ -93,7 +99,12 @@ export function createTokenActivities(deps: TokenActivityDeps) {
       const { body } = await ottoRequest(fetchFn, {
         method: 'POST',
         url: api('/v1/token'),
-        form: { grant_type: 'client_credentials', client_id: app.clientId, client_secret: app.clientSecret, scope: 'developer' },
+        form: {
+          grant_type: 'client_credentials',
+          client_id: app.clientId,
+          client_secret: app.clientSecret,
+          scope: 'developer',
+        },
       });
       const parsed = tokenResponse.parse(body);
       return { token: parsed.access_token, expiresAt: startedAt + parsed.expires_in * 1_000 };
@@ -103,10 +114,17 @@ export function createTokenActivities(deps: TokenActivityDeps) {
   }, now);
 
   async function mintWith(app: OttoApp, installationId: string): Promise<MintedToken> {
-    const url = api(`/v1/apps/${encodeURIComponent(app.appId)}/installations/${encodeURIComponent(installationId)}/accessToken`);
+    const url = api(
+      `/v1/apps/${encodeURIComponent(app.appId)}/installations/${encodeURIComponent(installationId)}/accessToken`,
+    );
     const attempt = async () => {
       const startedAt = now();
-      const { body } = await ottoRequest(fetchFn, { method: 'POST', url, bearer: await devTokens.get(app), form: {} });
+      const { body } = await ottoRequest(fetchFn, {
+        method: 'POST',
+        url,
+        bearer: await devTokens.get(app),
+        form: {},
+      });
       const parsed = tokenResponse.parse(body);
       return {
         sealedToken: deps.sealer.seal(parsed.access_token),
@@ -169,7 +187,16 @@ export function createTokenActivities(deps: TokenActivityDeps) {
         throw classifyOttoError(err, 'installation');
       }
       if (!partnerId) {
-        throw classifyOttoError(new OttoHttpError('GET', '/v1/apps/…/installation', 400, 'no partner id in the installation or user token', undefined), 'installation');
+        throw classifyOttoError(
+          new OttoHttpError(
+            'GET',
+            '/v1/apps/…/installation',
+            400,
+            'no partner id in the installation or user token',
+            undefined,
+          ),
+          'installation',
+        );
       }
 
       const token = await mintWith(app, installationId);

@@ -98,7 +98,7 @@ function installFromGo({ bin: TOOLS_BIN, cli: CACHED_CLI }: ToolPaths): string {
 export interface Installer {
   source: CliSource;
   what: string;
-  install(paths: ToolPaths): string;
+  install: (paths: ToolPaths) => string;
 }
 
 export function defaultInstallers(toolsDir = TOOLS_DIR): Installer[] {

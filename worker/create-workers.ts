@@ -4,7 +4,7 @@
  * of refreshes never exceeds OTTO's token-endpoint limit).
  */
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
-import { createActivities, type ActivityDeps } from '../activities';
+import { createTokenActivities, type ActivityDeps } from '../activities';
 
 export interface CreateWorkersOptions {
   connection: NativeConnection;
@@ -18,21 +18,20 @@ export interface CreateWorkersOptions {
 }
 
 export async function createWorkers(opts: CreateWorkersOptions): Promise<Worker[]> {
-  const activities = createActivities(opts.deps);
-  const { completeAuthorization, mintInstallationToken, ...otherActivities } = activities;
-  const workflowSource = opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('../workflows') };
+  const workflowSource = opts.workflowBundle
+    ? { workflowBundle: opts.workflowBundle }
+    : { workflowsPath: require.resolve('../workflows') };
   const main = await Worker.create({
     connection: opts.connection,
     namespace: opts.namespace ?? 'default',
     taskQueue: opts.taskQueue,
     ...workflowSource,
-    activities: otherActivities,
   });
   const tokens = await Worker.create({
     connection: opts.connection,
     namespace: opts.namespace ?? 'default',
     taskQueue: opts.tokenTaskQueue,
-    activities: { completeAuthorization, mintInstallationToken },
+    activities: createTokenActivities(opts.deps),
     maxTaskQueueActivitiesPerSecond: opts.tokenActivitiesPerSecond,
   });
   return [main, tokens];

@@ -4,14 +4,21 @@ import type { temporal } from '@temporalio/proto';
 
 export type History = temporal.api.history.v1.IHistory;
 
-export async function allRuns(client: Client, workflowId: string): Promise<Array<{ runId: string; history: History }>> {
+export async function allRuns(
+  client: Client,
+  workflowId: string,
+): Promise<Array<{ runId: string; history: History }>> {
   const runs: Array<{ runId: string; startTime: Date }> = [];
   for await (const wf of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
     runs.push({ runId: wf.runId, startTime: wf.startTime });
   }
   runs.sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
   const out = [];
-  for (const run of runs) out.push({ runId: run.runId, history: await client.workflow.getHandle(workflowId, run.runId).fetchHistory() });
+  for (const run of runs)
+    out.push({
+      runId: run.runId,
+      history: await client.workflow.getHandle(workflowId, run.runId).fetchHistory(),
+    });
   return out;
 }
 

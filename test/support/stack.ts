@@ -84,7 +84,8 @@ export class TestStack {
       }
       const res = await baseFetch(input, init);
       const text = await res.clone().text();
-      for (const match of text.matchAll(/"access_token"\s*:\s*"([^"]+)"/g)) if (match[1]) stack.captured.secrets.add(match[1]);
+      for (const match of text.matchAll(/"access_token"\s*:\s*"([^"]+)"/g))
+        if (match[1]) stack.captured.secrets.add(match[1]);
       return res;
     };
     stack.workers = await createWorkers({
@@ -129,7 +130,14 @@ export class TestStack {
     const username = uniqueName('opc-user');
     const password = 'pw-' + uniqueName('x');
     const { partnerId } = await this.admin<{ partnerId: string }>('POST', '/partners', {
-      users: [{ username, password, admin: user.admin ?? true, dienstleisterFreigaben: user.dienstleisterFreigaben ?? true }],
+      users: [
+        {
+          username,
+          password,
+          admin: user.admin ?? true,
+          dienstleisterFreigaben: user.dienstleisterFreigaben ?? true,
+        },
+      ],
     });
     return { partnerId, username, password };
   }
@@ -138,12 +146,15 @@ export class TestStack {
   async beginConsent(sellerId: string, appVersion: AppVersion = 'v1') {
     const nonce = newNonce();
     const pkce = createPkcePair();
-    const startWorkflowOperation = new WithStartWorkflowOperation<typeof sellerConnection>('sellerConnection', {
-      workflowId: sellerWorkflowId(sellerId),
-      taskQueue: this.taskQueue,
-      args: [{ sellerId, settings: this.settings }],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-    });
+    const startWorkflowOperation = new WithStartWorkflowOperation<typeof sellerConnection>(
+      'sellerConnection',
+      {
+        workflowId: sellerWorkflowId(sellerId),
+        taskQueue: this.taskQueue,
+        args: [{ sellerId, settings: this.settings }],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      },
+    );
     const result = await this.env.client.workflow.executeUpdateWithStart(beginConsentUpdate, {
       args: [{ sellerId, appVersion, nonce, sealedPkceVerifier: this.sealer.seal(pkce.verifier) }],
       startWorkflowOperation,
@@ -162,7 +173,11 @@ export class TestStack {
   }
 
   /** The seller at OTTO: log in and confirm (or cancel); returns the callback's query parameters. */
-  async consentAtOtto(authorizeUrl: string, user: { username: string; password: string }, decision: 'confirm' | 'deny' = 'confirm') {
+  async consentAtOtto(
+    authorizeUrl: string,
+    user: { username: string; password: string },
+    decision: 'confirm' | 'deny' = 'confirm',
+  ) {
     const { redirectTo } = await this.admin<{ redirectTo: string }>('POST', '/consent', {
       authorizeUrl,
       username: user.username,
@@ -193,11 +208,19 @@ export class TestStack {
     return await handle.query(connectionStatusQuery);
   }
 
-  async waitFor(handle: SellerHandle, holds: (s: ConnectionStatus) => boolean, timeoutMs = 30_000): Promise<ConnectionStatus> {
+  async waitFor(
+    handle: SellerHandle,
+    holds: (s: ConnectionStatus) => boolean,
+    timeoutMs = 30_000,
+  ): Promise<ConnectionStatus> {
     return await eventually(() => this.status(handle), holds, timeoutMs);
   }
 
-  async waitForState(handle: SellerHandle, state: ConnectionState, timeoutMs = 30_000): Promise<ConnectionStatus> {
+  async waitForState(
+    handle: SellerHandle,
+    state: ConnectionState,
+    timeoutMs = 30_000,
+  ): Promise<ConnectionStatus> {
     return await this.waitFor(handle, (s) => s.state === state, timeoutMs);
   }
 

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { authorizationCallbackSignal, sellerWorkflowId } from '../../workflows/definitions';
+import type { sellerConnection } from '../../workflows/seller-connection';
 import { TestStack } from '../support/stack';
 import { allRuns, historyText } from '../support/history';
 import { eventually, uniqueName, workflowBundleCode } from '../support/temporal';
@@ -20,7 +21,12 @@ let stack: TestStack;
 beforeAll(async () => {
   stack = await TestStack.start({
     tokenTtlSeconds: 4,
-    settings: { tokenRefreshMarginMs: 2_000, refreshJitterMs: 200, maxHistoryEvents: MAX_HISTORY, revocationConfirmDelayMs: 200 },
+    settings: {
+      tokenRefreshMarginMs: 2_000,
+      refreshJitterMs: 200,
+      maxHistoryEvents: MAX_HISTORY,
+      revocationConfirmDelayMs: 200,
+    },
   });
 });
 afterAll(async () => {
@@ -58,9 +64,13 @@ describe('seller workflow history', () => {
       const cli = process.env.TEMPORAL_TEST_CLI ?? 'temporal';
       const address = process.env.TEMPORAL_TEST_ADDRESS ?? '127.0.0.1:7233';
       runs.forEach(({ runId }, i) => {
-        const json = execFileSync(cli, ['workflow', 'show', '--address', address, '-w', workflowId, '-r', runId, '-o', 'json'], {
-          encoding: 'utf8',
-        });
+        const json = execFileSync(
+          cli,
+          ['workflow', 'show', '--address', address, '-w', workflowId, '-r', runId, '-o', 'json'],
+          {
+            encoding: 'utf8',
+          },
+        );
         writeFileSync(join(FIXTURES, `lifecycle-run${i + 1}.json`), json);
       });
     }
@@ -69,12 +79,15 @@ describe('seller workflow history', () => {
   it('carries the whole state across continue-as-new unchanged', async () => {
     const { handle: started } = await stack.beginConsent(uniqueName('seller'));
     // Follow the chain of runs, not the first run.
-    const handle = stack.env.client.workflow.getHandle(started.workflowId) as typeof started;
+    const handle = stack.env.client.workflow.getHandle<typeof sellerConnection>(started.workflowId);
     // Each stale callback only adds one `callback_refused` event: the state after every signal is predictable.
     let previous = await stack.status(handle);
     for (let i = 1; i <= 40; i++) {
       await handle.signal(authorizationCallbackSignal, { nonce: `stale-${i}`, error: 'access_denied' });
-      const current = await stack.waitFor(handle, (s) => s.events.filter((e) => e.type === 'callback_refused').length === i);
+      const current = await stack.waitFor(
+        handle,
+        (s) => s.events.filter((e) => e.type === 'callback_refused').length === i,
+      );
       if (current.temporal.runId !== previous.temporal.runId) {
         const { temporal: _now, events: eventsNow, ...restNow } = current;
         const { temporal: _before, events: eventsBefore, ...restBefore } = previous;
@@ -97,7 +110,10 @@ describe('seller workflow history', () => {
       history: historyFromJSON(JSON.parse(readFileSync(join(FIXTURES, file), 'utf8'))),
     }));
     const results = [];
-    for await (const result of Worker.runReplayHistories({ workflowBundle: { code: workflowBundleCode() } }, histories)) {
+    for await (const result of Worker.runReplayHistories(
+      { workflowBundle: { code: workflowBundleCode() } },
+      histories,
+    )) {
       results.push(result);
     }
     expect(results.map((r) => [r.workflowId, r.error?.message])).toEqual(files.map((f) => [f, undefined]));

@@ -22,7 +22,12 @@ interface LoggedRequest {
 beforeAll(async () => {
   stack = await TestStack.start({
     tokenTtlSeconds: TTL_S,
-    settings: { tokenRefreshMarginMs: 3_000, refreshJitterMs: 300, refreshRetryMaxIntervalMs: 500, revocationConfirmDelayMs: 200 },
+    settings: {
+      tokenRefreshMarginMs: 3_000,
+      refreshJitterMs: 300,
+      refreshRetryMaxIntervalMs: 500,
+      revocationConfirmDelayMs: 200,
+    },
   });
 });
 afterAll(async () => {
@@ -31,7 +36,9 @@ afterAll(async () => {
 
 async function mintRequests(installationId: string): Promise<LoggedRequest[]> {
   const log = await stack.admin<LoggedRequest[]>('GET', '/requests');
-  return log.filter((r) => r.method === 'POST' && r.path.includes(`/installations/${installationId}/accessToken`));
+  return log.filter(
+    (r) => r.method === 'POST' && r.path.includes(`/installations/${installationId}/accessToken`),
+  );
 }
 
 function maxGapMs(requests: LoggedRequest[]): number {
@@ -44,7 +51,12 @@ function maxGapMs(requests: LoggedRequest[]): number {
 describe('sellerConnection lifecycle (emulator, 6 s tokens)', () => {
   it('connects, shows the installation in the status view, and refreshes ≥ 5 times before expiry', async () => {
     const { handle, partner, status } = await stack.connectSeller();
-    expect(status).toMatchObject({ state: 'active', appVersion: 'v1', partnerId: partner.partnerId, lastError: null });
+    expect(status).toMatchObject({
+      state: 'active',
+      appVersion: 'v1',
+      partnerId: partner.partnerId,
+      lastError: null,
+    });
     expect(status.installationId).toEqual(expect.any(String));
     expect(status.scopes).toEqual(expect.arrayContaining(['orders', 'availability']));
     expect(status.scopes).not.toContain('shipping-profiles');
@@ -75,7 +87,11 @@ describe('sellerConnection lifecycle (emulator, 6 s tokens)', () => {
     await stack.deliverCallback(handle, nonce, params);
     const active = await stack.waitForState(handle, 'active');
     await stack.deliverCallback(handle, nonce, params);
-    const after = await stack.waitFor(handle, (s) => s.events.at(-1)?.type === 'callback_refused' || s.events.some((e) => e.type === 'callback_refused'));
+    const after = await stack.waitFor(
+      handle,
+      (s) =>
+        s.events.at(-1)?.type === 'callback_refused' || s.events.some((e) => e.type === 'callback_refused'),
+    );
     expect(after.state).toBe('active');
     expect(after.installationId).toBe(active.installationId);
     expect(after.events.filter((e) => e.type === 'authorized')).toHaveLength(1);
@@ -102,7 +118,9 @@ describe('sellerConnection lifecycle (emulator, 6 s tokens)', () => {
     expect(final.state).toBe('revoked');
     // Within one refresh period (TTL − margin) plus the confirmation delay and a little scheduling.
     expect(Date.now() - revokedAt).toBeLessThan(TTL_S * 1_000);
-    expect(final.events.map((e) => e.type)).toEqual(expect.arrayContaining(['revocation_suspected', 'revoked']));
+    expect(final.events.map((e) => e.type)).toEqual(
+      expect.arrayContaining(['revocation_suspected', 'revoked']),
+    );
     expect(final.lastError).toMatch(/removed the app/);
     expect((await handle.describe()).status.name).toBe('COMPLETED');
   });
@@ -135,9 +153,10 @@ describe('sellerConnection lifecycle (emulator, 6 s tokens)', () => {
 
     await stack.waitFor(handle, (s) => s.token.refreshCount >= v2.token.refreshCount + 2, 20_000);
     // No gap: across the switch, tokens (old installation, then new) never lapsed.
-    const all = [...(await mintRequests(v1.installationId!)), ...(await mintRequests(v2.installationId!))].sort(
-      (a, b) => Date.parse(a.at) - Date.parse(b.at),
-    );
+    const all = [
+      ...(await mintRequests(v1.installationId!)),
+      ...(await mintRequests(v2.installationId!)),
+    ].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
     expect(maxGapMs(all)).toBeLessThan(TTL_S * 1_000);
     const sa = await eventually(
       async () => (await handle.describe()).typedSearchAttributes.get(searchAttributes.appVersion),
