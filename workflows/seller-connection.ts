@@ -90,7 +90,7 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
   const event = (type: string, detail?: string) => recordEvent(s, Date.now(), type, detail, settings.maxEvents);
 
   const retry: RetryPolicy = {
-    initialInterval: 1_000,
+    initialInterval: Math.min(1_000, settings.refreshRetryMaxIntervalMs),
     backoffCoefficient: 2,
     maximumInterval: settings.refreshRetryMaxIntervalMs,
     nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES,
@@ -263,8 +263,12 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
       sealed: minted.sealedToken,
       expiresAt: minted.expiresAt,
       lastRefreshedAt: now,
-      // Never later than the margin before expiry, never in the past.
-      nextRefreshAt: Math.max(now + 1_000, minted.expiresAt - settings.tokenRefreshMarginMs - jitter),
+      // The margin before expiry, but never sooner than a quarter of the token's life (no hot loop when
+      // tokens live shorter than the margin).
+      nextRefreshAt: Math.max(
+        now + Math.min(1_000, (minted.expiresAt - now) / 4),
+        minted.expiresAt - settings.tokenRefreshMarginMs - jitter,
+      ),
       refreshCount: s.token.refreshCount + 1,
     };
     s.scopes = [...minted.scopes];

@@ -34,6 +34,8 @@ export interface StackOptions {
   tokenRateLimitPerSecond?: number;
   tokenActivitiesPerSecond?: number;
   settings?: WorkflowSettingsInput;
+  /** false: start no in-process workers (the test runs worker processes itself, see workerEnv()). */
+  inProcessWorkers?: boolean;
   /** Wraps the workers' fetch, e.g. to record every secret OTTO hands out. */
   fetch?: typeof fetch;
 }
@@ -48,6 +50,8 @@ export type SellerHandle = WorkflowHandle<typeof sellerConnection>;
 export class TestStack {
   readonly captured: Captured = { secrets: new Set() };
   private workers: Worker[] = [];
+  sealKeys = '';
+  tokenTaskQueue = '';
   private running: Promise<void> | undefined;
   private constructor(
     readonly env: TestWorkflowEnvironment,
@@ -70,7 +74,8 @@ export class TestStack {
     const apps = (await (await fetch(`${emulator.url}/__admin/apps`)).json()) as OttoApp[];
     const taskQueue = uniqueName('sellers');
     const tokenTaskQueue = `${taskQueue}-tokens`;
-    const sealer = createSealer(parseSealKeys(generateSealKey('t1')));
+    const sealKeys = generateSealKey('t1');
+    const sealer = createSealer(parseSealKeys(sealKeys));
     const stack = new TestStack(env, emulator.url, () => emulator.close(), apps, sealer, taskQueue, {
       tokenTaskQueue,
       ...opts.settings,
@@ -88,6 +93,9 @@ export class TestStack {
         if (match[1]) stack.captured.secrets.add(match[1]);
       return res;
     };
+    stack.sealKeys = sealKeys;
+    stack.tokenTaskQueue = tokenTaskQueue;
+    if (opts.inProcessWorkers === false) return stack;
     stack.workers = await createWorkers({
       connection: env.nativeConnection,
       taskQueue,
@@ -105,6 +113,23 @@ export class TestStack {
     });
     stack.running = runWorkers(stack.workers);
     return stack;
+  }
+
+  /** The environment `worker/index.ts` needs to serve this stack from a separate process. */
+  workerEnv(): NodeJS.ProcessEnv {
+    return {
+      ...process.env,
+      TEMPORAL_ADDRESS: process.env.TEMPORAL_TEST_ADDRESS,
+      TASK_QUEUE: this.taskQueue,
+      TOKEN_TASK_QUEUE: this.tokenTaskQueue,
+      TOKEN_ACTIVITIES_PER_SECOND: '50',
+      OTTO_AUTH_BASE_URL: this.emulatorUrl,
+      OTTO_API_BASE_URL: this.emulatorUrl,
+      OTTO_APPS: JSON.stringify(this.apps),
+      PUBLIC_BASE_URL,
+      SEAL_KEYS: this.sealKeys,
+      LOG_LEVEL: 'WARN',
+    };
   }
 
   async close(): Promise<void> {

@@ -22,12 +22,12 @@ export function testAddress(): string {
 
 let runtimeInstalled = false;
 
-/** Worker logs at WARN in tests: failures still show, lifecycle chatter does not. */
+/** Worker logs at ERROR in tests: expected activity retries (faults are injected on purpose) stay quiet. */
 function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
   } catch {
     // Another test file in this jest worker installed it already.
   }

@@ -1,0 +1,27 @@
+/**
+ * What can go wrong when the API asks the seller workflow for something, independent of Temporal.
+ * The port throws these; errors.ts turns each into one HTTP status.
+ */
+export type ConnectionErrorKind =
+  /** No workflow ever ran for this seller. */
+  | 'not_connected'
+  /** The workflow exists but has ended (revoked, disconnected, consent expired). */
+  | 'connection_ended'
+  | 'already_connected'
+  | 'invalid_transition'
+  | 'invalid_input'
+  /** The running workflow does not handle this command (yet). */
+  | 'not_supported'
+  /** Temporal (or the worker behind a query) could not be reached in time. */
+  | 'unavailable';
+
+export class SellerConnectionError extends Error {
+  override name = 'SellerConnectionError';
+  constructor(
+    readonly kind: ConnectionErrorKind,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * Every HTTP input and output as zod schemas: routes parse with them (and use the parsed output), and
+ * openapi.ts turns the same schemas into the API description. One source, so the two cannot drift.
+ */
+import { z } from 'zod';
+import {
+  appVersionSchema,
+  CONNECTION_STATES,
+  connectionStateSchema,
+  sellerIdSchema,
+  transferKindSchema,
+} from '../workflows/definitions';
+import { MAX_STATE_LENGTH } from './oauth-state';
+
+// ---- inputs --------------------------------------------------------------------------------------
+
+export const sellerParamsSchema = z.strictObject({ sellerId: sellerIdSchema });
+export const transferParamsSchema = z.strictObject({ sellerId: sellerIdSchema, kind: transferKindSchema });
+
+export const beginConnectionBodySchema = z
+  .strictObject({
+    appVersion: appVersionSchema.optional().describe('Defaults to the newest configured app version.'),
+  })
+  .describe('Start (or re-issue) consent for a seller.');
+
+export const emptyBodySchema = z.strictObject({}).describe('No body, or an empty JSON object.');
+
+export const reasonBodySchema = z.strictObject({
+  reason: z.string().trim().min(1).max(500).optional().describe('Shown in the seller’s event log.'),
+});
+
+export const listQuerySchema = z.strictObject({
+  state: connectionStateSchema.optional().describe(`One of ${CONNECTION_STATES.join(', ')}.`),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+export const assistantQuerySchema = z.strictObject({ sellerId: sellerIdSchema });
+export const allowAccessFormSchema = z.strictObject({
+  sellerId: sellerIdSchema,
+  appVersion: appVersionSchema.optional(),
+});
+
+/**
+ * OTTO's redirect (otto-api.md §2.3). Lengths are bounded far above real values and within the
+ * workflow signal's limits; a repeated parameter arrives as an array and fails as "expected string".
+ */
+export const callbackQuerySchema = z.object({
+  state: z.string().min(1).max(MAX_STATE_LENGTH).optional(),
+  code: z
+    .string()
+    .min(1)
+    .max(2048)
+    .regex(/^[\x21-\x7e]+$/, 'code must be printable ASCII without spaces')
+    .optional(),
+  iss: z.string().min(1).max(2048).optional(),
+  error: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[\x20-\x21\x23-\x5b\x5d-\x7e]+$/, 'error must be an OAuth error code')
+    .optional(),
+  error_description: z.string().max(1000).optional(),
+  session_state: z.string().max(2048).optional().describe('Sent by Keycloak; ignored.'),
+});
+
+// ---- outputs -------------------------------------------------------------------------------------
+
+export const errorResponseSchema = z.object({
+  error: z.object({
+    code: z.string().describe('Stable, machine-readable'),
+    message: z.string().describe('For humans'),
+    details: z.unknown().optional(),
+  }),
+});
+
+export const beginConnectionResponseSchema = z.object({
+  state: connectionStateSchema.describe('The connection state after this request (not the OAuth state).'),
+  appVersion: appVersionSchema,
+  authorizeUrl: z.url().describe("Send the seller's browser here (OTTO's login and consent)."),
+  consentDeadline: z.iso.datetime(),
+});
+
+const temporalLinkSchema = z.object({ workflowId: z.string(), runId: z.string(), uiUrl: z.url() });
+const isoOrNull = z.iso.datetime().nullable();
+
+export const statusViewSchema = z.object({
+  sellerId: sellerIdSchema,
+  state: connectionStateSchema,
+  appVersion: appVersionSchema.nullable(),
+  partnerId: z.string().nullable(),
+  installationId: z.string().nullable(),
+  scopes: z.array(z.string()),
+  token: z.object({
+    expiresAt: isoOrNull,
+    lastRefreshedAt: isoOrNull,
+    nextRefreshAt: isoOrNull,
+    refreshCount: z.number().int(),
+  }),
+  pendingConsent: z.object({ appVersion: appVersionSchema, deadline: z.iso.datetime() }).nullable(),
+  transfers: z.partialRecord(
+    transferKindSchema,
+    z.object({
+      intervalMs: z.number().nullable(),
+      lastRunAt: isoOrNull,
+      lastResult: z.enum(['ok', 'failed', 'skipped']).nullable(),
+      lastCount: z.number().nullable(),
+      lastDetail: z.string().nullable(),
+      nextDueAt: isoOrNull,
+    }),
+  ),
+  upgradeAvailable: z.boolean(),
+  lastError: z.string().nullable(),
+  events: z.array(z.object({ at: z.iso.datetime(), type: z.string(), detail: z.string().optional() })),
+  temporal: temporalLinkSchema,
+});
+
+export const connectionSummarySchema = z.object({
+  sellerId: z.string(),
+  state: connectionStateSchema.nullable(),
+  appVersion: appVersionSchema.nullable(),
+  partnerId: z.string().nullable(),
+  running: z.boolean(),
+  executionStatus: z.string(),
+  startedAt: z.iso.datetime(),
+  closedAt: isoOrNull,
+  temporal: temporalLinkSchema,
+});
+
+export const listResponseSchema = z.object({ connections: z.array(connectionSummarySchema) });
+export const commandResponseSchema = z.object({ sellerId: sellerIdSchema, state: connectionStateSchema });
+export const healthResponseSchema = z.object({ status: z.literal('ok') });
+export const readyResponseSchema = z.object({ status: z.literal('ready'), temporal: z.literal('reachable') });

@@ -1,0 +1,344 @@
+/**
+ * The OpenAPI 3.1 description of every route, generated from the zod schemas the routes parse with
+ * (http-schemas.ts), so the document cannot drift from what the API accepts.
+ */
+import { z } from 'zod';
+import { TRANSFER_KINDS } from '../workflows/definitions';
+import {
+  beginConnectionBodySchema,
+  beginConnectionResponseSchema,
+  callbackQuerySchema,
+  commandResponseSchema,
+  emptyBodySchema,
+  errorResponseSchema,
+  healthResponseSchema,
+  listQuerySchema,
+  listResponseSchema,
+  readyResponseSchema,
+  reasonBodySchema,
+  sellerParamsSchema,
+  statusViewSchema,
+  transferParamsSchema,
+  allowAccessFormSchema,
+  assistantQuerySchema,
+} from './http-schemas';
+
+type Auth = 'public' | 'support' | 'admin';
+type Method = 'get' | 'post' | 'delete';
+
+export interface RouteSpec {
+  method: Method;
+  /** Express syntax (`:sellerId`); converted to OpenAPI's `{sellerId}`. */
+  path: string;
+  summary: string;
+  auth: Auth;
+  tag: 'Sellers' | 'OAuth' | 'Assistant' | 'Operations' | 'Documentation';
+  params?: z.ZodObject;
+  query?: z.ZodObject;
+  body?: {
+    schema: z.ZodType;
+    contentType: 'application/json' | 'application/x-www-form-urlencoded';
+    required?: boolean;
+  };
+  /** Status → description and, for JSON, the schema. */
+  responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string }>;
+}
+
+const json = 'application/json';
+const err = (description: string) => ({ description, schema: errorResponseSchema });
+const authErrors = {
+  401: err('No or invalid API key'),
+  403: err('The key lacks the needed role'),
+  429: err('Too many failed authentication attempts from this address'),
+};
+const temporalDown = { 503: err('Temporal is unreachable; nothing was changed') };
+const sellerErrors = { 400: err('Invalid seller id or body'), 404: err('The seller never connected') };
+
+export const ROUTES: RouteSpec[] = [
+  {
+    method: 'post',
+    path: '/api/sellers/:sellerId/connection',
+    summary: 'Start (or re-issue) consent; answers the authorize URL to send the seller to',
+    auth: 'admin',
+    tag: 'Sellers',
+    params: sellerParamsSchema,
+    body: { schema: beginConnectionBodySchema, contentType: json },
+    responses: {
+      201: { description: 'Consent started', schema: beginConnectionResponseSchema },
+      400: err('Invalid seller id, body or app version'),
+      409: err('Already connected at that version, or the state does not allow it'),
+      415: err('Body is not JSON'),
+      ...authErrors,
+      ...temporalDown,
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/sellers/:sellerId/connection',
+    summary: 'The seller’s connection status view (design §3)',
+    auth: 'support',
+    tag: 'Sellers',
+    params: sellerParamsSchema,
+    responses: {
+      200: { description: 'Status view', schema: statusViewSchema },
+      ...sellerErrors,
+      ...authErrors,
+      ...temporalDown,
+    },
+  },
+  {
+    method: 'delete',
+    path: '/api/sellers/:sellerId/connection',
+    summary: 'Remove the data exchange (disconnect)',
+    auth: 'admin',
+    tag: 'Sellers',
+    params: sellerParamsSchema,
+    body: { schema: reasonBodySchema, contentType: json, required: false },
+    responses: {
+      200: { description: 'Disconnected', schema: commandResponseSchema },
+      ...sellerErrors,
+      409: err('Not allowed in the current state, or the connection has ended'),
+      ...authErrors,
+      ...temporalDown,
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/sellers/:sellerId/connection/pause',
+    summary: 'Pause data transfers (tokens keep being refreshed)',
+    auth: 'admin',
+    tag: 'Sellers',
+    params: sellerParamsSchema,
+    body: { schema: reasonBodySchema, contentType: json, required: false },
+    responses: {
+      200: { description: 'Paused', schema: commandResponseSchema },
+      ...sellerErrors,
+      409: err('Not allowed in the current state'),
+      ...authErrors,
+      ...temporalDown,
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/sellers/:sellerId/connection/resume',
+    summary: 'Resume data transfers',
+    auth: 'admin',
+    tag: 'Sellers',
+    params: sellerParamsSchema,
+    body: { schema: emptyBodySchema, contentType: json, required: false },
+    responses: {
+      200: { description: 'Resumed', schema: commandResponseSchema },
+      ...sellerErrors,
+      409: err('Not allowed in the current state'),
+      ...authErrors,
+      ...temporalDown,
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/sellers/:sellerId/transfers/:kind/run',
+    summary: `Run one transfer now (${TRANSFER_KINDS.join(', ')})`,
+    auth: 'admin',
+    tag: 'Sellers',
+    params: transferParamsSchema,
+    body: { schema: emptyBodySchema, contentType: json, required: false },
+    responses: {
+      202: { description: 'Run requested', schema: commandResponseSchema },
+      ...sellerErrors,
+      409: err('Not allowed in the current state'),
+      501: err('The running workflow does not support this command yet'),
+      ...authErrors,
+      ...temporalDown,
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/connections',
+    summary: 'List connections via visibility (search attribute OttoConnectionState)',
+    auth: 'support',
+    tag: 'Sellers',
+    query: listQuerySchema,
+    responses: {
+      200: { description: 'Connections, newest first', schema: listResponseSchema },
+      400: err('Invalid state or limit'),
+      ...authErrors,
+      ...temporalDown,
+    },
+  },
+  {
+    method: 'get',
+    path: '/oauth/callback',
+    summary: 'OTTO’s redirect after login and consent (public)',
+    auth: 'public',
+    tag: 'OAuth',
+    query: callbackQuerySchema,
+    responses: {
+      303: { description: 'Accepted (or OTTO’s error recorded): redirect to the assistant' },
+      400: {
+        description:
+          'Refused (forged, expired, replayed, mixed-up, malformed): an HTML page, or JSON when asked',
+        schema: errorResponseSchema,
+      },
+      ...temporalDown,
+    },
+  },
+  {
+    method: 'get',
+    path: '/assistant/otto',
+    summary: 'The seller’s “Base settings – OTTO Market” assistant (behind the host shop’s login)',
+    auth: 'public',
+    tag: 'Assistant',
+    query: assistantQuerySchema,
+    responses: {
+      200: { description: 'HTML page', contentType: 'text/html' },
+      400: { description: 'Invalid seller id', contentType: 'text/html' },
+      503: { description: 'Temporal unreachable', contentType: 'text/html' },
+    },
+  },
+  {
+    method: 'post',
+    path: '/assistant/otto/allow-access',
+    summary: '“Allow access”: starts consent and redirects the browser to OTTO’s login',
+    auth: 'public',
+    tag: 'Assistant',
+    body: { schema: allowAccessFormSchema, contentType: 'application/x-www-form-urlencoded' },
+    responses: {
+      303: { description: 'Redirect to OTTO’s authorize URL' },
+      400: { description: 'Invalid form', contentType: 'text/html' },
+      403: { description: 'Cross-site form post', contentType: 'text/html' },
+      409: { description: 'Already connected at that version', contentType: 'text/html' },
+      415: { description: 'Not a form post', contentType: 'text/html' },
+      503: { description: 'Temporal unreachable', contentType: 'text/html' },
+    },
+  },
+  {
+    method: 'get',
+    path: '/healthz',
+    summary: 'Liveness',
+    auth: 'public',
+    tag: 'Operations',
+    responses: { 200: { description: 'Alive', schema: healthResponseSchema } },
+  },
+  {
+    method: 'get',
+    path: '/readyz',
+    summary: 'Readiness: Temporal reachable',
+    auth: 'public',
+    tag: 'Operations',
+    responses: {
+      200: { description: 'Ready', schema: readyResponseSchema },
+      503: err('Temporal unreachable'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/metrics',
+    summary: 'Prometheus metrics',
+    auth: 'public',
+    tag: 'Operations',
+    responses: { 200: { description: 'Prometheus text format', contentType: 'text/plain' } },
+  },
+  {
+    method: 'get',
+    path: '/api/openapi.json',
+    summary: 'This document',
+    auth: 'public',
+    tag: 'Documentation',
+    responses: { 200: { description: 'OpenAPI 3.1', contentType: json } },
+  },
+  {
+    method: 'get',
+    path: '/api/docs',
+    summary: 'Readable API reference',
+    auth: 'public',
+    tag: 'Documentation',
+    responses: { 200: { description: 'HTML page', contentType: 'text/html' } },
+  },
+];
+
+export const openApiPath = (path: string) => path.replace(/:([A-Za-z]+)/g, '{$1}');
+
+function schemaOf(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
+  return rest;
+}
+
+function parameters(spec: RouteSpec): unknown[] {
+  const out: unknown[] = [];
+  for (const [where, obj] of [
+    ['path', spec.params],
+    ['query', spec.query],
+  ] as const) {
+    if (!obj) continue;
+    const shape = schemaOf(obj, 'input') as { properties?: Record<string, unknown>; required?: string[] };
+    for (const [name, schema] of Object.entries(shape.properties ?? {})) {
+      const description = (schema as { description?: string }).description;
+      out.push({
+        name,
+        in: where,
+        required: where === 'path' || (shape.required ?? []).includes(name),
+        schema,
+        ...(description ? { description } : {}),
+      });
+    }
+  }
+  return out;
+}
+
+export function buildOpenApiDocument(options: {
+  serverUrl: string;
+  version?: string;
+}): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const spec of ROUTES) {
+    const operation: Record<string, unknown> = {
+      operationId: `${spec.method}${openApiPath(spec.path).replace(/[^A-Za-z0-9]+(.)?/g, (_m, c?: string) => (c ? c.toUpperCase() : ''))}`,
+      summary: spec.summary,
+      tags: [spec.tag],
+      security: spec.auth === 'public' ? [] : [{ apiKey: [] }],
+      ...(spec.auth === 'public' ? {} : { 'x-required-role': spec.auth }),
+      parameters: parameters(spec),
+      responses: Object.fromEntries(
+        Object.entries(spec.responses).map(([status, r]) => [
+          status,
+          {
+            description: r.description,
+            ...(r.schema
+              ? { content: { [r.contentType ?? json]: { schema: schemaOf(r.schema, 'output') } } }
+              : r.contentType
+                ? { content: { [r.contentType]: { schema: { type: 'string' } } } }
+                : {}),
+          },
+        ]),
+      ),
+    };
+    if (spec.body) {
+      operation.requestBody = {
+        required: spec.body.required ?? true,
+        content: { [spec.body.contentType]: { schema: schemaOf(spec.body.schema, 'input') } },
+      };
+    }
+    (paths[openApiPath(spec.path)] ??= {})[spec.method] = operation;
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'otto-connect API',
+      version: options.version ?? '0.1.0',
+      description:
+        'Connects shop-system sellers to OTTO Market. Errors are always `{ "error": { "code", "message", "details"? } }`. ' +
+        'API keys: `Authorization: Bearer <key>`; the `support` role reads, `admin` also writes.',
+    },
+    servers: [{ url: options.serverUrl }],
+    tags: ['Sellers', 'OAuth', 'Assistant', 'Operations', 'Documentation'].map((name) => ({ name })),
+    components: {
+      securitySchemes: {
+        apiKey: { type: 'http', scheme: 'bearer', description: 'role:key pairs from API_KEYS' },
+      },
+    },
+    paths,
+  };
+}

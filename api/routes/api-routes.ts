@@ -1,0 +1,76 @@
+/**
+ * The support and admin API (design §4): thin handlers that parse with zod, make one call on the
+ * SellerConnections port, and answer. Errors go to the one error handler.
+ */
+import { Router } from 'express';
+import type { Authenticator } from '../auth';
+import type { ConsentStarter } from '../consent-starter';
+import {
+  beginConnectionBodySchema,
+  emptyBodySchema,
+  listQuerySchema,
+  reasonBodySchema,
+  sellerParamsSchema,
+  transferParamsSchema,
+} from '../http-schemas';
+import { jsonBody } from '../json-body';
+import type { SellerConnections } from '../seller-connections';
+import { parse } from '../validate';
+
+export interface ApiRoutesDeps {
+  auth: Authenticator;
+  connections: SellerConnections;
+  startConsent: ConsentStarter;
+}
+
+export function apiRoutes({ auth, connections, startConsent }: ApiRoutesDeps): Router {
+  const router = Router();
+  const support = auth.requireRole('support');
+  const admin = auth.requireRole('admin');
+
+  router.post('/api/sellers/:sellerId/connection', admin, jsonBody, async (req, res) => {
+    const { sellerId } = parse(sellerParamsSchema, req.params, 'params');
+    const { appVersion } = parse(beginConnectionBodySchema, req.body, 'body');
+    res.status(201).json(await startConsent(sellerId, appVersion));
+  });
+
+  router.get('/api/sellers/:sellerId/connection', support, async (req, res) => {
+    const { sellerId } = parse(sellerParamsSchema, req.params, 'params');
+    res.json(await connections.status(sellerId));
+  });
+
+  router.delete('/api/sellers/:sellerId/connection', admin, jsonBody, async (req, res) => {
+    const { sellerId } = parse(sellerParamsSchema, req.params, 'params');
+    const { reason } = parse(reasonBodySchema, req.body, 'body');
+    const result = await connections.disconnect(sellerId, reason);
+    res.json({ sellerId, state: result.state });
+  });
+
+  router.post('/api/sellers/:sellerId/connection/pause', admin, jsonBody, async (req, res) => {
+    const { sellerId } = parse(sellerParamsSchema, req.params, 'params');
+    const { reason } = parse(reasonBodySchema, req.body, 'body');
+    const result = await connections.pause(sellerId, reason);
+    res.json({ sellerId, state: result.state });
+  });
+
+  router.post('/api/sellers/:sellerId/connection/resume', admin, jsonBody, async (req, res) => {
+    const { sellerId } = parse(sellerParamsSchema, req.params, 'params');
+    parse(emptyBodySchema, req.body, 'body');
+    const result = await connections.resume(sellerId);
+    res.json({ sellerId, state: result.state });
+  });
+
+  router.post('/api/sellers/:sellerId/transfers/:kind/run', admin, jsonBody, async (req, res) => {
+    const { sellerId, kind } = parse(transferParamsSchema, req.params, 'params');
+    parse(emptyBodySchema, req.body, 'body');
+    const result = await connections.runTransferNow(sellerId, kind);
+    res.status(202).json({ sellerId, state: result.state });
+  });
+
+  router.get('/api/connections', support, async (req, res) => {
+    const { state, limit } = parse(listQuerySchema, req.query, 'query');
+    res.json({ connections: await connections.list(state === undefined ? { limit } : { state, limit }) });
+  });
+
+  return router;
+}

@@ -1,0 +1,337 @@
+/**
+ * The port through which the API talks to sellers' connections, and its Temporal implementation: the only
+ * file that touches the Temporal client. Handlers and tests depend on the interface; every Temporal
+ * failure is translated here into a SellerConnectionError so HTTP mapping stays in one place.
+ */
+import {
+  Client,
+  Connection,
+  defaultGrpcRetryOptions,
+  makeGrpcRetryInterceptor,
+  QueryNotRegisteredError,
+  WithStartWorkflowOperation,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  type WorkflowExecutionDescription,
+  type WorkflowExecutionInfo,
+} from '@temporalio/client';
+import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
+import {
+  authorizationCallbackSignal,
+  beginConsentUpdate,
+  connectionStateSchema,
+  connectionStatusQuery,
+  disconnectUpdate,
+  FailureTypes,
+  pauseUpdate,
+  resumeUpdate,
+  runTransferNowUpdate,
+  searchAttributes,
+  sellerWorkflowId,
+  WORKFLOW_TYPE,
+  appVersionSchema,
+  type AppVersion,
+  type AuthorizationCallback,
+  type BeginConsentInput,
+  type BeginConsentResult,
+  type CommandResult,
+  type ConnectionState,
+  type ConnectionStatus,
+  type SellerConnectionInput,
+  type TransferKind,
+  type WorkflowSettingsInput,
+} from '../workflows/definitions';
+import { SellerConnectionError } from './connection-errors';
+
+export interface TemporalLink {
+  workflowId: string;
+  runId: string;
+  /** Opens this run's history in the Temporal UI. */
+  uiUrl: string;
+}
+
+/** The public status view of design §3 plus a link into the Temporal UI. */
+export interface StatusView extends Omit<ConnectionStatus, 'temporal'> {
+  temporal: TemporalLink;
+}
+
+/** One seller's connection as visibility (search attributes) sees it; cheap, no worker needed. */
+export interface ConnectionSummary {
+  sellerId: string;
+  state: ConnectionState | null;
+  appVersion: AppVersion | null;
+  partnerId: string | null;
+  /** Whether the workflow still runs; ended connections (revoked, disconnected, expired) do not. */
+  running: boolean;
+  executionStatus: string;
+  startedAt: string;
+  closedAt: string | null;
+  temporal: TemporalLink;
+}
+
+export interface ListFilter {
+  state?: ConnectionState;
+  limit: number;
+}
+
+export interface SellerConnections {
+  /** Update-with-start: creates the seller's workflow when none runs, then begins consent in it. */
+  beginConsent(input: BeginConsentInput): Promise<BeginConsentResult>;
+  /** Signals OTTO's (validated) callback to the seller's workflow. */
+  deliverCallback(sellerId: string, callback: AuthorizationCallback): Promise<void>;
+  /** The status view; SellerConnectionError('not_connected') when the seller never connected. */
+  status(sellerId: string): Promise<StatusView>;
+  /** The latest run's summary, or null when the seller never connected. */
+  summary(sellerId: string): Promise<ConnectionSummary | null>;
+  list(filter: ListFilter): Promise<ConnectionSummary[]>;
+  disconnect(sellerId: string, reason?: string): Promise<CommandResult>;
+  pause(sellerId: string, reason?: string): Promise<CommandResult>;
+  resume(sellerId: string): Promise<CommandResult>;
+  runTransferNow(sellerId: string, kind: TransferKind): Promise<CommandResult>;
+  /** Resolves when Temporal answers; SellerConnectionError('unavailable') otherwise. */
+  ping(): Promise<void>;
+}
+
+// ---- Temporal ------------------------------------------------------------------------------------
+
+/** The workflow's signature as the starter sees it; the implementation stays out of the API's imports. */
+type SellerConnectionWorkflow = (input: SellerConnectionInput) => Promise<ConnectionStatus>;
+
+export interface TemporalClientOptions {
+  address: string;
+  namespace: string;
+}
+
+/**
+ * A lazy connection, so the API starts (and answers 503) while Temporal is down and recovers by itself
+ * once it is back. Few gRPC retries and a short reconnect backoff: the caller gets a quick, clear 503
+ * instead of the SDK's default ~20 s of retrying, and a restarted server is noticed within seconds.
+ */
+export function createTemporalClient(options: TemporalClientOptions): {
+  client: Client;
+  close(): Promise<void>;
+} {
+  const connection = Connection.lazy({
+    address: options.address,
+    connectTimeout: '5s',
+    interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 3 }))],
+    channelArgs: {
+      'grpc.initial_reconnect_backoff_ms': 200,
+      'grpc.max_reconnect_backoff_ms': 2_000,
+    },
+  });
+  return {
+    client: new Client({ connection, namespace: options.namespace }),
+    close: () => connection.close(),
+  };
+}
+
+export interface TemporalSellerConnectionsOptions {
+  client: Client;
+  taskQueue: string;
+  /** TEMPORAL_UI_URL without a trailing slash. */
+  uiUrl: string;
+  settings: WorkflowSettingsInput;
+  callTimeoutMs: number;
+}
+
+const UNAVAILABLE_MESSAGE =
+  'The workflow service (Temporal) is unreachable or did not answer in time. Nothing was changed; please try again shortly.';
+
+export function createTemporalSellerConnections(
+  options: TemporalSellerConnectionsOptions,
+): SellerConnections {
+  const { client, taskQueue, settings, callTimeoutMs } = options;
+  const namespace = client.options.namespace;
+
+  const link = (workflowId: string, runId: string): TemporalLink => ({
+    workflowId,
+    runId,
+    uiUrl: `${options.uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}/${encodeURIComponent(runId)}/history`,
+  });
+
+  async function call<T>(sellerId: string | undefined, work: () => Promise<T>): Promise<T> {
+    try {
+      return await client.connection.withDeadline(Date.now() + callTimeoutMs, work);
+    } catch (err) {
+      throw translate(err, sellerId);
+    }
+  }
+
+  async function summary(sellerId: string): Promise<ConnectionSummary | null> {
+    try {
+      const description = await call(sellerId, () =>
+        client.workflow.getHandle(sellerWorkflowId(sellerId)).describe(),
+      );
+      return toSummary(description, link);
+    } catch (err) {
+      if (err instanceof SellerConnectionError && err.kind === 'not_connected') return null;
+      throw err;
+    }
+  }
+
+  /** Commands on an ended run fail with "not found": tell "never connected" and "ended" apart. */
+  async function command<T>(sellerId: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await call(sellerId, work);
+    } catch (err) {
+      if (!(err instanceof SellerConnectionError) || err.kind !== 'not_connected') throw err;
+      const found = await summary(sellerId);
+      if (found === null) throw err;
+      throw new SellerConnectionError(
+        'connection_ended',
+        `the connection of seller ${sellerId} has ended (${found.state ?? found.executionStatus.toLowerCase()}); start a new one with "Allow access"`,
+      );
+    }
+  }
+
+  const handle = (sellerId: string) =>
+    client.workflow.getHandle<SellerConnectionWorkflow>(sellerWorkflowId(sellerId));
+
+  return {
+    async beginConsent(input) {
+      return await call(input.sellerId, async () => {
+        const startWorkflowOperation = new WithStartWorkflowOperation<SellerConnectionWorkflow>(
+          WORKFLOW_TYPE,
+          {
+            workflowId: sellerWorkflowId(input.sellerId),
+            taskQueue,
+            args: [{ sellerId: input.sellerId, settings }],
+            // A running workflow takes the update; an ended one is replaced by a fresh run with the same id.
+            workflowIdConflictPolicy: 'USE_EXISTING',
+            typedSearchAttributes: [{ key: searchAttributes.sellerId, value: input.sellerId }],
+          },
+        );
+        return await client.workflow.executeUpdateWithStart(beginConsentUpdate, {
+          args: [input],
+          startWorkflowOperation,
+        });
+      });
+    },
+
+    async deliverCallback(sellerId, callback) {
+      await command(sellerId, () => handle(sellerId).signal(authorizationCallbackSignal, callback));
+    },
+
+    async status(sellerId) {
+      const status = await call(sellerId, () => handle(sellerId).query(connectionStatusQuery));
+      return { ...status, temporal: link(status.temporal.workflowId, status.temporal.runId) };
+    },
+
+    summary,
+
+    async list({ state, limit }) {
+      // `state` is a validated enum value, so it is safe inside the visibility query.
+      const clauses = [`WorkflowType = '${WORKFLOW_TYPE}'`];
+      if (state !== undefined) clauses.push(`${searchAttributes.connectionState.name} = '${state}'`);
+      return await call(undefined, async () => {
+        const out: ConnectionSummary[] = [];
+        for await (const info of client.workflow.list({
+          query: clauses.join(' AND '),
+          pageSize: Math.min(limit, 1000),
+        })) {
+          out.push(toSummary(info, link));
+          if (out.length >= limit) break;
+        }
+        return out;
+      });
+    },
+
+    async disconnect(sellerId, reason) {
+      return await command(sellerId, () =>
+        handle(sellerId).executeUpdate(disconnectUpdate, { args: [withReason(reason)] }),
+      );
+    },
+    async pause(sellerId, reason) {
+      return await command(sellerId, () =>
+        handle(sellerId).executeUpdate(pauseUpdate, { args: [withReason(reason)] }),
+      );
+    },
+    async resume(sellerId) {
+      return await command(sellerId, () => handle(sellerId).executeUpdate(resumeUpdate, { args: [] }));
+    },
+    async runTransferNow(sellerId, kind) {
+      return await command(sellerId, () =>
+        handle(sellerId).executeUpdate(runTransferNowUpdate, { args: [{ kind }] }),
+      );
+    },
+
+    async ping() {
+      await call(undefined, () => client.workflowService.describeNamespace({ namespace }));
+    },
+  };
+}
+
+function withReason(reason: string | undefined): { reason?: string } {
+  return reason === undefined ? {} : { reason };
+}
+
+function toSummary(
+  info: WorkflowExecutionInfo | WorkflowExecutionDescription,
+  link: (workflowId: string, runId: string) => TemporalLink,
+): ConnectionSummary {
+  const attrs = info.typedSearchAttributes;
+  const state = connectionStateSchema.safeParse(attrs.get(searchAttributes.connectionState));
+  const version = appVersionSchema.safeParse(attrs.get(searchAttributes.appVersion));
+  return {
+    sellerId: attrs.get(searchAttributes.sellerId) ?? info.workflowId.replace(/^otto-seller:/, ''),
+    state: state.success ? state.data : null,
+    appVersion: version.success ? version.data : null,
+    partnerId: attrs.get(searchAttributes.partnerId) ?? null,
+    running: info.status.name === 'RUNNING',
+    executionStatus: info.status.name,
+    startedAt: info.startTime.toISOString(),
+    closedAt: info.closeTime?.toISOString() ?? null,
+    temporal: link(info.workflowId, info.runId),
+  };
+}
+
+/** gRPC status codes that mean "Temporal did not answer", wherever they sit in the cause chain. */
+const UNREACHABLE_CODES = new Set([1 /* CANCELLED */, 4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE */]);
+
+function isUnreachable(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return true;
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'number' && UNREACHABLE_CODES.has(code)) return true;
+    if (e.name === 'TransportError' || /ECONNREFUSED|No connection established/.test(e.message)) return true;
+  }
+  return false;
+}
+
+function translate(err: unknown, sellerId: string | undefined): unknown {
+  if (err instanceof SellerConnectionError) return err;
+  if (err instanceof WorkflowNotFoundError) {
+    return new SellerConnectionError('not_connected', `seller ${sellerId ?? '?'} never connected`, {
+      cause: err,
+    });
+  }
+  if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
+    const failure = err.cause;
+    switch (failure.type) {
+      case FailureTypes.alreadyConnected:
+        return new SellerConnectionError('already_connected', failure.message, { cause: err });
+      case FailureTypes.invalidTransition:
+        return new SellerConnectionError('invalid_transition', failure.message, { cause: err });
+      case FailureTypes.invalidInput:
+        return new SellerConnectionError('invalid_input', failure.message, { cause: err });
+    }
+    if (failure.message.startsWith('No registered handler for update')) {
+      return new SellerConnectionError(
+        'not_supported',
+        'the running seller workflow does not handle this command yet (no handler registered for it)',
+        { cause: err },
+      );
+    }
+  }
+  if (err instanceof QueryNotRegisteredError) {
+    return new SellerConnectionError(
+      'not_supported',
+      'the running seller workflow does not answer this query',
+      { cause: err },
+    );
+  }
+  if (isUnreachable(err))
+    return new SellerConnectionError('unavailable', UNAVAILABLE_MESSAGE, { cause: err });
+  return err;
+}

@@ -1,0 +1,501 @@
+/**
+ * The door attackers knock on: a table of bad inputs, each answered with the right status and a clear
+ * message, and none of them reaching the seller workflow (no update, no signal: asserted on the
+ * recording fake, not assumed).
+ */
+import request from 'supertest';
+import type { App } from 'supertest/types';
+import { createStateSigner } from '../../api/oauth-state';
+import type { FakeSellerConnections } from './fake-seller-connections';
+import {
+  ADMIN_KEY,
+  OTTO_AUTH,
+  PUBLIC_BASE_URL,
+  STATE_KEY,
+  SUPPORT_KEY,
+  errorOf,
+  testApp,
+  validState,
+} from './test-app';
+
+const admin = { Authorization: `Bearer ${ADMIN_KEY}` };
+const support = { Authorization: `Bearer ${SUPPORT_KEY}` };
+const SCRIPT = '<script>alert(1)</script>';
+
+interface Ctx {
+  app: App;
+  connections: FakeSellerConnections;
+  /** A valid state for seller "victim" (pending consent, v1). */
+  state: string;
+  nonce: string;
+}
+
+interface BadInput {
+  name: string;
+  setup?: (c: Ctx) => void;
+  send: (c: Ctx) => request.Test;
+  status: number;
+  /** Must appear in the answer (JSON or page). */
+  message: string;
+  /** Must not appear unescaped in the answer. */
+  notReflected?: string;
+}
+
+const callback = (c: Ctx, query: Record<string, string | string[]>) =>
+  request(c.app).get('/oauth/callback').query(query);
+
+function tamper(state: string, sellerId: string): string {
+  const [body, mac] = state.split('.') as [string, string];
+  const payload = JSON.parse(Buffer.from(body, 'base64url').toString()) as Record<string, unknown>;
+  return `${Buffer.from(JSON.stringify({ ...payload, s: sellerId })).toString('base64url')}.${mac}`;
+}
+
+const expiredSigner = createStateSigner(STATE_KEY, { now: () => Date.now() - 20 * 60_000 });
+const otherKeySigner = createStateSigner('another-key-that-is-long-enough-0123456789');
+
+const CASES: BadInput[] = [
+  // ---- the callback: state ---------------------------------------------------------------------
+  {
+    name: 'callback: forged state (signature altered)',
+    send: (c) => callback(c, { code: 'c', state: `${c.state.slice(0, -3)}abc` }),
+    status: 400,
+    message: 'not issued by us or has been altered',
+  },
+  {
+    name: 'callback: state signed with another key',
+    send: (c) =>
+      callback(c, {
+        code: 'c',
+        state: otherKeySigner.sign({ sellerId: 'victim', appVersion: 'v1', nonce: c.nonce }),
+      }),
+    status: 400,
+    message: 'not issued by us or has been altered',
+  },
+  {
+    name: 'callback: expired state',
+    send: (c) =>
+      callback(c, {
+        code: 'c',
+        state: expiredSigner.sign({ sellerId: 'victim', appVersion: 'v1', nonce: c.nonce }),
+      }),
+    status: 400,
+    message: 'This link has expired',
+  },
+  {
+    name: 'callback: state of seller A used for seller B (payload swapped, signature kept)',
+    setup: (c) => void c.connections.setSeller('seller-b', { state: 'pending_consent', appVersion: null }),
+    send: (c) => callback(c, { code: 'c', state: tamper(c.state, 'seller-b') }),
+    status: 400,
+    message: 'not issued by us or has been altered',
+  },
+  {
+    name: 'callback: replayed after the seller is connected with that version',
+    setup: (c) => void c.connections.setSeller('victim', { state: 'active', appVersion: 'v1' }),
+    send: (c) => callback(c, { code: 'c', state: c.state }),
+    status: 400,
+    message: 'already been used',
+  },
+  {
+    name: 'callback: replayed while the first one is being authorized',
+    setup: (c) => void c.connections.setSeller('victim', { state: 'authorizing', appVersion: null }),
+    send: (c) => callback(c, { code: 'c', state: c.state }),
+    status: 400,
+    message: 'already been used',
+  },
+  {
+    name: 'callback: missing state',
+    send: (c) => callback(c, { code: 'c' }),
+    status: 400,
+    message: 'without the information that ties it',
+  },
+  {
+    name: 'callback: state without a signature part',
+    send: (c) => callback(c, { code: 'c', state: 'eyJ2IjoxfQ' }),
+    status: 400,
+    message: 'damaged or was not issued by us',
+  },
+  {
+    name: 'callback: state with characters outside base64url',
+    send: (c) => callback(c, { code: 'c', state: `${c.state}!*` }),
+    status: 400,
+    message: 'damaged or was not issued by us',
+  },
+  {
+    name: 'callback: oversized state',
+    send: (c) => callback(c, { code: 'c', state: 'a'.repeat(5000) }),
+    status: 400,
+    message: 'could not be read',
+  },
+  {
+    name: 'callback: HTML in state is not reflected',
+    send: (c) => callback(c, { code: 'c', state: SCRIPT }),
+    status: 400,
+    message: 'damaged or was not issued by us',
+    notReflected: '<script>',
+  },
+  {
+    name: 'callback: seller unknown (valid state, no workflow)',
+    setup: (c) => void c.connections.sellers.delete('victim'),
+    send: (c) => callback(c, { code: 'c', state: c.state }),
+    status: 400,
+    message: 'could not find the connection request',
+  },
+  {
+    name: 'callback: connection already ended',
+    setup: (c) => void c.connections.setSeller('victim', { state: 'consent_expired' }, false),
+    send: (c) => callback(c, { code: 'c', state: c.state }),
+    status: 400,
+    message: 'has ended',
+  },
+  // ---- the callback: iss, code, error ----------------------------------------------------------
+  {
+    name: 'callback: wrong iss (mix-up)',
+    send: (c) => callback(c, { code: 'c', state: c.state, iss: 'https://evil.example' }),
+    status: 400,
+    message: 'did not come from OTTO’s login',
+  },
+  {
+    name: 'callback: HTML in iss is not reflected',
+    send: (c) => callback(c, { code: 'c', state: c.state, iss: '<img src=x onerror=alert(1)>' }),
+    status: 400,
+    message: 'did not come from OTTO’s login',
+    notReflected: '<img',
+  },
+  {
+    name: 'callback: missing code',
+    send: (c) => callback(c, { state: c.state, iss: OTTO_AUTH }),
+    status: 400,
+    message: 'neither an authorization nor a reason',
+  },
+  {
+    name: 'callback: oversized code',
+    send: (c) => callback(c, { code: 'x'.repeat(3000), state: c.state }),
+    status: 400,
+    message: 'could not be read',
+  },
+  {
+    name: 'callback: code repeated',
+    send: (c) => callback(c, { code: ['a', 'b'], state: c.state }),
+    status: 400,
+    message: 'could not be read',
+  },
+  {
+    name: 'callback: code with spaces and control characters',
+    send: (c) => callback(c, { code: 'a b\u0001', state: c.state }),
+    status: 400,
+    message: 'could not be read',
+  },
+  {
+    name: 'callback: code and error together',
+    send: (c) => callback(c, { code: 'c', error: 'access_denied', state: c.state }),
+    status: 400,
+    message: 'could not be read',
+  },
+  {
+    name: 'callback: error= with a forged state',
+    send: (c) => callback(c, { error: 'access_denied', state: `${c.state}x` }),
+    status: 400,
+    message: 'not issued by us or has been altered',
+  },
+  {
+    name: 'callback: error= with an expired state',
+    send: (c) =>
+      callback(c, {
+        error: 'access_denied',
+        state: expiredSigner.sign({ sellerId: 'victim', appVersion: 'v1', nonce: c.nonce }),
+      }),
+    status: 400,
+    message: 'This link has expired',
+  },
+  {
+    name: 'callback: error= without state; HTML in error_description is escaped',
+    send: (c) => callback(c, { error: 'access_denied', error_description: SCRIPT }),
+    status: 400,
+    message: '&lt;script&gt;alert(1)&lt;/script&gt;',
+    notReflected: '<script>',
+  },
+  {
+    name: 'callback: error= with a forged state; HTML in error is refused',
+    send: (c) => callback(c, { error: '"><svg onload=alert(1)>', state: `${c.state}x` }),
+    status: 400,
+    message: 'could not be read',
+    notReflected: '<svg',
+  },
+  {
+    name: 'callback: oversized error_description',
+    send: (c) => callback(c, { error: 'access_denied', error_description: 'x'.repeat(1500), state: c.state }),
+    status: 400,
+    message: 'could not be read',
+  },
+  {
+    name: 'callback: JSON refusal for a forged state',
+    send: (c) => callback(c, { code: 'c', state: `${c.state}x` }).set('Accept', 'application/json'),
+    status: 400,
+    message: '"code":"callback_forged_state"',
+  },
+  // ---- the API: keys and roles -----------------------------------------------------------------
+  {
+    name: 'api: no API key',
+    send: (c) => request(c.app).post('/api/sellers/s-1/connection'),
+    status: 401,
+    message: 'an API key is required',
+  },
+  {
+    name: 'api: unknown API key',
+    send: (c) =>
+      request(c.app).post('/api/sellers/s-1/connection').set('Authorization', 'Bearer wrong-key-000000'),
+    status: 401,
+    message: 'the API key is not valid',
+  },
+  {
+    name: 'api: not a Bearer header',
+    send: (c) => request(c.app).get('/api/connections').set('Authorization', `Basic ${ADMIN_KEY}`),
+    status: 401,
+    message: 'the Authorization header must be',
+  },
+  {
+    name: 'api: support key starting consent',
+    send: (c) => request(c.app).post('/api/sellers/s-1/connection').set(support),
+    status: 403,
+    message: 'needs the admin role',
+  },
+  {
+    name: 'api: support key disconnecting',
+    send: (c) => request(c.app).delete('/api/sellers/victim/connection').set(support),
+    status: 403,
+    message: 'needs the admin role',
+  },
+  {
+    name: 'api: support key pausing',
+    send: (c) => request(c.app).post('/api/sellers/victim/connection/pause').set(support),
+    status: 403,
+    message: 'needs the admin role',
+  },
+  {
+    name: 'api: support key running a transfer',
+    send: (c) => request(c.app).post('/api/sellers/victim/transfers/ordersImport/run').set(support),
+    status: 403,
+    message: 'needs the admin role',
+  },
+  // ---- the API: ids, bodies, content types -----------------------------------------------------
+  {
+    name: 'api: seller id with spaces and punctuation',
+    send: (c) => request(c.app).post('/api/sellers/bad%20id!/connection').set(admin),
+    status: 400,
+    message: 'params.sellerId: sellerId must be 1–64 characters',
+  },
+  {
+    name: 'api: seller id of 65 characters',
+    send: (c) =>
+      request(c.app)
+        .post(`/api/sellers/${'a'.repeat(65)}/connection`)
+        .set(admin),
+    status: 400,
+    message: 'params.sellerId',
+  },
+  {
+    name: 'api: seller id with HTML',
+    send: (c) =>
+      request(c.app)
+        .get(`/api/sellers/${encodeURIComponent(SCRIPT)}/connection`)
+        .set(support),
+    status: 400,
+    message: 'params.sellerId',
+    notReflected: '<script>',
+  },
+  {
+    name: 'api: unknown app version',
+    send: (c) => request(c.app).post('/api/sellers/s-1/connection').set(admin).send({ appVersion: 'v3' }),
+    status: 400,
+    message: 'body.appVersion',
+  },
+  {
+    name: 'api: unknown body field',
+    send: (c) =>
+      request(c.app)
+        .post('/api/sellers/s-1/connection')
+        .set(admin)
+        .send({ appVersion: 'v1', clientSecret: 'x' }),
+    status: 400,
+    message: 'body: Unrecognized key',
+  },
+  {
+    name: 'api: JSON array body',
+    send: (c) => request(c.app).post('/api/sellers/s-1/connection').set(admin).send([1, 2]),
+    status: 400,
+    message: 'validation_failed',
+  },
+  {
+    name: 'api: malformed JSON',
+    send: (c) =>
+      request(c.app)
+        .post('/api/sellers/s-1/connection')
+        .set(admin)
+        .set('Content-Type', 'application/json')
+        .send('{"appVersion":'),
+    status: 400,
+    message: 'not valid JSON',
+  },
+  {
+    name: 'api: text/plain body',
+    send: (c) =>
+      request(c.app)
+        .post('/api/sellers/s-1/connection')
+        .set(admin)
+        .set('Content-Type', 'text/plain')
+        .send('appVersion=v1'),
+    status: 415,
+    message: 'send the body as application/json',
+  },
+  {
+    name: 'api: form body',
+    send: (c) =>
+      request(c.app).post('/api/sellers/s-1/connection').set(admin).type('form').send({ appVersion: 'v1' }),
+    status: 415,
+    message: 'send the body as application/json',
+  },
+  {
+    name: 'api: oversized JSON body',
+    send: (c) =>
+      request(c.app)
+        .post('/api/sellers/victim/connection/pause')
+        .set(admin)
+        .send({ reason: 'x'.repeat(20_000) }),
+    status: 413,
+    message: 'too large',
+  },
+  {
+    name: 'api: reason longer than 500',
+    send: (c) =>
+      request(c.app)
+        .post('/api/sellers/victim/connection/pause')
+        .set(admin)
+        .send({ reason: 'x'.repeat(501) }),
+    status: 400,
+    message: 'body.reason',
+  },
+  {
+    name: 'api: unknown transfer kind',
+    send: (c) => request(c.app).post('/api/sellers/victim/transfers/everything/run').set(admin),
+    status: 400,
+    message: 'params.kind',
+  },
+  {
+    name: 'api: unknown state filter',
+    send: (c) => request(c.app).get('/api/connections?state=bogus').set(support),
+    status: 400,
+    message: 'query.state',
+  },
+  {
+    name: 'api: limit 0',
+    send: (c) => request(c.app).get('/api/connections?limit=0').set(support),
+    status: 400,
+    message: 'query.limit',
+  },
+  {
+    name: 'api: unknown route',
+    send: (c) => request(c.app).get('/api/nothing-here').set(support),
+    status: 404,
+    message: 'there is no GET /api/nothing-here',
+  },
+  // ---- the assistant ---------------------------------------------------------------------------
+  {
+    name: 'assistant: missing seller id',
+    send: (c) => request(c.app).get('/assistant/otto'),
+    status: 400,
+    message: 'query.sellerId',
+  },
+  {
+    name: 'assistant: seller id with HTML',
+    send: (c) => request(c.app).get('/assistant/otto').query({ sellerId: SCRIPT }),
+    status: 400,
+    message: 'sellerId must be 1–64 characters',
+    notReflected: '<script>',
+  },
+  {
+    name: 'assistant: unknown path with HTML is escaped',
+    send: (c) => request(c.app).get(`/assistant/${encodeURIComponent('<b>x</b>')}`),
+    status: 404,
+    message: 'there is no GET',
+    notReflected: '<b>x',
+  },
+  {
+    name: 'assistant: "Allow access" posted from another site',
+    send: (c) =>
+      request(c.app)
+        .post('/assistant/otto/allow-access')
+        .set('Origin', 'https://evil.example')
+        .type('form')
+        .send({ sellerId: 'victim' }),
+    status: 403,
+    message: 'only be sent from the assistant page',
+  },
+  {
+    name: 'assistant: "Allow access" as JSON',
+    send: (c) =>
+      request(c.app)
+        .post('/assistant/otto/allow-access')
+        .set('Origin', PUBLIC_BASE_URL)
+        .send({ sellerId: 'victim' }),
+    status: 415,
+    message: 'application/x-www-form-urlencoded',
+  },
+  {
+    name: 'assistant: "Allow access" with an invalid seller id',
+    send: (c) =>
+      request(c.app).post('/assistant/otto/allow-access').type('form').send({ sellerId: '../admin' }),
+    status: 400,
+    message: 'body.sellerId',
+  },
+  {
+    name: 'assistant: "Allow access" with an unknown app version',
+    send: (c) =>
+      request(c.app)
+        .post('/assistant/otto/allow-access')
+        .type('form')
+        .send({ sellerId: 'victim', appVersion: 'v9' }),
+    status: 400,
+    message: 'body.appVersion',
+  },
+];
+
+describe('bad inputs are refused clearly and reach no workflow', () => {
+  it('has at least 30 cases', () => {
+    expect(CASES.length).toBeGreaterThanOrEqual(30);
+  });
+
+  it.each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, testCase) => {
+    const { app, connections, stateSigner } = testApp();
+    connections.setSeller('victim', { state: 'pending_consent', appVersion: null });
+    const { state, nonce } = validState(stateSigner, 'victim');
+    const ctx: Ctx = { app, connections, state, nonce };
+    testCase.setup?.(ctx);
+
+    const res = await testCase.send(ctx);
+    expect({ status: res.status, text: res.text }).toEqual({
+      status: testCase.status,
+      text: expect.stringContaining(testCase.message) as string,
+    });
+    if (testCase.notReflected) expect(res.text).not.toContain(testCase.notReflected);
+    expect(res.text).not.toMatch(/at .*\.ts:\d+/); // no stack trace
+    expect(connections.writes).toEqual([]);
+  });
+
+  it('too many failed API key attempts from one address are answered 429, good keys included', async () => {
+    let now = 1_000_000;
+    const { app, connections } = testApp({ authLimit: { maxFailures: 3, windowMs: 60_000 }, now: () => now });
+    for (let i = 0; i < 3; i++) {
+      expect(
+        (await request(app).get('/api/connections').set('Authorization', `Bearer guess-${i}-000000000`))
+          .status,
+      ).toBe(401);
+    }
+    const blocked = await request(app).get('/api/connections').set(support);
+    expect(blocked.status).toBe(429);
+    expect(blocked.headers['retry-after']).toBe('60');
+    expect(errorOf(blocked).code).toBe('too_many_failed_attempts');
+    now += 60_000;
+    expect((await request(app).get('/api/connections').set(support)).status).toBe(200);
+    expect(connections.writes).toEqual([]);
+  });
+});

@@ -1,0 +1,180 @@
+/**
+ * A recording stand-in for the SellerConnections port: every call is kept, so tests can assert that a
+ * refused request sent no update and no signal. Sellers' statuses are set by the test.
+ */
+import { SellerConnectionError } from '../../api/connection-errors';
+import type { ConnectionSummary, SellerConnections, StatusView } from '../../api/seller-connections';
+import type { BeginConsentResult, ConnectionState } from '../../workflows/definitions';
+
+export type PortMethod = keyof SellerConnections;
+export interface RecordedCall {
+  method: PortMethod;
+  args: unknown[];
+}
+
+/** Calls that change something in Temporal (updates, signals, starts). */
+const WRITES: ReadonlySet<PortMethod> = new Set([
+  'beginConsent',
+  'deliverCallback',
+  'disconnect',
+  'pause',
+  'resume',
+  'runTransferNow',
+]);
+
+export function statusView(sellerId: string, overrides: Partial<StatusView> = {}): StatusView {
+  const workflowId = `otto-seller:${sellerId}`;
+  return {
+    sellerId,
+    state: 'active',
+    appVersion: 'v1',
+    partnerId: 'P-1',
+    installationId: 'inst-1',
+    scopes: ['orders', 'availability'],
+    token: {
+      expiresAt: '2030-01-01T00:30:00.000Z',
+      lastRefreshedAt: '2030-01-01T00:00:00.000Z',
+      nextRefreshAt: '2030-01-01T00:25:00.000Z',
+      refreshCount: 1,
+    },
+    pendingConsent: null,
+    transfers: {},
+    upgradeAvailable: false,
+    lastError: null,
+    events: [{ at: '2030-01-01T00:00:00.000Z', type: 'authorized', detail: 'app v1 installed' }],
+    temporal: {
+      workflowId,
+      runId: 'run-1',
+      uiUrl: `http://localhost:8233/namespaces/default/workflows/${encodeURIComponent(workflowId)}/run-1/history`,
+    },
+    ...overrides,
+  };
+}
+
+export class FakeSellerConnections implements SellerConnections {
+  readonly calls: RecordedCall[] = [];
+  readonly sellers = new Map<string, { status: StatusView; running: boolean }>();
+  /** The next call of that method throws this (once). */
+  readonly failNext = new Map<PortMethod, Error>();
+  /** Every call throws this while set (e.g. Temporal unavailable). */
+  failAll: Error | undefined;
+
+  get writes(): RecordedCall[] {
+    return this.calls.filter((c) => WRITES.has(c.method));
+  }
+  get signals(): RecordedCall[] {
+    return this.calls.filter((c) => c.method === 'deliverCallback');
+  }
+
+  setSeller(sellerId: string, overrides: Partial<StatusView> = {}, running = true): StatusView {
+    const status = statusView(sellerId, overrides);
+    this.sellers.set(sellerId, { status, running });
+    return status;
+  }
+
+  private record(method: PortMethod, args: unknown[]): void {
+    this.calls.push({ method, args });
+    if (this.failAll) throw this.failAll;
+    const once = this.failNext.get(method);
+    if (once) {
+      this.failNext.delete(method);
+      throw once;
+    }
+  }
+
+  private existing(sellerId: string): { status: StatusView; running: boolean } {
+    const found = this.sellers.get(sellerId);
+    if (!found) throw new SellerConnectionError('not_connected', `seller ${sellerId} never connected`);
+    return found;
+  }
+
+  private command(sellerId: string, state: ConnectionState): { state: ConnectionState } {
+    const found = this.existing(sellerId);
+    if (!found.running)
+      throw new SellerConnectionError('connection_ended', `the connection of seller ${sellerId} has ended`);
+    found.status = { ...found.status, state };
+    return { state };
+  }
+
+  async beginConsent(...args: Parameters<SellerConnections['beginConsent']>): Promise<BeginConsentResult> {
+    this.record('beginConsent', args);
+    const [input] = args;
+    const deadline = '2030-01-02T00:00:00.000Z';
+    const found = this.sellers.get(input.sellerId);
+    const state =
+      found?.running && found.status.state !== 'pending_consent' ? found.status.state : 'pending_consent';
+    this.setSeller(input.sellerId, {
+      state,
+      appVersion: found?.status.appVersion ?? null,
+      pendingConsent: { appVersion: input.appVersion, deadline },
+    });
+    return await Promise.resolve({
+      state,
+      appVersion: input.appVersion,
+      nonce: input.nonce,
+      consentDeadline: deadline,
+    });
+  }
+  async deliverCallback(...args: Parameters<SellerConnections['deliverCallback']>) {
+    this.record('deliverCallback', args);
+    this.existing(args[0]);
+    await Promise.resolve();
+  }
+  async status(sellerId: string) {
+    this.record('status', [sellerId]);
+    return await Promise.resolve(this.existing(sellerId).status);
+  }
+  async summary(sellerId: string): Promise<ConnectionSummary | null> {
+    this.record('summary', [sellerId]);
+    const found = this.sellers.get(sellerId);
+    if (!found) return null;
+    const { status, running } = found;
+    return await Promise.resolve({
+      sellerId,
+      state: status.state,
+      appVersion: status.appVersion,
+      partnerId: status.partnerId,
+      running,
+      executionStatus: running ? 'RUNNING' : 'COMPLETED',
+      startedAt: '2030-01-01T00:00:00.000Z',
+      closedAt: running ? null : '2030-01-01T01:00:00.000Z',
+      temporal: status.temporal,
+    });
+  }
+  async list(...args: Parameters<SellerConnections['list']>) {
+    this.record('list', args);
+    const [{ state, limit }] = args;
+    const out: ConnectionSummary[] = [];
+    for (const sellerId of this.sellers.keys()) {
+      const s = await this.summary(sellerId);
+      if (s && (state === undefined || s.state === state)) out.push(s);
+    }
+    return out.slice(0, limit);
+  }
+  async disconnect(...args: Parameters<SellerConnections['disconnect']>) {
+    this.record('disconnect', args);
+    return await Promise.resolve(this.command(args[0], 'disconnected'));
+  }
+  async pause(...args: Parameters<SellerConnections['pause']>) {
+    this.record('pause', args);
+    return await Promise.resolve(this.command(args[0], 'paused'));
+  }
+  async resume(...args: Parameters<SellerConnections['resume']>) {
+    this.record('resume', args);
+    return await Promise.resolve(this.command(args[0], 'active'));
+  }
+  async runTransferNow(...args: Parameters<SellerConnections['runTransferNow']>) {
+    this.record('runTransferNow', args);
+    this.existing(args[0]);
+    return await Promise.reject(
+      new SellerConnectionError(
+        'not_supported',
+        'the running seller workflow does not handle this command yet',
+      ),
+    );
+  }
+  async ping() {
+    this.record('ping', []);
+    await Promise.resolve();
+  }
+}

@@ -1,0 +1,379 @@
+/**
+ * Every route against createApp() with the recording fake port: what each answers, and what it asks
+ * of the seller workflow.
+ */
+import request from 'supertest';
+import { pkceChallenge } from '../../common/oauth';
+import { SellerConnectionError } from '../../api/connection-errors';
+import { statusViewSchema, beginConnectionResponseSchema, listResponseSchema } from '../../api/http-schemas';
+import type { BeginConsentInput, AuthorizationCallback } from '../../workflows/definitions';
+import {
+  ADMIN_KEY,
+  OTTO_AUTH,
+  PUBLIC_BASE_URL,
+  SUPPORT_KEY,
+  bodyOf,
+  errorOf,
+  testApp,
+  validState,
+} from './test-app';
+
+const admin = { Authorization: `Bearer ${ADMIN_KEY}` };
+const support = { Authorization: `Bearer ${SUPPORT_KEY}` };
+
+describe('POST /api/sellers/:sellerId/connection', () => {
+  it('begins consent with a sealed PKCE verifier and answers a complete authorize URL', async () => {
+    const { app, connections, sealer, stateSigner } = testApp();
+    const res = await request(app)
+      .post('/api/sellers/s-1001/connection')
+      .set(admin)
+      .send({ appVersion: 'v1' });
+    expect(res.status).toBe(201);
+    const body = beginConnectionResponseSchema.parse(res.body);
+    expect(body).toMatchObject({
+      state: 'pending_consent',
+      appVersion: 'v1',
+      consentDeadline: '2030-01-02T00:00:00.000Z',
+    });
+
+    expect(connections.writes).toHaveLength(1);
+    const [input] = connections.writes[0]!.args as [BeginConsentInput];
+    expect(input.sellerId).toBe('s-1001');
+    expect(input.sealedPkceVerifier).toMatch(/^v1\.t1\./);
+    const verifier = sealer.unseal(input.sealedPkceVerifier);
+
+    const url = new URL(body.authorizeUrl);
+    expect(`${url.origin}${url.pathname}`).toBe(`${OTTO_AUTH}/oauth2/auth`);
+    expect(url.searchParams.get('client_id')).toBe('client-v1');
+    expect(url.searchParams.get('redirect_uri')).toBe(`${PUBLIC_BASE_URL}/oauth/callback`);
+    expect(url.searchParams.get('scope')).toBe('installation partnerId');
+    expect(url.searchParams.get('response_type')).toBe('code');
+    expect(url.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(url.searchParams.get('code_challenge')).toBe(pkceChallenge(verifier));
+    const check = stateSigner.verify(url.searchParams.get('state')!);
+    expect(check).toMatchObject({
+      ok: true,
+      state: { sellerId: 's-1001', appVersion: 'v1', nonce: input.nonce },
+    });
+    // The plaintext verifier goes nowhere but into the seal.
+    expect(JSON.stringify(res.body)).not.toContain(verifier);
+  });
+
+  it('defaults to the newest configured app version', async () => {
+    const { app, connections } = testApp();
+    const res = await request(app).post('/api/sellers/s-1/connection').set(admin);
+    expect(res.status).toBe(201);
+    expect(bodyOf<{ appVersion: string }>(res).appVersion).toBe('v2');
+    expect(new URL(bodyOf<{ authorizeUrl: string }>(res).authorizeUrl).searchParams.get('client_id')).toBe(
+      'client-v2',
+    );
+    expect((connections.writes[0]!.args[0] as BeginConsentInput).appVersion).toBe('v2');
+  });
+
+  it('answers 409 when the workflow says the seller is already connected at that version', async () => {
+    const { app, connections } = testApp();
+    connections.failNext.set(
+      'beginConsent',
+      new SellerConnectionError('already_connected', 'seller s-1 is already connected with app v1'),
+    );
+    const res = await request(app).post('/api/sellers/s-1/connection').set(admin).send({ appVersion: 'v1' });
+    expect(res.status).toBe(409);
+    expect(res.body).toEqual({
+      error: { code: 'already_connected', message: 'seller s-1 is already connected with app v1' },
+    });
+  });
+
+  it('answers 400 for a version this deployment does not offer, without calling the workflow', async () => {
+    const { app, connections } = testApp({
+      env: { OTTO_APPS: JSON.stringify([{ version: 'v1', appId: 'a', clientId: 'c', clientSecret: 's' }]) },
+    });
+    const res = await request(app).post('/api/sellers/s-1/connection').set(admin).send({ appVersion: 'v2' });
+    expect(res.status).toBe(400);
+    expect(errorOf(res).code).toBe('app_version_not_offered');
+    expect(connections.writes).toHaveLength(0);
+  });
+});
+
+describe('support reads', () => {
+  it('GET /api/sellers/:id/connection answers the status view with the Temporal UI link', async () => {
+    const { app, connections } = testApp();
+    connections.setSeller('s-2');
+    const res = await request(app).get('/api/sellers/s-2/connection').set(support);
+    expect(res.status).toBe(200);
+    const view = statusViewSchema.parse(res.body);
+    expect(view.temporal.uiUrl).toContain('/workflows/otto-seller%3As-2/run-1/history');
+  });
+
+  it('GET /api/sellers/:id/connection is 404 for a seller who never connected', async () => {
+    const { app } = testApp();
+    const res = await request(app).get('/api/sellers/nobody/connection').set(support);
+    expect(res.status).toBe(404);
+    expect(res.body).toEqual({
+      error: { code: 'seller_not_connected', message: 'seller nobody never connected' },
+    });
+  });
+
+  it('GET /api/connections filters by state', async () => {
+    const { app, connections } = testApp();
+    connections.setSeller('a-1', { state: 'active' });
+    connections.setSeller('p-1', { state: 'paused' });
+    const res = await request(app).get('/api/connections?state=paused&limit=5').set(support);
+    expect(res.status).toBe(200);
+    const body = listResponseSchema.parse(res.body);
+    expect(body.connections.map((c) => c.sellerId)).toEqual(['p-1']);
+    expect(connections.calls.find((c) => c.method === 'list')?.args).toEqual([{ state: 'paused', limit: 5 }]);
+  });
+});
+
+describe('admin commands', () => {
+  it('disconnect, pause and resume reach the workflow with their reason', async () => {
+    const { app, connections } = testApp();
+    connections.setSeller('s-3');
+    expect(
+      (await request(app).post('/api/sellers/s-3/connection/pause').set(admin).send({ reason: 'holiday' }))
+        .body,
+    ).toEqual({ sellerId: 's-3', state: 'paused' });
+    expect((await request(app).post('/api/sellers/s-3/connection/resume').set(admin)).body).toEqual({
+      sellerId: 's-3',
+      state: 'active',
+    });
+    expect((await request(app).delete('/api/sellers/s-3/connection').set(admin)).body).toEqual({
+      sellerId: 's-3',
+      state: 'disconnected',
+    });
+    expect(connections.writes.map((c) => [c.method, ...c.args])).toEqual([
+      ['pause', 's-3', 'holiday'],
+      ['resume', 's-3'],
+      ['disconnect', 's-3', undefined],
+    ]);
+  });
+
+  it('a command on an ended connection is 409', async () => {
+    const { app, connections } = testApp();
+    connections.setSeller('s-4', { state: 'revoked' }, false);
+    const res = await request(app).post('/api/sellers/s-4/connection/pause').set(admin);
+    expect(res.status).toBe(409);
+    expect(errorOf(res).code).toBe('connection_ended');
+  });
+
+  it('run-transfer-now is exposed and says clearly that the workflow does not support it yet', async () => {
+    const { app, connections } = testApp();
+    connections.setSeller('s-5');
+    const res = await request(app).post('/api/sellers/s-5/transfers/ordersImport/run').set(admin);
+    expect(res.status).toBe(501);
+    expect(errorOf(res)).toEqual({
+      code: 'not_supported',
+      message: 'the running seller workflow does not handle this command yet',
+    });
+  });
+});
+
+describe('GET /oauth/callback', () => {
+  it('accepted: seals the code, signals it with the nonce from the state, redirects to the assistant', async () => {
+    const { app, connections, sealer, stateSigner, metrics } = testApp();
+    connections.setSeller('s-6', { state: 'pending_consent', appVersion: null });
+    const { nonce, state } = validState(stateSigner, 's-6');
+    const res = await request(app)
+      .get('/oauth/callback')
+      .query({ code: 'oc_secret-code', state, iss: OTTO_AUTH });
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe('/assistant/otto?sellerId=s-6');
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(connections.signals).toHaveLength(1);
+    const [sellerId, callback] = connections.signals[0]!.args as [string, AuthorizationCallback];
+    expect(sellerId).toBe('s-6');
+    expect(callback.nonce).toBe(nonce);
+    expect(callback.sealedCode).not.toContain('oc_secret-code');
+    expect(sealer.unseal(callback.sealedCode!)).toBe('oc_secret-code');
+    expect(await metrics.registry.getSingleMetricAsString('otto_connect_oauth_callbacks_total')).toContain(
+      'reason="accepted"} 1',
+    );
+  });
+
+  it('the same callback a second time is refused as replayed and not signalled again', async () => {
+    const { app, connections, stateSigner } = testApp();
+    connections.setSeller('s-7', { state: 'pending_consent', appVersion: null });
+    const { state } = validState(stateSigner, 's-7');
+    expect((await request(app).get('/oauth/callback').query({ code: 'c1', state })).status).toBe(303);
+    const again = await request(app).get('/oauth/callback').query({ code: 'c1', state });
+    expect(again.status).toBe(400);
+    expect(again.text).toContain('already been used');
+    expect(connections.signals).toHaveLength(1);
+  });
+
+  it("OTTO's error= with a valid state is signalled (the workflow records lastError) and redirects", async () => {
+    const { app, connections, stateSigner } = testApp();
+    connections.setSeller('s-8', { state: 'pending_consent', appVersion: null });
+    const { nonce, state } = validState(stateSigner, 's-8');
+    const res = await request(app)
+      .get('/oauth/callback')
+      .query({ error: 'access_denied', error_description: 'missing rights', state });
+    expect(res.status).toBe(303);
+    expect(connections.signals.map((c) => c.args)).toEqual([
+      ['s-8', { nonce, error: 'access_denied', errorDescription: 'missing rights' }],
+    ]);
+  });
+
+  it('answers refusals as JSON when asked', async () => {
+    const { app } = testApp();
+    const res = await request(app)
+      .get('/oauth/callback?code=x&state=nonsense')
+      .set('Accept', 'application/json');
+    expect(res.status).toBe(400);
+    expect(res.type).toBe('application/json');
+    expect(errorOf(res).code).toBe('callback_malformed_state');
+  });
+});
+
+describe('the assistant', () => {
+  it('offers "Allow access" to a seller who never connected', async () => {
+    const { app } = testApp();
+    const res = await request(app).get('/assistant/otto?sellerId=new-seller');
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('Base settings – OTTO Market');
+    expect(res.text).toContain('Allow access to OTTO');
+    expect(res.text).toMatch(/<button[^>]*>Allow access<\/button>/);
+    expect(res.text).toContain('Summary');
+    expect(res.text).toContain('Finalise');
+    expect(res.text).not.toContain('authorization completed');
+  });
+
+  it('"Allow access" starts consent and sends the browser to OTTO with 303', async () => {
+    const { app, connections } = testApp();
+    const res = await request(app)
+      .post('/assistant/otto/allow-access')
+      .type('form')
+      .set('Origin', PUBLIC_BASE_URL)
+      .send({ sellerId: 's-9' });
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toMatch(new RegExp(`^${OTTO_AUTH}/oauth2/auth\\?`));
+    expect(connections.writes.map((c) => c.method)).toEqual(['beginConsent']);
+  });
+
+  it.each([
+    [
+      'pending_consent',
+      {
+        state: 'pending_consent',
+        appVersion: null,
+        pendingConsent: { appVersion: 'v1', deadline: '2030-01-02T00:00:00.000Z' },
+      },
+      'Waiting for your confirmation at OTTO',
+    ],
+    ['authorizing', { state: 'authorizing', appVersion: null }, 'completing the authorization'],
+    ['active', { state: 'active' }, 'authorization completed'],
+    ['revoked', { state: 'revoked' }, 'To reconnect: click “Allow access”'],
+    ['disconnected', { state: 'disconnected' }, 'remove the app in OTTO Partner'],
+    ['consent_expired', { state: 'consent_expired', appVersion: null }, 'not confirmed at OTTO in time'],
+  ] as const)('shows the %s state', async (_name, overrides, text) => {
+    const { app, connections } = testApp();
+    connections.setSeller('s-10', overrides);
+    const res = await request(app).get('/assistant/otto?sellerId=s-10');
+    expect(res.status).toBe(200);
+    expect(res.text.replace(/\s+/g, ' ')).toContain(text);
+  });
+
+  it('offers the update when a newer app version exists', async () => {
+    const { app, connections } = testApp();
+    connections.setSeller('s-11', { upgradeAvailable: true });
+    const res = await request(app).get('/assistant/otto?sellerId=s-11');
+    expect(res.text).toContain('authorization completed');
+    expect(res.text).toContain('id="upgrade-offer"');
+    expect(res.text).toMatch(/<input type="hidden" name="appVersion" value="v2"/);
+  });
+
+  it('names exactly the right the OTTO user lacked', async () => {
+    const { app, connections } = testApp();
+    connections.setSeller('s-12', {
+      state: 'pending_consent',
+      lastError:
+        'Access was not granted at OTTO. The OTTO user who confirmed needs admin rights and the "Dienstleister Freigaben" permission, or the consent was cancelled. OTTO said: "The OPC user "u" may not install apps: missing the permission "Dienstleister Freigaben". Only users with admin rights and the permission "Dienstleister Freigaben" can grant access.".',
+    });
+    const res = await request(app).get('/assistant/otto?sellerId=s-12');
+    const text = res.text.replace(/\s+/g, ' ');
+    expect(text).toContain(
+      'id="missing-right"> The OTTO user you logged in with is missing: <strong>the permission “Dienstleister Freigaben”</strong>',
+    );
+    expect(text).not.toMatch(/is missing: <strong>admin rights/);
+  });
+});
+
+describe('operations and documentation', () => {
+  it('/healthz and /readyz', async () => {
+    const { app, connections } = testApp();
+    expect((await request(app).get('/healthz')).body).toEqual({ status: 'ok' });
+    expect((await request(app).get('/readyz')).body).toEqual({ status: 'ready', temporal: 'reachable' });
+    connections.failAll = new SellerConnectionError(
+      'unavailable',
+      'The workflow service (Temporal) is unreachable',
+    );
+    const down = await request(app).get('/readyz');
+    expect(down.status).toBe(503);
+    expect(errorOf(down).code).toBe('temporal_unavailable');
+    expect((await request(app).get('/healthz')).status).toBe(200);
+  });
+
+  it('/metrics counts consent starts, callback outcomes and API latency by route pattern', async () => {
+    const { app, stateSigner } = testApp();
+    await request(app).post('/api/sellers/s-13/connection').set(admin);
+    await request(app)
+      .get('/oauth/callback')
+      .query({ code: 'x', state: validState(stateSigner, 's-13').state.slice(0, -2) + 'AA' });
+    const res = await request(app).get('/metrics');
+    expect(res.status).toBe(200);
+    expect(res.type).toBe('text/plain');
+    expect(res.text).toContain('otto_connect_consent_starts_total{app_version="v2",outcome="started"} 1');
+    expect(res.text).toContain('otto_connect_oauth_callbacks_total{reason="forged_state"} 1');
+    expect(res.text).toMatch(
+      /otto_connect_http_request_duration_seconds_count\{method="POST",route="\/api\/sellers\/:sellerId\/connection",status="201"\} 1/,
+    );
+    expect(res.text).not.toContain('s-13');
+  });
+
+  it('a Temporal outage is a 503 with a clear JSON error, and a browser page on the assistant', async () => {
+    const { app, connections } = testApp();
+    connections.failAll = new SellerConnectionError(
+      'unavailable',
+      'The workflow service (Temporal) is unreachable or did not answer in time.',
+    );
+    const api = await request(app).get('/api/sellers/s-14/connection').set(support);
+    expect(api.status).toBe(503);
+    expect(api.headers['retry-after']).toBe('5');
+    expect(api.body).toEqual({
+      error: {
+        code: 'temporal_unavailable',
+        message: 'The workflow service (Temporal) is unreachable or did not answer in time.',
+      },
+    });
+    const page = await request(app).get('/assistant/otto?sellerId=s-14');
+    expect(page.status).toBe(503);
+    expect(page.type).toBe('text/html');
+    expect(page.text).toContain('Temporarily unavailable');
+  });
+
+  it('unexpected errors are a generic 500 without a stack trace', async () => {
+    const { app, connections, errors } = testApp();
+    connections.failNext.set('status', new Error('boom at /secret/path.ts:12'));
+    const res = await request(app).get('/api/sellers/s-15/connection').set(support);
+    expect(res.status).toBe(500);
+    expect(res.body).toEqual({
+      error: { code: 'internal_error', message: 'Something went wrong on our side. It has been logged.' },
+    });
+    expect(res.text).not.toContain('boom');
+    expect(errors).toHaveLength(1);
+  });
+
+  it('/api/docs lists every route', async () => {
+    const { app } = testApp();
+    const res = await request(app).get('/api/docs');
+    expect(res.status).toBe(200);
+    for (const route of [
+      'POST /api/sellers/:sellerId/connection',
+      'GET /oauth/callback',
+      'GET /assistant/otto',
+      'GET /metrics',
+    ]) {
+      expect(res.text).toContain(route);
+    }
+  });
+});

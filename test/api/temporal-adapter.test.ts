@@ -1,0 +1,270 @@
+/**
+ * The real Temporal adapter behind createApp(), on the shared dev server with the OTTO emulator and the
+ * workers (TestStack): consent through the API, OTTO's consent pages, the callback, `active`; support
+ * and admin routes on the real workflow; and 503s while Temporal is unreachable, recovering after.
+ */
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import request from 'supertest';
+import { loadConfig } from '../../common/config';
+import { apiConfigSchema, workflowSettingsFrom, type ApiConfig } from '../../api/config';
+import { createApp } from '../../api/create-app';
+import { statusViewSchema } from '../../api/http-schemas';
+import { createTemporalClient, createTemporalSellerConnections } from '../../api/seller-connections';
+import { freePort } from '../../scripts/temporal-dev-server';
+import { TestStack, PUBLIC_BASE_URL } from '../support/stack';
+import { eventually, testAddress, uniqueName } from '../support/temporal';
+import { ADMIN_KEY, SUPPORT_KEY, bodyOf, errorOf } from './test-app';
+
+const admin = { Authorization: `Bearer ${ADMIN_KEY}` };
+const support = { Authorization: `Bearer ${SUPPORT_KEY}` };
+
+function stackConfig(stack: TestStack): ApiConfig {
+  return loadConfig(apiConfigSchema, {
+    NODE_ENV: 'test',
+    API_KEYS: `admin:${ADMIN_KEY},support:${SUPPORT_KEY}`,
+    SEAL_KEYS: 'unused:' + Buffer.alloc(32).toString('base64'),
+    STATE_SIGNING_KEY: 'integration-state-key-0123456789abcdef',
+    TASK_QUEUE: stack.taskQueue,
+    TOKEN_TASK_QUEUE: stack.settings.tokenTaskQueue!,
+    PUBLIC_BASE_URL,
+    OTTO_AUTH_BASE_URL: stack.emulatorUrl,
+    OTTO_API_BASE_URL: stack.emulatorUrl,
+    OTTO_APPS: JSON.stringify(stack.apps),
+  });
+}
+
+describe('the API on the real Temporal adapter', () => {
+  let stack: TestStack;
+  let app: ReturnType<typeof createApp>;
+
+  beforeAll(async () => {
+    stack = await TestStack.start();
+    const config = stackConfig(stack);
+    const connections = createTemporalSellerConnections({
+      client: stack.env.client,
+      taskQueue: stack.taskQueue,
+      uiUrl: config.TEMPORAL_UI_URL,
+      settings: workflowSettingsFrom(config),
+      callTimeoutMs: 10_000,
+    });
+    // The workers unseal with the stack's sealer, so the API seals with it too.
+    app = createApp({ config, connections, sealer: stack.sealer });
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  const status = async (sellerId: string) => {
+    const res = await request(app).get(`/api/sellers/${sellerId}/connection`).set(support);
+    if (res.status !== 200) throw new Error(`status ${res.status}: ${res.text}`);
+    return statusViewSchema.parse(res.body);
+  };
+
+  it('consent → OTTO → callback → active, then support and admin routes on the running workflow', async () => {
+    const sellerId = uniqueName('api-seller');
+    const partner = await stack.createPartner();
+
+    const started = await request(app)
+      .post(`/api/sellers/${sellerId}/connection`)
+      .set(admin)
+      .send({ appVersion: 'v1' });
+    expect(started.status).toBe(201);
+    expect(bodyOf<{ state: string }>(started).state).toBe('pending_consent');
+
+    const params = await stack.consentAtOtto(bodyOf<{ authorizeUrl: string }>(started).authorizeUrl, partner);
+    expect(params.iss).toBe(stack.emulatorUrl);
+    const callback = await request(app).get('/oauth/callback').query(params);
+    expect(callback.status).toBe(303);
+    expect(callback.headers.location).toBe(`/assistant/otto?sellerId=${sellerId}`);
+
+    const active = await eventually(
+      () => status(sellerId),
+      (s) => s.state === 'active',
+      30_000,
+    );
+    expect(active).toMatchObject({
+      sellerId,
+      appVersion: 'v1',
+      partnerId: partner.partnerId,
+      lastError: null,
+    });
+    expect(active.temporal.uiUrl).toBe(
+      `http://localhost:8233/namespaces/default/workflows/${encodeURIComponent(`otto-seller:${sellerId}`)}/${active.temporal.runId}/history`,
+    );
+    expect(JSON.stringify(active)).not.toContain(params.code);
+
+    // The same callback again is refused, and the assistant shows the completed step.
+    const replay = await request(app).get('/oauth/callback').query(params);
+    expect(replay.status).toBe(400);
+    expect((await request(app).get(`/assistant/otto?sellerId=${sellerId}`)).text).toContain(
+      'authorization completed',
+    );
+
+    const listed = await eventually(
+      async () =>
+        (await request(app).get('/api/connections?state=active&limit=1000').set(support)).body as {
+          connections: { sellerId: string }[];
+        },
+      (body) => body.connections.some((c) => c.sellerId === sellerId),
+    );
+    expect(listed.connections.find((c) => c.sellerId === sellerId)).toMatchObject({
+      state: 'active',
+      appVersion: 'v1',
+      running: true,
+    });
+
+    const again = await request(app)
+      .post(`/api/sellers/${sellerId}/connection`)
+      .set(admin)
+      .send({ appVersion: 'v1' });
+    expect(again.status).toBe(409);
+    expect(errorOf(again).code).toBe('already_connected');
+
+    expect(
+      (
+        await request(app)
+          .post(`/api/sellers/${sellerId}/connection/pause`)
+          .set(admin)
+          .send({ reason: 'test' })
+      ).body,
+    ).toEqual({ sellerId, state: 'paused' });
+    expect((await request(app).post(`/api/sellers/${sellerId}/connection/pause`).set(admin)).status).toBe(
+      409,
+    );
+    expect((await request(app).post(`/api/sellers/${sellerId}/connection/resume`).set(admin)).body).toEqual({
+      sellerId,
+      state: 'active',
+    });
+
+    const run = await request(app).post(`/api/sellers/${sellerId}/transfers/ordersImport/run`).set(admin);
+    // Until the workflow handles runTransferNow the route says so clearly; afterwards it is accepted.
+    expect([202, 501]).toContain(run.status);
+    if (run.status === 501) expect(errorOf(run).code).toBe('not_supported');
+
+    expect((await request(app).delete(`/api/sellers/${sellerId}/connection`).set(admin)).body).toEqual({
+      sellerId,
+      state: 'disconnected',
+    });
+    const ended = await request(app).post(`/api/sellers/${sellerId}/connection/pause`).set(admin);
+    expect(ended.status).toBe(409);
+    expect(errorOf(ended).code).toBe('connection_ended');
+    expect((await status(sellerId)).state).toBe('disconnected');
+  });
+
+  it("OTTO's refusal for a user without “Dienstleister Freigaben” reaches the workflow and the assistant names the right", async () => {
+    const sellerId = uniqueName('api-seller');
+    const partner = await stack.createPartner({ dienstleisterFreigaben: false });
+    const started = await request(app)
+      .post(`/api/sellers/${sellerId}/connection`)
+      .set(admin)
+      .send({ appVersion: 'v1' });
+    const params = await stack.consentAtOtto(bodyOf<{ authorizeUrl: string }>(started).authorizeUrl, partner);
+    expect(params.error).toBe('access_denied');
+    expect((await request(app).get('/oauth/callback').query(params)).status).toBe(303);
+
+    const refused = await eventually(
+      () => status(sellerId),
+      (s) => s.lastError !== null,
+    );
+    expect(refused.state).toBe('pending_consent');
+    const page = (await request(app).get(`/assistant/otto?sellerId=${sellerId}`)).text.replace(/\s+/g, ' ');
+    expect(page).toContain('is missing: <strong>the permission “Dienstleister Freigaben”</strong>');
+  });
+
+  it('a seller who never connected is 404', async () => {
+    const res = await request(app)
+      .get(`/api/sellers/${uniqueName('nobody')}/connection`)
+      .set(support);
+    expect(res.status).toBe(404);
+    expect(errorOf(res).code).toBe('seller_not_connected');
+  });
+});
+
+/** A TCP forwarder to the dev server that the test can switch off and on: "Temporal stopped / back". */
+class Switch {
+  private server: Server | undefined;
+  private sockets = new Set<Socket>();
+  constructor(
+    readonly port: number,
+    private readonly target: { host: string; port: number },
+  ) {}
+  async on(): Promise<void> {
+    const server = createServer((client) => {
+      const upstream = connect(this.target.port, this.target.host);
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('error', () => {
+          client.destroy();
+          upstream.destroy();
+        });
+        s.on('close', () => this.sockets.delete(s));
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
+    this.server = server;
+  }
+  async off(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.server = undefined;
+  }
+}
+
+describe('with Temporal unreachable', () => {
+  it('answers 503 with a clear JSON error, keeps serving, and recovers when Temporal is back', async () => {
+    const [host, port] = testAddress().split(':') as [string, string];
+    const gate = new Switch(await freePort(), { host, port: Number(port) });
+    const temporal = createTemporalClient({ address: `127.0.0.1:${gate.port}`, namespace: 'default' });
+    const config = loadConfig(apiConfigSchema, {
+      NODE_ENV: 'test',
+      API_KEYS: `admin:${ADMIN_KEY},support:${SUPPORT_KEY}`,
+      SEAL_KEYS: 'k1:' + Buffer.alloc(32, 1).toString('base64'),
+      STATE_SIGNING_KEY: 'outage-state-key-0123456789abcdef0123',
+      OTTO_APPS: JSON.stringify([{ version: 'v1', appId: 'a', clientId: 'c', clientSecret: 's' }]),
+      TASK_QUEUE: uniqueName('outage'),
+    });
+    const connections = createTemporalSellerConnections({
+      client: temporal.client,
+      taskQueue: config.TASK_QUEUE,
+      uiUrl: config.TEMPORAL_UI_URL,
+      settings: workflowSettingsFrom(config),
+      callTimeoutMs: 3_000,
+    });
+    const app = createApp({ config, connections });
+    const sellerId = uniqueName('outage-seller');
+    try {
+      const started = Date.now();
+      for (const call of [
+        request(app).get(`/api/sellers/${sellerId}/connection`).set(support),
+        request(app).post(`/api/sellers/${sellerId}/connection`).set(admin),
+        request(app).get('/api/connections').set(support),
+        request(app).post(`/api/sellers/${sellerId}/connection/pause`).set(admin),
+        request(app).get('/readyz'),
+      ]) {
+        const res = await call;
+        expect(res.status).toBe(503);
+        expect(errorOf(res)).toEqual({
+          code: 'temporal_unavailable',
+          message: expect.stringContaining('The workflow service (Temporal) is unreachable') as string,
+        });
+        expect(res.text).not.toMatch(/\.js:\d+|\.ts:\d+/);
+      }
+      expect(Date.now() - started).toBeLessThan(5 * 4_000);
+      expect((await request(app).get('/healthz')).status).toBe(200);
+
+      await gate.on();
+      await eventually(
+        async () => (await request(app).get('/readyz')).status,
+        (s) => s === 200,
+        30_000,
+      );
+      const back = await request(app).get(`/api/sellers/${sellerId}/connection`).set(support);
+      expect(back.status).toBe(404);
+    } finally {
+      await gate.off();
+      await temporal.close();
+    }
+  });
+});

@@ -1,0 +1,95 @@
+/**
+ * Many sellers whose tokens expire in the same second (after a token-endpoint outage): the token task
+ * queue's rate limit keeps OTTO's token endpoints under their cap, and everyone is fresh again.
+ * `npm test` runs a short form; `npm run test:storm` runs 1,000 sellers (STORM_SELLERS).
+ */
+import { TestStack, type SellerHandle } from '../support/stack';
+import { eventually, uniqueName } from '../support/temporal';
+
+const SELLERS = Number(process.env.STORM_SELLERS ?? 40);
+const TOKEN_CAP_PER_SECOND = 10; // OTTO: 10 requests/s per IP on the token endpoint (otto-api.md §5)
+const QUEUE_RATE = 8; // the default TOKEN_ACTIVITIES_PER_SECOND
+const TTL_S = Math.max(30, Math.ceil(SELLERS / 4));
+
+interface LoggedRequest {
+  at: string;
+  method: string;
+  path: string;
+  status: number;
+  token?: string;
+}
+
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await TestStack.start({
+    tokenTtlSeconds: TTL_S,
+    tokenRateLimitPerSecond: TOKEN_CAP_PER_SECOND,
+    tokenActivitiesPerSecond: QUEUE_RATE,
+    settings: { tokenRefreshMarginMs: 10_000, refreshJitterMs: 0, refreshRetryMaxIntervalMs: 2_000 },
+  });
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+const isTokenCall = (r: LoggedRequest) =>
+  r.method === 'POST' &&
+  (/\/accessToken$/.test(r.path) || r.path === '/v1/token' || r.path === '/oauth2/token');
+
+function perSecond(requests: LoggedRequest[]): Map<number, number> {
+  const counts = new Map<number, number>();
+  for (const r of requests) {
+    const second = Math.floor(Date.parse(r.at) / 1_000);
+    counts.set(second, (counts.get(second) ?? 0) + 1);
+  }
+  return counts;
+}
+
+it(`${SELLERS} sellers refreshing at once stay under ${TOKEN_CAP_PER_SECOND} token requests/s and all recover`, async () => {
+  // Connect everyone (the onboarding itself also goes through the rate-limited token queue).
+  const handles: SellerHandle[] = [];
+  for (let i = 0; i < SELLERS; i += 20) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(20, SELLERS - i) }, async () => {
+        const partner = await stack.createPartner();
+        const { handle, nonce, authorizeUrl } = await stack.beginConsent(uniqueName('storm'));
+        await stack.deliverCallback(handle, nonce, await stack.consentAtOtto(authorizeUrl, partner));
+        return handle;
+      }),
+    );
+    handles.push(...batch);
+  }
+  await Promise.all(handles.map((h) => stack.waitForState(h, 'active', 600_000)));
+
+  // Token endpoint outage until every seller's token has expired: they all want a token at once.
+  await stack.admin('POST', '/faults', { method: 'POST', pathPattern: '/accessToken$', status: 503 });
+  await Promise.all(handles.map((h) => stack.waitForState(h, 'degraded', (TTL_S + 60) * 1_000)));
+  const outageEnded = new Date().toISOString();
+  await stack.admin('DELETE', '/faults');
+
+  const startedRecovery = Date.now();
+  await Promise.all(handles.map((h) => stack.waitForState(h, 'active', 600_000)));
+  const recoverySeconds = (Date.now() - startedRecovery) / 1_000;
+
+  const log = await stack.admin<LoggedRequest[]>('GET', `/requests?since=${encodeURIComponent(outageEnded)}`);
+  const tokenCalls = log.filter(isTokenCall);
+  const peak = Math.max(...perSecond(tokenCalls).values());
+  console.log(
+    `[storm] ${SELLERS} sellers: recovered in ${recoverySeconds.toFixed(1)} s, ${tokenCalls.length} token requests, ` +
+      `peak ${peak}/s (cap ${TOKEN_CAP_PER_SECOND}/s), 429s: ${tokenCalls.filter((r) => r.status === 429).length}`,
+  );
+  expect(tokenCalls.length).toBeGreaterThanOrEqual(SELLERS);
+  expect(peak).toBeLessThanOrEqual(TOKEN_CAP_PER_SECOND);
+  expect(tokenCalls.filter((r) => r.status === 429)).toEqual([]);
+  expect(log.filter((r) => r.token === 'expired')).toEqual([]);
+  const statuses = await Promise.all(handles.map((h) => stack.status(h)));
+  for (const s of statuses) expect(Date.parse(s.token.expiresAt!)).toBeGreaterThan(Date.now());
+  await eventually(
+    async () =>
+      (await Promise.all(handles.map((h) => stack.status(h)))).filter(
+        (s) => s.events.at(-1)?.type !== 'token_refreshed',
+      ).length,
+    () => true,
+  );
+  await Promise.all(handles.map((h) => stack.disconnect(h)));
+}, 1_800_000);
