@@ -40,6 +40,13 @@ const installationResponse = z.object({
   partnerId: z.union([z.string(), z.number()]).optional(),
 });
 
+const authorizationCheckpoint = z.object({
+  sealedUserToken: z.string().optional(),
+  installationId: z.string().optional(),
+  partnerId: z.string().optional(),
+});
+type AuthorizationCheckpoint = z.infer<typeof authorizationCheckpoint>;
+
 /** Developer tokens belong to the app, not a seller: one per app per worker process, reused until near expiry. */
 class DeveloperTokenCache {
   private readonly tokens = new Map<string, { token: string; refreshAt: number }>();
@@ -150,53 +157,66 @@ export function createTokenActivities(deps: TokenActivityDeps) {
   }
 
   return {
+    /**
+     * Code → user token → installation → first installation token. Each finished step is checkpointed in
+     * heartbeat details (sealed), so a retry after a late failure (a 429 on minting, say) resumes there
+     * instead of spending the single-use code a second time.
+     */
     async completeAuthorization(input: CompleteAuthorizationInput): Promise<AuthorizationResult> {
       const app = findApp(deps.apps, input.appVersion);
-      Context.current().heartbeat('exchanging the authorization code');
-      let userToken: string;
-      try {
-        const { body } = await ottoRequest(fetchFn, {
-          method: 'POST',
-          url: auth('/oauth2/token'),
-          form: {
-            grant_type: 'authorization_code',
-            code: deps.sealer.unseal(input.sealedCode),
-            redirect_uri: deps.redirectUri,
-            client_id: app.clientId,
-            client_secret: app.clientSecret,
-            code_verifier: deps.sealer.unseal(input.sealedPkceVerifier),
-          },
-        });
-        userToken = tokenResponse.parse(body).access_token;
-      } catch (err) {
-        throw classifyOttoError(err, 'exchange');
+      const ctx = Context.current();
+      const saved = authorizationCheckpoint.safeParse(ctx.info.heartbeatDetails);
+      const checkpoint: AuthorizationCheckpoint = saved.success ? saved.data : {};
+      let { sealedUserToken, installationId, partnerId } = checkpoint;
+
+      if (sealedUserToken === undefined) {
+        try {
+          const { body } = await ottoRequest(fetchFn, {
+            method: 'POST',
+            url: auth('/oauth2/token'),
+            form: {
+              grant_type: 'authorization_code',
+              code: deps.sealer.unseal(input.sealedCode),
+              redirect_uri: deps.redirectUri,
+              client_id: app.clientId,
+              client_secret: app.clientSecret,
+              code_verifier: deps.sealer.unseal(input.sealedPkceVerifier),
+            },
+          });
+          sealedUserToken = deps.sealer.seal(tokenResponse.parse(body).access_token);
+        } catch (err) {
+          throw classifyOttoError(err, 'exchange');
+        }
+        ctx.heartbeat({ sealedUserToken } satisfies AuthorizationCheckpoint);
       }
 
-      let installationId: string;
-      let partnerId: string | undefined;
-      try {
-        const { body } = await ottoRequest(fetchFn, {
-          method: 'GET',
-          url: api(`/v1/apps/${encodeURIComponent(app.appId)}/installation`),
-          bearer: userToken,
-        });
-        const parsed = installationResponse.parse(body);
-        installationId = parsed.installationId;
-        partnerId = parsed.partnerId !== undefined ? String(parsed.partnerId) : partnerIdFromJwt(userToken);
-      } catch (err) {
-        throw classifyOttoError(err, 'installation');
-      }
-      if (!partnerId) {
-        throw classifyOttoError(
-          new OttoHttpError(
-            'GET',
-            '/v1/apps/…/installation',
-            400,
-            'no partner id in the installation or user token',
-            undefined,
-          ),
-          'installation',
-        );
+      if (installationId === undefined || partnerId === undefined) {
+        const userToken = deps.sealer.unseal(sealedUserToken);
+        try {
+          const { body } = await ottoRequest(fetchFn, {
+            method: 'GET',
+            url: api(`/v1/apps/${encodeURIComponent(app.appId)}/installation`),
+            bearer: userToken,
+          });
+          const parsed = installationResponse.parse(body);
+          installationId = parsed.installationId;
+          partnerId = parsed.partnerId !== undefined ? String(parsed.partnerId) : partnerIdFromJwt(userToken);
+        } catch (err) {
+          throw classifyOttoError(err, 'installation');
+        }
+        if (!partnerId) {
+          throw classifyOttoError(
+            new OttoHttpError(
+              'GET',
+              '/v1/apps/…/installation',
+              400,
+              'no partner id in the installation or user token',
+              undefined,
+            ),
+            'installation',
+          );
+        }
+        ctx.heartbeat({ sealedUserToken, installationId, partnerId } satisfies AuthorizationCheckpoint);
       }
 
       const token = await mintWith(app, installationId);

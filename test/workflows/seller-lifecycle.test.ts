@@ -79,6 +79,22 @@ describe('sellerConnection lifecycle (emulator, 6 s tokens)', () => {
     await stack.disconnect(handle);
   });
 
+  it('a 429 on the first mint does not spend the single-use code twice (the retry resumes after the exchange)', async () => {
+    const partner = await stack.createPartner();
+    const { handle, nonce, authorizeUrl } = await stack.beginConsent(uniqueName('seller'));
+    const params = await stack.consentAtOtto(authorizeUrl, partner);
+    await stack.admin('POST', '/faults', { method: 'POST', pathPattern: '/accessToken$', status: 429, retryAfterSeconds: 1, times: 1 });
+    await stack.deliverCallback(handle, nonce, params);
+    const status = await stack.waitForState(handle, 'active');
+    expect(status.lastError).toBeNull();
+    const log = await stack.admin<LoggedRequest[]>('GET', '/requests');
+    const exchanges = log.filter((r) => r.path === '/oauth2/token' && r.partnerId === partner.partnerId);
+    expect(exchanges.length).toBeLessThanOrEqual(1);
+    const throttled = log.filter((r) => r.path.endsWith('/accessToken') && r.status === 429);
+    expect(throttled.length).toBeGreaterThanOrEqual(1);
+    await stack.disconnect(handle);
+  });
+
   it('refuses a replayed callback once active: nothing changes', async () => {
     const partner = await stack.createPartner();
     const sellerId = uniqueName('seller');
