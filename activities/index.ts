@@ -12,3 +12,4 @@ export function createActivities(deps: ActivityDeps) {
 
 export type Activities = ReturnType<typeof createActivities>;
 export { createTokenActivities, type TokenActivities } from './token-activities';
+export { noMetrics, type ActivityMetrics } from './activity-metrics';

@@ -3,16 +3,18 @@
  * token) and minting installation tokens. They run on their own rate-limited task queue so many sellers
  * refreshing at once never exceed OTTO's token-endpoint limit. Only sealed tokens leave these functions.
  */
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { z } from 'zod';
 import type { Sealer } from '../common/seal';
 import { findApp, type OttoApp } from '../common/otto-apps';
+import { FailureTypes } from '../workflows/definitions';
 import type {
   AuthorizationResult,
   CompleteAuthorizationInput,
   MintedToken,
   MintInstallationTokenInput,
 } from '../workflows/definitions';
+import { noMetrics, type ActivityMetrics } from './activity-metrics';
 import { classifyOttoError } from './otto-errors';
 import { OttoHttpError, ottoRequest, type FetchFn } from './otto-http';
 
@@ -27,6 +29,7 @@ export interface TokenActivityDeps {
   redirectUri: string;
   fetch?: FetchFn;
   now?: () => number;
+  metrics?: ActivityMetrics;
 }
 
 // OTTO may add fields at any time: parse what we need, ignore the rest (zod objects strip unknown keys).
@@ -96,6 +99,7 @@ function partnerIdFromJwt(token: string): string | undefined {
 
 export function createTokenActivities(deps: TokenActivityDeps) {
   const fetchFn = deps.fetch ?? fetch;
+  const metrics = deps.metrics ?? noMetrics;
   const now = deps.now ?? Date.now;
   const api = (path: string) => new URL(path, deps.apiBaseUrl).toString();
   const auth = (path: string) => new URL(path, deps.authBaseUrl).toString();
@@ -224,7 +228,15 @@ export function createTokenActivities(deps: TokenActivityDeps) {
     },
 
     async mintInstallationToken(input: MintInstallationTokenInput): Promise<MintedToken> {
-      return await mintWith(findApp(deps.apps, input.appVersion), input.installationId);
+      try {
+        const minted = await mintWith(findApp(deps.apps, input.appVersion), input.installationId);
+        metrics.tokenMint('ok');
+        return minted;
+      } catch (err) {
+        const revoked = err instanceof ApplicationFailure && err.type === FailureTypes.installationRevoked;
+        metrics.tokenMint(revoked ? 'revoked' : 'failed');
+        throw err;
+      }
     },
   };
 }
