@@ -1,15 +1,37 @@
 /**
- * `createActivities(deps)`: every activity, built with its dependencies injected (HTTP, sealing, apps).
- * Workflows import only the types.
+ * `createActivities(deps)`: every activity, built with its dependencies injected (HTTP, sealing, apps,
+ * the seller store). Workflows import only the types.
  */
+import type { SellerStore } from '../store/seller-store';
+import { createOttoDataClient } from './otto-data-client';
 import { createTokenActivities, type TokenActivityDeps } from './token-activities';
+import { createTransferActivities } from './transfer-activities';
 
-export type ActivityDeps = TokenActivityDeps;
+export interface ActivityDeps extends TokenActivityDeps {
+  store: SellerStore;
+  /** OTTO allows 20 requests/s per partner (per worker process here). */
+  partnerRequestsPerSecond?: number;
+  /** Data calls never go out with a token that expires within this long (default 5 s). */
+  tokenSafetyMarginMs?: number;
+}
+
+export function createDataActivities(deps: ActivityDeps) {
+  const otto = createOttoDataClient({
+    apiBaseUrl: deps.apiBaseUrl,
+    sealer: deps.sealer,
+    fetch: deps.fetch,
+    now: deps.now,
+    partnerRequestsPerSecond: deps.partnerRequestsPerSecond,
+    tokenSafetyMarginMs: deps.tokenSafetyMarginMs,
+  });
+  return createTransferActivities({ store: deps.store, otto, metrics: deps.metrics });
+}
 
 export function createActivities(deps: ActivityDeps) {
-  return { ...createTokenActivities(deps) };
+  return { ...createTokenActivities(deps), ...createDataActivities(deps) };
 }
 
 export type Activities = ReturnType<typeof createActivities>;
 export { createTokenActivities, type TokenActivities } from './token-activities';
+export { createTransferActivities, type TransferActivities } from './transfer-activities';
 export { noMetrics, type ActivityMetrics } from './activity-metrics';

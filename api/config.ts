@@ -47,6 +47,7 @@ export const apiConfigSchema = temporalConfigSchema
     TEMPORAL_CALL_TIMEOUT: durationMs('10s'),
     /** Express "trust proxy": set it behind a reverse proxy so the failed-login limit sees client IPs. */
     TRUST_PROXY: z.string().optional(),
+    LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
   })
   .superRefine((c, ctx) => {
     // Reached only in production: loadApiConfig fills dev defaults everywhere else.

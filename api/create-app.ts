@@ -3,6 +3,7 @@
  * with supertest and a fake SellerConnections, or with the real Temporal adapter.
  */
 import express, { type Express } from 'express';
+import type { Logger } from '../common/logger';
 import { latestVersion } from '../common/otto-apps';
 import { createSealer, type Sealer } from '../common/seal';
 import { createAuthenticator } from './auth';
@@ -10,12 +11,13 @@ import type { ApiConfig } from './config';
 import { createConsentStarter } from './consent-starter';
 import { createErrorHandler, notFoundHandler } from './errors';
 import { createFailedAttemptLimiter, type LimiterOptions } from './failed-attempt-limiter';
-import { createMetrics, measureRequests, type ApiMetrics } from './metrics';
+import { createMetrics, measureRequests, trackConnections, type ApiMetrics } from './metrics';
 import { createStateSigner, type StateSigner } from './oauth-state';
 import { apiRoutes } from './routes/api-routes';
 import { assistantRoutes } from './routes/assistant-routes';
 import { callbackRoutes } from './routes/callback-routes';
 import { docsRoutes } from './routes/docs-routes';
+import { logRequests } from './request-log';
 import { opsRoutes } from './routes/ops-routes';
 import type { SellerConnections } from './seller-connections';
 import { createUsedNonces } from './used-nonces';
@@ -30,6 +32,8 @@ export interface AppDeps {
   authLimit?: Omit<LimiterOptions, 'now'>;
   now?: () => number;
   log?: Pick<Console, 'error'>;
+  /** Structured request logs (one line per request) and unexpected errors go here when given. */
+  logger?: Logger;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -39,6 +43,7 @@ export function createApp(deps: AppDeps): Express {
   const stateSigner =
     deps.stateSigner ?? createStateSigner(config.STATE_SIGNING_KEY, { ttlMs: config.STATE_TTL, now });
   const metrics = deps.metrics ?? createMetrics();
+  trackConnections(metrics, () => connections.countByState());
   const limiter = createFailedAttemptLimiter({ maxFailures: 10, windowMs: 60_000, ...deps.authLimit, now });
   const startConsent = createConsentStarter({
     apps: config.OTTO_APPS,
@@ -54,6 +59,7 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   if (config.TRUST_PROXY !== undefined) app.set('trust proxy', config.TRUST_PROXY);
+  if (deps.logger) app.use(logRequests(deps.logger));
   app.use(measureRequests(metrics));
   app.use((_req, res, next) => {
     res.set({
@@ -87,6 +93,9 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(notFoundHandler);
-  app.use(createErrorHandler(deps.log ?? console));
+  const logger = deps.logger;
+  const errorLog =
+    deps.log ?? (logger ? { error: (msg: string, err: unknown) => logger.error({ err }, msg) } : console);
+  app.use(createErrorHandler(errorLog));
   return app;
 }

@@ -5,14 +5,19 @@
  */
 import { createServer } from 'node:http';
 import { ConfigError } from '../common/config';
+import { createLogger } from '../common/logger';
 import { loadApiConfig, workflowSettingsFrom } from './config';
 import { createApp } from './create-app';
 import { createTemporalClient, createTemporalSellerConnections } from './seller-connections';
 
 const SHUTDOWN_GRACE_MS = 10_000;
+const logger = createLogger({ name: 'api', level: process.env.LOG_LEVEL });
+// Start and stop lines are logged whatever LOG_LEVEL says: launchers and tests wait for them.
+const lifecycle = logger.child({}, { level: 'info' });
 
 function main(): void {
   const config = loadApiConfig(process.env);
+  logger.level = config.LOG_LEVEL.toLowerCase();
   const temporal = createTemporalClient({
     address: config.TEMPORAL_ADDRESS,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -24,9 +29,10 @@ function main(): void {
     settings: workflowSettingsFrom(config),
     callTimeoutMs: config.TEMPORAL_CALL_TIMEOUT,
   });
-  const server = createServer(createApp({ config, connections }));
+  const server = createServer(createApp({ config, connections, logger }));
   server.listen(config.PORT, () => {
-    console.log(
+    lifecycle.info(
+      { port: config.PORT, temporal: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE },
       `otto-connect API on ${config.PUBLIC_BASE_URL} (port ${config.PORT}); assistant ${config.PUBLIC_BASE_URL}/assistant/otto?sellerId=…; ` +
         `docs ${config.PUBLIC_BASE_URL}/api/docs; Temporal ${config.TEMPORAL_ADDRESS} (${config.TEMPORAL_NAMESPACE})`,
     );
@@ -36,7 +42,7 @@ function main(): void {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`${signal}: closing the API`);
+    lifecycle.info(`${signal}: closing the API`);
     // Idle keep-alive sockets would hold close() open; active requests get the grace period.
     server.closeIdleConnections();
     const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
@@ -55,10 +61,7 @@ function main(): void {
 try {
   main();
 } catch (err) {
-  console.error(
-    err instanceof ConfigError
-      ? err.message
-      : `API failed to start: ${err instanceof Error ? err.message : String(err)}`,
-  );
+  if (err instanceof ConfigError) logger.fatal(err.message);
+  else logger.fatal({ err }, `API failed to start: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 }

@@ -3,7 +3,8 @@
  * in one process, as in the tests, do not collide.
  */
 import type { RequestHandler } from 'express';
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ConnectionState } from '../workflows/definitions';
 
 export interface ApiMetrics {
   registry: Registry;
@@ -52,4 +53,61 @@ export function measureRequests(metrics: ApiMetrics): RequestHandler {
     });
     next();
   };
+}
+
+export const CONNECTIONS_METRIC = 'otto_connect_connections';
+
+/**
+ * `otto_connect_connections{state}` from visibility counts, read on scrape and cached for `cacheMs` so
+ * a tight scrape interval or several Prometheus replicas cost Temporal one round of counts at most per
+ * period. When Temporal does not answer, the last known values stay and
+ * `otto_connect_connections_count_ok` drops to 0 (alert on that, not on a missing series).
+ */
+export function trackConnections(
+  metrics: ApiMetrics,
+  countByState: () => Promise<Record<ConnectionState, number>>,
+  options: { cacheMs?: number; now?: () => number } = {},
+): void {
+  // One gauge per registry: createApp may be called again with the same metrics (tests).
+  if (metrics.registry.getSingleMetric(CONNECTIONS_METRIC)) return;
+  const cacheMs = options.cacheMs ?? 15_000;
+  const now = options.now ?? Date.now;
+  let cached: { at: number; counts: Record<string, number> } | undefined;
+  let inFlight: Promise<void> | undefined;
+  let lastOk = 0;
+  const refresh = async () => {
+    if (cached && now() - cached.at < cacheMs) return;
+    inFlight ??= countByState()
+      .then((counts) => {
+        cached = { at: now(), counts };
+        lastOk = 1;
+      })
+      .catch(() => {
+        lastOk = 0;
+      })
+      .finally(() => {
+        inFlight = undefined;
+      });
+    await inFlight;
+  };
+  new Gauge({
+    name: CONNECTIONS_METRIC,
+    help: 'Seller connections by OttoConnectionState (visibility counts; ended states count closed runs still in retention)',
+    labelNames: ['state'],
+    registers: [metrics.registry],
+    async collect() {
+      await refresh();
+      for (const [state, count] of Object.entries(cached?.counts ?? {})) this.set({ state }, count);
+    },
+  });
+  // Each gauge's collect awaits the same (deduplicated, cached) refresh, whatever order they print in.
+  new Gauge({
+    name: 'otto_connect_connections_count_ok',
+    help: '1 when the last visibility count of connections by state succeeded, else 0',
+    registers: [metrics.registry],
+    async collect() {
+      await refresh();
+      this.set(lastOk);
+    },
+  });
 }

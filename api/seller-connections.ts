@@ -31,6 +31,7 @@ import {
   WORKFLOW_TYPE,
   appVersionSchema,
   type AppVersion,
+  CONNECTION_STATES,
   type AuthorizationCallback,
   type BeginConsentInput,
   type BeginConsentResult,
@@ -90,6 +91,8 @@ export interface SellerConnections {
   runTransferNow(sellerId: string, kind: TransferKind): Promise<CommandResult>;
   /** Resolves when Temporal answers; SellerConnectionError('unavailable') otherwise. */
   ping(): Promise<void>;
+  /** How many seller workflows carry each OttoConnectionState (visibility counts, for /metrics). */
+  countByState(): Promise<Record<ConnectionState, number>>;
 }
 
 // ---- Temporal ------------------------------------------------------------------------------------
@@ -258,6 +261,19 @@ export function createTemporalSellerConnections(
 
     async ping() {
       await call(undefined, () => client.workflowService.describeNamespace({ namespace }));
+    },
+
+    async countByState() {
+      // Visibility's GROUP BY only supports ExecutionStatus, so one count per state (states are our enum).
+      return await call(undefined, async () => {
+        const counts = await Promise.all(
+          CONNECTION_STATES.map(async (state) => {
+            const query = `WorkflowType = '${WORKFLOW_TYPE}' AND ${searchAttributes.connectionState.name} = '${state}'`;
+            return [state, (await client.workflow.count(query)).count] as const;
+          }),
+        );
+        return Object.fromEntries(counts) as Record<ConnectionState, number>;
+      });
     },
   };
 }

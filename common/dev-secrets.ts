@@ -21,6 +21,7 @@ export function devSealKeys(dataDir = DEFAULT_DATA_DIR): string {
 /** SEAL_KEYS from the environment, or (outside production) the generated dev ring. */
 export function sealKeysFromEnv(env: Record<string, string | undefined>): string {
   if (env.SEAL_KEYS) return env.SEAL_KEYS;
-  if (env.NODE_ENV === 'production') throw new Error('SEAL_KEYS: required in production (kid:base64(32 bytes)[,…])');
+  if (env.NODE_ENV === 'production')
+    throw new Error('SEAL_KEYS: required in production (kid:base64(32 bytes)[,…])');
   return devSealKeys(env.DATA_DIR ?? DEFAULT_DATA_DIR);
 }

@@ -16,7 +16,10 @@ export type OttoApp = z.infer<typeof ottoAppSchema>;
 export const ottoAppsSchema = z
   .array(ottoAppSchema)
   .min(1, 'at least one app is needed')
-  .refine((apps) => new Set(apps.map((a) => a.version)).size === apps.length, 'each app version may appear once');
+  .refine(
+    (apps) => new Set(apps.map((a) => a.version)).size === apps.length,
+    'each app version may appear once',
+  );
 
 /** For config schemas: OTTO_APPS is a JSON list. */
 export const ottoAppsEnvSchema = z.string().transform((text, ctx) => {
@@ -24,13 +27,17 @@ export const ottoAppsEnvSchema = z.string().transform((text, ctx) => {
   try {
     json = JSON.parse(text);
   } catch {
-    ctx.addIssue({ code: 'custom', message: 'must be a JSON list of { version, appId, clientId, clientSecret, scopes }' });
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be a JSON list of { version, appId, clientId, clientSecret, scopes }',
+    });
     return z.NEVER;
   }
   const parsed = ottoAppsSchema.safeParse(json);
   if (!parsed.success) {
     // Name the failing field, never the value (it may be a secret).
-    for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: `${issue.path.join('.')}: ${issue.message}` });
+    for (const issue of parsed.error.issues)
+      ctx.addIssue({ code: 'custom', message: `${issue.path.join('.')}: ${issue.message}` });
     return z.NEVER;
   }
   return parsed.data;
@@ -43,5 +50,10 @@ export function findApp(apps: readonly OttoApp[], version: string): OttoApp {
 }
 
 export function latestVersion(apps: readonly OttoApp[]): OttoApp['version'] {
-  return apps.map((a) => a.version).sort().at(-1) ?? 'v1';
+  return (
+    apps
+      .map((a) => a.version)
+      .sort()
+      .at(-1) ?? 'v1'
+  );
 }

@@ -11,8 +11,18 @@ export const workerConfigSchema = temporalConfigSchema.extend({
   OTTO_API_BASE_URL: z.url().default('http://localhost:3900'),
   OTTO_APPS: ottoAppsEnvSchema,
   PUBLIC_BASE_URL: z.url().default('http://localhost:3000'),
+  /** The seller store (SQLite file). */
+  SELLER_STORE: z.string().min(1).default('.data/seller-store.db'),
+  /** Data calls never go out with a token that expires within this long. */
+  TOKEN_SAFETY_MARGIN_MS: z.coerce.number().int().min(0).default(5_000),
   SEAL_KEYS: z.string().min(1),
   LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+  /** Interface the metrics endpoints bind to; 0.0.0.0 in a container so Prometheus can scrape. */
+  WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  /** The Temporal SDK's Prometheus metrics (served by the SDK core). */
+  WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65_535).default(9464),
+  /** Our own metrics (token mints, transfers) plus /healthz and /readyz; 0 picks a free port. */
+  WORKER_APP_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9465),
 });
 export type WorkerConfig = z.output<typeof workerConfigSchema>;
 

@@ -3,8 +3,12 @@
  * and the token one (token activities only, on their own task queue with a per-second cap, so a wave
  * of refreshes never exceeds OTTO's token-endpoint limit).
  */
+import { join } from 'node:path';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
-import { createTokenActivities, type ActivityDeps } from '../activities';
+import { DEFAULT_DATA_DIR } from '../common/dev-secrets';
+import type { SellerStore } from '../store/seller-store';
+import { openSqliteSellerStore } from '../store/sqlite-seller-store';
+import { createDataActivities, createTokenActivities, type ActivityDeps } from '../activities';
 
 export interface CreateWorkersOptions {
   connection: NativeConnection;
@@ -12,12 +16,18 @@ export interface CreateWorkersOptions {
   taskQueue: string;
   tokenTaskQueue: string;
   tokenActivitiesPerSecond: number;
-  deps: ActivityDeps;
+  /** The seller store; without one, the SQLite store at `sellerStorePath` (default .data/seller-store.db). */
+  deps: Omit<ActivityDeps, 'store'> & { store?: SellerStore };
+  sellerStorePath?: string;
   /** Pre-built bundle (tests); otherwise the workflows are bundled from source. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
 
 export async function createWorkers(opts: CreateWorkersOptions): Promise<Worker[]> {
+  const store =
+    opts.deps.store ??
+    openSqliteSellerStore(opts.sellerStorePath ?? join(DEFAULT_DATA_DIR, 'seller-store.db'));
+  const deps: ActivityDeps = { ...opts.deps, store };
   const workflowSource = opts.workflowBundle
     ? { workflowBundle: opts.workflowBundle }
     : { workflowsPath: require.resolve('../workflows') };
@@ -26,12 +36,13 @@ export async function createWorkers(opts: CreateWorkersOptions): Promise<Worker[
     namespace: opts.namespace ?? 'default',
     taskQueue: opts.taskQueue,
     ...workflowSource,
+    activities: createDataActivities(deps),
   });
   const tokens = await Worker.create({
     connection: opts.connection,
     namespace: opts.namespace ?? 'default',
     taskQueue: opts.tokenTaskQueue,
-    activities: createTokenActivities(opts.deps),
+    activities: createTokenActivities(deps),
     maxTaskQueueActivitiesPerSecond: opts.tokenActivitiesPerSecond,
   });
   return [main, tokens];

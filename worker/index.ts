@@ -1,17 +1,40 @@
 /**
- * The worker's composition root: reads configuration, wires the activities' dependencies, connects to
- * Temporal and runs until SIGINT/SIGTERM (the SDK drains in-flight tasks on those signals).
+ * The worker's composition root: reads configuration, installs the Temporal runtime (logs through our
+ * pino logger, SDK metrics on WORKER_METRICS_PORT), serves our own metrics and health on
+ * WORKER_APP_METRICS_PORT, wires the activities' dependencies, connects to Temporal and runs until
+ * SIGINT/SIGTERM (the SDK drains in-flight tasks on those signals).
  */
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import { ConfigError, loadConfig } from '../common/config';
 import { sealKeysFromEnv } from '../common/dev-secrets';
+import { createLogger } from '../common/logger';
 import { createSealer, parseSealKeys } from '../common/seal';
 import { callbackUrl, workerConfigSchema } from './config';
 import { createWorkers, runWorkers } from './create-workers';
+import { createWorkerMetrics, serveWorkerMetrics } from './metrics';
+import { temporalLogger } from './temporal-logger';
+
+const logger = createLogger({ name: 'worker', level: process.env.LOG_LEVEL });
+// Start and stop lines are logged whatever LOG_LEVEL says: launchers and tests wait for them.
+const lifecycle = logger.child({}, { level: 'info' });
 
 async function main(): Promise<void> {
   const config = loadConfig(workerConfigSchema, { ...process.env, SEAL_KEYS: sealKeysFromEnv(process.env) });
-  Runtime.install({ logger: new DefaultLogger(config.LOG_LEVEL) });
+  logger.level = config.LOG_LEVEL.toLowerCase();
+  const metricsAddress = `${config.WORKER_METRICS_HOST}:${config.WORKER_METRICS_PORT}`;
+  Runtime.install({
+    logger: temporalLogger(logger),
+    telemetryOptions: {
+      // Forwarded, the Rust core's own warnings land in the same JSON stream instead of raw stderr.
+      logging: { forward: {}, filter: { core: 'WARN', other: 'ERROR' } },
+      metrics: { prometheus: { bindAddress: metricsAddress } },
+    },
+  });
+  const metrics = createWorkerMetrics();
+  const metricsServer = await serveWorkerMetrics(metrics, {
+    host: config.WORKER_METRICS_HOST,
+    port: config.WORKER_APP_METRICS_PORT,
+  });
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   try {
     const workers = await createWorkers({
@@ -20,28 +43,41 @@ async function main(): Promise<void> {
       taskQueue: config.TASK_QUEUE,
       tokenTaskQueue: config.TOKEN_TASK_QUEUE,
       tokenActivitiesPerSecond: config.TOKEN_ACTIVITIES_PER_SECOND,
+      sellerStorePath: config.SELLER_STORE,
       deps: {
         sealer: createSealer(parseSealKeys(config.SEAL_KEYS)),
         apps: config.OTTO_APPS,
         authBaseUrl: config.OTTO_AUTH_BASE_URL,
         apiBaseUrl: config.OTTO_API_BASE_URL,
         redirectUri: callbackUrl(config.PUBLIC_BASE_URL),
+        tokenSafetyMarginMs: config.TOKEN_SAFETY_MARGIN_MS,
+        metrics,
       },
     });
-    console.log(
+    metricsServer.setReady(true);
+    // Tests and the dev launcher wait for this line ("worker polling").
+    lifecycle.info(
+      {
+        temporal: config.TEMPORAL_ADDRESS,
+        namespace: config.TEMPORAL_NAMESPACE,
+        sdkMetrics: `http://${metricsAddress}/metrics`,
+        appMetrics: `http://${config.WORKER_METRICS_HOST}:${metricsServer.port}/metrics`,
+      },
       `worker polling "${config.TASK_QUEUE}" and "${config.TOKEN_TASK_QUEUE}" (≤ ${config.TOKEN_ACTIVITIES_PER_SECOND}/s) on ${config.TEMPORAL_ADDRESS}`,
     );
     await runWorkers(workers);
   } finally {
+    metricsServer.setReady(false);
     await connection.close();
+    await metricsServer.close();
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(
-    err instanceof ConfigError
-      ? err.message
-      : `worker failed: ${err instanceof Error ? err.message : String(err)}`,
-  );
-  process.exit(1);
-});
+main().then(
+  () => lifecycle.info('worker stopped'),
+  (err: unknown) => {
+    if (err instanceof ConfigError) logger.fatal(err.message);
+    else logger.fatal({ err }, `worker failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  },
+);

@@ -80,6 +80,26 @@ export const workflowSettingsSchema = z.object({
   tokenTaskQueue: z.string().min(1).default(DEFAULT_TOKEN_TASK_QUEUE),
   /** The newest app version this deployment offers (drives `upgradeAvailable`). */
   latestAppVersion: appVersionSchema.default('v2'),
+  /** Per kind; null = off. Defaults from otto-api.md §6. */
+  transferIntervalsMs: z
+    .object({
+      ordersImport: z.number().int().min(100).nullable().default(15 * 60_000),
+      stockExport: z.number().int().min(100).nullable().default(15 * 60_000),
+      pricesExport: z.number().int().min(100).nullable().default(24 * 3_600_000),
+      returnsImport: z.number().int().min(100).nullable().default(3_600_000),
+      shippingProfilesSync: z.number().int().min(100).nullable().default(3_600_000),
+    })
+    .prefault({}),
+  /** A daily transfer (prices) runs at this hour, Europe/Berlin; null = every 24 h from the last run. */
+  dailyTransferHour: z.number().int().min(0).max(23).nullable().default(2),
+  /** Stock: a full resync at least this often (otto-api.md §6: "full resync at least daily"). */
+  stockFullResyncMs: z.number().int().min(1_000).default(24 * 3_600_000),
+  /** How long one transfer run may keep retrying (backoff, Retry-After) before it counts as failed. */
+  transferRetryWindowMs: z.number().int().min(1_000).default(10 * 60_000),
+  /** Longest wait between a transfer's retries, and how soon a failed run is tried again. */
+  transferRetryMaxIntervalMs: z.number().int().min(100).default(30_000),
+  /** A transfer starts only with a token valid at least this long; otherwise the token is refreshed first. */
+  minTokenValidityMs: z.number().int().min(1_000).default(60_000),
   maxHistoryEvents: z.number().int().min(50).default(2_000),
   maxEvents: z.number().int().min(1).max(500).default(50),
 });
@@ -152,6 +172,7 @@ export interface TransferStatus {
   lastCount: number | null;
   lastDetail: string | null;
   nextDueAt: string | null;
+  running: boolean;
 }
 
 /** The public status view (design §3). Never holds a token, a code or a secret. */
@@ -196,6 +217,10 @@ export const FailureTypes = {
   rateLimited: 'RateLimited',
   /** 5xx or network: retried with backoff. */
   ottoUnavailable: 'OttoUnavailable',
+  /** A data call answered 401: the workflow mints a new token once and runs the transfer again. */
+  tokenRejected: 'TokenRejected',
+  /** The token would expire before the call: the workflow refreshes first. Never sent to OTTO. */
+  tokenExpiring: 'TokenExpiring',
 } as const;
 
 export const NON_RETRYABLE_FAILURE_TYPES: string[] = [
@@ -204,6 +229,8 @@ export const NON_RETRYABLE_FAILURE_TYPES: string[] = [
   FailureTypes.authorizationRejected,
   FailureTypes.invalidClientCredentials,
   FailureTypes.requestRejected,
+  FailureTypes.tokenRejected,
+  FailureTypes.tokenExpiring,
 ];
 
 // ---- activity contracts (implemented in activities/, proxied by the workflow) -------------------------
@@ -227,6 +254,27 @@ export interface AuthorizationResult extends MintedToken {
   installationId: string;
   partnerId: string;
 }
+/** Opaque per-kind progress carried by the workflow (JSON only): each transfer activity parses its own. */
+export type TransferCursor = Record<string, string | number | null>;
+
+export interface TransferInput {
+  sellerId: string;
+  partnerId: string;
+  /** Sealed installation token and its expiry: a transfer stops before using a token that is about to expire. */
+  sealedToken: string;
+  tokenExpiresAt: number;
+  cursor: TransferCursor;
+  /** Stock: resend everything, not only changes (the daily resync). */
+  full?: boolean;
+}
+
+export interface TransferResult {
+  /** Items moved (imported or exported). */
+  count: number;
+  cursor: TransferCursor;
+  detail: string;
+}
+
 export interface MintInstallationTokenInput {
   sellerId: string;
   appVersion: AppVersion;

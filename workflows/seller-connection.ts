@@ -21,6 +21,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { TokenActivities } from '../activities/token-activities';
+import type { TransferActivities } from '../activities/transfer-activities';
 import {
   authorizationCallbackSignal,
   beginConsentInputSchema,
@@ -31,12 +32,17 @@ import {
   NON_RETRYABLE_FAILURE_TYPES,
   pauseUpdate,
   resumeUpdate,
+  runTransferNowUpdate,
   searchAttributes,
+  TRANSFER_KINDS,
+  transferKindSchema,
   sellerConnectionInputSchema,
   type AuthorizationResult,
   type ConnectionStatus,
   type MintedToken,
   type SellerConnectionInput,
+  type TransferKind,
+  type TransferResult,
   type WorkflowSettings,
 } from './definitions';
 import { isConnected, isTerminal, transition, type ConnectionEventType } from './connection-state';
@@ -49,8 +55,11 @@ import {
   iso,
   recordEvent,
   toStatus,
+  withDefaults,
   type SellerState,
+  type TransferState,
 } from './seller-state';
+import { nextDueAt } from './schedule';
 
 export interface SellerConnectionArgs extends SellerConnectionInput {
   /** Present only on a continued-as-new run: the whole state of the previous run. */
@@ -63,7 +72,12 @@ function invalidInput(message: string): ApplicationFailure {
 
 function refusal(event: ConnectionEventType, s: SellerState): void {
   const result = transition(s.state, event);
-  if (!result.ok) throw ApplicationFailure.create({ type: FailureTypes.invalidTransition, message: result.reason, nonRetryable: true });
+  if (!result.ok)
+    throw ApplicationFailure.create({
+      type: FailureTypes.invalidTransition,
+      message: result.reason,
+      nonRetryable: true,
+    });
 }
 
 /** The failure type and message behind an activity failure. */
@@ -85,9 +99,10 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
     throw invalidInput(`invalid workflow input: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
   }
   const settings: WorkflowSettings = parsed.data.settings;
-  const s: SellerState = args.carried ?? initialSellerState(parsed.data.sellerId);
+  const s: SellerState = args.carried ? withDefaults(args.carried) : initialSellerState(parsed.data.sellerId);
   const info = () => ({ workflowId: workflowInfo().workflowId, runId: workflowInfo().runId });
-  const event = (type: string, detail?: string) => recordEvent(s, Date.now(), type, detail, settings.maxEvents);
+  const event = (type: string, detail?: string) =>
+    recordEvent(s, Date.now(), type, detail, settings.maxEvents);
 
   const retry: RetryPolicy = {
     initialInterval: Math.min(1_000, settings.refreshRetryMaxIntervalMs),
@@ -109,17 +124,38 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
     retry,
   });
 
+  const transferRetry: RetryPolicy = {
+    initialInterval: Math.min(1_000, settings.transferRetryMaxIntervalMs),
+    backoffCoefficient: 2,
+    maximumInterval: settings.transferRetryMaxIntervalMs,
+    nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES,
+  };
+  const transferOptions = {
+    startToCloseTimeout: '5m',
+    heartbeatTimeout: '30s',
+    scheduleToCloseTimeout: settings.transferRetryWindowMs,
+    retry: transferRetry,
+  } as const;
+  const transfers = proxyActivities<TransferActivities>(transferOptions);
+
   let published: { state?: string; version?: string; partner?: string; details?: string } = {};
   const publish = () => {
     const pairs = [];
     if (published.state === undefined) pairs.push({ key: searchAttributes.sellerId, value: s.sellerId });
     if (published.state !== s.state) pairs.push({ key: searchAttributes.connectionState, value: s.state });
-    if (s.appVersion !== null && published.version !== s.appVersion) pairs.push({ key: searchAttributes.appVersion, value: s.appVersion });
-    if (s.partnerId !== null && published.partner !== s.partnerId) pairs.push({ key: searchAttributes.partnerId, value: s.partnerId });
+    if (s.appVersion !== null && published.version !== s.appVersion)
+      pairs.push({ key: searchAttributes.appVersion, value: s.appVersion });
+    if (s.partnerId !== null && published.partner !== s.partnerId)
+      pairs.push({ key: searchAttributes.partnerId, value: s.partnerId });
     if (pairs.length > 0) upsertSearchAttributes(pairs);
     const details = describeWaiting(s);
     if (details !== published.details) setCurrentDetails(details);
-    published = { state: s.state, version: s.appVersion ?? undefined, partner: s.partnerId ?? undefined, details };
+    published = {
+      state: s.state,
+      version: s.appVersion ?? undefined,
+      partner: s.partnerId ?? undefined,
+      details,
+    };
   };
 
   // ---- handlers: registered before the first await -------------------------------------------------
@@ -141,7 +177,11 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
       };
       applyEvent(s, 'consent_requested');
       if (s.state === 'pending_consent') s.lastError = null;
-      const kind = isConnected(s.state) ? 'upgrade_requested' : reissued ? 'consent_reissued' : 'consent_requested';
+      const kind = isConnected(s.state)
+        ? 'upgrade_requested'
+        : reissued
+          ? 'consent_reissued'
+          : 'consent_requested';
       event(kind, `app ${consent.appVersion}, waiting until ${iso(s.pendingConsent.deadline)}`);
       publish();
       return {
@@ -167,7 +207,9 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
         }
         const refused = beginConsentRefusal(s, result.data.appVersion);
         if (refused !== null) {
-          const type = refused.includes('already connected') ? FailureTypes.alreadyConnected : FailureTypes.invalidTransition;
+          const type = refused.includes('already connected')
+            ? FailureTypes.alreadyConnected
+            : FailureTypes.invalidTransition;
           throw ApplicationFailure.create({ type, message: refused, nonRetryable: true });
         }
       },
@@ -183,7 +225,10 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
       // Forget the installation: nothing may use it after this (otto-api.md §4, "removing the data exchange").
       s.token = { ...s.token, sealed: null, nextRefreshAt: null };
       s.installationId = null;
-      event('disconnected', input.reason ?? 'data exchange removed by the shop system; remove the app in OTTO’s portal too');
+      event(
+        'disconnected',
+        input.reason ?? 'data exchange removed by the shop system; remove the app in OTTO’s portal too',
+      );
       publish();
       return { state: s.state };
     },
@@ -212,10 +257,43 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
     { validator: () => refusal('resume_requested', s) },
   );
 
+  setHandler(
+    runTransferNowUpdate,
+    ({ kind }) => {
+      const t = ensureTransfer(kind);
+      t.nextDueAt = Date.now();
+      event('transfer_requested', `${kind} run requested now`);
+      return { state: s.state };
+    },
+    {
+      validator: (input) => {
+        const parsedKind = transferKindSchema.safeParse((input as { kind?: unknown } | undefined)?.kind);
+        if (!parsedKind.success) throw invalidInput(`kind must be one of ${TRANSFER_KINDS.join(', ')}`);
+        if (!isConnected(s.state)) {
+          throw ApplicationFailure.create({
+            type: FailureTypes.invalidTransition,
+            message: `transfers run only while connected (the connection is ${s.state.replace(/_/g, ' ')})`,
+            nonRetryable: true,
+          });
+        }
+        if (s.state === 'paused') {
+          throw ApplicationFailure.create({
+            type: FailureTypes.invalidTransition,
+            message: 'transfers are paused; resume the connection first',
+            nonRetryable: true,
+          });
+        }
+      },
+    },
+  );
+
   setHandler(authorizationCallbackSignal, (callback) => {
     const pending = s.pendingConsent;
     if (pending === null || pending.callbackUsed || callback.nonce !== pending.nonce) {
-      event('callback_refused', 'the callback does not belong to the current consent request (stale or replayed)');
+      event(
+        'callback_refused',
+        'the callback does not belong to the current consent request (stale or replayed)',
+      );
       return;
     }
     if (callback.error !== undefined || callback.sealedCode === undefined) {
@@ -288,7 +366,14 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
             retry,
             summary: `authorize app ${pending.appVersion} for seller ${s.sellerId}`,
           },
-          [{ sellerId: s.sellerId, appVersion: pending.appVersion, sealedCode: pending.sealedCode, sealedPkceVerifier: pending.sealedPkceVerifier }],
+          [
+            {
+              sellerId: s.sellerId,
+              appVersion: pending.appVersion,
+              sealedCode: pending.sealedCode,
+              sealedPkceVerifier: pending.sealedPkceVerifier,
+            },
+          ],
         ),
       );
     } catch (err) {
@@ -312,6 +397,8 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
     acceptToken(result);
     applyEvent(s, 'authorization_succeeded');
     s.lastError = null;
+    s.failing = [];
+    scheduleTransfers();
     event(
       upgrading ? 'upgraded' : 'authorized',
       upgrading
@@ -351,31 +438,31 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
         applyEvent(s, 'installation_revoked');
         s.token = { ...s.token, sealed: null, nextRefreshAt: null };
         s.pendingConsent = null;
-        s.lastError = 'The seller removed the app in OTTO (Zugriff entziehen). Click "Allow access" to connect again.';
+        s.lastError =
+          'The seller removed the app in OTTO (Zugriff entziehen). Click "Allow access" to connect again.';
         event('revoked', failure.message);
         return;
       }
-      s.lastError = `Token refresh failed: ${failure.message}`;
       s.token.nextRefreshAt = now + settings.refreshRetryMaxIntervalMs;
-      if (s.token.expiresAt !== null && now >= s.token.expiresAt - 1_000 && s.state === 'active') {
-        applyEvent(s, 'otto_unavailable');
-        event('degraded', `the installation token expired before a new one could be minted: ${failure.message}`);
+      event('token_refresh_failed', failure.message);
+      if (s.token.expiresAt !== null && now >= s.token.expiresAt - 1_000) {
+        markFailing(
+          'token',
+          `The installation token expired before a new one could be minted: ${failure.message}`,
+        );
       } else {
-        event('token_refresh_failed', failure.message);
+        s.lastError = `Token refresh failed: ${failure.message}`;
       }
       return;
     }
     if (minted === undefined) return;
-    const wasDegraded = s.state === 'degraded';
     const hadSuspicion = s.revocationSuspectedAt !== null;
     s.revocationSuspectedAt = null;
     acceptToken(minted);
-    if (wasDegraded && applyEvent(s, 'recovered')) {
-      s.lastError = null;
-      event('recovered', 'OTTO answers again; token refreshed');
-    }
     if (hadSuspicion) event('revocation_not_confirmed', 'minting works again');
     event('token_refreshed', `#${s.token.refreshCount}, valid until ${iso(s.token.expiresAt)}`);
+    if (s.lastError?.startsWith('Token refresh failed')) s.lastError = null;
+    markOk('token');
   }
 
   function expireConsentIfDue(now: number): void {
@@ -383,7 +470,10 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
     if (pending === null || now < pending.deadline || s.pendingAuthorization !== null) return;
     s.pendingConsent = null;
     applyEvent(s, 'consent_timed_out');
-    event(isConnected(s.state) ? 'upgrade_expired' : 'consent_expired', `nobody confirmed app ${pending.appVersion} at OTTO in time`);
+    event(
+      isConnected(s.state) ? 'upgrade_expired' : 'consent_expired',
+      `nobody confirmed app ${pending.appVersion} at OTTO in time`,
+    );
   }
 
   /** The next absolute time at which the workflow must act by itself, or null to wait for messages only. */
@@ -391,7 +481,158 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
     const candidates: number[] = [];
     if (s.pendingConsent !== null) candidates.push(s.pendingConsent.deadline);
     if (isConnected(s.state) && s.token.nextRefreshAt !== null) candidates.push(s.token.nextRefreshAt);
+    if (transfersAllowed()) {
+      for (const t of Object.values(s.transfers))
+        if (!t.running && t.nextDueAt !== null) candidates.push(t.nextDueAt);
+    }
     return candidates.length === 0 ? null : Math.min(...candidates);
+  }
+
+  // ---- degraded / recovered bookkeeping ------------------------------------------------------------
+
+  function markFailing(what: string, message: string): void {
+    if (!s.failing.includes(what)) s.failing.push(what);
+    s.lastError = message;
+    if (s.state === 'active' && applyEvent(s, 'otto_unavailable')) event('degraded', message);
+  }
+
+  function markOk(what: string): void {
+    s.failing = s.failing.filter((f) => f !== what);
+    if (s.failing.length === 0 && s.state === 'degraded' && applyEvent(s, 'recovered')) {
+      s.lastError = null;
+      event('recovered', `OTTO answers again (${what})`);
+    }
+  }
+
+  // ---- transfers -----------------------------------------------------------------------------------
+
+  function ensureTransfer(kind: TransferKind): TransferState {
+    let t = s.transfers[kind];
+    if (!t) {
+      t = {
+        intervalMs: settings.transferIntervalsMs[kind],
+        lastRunAt: null,
+        lastResult: null,
+        lastCount: null,
+        lastDetail: null,
+        nextDueAt: null,
+        cursor: {},
+        running: false,
+        remintRequested: false,
+      };
+      s.transfers[kind] = t;
+    }
+    return t;
+  }
+
+  /** On (re)connection: every configured transfer runs once right away, then on its interval. */
+  function scheduleTransfers(): void {
+    for (const kind of TRANSFER_KINDS) {
+      const t = ensureTransfer(kind);
+      t.intervalMs = settings.transferIntervalsMs[kind];
+      if (t.intervalMs !== null && t.nextDueAt === null) t.nextDueAt = Date.now();
+    }
+  }
+
+  // A fresh token lives at least the refresh margin; never demand more than half of that.
+  const minTokenValidity = Math.min(settings.minTokenValidityMs, settings.tokenRefreshMarginMs / 2);
+  const transfersAllowed = () =>
+    (s.state === 'active' || s.state === 'degraded') && s.pendingAuthorization === null;
+  const anyTransferRunning = () => Object.values(s.transfers).some((t) => t.running);
+  let transferSettled = 0;
+
+  function dueTransfers(now: number): TransferKind[] {
+    return TRANSFER_KINDS.filter((kind) => {
+      const t = s.transfers[kind];
+      return t !== undefined && !t.running && t.nextDueAt !== null && now >= t.nextDueAt;
+    });
+  }
+
+  function startDueTransfers(): void {
+    if (!transfersAllowed()) return;
+    const now = Date.now();
+    for (const kind of dueTransfers(now)) {
+      if (
+        s.token.sealed === null ||
+        s.token.expiresAt === null ||
+        s.token.expiresAt - now < minTokenValidity
+      ) {
+        // Never start with a token that could expire mid-run: refresh first, the transfer follows.
+        if (s.token.nextRefreshAt === null || s.token.nextRefreshAt > now) s.token.nextRefreshAt = now;
+        return;
+      }
+      void runTransfer(kind);
+    }
+  }
+
+  async function runTransfer(kind: TransferKind): Promise<void> {
+    const t = ensureTransfer(kind);
+    const startedAt = Date.now();
+    t.running = true;
+    let retrySoon = false;
+    try {
+      if (kind === 'shippingProfilesSync' && !s.scopes.includes('shipping-profiles')) {
+        t.lastResult = 'skipped';
+        t.lastCount = 0;
+        t.lastDetail =
+          'skipped: missing scope "shipping-profiles" — upgrade to the v2 app (click "Allow access" again) to sync shipping profiles';
+        return;
+      }
+      const lastFullAt = typeof t.cursor.lastFullAt === 'number' ? t.cursor.lastFullAt : null;
+      const full =
+        kind === 'stockExport' &&
+        (lastFullAt === null || startedAt - lastFullAt >= settings.stockFullResyncMs);
+      const result: TransferResult | undefined = await unlessEnded(() =>
+        transfers[kind].executeWithOptions(
+          { ...transferOptions, summary: `${kind}${full ? ' (full resync)' : ''} for seller ${s.sellerId}` },
+          [
+            {
+              sellerId: s.sellerId,
+              partnerId: s.partnerId!,
+              sealedToken: s.token.sealed!,
+              tokenExpiresAt: s.token.expiresAt!,
+              cursor: t.cursor,
+              full,
+            },
+          ],
+        ),
+      );
+      if (result === undefined) return;
+      t.cursor = result.cursor;
+      t.lastResult = 'ok';
+      t.lastCount = result.count;
+      t.lastDetail = result.detail;
+      t.remintRequested = false;
+      markOk(kind);
+    } catch (err) {
+      const failure = failureOf(err);
+      const tokenProblem =
+        failure.type === FailureTypes.tokenExpiring || failure.type === FailureTypes.tokenRejected;
+      if (tokenProblem && (failure.type === FailureTypes.tokenExpiring || !t.remintRequested)) {
+        // A 401 means OTTO no longer takes this token: mint a new one at once, then run again (once).
+        if (failure.type === FailureTypes.tokenRejected) t.remintRequested = true;
+        s.token.nextRefreshAt = Date.now();
+        t.nextDueAt = Date.now();
+        event('token_remint_requested', `${kind}: ${failure.message}`);
+        return;
+      }
+      t.lastResult = 'failed';
+      t.lastCount = 0;
+      t.lastDetail = failure.message;
+      retrySoon = true;
+      markFailing(kind, `${kind} failed: ${failure.message}`);
+      event('transfer_failed', `${kind}: ${failure.message}`);
+    } finally {
+      t.running = false;
+      t.lastRunAt = startedAt;
+      const now = Date.now();
+      if (t.nextDueAt !== null && t.nextDueAt > startedAt) {
+        // Asked to run again (runTransferNow or a re-mint) while this run was going: keep that.
+      } else if (t.intervalMs === null) t.nextDueAt = null;
+      else if (retrySoon) t.nextDueAt = now + Math.min(t.intervalMs, settings.transferRetryMaxIntervalMs);
+      else t.nextDueAt = nextDueAt(now, t.intervalMs, settings.dailyTransferHour, 'Europe/Berlin');
+      transferSettled++;
+    }
   }
 
   /** Checked in every wait too, so a stream of signals alone cannot grow the history without bound. */
@@ -406,18 +647,29 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
   while (!isTerminal(s.state)) {
     if (s.pendingAuthorization !== null) {
       await authorize();
-    } else if (isConnected(s.state) && s.token.nextRefreshAt !== null && Date.now() >= s.token.nextRefreshAt) {
+    } else if (
+      isConnected(s.state) &&
+      s.token.nextRefreshAt !== null &&
+      Date.now() >= s.token.nextRefreshAt
+    ) {
       await refresh();
     } else {
       expireConsentIfDue(Date.now());
       if (isTerminal(s.state)) break;
+      startDueTransfers();
       const deadline = nextDeadline();
       const stateBefore = s.state;
       const pendingBefore = s.pendingConsent;
+      const settledBefore = transferSettled;
+      const refreshBefore = s.token.nextRefreshAt;
+      const dueBefore = TRANSFER_KINDS.map((k) => s.transfers[k]?.nextDueAt ?? null).join();
       const wake = () =>
         s.state !== stateBefore ||
         s.pendingConsent !== pendingBefore ||
         s.pendingAuthorization !== null ||
+        transferSettled !== settledBefore ||
+        s.token.nextRefreshAt !== refreshBefore ||
+        TRANSFER_KINDS.map((k) => s.transfers[k]?.nextDueAt ?? null).join() !== dueBefore ||
         historyTooLong();
       if (deadline === null) await condition(wake);
       else await condition(wake, Math.max(1, deadline - Date.now()), { summary: describeWaiting(s) });
@@ -425,13 +677,14 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
     publish();
 
     if (!isTerminal(s.state) && historyTooLong()) {
-      await condition(allHandlersFinished);
+      // Running transfers finish in this run; their results are part of the carried state.
+      await condition(() => allHandlersFinished() && !anyTransferRunning());
       log.info('continuing as new to bound history', { historyLength: workflowInfo().historyLength });
       return await continueAsNew<typeof sellerConnection>({ sellerId: s.sellerId, settings, carried: s });
     }
   }
 
   publish();
-  await condition(allHandlersFinished);
+  await condition(() => allHandlersFinished() && !anyTransferRunning());
   return toStatus(s, settings, info());
 }

@@ -3,6 +3,8 @@
  * (no Map, no Date): it crosses continue-as-new as a payload. Deadlines are absolute epoch ms.
  */
 import type {
+  TransferCursor,
+  TransferKind,
   AppVersion,
   ConnectionEvent,
   ConnectionState,
@@ -38,6 +40,19 @@ export interface TokenState {
   refreshCount: number;
 }
 
+export interface TransferState {
+  intervalMs: number | null;
+  lastRunAt: number | null;
+  lastResult: 'ok' | 'failed' | 'skipped' | null;
+  lastCount: number | null;
+  lastDetail: string | null;
+  nextDueAt: number | null;
+  cursor: TransferCursor;
+  running: boolean;
+  /** A 401 already led to one re-mint; a second one is a failure. */
+  remintRequested: boolean;
+}
+
 export interface SellerState {
   sellerId: string;
   state: ConnectionState;
@@ -50,6 +65,9 @@ export interface SellerState {
   pendingAuthorization: PendingAuthorization | null;
   /** When a mint was first refused (401/403/404); a second refusal confirms the revocation. */
   revocationSuspectedAt: number | null;
+  transfers: Partial<Record<TransferKind, TransferState>>;
+  /** What keeps the connection degraded: 'token' and/or transfer kinds. Empty → active again. */
+  failing: string[];
   lastError: string | null;
   events: ConnectionEvent[];
 }
@@ -66,8 +84,20 @@ export function initialSellerState(sellerId: string): SellerState {
     pendingConsent: null,
     pendingAuthorization: null,
     revocationSuspectedAt: null,
+    transfers: {},
+    failing: [],
     lastError: null,
     events: [],
+  };
+}
+
+/** A carried state from an older version of this workflow gets the fields added since. */
+export function withDefaults(carried: SellerState): SellerState {
+  return {
+    ...initialSellerState(carried.sellerId),
+    ...carried,
+    transfers: carried.transfers ?? {},
+    failing: carried.failing ?? [],
   };
 }
 
@@ -131,8 +161,22 @@ export function toStatus(
     pendingConsent: s.pendingConsent
       ? { appVersion: s.pendingConsent.appVersion, deadline: iso(s.pendingConsent.deadline)! }
       : null,
-    transfers: {},
-    upgradeAvailable: isConnected(s.state) && s.appVersion !== null && s.appVersion < settings.latestAppVersion,
+    transfers: Object.fromEntries(
+      Object.entries(s.transfers).map(([kind, t]) => [
+        kind,
+        {
+          intervalMs: t.intervalMs,
+          lastRunAt: iso(t.lastRunAt),
+          lastResult: t.lastResult,
+          lastCount: t.lastCount,
+          lastDetail: t.lastDetail,
+          nextDueAt: iso(t.nextDueAt),
+          running: t.running,
+        },
+      ]),
+    ),
+    upgradeAvailable:
+      isConnected(s.state) && s.appVersion !== null && s.appVersion < settings.latestAppVersion,
     lastError: s.lastError,
     events: s.events.map((e) => ({ ...e })),
     temporal: { ...workflow },

@@ -4,7 +4,11 @@
  */
 import { SellerConnectionError } from '../../api/connection-errors';
 import type { ConnectionSummary, SellerConnections, StatusView } from '../../api/seller-connections';
-import type { BeginConsentResult, ConnectionState } from '../../workflows/definitions';
+import {
+  CONNECTION_STATES,
+  type BeginConsentResult,
+  type ConnectionState,
+} from '../../workflows/definitions';
 
 export type PortMethod = keyof SellerConnections;
 export interface RecordedCall {
@@ -176,5 +180,14 @@ export class FakeSellerConnections implements SellerConnections {
   async ping() {
     this.record('ping', []);
     await Promise.resolve();
+  }
+  async countByState() {
+    this.record('countByState', []);
+    const counts = Object.fromEntries(CONNECTION_STATES.map((s) => [s, 0])) as Record<
+      ConnectionState,
+      number
+    >;
+    for (const { status } of this.sellers.values()) counts[status.state] += 1;
+    return await Promise.resolve(counts);
   }
 }

@@ -3,6 +3,9 @@
  * unique task queues of the shared dev server, and helpers that drive a seller through consent the way
  * the API and a browser would (issue 6 replaces the hand-built parts with the real API).
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -11,6 +14,8 @@ import { buildAuthorizeUrl, createPkcePair, newNonce } from '../../common/oauth'
 import type { OttoApp } from '../../common/otto-apps';
 import { createSealer, generateSealKey, parseSealKeys, type Sealer } from '../../common/seal';
 import { startEmulator } from '../../emulator/start-emulator';
+import type { SellerStore } from '../../store/seller-store';
+import { openSqliteSellerStore } from '../../store/sqlite-seller-store';
 import {
   authorizationCallbackSignal,
   beginConsentUpdate,
@@ -51,6 +56,8 @@ export class TestStack {
   readonly captured: Captured = { secrets: new Set() };
   private workers: Worker[] = [];
   sealKeys = '';
+  store!: SellerStore;
+  storePath = '';
   tokenTaskQueue = '';
   private running: Promise<void> | undefined;
   private constructor(
@@ -73,6 +80,8 @@ export class TestStack {
     });
     const apps = (await (await fetch(`${emulator.url}/__admin/apps`)).json()) as OttoApp[];
     const taskQueue = uniqueName('sellers');
+    const storePath = join(mkdtempSync(join(tmpdir(), 'otto-store-')), 'seller-store.db');
+    const store = openSqliteSellerStore(storePath);
     const tokenTaskQueue = `${taskQueue}-tokens`;
     const sealKeys = generateSealKey('t1');
     const sealer = createSealer(parseSealKeys(sealKeys));
@@ -94,6 +103,8 @@ export class TestStack {
       return res;
     };
     stack.sealKeys = sealKeys;
+    stack.store = store;
+    stack.storePath = storePath;
     stack.tokenTaskQueue = tokenTaskQueue;
     if (opts.inProcessWorkers === false) return stack;
     stack.workers = await createWorkers({
@@ -109,6 +120,8 @@ export class TestStack {
         apiBaseUrl: emulator.url,
         redirectUri: REDIRECT_URI,
         fetch: recordingFetch,
+        store,
+        tokenSafetyMarginMs: 500,
       },
     });
     stack.running = runWorkers(stack.workers);
@@ -128,7 +141,9 @@ export class TestStack {
       OTTO_APPS: JSON.stringify(this.apps),
       PUBLIC_BASE_URL,
       SEAL_KEYS: this.sealKeys,
-      LOG_LEVEL: 'WARN',
+      LOG_LEVEL: 'INFO',
+      SELLER_STORE: this.storePath,
+      TOKEN_SAFETY_MARGIN_MS: '500',
     };
   }
 
@@ -136,6 +151,7 @@ export class TestStack {
     for (const w of this.workers) if (w.getState() === 'RUNNING') w.shutdown();
     await this.running;
     await this.closeEmulator();
+    await this.store.close();
     await this.env.teardown();
   }
 
@@ -148,6 +164,15 @@ export class TestStack {
     const text = await res.text();
     if (!res.ok) throw new Error(`emulator admin ${method} ${path} → ${res.status}: ${text}`);
     return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  private readonly partnerUsers = new Map<string, { username: string; password: string }>();
+
+  /** The OPC user created with this partner by createPartner(). */
+  lastPartnerUser(partnerId: string): { username: string; password: string } {
+    const user = this.partnerUsers.get(partnerId);
+    if (!user) throw new Error(`no user known for partner ${partnerId}`);
+    return user;
   }
 
   /** A partner with one OPC user (admin with "Dienstleister Freigaben" unless told otherwise). */
@@ -164,6 +189,7 @@ export class TestStack {
         },
       ],
     });
+    this.partnerUsers.set(partnerId, { username, password });
     return { partnerId, username, password };
   }
 

@@ -1,6 +1,7 @@
 /** Runs `worker/index.ts` as a separate process, so tests can SIGKILL it like a crashed machine. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { freePort } from '../../scripts/temporal-dev-server';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -11,7 +12,13 @@ export class WorkerProcess {
     child.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
   }
 
-  static async start(env: NodeJS.ProcessEnv, readyTimeoutMs = 60_000): Promise<WorkerProcess> {
+  static async start(baseEnv: NodeJS.ProcessEnv, readyTimeoutMs = 60_000): Promise<WorkerProcess> {
+    // Each worker process serves its own metrics; free ports keep parallel test files apart.
+    const env = {
+      ...baseEnv,
+      WORKER_METRICS_PORT: String(await freePort()),
+      WORKER_APP_METRICS_PORT: String(await freePort()),
+    };
     const child = spawn(
       process.execPath,
       [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(ROOT, 'worker', 'index.ts')],
@@ -19,14 +26,18 @@ export class WorkerProcess {
         cwd: ROOT,
         env,
         stdio: ['ignore', 'pipe', 'pipe'],
+        // Own process group: tsx runs the worker in a child process, and a kill must take both down.
+        detached: true,
       },
     );
     const worker = new WorkerProcess(child);
     const deadline = Date.now() + readyTimeoutMs;
     while (!worker.output.includes('worker polling')) {
       if (child.exitCode !== null) throw new Error(`worker exited (${child.exitCode}):\n${worker.output}`);
-      if (Date.now() > deadline)
+      if (Date.now() > deadline) {
+        await worker.kill();
         throw new Error(`worker not ready after ${readyTimeoutMs} ms:\n${worker.output}`);
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
     return worker;
@@ -39,7 +50,13 @@ export class WorkerProcess {
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = new Promise<void>((r) => this.child.once('exit', () => r()));
-    this.child.kill(signal);
+    process.kill(-this.child.pid!, signal);
     await exited;
+    // The group may outlive the launcher for a moment; make sure nothing of it keeps polling.
+    try {
+      process.kill(-this.child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
   }
 }

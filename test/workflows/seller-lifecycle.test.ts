@@ -83,7 +83,13 @@ describe('sellerConnection lifecycle (emulator, 6 s tokens)', () => {
     const partner = await stack.createPartner();
     const { handle, nonce, authorizeUrl } = await stack.beginConsent(uniqueName('seller'));
     const params = await stack.consentAtOtto(authorizeUrl, partner);
-    await stack.admin('POST', '/faults', { method: 'POST', pathPattern: '/accessToken$', status: 429, retryAfterSeconds: 1, times: 1 });
+    await stack.admin('POST', '/faults', {
+      method: 'POST',
+      pathPattern: '/accessToken$',
+      status: 429,
+      retryAfterSeconds: 1,
+      times: 1,
+    });
     await stack.deliverCallback(handle, nonce, params);
     const status = await stack.waitForState(handle, 'active');
     expect(status.lastError).toBeNull();

@@ -1,0 +1,39 @@
+# otto-connect: one image for the worker, the API and the OTTO emulator (the command picks which).
+#   docker build -t otto-connect .
+#   docker run otto-connect node lib/worker/index.js   (default: the API)
+
+# ---- build: compile TypeScript to lib/ --------------------------------------------------------------
+FROM node:20.19-bookworm-slim AS build
+WORKDIR /app
+# better-sqlite3 compiles from source when no prebuilt binary matches the platform.
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ \
+  && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json ./
+RUN npm ci
+COPY tsconfig.json tsconfig.build.json ./
+COPY common ./common
+COPY store ./store
+COPY workflows ./workflows
+COPY activities ./activities
+COPY worker ./worker
+COPY api ./api
+COPY emulator ./emulator
+COPY scripts ./scripts
+RUN npm run build
+
+# ---- runtime: compiled JS, production dependencies, non-root -------------------------------------------
+FROM node:20.19-bookworm-slim AS runtime
+ENV NODE_ENV=production \
+    DATA_DIR=/app/data \
+    SELLER_STORE=/app/data/seller-store.db
+WORKDIR /app
+COPY package.json package-lock.json ./
+# Compilers only for the time of the install (better-sqlite3 may build from source), then gone again.
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ \
+  && npm ci --omit=dev && npm cache clean --force \
+  && apt-get purge -y python3 make g++ && apt-get autoremove -y && rm -rf /var/lib/apt/lists/*
+COPY --from=build --chown=node:node /app/lib ./lib
+RUN mkdir -p /app/data && chown node:node /app/data
+USER node
+EXPOSE 3000 3900 9464 9465
+CMD ["node", "lib/api/index.js"]

@@ -1,0 +1,32 @@
+/**
+ * Client-side rate limit per partner id (OTTO: 20 requests/s per partner, otto-api.md §5), so a worker
+ * never earns a 429 by itself. A sliding one-second window; callers wait for a free slot.
+ */
+export class PartnerRateLimiter {
+  private readonly recent = new Map<string, number[]>();
+  constructor(
+    private readonly perSecond: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Milliseconds until the partner may send the next request (0 = now); reserves the slot when 0. */
+  tryAcquire(partnerId: string): number {
+    const t = this.now();
+    const stamps = (this.recent.get(partnerId) ?? []).filter((s) => s > t - 1_000);
+    if (stamps.length < this.perSecond) {
+      stamps.push(t);
+      this.recent.set(partnerId, stamps);
+      return 0;
+    }
+    this.recent.set(partnerId, stamps);
+    return stamps[0]! + 1_000 - t;
+  }
+
+  async acquire(partnerId: string): Promise<void> {
+    for (;;) {
+      const wait = this.tryAcquire(partnerId);
+      if (wait <= 0) return;
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * `npm run demo`: connects the demo seller end to end against a running `npm run dev`, without a
+ * browser — the same three hops a seller's browser makes: "Allow access" (the API issues OTTO's
+ * authorize URL), login and "Confirm" at OTTO (the emulator's consent automation), and OTTO's redirect
+ * back to the API's /oauth/callback. Then it waits for `active` and prints the status view.
+ * Idempotent: a seller already connected is just shown.
+ */
+import type { StatusView } from '../api/seller-connections';
+
+const env = process.env;
+const API_URL = (env.API_URL ?? `http://localhost:${env.PORT ?? 3000}`).replace(/\/+$/, '');
+const EMULATOR_URL = (env.EMULATOR_URL ?? `http://localhost:${env.OTTO_EMULATOR_PORT ?? 3900}`).replace(
+  /\/+$/,
+  '',
+);
+const ADMIN_KEY = env.DEMO_ADMIN_KEY ?? 'dev-admin-key';
+const SELLER_ID = env.DEMO_SELLER_ID ?? 'demo-seller';
+const OPC_USER = {
+  username: env.DEMO_OPC_USER ?? 'demo-admin',
+  password: env.DEMO_OPC_PASSWORD ?? 'demo-password',
+};
+const TIMEOUT_MS = Number(env.DEMO_TIMEOUT_MS ?? 60_000);
+
+const CONNECTED = new Set(['active', 'degraded', 'paused']);
+const auth = { Authorization: `Bearer ${ADMIN_KEY}` };
+const sellerPath = `${API_URL}/api/sellers/${encodeURIComponent(SELLER_ID)}/connection`;
+
+async function call(url: string, init: RequestInit = {}): Promise<{ status: number; body: unknown }> {
+  let res: Response;
+  try {
+    res = await fetch(url, { ...init, signal: AbortSignal.timeout(15_000) });
+  } catch (err) {
+    throw new Error(
+      `cannot reach ${new URL(url).origin} (${err instanceof Error ? err.message : String(err)}); is \`npm run dev\` running?`,
+      { cause: err },
+    );
+  }
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    /* not JSON */
+  }
+  return { status: res.status, body };
+}
+
+function fail(step: string, res: { status: number; body: unknown }): never {
+  throw new Error(`${step} failed: HTTP ${res.status} ${JSON.stringify(res.body)}`);
+}
+
+async function currentStatus(): Promise<StatusView | undefined> {
+  const res = await call(sellerPath, { headers: auth });
+  if (res.status === 404) return undefined;
+  if (res.status !== 200) fail(`GET ${sellerPath}`, res);
+  return res.body as StatusView;
+}
+
+async function connect(): Promise<void> {
+  const started = await call(sellerPath, {
+    method: 'POST',
+    headers: { ...auth, 'content-type': 'application/json' },
+    body: JSON.stringify({}),
+  });
+  if (started.status === 409) return; // connected meanwhile
+  if (started.status !== 201) fail('POST /api/sellers/:sellerId/connection ("Allow access")', started);
+  const { authorizeUrl } = started.body as { authorizeUrl: string };
+  console.log(`1. "Allow access": the API sent the seller to ${new URL(authorizeUrl).origin}/oauth2/auth`);
+
+  const consent = await call(`${EMULATOR_URL}/__admin/consent`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ authorizeUrl, ...OPC_USER, decision: 'confirm' }),
+  });
+  if (consent.status !== 200) fail("the emulator's consent (POST /__admin/consent)", consent);
+  const { redirectTo } = consent.body as { redirectTo: string };
+  console.log(
+    `2. OTTO login as ${OPC_USER.username} and "Confirm": redirect to ${new URL(redirectTo).pathname}`,
+  );
+
+  // OTTO's redirect, followed like a browser would, but without following the API's own redirect on.
+  const callback = await fetch(redirectTo, { redirect: 'manual', signal: AbortSignal.timeout(15_000) });
+  if (callback.status !== 303)
+    fail('the OAuth callback', { status: callback.status, body: await callback.text() });
+  console.log(`3. callback accepted; the assistant is at ${callback.headers.get('location')}`);
+}
+
+async function main(): Promise<void> {
+  let status = await currentStatus();
+  if (status && CONNECTED.has(status.state)) {
+    console.log(`Seller ${SELLER_ID} is already connected (${status.state}).`);
+  } else {
+    console.log(`Connecting seller ${SELLER_ID} through the OTTO emulator …`);
+    await connect();
+    const deadline = Date.now() + TIMEOUT_MS;
+    for (;;) {
+      status = await currentStatus();
+      if (status && CONNECTED.has(status.state)) break;
+      if (Date.now() > deadline)
+        throw new Error(`seller ${SELLER_ID} not active after ${TIMEOUT_MS} ms: ${JSON.stringify(status)}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    console.log(`4. ${SELLER_ID} is ${status.state}.`);
+  }
+  console.log('');
+  console.log(`Status view (GET ${sellerPath}):`);
+  console.log(JSON.stringify(status, null, 2));
+  console.log('');
+  console.log(`State:        ${status.state}`);
+  console.log(`Temporal UI:  ${status.temporal.uiUrl}`);
+  console.log(`Assistant:    ${API_URL}/assistant/otto?sellerId=${encodeURIComponent(SELLER_ID)}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : String(err));
+  process.exit(1);
+});

@@ -1,0 +1,207 @@
+/**
+ * `npm run dev` and `npm run demo` as a newcomer runs them, on free ports and a temporary DATA_DIR so
+ * the jest harness's own server is never touched: the stack comes up and prints its URLs, the demo
+ * connects the demo seller, a second launcher on the same data refuses to start, Ctrl-C (SIGINT to the
+ * launcher's process group, as a terminal sends it) leaves no process behind, and after a restart the
+ * seller is still active without a new consent.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../../scripts/temporal-dev-server';
+
+const ROOT = join(__dirname, '..', '..');
+const TSX = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+
+interface Launched {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function launch(script: string, env: NodeJS.ProcessEnv): Launched {
+  // Own process group, like a shell job: SIGINT to the group is what Ctrl-C does.
+  const child = spawn(process.execPath, [TSX, script], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return { child, output: () => out, exited };
+}
+
+async function waitForOutput(p: Launched, text: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!p.output().includes(text)) {
+    if (p.child.exitCode !== null)
+      throw new Error(`exited (${p.child.exitCode}) before "${text}":\n${p.output()}`);
+    if (Date.now() > deadline) throw new Error(`no "${text}" within ${timeoutMs} ms:\n${p.output()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Processes whose command line mentions `needle` (our temporary DATA_DIR is unique to this test). */
+function processesMentioning(needle: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      if (cmd.includes(needle)) found.push(`${pid} ${cmd}`);
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return found;
+}
+
+async function until(holds: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!holds()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return true;
+}
+
+describe('npm run dev / npm run demo', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'otto-dev-stack-'));
+  const started: Launched[] = [];
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    const ports = {
+      TEMPORAL_DEV_PORT: await freePort(),
+      TEMPORAL_UI_PORT: await freePort(),
+      OTTO_EMULATOR_PORT: await freePort(),
+      PORT: await freePort(),
+      WORKER_METRICS_PORT: await freePort(),
+      WORKER_APP_METRICS_PORT: await freePort(),
+    };
+    // Nothing from the developer's shell may point the stack elsewhere.
+    const base = { ...process.env };
+    for (const key of [
+      'OTTO_APPS',
+      'OTTO_AUTH_BASE_URL',
+      'OTTO_API_BASE_URL',
+      'TEMPORAL_ADDRESS',
+      'PUBLIC_BASE_URL',
+      'SEAL_KEYS',
+      'API_KEYS',
+      'EMULATOR',
+    ])
+      delete base[key];
+    env = {
+      ...base,
+      ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+      DATA_DIR: dataDir,
+      LOG_PRETTY: '0',
+      LOG_LEVEL: 'WARN',
+    };
+  });
+
+  afterAll(async () => {
+    // Whatever happened, nothing of ours survives the test.
+    for (const p of started) {
+      if (p.child.pid !== undefined && groupAlive(p.child.pid)) {
+        process.kill(-p.child.pid, 'SIGINT');
+        await Promise.race([p.exited, new Promise((r) => setTimeout(r, 20_000))]);
+      }
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const startDev = async (): Promise<{ dev: Launched; groups: number[] }> => {
+    const dev = launch('scripts/dev.ts', env);
+    started.push(dev);
+    await waitForOutput(dev, 'otto-connect dev stack is up', 60_000);
+    const lock = JSON.parse(readFileSync(join(dataDir, 'dev.lock'), 'utf8')) as {
+      pid: number;
+      groups: number[];
+    };
+    return { dev, groups: lock.groups };
+  };
+
+  const ctrlC = async ({ dev, groups }: { dev: Launched; groups: number[] }) => {
+    process.kill(-dev.child.pid!, 'SIGINT');
+    expect(await dev.exited).toBe(0);
+    expect(dev.output()).toContain('temporal stopped');
+    // No process of the stack is left: neither the children's groups nor anything using our DATA_DIR.
+    expect(groups.filter(groupAlive)).toEqual([]);
+    expect(groupAlive(dev.child.pid!)).toBe(false);
+    expect(await until(() => processesMentioning(dataDir).length === 0, 2_000)).toBe(true);
+    expect(existsSync(join(dataDir, 'dev.lock'))).toBe(false);
+  };
+
+  const status = async () => {
+    const res = await fetch(`http://127.0.0.1:${env.PORT}/api/sellers/demo-seller/connection`, {
+      headers: { Authorization: 'Bearer dev-support-key' },
+    });
+    return (await res.json()) as {
+      state: string;
+      events: Array<{ type: string }>;
+      token: { refreshCount: number };
+    };
+  };
+
+  it('starts, connects the demo seller, stops cleanly on Ctrl-C, and keeps the seller across a restart', async () => {
+    const first = await startDev();
+    const banner = first.dev.output();
+    for (const url of [
+      `http://localhost:${env.PORT}/assistant/otto?sellerId=demo-seller`,
+      `http://localhost:${env.TEMPORAL_UI_PORT}`,
+      `http://localhost:${env.OTTO_EMULATOR_PORT}`,
+      'demo-admin / demo-password',
+    ])
+      expect(banner).toContain(url);
+    expect(banner.match(/otto-connect dev stack is up/g)).toHaveLength(1);
+    for (const name of ['temporal', 'emulator', 'worker', 'api'])
+      expect(banner).toMatch(new RegExp(`^${name}\\s*\\| `, 'm'));
+
+    const demoEnv = {
+      ...env,
+      API_URL: `http://localhost:${env.PORT}`,
+      EMULATOR_URL: `http://localhost:${env.OTTO_EMULATOR_PORT}`,
+    };
+    const demo = launch('scripts/demo.ts', demoEnv);
+    expect(await demo.exited).toBe(0);
+    expect(demo.output()).toMatch(/^State:\s+active$/m);
+    expect(demo.output()).toContain(
+      `http://localhost:${env.TEMPORAL_UI_PORT}/namespaces/default/workflows/otto-seller%3Ademo-seller/`,
+    );
+
+    // Idempotent: a second demo only shows the connected seller.
+    const again = launch('scripts/demo.ts', demoEnv);
+    expect(await again.exited).toBe(0);
+    expect(again.output()).toContain('already connected (active)');
+
+    // A second launcher on the same data refuses, and leaves the running stack alone.
+    const second = launch('scripts/dev.ts', env);
+    started.push(second);
+    expect(await second.exited).toBe(1);
+    expect(second.output()).toContain('another dev stack');
+    expect((await status()).state).toBe('active');
+
+    await ctrlC(first);
+
+    const restarted = await startDev();
+    const after = await status();
+    expect(after.state).toBe('active');
+    expect(after.events.filter((e) => e.type === 'consent_requested')).toHaveLength(1);
+    await ctrlC(restarted);
+  }, 90_000);
+});

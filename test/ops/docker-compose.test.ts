@@ -1,0 +1,341 @@
+/**
+ * docker-compose.yml cannot be run here (no container engine), so its promises are checked statically:
+ * every app service's environment, interpolated as `docker compose` would with a production .env, is
+ * accepted by that process's zod config schema and names no variable the process does not read; ports,
+ * dependencies and the search-attribute job agree with the code; the Dockerfile runs what compose names.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import type { z } from 'zod';
+import { apiConfigSchema } from '../../api/config';
+import { loadConfig } from '../../common/config';
+import { generateSealKey } from '../../common/seal';
+import { defaultApps } from '../../emulator/options';
+import { workerConfigSchema } from '../../worker/config';
+import { searchAttributes, SEARCH_ATTRIBUTE_REGISTRATIONS } from '../../workflows/definitions';
+
+const ROOT = join(__dirname, '..', '..');
+const composeText = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
+const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+
+/** What an operator's .env holds for a production start. */
+const PRODUCTION_ENV: Record<string, string> = {
+  SEAL_KEYS: generateSealKey('prod1'),
+  API_KEYS: 'admin:prod-admin-key-0123456789,support:prod-support-key-0123456789',
+  STATE_SIGNING_KEY: 'a-state-signing-key-of-at-least-32-chars',
+  POSTGRES_PASSWORD: 'pg-secret',
+  OTTO_APPS: JSON.stringify(
+    defaultApps().map(({ version, appId, clientId, clientSecret, scopes }) => ({
+      version,
+      appId,
+      clientId,
+      clientSecret,
+      scopes,
+    })),
+  ),
+};
+
+/** Compose's interpolation: ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, nesting, and $$. */
+function interpolate(text: string, env: Record<string, string | undefined>): string {
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch !== '$') {
+      out += ch;
+      continue;
+    }
+    if (text[i + 1] === '$') {
+      out += '$';
+      i++;
+      continue;
+    }
+    if (text[i + 1] !== '{') {
+      const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(i + 1));
+      if (!m) throw new Error(`bare $ at ${i}`);
+      out += env[m[0]] ?? '';
+      i += m[0].length;
+      continue;
+    }
+    let depth = 1;
+    let j = i + 2;
+    for (; j < text.length && depth > 0; j++) {
+      if (text[j] === '{' && text[j - 1] === '$') depth++;
+      else if (text[j] === '}') depth--;
+    }
+    const expr = text.slice(i + 2, j - 1);
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([\s\S]*))?$/.exec(expr);
+    if (!m?.[1]) throw new Error(`cannot interpolate \${${expr}}`);
+    const [, name, op, arg = ''] = m;
+    const value = env[name];
+    const unset = op?.startsWith(':') ? !value : value === undefined;
+    if (op?.endsWith('-')) out += unset ? interpolate(arg, env) : value;
+    else if (op?.endsWith('?')) {
+      if (unset) throw new Error(`required variable ${name} is missing: ${arg}`);
+      out += value;
+    } else out += value ?? '';
+    i = j - 1;
+  }
+  return out;
+}
+
+interface Service {
+  image?: string;
+  build?: unknown;
+  command?: string[] | string;
+  entrypoint?: string[] | string;
+  environment?: Record<string, string | number | boolean>;
+  ports?: string[];
+  expose?: string[];
+  depends_on?: Record<string, { condition: string }>;
+  profiles?: string[];
+  restart?: string;
+  deploy?: { replicas?: number | string };
+}
+interface Compose {
+  services: Record<string, Service>;
+  volumes?: Record<string, unknown>;
+  configs?: Record<string, unknown>;
+}
+
+/** Like compose: parse the YAML first, then interpolate each string (so JSON values stay strings). */
+function load(env: Record<string, string | undefined>): Compose {
+  const walk = (value: unknown): unknown => {
+    if (typeof value === 'string') return interpolate(value, env);
+    if (Array.isArray(value)) return value.map(walk);
+    if (value && typeof value === 'object')
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]));
+    return value;
+  };
+  return walk(parse(composeText, { merge: true })) as Compose;
+}
+
+const compose = load(PRODUCTION_ENV);
+const services = compose.services;
+const service = (name: string): Service => {
+  const found = services[name];
+  if (!found) throw new Error(`no service ${name}`);
+  return found;
+};
+const envOf = (name: string): Record<string, string> =>
+  Object.fromEntries(Object.entries(service(name).environment ?? {}).map(([k, v]) => [k, String(v)]));
+/** The image's own ENV lines (runtime stage), which every app container also gets. */
+const imageEnv: Record<string, string> = (() => {
+  const runtime = dockerfile.slice(dockerfile.lastIndexOf('FROM '));
+  const out: Record<string, string> = {};
+  for (const m of runtime.matchAll(/^ENV\s+([\s\S]*?)(?:\n(?!\s))/gm)) {
+    for (const pair of (m[1] ?? '').replace(/\\\n/g, ' ').matchAll(/([A-Z_]+)=(\S+)/g))
+      if (pair[1] && pair[2]) out[pair[1]] = pair[2];
+  }
+  return out;
+})();
+const containerEnv = (name: string) => ({ ...imageEnv, ...envOf(name) });
+
+/** Keys a schema reads, whether it is a plain object or wrapped in refinements and transforms. */
+function schemaKeys(schema: z.ZodType): string[] {
+  let s: unknown = schema;
+  for (let i = 0; i < 5 && s && typeof s === 'object'; i++) {
+    if ('shape' in s && s.shape && typeof s.shape === 'object') return Object.keys(s.shape);
+    s = 'in' in s ? s.in : undefined;
+  }
+  throw new Error('schema has no object shape');
+}
+/** Read outside the schema: by Node, by common/dev-secrets.ts, or by the seller store. */
+const PROCESS_LEVEL = new Set(['NODE_ENV', 'DATA_DIR', 'SELLER_STORE']);
+// emulator/index.ts reads these (its schema is not exported; keep in step with its envSchema).
+const EMULATOR_KEYS = [
+  'OTTO_EMULATOR_PORT',
+  'OTTO_EMULATOR_HOST',
+  'EMULATOR_TOKEN_TTL_SECONDS',
+  'EMULATOR_STATE_FILE',
+  'EMULATOR_SEED_DEMO',
+  'EMULATOR_PUBLIC_BASE_URL',
+  'EMULATOR_REDIRECT_URIS',
+  'PUBLIC_BASE_URL',
+];
+
+function containerPort(mapping: string): { host?: number; container: number } {
+  const parts = mapping.split(':').map(Number);
+  return parts.length === 1 ? { container: parts[0]! } : { host: parts.at(-2)!, container: parts.at(-1)! };
+}
+
+describe('docker-compose.yml', () => {
+  it('has the production shape: PostgreSQL, Temporal on it, the UI, the search-attribute job, worker, API, emulator profile', () => {
+    expect(Object.keys(services).sort()).toEqual(
+      [
+        'api',
+        'emulator',
+        'postgresql',
+        'temporal',
+        'temporal-search-attributes',
+        'temporal-ui',
+        'worker',
+      ].sort(),
+    );
+    expect(service('postgresql').image).toMatch(/^postgres:/);
+    expect(service('temporal').image).toMatch(/^temporalio\/auto-setup:/);
+    expect(envOf('temporal')).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgresql' });
+    expect(service('temporal-ui').image).toMatch(/^temporalio\/ui:/);
+    expect(service('emulator').profiles).toEqual(['emulator']);
+    for (const name of ['worker', 'api', 'emulator']) expect(service(name).build).toBe('.');
+    expect(Number(service('worker').deploy?.replicas)).toBeGreaterThanOrEqual(2);
+    expect(Number(load({ ...PRODUCTION_ENV, WORKER_REPLICAS: '5' }).services.worker?.deploy?.replicas)).toBe(
+      5,
+    );
+  });
+
+  it('refuses to start without the production secrets (no silent defaults)', () => {
+    for (const name of ['SEAL_KEYS', 'API_KEYS', 'STATE_SIGNING_KEY', 'OTTO_APPS', 'POSTGRES_PASSWORD']) {
+      const env = { ...PRODUCTION_ENV, [name]: undefined };
+      expect(() => load(env)).toThrow(`required variable ${name} is missing`);
+    }
+  });
+
+  it("the worker's environment passes workerConfigSchema and names nothing it does not read", () => {
+    const env = containerEnv('worker');
+    const config = loadConfig(workerConfigSchema, env);
+    expect(config.TEMPORAL_ADDRESS).toBe('temporal:7233');
+    expect(config.OTTO_APPS.map((a) => a.version)).toEqual(['v1', 'v2']);
+    expect(config.WORKER_METRICS_HOST).toBe('0.0.0.0');
+    const known = new Set([...schemaKeys(workerConfigSchema), ...PROCESS_LEVEL]);
+    expect(Object.keys(env).filter((k) => !known.has(k))).toEqual([]);
+  });
+
+  it("the API's environment passes the API schema in production and names nothing it does not read", () => {
+    const env = containerEnv('api');
+    expect(env.NODE_ENV).toBe('production');
+    const config = loadConfig(apiConfigSchema, env);
+    expect(config.PORT).toBe(3000);
+    expect(config.API_KEYS.length).toBeGreaterThan(0);
+    const known = new Set([...schemaKeys(apiConfigSchema), ...PROCESS_LEVEL]);
+    expect(Object.keys(env).filter((k) => !known.has(k))).toEqual([]);
+    // Without a secret, the schema itself names the variable (what the container would log).
+    const { STATE_SIGNING_KEY: _omitted, ...without } = env;
+    expect(() => loadConfig(apiConfigSchema, without)).toThrow('STATE_SIGNING_KEY');
+  });
+
+  it('the emulator reads every variable it is given', () => {
+    expect(Object.keys(envOf('emulator')).filter((k) => !EMULATOR_KEYS.includes(k))).toEqual([]);
+  });
+
+  it('worker and API agree on Temporal, task queues, seal keys and OTTO', () => {
+    const worker = envOf('worker');
+    const api = envOf('api');
+    for (const key of [
+      'TEMPORAL_ADDRESS',
+      'TEMPORAL_NAMESPACE',
+      'TASK_QUEUE',
+      'TOKEN_TASK_QUEUE',
+      'SEAL_KEYS',
+      'OTTO_APPS',
+      'OTTO_API_BASE_URL',
+      'PUBLIC_BASE_URL',
+    ])
+      expect([key, worker[key]]).toEqual([key, api[key]]);
+    // Same OTTO for both when it is the real one.
+    const real = load({
+      ...PRODUCTION_ENV,
+      OTTO_AUTH_BASE_URL: 'https://sandbox.api.otto.market',
+      OTTO_API_BASE_URL: 'https://sandbox.api.otto.market',
+    });
+    expect(real.services.worker?.environment?.OTTO_AUTH_BASE_URL).toBe(
+      real.services.api?.environment?.OTTO_AUTH_BASE_URL,
+    );
+    expect(real.services.worker?.environment?.OTTO_API_BASE_URL).toBe('https://sandbox.api.otto.market');
+  });
+
+  it('ports are unique on the host and match what each process listens on', () => {
+    const hostPorts = Object.values(services).flatMap((s) =>
+      (s.ports ?? []).map((p) => containerPort(p).host),
+    );
+    expect(new Set(hostPorts).size).toBe(hostPorts.length);
+    expect(service('api').ports?.map(containerPort)).toEqual([
+      { host: 3000, container: Number(envOf('api').PORT) },
+    ]);
+    expect(service('emulator').ports?.map(containerPort)).toEqual([
+      { host: 3900, container: Number(envOf('emulator').OTTO_EMULATOR_PORT) },
+    ]);
+    expect(service('temporal').ports?.map(containerPort)).toEqual([{ host: 7233, container: 7233 }]);
+    expect(service('temporal-ui').ports?.map(containerPort)).toEqual([{ host: 8233, container: 8080 }]);
+    // Replicas cannot share host ports: the worker publishes none, and exposes its metrics ports.
+    expect(service('worker').ports).toBeUndefined();
+    const w = envOf('worker');
+    expect(service('worker').expose?.sort()).toEqual(
+      [w.WORKER_METRICS_PORT, w.WORKER_APP_METRICS_PORT].sort(),
+    );
+    // Addresses point at services that exist, on the ports they serve.
+    const [host, port] = w.TEMPORAL_ADDRESS!.split(':');
+    expect(services[host!]?.ports?.map((p) => containerPort(p).container)).toContain(Number(port));
+    expect(new URL(w.OTTO_API_BASE_URL!).hostname).toBe('emulator');
+    expect(new URL(w.OTTO_AUTH_BASE_URL!).host).toBe('emulator:3900');
+    expect(new URL(envOf('api').OTTO_AUTH_BASE_URL!).origin).toBe(envOf('emulator').EMULATOR_PUBLIC_BASE_URL);
+  });
+
+  it('depends_on names existing services with valid conditions; one-shot jobs do not restart', () => {
+    for (const [name, s] of Object.entries(services)) {
+      for (const [target, { condition }] of Object.entries(s.depends_on ?? {})) {
+        expect([name, target, target in services]).toEqual([name, target, true]);
+        expect(['service_started', 'service_healthy', 'service_completed_successfully']).toContain(condition);
+        if (condition === 'service_completed_successfully') expect(services[target]?.restart).toBe('no');
+      }
+    }
+    expect(service('worker').depends_on?.['temporal-search-attributes']?.condition).toBe(
+      'service_completed_successfully',
+    );
+    expect(service('api').depends_on?.['temporal-search-attributes']?.condition).toBe(
+      'service_completed_successfully',
+    );
+  });
+
+  it('the search-attribute job registers exactly the keys of workflows/definitions.ts, as Keyword', () => {
+    const job = service('temporal-search-attributes');
+    const script = [job.entrypoint, job.command].flat().join('\n');
+    const registered = [...script.matchAll(/^\s*register\s+(\S+)\s+(\S+)\s*$/gm)].map(
+      (m) => `${m[1]}=${m[2]}`,
+    );
+    expect(registered.sort()).toEqual(
+      Object.values(searchAttributes)
+        .map((k) => `${k.name}=Keyword`)
+        .sort(),
+    );
+    expect(registered.sort()).toEqual(
+      SEARCH_ATTRIBUTE_REGISTRATIONS.map((r) => `${r.name}=${r.cliType}`).sort(),
+    );
+    expect(script).toContain('temporal operator search-attribute create --name "$1" --type "$2"');
+  });
+
+  it('Temporal gets updates and update-with-start enabled', () => {
+    const config = JSON.stringify(compose.configs);
+    expect(config).toContain('frontend.enableUpdateWorkflowExecution');
+    expect(config).toContain('frontend.enableExecuteMultiOperation');
+  });
+});
+
+describe('Dockerfile and .dockerignore', () => {
+  it('is multi-stage, installs production dependencies only in the runtime stage and runs as non-root', () => {
+    const stages = [...dockerfile.matchAll(/^FROM\s+\S+(?:\s+AS\s+(\S+))?/gim)].map((m) => m[1]);
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    expect(runtime).toContain('npm ci --omit=dev');
+    expect(runtime).toMatch(/^COPY --from=build .*\/app\/lib/m);
+    expect(runtime).toMatch(/^USER (node|\d+)/m);
+    expect(dockerfile.slice(0, dockerfile.lastIndexOf('\nFROM '))).toContain('npm run build');
+  });
+
+  it('every app command runs a compiled entry point that the build produces', () => {
+    for (const name of ['worker', 'api', 'emulator']) {
+      const [node, entry] = service(name).command as string[];
+      expect(node).toBe('node');
+      const source = entry!.replace(/^lib\//, '').replace(/\.js$/, '.ts');
+      expect([name, existsSync(join(ROOT, source))]).toEqual([name, true]);
+      expect(readFileSync(join(ROOT, 'tsconfig.build.json'), 'utf8')).toContain(
+        `"${source.split('/')[0]}/**/*.ts"`,
+      );
+    }
+  });
+
+  it('keeps local state, secrets and dependencies out of the build context', () => {
+    const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n');
+    for (const entry of ['node_modules', '.data', '.tools', '.env', 'lib']) expect(ignored).toContain(entry);
+  });
+});

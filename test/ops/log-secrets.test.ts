@@ -1,0 +1,112 @@
+/**
+ * A full lifecycle — consent through the API, OTTO's consent, the callback, several refreshes of
+ * 2-second tokens, revocation — with every log line of the API (request logs, errors) and of the
+ * Temporal runtime (worker, activities, workflows, core) going through common/logger.ts into a captured
+ * stream. Every plaintext secret that crossed the connector (codes, PKCE verifiers, access tokens,
+ * client secrets, seal keys) is recorded on the way (TestStack wraps fetch) and must not appear in them.
+ */
+import request from 'supertest';
+import { Runtime } from '@temporalio/worker';
+import { apiConfigSchema, workflowSettingsFrom } from '../../api/config';
+import { createApp } from '../../api/create-app';
+import { statusViewSchema } from '../../api/http-schemas';
+import { createTemporalSellerConnections } from '../../api/seller-connections';
+import { loadConfig } from '../../common/config';
+import { createLogger } from '../../common/logger';
+import { temporalLogger } from '../../worker/temporal-logger';
+import { PUBLIC_BASE_URL, TestStack } from '../support/stack';
+import { eventually, uniqueName } from '../support/temporal';
+
+const ADMIN_KEY = 'log-test-admin-key-0001';
+const lines: string[] = [];
+const logger = createLogger({
+  name: 'log-secrets',
+  level: 'trace',
+  pretty: false,
+  destination: { write: (line: string) => void lines.push(line) },
+});
+
+let stack: TestStack;
+
+beforeAll(async () => {
+  // Before TestStack connects (which would install a quiet runtime): the SDK logs at DEBUG into ours.
+  Runtime.install({
+    logger: temporalLogger(logger),
+    telemetryOptions: { logging: { forward: {}, filter: { core: 'DEBUG', other: 'DEBUG' } } },
+  });
+  stack = await TestStack.start({ tokenTtlSeconds: 2 });
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+it('logs a whole lifecycle without a single plaintext code, token or secret', async () => {
+  const config = loadConfig(apiConfigSchema, {
+    NODE_ENV: 'test',
+    API_KEYS: `admin:${ADMIN_KEY}`,
+    SEAL_KEYS: stack.sealKeys,
+    STATE_SIGNING_KEY: 'log-test-state-signing-key-0123456789',
+    TASK_QUEUE: stack.taskQueue,
+    TOKEN_TASK_QUEUE: stack.tokenTaskQueue,
+    PUBLIC_BASE_URL,
+    OTTO_AUTH_BASE_URL: stack.emulatorUrl,
+    OTTO_API_BASE_URL: stack.emulatorUrl,
+    OTTO_APPS: JSON.stringify(stack.apps),
+  });
+  const connections = createTemporalSellerConnections({
+    client: stack.env.client,
+    taskQueue: stack.taskQueue,
+    uiUrl: config.TEMPORAL_UI_URL,
+    settings: {
+      ...workflowSettingsFrom(config),
+      tokenRefreshMarginMs: 1_700,
+      refreshJitterMs: 0,
+      refreshRetryMaxIntervalMs: 200,
+      revocationConfirmDelayMs: 0,
+    },
+    callTimeoutMs: 10_000,
+  });
+  const app = createApp({ config, connections, sealer: stack.sealer, logger });
+  const admin = { Authorization: `Bearer ${ADMIN_KEY}` };
+  const secrets = stack.captured.secrets;
+  secrets.add(stack.sealKeys.split(':')[1]!);
+  secrets.add(ADMIN_KEY);
+  secrets.add(config.STATE_SIGNING_KEY);
+
+  const sellerId = uniqueName('log-seller');
+  const partner = await stack.createPartner();
+  secrets.add(partner.password);
+  const started = await request(app).post(`/api/sellers/${sellerId}/connection`).set(admin).send({});
+  expect(started.status).toBe(201);
+  const params = await stack.consentAtOtto((started.body as { authorizeUrl: string }).authorizeUrl, partner);
+  secrets.add(params.code!);
+  expect((await request(app).get('/oauth/callback').query(params)).status).toBe(303);
+
+  const status = async () =>
+    statusViewSchema.parse((await request(app).get(`/api/sellers/${sellerId}/connection`).set(admin)).body);
+  await eventually(status, (s) => s.state === 'active' && s.token.refreshCount >= 4, 30_000);
+  await stack.admin('POST', `/partners/${partner.partnerId}/revoke`, {});
+  await eventually(status, (s) => s.state === 'revoked', 30_000);
+
+  // A careless caller, too: secrets under secret-looking keys and inside text are scrubbed as well.
+  const [token] = [...secrets].filter((s) => s.length > 20);
+  logger.warn(
+    {
+      clientSecret: stack.apps[0]!.clientSecret,
+      nested: { access_token: token },
+      url: `/oauth/callback?code=${params.code}`,
+    },
+    `retrying with Authorization: Bearer ${token}`,
+  );
+
+  const text = lines.join('');
+  const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  // The logs are real: request lines with the seller, and SDK lines tied to the seller's workflow.
+  expect(parsed.some((l) => l.path === '/oauth/callback' && l.sellerId === sellerId)).toBe(true);
+  expect(
+    parsed.some((l) => l.name === 'log-secrets' && l.sellerId === sellerId && typeof l.runId === 'string'),
+  ).toBe(true);
+  expect(secrets.size).toBeGreaterThanOrEqual(10); // codes, verifier, ≥ 5 tokens, client secrets, keys
+  const leaked = [...secrets].filter((secret) => secret.length >= 6 && text.includes(secret));
+  expect(leaked).toEqual([]);
+}, 90_000);

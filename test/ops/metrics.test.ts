@@ -1,0 +1,155 @@
+/**
+ * The series operators alert on: the worker process (worker/index.ts, as deployed) serves the Temporal
+ * SDK's Prometheus metrics and our own (token mints by result, transfers by kind and result); the API's
+ * /metrics has connections by state from visibility, cached between scrapes.
+ */
+import request from 'supertest';
+import { createTemporalSellerConnections } from '../../api/seller-connections';
+import { createMetrics, trackConnections } from '../../api/metrics';
+import { freePort } from '../../scripts/temporal-dev-server';
+import { createWorkerMetrics } from '../../worker/metrics';
+import { testApp } from '../api/test-app';
+import { TestStack } from '../support/stack';
+import { eventually } from '../support/temporal';
+import { WorkerProcess } from '../support/worker-process';
+
+const scrape = async (url: string) => {
+  const res = await fetch(url);
+  expect(res.status).toBe(200);
+  return await res.text();
+};
+const sample = (text: string, series: string): number | undefined => {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+};
+
+describe('worker metrics (worker/index.ts in its own process)', () => {
+  let stack: TestStack;
+  let worker: WorkerProcess | undefined;
+
+  beforeAll(async () => {
+    stack = await TestStack.start({
+      tokenTtlSeconds: 2,
+      inProcessWorkers: false,
+      settings: { tokenRefreshMarginMs: 1_700, refreshJitterMs: 0, refreshRetryMaxIntervalMs: 200 },
+    });
+  });
+  afterAll(async () => {
+    await worker?.kill('SIGTERM');
+    await stack?.close();
+  });
+
+  it('serves the SDK metrics and our token-mint and transfer series', async () => {
+    worker = await WorkerProcess.start({
+      ...stack.workerEnv(),
+      WORKER_METRICS_PORT: String(await freePort()),
+      WORKER_APP_METRICS_PORT: '0',
+    });
+    // The ready line names both endpoints (the ports may be chosen by the harness or the OS).
+    const ready = /"sdkMetrics":"([^"]+)","appMetrics":"([^"]+)"/.exec(worker.log);
+    if (!ready?.[1] || !ready[2])
+      throw new Error(`no metrics URLs in the worker's ready line:\n${worker.log}`);
+    const [sdkUrl, appUrl] = [ready[1], ready[2]];
+    expect((await fetch(appUrl.replace('/metrics', '/readyz'))).status).toBe(200);
+    const { handle } = await stack.connectSeller();
+    await stack.waitFor(handle, (s) => s.token.refreshCount >= 3);
+
+    const app = await eventually(
+      () => scrape(appUrl),
+      (text) => (sample(text, 'otto_connect_token_mints_total{result="ok"}') ?? 0) >= 2,
+    );
+    expect(sample(app, 'otto_connect_token_mints_total{result="failed"}')).toBe(0);
+    expect(sample(app, 'otto_connect_token_mints_total{result="revoked"}')).toBe(0);
+    expect(app).toContain('# TYPE otto_connect_transfers_total counter');
+    expect(app).toContain('# TYPE otto_connect_transfer_items_total counter');
+
+    const sdk = await scrape(sdkUrl);
+    for (const series of [
+      'temporal_workflow_task_execution_latency',
+      'temporal_activity_execution_latency',
+      'temporal_worker_task_slots_available',
+      'temporal_num_pollers',
+    ])
+      expect([series, sdk.includes(series)]).toEqual([series, true]);
+    await stack.disconnect(handle);
+  }, 90_000);
+
+  it('counts transfers by kind and result, and items moved', async () => {
+    const metrics = createWorkerMetrics({ defaultMetrics: false });
+    metrics.transfer('ordersImport', 'ok', 12);
+    metrics.transfer('ordersImport', 'failed', 0);
+    metrics.transfer('shippingProfilesSync', 'skipped', 0);
+    metrics.tokenMint('revoked');
+    const text = await metrics.registry.metrics();
+    expect(sample(text, 'otto_connect_transfers_total{kind="ordersImport",result="ok"}')).toBe(1);
+    expect(sample(text, 'otto_connect_transfers_total{kind="ordersImport",result="failed"}')).toBe(1);
+    expect(sample(text, 'otto_connect_transfers_total{kind="shippingProfilesSync",result="skipped"}')).toBe(
+      1,
+    );
+    expect(sample(text, 'otto_connect_transfer_items_total{kind="ordersImport",result="ok"}')).toBe(12);
+    expect(sample(text, 'otto_connect_token_mints_total{result="revoked"}')).toBe(1);
+  });
+});
+
+describe('API /metrics: connections by state', () => {
+  it('shows every state from the port, cached between scrapes, and says when counting failed', async () => {
+    const { app, connections } = testApp();
+    connections.setSeller('s-1', { state: 'active' });
+    connections.setSeller('s-2', { state: 'active' });
+    connections.setSeller('s-3', { state: 'degraded' });
+    const first = (await request(app).get('/metrics')).text;
+    expect(sample(first, 'otto_connect_connections{state="active"}')).toBe(2);
+    expect(sample(first, 'otto_connect_connections{state="degraded"}')).toBe(1);
+    expect(sample(first, 'otto_connect_connections{state="revoked"}')).toBe(0);
+    expect(sample(first, 'otto_connect_connections_count_ok')).toBe(1);
+    for (const series of ['otto_connect_oauth_callbacks_total', 'otto_connect_http_request_duration_seconds'])
+      expect(first).toContain(`# TYPE ${series}`);
+
+    connections.setSeller('s-4', { state: 'active' });
+    const cached = (await request(app).get('/metrics')).text;
+    expect(sample(cached, 'otto_connect_connections{state="active"}')).toBe(2);
+    expect(connections.calls.filter((c) => c.method === 'countByState')).toHaveLength(1);
+  });
+
+  it('keeps the last counts and reports count_ok 0 while Temporal does not answer', async () => {
+    let now = 0;
+    let fail = false;
+    const metrics = createMetrics();
+    trackConnections(
+      metrics,
+      async () => {
+        if (fail) throw new Error('unavailable');
+        return await Promise.resolve({ active: 3 } as never);
+      },
+      { cacheMs: 1_000, now: () => now },
+    );
+    expect(sample(await metrics.registry.metrics(), 'otto_connect_connections{state="active"}')).toBe(3);
+    fail = true;
+    now = 5_000;
+    const text = await metrics.registry.metrics();
+    expect(sample(text, 'otto_connect_connections{state="active"}')).toBe(3);
+    expect(sample(text, 'otto_connect_connections_count_ok')).toBe(0);
+  });
+
+  it('counts by state through visibility on the real Temporal adapter', async () => {
+    const stack = await TestStack.start();
+    try {
+      const { handle } = await stack.connectSeller();
+      const port = createTemporalSellerConnections({
+        client: stack.env.client,
+        taskQueue: stack.taskQueue,
+        uiUrl: 'http://localhost:8233',
+        settings: stack.settings,
+        callTimeoutMs: 10_000,
+      });
+      const counts = await eventually(
+        () => port.countByState(),
+        (c) => c.active >= 1,
+      );
+      expect(Object.keys(counts).sort()).toContain('pending_consent');
+      await stack.disconnect(handle);
+    } finally {
+      await stack.close();
+    }
+  }, 60_000);
+});

@@ -1,0 +1,88 @@
+/**
+ * Exactly once under crashes: OTTO gets new orders and status changes continuously while the worker
+ * process is SIGKILLed at random moments and restarted. At the end every OTTO order is in the store
+ * exactly once with its latest status, and no request went out with an expired token.
+ */
+import { TestStack } from '../support/stack';
+import { WorkerProcess } from '../support/worker-process';
+import { eventually, uniqueName } from '../support/temporal';
+
+const ORDERS = Number(process.env.CRASH_ORDERS ?? 2_000);
+const KILLS = Number(process.env.CRASH_KILLS ?? 3);
+
+let stack: TestStack;
+let worker: WorkerProcess | undefined;
+
+beforeAll(async () => {
+  stack = await TestStack.start({
+    tokenTtlSeconds: 60,
+    inProcessWorkers: false,
+    settings: {
+      tokenRefreshMarginMs: 20_000,
+      transferIntervalsMs: {
+        ordersImport: 500,
+        stockExport: null,
+        pricesExport: null,
+        returnsImport: null,
+        shippingProfilesSync: null,
+      },
+      transferRetryMaxIntervalMs: 500,
+    },
+  });
+  worker = await WorkerProcess.start(stack.workerEnv());
+}, 90_000);
+
+afterAll(async () => {
+  await worker?.kill();
+  await stack?.close();
+});
+
+it(`imports ${ORDERS} orders exactly once across ${KILLS} worker SIGKILLs`, async () => {
+  const { sellerId, partner } = await stack.connectSeller(uniqueName('crash'));
+  const batches = 20;
+  const perBatch = Math.ceil(ORDERS / batches);
+  const killAfterBatch = new Set(
+    Array.from(
+      { length: KILLS },
+      (_, i) => Math.floor(((i + 1) * batches) / (KILLS + 1)) + Math.floor(Math.random() * 2),
+    ),
+  );
+  const ids: string[] = [];
+  for (let b = 0; b < batches; b++) {
+    const created = await stack.admin<Array<{ salesOrderId: string }>>(
+      'POST',
+      `/partners/${partner.partnerId}/orders`,
+      { count: perBatch },
+    );
+    ids.push(...created.map((o) => o.salesOrderId));
+    // Change a few older orders too: the import must end with their latest status.
+    for (let k = 0; k < 3; k++) {
+      const id = ids[Math.floor(Math.random() * ids.length)]!;
+      await stack.admin('POST', `/partners/${partner.partnerId}/orders/${id}/status`, {
+        fulfillmentStatus: k % 2 ? 'SENT' : 'CANCELLED_BY_PARTNER',
+      });
+    }
+    if (killAfterBatch.has(b)) {
+      // Kill mid-import: wait until the store is partly behind OTTO, then pull the plug.
+      await worker!.kill('SIGKILL');
+      worker = await WorkerProcess.start(stack.workerEnv());
+    }
+  }
+
+  const atOtto = await stack.admin<Array<{ salesOrderId: string; fulfillmentStatus: string }>>(
+    'GET',
+    `/partners/${partner.partnerId}/orders`,
+  );
+  expect(atOtto).toHaveLength(batches * perBatch);
+  const expected = new Map(atOtto.map((o) => [o.salesOrderId, o.fulfillmentStatus]));
+  const stored = await eventually(
+    () => stack.store.listOrders(sellerId),
+    (orders) =>
+      orders.length === expected.size &&
+      orders.every((o) => expected.get(o.salesOrderId) === o.fulfillmentStatus),
+    120_000,
+  );
+  expect(new Set(stored.map((o) => o.salesOrderId)).size).toBe(expected.size);
+  const log = await stack.admin<Array<{ token?: string }>>('GET', '/requests');
+  expect(log.filter((r) => r.token === 'expired')).toEqual([]);
+}, 300_000);

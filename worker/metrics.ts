@@ -1,0 +1,96 @@
+/**
+ * The worker's own Prometheus metrics (token mints, transfers), the `ActivityMetrics` the activities
+ * report to, and a small HTTP server for them. The Temporal SDK's metrics (task latencies, slots,
+ * polls …) are served by the SDK's Rust core on WORKER_METRICS_PORT; these sit beside them on
+ * WORKER_APP_METRICS_PORT, with /healthz (process up) and /readyz (workers polling) for orchestrators.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ActivityMetrics } from '../activities/activity-metrics';
+
+export interface WorkerMetrics extends ActivityMetrics {
+  registry: Registry;
+}
+
+export function createWorkerMetrics(options: { defaultMetrics?: boolean } = {}): WorkerMetrics {
+  const registry = new Registry();
+  if (options.defaultMetrics ?? true)
+    collectDefaultMetrics({ register: registry, prefix: 'otto_connect_worker_' });
+  const tokenMints = new Counter({
+    name: 'otto_connect_token_mints_total',
+    help: 'Installation-token mints (refreshes) by result: ok, failed (will retry), revoked',
+    labelNames: ['result'],
+    registers: [registry],
+  });
+  const transfers = new Counter({
+    name: 'otto_connect_transfers_total',
+    help: 'Data transfer runs by kind and result: ok, failed, skipped (e.g. missing scope)',
+    labelNames: ['kind', 'result'],
+    registers: [registry],
+  });
+  const transferItems = new Counter({
+    name: 'otto_connect_transfer_items_total',
+    help: 'Items moved by data transfers, by kind and result',
+    labelNames: ['kind', 'result'],
+    registers: [registry],
+  });
+  // Zero series for the known results, so alerts on rate(…{result="failed"}) see a series from the start.
+  for (const result of ['ok', 'failed', 'revoked']) tokenMints.inc({ result }, 0);
+  return {
+    registry,
+    tokenMint: (result) => tokenMints.inc({ result }),
+    transfer: (kind, result, items) => {
+      transfers.inc({ kind, result });
+      if (items > 0) transferItems.inc({ kind, result }, items);
+    },
+  };
+}
+
+export interface MetricsServer {
+  server: Server;
+  port: number;
+  /** Flip /readyz to 200 once the workers poll. */
+  setReady(ready: boolean): void;
+  close(): Promise<void>;
+}
+
+export async function serveWorkerMetrics(
+  metrics: WorkerMetrics,
+  options: { host: string; port: number },
+): Promise<MetricsServer> {
+  let ready = false;
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && path === '/metrics') {
+      metrics.registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+        (err: unknown) => res.writeHead(500).end(err instanceof Error ? err.message : 'metrics failed'),
+      );
+      return;
+    }
+    if (req.method === 'GET' && path === '/healthz') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+      return;
+    }
+    if (req.method === 'GET' && path === '/readyz') {
+      res
+        .writeHead(ready ? 200 : 503, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ status: ready ? 'ready' : 'starting' }));
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  return {
+    server,
+    port: (server.address() as AddressInfo).port,
+    setReady: (value) => {
+      ready = value;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
