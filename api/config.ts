@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { durationMs, loadConfig, temporalConfigSchema } from '../common/config';
 import { sealKeysFromEnv } from '../common/dev-secrets';
+import { transferIntervalsEnvSchema } from '../common/transfer-intervals';
 import { latestVersion, ottoAppsEnvSchema, type OttoApp } from '../common/otto-apps';
 import { parseSealKeys, type SealKey } from '../common/seal';
 import { DEFAULT_TOKEN_TASK_QUEUE, type WorkflowSettingsInput } from '../workflows/definitions';
@@ -43,6 +44,10 @@ export const apiConfigSchema = temporalConfigSchema
     OTTO_APPS: ottoAppsEnvSchema,
     CONSENT_TIMEOUT: durationMs('24h'),
     TOKEN_REFRESH_MARGIN_SECONDS: z.coerce.number().int().positive().default(300),
+    /** Per-kind transfer intervals (`kind=15m|off`); the API passes them to each new seller workflow. */
+    TRANSFER_INTERVALS: transferIntervalsEnvSchema,
+    /** Daily transfers (prices) run at this hour, Europe/Berlin. */
+    PRICES_EXPORT_HOUR: z.coerce.number().int().min(0).max(23).default(2),
     /** Upper bound for one Temporal call, so an unreachable server becomes a quick 503 rather than a hang. */
     TEMPORAL_CALL_TIMEOUT: durationMs('10s'),
     /** Express "trust proxy": set it behind a reverse proxy so the failed-login limit sees client IPs. */
@@ -94,6 +99,8 @@ export function workflowSettingsFrom(config: ApiConfig): WorkflowSettingsInput {
     tokenRefreshMarginMs: config.TOKEN_REFRESH_MARGIN_SECONDS * 1000,
     tokenTaskQueue: config.TOKEN_TASK_QUEUE,
     latestAppVersion: latestVersion(config.OTTO_APPS),
+    transferIntervalsMs: config.TRANSFER_INTERVALS,
+    dailyTransferHour: config.PRICES_EXPORT_HOUR,
   };
 }
 

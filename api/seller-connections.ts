@@ -138,6 +138,13 @@ export interface TemporalSellerConnectionsOptions {
   callTimeoutMs: number;
 }
 
+function isTransientUpdateFailure(err: unknown): boolean {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if (e.message.includes('unexpected workflow task failure')) return true;
+  }
+  return false;
+}
+
 const UNAVAILABLE_MESSAGE =
   'The workflow service (Temporal) is unreachable or did not answer in time. Nothing was changed; please try again shortly.';
 
@@ -154,10 +161,19 @@ export function createTemporalSellerConnections(
   });
 
   async function call<T>(sellerId: string | undefined, work: () => Promise<T>): Promise<T> {
-    try {
-      return await client.connection.withDeadline(Date.now() + callTimeoutMs, work);
-    } catch (err) {
-      throw translate(err, sellerId);
+    const deadline = Date.now() + callTimeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await client.connection.withDeadline(deadline, work);
+      } catch (err) {
+        // The server refuses an update whose workflow task failed or timed out (a worker restarting or
+        // overloaded); nothing was applied, so asking again shortly is safe.
+        if (attempt < 4 && isTransientUpdateFailure(err) && Date.now() + 250 * attempt < deadline) {
+          await new Promise((r) => setTimeout(r, 250 * attempt));
+          continue;
+        }
+        throw translate(err, sellerId);
+      }
     }
   }
 

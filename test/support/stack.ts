@@ -39,6 +39,8 @@ export interface StackOptions {
   tokenRateLimitPerSecond?: number;
   tokenActivitiesPerSecond?: number;
   settings?: WorkflowSettingsInput;
+  /** Another Temporal server than the shared one (the chaos suite restarts its own). */
+  temporalAddress?: string;
   /** false: start no in-process workers (the test runs worker processes itself, see workerEnv()). */
   inProcessWorkers?: boolean;
   /** Wraps the workers' fetch, e.g. to record every secret OTTO hands out. */
@@ -56,6 +58,7 @@ export class TestStack {
   readonly captured: Captured = { secrets: new Set() };
   private workers: Worker[] = [];
   sealKeys = '';
+  temporalAddress = '';
   store!: SellerStore;
   storePath = '';
   tokenTaskQueue = '';
@@ -71,7 +74,8 @@ export class TestStack {
   ) {}
 
   static async start(opts: StackOptions = {}): Promise<TestStack> {
-    const env = await connectTestEnv();
+    const address = opts.temporalAddress ?? process.env.TEMPORAL_TEST_ADDRESS!;
+    const env = await connectTestEnv(address);
     const emulator = await startEmulator({
       port: 0,
       tokenTtlSeconds: opts.tokenTtlSeconds ?? 1800,
@@ -103,6 +107,7 @@ export class TestStack {
       return res;
     };
     stack.sealKeys = sealKeys;
+    stack.temporalAddress = address;
     stack.store = store;
     stack.storePath = storePath;
     stack.tokenTaskQueue = tokenTaskQueue;
@@ -132,7 +137,7 @@ export class TestStack {
   workerEnv(): NodeJS.ProcessEnv {
     return {
       ...process.env,
-      TEMPORAL_ADDRESS: process.env.TEMPORAL_TEST_ADDRESS,
+      TEMPORAL_ADDRESS: this.temporalAddress,
       TASK_QUEUE: this.taskQueue,
       TOKEN_TASK_QUEUE: this.tokenTaskQueue,
       TOKEN_ACTIVITIES_PER_SECOND: '50',

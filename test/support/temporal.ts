@@ -27,15 +27,17 @@ function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {
-    Runtime.install({ logger: new DefaultLogger('ERROR') });
+    Runtime.install({
+      logger: new DefaultLogger((process.env.TEST_WORKER_LOG_LEVEL as 'WARN' | undefined) ?? 'ERROR'),
+    });
   } catch {
     // Another test file in this jest worker installed it already.
   }
 }
 
-export async function connectTestEnv(): Promise<TestWorkflowEnvironment> {
+export async function connectTestEnv(address = testAddress()): Promise<TestWorkflowEnvironment> {
   quietRuntime();
-  return await TestWorkflowEnvironment.createFromExistingServer({ address: testAddress() });
+  return await TestWorkflowEnvironment.createFromExistingServer({ address });
 }
 
 /** Unique per test, so test files can share one server. */
