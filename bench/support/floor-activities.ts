@@ -1,0 +1,20 @@
+/** The floor workflow's activities: they do nothing but count themselves. */
+export interface FloorCounters {
+  mints: number;
+  transfers: number;
+}
+
+export function createFloorActivities(counters: FloorCounters) {
+  return {
+    floorMint(): Promise<void> {
+      counters.mints++;
+      return Promise.resolve();
+    },
+    floorTransfer(): Promise<void> {
+      counters.transfers++;
+      return Promise.resolve();
+    },
+  };
+}
+
+export type FloorActivities = ReturnType<typeof createFloorActivities>;

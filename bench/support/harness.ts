@@ -1,0 +1,418 @@
+/**
+ * The benchmark harness: its own Temporal dev server (in memory, free port), both workflow bundles, and
+ * a "fleet" — the real connector on that server: the OTTO emulator (child process, port 0), our workers
+ * in this process (createWorkers, the production composition), and the real API (createApp with the real
+ * Temporal adapter) on a random loopback port. Sellers are connected exactly as in production: "Allow
+ * access" through the API, login and consent at the emulator, OTTO's redirect to our /oauth/callback.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { loadConfig } from '../../common/config';
+import type { OttoApp } from '../../common/otto-apps';
+import { createSealer, generateSealKey, parseSealKeys } from '../../common/seal';
+import { apiConfigSchema } from '../../api/config';
+import { createApp } from '../../api/create-app';
+import { createTemporalClient, createTemporalSellerConnections } from '../../api/seller-connections';
+import type { ActivityMetrics } from '../../activities/activity-metrics';
+import { ensureTemporalCli, PROJECT_ROOT } from '../../scripts/ensure-temporal';
+import { startDevServer, type DevServer } from '../../scripts/temporal-dev-server';
+import { openSqliteSellerStore } from '../../store/sqlite-seller-store';
+import type { SellerStore } from '../../store/seller-store';
+import { createWorkers, runWorkers } from '../../worker/create-workers';
+import {
+  connectionStatusQuery,
+  sellerWorkflowId,
+  WORKFLOW_TYPE,
+  type ConnectionStatus,
+  type WorkflowSettingsInput,
+} from '../../workflows/definitions';
+import { startEmulatorProcess, type EmulatorProcess } from './emulator-process';
+import { log, mapLimit, sleep } from './report';
+
+export const PUBLIC_BASE_URL = 'http://localhost:3000';
+const REDIRECT_URI = `${PUBLIC_BASE_URL}/oauth/callback`;
+const ADMIN_KEY = 'bench-admin-key-0001';
+const SUPPORT_KEY = 'bench-support-key-0001';
+export const SUPPORT_AUTH = { Authorization: `Bearer ${SUPPORT_KEY}` };
+const ADMIN_AUTH = { Authorization: `Bearer ${ADMIN_KEY}` };
+/** OTTO: 10 token requests/s per IP (otto-api.md §5). */
+export const OTTO_TOKEN_CAP_PER_SECOND = 10;
+/** The worker default TOKEN_ACTIVITIES_PER_SECOND: the token task queue's cap, below OTTO's. */
+export const TOKEN_ACTIVITIES_PER_SECOND = 8;
+
+const DAY = 24 * 3_600_000;
+
+/** Production timing divided by `k` = 1800 / tokenTtlSeconds, so every interval keeps its proportion. */
+export function acceleratedSettings(tokenTtlSeconds: number, tokenTaskQueue: string): WorkflowSettingsInput {
+  const k = 1800 / tokenTtlSeconds;
+  const s = (ms: number, min = 100) => Math.max(min, Math.round(ms / k));
+  return {
+    tokenTaskQueue,
+    tokenRefreshMarginMs: s(5 * 60_000, 1_000),
+    // No jitter, so every refresh's planned time is known exactly (production: up to 30 s earlier).
+    refreshJitterMs: 0,
+    refreshRetryMaxIntervalMs: s(30_000),
+    revocationConfirmDelayMs: s(10_000),
+    transferIntervalsMs: {
+      ordersImport: s(15 * 60_000),
+      stockExport: s(15 * 60_000),
+      pricesExport: s(DAY),
+      returnsImport: s(3_600_000),
+      shippingProfilesSync: s(3_600_000),
+    },
+    dailyTransferHour: null,
+    stockFullResyncMs: s(DAY, 1_000),
+    transferRetryWindowMs: s(10 * 60_000, 1_000),
+    transferRetryMaxIntervalMs: s(30_000),
+    minTokenValidityMs: s(60_000, 1_000),
+  };
+}
+
+// ---- the Temporal side -------------------------------------------------------------------------------
+
+export interface BenchEnv {
+  server: DevServer;
+  cliVersion: string;
+  nativeConnection: NativeConnection;
+  client: Client;
+  ourBundle: string;
+  floorBundle: string;
+  close(): Promise<void>;
+}
+
+export async function startBenchEnv(): Promise<BenchEnv> {
+  try {
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+  } catch {
+    // installed already
+  }
+  const cli = ensureTemporalCli({ log });
+  const server = await startDevServer({ cliPath: cli.path });
+  log(`Temporal dev server ${cli.version.split('\n')[0]} at ${server.address} (pid ${server.pid}, in memory)`);
+  let nativeConnection: NativeConnection | undefined;
+  let connection: Connection | undefined;
+  try {
+    nativeConnection = await NativeConnection.connect({ address: server.address });
+    connection = await Connection.connect({ address: server.address });
+    const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} };
+    const [ours, floor] = await Promise.all([
+      bundleWorkflowCode({ workflowsPath: join(PROJECT_ROOT, 'workflows', 'index.ts'), logger: quiet }),
+      bundleWorkflowCode({ workflowsPath: join(__dirname, '..', 'floor-workflow.ts'), logger: quiet }),
+    ]);
+    const nc = nativeConnection;
+    const c = connection;
+    return {
+      server,
+      cliVersion: cli.version,
+      nativeConnection: nc,
+      client: new Client({ connection: c }),
+      ourBundle: ours.code,
+      floorBundle: floor.code,
+      async close() {
+        await c.close().catch(() => undefined);
+        await nc.close().catch(() => undefined);
+        await server.stop();
+      },
+    };
+  } catch (err) {
+    await connection?.close().catch(() => undefined);
+    await nativeConnection?.close().catch(() => undefined);
+    await server.stop();
+    throw err;
+  }
+}
+
+/** History length per workflow id (current run), to count the events a window appended. */
+export interface HistoryMark {
+  runId: string;
+  length: number;
+}
+
+export async function historyMarks(client: Client, ids: readonly string[]): Promise<Map<string, HistoryMark>> {
+  const marks = new Map<string, HistoryMark>();
+  await mapLimit(ids, 16, async (id) => {
+    const d = await client.workflow.getHandle(id).describe();
+    marks.set(id, { runId: d.runId, length: d.historyLength });
+  });
+  return marks;
+}
+
+/** Events appended between two marks, across continue-as-new (the old run's tail is counted too). */
+export async function eventsBetween(
+  client: Client,
+  before: Map<string, HistoryMark>,
+  after: Map<string, HistoryMark>,
+): Promise<{ events: number; continuedAsNew: number }> {
+  let events = 0;
+  let continuedAsNew = 0;
+  for (const [id, b] of before) {
+    const a = after.get(id);
+    if (!a) continue;
+    if (a.runId === b.runId) events += a.length - b.length;
+    else {
+      continuedAsNew++;
+      const old = await client.workflow.getHandle(id, b.runId).describe();
+      events += old.historyLength - b.length + a.length;
+    }
+  }
+  return { events, continuedAsNew };
+}
+
+// ---- the connector fleet --------------------------------------------------------------------------------
+
+export interface FleetOptions {
+  tokenTtlSeconds: number;
+  /** Emulator log capacity: must hold every request of the longest measured period. */
+  requestLogLimit?: number;
+}
+
+export interface ActivityCounts {
+  mints: number;
+  transfers: number;
+}
+
+export interface Seller {
+  sellerId: string;
+  workflowId: string;
+  partnerId: string;
+  installationId: string;
+}
+
+export interface OnboardSample {
+  sellerId: string;
+  ok: boolean;
+  error?: string;
+  /** Epoch ms: "Allow access" sent to our API. */
+  consentAt: number;
+  /** Epoch ms: OTTO's redirect hits our /oauth/callback. */
+  callbackAt: number;
+  /** Epoch ms: the workflow's `authorized` event, i.e. the moment it turned `active`. */
+  activeAt: number;
+}
+
+export class Fleet {
+  readonly sellers: Seller[] = [];
+  private seq = 0;
+  private constructor(
+    readonly env: BenchEnv,
+    /** Activity completions reported by our activities' metrics hook. */
+    readonly counts: ActivityCounts,
+    readonly options: FleetOptions,
+    readonly emulator: EmulatorProcess,
+    readonly apiUrl: string,
+    readonly taskQueue: string,
+    readonly settings: WorkflowSettingsInput,
+    private readonly workers: Worker[],
+    private readonly running: Promise<void>,
+    private readonly apiServer: Server,
+    private readonly closeApiClient: () => Promise<void>,
+    private readonly store: SellerStore,
+    private readonly storeDir: string,
+    /** RSS of this process just before the fleet's workers were created. */
+    readonly rssBeforeWorkers: number,
+  ) {}
+
+  static async start(env: BenchEnv, options: FleetOptions): Promise<Fleet> {
+    const emulator = await startEmulatorProcess({
+      tokenTtlSeconds: options.tokenTtlSeconds,
+      tokenRateLimitPerSecond: OTTO_TOKEN_CAP_PER_SECOND,
+      redirectUris: [REDIRECT_URI],
+      requestLogLimit: options.requestLogLimit ?? 1_000_000,
+    });
+    const cleanups: Array<() => Promise<void>> = [() => emulator.stop()];
+    const undo = async () => {
+      for (const c of cleanups.reverse()) await c().catch(() => undefined);
+    };
+    try {
+      const apps = await emulator.admin<OttoApp[]>('GET', '/apps');
+      const taskQueue = `bench-sellers-${Date.now().toString(36)}`;
+      const tokenTaskQueue = `${taskQueue}-tokens`;
+      const settings = acceleratedSettings(options.tokenTtlSeconds, tokenTaskQueue);
+      const sealKeys = generateSealKey('bench1');
+      const sealer = createSealer(parseSealKeys(sealKeys));
+      const storeDir = mkdtempSync(join(tmpdir(), 'otto-bench-store-'));
+      const store = openSqliteSellerStore(join(storeDir, 'seller-store.db'));
+      cleanups.push(async () => {
+        await store.close();
+        rmSync(storeDir, { recursive: true, force: true });
+      });
+
+      const counts: ActivityCounts = { mints: 0, transfers: 0 };
+      const metrics: ActivityMetrics = {
+        tokenMint: () => void counts.mints++,
+        transfer: () => void counts.transfers++,
+      };
+      const rssBeforeWorkers = process.memoryUsage().rss;
+      const workers = await createWorkers({
+        connection: env.nativeConnection,
+        taskQueue,
+        tokenTaskQueue,
+        tokenActivitiesPerSecond: TOKEN_ACTIVITIES_PER_SECOND,
+        workflowBundle: { code: env.ourBundle },
+        deps: {
+          sealer,
+          apps,
+          authBaseUrl: emulator.url,
+          apiBaseUrl: emulator.url,
+          redirectUri: REDIRECT_URI,
+          store,
+          metrics,
+          tokenSafetyMarginMs: 500,
+        },
+      });
+      const running = runWorkers(workers);
+      cleanups.push(async () => {
+        for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+        await running;
+      });
+
+      const config = loadConfig(apiConfigSchema, {
+        NODE_ENV: 'test',
+        API_KEYS: `admin:${ADMIN_KEY},support:${SUPPORT_KEY}`,
+        SEAL_KEYS: sealKeys,
+        STATE_SIGNING_KEY: 'bench-state-signing-key-0123456789abcdef',
+        TEMPORAL_ADDRESS: env.server.address,
+        TASK_QUEUE: taskQueue,
+        TOKEN_TASK_QUEUE: tokenTaskQueue,
+        PUBLIC_BASE_URL,
+        OTTO_AUTH_BASE_URL: emulator.url,
+        OTTO_API_BASE_URL: emulator.url,
+        OTTO_APPS: JSON.stringify(apps),
+      });
+      const temporal = createTemporalClient({ address: env.server.address, namespace: 'default' });
+      cleanups.push(() => temporal.close());
+      const connections = createTemporalSellerConnections({
+        client: temporal.client,
+        taskQueue,
+        uiUrl: config.TEMPORAL_UI_URL,
+        settings,
+        callTimeoutMs: 10_000,
+      });
+      const app = createApp({ config, connections, sealer, log: { error: () => undefined } });
+      const apiServer = createServer(app);
+      await new Promise<void>((resolve) => apiServer.listen(0, '127.0.0.1', resolve));
+      const apiUrl = `http://127.0.0.1:${(apiServer.address() as AddressInfo).port}`;
+      const fleet = new Fleet(
+        env,
+        counts,
+        options,
+        emulator,
+        apiUrl,
+        taskQueue,
+        settings,
+        workers,
+        running,
+        apiServer,
+        () => temporal.close(),
+        store,
+        storeDir,
+        rssBeforeWorkers,
+      );
+      log(`fleet: emulator ${emulator.url} (pid ${emulator.pid}), API ${apiUrl}, task queue ${taskQueue}`);
+      return fleet;
+    } catch (err) {
+      await undo();
+      throw err;
+    }
+  }
+
+  get tokenTaskQueue(): string {
+    return this.settings.tokenTaskQueue!;
+  }
+
+  async status(sellerId: string): Promise<ConnectionStatus> {
+    return await this.env.client.workflow.getHandle(sellerWorkflowId(sellerId)).query(connectionStatusQuery);
+  }
+
+  /** Connects `count` new sellers, at most `concurrency` at a time, through the real API and consent flow. */
+  async onboard(count: number, concurrency: number): Promise<OnboardSample[]> {
+    const ids = Array.from({ length: count }, () => `bench-${(++this.seq).toString().padStart(5, '0')}`);
+    return await mapLimit(ids, concurrency, (sellerId) => this.connect(sellerId));
+  }
+
+  private async connect(sellerId: string): Promise<OnboardSample> {
+    const sample: OnboardSample = { sellerId, ok: false, consentAt: 0, callbackAt: 0, activeAt: 0 };
+    try {
+      const user = { username: `opc-${sellerId}`, password: `pw-${sellerId}` };
+      const { partnerId } = await this.emulator.admin<{ partnerId: string }>('POST', '/partners', {
+        users: [{ ...user, admin: true, dienstleisterFreigaben: true }],
+      });
+      sample.consentAt = Date.now();
+      const started = await fetch(`${this.apiUrl}/api/sellers/${sellerId}/connection`, {
+        method: 'POST',
+        headers: { ...ADMIN_AUTH, 'content-type': 'application/json' },
+        body: JSON.stringify({ appVersion: 'v2' }),
+      });
+      if (started.status !== 201) throw new Error(`POST connection → ${started.status}: ${await started.text()}`);
+      const { authorizeUrl } = (await started.json()) as { authorizeUrl: string };
+      const { redirectTo } = await this.emulator.admin<{ redirectTo: string }>('POST', '/consent', {
+        authorizeUrl,
+        ...user,
+        decision: 'confirm',
+      });
+      const redirect = new URL(redirectTo);
+      sample.callbackAt = Date.now();
+      const callback = await fetch(`${this.apiUrl}/oauth/callback${redirect.search}`, { redirect: 'manual' });
+      await callback.arrayBuffer();
+      if (callback.status !== 303) throw new Error(`callback → ${callback.status}`);
+      const deadline = Date.now() + 180_000;
+      for (;;) {
+        const status = await this.status(sellerId);
+        if (status.state === 'active') {
+          const authorized = status.events.find((e) => e.type === 'authorized');
+          sample.activeAt = authorized ? Date.parse(authorized.at) : Date.now();
+          sample.ok = true;
+          this.sellers.push({
+            sellerId,
+            workflowId: sellerWorkflowId(sellerId),
+            partnerId,
+            installationId: status.installationId ?? '',
+          });
+          return sample;
+        }
+        if (status.state === 'pending_consent' && status.lastError)
+          throw new Error(`authorization failed: ${status.lastError}`);
+        if (Date.now() > deadline) throw new Error(`not active after 180 s (state ${status.state})`);
+        await sleep(250);
+      }
+    } catch (err) {
+      sample.error = err instanceof Error ? err.message : String(err);
+      return sample;
+    }
+  }
+
+  /** Visibility count of running seller workflows in one state. */
+  async countInState(state: string): Promise<number> {
+    const query = `WorkflowType = '${WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' AND TaskQueue = '${this.taskQueue}' AND OttoConnectionState = '${state}'`;
+    return (await this.env.client.workflow.count(query)).count;
+  }
+
+  cpuPids(): { emulator: number; temporal: number } {
+    return { emulator: this.emulator.pid, temporal: this.env.server.pid };
+  }
+
+  /** Stops the workers, API and emulator, and terminates the sellers' workflows so the server is idle. */
+  async close(): Promise<void> {
+    for (const w of this.workers) if (w.getState() === 'RUNNING') w.shutdown();
+    await this.running.catch(() => undefined);
+    await new Promise<void>((resolve) => {
+      this.apiServer.close(() => resolve());
+      this.apiServer.closeAllConnections();
+    });
+    await this.closeApiClient().catch(() => undefined);
+    await this.emulator.stop();
+    await this.store.close().catch(() => undefined);
+    rmSync(this.storeDir, { recursive: true, force: true });
+    await mapLimit(this.sellers, 16, async (s) => {
+      await this.env.client.workflow
+        .getHandle(s.workflowId)
+        .terminate('benchmark finished')
+        .catch(() => undefined);
+    });
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * Measuring and reporting helpers shared by every benchmark: percentiles, process CPU and memory
+ * readings (our own process and, through /proc, the Temporal server's), aligned plain-text tables and
+ * the JSON files under bench/results/.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const RESULTS_DIR = join(__dirname, '..', 'results');
+
+/** Nearest-rank percentile (p in 0..100) of an unsorted sample; NaN for an empty one. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
+  return sorted[rank - 1]!;
+}
+
+export function mean(values: readonly number[]): number {
+  return values.length === 0 ? Number.NaN : values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+export function round(value: number, digits = 1): number {
+  if (!Number.isFinite(value)) return value;
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Runs `work` over `items` with at most `limit` in flight; results in input order. */
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await work(items[i]!, i);
+    }
+  });
+  await Promise.all(runners);
+  return out;
+}
+
+let clockTicks: number | undefined;
+function ticksPerSecond(): number {
+  if (clockTicks === undefined) {
+    try {
+      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      clockTicks = 100;
+    }
+  }
+  return clockTicks;
+}
+
+/** CPU time (user + system, ms) a process has used so far, children it waited for included; Linux only. */
+export function processCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the parenthesised command name; utime is field 14 of the whole line.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i] ?? 0), 0);
+  return (ticks * 1000) / ticksPerSecond();
+}
+
+/** Resident set size of another process in bytes (Linux). */
+export function processRssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = /VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1];
+  return kb === undefined ? Number.NaN : Number(kb) * 1024;
+}
+
+export function ownCpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
+export const MB = 1024 * 1024;
+
+export type Cell = string | number | boolean | null | undefined;
+
+function show(cell: Cell): string {
+  if (cell === null || cell === undefined) return '–';
+  if (typeof cell === 'number') {
+    if (Number.isNaN(cell)) return 'n/a';
+    if (Number.isInteger(cell)) return cell.toLocaleString('en-US');
+    return cell.toLocaleString('en-US', { maximumFractionDigits: 2 });
+  }
+  return String(cell);
+}
+
+/** A plain aligned table: first column left-aligned, numbers right-aligned. */
+export function formatTable(title: string, header: string[], rows: Cell[][]): string {
+  const text = [header, ...rows.map((r) => r.map(show))];
+  const widths = header.map((_, c) => Math.max(...text.map((r) => (r[c] ?? '').length)));
+  const line = (r: string[], isHeader: boolean) =>
+    r
+      .map((cell, c) => {
+        const w = widths[c] ?? 0;
+        const raw = rows[0]?.[c];
+        const numeric = !isHeader && c > 0 && (typeof raw === 'number' || /^[-\d.,]+$/.test(cell));
+        return numeric ? cell.padStart(w) : cell.padEnd(w);
+      })
+      .join('  ')
+      .trimEnd();
+  const rule = widths.map((w) => '-'.repeat(w)).join('  ');
+  return [`\n== ${title} ==`, line(header, true), rule, ...text.slice(1).map((r) => line(r, false))].join(
+    '\n',
+  );
+}
+
+export function printTable(title: string, header: string[], rows: Cell[][]): void {
+  console.log(formatTable(title, header, rows));
+}
+
+/** Writes bench/results/<name>-<timestamp>.json and returns its path. */
+export function writeResult(name: string, data: unknown): string {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const path = join(RESULTS_DIR, `${name}-${stamp}.json`);
+  writeFileSync(path, `${JSON.stringify(data, null, 2)}\n`);
+  return path;
+}
+
+export function log(message: string): void {
+  const t = new Date().toISOString().slice(11, 19);
+  console.log(`[bench ${t}] ${message}`);
+}
