@@ -1,0 +1,263 @@
+/**
+ * Security suite on the real stack (API + Temporal + workers + OTTO emulator), following the OAuth 2.0
+ * Security Best Current Practice (RFC 9700): state CSRF, PKCE downgrade, code injection across sellers,
+ * `iss` mix-up, open redirect, replay; injection into reflected fields; API-key brute force; and scans
+ * that no secret reaches a response. History and log scans live in test/workflows/seller-history.test.ts
+ * and test/ops/log-secrets.test.ts.
+ */
+import request from 'supertest';
+import { loadConfig } from '../../common/config';
+import { apiConfigSchema, workflowSettingsFrom } from '../../api/config';
+import { createApp } from '../../api/create-app';
+import { createTemporalSellerConnections } from '../../api/seller-connections';
+import { TestStack, PUBLIC_BASE_URL } from '../support/stack';
+import { eventually, uniqueName } from '../support/temporal';
+
+const ADMIN = 'security-admin-key-000001';
+const SUPPORT = 'security-support-key-00001';
+const admin = { Authorization: `Bearer ${ADMIN}` };
+const support = { Authorization: `Bearer ${SUPPORT}` };
+
+let stack: TestStack;
+let app: ReturnType<typeof createApp>;
+
+beforeAll(async () => {
+  stack = await TestStack.start();
+  const config = loadConfig(apiConfigSchema, {
+    NODE_ENV: 'test',
+    API_KEYS: `admin:${ADMIN},support:${SUPPORT}`,
+    SEAL_KEYS: 'unused:' + Buffer.alloc(32).toString('base64'),
+    STATE_SIGNING_KEY: 'security-suite-state-key-0123456789abcdef',
+    TASK_QUEUE: stack.taskQueue,
+    TOKEN_TASK_QUEUE: stack.settings.tokenTaskQueue!,
+    PUBLIC_BASE_URL,
+    OTTO_AUTH_BASE_URL: stack.emulatorUrl,
+    OTTO_API_BASE_URL: stack.emulatorUrl,
+    OTTO_APPS: JSON.stringify(stack.apps),
+  });
+  const connections = createTemporalSellerConnections({
+    client: stack.env.client,
+    taskQueue: stack.taskQueue,
+    uiUrl: config.TEMPORAL_UI_URL,
+    settings: workflowSettingsFrom(config),
+    callTimeoutMs: 10_000,
+  });
+  app = createApp({
+    config,
+    connections,
+    sealer: stack.sealer,
+    authLimit: { maxFailures: 5, windowMs: 60_000 },
+  });
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+async function startConsent(sellerId: string) {
+  const res = await request(app)
+    .post(`/api/sellers/${sellerId}/connection`)
+    .set(admin)
+    .send({ appVersion: 'v1' });
+  expect(res.status).toBe(201);
+  const authorizeUrl = new URL((res.body as { authorizeUrl: string }).authorizeUrl);
+  return { authorizeUrl, state: authorizeUrl.searchParams.get('state')! };
+}
+
+async function status(sellerId: string) {
+  const res = await request(app).get(`/api/sellers/${sellerId}/connection`).set(support);
+  expect(res.status).toBe(200);
+  return res.body as {
+    state: string;
+    lastError: string | null;
+    events: Array<{ type: string }>;
+    partnerId: string | null;
+  };
+}
+
+describe('OAuth security BCP', () => {
+  it('state CSRF: a callback whose state we did not issue (or that was altered) is refused and signals nothing', async () => {
+    const sellerId = uniqueName('csrf');
+    const { authorizeUrl, state } = await startConsent(sellerId);
+    const params = await stack.consentAtOtto(authorizeUrl.toString(), await stack.createPartner());
+    const [payload, signature] = state.split('.');
+    const forged = [
+      'attacker-made-state',
+      `${payload}.${'A'.repeat(signature?.length ?? 43)}`,
+      `${Buffer.from(JSON.stringify({ sellerId, appVersion: 'v1', nonce: 'x'.repeat(22), exp: Date.now() + 60_000 })).toString('base64url')}.${signature}`,
+    ];
+    for (const bad of forged) {
+      const res = await request(app)
+        .get('/oauth/callback')
+        .query({ ...params, state: bad });
+      expect(res.status).toBe(400);
+    }
+    const s = await status(sellerId);
+    expect(s.state).toBe('pending_consent');
+    expect(s.events.map((e) => e.type)).toEqual(['consent_requested']);
+  });
+
+  it('PKCE: the authorize URL always carries an S256 challenge, and a stolen code is useless without the verifier', async () => {
+    const sellerId = uniqueName('pkce');
+    const { authorizeUrl } = await startConsent(sellerId);
+    expect(authorizeUrl.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(authorizeUrl.searchParams.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const params = await stack.consentAtOtto(authorizeUrl.toString(), await stack.createPartner());
+    const app1 = stack.apps.find((a) => a.version === 'v1')!;
+    // An attacker who intercepted the code, even holding our client credentials, lacks the verifier.
+    for (const verifier of [undefined, 'guessed-verifier-guessed-verifier-guessed-verifier']) {
+      const form = new URLSearchParams({
+        grant_type: 'authorization_code',
+        code: params.code!,
+        redirect_uri: `${PUBLIC_BASE_URL}/oauth/callback`,
+        client_id: app1.clientId,
+        client_secret: app1.clientSecret,
+        ...(verifier ? { code_verifier: verifier } : {}),
+      });
+      const res = await fetch(`${stack.emulatorUrl}/oauth2/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: form.toString(),
+      });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: string }).error).toMatch(/invalid_(grant|request)/);
+    }
+  });
+
+  it("code injection: seller A's code delivered with seller B's state never connects B to A's OTTO account", async () => {
+    const a = uniqueName('victim');
+    const b = uniqueName('attacker');
+    const consentA = await startConsent(a);
+    const consentB = await startConsent(b);
+    const partnerA = await stack.createPartner();
+    const paramsA = await stack.consentAtOtto(consentA.authorizeUrl.toString(), partnerA);
+    const res = await request(app)
+      .get('/oauth/callback')
+      .query({ ...paramsA, state: consentB.state });
+    // B's workflow tries A's code with B's PKCE verifier: OTTO refuses, B stays unconnected.
+    expect([303, 400]).toContain(res.status);
+    const sb = await eventually(
+      () => status(b),
+      (s) =>
+        (s.state === 'pending_consent' && s.lastError !== null) ||
+        s.events.some((e) => e.type === 'callback_refused'),
+      30_000,
+    );
+    expect(sb.partnerId).toBeNull();
+    expect(sb.state).not.toBe('active');
+    expect((await status(a)).state).toBe('pending_consent');
+  });
+
+  it('iss mix-up: a callback naming another issuer is refused and signals nothing', async () => {
+    const sellerId = uniqueName('mixup');
+    const { authorizeUrl } = await startConsent(sellerId);
+    const params = await stack.consentAtOtto(authorizeUrl.toString(), await stack.createPartner());
+    const res = await request(app)
+      .get('/oauth/callback')
+      .query({ ...params, iss: 'https://evil-idp.example' });
+    expect(res.status).toBe(400);
+    expect((await status(sellerId)).events.map((e) => e.type)).toEqual(['consent_requested']);
+  });
+
+  it('open redirect: the callback only ever sends the browser to our own assistant', async () => {
+    const sellerId = uniqueName('redirect');
+    const { authorizeUrl } = await startConsent(sellerId);
+    const params = await stack.consentAtOtto(authorizeUrl.toString(), await stack.createPartner());
+    const res = await request(app)
+      .get('/oauth/callback')
+      .query({
+        ...params,
+        redirect_uri: 'https://evil.example/',
+        next: 'https://evil.example/',
+        return_to: '//evil.example',
+      });
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe(`/assistant/otto?sellerId=${sellerId}`);
+    await eventually(
+      () => status(sellerId),
+      (s) => s.state === 'active',
+      30_000,
+    );
+  });
+
+  it('replay: the same callback twice is refused the second time and changes nothing', async () => {
+    const sellerId = uniqueName('replay');
+    const { authorizeUrl } = await startConsent(sellerId);
+    const params = await stack.consentAtOtto(authorizeUrl.toString(), await stack.createPartner());
+    expect((await request(app).get('/oauth/callback').query(params)).status).toBe(303);
+    const active = await eventually(
+      () => status(sellerId),
+      (s) => s.state === 'active',
+      30_000,
+    );
+    expect((await request(app).get('/oauth/callback').query(params)).status).toBe(400);
+    const after = await status(sellerId);
+    expect(after.state).toBe('active');
+    expect(after.events.filter((e) => e.type === 'authorized')).toHaveLength(1);
+    expect(after.partnerId).toBe(active.partnerId);
+  });
+
+  it('reflected fields are escaped everywhere', async () => {
+    const payload = `"><script>alert(1)</script><img src=x onerror=alert(2)>`;
+    const sellerId = uniqueName('xss');
+    const { state } = await startConsent(sellerId);
+    const pages = [
+      await request(app)
+        .get('/oauth/callback')
+        .query({ error: 'access_denied', error_description: payload, state }),
+      await request(app).get('/oauth/callback').query({ code: payload, state: payload }),
+      await request(app).get('/assistant/otto').query({ sellerId: payload }),
+      await request(app).get('/oauth/callback').query({ error: payload, state: 'x' }),
+    ];
+    for (const page of pages) {
+      expect(page.text).not.toContain('<script>alert(1)</script>');
+      expect(page.text).not.toContain('<img src=x');
+    }
+    const s = await eventually(
+      () => status(sellerId),
+      (x) => x.lastError !== null,
+      15_000,
+    );
+    const assistant = await request(app).get('/assistant/otto').query({ sellerId });
+    expect(s.lastError).toContain('<script>'); // stored verbatim as data…
+    expect(assistant.text).not.toContain('<script>alert(1)</script>'); // …and escaped when shown
+  });
+
+  it('no response carries a secret OTTO issued or we hold', async () => {
+    const sellerId = uniqueName('scan');
+    const { authorizeUrl } = await startConsent(sellerId);
+    const params = await stack.consentAtOtto(authorizeUrl.toString(), await stack.createPartner());
+    await request(app).get('/oauth/callback').query(params);
+    await eventually(
+      () => status(sellerId),
+      (s) => s.state === 'active',
+      30_000,
+    );
+    const responses = [
+      await request(app).get(`/api/sellers/${sellerId}/connection`).set(support),
+      await request(app).get('/api/connections?state=active').set(support),
+      await request(app).get(`/assistant/otto?sellerId=${sellerId}`),
+      await request(app).get('/metrics'),
+      await request(app).get('/api/openapi.json'),
+    ];
+    const secrets = [...stack.captured.secrets].filter((x) => x.length >= 8);
+    expect(secrets.length).toBeGreaterThan(3);
+    for (const res of responses) for (const secret of secrets) expect(res.text.includes(secret)).toBe(false);
+  });
+  // Last: it locks this client out.
+  it('API-key brute force is rate-limited', async () => {
+    const codes: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      codes.push(
+        (
+          await request(app)
+            .get('/api/connections')
+            .set({ Authorization: `Bearer guess-${i}` })
+        ).status,
+      );
+    }
+    expect(codes.slice(0, 5).every((c) => c === 401)).toBe(true);
+    expect(codes.slice(5)).toEqual([429, 429, 429]);
+    // The right key is refused too while the client is locked out: guessing gains nothing.
+    expect((await request(app).get('/api/connections').set(admin)).status).toBe(429);
+  });
+});
