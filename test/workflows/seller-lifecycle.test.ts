@@ -3,6 +3,7 @@
  * consent → callback → active, timed refreshes, replayed callbacks, denied consent, revocation,
  * disconnect, and the v1 → v2 upgrade while active.
  */
+import { execFileSync } from 'node:child_process';
 import { searchAttributes } from '../../workflows/definitions';
 import { TestStack } from '../support/stack';
 import { eventually, uniqueName } from '../support/temporal';
@@ -76,6 +77,18 @@ describe('sellerConnection lifecycle (emulator, 6 s tokens)', () => {
     expect(description.typedSearchAttributes.get(searchAttributes.connectionState)).toBe('active');
     expect(description.typedSearchAttributes.get(searchAttributes.partnerId)).toBe(partner.partnerId);
     expect(description.typedSearchAttributes.get(searchAttributes.appVersion)).toBe('v1');
+
+    // What the README tells support to run: the CLI lists connected sellers by state.
+    const listed = await eventually(
+      async () =>
+        execFileSync(
+          process.env.TEMPORAL_TEST_CLI ?? 'temporal',
+          ['workflow', 'list', '--address', stack.temporalAddress, '--query', "OttoConnectionState='active'"],
+          { encoding: 'utf8' },
+        ),
+      (out) => out.includes(handle.workflowId),
+    );
+    expect(listed).toContain(handle.workflowId);
     await stack.disconnect(handle);
   });
 
