@@ -125,6 +125,37 @@ export function createTransferActivities(deps: TransferActivityDeps) {
     }
   }
 
+  /**
+   * Sends what changed after the acknowledged change number (everything when `full`), up to a snapshot
+   * taken first, in OTTO-sized batches. Values are absolute, so a retried batch is harmless; changes
+   * after the snapshot go out next time.
+   */
+  async function exportChanges<T>(
+    input: TransferInput,
+    how: {
+      all: () => Promise<T[]>;
+      changes: (afterSeq: number, upToSeq: number) => Promise<T[]>;
+      batchSize: number;
+      path: string;
+      toBody: (item: T) => unknown;
+    },
+  ): Promise<{ count: number; ackedSeq: number }> {
+    const acked = seqOf(input.cursor, 'ackedSeq');
+    const upTo = await store.currentChangeSeq();
+    const items = input.full ? await how.all() : await how.changes(acked, upTo);
+    let sent = 0;
+    for (const batch of chunks(items, how.batchSize)) {
+      await otto.call(
+        callContext(input, () => ({ sent })),
+        { method: 'POST', path: how.path, json: batch.map(how.toBody) },
+        anything,
+      );
+      sent += batch.length;
+      Context.current().heartbeat({ sent });
+    }
+    return { count: sent, ackedSeq: Math.max(upTo, acked) };
+  }
+
   return {
     /** OTTO → store: orders changed since the cursor, page by page; resumes at the last heartbeated page. */
     async ordersImport(input: TransferInput): Promise<TransferResult> {
@@ -190,28 +221,20 @@ export function createTransferActivities(deps: TransferActivityDeps) {
     /** Store → OTTO: stock changed since the last acknowledged change (or everything, daily), ≤ 200 per POST. */
     async stockExport(input: TransferInput): Promise<TransferResult> {
       return await measured('stockExport', async () => {
-        const upTo = await store.currentChangeSeq();
-        const items = input.full
-          ? await store.allStock(input.sellerId)
-          : await store.stockChanges(input.sellerId, seqOf(input.cursor, 'ackedSeq'), upTo);
-        let sent = 0;
-        for (const batch of chunks(items, STOCK_BATCH)) {
-          const body = batch.map((i) => ({ sku: i.sku, quantity: i.quantity }));
-          await otto.call(
-            callContext(input, () => ({ sent })),
-            { method: 'POST', path: '/v1/availability/quantities', json: body },
-            anything,
-          );
-          sent += batch.length;
-          Context.current().heartbeat({ sent });
-        }
+        const sent = await exportChanges(input, {
+          all: () => store.allStock(input.sellerId),
+          changes: (after, upTo) => store.stockChanges(input.sellerId, after, upTo),
+          batchSize: STOCK_BATCH,
+          path: '/v1/availability/quantities',
+          toBody: (i) => ({ sku: i.sku, quantity: i.quantity }),
+        });
         return {
-          count: sent,
+          count: sent.count,
           cursor: {
-            ackedSeq: Math.max(upTo, seqOf(input.cursor, 'ackedSeq')),
+            ackedSeq: sent.ackedSeq,
             lastFullAt: input.full ? Date.now() : (input.cursor.lastFullAt ?? null),
           },
-          detail: `${sent} stock level(s) sent${input.full ? ' (full daily resync)' : ''}`,
+          detail: `${sent.count} stock level(s) sent${input.full ? ' (full daily resync)' : ''}`,
         };
       });
     },
@@ -219,28 +242,17 @@ export function createTransferActivities(deps: TransferActivityDeps) {
     /** Store → OTTO: prices changed since the last acknowledged change, ≤ 500 per POST (answered 202). */
     async pricesExport(input: TransferInput): Promise<TransferResult> {
       return await measured('pricesExport', async () => {
-        const upTo = await store.currentChangeSeq();
-        const items = input.full
-          ? await store.allPrices(input.sellerId)
-          : await store.priceChanges(input.sellerId, seqOf(input.cursor, 'ackedSeq'), upTo);
-        let sent = 0;
-        for (const batch of chunks(items, PRICES_BATCH)) {
-          const body = batch.map((p) => ({
-            sku: p.sku,
-            standardPrice: { amount: p.amount, currency: p.currency },
-          }));
-          await otto.call(
-            callContext(input, () => ({ sent })),
-            { method: 'POST', path: '/v5/products/prices', json: body },
-            anything,
-          );
-          sent += batch.length;
-          Context.current().heartbeat({ sent });
-        }
+        const sent = await exportChanges(input, {
+          all: () => store.allPrices(input.sellerId),
+          changes: (after, upTo) => store.priceChanges(input.sellerId, after, upTo),
+          batchSize: PRICES_BATCH,
+          path: '/v5/products/prices',
+          toBody: (p) => ({ sku: p.sku, standardPrice: { amount: p.amount, currency: p.currency } }),
+        });
         return {
-          count: sent,
-          cursor: { ackedSeq: Math.max(upTo, seqOf(input.cursor, 'ackedSeq')) },
-          detail: `${sent} price(s) sent`,
+          count: sent.count,
+          cursor: { ackedSeq: sent.ackedSeq },
+          detail: `${sent.count} price(s) sent`,
         };
       });
     },

@@ -7,14 +7,12 @@
  */
 import request from 'supertest';
 import { Runtime } from '@temporalio/worker';
-import { apiConfigSchema, workflowSettingsFrom } from '../../api/config';
 import { createApp } from '../../api/create-app';
 import { statusViewSchema } from '../../api/http-schemas';
-import { createTemporalSellerConnections } from '../../api/seller-connections';
-import { loadConfig } from '../../common/config';
 import { createLogger } from '../../common/logger';
 import { temporalLogger } from '../../worker/temporal-logger';
-import { PUBLIC_BASE_URL, TestStack } from '../support/stack';
+import { TestStack } from '../support/stack';
+import { stackApiConfig, stackConnections } from '../support/stack-api';
 import { eventually, uniqueName } from '../support/temporal';
 
 const ADMIN_KEY = 'log-test-admin-key-0001';
@@ -41,30 +39,15 @@ afterAll(async () => {
 });
 
 it('logs a whole lifecycle without a single plaintext code, token or secret', async () => {
-  const config = loadConfig(apiConfigSchema, {
-    NODE_ENV: 'test',
-    API_KEYS: `admin:${ADMIN_KEY}`,
-    SEAL_KEYS: stack.sealKeys,
-    STATE_SIGNING_KEY: 'log-test-state-signing-key-0123456789',
-    TASK_QUEUE: stack.taskQueue,
-    TOKEN_TASK_QUEUE: stack.tokenTaskQueue,
-    PUBLIC_BASE_URL,
-    OTTO_AUTH_BASE_URL: stack.emulatorUrl,
-    OTTO_API_BASE_URL: stack.emulatorUrl,
-    OTTO_APPS: JSON.stringify(stack.apps),
+  const config = stackApiConfig(stack, {
+    admin: ADMIN_KEY,
+    stateKey: 'log-test-state-signing-key-0123456789',
   });
-  const connections = createTemporalSellerConnections({
-    client: stack.env.client,
-    taskQueue: stack.taskQueue,
-    uiUrl: config.TEMPORAL_UI_URL,
-    settings: {
-      ...workflowSettingsFrom(config),
-      tokenRefreshMarginMs: 1_700,
-      refreshJitterMs: 0,
-      refreshRetryMaxIntervalMs: 200,
-      revocationConfirmDelayMs: 0,
-    },
-    callTimeoutMs: 10_000,
+  const connections = stackConnections(stack, config, {
+    tokenRefreshMarginMs: 1_700,
+    refreshJitterMs: 0,
+    refreshRetryMaxIntervalMs: 200,
+    revocationConfirmDelayMs: 0,
   });
   const app = createApp({ config, connections, sealer: stack.sealer, logger });
   const admin = { Authorization: `Bearer ${ADMIN_KEY}` };

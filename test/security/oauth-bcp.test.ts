@@ -6,11 +6,9 @@
  * and test/ops/log-secrets.test.ts.
  */
 import request from 'supertest';
-import { loadConfig } from '../../common/config';
-import { apiConfigSchema, workflowSettingsFrom } from '../../api/config';
 import { createApp } from '../../api/create-app';
-import { createTemporalSellerConnections } from '../../api/seller-connections';
 import { TestStack, PUBLIC_BASE_URL } from '../support/stack';
+import { stackApiConfig, stackConnections } from '../support/stack-api';
 import { eventually, uniqueName } from '../support/temporal';
 
 const ADMIN = 'security-admin-key-000001';
@@ -23,25 +21,12 @@ let app: ReturnType<typeof createApp>;
 
 beforeAll(async () => {
   stack = await TestStack.start();
-  const config = loadConfig(apiConfigSchema, {
-    NODE_ENV: 'test',
-    API_KEYS: `admin:${ADMIN},support:${SUPPORT}`,
-    SEAL_KEYS: 'unused:' + Buffer.alloc(32).toString('base64'),
-    STATE_SIGNING_KEY: 'security-suite-state-key-0123456789abcdef',
-    TASK_QUEUE: stack.taskQueue,
-    TOKEN_TASK_QUEUE: stack.settings.tokenTaskQueue!,
-    PUBLIC_BASE_URL,
-    OTTO_AUTH_BASE_URL: stack.emulatorUrl,
-    OTTO_API_BASE_URL: stack.emulatorUrl,
-    OTTO_APPS: JSON.stringify(stack.apps),
+  const config = stackApiConfig(stack, {
+    admin: ADMIN,
+    support: SUPPORT,
+    stateKey: 'security-suite-state-key-0123456789abcdef',
   });
-  const connections = createTemporalSellerConnections({
-    client: stack.env.client,
-    taskQueue: stack.taskQueue,
-    uiUrl: config.TEMPORAL_UI_URL,
-    settings: workflowSettingsFrom(config),
-    callTimeoutMs: 10_000,
-  });
+  const connections = stackConnections(stack, config);
   app = createApp({
     config,
     connections,
