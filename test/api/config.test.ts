@@ -28,6 +28,14 @@ describe('api config', () => {
       tokenRefreshMarginMs: 300_000,
       tokenTaskQueue: 'otto-connect-tokens',
       latestAppVersion: 'v1',
+      transferIntervalsMs: {
+        ordersImport: 900_000,
+        stockExport: 900_000,
+        pricesExport: 86_400_000,
+        returnsImport: 3_600_000,
+        shippingProfilesSync: 3_600_000,
+      },
+      dailyTransferHour: 2,
     });
   });
 
