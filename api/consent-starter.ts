@@ -3,11 +3,10 @@
  * Nonce and PKCE verifier come from Node's crypto here, never from workflow code; the verifier enters
  * the workflow only sealed; the nonce travels in the signed state and comes back on the callback.
  */
-import { buildAuthorizeUrl, createPkcePair, newNonce } from '../common/oauth';
+import { buildAuthorizeUrl, callbackUrl, createPkcePair, newNonce } from '../common/oauth';
 import { latestVersion, type OttoApp } from '../common/otto-apps';
 import type { Sealer } from '../common/seal';
 import type { AppVersion, ConnectionState } from '../workflows/definitions';
-import { callbackUrl } from '../worker/config';
 import { SellerConnectionError } from './connection-errors';
 import { HttpError } from './errors';
 import type { ApiMetrics } from './metrics';

@@ -6,6 +6,11 @@ import { createHash, randomBytes } from 'node:crypto';
 
 export const OTTO_CONSENT_SCOPE = 'installation partnerId';
 
+/** The callback URL registered with OTTO for every app: exactly this string (OTTO compares it whole). */
+export function callbackUrl(publicBaseUrl: string): string {
+  return new URL('/oauth/callback', publicBaseUrl).toString();
+}
+
 export function newNonce(): string {
   return randomBytes(24).toString('base64url');
 }

@@ -26,6 +26,4 @@ export const workerConfigSchema = temporalConfigSchema.extend({
 });
 export type WorkerConfig = z.output<typeof workerConfigSchema>;
 
-export function callbackUrl(publicBaseUrl: string): string {
-  return new URL('/oauth/callback', publicBaseUrl).toString();
-}
+export { callbackUrl } from '../common/oauth';
