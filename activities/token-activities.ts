@@ -124,7 +124,20 @@ export function createTokenActivities(deps: TokenActivityDeps) {
     }
   }, now);
 
+  /** Every installation-token mint (first one and refreshes) is counted once, by outcome. */
   async function mintWith(app: OttoApp, installationId: string): Promise<MintedToken> {
+    try {
+      const minted = await mintOnce(app, installationId);
+      metrics.tokenMint('ok');
+      return minted;
+    } catch (err) {
+      const revoked = err instanceof ApplicationFailure && err.type === FailureTypes.installationRevoked;
+      metrics.tokenMint(revoked ? 'revoked' : 'failed');
+      throw err;
+    }
+  }
+
+  async function mintOnce(app: OttoApp, installationId: string): Promise<MintedToken> {
     const url = api(
       `/v1/apps/${encodeURIComponent(app.appId)}/installations/${encodeURIComponent(installationId)}/accessToken`,
     );
@@ -228,15 +241,7 @@ export function createTokenActivities(deps: TokenActivityDeps) {
     },
 
     async mintInstallationToken(input: MintInstallationTokenInput): Promise<MintedToken> {
-      try {
-        const minted = await mintWith(findApp(deps.apps, input.appVersion), input.installationId);
-        metrics.tokenMint('ok');
-        return minted;
-      } catch (err) {
-        const revoked = err instanceof ApplicationFailure && err.type === FailureTypes.installationRevoked;
-        metrics.tokenMint(revoked ? 'revoked' : 'failed');
-        throw err;
-      }
+      return await mintWith(findApp(deps.apps, input.appVersion), input.installationId);
     },
   };
 }
