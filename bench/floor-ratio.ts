@@ -8,7 +8,16 @@ import { Worker } from '@temporalio/worker';
 import type { BenchContext } from './support/context';
 import { createFloorActivities, type FloorCounters } from './support/floor-activities';
 import { eventsBetween, historyMarks, TOKEN_ACTIVITIES_PER_SECOND } from './support/harness';
-import { log, mapLimit, ownCpuMs, printTable, processCpuMs, round, sleep, writeResult } from './support/report';
+import {
+  log,
+  mapLimit,
+  ownCpuMs,
+  printTable,
+  processCpuMs,
+  round,
+  sleep,
+  writeResult,
+} from './support/report';
 import { runSteadyState } from './steady-state';
 import type { floorWorkflow } from './floor-workflow';
 import { runWorkers } from '../worker/create-workers';
@@ -83,9 +92,9 @@ export async function runFloorRatio(ctx: BenchContext): Promise<void> {
     ];
     const rows = metrics.map(([label, key, digits]) => [
       label,
-      round(ours[key] as number, digits),
+      round(ours[key], digits),
       round(floor[key], digits),
-      round((ours[key] as number) / floor[key], 2),
+      round(ours[key] / floor[key], 2),
     ]);
     printTable(
       `floor ratio: ${n} sellers, same schedule, ${round(windowS)} s window each (ours = steady state)`,
@@ -102,8 +111,13 @@ export async function runFloorRatio(ctx: BenchContext): Promise<void> {
         serverCpuPercent: ours.serverCpuPercent,
         workerCpuMsPerActivity: ours.workerCpuMsPerActivity,
       },
-      floor: { ...floor, mints: c1.mints - c0.mints, transfers: c1.transfers - c0.transfers, historyEvents: events },
-      ratio: Object.fromEntries(metrics.map(([, key]) => [key, round((ours[key] as number) / floor[key], 3)])),
+      floor: {
+        ...floor,
+        mints: c1.mints - c0.mints,
+        transfers: c1.transfers - c0.transfers,
+        historyEvents: events,
+      },
+      ratio: Object.fromEntries(metrics.map(([, key]) => [key, round(ours[key] / floor[key], 3)])),
     };
     ctx.summary.floor = result;
     log(`wrote ${writeResult('floor', { params: ctx.params, ...result })}`);

@@ -22,7 +22,9 @@ export async function runLifecycle(ctx: BenchContext): Promise<void> {
     'GET',
     `/requests?since=${encodeURIComponent(logSince)}`,
   );
-  const tokenCalls = requests.filter((r) => r.method === 'POST' && /(\/accessToken|\/v1\/token|\/oauth2\/token)$/.test(r.path));
+  const tokenCalls = requests.filter(
+    (r) => r.method === 'POST' && /(\/accessToken|\/v1\/token|\/oauth2\/token)$/.test(r.path),
+  );
   const result = {
     sellers: n,
     concurrency: onboardConcurrency,
@@ -54,7 +56,10 @@ export async function runLifecycle(ctx: BenchContext): Promise<void> {
       ['callback → active max (ms)', result.callbackToActiveMs.max],
       ['"Allow access" → active p50 (ms)', result.consentToActiveMs.p50],
       ['"Allow access" → active p99 (ms)', result.consentToActiveMs.p99],
-      ['token-endpoint requests (of which 429)', `${result.tokenEndpointRequests} (${result.tokenEndpoint429s})`],
+      [
+        'token-endpoint requests (of which 429)',
+        `${result.tokenEndpointRequests} (${result.tokenEndpoint429s})`,
+      ],
     ],
   );
   if (result.firstError) log(`first failure: ${result.firstError}`);

@@ -14,6 +14,7 @@ import {
   log,
   mapLimit,
   MB,
+  mean,
   ownCpuMs,
   percentile,
   printTable,
@@ -43,19 +44,34 @@ export async function runSteadyState(ctx: BenchContext): Promise<void> {
 
   log(`steady: measuring for ${windowMs / 1000} s …`);
   const t0 = Date.now();
-  const cpu0 = { worker: ownCpuMs(), server: processCpuMs(pids.temporal), emulator: processCpuMs(pids.emulator) };
+  const cpu0 = {
+    worker: ownCpuMs(),
+    server: processCpuMs(pids.temporal),
+    emulator: processCpuMs(pids.emulator),
+  };
   const counts0 = { ...fleet.counts };
   await sleep(windowMs);
   const t1 = Date.now();
-  const cpu1 = { worker: ownCpuMs(), server: processCpuMs(pids.temporal), emulator: processCpuMs(pids.emulator) };
+  const cpu1 = {
+    worker: ownCpuMs(),
+    server: processCpuMs(pids.temporal),
+    emulator: processCpuMs(pids.emulator),
+  };
   const counts1 = { ...fleet.counts };
   const mem = process.memoryUsage();
+  // Marginal memory: growth since the first onboarding round, per seller added since then.
+  const firstRound = fleet.memory.find((m) => m.sellers < n);
+  const marginalPer1000 = (now: number, then: number | undefined, sellersThen: number | undefined) =>
+    then === undefined || sellersThen === undefined
+      ? Number.NaN
+      : ((now - then) / MB / (n - sellersThen)) * 1000;
   const after = await historyMarks(
     fleet.env.client,
     fleet.sellers.map((s) => s.workflowId),
   );
   const { events, continuedAsNew } = await eventsBetween(fleet.env.client, before, after);
-  const requests = await requestsSince(fleet.emulator, queryStart);
+  // From one period before, so the first in-window mint of every seller has its predecessor.
+  const requests = await requestsSince(fleet.emulator, queryStart - mintPeriodMs - 5_000);
 
   // The floor replays exactly this schedule: first mint and first run of each kind, from the window start.
   ctx.steady = {
@@ -80,7 +96,9 @@ export async function runSteadyState(ctx: BenchContext): Promise<void> {
 
   // Refresh lateness: each seller's first mint against the queried nextRefreshAt, later ones against
   // (previous mint + lifetime − margin) — the workflow counts expiry from just before its request.
-  const planned0 = new Map(statuses.map((s, i) => [fleet.sellers[i]!.installationId, Date.parse(s.token.nextRefreshAt ?? '')]));
+  const planned0 = new Map(
+    statuses.map((s, i) => [fleet.sellers[i]!.installationId, Date.parse(s.token.nextRefreshAt ?? '')]),
+  );
   const mintsByInstallation = new Map<string, number[]>();
   for (const r of requests) {
     const inst = mintedInstallation(r);
@@ -89,12 +107,17 @@ export async function runSteadyState(ctx: BenchContext): Promise<void> {
     list.push(Date.parse(r.at));
     mintsByInstallation.set(inst, list);
   }
+  for (const times of mintsByInstallation.values()) times.sort((a, b) => a - b);
+  // Mint rate from consecutive mints of the same seller (whole periods, not a window's sample of phases).
+  const mintIntervals: number[] = [];
+  for (const times of mintsByInstallation.values())
+    for (let i = 1; i < times.length; i++) if (times[i]! >= t0) mintIntervals.push(times[i]! - times[i - 1]!);
   const lateness: number[] = [];
   let early = 0;
   for (const [inst, times] of mintsByInstallation) {
     let planned = planned0.get(inst);
     if (planned === undefined) continue;
-    for (const at of times.sort((a, b) => a - b)) {
+    for (const at of times.filter((t) => t >= queryStart)) {
       if (at < planned - 5_000) early++;
       else if (planned >= t0 && planned < t1) lateness.push(at - planned);
       planned = at + mintPeriodMs;
@@ -105,7 +128,9 @@ export async function runSteadyState(ctx: BenchContext): Promise<void> {
     const at = Date.parse(r.at);
     return at >= t0 && at < t1;
   });
-  const mintsInWindow = inWindow.filter((r) => mintedInstallation(r) !== undefined && r.status === 200).length;
+  const mintsInWindow = inWindow.filter(
+    (r) => mintedInstallation(r) !== undefined && r.status === 200,
+  ).length;
   const windowS = (t1 - t0) / 1000;
   const windowH = windowS / 3600;
   const activities = counts1.mints - counts0.mints + (counts1.transfers - counts0.transfers);
@@ -115,7 +140,10 @@ export async function runSteadyState(ctx: BenchContext): Promise<void> {
   const pct = (ms: number) => (ms / (t1 - t0)) * 100;
   const marginRealMin = (marginMs * k) / 60_000;
   const minimumPerHour = 60 / (30 - marginRealMin);
-  const mintsPerSellerHourReal = mintsInWindow / n / windowH / k;
+  const meanMintIntervalMs = mean(mintIntervals);
+  // One mint per mean interval, in real time (intervals are k times shorter here).
+  const mintsPerSellerHourReal = 3_600_000 / (meanMintIntervalMs * k);
+  const windowMintsPerSellerHourReal = mintsInWindow / n / windowH / k;
   const activitiesPerSellerHourReal = activities / n / windowH / k;
   const workerCpuSecondsPerSellerHourReal = workerCpuMs / 1000 / n / windowH / k;
   const serverCpuSecondsPerSellerHourReal = serverCpuMs / 1000 / n / windowH / k;
@@ -142,18 +170,22 @@ export async function runSteadyState(ctx: BenchContext): Promise<void> {
       earlyMints: early,
     },
     mintsInWindow,
+    mintIntervals: mintIntervals.length,
+    meanMintIntervalMs: round(meanMintIntervalMs, 0),
     mintsPerSellerHourReal: round(mintsPerSellerHourReal, 3),
+    windowMintsPerSellerHourReal: round(windowMintsPerSellerHourReal, 3),
     minimumMintsPerSellerHour: round(minimumPerHour, 3),
     mintsVsMinimum: round(mintsPerSellerHourReal / minimumPerHour, 3),
     requestsWithExpiredToken: inWindow.filter((r) => r.token === 'expired').length,
-    failedTokenRequests: inWindow.filter((r) => mintedInstallation(r) !== undefined && r.status !== 200).length,
+    failedTokenRequests: inWindow.filter((r) => mintedInstallation(r) !== undefined && r.status !== 200)
+      .length,
     cpu: {
       workerPercentOfCore: round(pct(workerCpuMs), 1),
       serverPercentOfCore: round(pct(serverCpuMs), 1),
       emulatorPercentOfCore: round(pct(emulatorCpuMs), 1),
       workerPercentPer1000Sellers: round((pct(workerCpuMs) / n) * 1000, 1),
-      workerPercentPer1000SellersRealTime: round((pct(workerCpuMs) / n) * 1000 / k, 2),
-      serverPercentPer1000SellersRealTime: round((pct(serverCpuMs) / n) * 1000 / k, 2),
+      workerPercentPer1000SellersRealTime: round(((pct(workerCpuMs) / n) * 1000) / k, 2),
+      serverPercentPer1000SellersRealTime: round(((pct(serverCpuMs) / n) * 1000) / k, 2),
       workerCpuMsPerActivity: round(workerCpuMs / activities, 2),
       workerCpuMsPerHistoryEvent: round(workerCpuMs / events, 3),
     },
@@ -166,6 +198,12 @@ export async function runSteadyState(ctx: BenchContext): Promise<void> {
       rssMB: round(mem.rss / MB, 0),
       rssBeforeWorkersMB: round(fleet.rssBeforeWorkers / MB, 0),
       rssPer1000SellersMB: round(((mem.rss - fleet.rssBeforeWorkers) / MB / n) * 1000, 1),
+      marginalRssPer1000SellersMB: round(marginalPer1000(mem.rss, firstRound?.rss, firstRound?.sellers), 1),
+      marginalHeapPer1000SellersMB: round(
+        marginalPer1000(mem.heapUsed, firstRound?.heapUsed, firstRound?.sellers),
+        1,
+      ),
+      marginalFromSellers: firstRound?.sellers ?? null,
       heapUsedMB: round(mem.heapUsed / MB, 0),
     },
   };
@@ -182,9 +220,20 @@ export async function runSteadyState(ctx: BenchContext): Promise<void> {
     ['metric', 'value'],
     [
       ['history events/s', result.historyEventsPerSecond],
-      ['activity completions/s (mints + transfers)', `${result.activitiesPerSecond} (${result.tokenMints} + ${result.transfers})`],
-      ['refresh lateness p50 / p99 / max (ms)', `${result.refreshLatenessMs.p50} / ${result.refreshLatenessMs.p99} / ${result.refreshLatenessMs.max} (n=${lateness.length})`],
+      [
+        'activity completions/s (mints + transfers)',
+        `${result.activitiesPerSecond} (${result.tokenMints} + ${result.transfers})`,
+      ],
+      [
+        'refresh lateness p50 / p99 / max (ms)',
+        `${result.refreshLatenessMs.p50} / ${result.refreshLatenessMs.p99} / ${result.refreshLatenessMs.max} (n=${lateness.length})`,
+      ],
+      [
+        `mean time between a seller's mints (ms, n=${mintIntervals.length}; planned ${mintPeriodMs})`,
+        result.meanMintIntervalMs,
+      ],
       ['token mints per seller-hour (real 30-min tokens)', result.mintsPerSellerHourReal],
+      ['  same, counted in the window (phase-sampled)', result.windowMintsPerSellerHourReal],
       [`minimum 60/(30−${round(marginRealMin, 1)}) per hour`, result.minimumMintsPerSellerHour],
       ['mints / minimum', result.mintsVsMinimum],
       ['requests with an expired token', result.requestsWithExpiredToken],
@@ -196,7 +245,11 @@ export async function runSteadyState(ctx: BenchContext): Promise<void> {
       ['server CPU per 1,000 sellers (% core, real time)', result.cpu.serverPercentPer1000SellersRealTime],
       ['worker CPU per activity (ms)', result.cpu.workerCpuMsPerActivity],
       ['worker RSS (MB) / before workers', `${result.memory.rssMB} / ${result.memory.rssBeforeWorkersMB}`],
-      ['worker RSS per 1,000 sellers (MB)', result.memory.rssPer1000SellersMB],
+      ['worker RSS growth since before workers, per 1,000 sellers (MB)', result.memory.rssPer1000SellersMB],
+      [
+        `marginal RSS / heap per 1,000 sellers (MB, ${result.memory.marginalFromSellers ?? '?'}→${n} sellers)`,
+        `${result.memory.marginalRssPer1000SellersMB} / ${result.memory.marginalHeapPer1000SellersMB}`,
+      ],
     ],
   );
   ctx.summary.steady = result;

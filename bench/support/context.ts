@@ -72,10 +72,12 @@ export class BenchContext {
   ) {}
 
   async fleet(): Promise<Fleet> {
-    this.fleetPromise ??= Fleet.start(this.env, { tokenTtlSeconds: this.params.tokenTtlSeconds }).then((f) => {
-      this.fleetInstance = f;
-      return f;
-    });
+    this.fleetPromise ??= Fleet.start(this.env, { tokenTtlSeconds: this.params.tokenTtlSeconds }).then(
+      (f) => {
+        this.fleetInstance = f;
+        return f;
+      },
+    );
     return await this.fleetPromise;
   }
 
@@ -101,7 +103,8 @@ export class BenchContext {
   }
 
   async closeFleet(): Promise<void> {
-    const fleet = this.fleetInstance ?? (this.fleetPromise ? await this.fleetPromise.catch(() => undefined) : undefined);
+    const fleet =
+      this.fleetInstance ?? (this.fleetPromise ? await this.fleetPromise.catch(() => undefined) : undefined);
     this.fleetPromise = undefined;
     this.fleetInstance = undefined;
     if (fleet) await fleet.close();

@@ -71,7 +71,7 @@ async function runChild(): Promise<void> {
     const running = await startEmulator(options);
     send({ type: 'ready', url: running.url });
     const stop = () => {
-      running.close().finally(() => process.exit(0));
+      void running.close().finally(() => process.exit(0));
     };
     process.on('message', (msg: ToChild) => {
       if (msg.type === 'stop') stop();

@@ -11,7 +11,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  type Worker,
+} from '@temporalio/worker';
 import { loadConfig } from '../../common/config';
 import type { OttoApp } from '../../common/otto-apps';
 import { createSealer, generateSealKey, parseSealKeys } from '../../common/seal';
@@ -87,13 +93,19 @@ export interface BenchEnv {
 
 export async function startBenchEnv(): Promise<BenchEnv> {
   try {
-    Runtime.install({ logger: new DefaultLogger('ERROR') });
+    Runtime.install({
+      logger: new DefaultLogger('ERROR'),
+      // Late completions of mints whose schedule-to-close ran out during the outage are expected: keep quiet.
+      telemetryOptions: { logging: { forward: {}, filter: { core: 'ERROR', other: 'ERROR' } } },
+    });
   } catch {
     // installed already
   }
   const cli = ensureTemporalCli({ log });
   const server = await startDevServer({ cliPath: cli.path });
-  log(`Temporal dev server ${cli.version.split('\n')[0]} at ${server.address} (pid ${server.pid}, in memory)`);
+  log(
+    `Temporal dev server ${cli.version.split('\n')[0]} at ${server.address} (pid ${server.pid}, in memory)`,
+  );
   let nativeConnection: NativeConnection | undefined;
   let connection: Connection | undefined;
   try {
@@ -133,7 +145,10 @@ export interface HistoryMark {
   length: number;
 }
 
-export async function historyMarks(client: Client, ids: readonly string[]): Promise<Map<string, HistoryMark>> {
+export async function historyMarks(
+  client: Client,
+  ids: readonly string[],
+): Promise<Map<string, HistoryMark>> {
   const marks = new Map<string, HistoryMark>();
   await mapLimit(ids, 16, async (id) => {
     const d = await client.workflow.getHandle(id).describe();
@@ -197,6 +212,8 @@ export interface OnboardSample {
 
 export class Fleet {
   readonly sellers: Seller[] = [];
+  /** This process's memory after each onboarding round, for the marginal cost of a seller. */
+  readonly memory: { sellers: number; rss: number; heapUsed: number }[] = [];
   private seq = 0;
   private constructor(
     readonly env: BenchEnv,
@@ -332,7 +349,10 @@ export class Fleet {
   /** Connects `count` new sellers, at most `concurrency` at a time, through the real API and consent flow. */
   async onboard(count: number, concurrency: number): Promise<OnboardSample[]> {
     const ids = Array.from({ length: count }, () => `bench-${(++this.seq).toString().padStart(5, '0')}`);
-    return await mapLimit(ids, concurrency, (sellerId) => this.connect(sellerId));
+    const samples = await mapLimit(ids, concurrency, (sellerId) => this.connect(sellerId));
+    const { rss, heapUsed } = process.memoryUsage();
+    this.memory.push({ sellers: this.sellers.length, rss, heapUsed });
+    return samples;
   }
 
   private async connect(sellerId: string): Promise<OnboardSample> {
@@ -348,7 +368,8 @@ export class Fleet {
         headers: { ...ADMIN_AUTH, 'content-type': 'application/json' },
         body: JSON.stringify({ appVersion: 'v2' }),
       });
-      if (started.status !== 201) throw new Error(`POST connection → ${started.status}: ${await started.text()}`);
+      if (started.status !== 201)
+        throw new Error(`POST connection → ${started.status}: ${await started.text()}`);
       const { authorizeUrl } = (await started.json()) as { authorizeUrl: string };
       const { redirectTo } = await this.emulator.admin<{ redirectTo: string }>('POST', '/consent', {
         authorizeUrl,

@@ -23,7 +23,8 @@ export async function requestsSince(emulator: EmulatorProcess, sinceMs: number):
 
 /** Any of OTTO's token endpoints (they share one rate-limit bucket). */
 export const isTokenCall = (r: LoggedRequest): boolean =>
-  r.method === 'POST' && (/\/accessToken$/.test(r.path) || r.path === '/v1/token' || r.path === '/oauth2/token');
+  r.method === 'POST' &&
+  (/\/accessToken$/.test(r.path) || r.path === '/v1/token' || r.path === '/oauth2/token');
 
 /** The installation an installation-token mint was for, or undefined for any other request. */
 export function mintedInstallation(r: LoggedRequest): string | undefined {
