@@ -16,7 +16,8 @@ import type {
 } from '../workflows/definitions';
 import { noMetrics, type ActivityMetrics } from './activity-metrics';
 import { classifyOttoError } from './otto-errors';
-import { OttoHttpError, ottoRequest, type FetchFn } from './otto-http';
+import { OttoHttpError, ottoRequest, type FetchFn, type HttpRequest } from './otto-http';
+import { PartnerRateLimiter } from './partner-rate-limiter';
 
 export interface TokenActivityDeps {
   sealer: Sealer;
@@ -30,6 +31,8 @@ export interface TokenActivityDeps {
   fetch?: FetchFn;
   now?: () => number;
   metrics?: ActivityMetrics;
+  /** Hard cap on this process's requests to OTTO's token endpoints per second (OTTO: 10/s per IP). */
+  tokenRequestsPerSecond?: number;
 }
 
 // OTTO may add fields at any time: parse what we need, ignore the rest (zod objects strip unknown keys).
@@ -104,10 +107,18 @@ export function createTokenActivities(deps: TokenActivityDeps) {
   const api = (path: string) => new URL(path, deps.apiBaseUrl).toString();
   const auth = (path: string) => new URL(path, deps.authBaseUrl).toString();
 
+  // OTTO's token endpoints allow 10 requests/s per IP. The task queue's rate limit is an average that
+  // lets short bursts through; this sliding window is a hard per-process bound on what we send.
+  const tokenEndpoint = new PartnerRateLimiter(deps.tokenRequestsPerSecond ?? 8, now);
+  const tokenRequest = async (req: HttpRequest) => {
+    await tokenEndpoint.acquire('token-endpoint');
+    return await ottoRequest(fetchFn, req);
+  };
+
   const devTokens = new DeveloperTokenCache(async (app) => {
     const startedAt = now();
     try {
-      const { body } = await ottoRequest(fetchFn, {
+      const { body } = await tokenRequest({
         method: 'POST',
         url: api('/v1/token'),
         form: {
@@ -142,11 +153,12 @@ export function createTokenActivities(deps: TokenActivityDeps) {
       `/v1/apps/${encodeURIComponent(app.appId)}/installations/${encodeURIComponent(installationId)}/accessToken`,
     );
     const attempt = async () => {
+      const bearer = await devTokens.get(app);
       const startedAt = now();
-      const { body } = await ottoRequest(fetchFn, {
+      const { body } = await tokenRequest({
         method: 'POST',
         url,
-        bearer: await devTokens.get(app),
+        bearer,
         form: {},
       });
       const parsed = tokenResponse.parse(body);
@@ -188,7 +200,7 @@ export function createTokenActivities(deps: TokenActivityDeps) {
 
       if (sealedUserToken === undefined) {
         try {
-          const { body } = await ottoRequest(fetchFn, {
+          const { body } = await tokenRequest({
             method: 'POST',
             url: auth('/oauth2/token'),
             form: {

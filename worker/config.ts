@@ -7,6 +7,8 @@ export const workerConfigSchema = temporalConfigSchema.extend({
   TOKEN_TASK_QUEUE: z.string().min(1).default(DEFAULT_TOKEN_TASK_QUEUE),
   /** Task-queue-wide (enforced by the Temporal server across all workers); OTTO allows 10/s per IP (otto-api.md §5). */
   TOKEN_ACTIVITIES_PER_SECOND: z.coerce.number().positive().default(8),
+  /** Hard per-process cap on token-endpoint requests per second (the queue limit above is an average). */
+  TOKEN_REQUESTS_PER_SECOND: z.coerce.number().int().positive().default(8),
   OTTO_AUTH_BASE_URL: z.url().default('http://localhost:3900'),
   OTTO_API_BASE_URL: z.url().default('http://localhost:3900'),
   OTTO_APPS: ottoAppsEnvSchema,

@@ -51,6 +51,7 @@ async function main(): Promise<void> {
         apiBaseUrl: config.OTTO_API_BASE_URL,
         redirectUri: callbackUrl(config.PUBLIC_BASE_URL),
         tokenSafetyMarginMs: config.TOKEN_SAFETY_MARGIN_MS,
+        tokenRequestsPerSecond: config.TOKEN_REQUESTS_PER_SECOND,
         metrics,
       },
     });
