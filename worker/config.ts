@@ -8,6 +8,8 @@ export const workerConfigSchema = temporalConfigSchema.extend({
   /** Task-queue-wide (enforced by the Temporal server across all workers); OTTO allows 10/s per IP (otto-api.md §5). */
   TOKEN_ACTIVITIES_PER_SECOND: z.coerce.number().positive().default(8),
   /** Hard per-process cap on token-endpoint requests per second (the queue limit above is an average). */
+  /** Seller workflows kept in memory per worker (unset: the SDK's default from available memory). */
+  MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).optional(),
   TOKEN_REQUESTS_PER_SECOND: z.coerce.number().int().positive().default(8),
   OTTO_AUTH_BASE_URL: z.url().default('http://localhost:3900'),
   OTTO_API_BASE_URL: z.url().default('http://localhost:3900'),

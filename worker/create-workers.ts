@@ -19,6 +19,8 @@ export interface CreateWorkersOptions {
   /** The seller store; without one, the SQLite store at `sellerStorePath` (default .data/seller-store.db). */
   deps: Omit<ActivityDeps, 'store'> & { store?: SellerStore };
   sellerStorePath?: string;
+  /** Bounds the worker's memory: each cached seller workflow costs ~1.6 MB (bench/, docs/scaling.md). */
+  maxCachedWorkflows?: number;
   /** Pre-built bundle (tests); otherwise the workflows are bundled from source. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
@@ -37,6 +39,7 @@ export async function createWorkers(opts: CreateWorkersOptions): Promise<Worker[
     taskQueue: opts.taskQueue,
     ...workflowSource,
     activities: createDataActivities(deps),
+    ...(opts.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
   });
   const tokens = await Worker.create({
     connection: opts.connection,

@@ -44,6 +44,7 @@ async function main(): Promise<void> {
       tokenTaskQueue: config.TOKEN_TASK_QUEUE,
       tokenActivitiesPerSecond: config.TOKEN_ACTIVITIES_PER_SECOND,
       sellerStorePath: config.SELLER_STORE,
+      maxCachedWorkflows: config.MAX_CACHED_WORKFLOWS,
       deps: {
         sealer: createSealer(parseSealKeys(config.SEAL_KEYS)),
         apps: config.OTTO_APPS,
