@@ -124,12 +124,21 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   child.stdout?.on('data', forward);
   child.stderr?.on('data', forward);
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  // Whatever happens to this process, the server goes with it.
+  // Whatever happens to this process, the server goes with it: a normal exit, or a signal that would end
+  // the process without an 'exit' event (the handler runs once, then the signal is raised again).
   const onExit = () => killGroup(child, 'SIGKILL');
+  const onSignal = (signal: NodeJS.Signals) => {
+    onExit();
+    process.kill(process.pid, signal);
+  };
   process.once('exit', onExit);
+  // Only where nobody else manages shutdown (npm run dev stops its processes in order itself).
+  const guarded = (['SIGTERM', 'SIGHUP'] as const).filter((signal) => process.listenerCount(signal) === 0);
+  for (const signal of guarded) process.once(signal, onSignal);
 
   const stop = async () => {
     process.removeListener('exit', onExit);
+    for (const signal of guarded) process.removeListener(signal, onSignal);
     if (child.exitCode !== null || child.signalCode !== null) return;
     killGroup(child, 'SIGTERM');
     const timer = setTimeout(() => killGroup(child, 'SIGKILL'), 5_000);
