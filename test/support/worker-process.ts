@@ -13,6 +13,17 @@ export class WorkerProcess {
   }
 
   static async start(baseEnv: NodeJS.ProcessEnv, readyTimeoutMs = 60_000): Promise<WorkerProcess> {
+    // A "free" port can be taken by someone else before the worker binds it: pick new ones and retry.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await WorkerProcess.startOnce(baseEnv, readyTimeoutMs);
+      } catch (err) {
+        if (attempt >= 3 || !String(err).includes('EADDRINUSE')) throw err;
+      }
+    }
+  }
+
+  private static async startOnce(baseEnv: NodeJS.ProcessEnv, readyTimeoutMs: number): Promise<WorkerProcess> {
     // Each worker process serves its own metrics; free ports keep parallel test files apart.
     const env = {
       ...baseEnv,
