@@ -3,11 +3,13 @@
  * consent → callback → active, timed refreshes, replayed callbacks, denied consent, revocation,
  * disconnect, and the v1 → v2 upgrade while active.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { searchAttributes } from '../../workflows/definitions';
 import { TestStack } from '../support/stack';
 import { eventually, uniqueName } from '../support/temporal';
 
+const execFileAsync = promisify(execFile);
 const TTL_S = 6;
 let stack: TestStack;
 
@@ -81,11 +83,20 @@ describe('sellerConnection lifecycle (emulator, 6 s tokens)', () => {
     // What the README tells support to run: the CLI lists connected sellers by state.
     const listed = await eventually(
       async () =>
-        execFileSync(
-          process.env.TEMPORAL_TEST_CLI ?? 'temporal',
-          ['workflow', 'list', '--address', stack.temporalAddress, '--query', "OttoConnectionState='active'"],
-          { encoding: 'utf8' },
-        ),
+        (
+          await execFileAsync(
+            process.env.TEMPORAL_TEST_CLI ?? 'temporal',
+            [
+              'workflow',
+              'list',
+              '--address',
+              stack.temporalAddress,
+              '--query',
+              "OttoConnectionState='active'",
+            ],
+            { encoding: 'utf8' },
+          )
+        ).stdout,
       (out) => out.includes(handle.workflowId),
     );
     expect(listed).toContain(handle.workflowId);
