@@ -111,18 +111,14 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
     nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES,
   };
   // One refresh keeps retrying for at most the margin, i.e. until the token it replaces expires.
-  const tokens = proxyActivities<TokenActivities>({
+  const mintOptions = {
     taskQueue: settings.tokenTaskQueue,
     startToCloseTimeout: '15s',
     scheduleToCloseTimeout: settings.tokenRefreshMarginMs,
     retry,
-  });
-  const authorization = proxyActivities<TokenActivities>({
-    taskQueue: settings.tokenTaskQueue,
-    startToCloseTimeout: '15s',
-    scheduleToCloseTimeout: settings.authorizationTimeoutMs,
-    retry,
-  });
+  } as const;
+  const authorizationOptions = { ...mintOptions, scheduleToCloseTimeout: settings.authorizationTimeoutMs };
+  const tokenActivities = proxyActivities<TokenActivities>(mintOptions);
 
   const transferRetry: RetryPolicy = {
     initialInterval: Math.min(1_000, settings.transferRetryMaxIntervalMs),
@@ -358,12 +354,9 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
     let result: AuthorizationResult | undefined;
     try {
       result = await unlessEnded(() =>
-        authorization.completeAuthorization.executeWithOptions(
+        tokenActivities.completeAuthorization.executeWithOptions(
           {
-            taskQueue: settings.tokenTaskQueue,
-            startToCloseTimeout: '15s',
-            scheduleToCloseTimeout: settings.authorizationTimeoutMs,
-            retry,
+            ...authorizationOptions,
             summary: `authorize app ${pending.appVersion} for seller ${s.sellerId}`,
           },
           [
@@ -413,12 +406,9 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
     let minted: MintedToken | undefined;
     try {
       minted = await unlessEnded(() =>
-        tokens.mintInstallationToken.executeWithOptions(
+        tokenActivities.mintInstallationToken.executeWithOptions(
           {
-            taskQueue: settings.tokenTaskQueue,
-            startToCloseTimeout: '15s',
-            scheduleToCloseTimeout: settings.tokenRefreshMarginMs,
-            retry,
+            ...mintOptions,
             summary: `mint installation token #${s.token.refreshCount + 1} (app ${appVersion})`,
           },
           [{ sellerId: s.sellerId, appVersion, installationId }],

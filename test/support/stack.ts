@@ -52,6 +52,16 @@ export interface Captured {
   secrets: Set<string>;
 }
 
+/** One entry of the emulator's request log (`GET /__admin/requests`). */
+export interface LoggedRequest {
+  at: string;
+  method: string;
+  path: string;
+  status: number;
+  partnerId?: string;
+  token?: string;
+}
+
 export type SellerHandle = WorkflowHandle<typeof sellerConnection>;
 
 export class TestStack {
@@ -178,6 +188,14 @@ export class TestStack {
     const user = this.partnerUsers.get(partnerId);
     if (!user) throw new Error(`no user known for partner ${partnerId}`);
     return user;
+  }
+
+  /** What the emulator received, optionally only since an ISO time. */
+  async requests(since?: string): Promise<LoggedRequest[]> {
+    return await this.admin<LoggedRequest[]>(
+      'GET',
+      since ? `/requests?since=${encodeURIComponent(since)}` : '/requests',
+    );
   }
 
   /** A partner with one OPC user (admin with "Dienstleister Freigaben" unless told otherwise). */

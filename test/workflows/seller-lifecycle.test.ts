@@ -6,21 +6,12 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { searchAttributes } from '../../workflows/definitions';
-import { TestStack } from '../support/stack';
+import { TestStack, type LoggedRequest } from '../support/stack';
 import { eventually, uniqueName } from '../support/temporal';
 
 const execFileAsync = promisify(execFile);
 const TTL_S = 6;
 let stack: TestStack;
-
-interface LoggedRequest {
-  at: string;
-  method: string;
-  path: string;
-  status: number;
-  partnerId?: string;
-  token: string;
-}
 
 beforeAll(async () => {
   stack = await TestStack.start({
@@ -38,7 +29,7 @@ afterAll(async () => {
 });
 
 async function mintRequests(installationId: string): Promise<LoggedRequest[]> {
-  const log = await stack.admin<LoggedRequest[]>('GET', '/requests');
+  const log = await stack.requests();
   return log.filter(
     (r) => r.method === 'POST' && r.path.includes(`/installations/${installationId}/accessToken`),
   );
@@ -72,7 +63,7 @@ describe('sellerConnection lifecycle (emulator, 6 s tokens)', () => {
     expect(mints.filter((r) => r.status < 300).length).toBeGreaterThanOrEqual(6);
     // Each new token came before the previous one expired.
     expect(maxGapMs(mints)).toBeLessThan(TTL_S * 1_000);
-    const log = await stack.admin<LoggedRequest[]>('GET', '/requests');
+    const log = await stack.requests();
     expect(log.filter((r) => r.token === 'expired')).toEqual([]);
 
     const description = await handle.describe();
@@ -117,7 +108,7 @@ describe('sellerConnection lifecycle (emulator, 6 s tokens)', () => {
     await stack.deliverCallback(handle, nonce, params);
     const status = await stack.waitForState(handle, 'active');
     expect(status.lastError).toBeNull();
-    const log = await stack.admin<LoggedRequest[]>('GET', '/requests');
+    const log = await stack.requests();
     const exchanges = log.filter((r) => r.path === '/oauth2/token' && r.partnerId === partner.partnerId);
     expect(exchanges.length).toBeLessThanOrEqual(1);
     const throttled = log.filter((r) => r.path.endsWith('/accessToken') && r.status === 429);

@@ -3,7 +3,7 @@
  * queue's rate limit keeps OTTO's token endpoints under their cap, and everyone is fresh again.
  * `npm test` runs a short form; `npm run test:storm` runs 1,000 sellers (STORM_SELLERS).
  */
-import { TestStack, type SellerHandle } from '../support/stack';
+import { TestStack, type LoggedRequest, type SellerHandle } from '../support/stack';
 import { eventually, uniqueName } from '../support/temporal';
 
 const SELLERS = Number(process.env.STORM_SELLERS ?? 40);
@@ -13,14 +13,6 @@ const TOKEN_CAP_PER_SECOND = 10; // OTTO: 10 requests/s per IP on the token endp
 // ever hits the cap, are retried after Retry-After).
 const QUEUE_RATE = Number(process.env.STORM_QUEUE_RATE ?? 6);
 const TTL_S = Math.max(30, Math.ceil(SELLERS / 4));
-
-interface LoggedRequest {
-  at: string;
-  method: string;
-  path: string;
-  status: number;
-  token?: string;
-}
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -90,7 +82,7 @@ it(`${SELLERS} sellers refreshing at once stay under ${TOKEN_CAP_PER_SECOND} tok
   await waitForAll('active', 900_000);
   const recoverySeconds = (Date.now() - startedRecovery) / 1_000;
 
-  const log = await stack.admin<LoggedRequest[]>('GET', `/requests?since=${encodeURIComponent(outageEnded)}`);
+  const log = await stack.requests(outageEnded);
   const tokenCalls = log.filter(isTokenCall);
   const peak = Math.max(...perSecond(tokenCalls).values());
   console.log(

@@ -63,7 +63,7 @@ it(`imports ${ORDERS} orders exactly once across ${KILLS} worker SIGKILLs`, asyn
       });
     }
     if (killAfterBatch.has(b)) {
-      // Kill mid-import: wait until the store is partly behind OTTO, then pull the plug.
+      // Pull the plug while the workflow imports the batches just created (0.5 s interval).
       await worker!.kill('SIGKILL');
       worker = await WorkerProcess.start(stack.workerEnv());
     }

@@ -4,18 +4,8 @@
  * recovered under 429/5xx, pause/resume and runTransferNow, and what the status view shows.
  */
 import { pauseUpdate, resumeUpdate, runTransferNowUpdate } from '../../workflows/definitions';
-import { TestStack, type SellerHandle } from '../support/stack';
+import { TestStack, type LoggedRequest, type SellerHandle } from '../support/stack';
 import { eventually, uniqueName } from '../support/temporal';
-
-interface LoggedRequest {
-  at: string;
-  method: string;
-  path: string;
-  status: number;
-  partnerId?: string;
-  token?: string;
-  fault?: unknown;
-}
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -42,7 +32,7 @@ afterAll(async () => {
 });
 
 async function requests(partnerId: string): Promise<LoggedRequest[]> {
-  return (await stack.admin<LoggedRequest[]>('GET', '/requests')).filter((r) => r.partnerId === partnerId);
+  return (await stack.requests()).filter((r) => r.partnerId === partnerId);
 }
 
 describe('interval transfers', () => {
@@ -183,9 +173,7 @@ describe('interval transfers', () => {
     expect(recovered.lastError).toBeNull();
     await stack.admin('POST', `/partners/${partnerId}/orders`, { count: 5 });
     // Injected faults answer before the token is read, so match by path (this file has one seller).
-    const log = (
-      await stack.admin<LoggedRequest[]>('GET', `/requests?since=${encodeURIComponent(since)}`)
-    ).filter((r) => r.path.startsWith('/v4/orders'));
+    const log = (await stack.requests(since)).filter((r) => r.path.startsWith('/v4/orders'));
     const throttled = log.filter((r) => r.status === 429);
     expect(throttled.length).toBeGreaterThanOrEqual(1);
     for (const t of throttled) {
@@ -245,7 +233,7 @@ describe('interval transfers', () => {
       30_000,
     );
     expect(v2.transfers.shippingProfilesSync?.lastDetail).toMatch(/profile/);
-    const log = await stack.admin<LoggedRequest[]>('GET', '/requests');
+    const log = await stack.requests();
     expect(log.filter((r) => r.token === 'expired')).toEqual([]);
   });
 });
