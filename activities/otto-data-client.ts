@@ -1,7 +1,13 @@
 /**
  * The seller-data side of OTTO: every call with the installation token, the per-partner rate limit,
- * `Retry-After` honoured in place for short waits, and errors classified once (401 → TokenRejected so
+ * 429s waited out in place for short waits (`Retry-After` when OTTO sends one, our own exponential
+ * backoff when not: OTTO documents no such header), and errors classified once (401 → TokenRejected so
  * the workflow re-mints; 5xx/network → retry; other 4xx → non-retryable).
+ *
+ * Every request, including the ones that follow a `next`/`self`/`failed` link from OTTO's answers, goes
+ * only to OTTO's own origin (the configured apiBaseUrl): a link elsewhere fails the transfer before any
+ * byte leaves for that host, so the installation token cannot be sent to another host. Redirects are
+ * not followed for the same reason.
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import type { z } from 'zod';
@@ -18,10 +24,16 @@ export interface OttoDataClientDeps {
   now?: () => number;
   /** OTTO: 20/s per partner. */
   partnerRequestsPerSecond?: number;
-  /** 429s asking for a longer wait fail the attempt instead (the activity retries after Retry-After). */
+  /** 429s asking for a longer wait fail the attempt instead (the activity retries after that wait). */
   maxInPlaceRetryAfterMs?: number;
   /** Never send a token that expires within this long. */
   tokenSafetyMarginMs?: number;
+  /** A 429 without `Retry-After` waits this long, doubling per attempt (default 1 s). */
+  rateLimitBackoffMs?: number;
+  /** How many 429s one call waits out in place before the attempt fails (default 3). */
+  maxRateLimitWaits?: number;
+  /** Injectable for tests. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface CallContext {
@@ -34,22 +46,67 @@ export interface CallContext {
 
 export interface DataRequest {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** A path (`/v4/orders?…`) or a link href from OTTO's answer; either must resolve to OTTO's origin. */
   path: string;
   json?: unknown;
+}
+
+/** Thrown (as a non-retryable failure) for any URL outside OTTO's origin. */
+export const FOREIGN_ORIGIN_MESSAGE = 'refusing to call outside OTTO’s origin';
+
+/**
+ * Resolves `href` (relative, absolute or protocol-relative) against OTTO's API base URL and returns it
+ * only when it stays on that exact origin (scheme, host and port) and carries no credentials.
+ * Throws a non-retryable failure otherwise. Pure.
+ */
+export function resolveOttoUrl(href: string, apiBaseUrl: string): URL {
+  const base = new URL(apiBaseUrl);
+  let url: URL;
+  try {
+    url = new URL(href, base);
+  } catch {
+    throw foreignOrigin(`"${href.slice(0, 80)}" is not a URL`, base);
+  }
+  if (url.origin !== base.origin || url.origin === 'null') {
+    throw foreignOrigin(`a link points to ${url.origin === 'null' ? url.protocol : url.origin}`, base);
+  }
+  if (url.username || url.password) throw foreignOrigin('a link carries credentials', base);
+  return url;
+}
+
+function foreignOrigin(what: string, base: URL): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: FailureTypes.requestRejected,
+    message: `${FOREIGN_ORIGIN_MESSAGE}: ${what}, not OTTO's ${base.origin}; nothing was sent there (the installation token never leaves OTTO's origin)`,
+    nonRetryable: true,
+  });
+}
+
+/** How long to wait before retrying a 429 (attempt 1 = first 429): OTTO's Retry-After if any, else base·2^(attempt-1). */
+export function rateLimitDelayMs(attempt: number, retryAfterMs: number | undefined, baseMs: number): number {
+  if (retryAfterMs !== undefined) return Math.max(retryAfterMs, 0);
+  return baseMs * 2 ** Math.max(0, attempt - 1);
 }
 
 export function createOttoDataClient(deps: OttoDataClientDeps) {
   const fetchFn = deps.fetch ?? fetch;
   const now = deps.now ?? Date.now;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const limiter = new PartnerRateLimiter(deps.partnerRequestsPerSecond ?? 20, now);
   const maxInPlace = deps.maxInPlaceRetryAfterMs ?? 10_000;
   const safety = deps.tokenSafetyMarginMs ?? 5_000;
+  const backoffMs = deps.rateLimitBackoffMs ?? 1_000;
+  const maxWaits = deps.maxRateLimitWaits ?? 3;
 
-  async function call<S extends z.ZodType>(
+  /** The request with OTTO's status code (200 vs 207 vs 202 matter to exports). */
+  async function send<S extends z.ZodType>(
     ctx: CallContext,
     req: DataRequest,
     schema: S,
-  ): Promise<z.output<S>> {
+  ): Promise<{ status: number; body: z.output<S> }> {
+    // Checked before anything else: a foreign link fails even before the token is unsealed.
+    const url = resolveOttoUrl(req.path, deps.apiBaseUrl);
+    const where = `${req.method} ${url.pathname}`;
     for (let attempt = 1; ; attempt++) {
       await limiter.acquire(ctx.partnerId);
       if (ctx.tokenExpiresAt - now() < safety) {
@@ -59,14 +116,17 @@ export function createOttoDataClient(deps: OttoDataClientDeps) {
           nonRetryable: true,
         });
       }
+      let status: number;
+      let body: unknown;
       try {
-        const { body } = await ottoRequest(fetchFn, {
+        ({ status, body } = await ottoRequest(fetchFn, {
           method: req.method,
-          url: new URL(req.path, deps.apiBaseUrl).toString(),
+          url: url.toString(),
           bearer: deps.sealer.unseal(ctx.sealedToken),
           json: req.json,
-        });
-        return schema.parse(body ?? {});
+          headers: { 'x-request-timestamp': new Date(now()).toISOString() },
+          redirect: 'manual',
+        }));
       } catch (err) {
         if (err instanceof OttoHttpError && err.status === 401) {
           throw ApplicationFailure.create({
@@ -75,20 +135,51 @@ export function createOttoDataClient(deps: OttoDataClientDeps) {
             nonRetryable: true,
           });
         }
-        if (err instanceof OttoHttpError && err.status === 429 && attempt <= 3) {
-          const wait = err.retryAfterMs ?? 1_000;
-          if (wait <= maxInPlace) {
+        if (err instanceof OttoHttpError && err.status === 429) {
+          const wait = rateLimitDelayMs(attempt, err.retryAfterMs, backoffMs);
+          if (attempt <= maxWaits && wait <= maxInPlace) {
             ctx.onWait?.();
-            await new Promise((r) => setTimeout(r, wait));
+            await sleep(wait);
             continue;
           }
+          throw ApplicationFailure.create({
+            type: FailureTypes.rateLimited,
+            message: err.message,
+            nextRetryDelay: Math.max(wait, 100),
+          });
         }
         throw classifyOttoError(err, 'data');
       }
+      const parsed = schema.safeParse(body ?? {});
+      if (!parsed.success) {
+        const issues = parsed.error.issues
+          .slice(0, 3)
+          .map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`)
+          .join('; ');
+        throw ApplicationFailure.create({
+          type: FailureTypes.requestRejected,
+          message: `OTTO's answer ${status} to ${where} does not match its documented model: ${issues}`,
+          nonRetryable: true,
+        });
+      }
+      return { status, body: parsed.data };
     }
   }
 
-  return { call };
+  async function call<S extends z.ZodType>(
+    ctx: CallContext,
+    req: DataRequest,
+    schema: S,
+  ): Promise<z.output<S>> {
+    return (await send(ctx, req, schema)).body;
+  }
+
+  return {
+    call,
+    send,
+    /** A link from OTTO's answer as a URL on OTTO's origin (throws a non-retryable failure otherwise). */
+    resolve: (href: string) => resolveOttoUrl(href, deps.apiBaseUrl),
+  };
 }
 
 export type OttoDataClient = ReturnType<typeof createOttoDataClient>;

@@ -16,7 +16,9 @@ export function classifyOttoError(err: unknown, kind: OttoCallKind): Error {
   }
   if (!(err instanceof OttoHttpError)) return err instanceof Error ? err : new Error(String(err));
 
-  const { status, message } = err;
+  const { status } = err;
+  // Data calls carry OTTO's own words (413/422 name the refused entries); token calls add theirs themselves.
+  const message = kind === 'data' && err.errorText ? `${err.message}: ${err.errorText}` : err.message;
   if (status === 429) {
     return ApplicationFailure.create({
       type: FailureTypes.rateLimited,

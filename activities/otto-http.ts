@@ -4,6 +4,15 @@
  */
 export type FetchFn = typeof fetch;
 
+/** One entry of OTTO's error list (otto-api.md §5.7: `{errors: [{path, title, code, detail, logref}]}`). */
+export interface OttoApiError {
+  code?: string | number;
+  title?: string;
+  detail?: string;
+  path?: string;
+  logref?: string;
+}
+
 export class OttoHttpError extends Error {
   override name = 'OttoHttpError';
   constructor(
@@ -13,9 +22,50 @@ export class OttoHttpError extends Error {
     /** RFC 6749 `error` code or a short reason from the body, if any. */
     readonly reason: string | undefined,
     readonly retryAfterMs: number | undefined,
+    /** OAuth `error_description` or OTTO's error `detail`, when the body has one (never a secret). */
+    readonly description?: string,
+    /** OTTO's `errors` list (array or single object, §5.7), for messages that name what OTTO refused. */
+    readonly apiErrors: OttoApiError[] = [],
   ) {
     super(`OTTO answered ${status}${reason ? ` (${reason})` : ''} to ${method} ${path}`);
   }
+
+  /** OTTO's own words for the refusal ("title: detail (path)"; several joined), or undefined. */
+  get errorText(): string | undefined {
+    return describeApiErrors(this.apiErrors) ?? this.description;
+  }
+}
+
+/** Reads OTTO's `errors` (an array, or one object in some generated clients) leniently. */
+export function parseApiErrors(body: unknown): OttoApiError[] {
+  if (!body || typeof body !== 'object') return [];
+  const raw = (body as Record<string, unknown>).errors;
+  const list: unknown[] = Array.isArray(raw) ? raw : raw && typeof raw === 'object' ? [raw] : [];
+  const text = (v: unknown) => (typeof v === 'string' ? v.slice(0, 500) : undefined);
+  return list
+    .filter((e): e is Record<string, unknown> => !!e && typeof e === 'object')
+    .map((e) => ({
+      code: typeof e.code === 'number' || typeof e.code === 'string' ? e.code : undefined,
+      title: text(e.title),
+      detail: text(e.detail),
+      // Price task errors carry both: the endpoint in `path`, the entry's field in `jsonPath`.
+      path: text(e.jsonPath) ?? text(e.jsonpath) ?? text(e.path),
+      logref: text(e.logref),
+    }));
+}
+
+/** "title: detail (path …)" per error, the first few joined; undefined for none. */
+export function describeApiErrors(errors: OttoApiError[], max = 3): string | undefined {
+  const parts = errors.slice(0, max).map((e) => {
+    const text =
+      [e.title, e.detail].filter(Boolean).join(': ') || (e.code !== undefined ? `code ${e.code}` : 'error');
+    // Symbolic codes (INVALID_CURRENCY) say more than numeric ones (the HTTP status again).
+    const head = typeof e.code === 'string' && e.code && !text.includes(e.code) ? `${e.code} ${text}` : text;
+    return e.path ? `${head} (path ${e.path})` : head;
+  });
+  if (parts.length === 0) return undefined;
+  const more = errors.length > max ? ` (+${errors.length - max} more)` : '';
+  return `${parts.join('; ')}${more}`;
 }
 
 /** The network failed (refused, reset, timed out): always worth retrying. */
@@ -37,13 +87,17 @@ export interface HttpRequest {
   form?: Record<string, string>;
   json?: unknown;
   timeoutMs?: number;
+  /** Extra headers (never `authorization`: that is `bearer`). */
+  headers?: Record<string, string>;
+  /** `manual` makes a 3xx an error instead of following it (data calls: the token stays on OTTO's origin). */
+  redirect?: 'follow' | 'manual';
 }
 
 export async function ottoRequest<T = unknown>(
   fetchFn: FetchFn,
   req: HttpRequest,
 ): Promise<{ status: number; body: T }> {
-  const headers: Record<string, string> = { accept: 'application/json' };
+  const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
   let body: string | undefined;
   if (req.bearer) headers.authorization = `Bearer ${req.bearer}`;
   if (req.form) {
@@ -61,6 +115,7 @@ export async function ottoRequest<T = unknown>(
       headers,
       body,
       signal: AbortSignal.timeout(req.timeoutMs ?? 10_000),
+      redirect: req.redirect ?? 'follow',
     });
   } catch (err) {
     const cause = err instanceof Error ? err.message : String(err);
@@ -82,6 +137,8 @@ export async function ottoRequest<T = unknown>(
       res.status,
       reasonOf(parsed),
       parseRetryAfter(res.headers.get('retry-after'), Date.now()),
+      descriptionOf(parsed),
+      parseApiErrors(parsed),
     );
   }
   return { status: res.status, body: parsed as T };
@@ -99,4 +156,10 @@ function reasonOf(body: unknown): string | undefined {
     }
   }
   return undefined;
+}
+
+function descriptionOf(body: unknown): string | undefined {
+  if (!body || typeof body !== 'object') return undefined;
+  const value = (body as Record<string, unknown>).error_description;
+  return typeof value === 'string' ? value.slice(0, 300) : undefined;
 }

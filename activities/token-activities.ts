@@ -33,6 +33,15 @@ export interface TokenActivityDeps {
   metrics?: ActivityMetrics;
   /** Hard cap on this process's requests to OTTO's token endpoints per second (OTTO: 10/s per IP). */
   tokenRequestsPerSecond?: number;
+  /**
+   * User-token claims that may carry the partner id, tried in order (OTTO_PARTNER_ID_CLAIM; OTTO's samples
+   * show `partner_id` and `partner`, otto-api.md §2.4).
+   */
+  partnerIdClaims?: readonly string[];
+  /** Send `redirect_uri` in the code exchange (OTTO_SEND_REDIRECT_URI; must match the authorize request). */
+  sendRedirectUri?: boolean;
+  /** `scope` for installation tokens (OTTO_INSTALLATION_TOKEN_SCOPE); omitted when empty (otto-api.md §3). */
+  installationTokenScope?: string;
 }
 
 // OTTO may add fields at any time: parse what we need, ignore the rest (zod objects strip unknown keys).
@@ -41,15 +50,13 @@ const tokenResponse = z.object({
   expires_in: z.coerce.number().positive(),
   scope: z.string().optional(),
 });
-const installationResponse = z.object({
-  installationId: z.string().min(1),
-  partnerId: z.union([z.string(), z.number()]).optional(),
-});
+// OTTO documents only `{ installationId }` (optional in the spec, so a missing one is a clear error).
+const installationResponse = z.object({ installationId: z.string().min(1) });
 
 const authorizationCheckpoint = z.object({
   sealedUserToken: z.string().optional(),
+  partnerId: z.string().nullable().optional(),
   installationId: z.string().optional(),
-  partnerId: z.string().optional(),
 });
 type AuthorizationCheckpoint = z.infer<typeof authorizationCheckpoint>;
 
@@ -88,22 +95,39 @@ class DeveloperTokenCache {
   }
 }
 
-function partnerIdFromJwt(token: string): string | undefined {
+export const DEFAULT_PARTNER_ID_CLAIMS = ['partner_id', 'partner'] as const;
+
+/**
+ * The partner id from the user token's claims (otto-api.md §2.4: undocumented for this flow, `partner_id`
+ * or `partner` in OTTO's samples). We only read what OTTO just gave us over TLS; OTTO checks the signature.
+ */
+export function partnerIdFromToken(token: string, claims: readonly string[]): string | null {
   const [, payload] = token.split('.');
-  if (!payload) return undefined;
+  if (!payload) return null;
+  let decoded: unknown;
   try {
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
-    const value = claims.partnerId ?? claims.partner_id;
-    return typeof value === 'string' || typeof value === 'number' ? String(value) : undefined;
+    decoded = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
   } catch {
-    return undefined;
+    return null;
   }
+  if (decoded === null || typeof decoded !== 'object') return null;
+  for (const claim of claims) {
+    const value = (decoded as Record<string, unknown>)[claim];
+    if ((typeof value === 'string' && value.length > 0) || typeof value === 'number') return String(value);
+  }
+  return null;
+}
+
+function failure(type: string, message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type, message, nonRetryable: true });
 }
 
 export function createTokenActivities(deps: TokenActivityDeps) {
   const fetchFn = deps.fetch ?? fetch;
   const metrics = deps.metrics ?? noMetrics;
   const now = deps.now ?? Date.now;
+  const partnerClaims = deps.partnerIdClaims ?? DEFAULT_PARTNER_ID_CLAIMS;
+  const installationScope = deps.installationTokenScope?.trim() ?? '';
   const api = (path: string) => new URL(path, deps.apiBaseUrl).toString();
   const auth = (path: string) => new URL(path, deps.authBaseUrl).toString();
 
@@ -159,7 +183,7 @@ export function createTokenActivities(deps: TokenActivityDeps) {
         method: 'POST',
         url,
         bearer,
-        form: {},
+        form: installationScope ? { scope: installationScope } : {},
       });
       const parsed = tokenResponse.parse(body);
       return {
@@ -196,7 +220,9 @@ export function createTokenActivities(deps: TokenActivityDeps) {
       const ctx = Context.current();
       const saved = authorizationCheckpoint.safeParse(ctx.info.heartbeatDetails);
       const checkpoint: AuthorizationCheckpoint = saved.success ? saved.data : {};
-      let { sealedUserToken, installationId, partnerId } = checkpoint;
+      let { sealedUserToken, installationId } = checkpoint;
+      let partnerId = checkpoint.partnerId;
+      const pkce = input.sealedPkceVerifier !== undefined;
 
       if (sealedUserToken === undefined) {
         try {
@@ -206,46 +232,51 @@ export function createTokenActivities(deps: TokenActivityDeps) {
             form: {
               grant_type: 'authorization_code',
               code: deps.sealer.unseal(input.sealedCode),
-              redirect_uri: deps.redirectUri,
+              ...(deps.sendRedirectUri === false ? {} : { redirect_uri: deps.redirectUri }),
               client_id: app.clientId,
               client_secret: app.clientSecret,
-              code_verifier: deps.sealer.unseal(input.sealedPkceVerifier),
+              ...(pkce ? { code_verifier: deps.sealer.unseal(input.sealedPkceVerifier!) } : {}),
             },
           });
-          sealedUserToken = deps.sealer.seal(tokenResponse.parse(body).access_token);
+          const userToken = tokenResponse.parse(body).access_token;
+          sealedUserToken = deps.sealer.seal(userToken);
+          partnerId = partnerIdFromToken(userToken, partnerClaims);
         } catch (err) {
-          throw classifyOttoError(err, 'exchange');
+          throw exchangeFailure(err, pkce);
         }
-        ctx.heartbeat({ sealedUserToken } satisfies AuthorizationCheckpoint);
+        ctx.heartbeat({ sealedUserToken, partnerId } satisfies AuthorizationCheckpoint);
+      }
+      partnerId ??= null;
+
+      // Before anything is minted: a consent that landed on another OTTO account is refused.
+      if (input.expectedPartnerId !== undefined && partnerId !== null && partnerId !== input.expectedPartnerId) {
+        throw failure(
+          FailureTypes.partnerMismatch,
+          `The OTTO account that was confirmed (partner ${partnerId}) is not the one this seller is connected to (partner ${input.expectedPartnerId}), so it was refused.`,
+        );
       }
 
-      if (installationId === undefined || partnerId === undefined) {
-        const userToken = deps.sealer.unseal(sealedUserToken);
+      if (installationId === undefined) {
         try {
           const { body } = await ottoRequest(fetchFn, {
             method: 'GET',
             url: api(`/v1/apps/${encodeURIComponent(app.appId)}/installation`),
-            bearer: userToken,
+            bearer: deps.sealer.unseal(sealedUserToken),
           });
-          const parsed = installationResponse.parse(body);
-          installationId = parsed.installationId;
-          partnerId = parsed.partnerId !== undefined ? String(parsed.partnerId) : partnerIdFromJwt(userToken);
+          installationId = installationResponse.parse(body).installationId;
         } catch (err) {
+          if (err instanceof OttoHttpError && err.status === 404) {
+            throw failure(
+              FailureTypes.appNotInstalled,
+              `app ${app.appId} is not installed for this OTTO account (installation lookup answered 404)`,
+            );
+          }
+          if (err instanceof z.ZodError) {
+            throw failure(FailureTypes.authorizationRejected, 'OTTO named no installationId for this app');
+          }
           throw classifyOttoError(err, 'installation');
         }
-        if (!partnerId) {
-          throw classifyOttoError(
-            new OttoHttpError(
-              'GET',
-              '/v1/apps/…/installation',
-              400,
-              'no partner id in the installation or user token',
-              undefined,
-            ),
-            'installation',
-          );
-        }
-        ctx.heartbeat({ sealedUserToken, installationId, partnerId } satisfies AuthorizationCheckpoint);
+        ctx.heartbeat({ sealedUserToken, partnerId, installationId } satisfies AuthorizationCheckpoint);
       }
 
       const token = await mintWith(app, installationId);
@@ -259,3 +290,22 @@ export function createTokenActivities(deps: TokenActivityDeps) {
 }
 
 export type TokenActivities = ReturnType<typeof createTokenActivities>;
+
+/**
+ * A refused code exchange. With PKCE on, Keycloak refuses our verifier when OTTO's front door dropped the
+ * challenge (otto-api.md §2.3); the message then names the switch, since every seller would hit it.
+ */
+function exchangeFailure(err: unknown, pkce: boolean): Error {
+  const classified = classifyOttoError(err, 'exchange');
+  if (!pkce || !(err instanceof OttoHttpError) || err.status !== 400 || err.reason !== 'invalid_grant') {
+    return classified;
+  }
+  const description = err.description ?? '';
+  const aboutPkce = /pkce|code[_ ]?verifier|challenge/i.test(description);
+  return failure(
+    FailureTypes.authorizationRejected,
+    aboutPkce
+      ? `OTTO refused the PKCE code verifier (${description}): OTTO's login seems to drop the PKCE challenge. Set OTTO_PKCE=off for the API and connect again`
+      : `${err.message}${description ? `: ${description}` : ''}. PKCE is on (OTTO_PKCE=on); if every seller fails like this, OTTO may not support PKCE: try OTTO_PKCE=off`,
+  );
+}

@@ -1,96 +1,78 @@
 /**
- * The interval data transfers (otto-api.md §5–§6), one activity per kind. Imports upsert every page
- * before heartbeating its cursor, so a retried activity resumes at the last page; exports send only
- * what changed since OTTO last acknowledged it, in batches within OTTO's limits. Writes are idempotent.
+ * The interval data transfers (otto-api.md §5–§6), one activity per kind, speaking OTTO's real models.
+ *
+ * Imports upsert every page before heartbeating their progress, so a retried activity resumes at the
+ * last page. Exports send what changed since OTTO last acknowledged it plus every SKU OTTO refused
+ * before, in OTTO-sized batches sorted by SKU; refusals (stock 207, failed price variations) are recorded
+ * per SKU in the store and sent again next run, so the change cursor can move on while nothing refused
+ * is forgotten. Writes are idempotent.
+ *
+ * Cursors (opaque to the workflow, JSON values only):
+ * - ordersImport `{fromDate}`: the newest `lifecycleChangeDate` seen (OTTO's default order column;
+ *   inclusive, so the boundary order comes again as a no-op upsert).
+ * - returnsImport `{"<pass>.since", "<pass>.seen"}`: per pass (`all`, or one per configured status), the
+ *   newest `occurredTime` imported and the `positionItemId|status` keys seen at exactly that time.
+ * - stockExport `{ackedSeq, lastFullAt}`, pricesExport `{ackedSeq}`: the store change number up to which
+ *   everything was sent; what OTTO refused lives in the store's export failures, not in the cursor.
+ * - shippingProfilesSync `{}`: the full list is read every time.
  */
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { z } from 'zod';
-import type { SellerStore, StoreOrder, StoreReturn } from '../store/seller-store';
-import type { TransferInput, TransferResult } from '../workflows/definitions';
+import type {
+  ExportKind,
+  Price,
+  SellerStore,
+  StockLevel,
+  StoreOrder,
+  StoreReturn,
+  StoreShippingProfile,
+} from '../store/seller-store';
+import { FailureTypes, type TransferInput, type TransferResult } from '../workflows/definitions';
 import { noMetrics, type ActivityMetrics } from './activity-metrics';
+import { describeRefusals, priceRefusals, stockRefusals, type Refusals } from './export-refusals';
+import { deriveOrderStatus } from './order-status';
 import type { CallContext, OttoDataClient } from './otto-data-client';
+import {
+  linkHref,
+  ordersPage,
+  productProcessProgress,
+  productProcessResult,
+  quantitiesAnswer,
+  returnsPage,
+  shippingProfilesPage,
+  type Link,
+  type OttoPartnerOrder,
+  type ProductProcessProgress,
+} from './otto-data-models';
+import { parseApiErrors } from './otto-http';
 
-export const ORDERS_PAGE_LIMIT = 128; // OTTO default; max 256
+export const ORDERS_PAGE_LIMIT = 128; // OTTO default; max 128 or 256 (otto-api.md §7.5)
 export const STOCK_BATCH = 200; // OTTO: ≤ 200 SKUs per POST
 export const PRICES_BATCH = 500; // OTTO: ≤ 500 per POST
 export const RETURNS_PAGE_LIMIT = 50; // OTTO: ≤ 50
+const MAX_PAGES = 10_000; // a loop guard, far above any real listing
 
 export interface TransferActivityDeps {
   store: SellerStore;
   otto: OttoDataClient;
   metrics?: ActivityMetrics;
+  /**
+   * Returns: one pass over all statuses (no `status` filter, the default), or one pass per status
+   * listed here (e.g. ANNOUNCED, ACCEPTED, REJECTED, MISDIRECTED) if OTTO turns out to need the filter.
+   */
+  returnStatuses?: string[];
+  /** Price update tasks: poll no sooner than this after the last look (default 500 ms) … */
+  taskPollMinMs?: number;
+  /** … and no later than this, whatever `pingAfter` says (default 30 s). */
+  taskPollMaxMs?: number;
+  /** Give up polling one task after this long (retryable: the retry polls the same task). Default 4 min, within the 5-min attempt. */
+  taskPollTimeoutMs?: number;
+  /** Heartbeat at least this often while waiting (default 5 s). */
+  heartbeatEveryMs?: number;
+  now?: () => number;
 }
 
-// OTTO adds fields at will: parse what we use, ignore the rest.
-const links = z.array(z.object({ rel: z.string(), href: z.string() })).default([]);
-const ordersPage = z.object({
-  resources: z
-    .array(
-      z.object({
-        salesOrderId: z.string(),
-        orderNumber: z.string().default(''),
-        orderDate: z.string(),
-        lastModifiedDate: z.string(),
-        fulfillmentStatus: z.string().default('UNKNOWN'),
-        positionItems: z
-          .array(
-            z.object({
-              positionItemId: z.string(),
-              fulfillmentStatus: z.string(),
-              itemValueGrossPrice: z.object({ amount: z.number(), currency: z.string() }).optional(),
-              product: z.object({ sku: z.string() }),
-            }),
-          )
-          .default([]),
-      }),
-    )
-    .default([]),
-  links,
-});
-const returnsPage = z.object({
-  positionItems: z
-    .array(
-      z.object({
-        positionItemId: z.string(),
-        salesOrderId: z.string().default(''),
-        status: z.string(),
-        announcedAt: z.string().optional(),
-        lastModifiedDate: z.string(),
-        reason: z.string().default(''),
-        product: z.object({ sku: z.string() }).optional(),
-      }),
-    )
-    .default([]),
-  links,
-});
-const shippingProfiles = z.object({
-  resources: z
-    .array(
-      z.looseObject({
-        shippingProfileId: z.string(),
-        shippingProfileName: z.string().default(''),
-        lastModifiedDate: z.string().default(''),
-      }),
-    )
-    .default([]),
-});
-const anything = z.unknown();
-
-const ordersProgress = z.object({
-  nextPath: z.string(),
-  maxModified: z.string().nullable(),
-  count: z.number(),
-  pages: z.number(),
-});
-const returnsProgress = z.object({ nextPath: z.string(), count: z.number(), pages: z.number() });
-
-function nextLink(l: Array<{ rel: string; href: string }>): string | undefined {
-  return l.find((x) => x.rel === 'next')?.href;
-}
-
-function withLimit(path: string, limit: number): string {
-  return /[?&]limit=/.test(path) ? path : `${path}${path.includes('?') ? '&' : '?'}limit=${limit}`;
-}
+// ---- helpers --------------------------------------------------------------------------------------
 
 function chunks<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
@@ -103,16 +85,115 @@ function seqOf(cursor: TransferInput['cursor'], key: string): number {
   return typeof v === 'number' && Number.isFinite(v) ? v : 0;
 }
 
+const later = (a: string, b: string) => Date.parse(a) > Date.parse(b);
+const sameTime = (a: string, b: string) => Date.parse(a) === Date.parse(b);
+
+function withParam(path: string, name: string, value: string | number): string {
+  const url = new URL(path, 'http://x');
+  if (!url.searchParams.has(name)) url.searchParams.set(name, String(value));
+  return `${url.pathname}${url.search}`;
+}
+
+/** Maps one OTTO PartnerOrder to the store's order, with the order status derived from its items. */
+export function toStoreOrder(o: OttoPartnerOrder): StoreOrder {
+  const lifecycle = o.orderLifecycleInformation.lifecycleChangeDate;
+  const lastModified = o.lastModifiedDate ?? null;
+  return {
+    salesOrderId: o.salesOrderId,
+    orderNumber: o.orderNumber,
+    orderDate: o.orderDate,
+    fulfillmentStatus: deriveOrderStatus(o.positionItems.map((p) => p.fulfillmentStatus)),
+    changeDate: lastModified !== null && later(lastModified, lifecycle) ? lastModified : lifecycle,
+    lifecycleChangeDate: lifecycle,
+    lastModifiedDate: lastModified,
+    positionItems: o.positionItems.map((p) => ({
+      positionItemId: p.positionItemId,
+      fulfillmentStatus: p.fulfillmentStatus,
+      sku: p.product.sku,
+      amount: p.itemValueGrossPrice.amount,
+      currency: p.itemValueGrossPrice.currency,
+      articleNumber: p.product.articleNumber,
+      productTitle: p.product.productTitle,
+      cancellationReason: p.cancellationReason ?? null,
+    })),
+    data: o,
+  };
+}
+
+// ---- heartbeat progress -------------------------------------------------------------------------
+
+const ordersProgress = z.object({
+  nextPath: z.string(),
+  maxLifecycle: z.string().nullable(),
+  count: z.number(),
+  pages: z.number(),
+});
+
+const cursorValue = z.union([z.string(), z.number(), z.null()]);
+const returnsProgress = z.object({
+  pass: z.number().int().min(0),
+  page: z.number().int().min(1),
+  newestTime: z.string().nullable(),
+  newestSeen: z.array(z.string()),
+  cursor: z.record(z.string(), cursorValue),
+  count: z.number(),
+  pages: z.number(),
+  skipped: z.number(),
+});
+type ReturnsProgress = z.infer<typeof returnsProgress>;
+
+const exportProgress = z.object({
+  upTo: z.number(),
+  /** Every SKU ≤ this one is done (batches go out sorted by SKU). */
+  afterSku: z.string().nullable(),
+  taken: z.number(),
+  refused: z.number(),
+  sample: z.array(z.object({ sku: z.string(), error: z.string() })),
+  batches: z.number(),
+  /** Prices: the update task of the batch in flight, so a retry polls it instead of posting again. */
+  task: z.object({ href: z.string(), skus: z.array(z.string()) }).nullable(),
+});
+type ExportProgress = z.infer<typeof exportProgress>;
+
+const SEEN_MAX = 500;
+
+/** Heartbeats a copy: the SDK may serialize details later, after the caller has moved on. */
+function beat(details: unknown): void {
+  Context.current().heartbeat(structuredClone(details));
+}
+
 export function createTransferActivities(deps: TransferActivityDeps) {
   const { store, otto } = deps;
   const metrics = deps.metrics ?? noMetrics;
+  const now = deps.now ?? Date.now;
+  const pollMin = deps.taskPollMinMs ?? 500;
+  const pollMax = deps.taskPollMaxMs ?? 30_000;
+  const pollTimeout = deps.taskPollTimeoutMs ?? 4 * 60_000;
+  const heartbeatEvery = deps.heartbeatEveryMs ?? 5_000;
 
   const callContext = (input: TransferInput, progress: () => unknown): CallContext => ({
     partnerId: input.partnerId,
     sealedToken: input.sealedToken,
     tokenExpiresAt: input.tokenExpiresAt,
-    onWait: () => Context.current().heartbeat(progress()),
+    onWait: () => beat(progress()),
   });
+
+  /** OTTO's `next`/`self` links must stay on OTTO's origin, whether we follow them or not. */
+  function checkLinks(links: readonly Link[]): void {
+    for (const rel of ['next', 'self']) {
+      const href = linkHref(links, rel);
+      if (href !== undefined) otto.resolve(href);
+    }
+  }
+
+  /** Waits `ms`, heartbeating `progress` regularly so the activity stays alive and resumable. */
+  async function waitWithHeartbeats(ms: number, progress: () => unknown): Promise<void> {
+    const ctx = Context.current();
+    for (let left = ms; left > 0; left -= heartbeatEvery) {
+      await ctx.sleep(Math.min(left, heartbeatEvery));
+      beat(progress());
+    }
+  }
 
   async function measured(kind: string, run: () => Promise<TransferResult>): Promise<TransferResult> {
     try {
@@ -125,35 +206,145 @@ export function createTransferActivities(deps: TransferActivityDeps) {
     }
   }
 
+  // ---- exports ------------------------------------------------------------------------------------
+
   /**
-   * Sends what changed after the acknowledged change number (everything when `full`), up to a snapshot
-   * taken first, in OTTO-sized batches. Values are absolute, so a retried batch is harmless; changes
-   * after the snapshot go out next time.
+   * Sends, sorted by SKU and in OTTO-sized batches: what changed after the acknowledged change number
+   * up to a snapshot taken first (everything when `full`), plus every SKU OTTO refused before. Each
+   * batch's outcome goes to the store before the heartbeat, so a retry resumes after the last SKU done.
+   * Changes after the snapshot go out next time.
    */
-  async function exportChanges<T>(
+  async function exportWithRefusals<T extends StockLevel | Price>(
     input: TransferInput,
     how: {
+      kind: ExportKind;
       all: () => Promise<T[]>;
       changes: (afterSeq: number, upToSeq: number) => Promise<T[]>;
+      pending: () => Promise<T[]>;
       batchSize: number;
-      path: string;
-      toBody: (item: T) => unknown;
+      /** Sends one batch; returns what OTTO refused. */
+      send: (batch: T[], progress: ExportProgress) => Promise<Refusals>;
+      /** Prices: finishes an update task left in flight by a failed attempt. */
+      resume?: (task: { href: string; skus: string[] }, progress: ExportProgress) => Promise<Refusals>;
     },
-  ): Promise<{ count: number; ackedSeq: number }> {
+  ): Promise<ExportProgress & { ackedSeq: number }> {
+    const ctx = Context.current();
     const acked = seqOf(input.cursor, 'ackedSeq');
-    const upTo = await store.currentChangeSeq();
-    const items = input.full ? await how.all() : await how.changes(acked, upTo);
-    let sent = 0;
-    for (const batch of chunks(items, how.batchSize)) {
-      await otto.call(
-        callContext(input, () => ({ sent })),
-        { method: 'POST', path: how.path, json: batch.map(how.toBody) },
-        anything,
-      );
-      sent += batch.length;
-      Context.current().heartbeat({ sent });
+    const saved = exportProgress.safeParse(ctx.info.heartbeatDetails);
+    const progress: ExportProgress = saved.success
+      ? saved.data
+      : {
+          upTo: await store.currentChangeSeq(),
+          afterSku: null,
+          taken: 0,
+          refused: 0,
+          sample: [],
+          batches: 0,
+          task: null,
+        };
+
+    const settle = async (skus: string[], refusals: Refusals) => {
+      const refused = [...refusals].map(([sku, error]) => ({ sku, error }));
+      const taken = skus.filter((s) => !refusals.has(s));
+      await store.recordExportOutcome(input.sellerId, how.kind, { taken, refused });
+      progress.taken += taken.length;
+      progress.refused += refused.length;
+      progress.sample = [...progress.sample, ...refused].slice(0, 3);
+      progress.batches += 1;
+      progress.afterSku = skus[skus.length - 1] ?? progress.afterSku;
+      progress.task = null;
+      beat(progress);
+    };
+
+    if (progress.task && how.resume) {
+      await settle(progress.task.skus, await how.resume(progress.task, progress));
     }
-    return { count: sent, ackedSeq: Math.max(upTo, acked) };
+
+    const bySku = new Map<string, T>();
+    const items = input.full ? await how.all() : await how.changes(acked, progress.upTo);
+    for (const item of [...(await how.pending()), ...items]) bySku.set(item.sku, item);
+    const todo = [...bySku.values()]
+      .filter((i) => progress.afterSku === null || i.sku > progress.afterSku)
+      .sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0));
+    for (const batch of chunks(todo, how.batchSize)) {
+      const refusals = await how.send(batch, progress);
+      await settle(
+        batch.map((i) => i.sku),
+        refusals,
+      );
+    }
+    return { ...progress, ackedSeq: Math.max(progress.upTo, acked) };
+  }
+
+  function exportDetail(what: string, p: ExportProgress, extra = ''): string {
+    const refused = describeRefusals(p.refused, p.sample);
+    return `${p.taken} ${what} taken by OTTO${extra}${refused ? `; ${refused}` : ''}`;
+  }
+
+  /** Polls a price update task until `state: done`, waiting `pingAfter` (bounded) between looks. */
+  async function pollTask(
+    input: TransferInput,
+    href: string,
+    progress: ExportProgress,
+    first?: ProductProcessProgress,
+  ): Promise<ProductProcessProgress> {
+    const started = now();
+    let task =
+      first ??
+      (await otto.call(
+        callContext(input, () => progress),
+        { method: 'GET', path: href },
+        productProcessProgress,
+      ));
+    while ((task.state ?? '').toLowerCase() !== 'done') {
+      if (now() - started > pollTimeout) {
+        throw ApplicationFailure.create({
+          type: FailureTypes.ottoUnavailable,
+          message: `OTTO's price update task is still "${task.state ?? 'unknown'}" after ${Math.round(pollTimeout / 1000)} s; the retry polls the same task`,
+        });
+      }
+      const pingAt = task.pingAfter ? Date.parse(task.pingAfter) : NaN;
+      const wait = Number.isNaN(pingAt) ? pollMin : Math.min(Math.max(pingAt - now(), pollMin), pollMax);
+      await waitWithHeartbeats(wait, () => progress);
+      task = await otto.call(
+        callContext(input, () => progress),
+        { method: 'GET', path: href },
+        productProcessProgress,
+      );
+    }
+    return task;
+  }
+
+  /** The batch's SKUs that OTTO's finished task lists as failed (GET …/failed), with OTTO's errors. */
+  async function failedPrices(
+    input: TransferInput,
+    taskHref: string | undefined,
+    task: ProductProcessProgress,
+    skus: string[],
+    progress: ExportProgress,
+  ): Promise<Refusals> {
+    const refusals: Refusals = new Map();
+    if (task.failed === 0) return refusals;
+    const failedHref =
+      linkHref(task.links, 'failed') ??
+      (taskHref !== undefined ? `${otto.resolve(taskHref).pathname}/failed` : undefined);
+    let next = task.failed == null && linkHref(task.links, 'failed') === undefined ? undefined : failedHref;
+    for (let pages = 0; next !== undefined && pages < MAX_PAGES; pages++) {
+      const page = await otto.call(
+        callContext(input, () => progress),
+        { method: 'GET', path: next },
+        productProcessResult,
+      );
+      checkLinks(page.links);
+      for (const [sku, error] of priceRefusals(skus, page.results)) refusals.set(sku, error);
+      next = linkHref(page.links, 'next');
+    }
+    if (refusals.size === 0 && (task.failed ?? 0) > 0) {
+      // OTTO counts failures but names none we sent: send the whole batch again rather than lose one.
+      const why = `${task.failed} of ${skus.length} failed; OTTO's failed list named none`;
+      for (const sku of skus) refusals.set(sku, why);
+    }
+    return refusals;
   }
 
   return {
@@ -167,162 +358,324 @@ export function createTransferActivities(deps: TransferActivityDeps) {
           ? saved.data
           : {
               nextPath: `/v4/orders?limit=${ORDERS_PAGE_LIMIT}${fromDate ? `&fromDate=${encodeURIComponent(fromDate)}` : ''}`,
-              maxModified: fromDate,
+              maxLifecycle: fromDate,
               count: 0,
               pages: 0,
             };
         let inserted = 0;
+        let withoutLastModified = 0;
         for (;;) {
           const page = await otto.call(
             callContext(input, () => progress),
             { method: 'GET', path: progress.nextPath },
             ordersPage,
           );
-          const orders: StoreOrder[] = page.resources.map((o) => ({
-            salesOrderId: o.salesOrderId,
-            orderNumber: o.orderNumber,
-            orderDate: o.orderDate,
-            lastModifiedDate: o.lastModifiedDate,
-            fulfillmentStatus: o.fulfillmentStatus,
-            positionItems: o.positionItems.map((p) => ({
-              positionItemId: p.positionItemId,
-              fulfillmentStatus: p.fulfillmentStatus,
-              sku: p.product.sku,
-              amount: p.itemValueGrossPrice?.amount ?? 0,
-              currency: p.itemValueGrossPrice?.currency ?? 'EUR',
-            })),
-          }));
+          checkLinks(page.links);
+          const orders = page.resources.map(toStoreOrder);
           const upserted = await store.upsertOrders(input.sellerId, orders);
           inserted += upserted.inserted;
-          let maxModified = progress.maxModified;
-          for (const o of orders)
-            if (maxModified === null || Date.parse(o.lastModifiedDate) > Date.parse(maxModified))
-              maxModified = o.lastModifiedDate;
-          const next = nextLink(page.links);
+          let maxLifecycle = progress.maxLifecycle;
+          for (const o of orders) {
+            if (o.lastModifiedDate === null) withoutLastModified++;
+            if (maxLifecycle === null || later(o.lifecycleChangeDate, maxLifecycle))
+              maxLifecycle = o.lifecycleChangeDate;
+          }
+          const next = linkHref(page.links, 'next');
+          let nextPath = progress.nextPath;
+          if (next !== undefined) {
+            // OTTO: with `nextcursor` only `limit` counts; send the cursor, not the link (§5.1).
+            const url = otto.resolve(next);
+            const cursor = url.searchParams.get('nextcursor');
+            nextPath = cursor
+              ? `/v4/orders?limit=${ORDERS_PAGE_LIMIT}&nextcursor=${encodeURIComponent(cursor)}`
+              : withParam(`${url.pathname}${url.search}`, 'limit', ORDERS_PAGE_LIMIT);
+          }
           progress = {
-            nextPath: next ? withLimit(next, ORDERS_PAGE_LIMIT) : progress.nextPath,
-            maxModified,
+            nextPath,
+            maxLifecycle,
             count: progress.count + upserted.inserted + upserted.updated,
             pages: progress.pages + 1,
           };
           // Stored first, then heartbeated: a retry resumes after the last page that is surely in the store.
-          ctx.heartbeat(progress);
-          if (!next) break;
+          beat(progress);
+          if (next === undefined || progress.pages >= MAX_PAGES) break;
         }
+        const noLm = withoutLastModified > 0 ? `; ${withoutLastModified} without lastModifiedDate` : '';
         return {
           count: progress.count,
           // OTTO's fromDate is inclusive: the boundary order comes again next time and is a no-op upsert.
-          cursor: { fromDate: progress.maxModified },
-          detail: `${progress.count} orders imported or updated (${inserted} new in this attempt) over ${progress.pages} page(s)`,
+          cursor: { fromDate: progress.maxLifecycle },
+          detail: `${progress.count} orders imported or updated (${inserted} new in this attempt) over ${progress.pages} page(s)${noLm}`,
         };
       });
     },
 
-    /** Store → OTTO: stock changed since the last acknowledged change (or everything, daily), ≤ 200 per POST. */
+    /**
+     * Store → OTTO: stock changed since the last acknowledged change (or everything, daily) plus the SKUs
+     * OTTO refused before, ≤ 200 per POST. A 207 names refused SKUs: recorded per SKU, sent again next run.
+     */
     async stockExport(input: TransferInput): Promise<TransferResult> {
       return await measured('stockExport', async () => {
-        const sent = await exportChanges(input, {
+        const done = await exportWithRefusals<StockLevel>(input, {
+          kind: 'stock',
           all: () => store.allStock(input.sellerId),
           changes: (after, upTo) => store.stockChanges(input.sellerId, after, upTo),
+          pending: () => store.pendingStock(input.sellerId),
           batchSize: STOCK_BATCH,
-          path: '/v1/availability/quantities',
-          toBody: (i) => ({ sku: i.sku, quantity: i.quantity }),
+          send: async (batch, progress) => {
+            const { status, body } = await otto.send(
+              callContext(input, () => progress),
+              {
+                method: 'POST',
+                path: '/v1/availability/quantities',
+                json: batch.map((i) => ({ sku: i.sku, quantity: i.quantity })),
+              },
+              quantitiesAnswer,
+            );
+            if (status !== 207) return new Map();
+            return stockRefusals(
+              batch.map((i) => i.sku),
+              body.takenSkus,
+              parseApiErrors(body.body),
+            );
+          },
         });
         return {
-          count: sent.count,
+          count: done.taken,
           cursor: {
-            ackedSeq: sent.ackedSeq,
-            lastFullAt: input.full ? Date.now() : (input.cursor.lastFullAt ?? null),
+            ackedSeq: done.ackedSeq,
+            lastFullAt: input.full ? now() : (input.cursor.lastFullAt ?? null),
           },
-          detail: `${sent.count} stock level(s) sent${input.full ? ' (full daily resync)' : ''}`,
+          detail: exportDetail('stock level(s)', done, input.full ? ' (full daily resync)' : ''),
         };
       });
     },
 
-    /** Store → OTTO: prices changed since the last acknowledged change, ≤ 500 per POST (answered 202). */
+    /**
+     * Store → OTTO: prices changed since the last acknowledged change plus the SKUs OTTO refused before,
+     * ≤ 500 per POST. OTTO answers 202 with an update task: polled (heartbeating its href, so a retry
+     * polls it instead of posting again) until done; its failed variations are recorded per SKU.
+     */
     async pricesExport(input: TransferInput): Promise<TransferResult> {
       return await measured('pricesExport', async () => {
-        const sent = await exportChanges(input, {
+        const finish = async (
+          task: { href: string; skus: string[] },
+          progress: ExportProgress,
+          first?: ProductProcessProgress,
+        ) => {
+          const done = await pollTask(input, task.href, progress, first);
+          return await failedPrices(input, task.href, done, task.skus, progress);
+        };
+        const done = await exportWithRefusals<Price>(input, {
+          kind: 'prices',
           all: () => store.allPrices(input.sellerId),
           changes: (after, upTo) => store.priceChanges(input.sellerId, after, upTo),
+          pending: () => store.pendingPrices(input.sellerId),
           batchSize: PRICES_BATCH,
-          path: '/v5/products/prices',
-          toBody: (p) => ({ sku: p.sku, standardPrice: { amount: p.amount, currency: p.currency } }),
+          resume: (task, progress) => finish(task, progress),
+          send: async (batch, progress) => {
+            const accepted = await otto.call(
+              callContext(input, () => progress),
+              {
+                method: 'POST',
+                path: '/v5/products/prices',
+                json: batch.map((p) => ({
+                  sku: p.sku,
+                  standardPrice: { amount: p.amount, currency: p.currency },
+                })),
+              },
+              productProcessProgress,
+            );
+            checkLinks(accepted.links);
+            const self = linkHref(accepted.links, 'self');
+            const skus = batch.map((p) => p.sku);
+            if (self === undefined) {
+              if ((accepted.state ?? '').toLowerCase() === 'done')
+                return await failedPrices(input, undefined, accepted, skus, progress);
+              throw ApplicationFailure.create({
+                type: FailureTypes.requestRejected,
+                message: `OTTO accepted ${skus.length} price(s) but its answer has no "self" link to follow the update task`,
+                nonRetryable: true,
+              });
+            }
+            const task = { href: otto.resolve(self).toString(), skus };
+            progress.task = task;
+            beat(progress);
+            return await finish(task, progress, accepted);
+          },
         });
         return {
-          count: sent.count,
-          cursor: { ackedSeq: sent.ackedSeq },
-          detail: `${sent.count} price(s) sent`,
+          count: done.taken,
+          cursor: { ackedSeq: done.ackedSeq },
+          detail: exportDetail(
+            'price(s)',
+            done,
+            ` (succeeded or unchanged) in ${done.batches} update task(s)`,
+          ),
         };
       });
     },
 
-    /** OTTO → store: return announcements, page by page (idempotent upsert by position item). */
+    /**
+     * OTTO → store: returns (v3), newest status change first, page by page until the items are older
+     * than the cursor (or already seen at exactly the cursor's time).
+     */
     async returnsImport(input: TransferInput): Promise<TransferResult> {
       return await measured('returnsImport', async () => {
         const ctx = Context.current();
+        const passes = deps.returnStatuses?.length ? deps.returnStatuses : [null];
         const saved = returnsProgress.safeParse(ctx.info.heartbeatDetails);
-        let progress = saved.success
+        const progress: ReturnsProgress = saved.success
           ? saved.data
-          : { nextPath: `/v3/returns?limit=${RETURNS_PAGE_LIMIT}`, count: 0, pages: 0 };
-        for (;;) {
-          const page = await otto.call(
-            callContext(input, () => progress),
-            { method: 'GET', path: progress.nextPath },
-            returnsPage,
-          );
-          const returns: StoreReturn[] = page.positionItems.map((r) => ({
-            positionItemId: r.positionItemId,
-            salesOrderId: r.salesOrderId,
-            status: r.status,
-            announcedAt: r.announcedAt ?? r.lastModifiedDate,
-            lastModifiedDate: r.lastModifiedDate,
-            sku: r.product?.sku ?? '',
-            reason: r.reason,
-          }));
-          const upserted = await store.upsertReturns(input.sellerId, returns);
-          const next = nextLink(page.links);
-          progress = {
-            nextPath: next ?? progress.nextPath,
-            count: progress.count + upserted.inserted + upserted.updated,
-            pages: progress.pages + 1,
-          };
-          ctx.heartbeat(progress);
-          if (!next) break;
+          : {
+              pass: 0,
+              page: 1,
+              newestTime: null,
+              newestSeen: [],
+              cursor: { ...input.cursor },
+              count: 0,
+              pages: 0,
+              skipped: 0,
+            };
+
+        for (; progress.pass < passes.length; progress.pass++) {
+          const status = passes[progress.pass] ?? null;
+          const key = status === null ? 'all' : status.toLowerCase();
+          const since =
+            typeof input.cursor[`${key}.since`] === 'string'
+              ? (input.cursor[`${key}.since`] as string)
+              : null;
+          const seen = new Set<string>(parseSeen(input.cursor[`${key}.seen`]));
+          for (let guard = 0; guard < MAX_PAGES; guard++) {
+            const path = `/v3/returns?limit=${RETURNS_PAGE_LIMIT}&page=${progress.page}${status ? `&status=${encodeURIComponent(status)}` : ''}`;
+            const page = await otto.call(
+              callContext(input, () => progress),
+              { method: 'GET', path },
+              returnsPage,
+            );
+            checkLinks(page.links);
+            const fresh: StoreReturn[] = [];
+            let reachedOld = false;
+            for (const item of page.positionItems) {
+              if (!item.positionItemId) {
+                progress.skipped++;
+                continue;
+              }
+              const itemKey = `${item.positionItemId}|${item.status ?? ''}`;
+              const t = item.occurredTime ?? null;
+              if (since !== null && t !== null) {
+                if (later(since, t)) {
+                  reachedOld = true;
+                  continue;
+                }
+                if (sameTime(since, t) && seen.has(itemKey)) continue;
+              }
+              fresh.push({
+                positionItemId: item.positionItemId,
+                salesOrderId: item.salesOrderId ?? '',
+                status: item.status ?? 'UNKNOWN',
+                occurredTime: t,
+                details: item.details ?? null,
+              });
+              if (t !== null) {
+                if (progress.newestTime === null || later(t, progress.newestTime)) {
+                  progress.newestTime = t;
+                  progress.newestSeen = [itemKey];
+                } else if (sameTime(t, progress.newestTime) && progress.newestSeen.length < SEEN_MAX) {
+                  progress.newestSeen.push(itemKey);
+                }
+              }
+            }
+            const upserted = await store.upsertReturns(input.sellerId, fresh);
+            progress.count += upserted.inserted + upserted.updated;
+            progress.pages += 1;
+            progress.page += 1;
+            const more =
+              page.positionItems.length > 0 &&
+              !reachedOld &&
+              (page.positionItems.length >= RETURNS_PAGE_LIMIT || linkHref(page.links, 'next') !== undefined);
+            if (!more) {
+              // This pass is complete: its cursor moves to the newest change imported.
+              if (progress.newestTime !== null) {
+                const keepOld = since !== null && sameTime(since, progress.newestTime);
+                const seenNow = keepOld
+                  ? [...new Set([...seen, ...progress.newestSeen])]
+                  : progress.newestSeen;
+                progress.cursor[`${key}.since`] = progress.newestTime;
+                progress.cursor[`${key}.seen`] = JSON.stringify(seenNow.slice(-SEEN_MAX));
+              }
+              progress.page = 1;
+              progress.newestTime = null;
+              progress.newestSeen = [];
+            }
+            beat(progress);
+            if (!more) break;
+          }
         }
+        const skipped = progress.skipped > 0 ? `; ${progress.skipped} without positionItemId skipped` : '';
         return {
           count: progress.count,
-          cursor: {},
-          detail: `${progress.count} return(s) new or changed over ${progress.pages} page(s)`,
+          cursor: progress.cursor,
+          detail: `${progress.count} return(s) new or changed over ${progress.pages} page(s)${skipped}`,
         };
       });
     },
 
-    /** OTTO → store: shipping profiles (scope `shipping-profiles`, v2 app; the workflow skips it otherwise). */
+    /** OTTO → store: every shipping profile (all pages), every field; profiles OTTO dropped are removed. */
     async shippingProfilesSync(input: TransferInput): Promise<TransferResult> {
       return await measured('shippingProfilesSync', async () => {
-        const page = await otto.call(
-          callContext(input, () => undefined),
-          { method: 'GET', path: '/v1/shipping-profiles' },
-          shippingProfiles,
-        );
-        const upserted = await store.upsertShippingProfiles(
-          input.sellerId,
-          page.resources.map((p) => ({
+        const ids: string[] = [];
+        const totals = { inserted: 0, updated: 0, unchanged: 0 };
+        const visited = new Set<string>();
+        let next: string | undefined = '/v1/shipping-profiles';
+        let pages = 0;
+        while (next !== undefined && pages < MAX_PAGES) {
+          const page = await otto.call(
+            callContext(input, () => ({ pages })),
+            { method: 'GET', path: next },
+            shippingProfilesPage,
+          );
+          checkLinks(page.links);
+          visited.add(otto.resolve(next).toString());
+          const profiles: StoreShippingProfile[] = page.results.map((p) => ({
             shippingProfileId: p.shippingProfileId,
-            name: p.shippingProfileName,
-            lastModifiedDate: p.lastModifiedDate,
+            shippingProfileName: p.shippingProfileName,
+            workingDays: p.workingDays,
+            orderCutoff: p.orderCutoff,
+            deliveryType: p.deliveryType,
+            defaultProcessingTime: p.defaultProcessingTime,
+            transportTime: p.transportTime,
             data: p,
-          })),
-        );
+          }));
+          const upserted = await store.upsertShippingProfiles(input.sellerId, profiles);
+          totals.inserted += upserted.inserted;
+          totals.updated += upserted.updated;
+          totals.unchanged += upserted.unchanged;
+          ids.push(...profiles.map((p) => p.shippingProfileId));
+          pages++;
+          beat({ pages });
+          const href = linkHref(page.links, 'next');
+          next = href !== undefined && !visited.has(otto.resolve(href).toString()) ? href : undefined;
+        }
+        const removed = await store.removeShippingProfilesExcept(input.sellerId, ids);
         return {
-          count: upserted.inserted + upserted.updated,
+          count: totals.inserted + totals.updated + removed,
           cursor: {},
-          detail: `${page.resources.length} profile(s) at OTTO, ${upserted.inserted} new, ${upserted.updated} changed`,
+          detail: `${ids.length} profile(s) at OTTO over ${pages} page(s): ${totals.inserted} new, ${totals.updated} changed, ${removed} removed`,
         };
       });
     },
   };
+}
+
+function parseSeen(value: unknown): string[] {
+  if (typeof value !== 'string') return [];
+  try {
+    const parsed: unknown = JSON.parse(value);
+    return Array.isArray(parsed) ? parsed.filter((v): v is string => typeof v === 'string') : [];
+  } catch {
+    return [];
+  }
 }
 
 export type TransferActivities = ReturnType<typeof createTransferActivities>;

@@ -8,6 +8,7 @@ import { durationMs, loadConfig, temporalConfigSchema } from '../common/config';
 import { sealKeysFromEnv } from '../common/dev-secrets';
 import { transferIntervalsEnvSchema } from '../common/transfer-intervals';
 import { latestVersion, ottoAppsEnvSchema, type OttoApp } from '../common/otto-apps';
+import { onOff, ottoFlowSettingsSchema, realmIssuer } from '../common/otto-settings';
 import { parseSealKeys, type SealKey } from '../common/seal';
 import { DEFAULT_TOKEN_TASK_QUEUE, type WorkflowSettingsInput } from '../workflows/definitions';
 import { apiKeysEnvSchema } from './api-keys';
@@ -28,6 +29,7 @@ const requiredInProduction = (name: string) => `${name}: required when NODE_ENV=
 
 export const apiConfigSchema = temporalConfigSchema
   .extend({
+    ...ottoFlowSettingsSchema.shape,
     NODE_ENV: z.string().default('development'),
     TOKEN_TASK_QUEUE: z.string().min(1).default(DEFAULT_TOKEN_TASK_QUEUE),
     PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
@@ -39,8 +41,19 @@ export const apiConfigSchema = temporalConfigSchema
     STATE_TTL: durationMs('15m'),
     OTTO_AUTH_BASE_URL: z.url().default('http://localhost:3900'),
     OTTO_API_BASE_URL: z.url().default('http://localhost:3900'),
-    /** The `iss` OTTO's Keycloak sends on the callback (RFC 9207 mix-up defence); default the auth base URL. */
+    /** Where OPC's installation and invitation links live; an invitation link must be on this origin. */
+    OTTO_PORTAL_BASE_URL: z.url().optional(),
+    /**
+     * The `iss` OTTO's Keycloak sends on the code callback (RFC 9207 mix-up defence); default the realm
+     * URL on the auth host, `https://api.otto.market/sec-api/auth/realms/otto-partner` for the real OTTO.
+     */
     OTTO_ISSUER: z.url().optional(),
+    /** PKCE (S256) on /oauth2/auth and the code exchange; OTTO does not document it (otto-api.md §2.3). */
+    OTTO_PKCE: onOff('on'),
+    /** The token scope that allows shipping profiles (no OTTO source names it). */
+    OTTO_SHIPPING_PROFILES_SCOPE: z.string().trim().min(1).default('shipping-profiles'),
+    /** How long the browser-binding consent cookie (and the admin's consent link) stays valid. */
+    CONSENT_COOKIE_TTL: durationMs('1h'),
     OTTO_APPS: ottoAppsEnvSchema,
     CONSENT_TIMEOUT: durationMs('24h'),
     TOKEN_REFRESH_MARGIN_SECONDS: z.coerce.number().int().positive().default(300),
@@ -73,7 +86,8 @@ export const apiConfigSchema = temporalConfigSchema
     API_KEYS: c.API_KEYS!,
     SEAL_KEYS: c.SEAL_KEYS!,
     STATE_SIGNING_KEY: c.STATE_SIGNING_KEY!,
-    OTTO_ISSUER: c.OTTO_ISSUER ?? c.OTTO_AUTH_BASE_URL,
+    OTTO_ISSUER: c.OTTO_ISSUER ?? realmIssuer(c.OTTO_AUTH_BASE_URL),
+    OTTO_PORTAL_BASE_URL: c.OTTO_PORTAL_BASE_URL ?? c.OTTO_AUTH_BASE_URL,
     TEMPORAL_UI_URL: c.TEMPORAL_UI_URL.replace(/\/+$/, ''),
   }));
 export type ApiConfig = z.output<typeof apiConfigSchema>;
@@ -101,6 +115,7 @@ export function workflowSettingsFrom(config: ApiConfig): WorkflowSettingsInput {
     latestAppVersion: latestVersion(config.OTTO_APPS),
     transferIntervalsMs: config.TRANSFER_INTERVALS,
     dailyTransferHour: config.PRICES_EXPORT_HOUR,
+    shippingProfilesScope: config.OTTO_SHIPPING_PROFILES_SCOPE,
   };
 }
 

@@ -1,77 +1,114 @@
 /**
  * "Allow access": what both the admin API and the assistant do to start consent (otto-api.md §2.1).
- * Nonce and PKCE verifier come from Node's crypto here, never from workflow code; the verifier enters
- * the workflow only sealed; the nonce travels in the signed state and comes back on the callback.
+ * The seller's browser goes to OTTO's installation link (public app) or an invitation link (private
+ * app), bound to this consent by a signed cookie, since OTTO's redirect after the installation carries
+ * nothing we issued. Nonce and PKCE verifier come from Node's crypto here, never from workflow code; the
+ * verifier (and an invitation link) enter the workflow only sealed.
  */
-import { buildAuthorizeUrl, callbackUrl, createPkcePair, newNonce } from '../common/oauth';
+import { createPkcePair, newNonce } from '../common/oauth';
 import { latestVersion, type OttoApp } from '../common/otto-apps';
 import type { Sealer } from '../common/seal';
 import type { AppVersion, ConnectionState } from '../workflows/definitions';
+import type { ConsentCookies } from './consent-cookie';
 import { SellerConnectionError } from './connection-errors';
 import { HttpError } from './errors';
 import type { ApiMetrics } from './metrics';
-import type { StateSigner } from './oauth-state';
 import type { SellerConnections } from './seller-connections';
 
 export interface ConsentStarterDeps {
   apps: readonly OttoApp[];
-  authBaseUrl: string;
-  publicBaseUrl: string;
+  /** Invitation links must point here (OPC). */
+  portalBaseUrl: string;
+  pkce: boolean;
   connections: SellerConnections;
   sealer: Sealer;
-  stateSigner: StateSigner;
+  consentCookies: ConsentCookies;
   metrics: ApiMetrics;
+}
+
+export interface ConsentRequest {
+  appVersion?: AppVersion;
+  /** A private app's invitation link (24 h, single use), from OPC's "Einladungslink generieren". */
+  invitationUrl?: string;
+  /** Let this consent land on another OTTO partner than the seller's current one (admins only). */
+  allowPartnerChange?: boolean;
 }
 
 export interface ConsentStarted {
   state: ConnectionState;
   appVersion: AppVersion;
-  authorizeUrl: string;
   consentDeadline: string;
+  /** OTTO's installation or invitation link the browser goes to. */
+  consentUrl: string;
+  /** The signed browser binding: the cookie's value, and the admin's consent link's ticket. */
+  ticket: string;
+  ticketExpiresAt: number;
 }
 
-export type ConsentStarter = (sellerId: string, appVersion?: AppVersion) => Promise<ConsentStarted>;
+export type ConsentStarter = (sellerId: string, request?: ConsentRequest) => Promise<ConsentStarted>;
 
 export function createConsentStarter(deps: ConsentStarterDeps): ConsentStarter {
-  const redirectUri = callbackUrl(deps.publicBaseUrl);
-  return async (sellerId, requested) => {
-    const appVersion = requested ?? latestVersion(deps.apps);
+  const portalOrigin = new URL(deps.portalBaseUrl).origin;
+  return async (sellerId, request = {}) => {
+    const appVersion = request.appVersion ?? latestVersion(deps.apps);
     const app = deps.apps.find((a) => a.version === appVersion);
+    const count = (outcome: string) => deps.metrics.consentStarts.inc({ app_version: appVersion, outcome });
     if (!app) {
-      deps.metrics.consentStarts.inc({ app_version: appVersion, outcome: 'version_not_offered' });
+      count('version_not_offered');
       throw new HttpError(
         400,
         'app_version_not_offered',
         `app version ${appVersion} is not offered by this deployment`,
       );
     }
+    if (request.invitationUrl !== undefined && new URL(request.invitationUrl).origin !== portalOrigin) {
+      count('invalid_invitation');
+      throw new HttpError(
+        400,
+        'invalid_invitation_url',
+        `invitationUrl must be an invitation link of OTTO's portal (${portalOrigin}), as OPC generates it`,
+      );
+    }
     const nonce = newNonce();
-    const pkce = createPkcePair();
+    const pkce = deps.pkce ? createPkcePair() : undefined;
     try {
       const result = await deps.connections.beginConsent({
         sellerId,
         appVersion,
         nonce,
-        sealedPkceVerifier: deps.sealer.seal(pkce.verifier),
+        ...(pkce ? { sealedPkceVerifier: deps.sealer.seal(pkce.verifier) } : {}),
+        ...(request.invitationUrl === undefined
+          ? {}
+          : { sealedInvitationUrl: deps.sealer.seal(request.invitationUrl) }),
+        ...(request.allowPartnerChange === undefined
+          ? {}
+          : { allowPartnerChange: request.allowPartnerChange }),
+        // A private app has no installation link: its consent cannot start without an invitation link.
+        ...(app.installationUrl == null ? { invitationRequired: true } : {}),
       });
-      deps.metrics.consentStarts.inc({ app_version: appVersion, outcome: 'started' });
+      const consentUrl =
+        result.sealedInvitationUrl !== null
+          ? deps.sealer.unseal(result.sealedInvitationUrl)
+          : app.installationUrl;
+      if (consentUrl == null) throw new Error('a private app consent started without an invitation link');
+      const { value, expiresAt } = deps.consentCookies.issue({
+        sellerId,
+        appVersion,
+        nonce,
+        consentUrl,
+        ...(pkce ? { codeChallenge: pkce.challenge } : {}),
+      });
+      count('started');
       return {
         state: result.state,
         appVersion,
         consentDeadline: result.consentDeadline,
-        authorizeUrl: buildAuthorizeUrl({
-          authBaseUrl: deps.authBaseUrl,
-          clientId: app.clientId,
-          redirectUri,
-          state: deps.stateSigner.sign({ sellerId, appVersion, nonce }),
-          codeChallenge: pkce.challenge,
-        }),
+        consentUrl,
+        ticket: value,
+        ticketExpiresAt: expiresAt,
       };
     } catch (err) {
-      deps.metrics.consentStarts.inc({
-        app_version: appVersion,
-        outcome: err instanceof SellerConnectionError ? err.kind : 'error',
-      });
+      count(err instanceof SellerConnectionError ? err.kind : 'error');
       throw err;
     }
   };

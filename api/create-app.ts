@@ -8,6 +8,8 @@ import { latestVersion } from '../common/otto-apps';
 import { createSealer, type Sealer } from '../common/seal';
 import { createAuthenticator } from './auth';
 import type { ApiConfig } from './config';
+import { callbackUrl } from '../common/oauth';
+import { createConsentCookies } from './consent-cookie';
 import { createConsentStarter } from './consent-starter';
 import { createErrorHandler, notFoundHandler } from './errors';
 import { createFailedAttemptLimiter, type LimiterOptions } from './failed-attempt-limiter';
@@ -45,16 +47,26 @@ export function createApp(deps: AppDeps): Express {
   const metrics = deps.metrics ?? createMetrics();
   trackConnections(metrics, () => connections.countByState());
   const limiter = createFailedAttemptLimiter({ maxFailures: 10, windowMs: 60_000, ...deps.authLimit, now });
+  const consentCookies = createConsentCookies(config.STATE_SIGNING_KEY, {
+    ttlMs: config.CONSENT_COOKIE_TTL,
+    publicBaseUrl: config.PUBLIC_BASE_URL,
+    now,
+  });
   const startConsent = createConsentStarter({
     apps: config.OTTO_APPS,
-    authBaseUrl: config.OTTO_AUTH_BASE_URL,
-    publicBaseUrl: config.PUBLIC_BASE_URL,
+    portalBaseUrl: config.OTTO_PORTAL_BASE_URL,
+    pkce: config.OTTO_PKCE,
     connections,
     sealer,
-    stateSigner,
+    consentCookies,
     metrics,
   });
-  const authOrigin = new URL(config.OTTO_AUTH_BASE_URL).origin;
+  // "Allow access" redirects a form post on to OPC (installation or invitation link): CSP must allow it.
+  const consentOrigins = new Set([
+    new URL(config.OTTO_AUTH_BASE_URL).origin,
+    new URL(config.OTTO_PORTAL_BASE_URL).origin,
+    ...config.OTTO_APPS.flatMap((a) => (a.installationUrl ? [new URL(a.installationUrl).origin] : [])),
+  ]);
 
   const app = express();
   app.disable('x-powered-by');
@@ -66,28 +78,40 @@ export function createApp(deps: AppDeps): Express {
       'X-Content-Type-Options': 'nosniff',
       'Referrer-Policy': 'no-referrer',
       // Our pages need no script at all; forms post to us, and "Allow access" redirects on to OTTO.
-      'Content-Security-Policy': `default-src 'none'; style-src 'unsafe-inline'; form-action 'self' ${authOrigin}; base-uri 'none'; frame-ancestors 'self'`,
+      'Content-Security-Policy': `default-src 'none'; style-src 'unsafe-inline'; form-action 'self' ${[...consentOrigins].join(' ')}; base-uri 'none'; frame-ancestors 'self'`,
     });
     next();
   });
 
   app.use(opsRoutes({ connections, metrics }));
   app.use(docsRoutes({ publicBaseUrl: config.PUBLIC_BASE_URL }));
-  app.use(apiRoutes({ auth: createAuthenticator(config.API_KEYS, limiter), connections, startConsent }));
+  app.use(
+    apiRoutes({
+      auth: createAuthenticator(config.API_KEYS, limiter),
+      connections,
+      startConsent,
+      publicBaseUrl: config.PUBLIC_BASE_URL,
+    }),
+  );
   app.use(
     callbackRoutes({
       connections,
       sealer,
       stateSigner,
+      consentCookies,
       usedNonces: createUsedNonces({ now }),
       metrics,
       issuer: config.OTTO_ISSUER,
+      apps: config.OTTO_APPS,
+      authBaseUrl: config.OTTO_AUTH_BASE_URL,
+      redirectUri: config.OTTO_SEND_REDIRECT_URI ? callbackUrl(config.PUBLIC_BASE_URL) : undefined,
     }),
   );
   app.use(
     assistantRoutes({
       connections,
       startConsent,
+      consentCookies,
       latestAppVersion: latestVersion(config.OTTO_APPS),
       publicBaseUrl: config.PUBLIC_BASE_URL,
     }),

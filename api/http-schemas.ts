@@ -10,6 +10,7 @@ import {
   sellerIdSchema,
   transferKindSchema,
 } from '../workflows/definitions';
+import { MAX_CONSENT_TICKET_LENGTH } from './consent-cookie';
 import { MAX_STATE_LENGTH } from './oauth-state';
 
 // ---- inputs --------------------------------------------------------------------------------------
@@ -20,8 +21,32 @@ export const transferParamsSchema = z.strictObject({ sellerId: sellerIdSchema, k
 export const beginConnectionBodySchema = z
   .strictObject({
     appVersion: appVersionSchema.optional().describe('Defaults to the newest configured app version.'),
+    invitationUrl: z
+      .url({ protocol: /^https?$/ })
+      .max(2048)
+      // RFC 3986 characters only, as a link copied from OPC is: it travels verbatim in the consent
+      // cookie, whose size must stay predictable (a 2,048-character link still fits).
+      // (a refinement, not .regex(): that would drop `format: uri` from the OpenAPI document)
+      .refine(
+        (url) => /^[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]+$/.test(url),
+        'invitationUrl must be a URL as OPC generates it (percent-encoded, no spaces, quotes or other characters outside RFC 3986)',
+      )
+      .optional()
+      .describe(
+        'A private app’s invitation link from OPC (“Einladungslink generieren”; valid 24 h, single use), percent-encoded (RFC 3986 characters only). Required for a private app (one without installationUrl in OTTO_APPS).',
+      ),
+    allowPartnerChange: z
+      .boolean()
+      .optional()
+      .describe(
+        'Let this consent land on another OTTO partner than the seller is connected to (refused otherwise).',
+      ),
   })
   .describe('Start (or re-issue) consent for a seller.');
+
+export const consentStartQuerySchema = z.strictObject({
+  ticket: z.string().min(1).max(MAX_CONSENT_TICKET_LENGTH),
+});
 
 export const emptyBodySchema = z.strictObject({}).describe('No body, or an empty JSON object.');
 
@@ -76,7 +101,17 @@ export const errorResponseSchema = z.object({
 export const beginConnectionResponseSchema = z.object({
   state: connectionStateSchema.describe('The connection state after this request (not the OAuth state).'),
   appVersion: appVersionSchema,
-  authorizeUrl: z.url().describe("Send the seller's browser here (OTTO's login and consent)."),
+  authorizeUrl: z
+    .url()
+    .describe(
+      "Send the seller's browser here: a one-time link of ours that binds the browser to this consent and goes on to OTTO's installation page.",
+    ),
+  installationUrl: z
+    .url()
+    .describe(
+      'OTTO’s installation link (public app) or the invitation link (private app) the seller is sent to.',
+    ),
+  linkExpiresAt: z.iso.datetime().describe('authorizeUrl works until then.'),
   consentDeadline: z.iso.datetime(),
 });
 

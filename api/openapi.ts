@@ -9,6 +9,7 @@ import {
   beginConnectionResponseSchema,
   callbackQuerySchema,
   commandResponseSchema,
+  consentStartQuerySchema,
   emptyBodySchema,
   errorResponseSchema,
   healthResponseSchema,
@@ -58,14 +59,17 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'post',
     path: '/api/sellers/:sellerId/connection',
-    summary: 'Start (or re-issue) consent; answers the authorize URL to send the seller to',
+    summary:
+      'Start (or re-issue) consent; answers our one-time link (authorizeUrl) that binds the seller’s browser and opens OTTO’s installation or invitation link',
     auth: 'admin',
     tag: 'Sellers',
     params: sellerParamsSchema,
     body: { schema: beginConnectionBodySchema, contentType: json },
     responses: {
       201: { description: 'Consent started', schema: beginConnectionResponseSchema },
-      400: err('Invalid seller id, body or app version'),
+      400: err(
+        'Invalid seller id, body or app version; invitationUrl not on OTTO’s portal; a private app without an invitation link',
+      ),
       409: err('Already connected at that version, or the state does not allow it'),
       415: err('Body is not JSON'),
       ...authErrors,
@@ -167,16 +171,36 @@ export const ROUTES: RouteSpec[] = [
   },
   {
     method: 'get',
+    path: '/oauth/start',
+    summary:
+      'The admin’s one-time consent link (authorizeUrl): sets the browser-binding cookie and opens OTTO’s installation or invitation link (public)',
+    auth: 'public',
+    tag: 'OAuth',
+    query: consentStartQuerySchema,
+    responses: {
+      303: { description: 'Cookie set; redirect to OTTO’s installation or invitation link' },
+      400: {
+        description: 'Damaged, forged or expired link: an HTML page, or JSON when asked',
+        schema: errorResponseSchema,
+      },
+    },
+  },
+  {
+    method: 'get',
     path: '/oauth/callback',
-    summary: 'OTTO’s redirect after login and consent (public)',
+    summary:
+      'OTTO’s redirects (public): without code and error, the consent callback after the installation (redirects to OTTO’s login); with code or error, the login’s answer',
     auth: 'public',
     tag: 'OAuth',
     query: callbackQuerySchema,
     responses: {
-      303: { description: 'Accepted (or OTTO’s error recorded): redirect to the assistant' },
+      303: {
+        description:
+          'Consent callback: redirect to OTTO’s /oauth2/auth. Code callback accepted (or OTTO’s error recorded): redirect to the assistant',
+      },
       400: {
         description:
-          'Refused (forged, expired, replayed, mixed-up, malformed): an HTML page, or JSON when asked',
+          'Refused (no consent cookie, another browser, forged, expired, replayed, mixed-up, malformed): an HTML page, or JSON when asked',
         schema: errorResponseSchema,
       },
       ...temporalDown,
@@ -198,13 +222,17 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'post',
     path: '/assistant/otto/allow-access',
-    summary: '“Allow access”: starts consent and redirects the browser to OTTO’s login',
+    summary:
+      '“Allow access”: starts consent, sets the browser-binding cookie and redirects to OTTO’s installation (or invitation) link',
     auth: 'public',
     tag: 'Assistant',
     body: { schema: allowAccessFormSchema, contentType: 'application/x-www-form-urlencoded' },
     responses: {
-      303: { description: 'Redirect to OTTO’s authorize URL' },
-      400: { description: 'Invalid form', contentType: 'text/html' },
+      303: { description: 'Cookie set; redirect to OTTO’s installation or invitation link' },
+      400: {
+        description: 'Invalid form, or a private app whose consent was not started with an invitation link',
+        contentType: 'text/html',
+      },
       403: { description: 'Cross-site form post', contentType: 'text/html' },
       409: { description: 'Already connected at that version', contentType: 'text/html' },
       415: { description: 'Not a form post', contentType: 'text/html' },

@@ -33,19 +33,24 @@ export function pkceChallenge(verifier: string): string {
 export interface AuthorizeUrlInput {
   authBaseUrl: string;
   clientId: string;
-  redirectUri: string;
+  /** Omitted when OTTO_SEND_REDIRECT_URI is off (OTTO's 2023 text sends none; Keycloak then uses the one registered). */
+  redirectUri?: string;
   state: string;
-  codeChallenge: string;
+  /** Omitted when OTTO_PKCE is off. */
+  codeChallenge?: string;
 }
 
+/** OTTO's login (otto-api.md §2.3), where the seller proves who they are after installing the app. */
 export function buildAuthorizeUrl(input: AuthorizeUrlInput): string {
   const url = new URL('/oauth2/auth', input.authBaseUrl);
   url.searchParams.set('response_type', 'code');
   url.searchParams.set('client_id', input.clientId);
-  url.searchParams.set('redirect_uri', input.redirectUri);
+  if (input.redirectUri !== undefined) url.searchParams.set('redirect_uri', input.redirectUri);
   url.searchParams.set('scope', OTTO_CONSENT_SCOPE);
   url.searchParams.set('state', input.state);
-  url.searchParams.set('code_challenge', input.codeChallenge);
-  url.searchParams.set('code_challenge_method', 'S256');
+  if (input.codeChallenge !== undefined) {
+    url.searchParams.set('code_challenge', input.codeChallenge);
+    url.searchParams.set('code_challenge_method', 'S256');
+  }
   return url.toString();
 }

@@ -10,6 +10,11 @@ export const ottoAppSchema = z.object({
   clientId: z.string().min(1),
   clientSecret: z.string().min(1),
   scopes: z.array(z.string().min(1)).default([]),
+  /**
+   * A public app's installation link from its OPC app page (otto-api.md §2.1). Absent for a private app:
+   * its consent then needs an invitation link, passed when consent is started.
+   */
+  installationUrl: z.url({ protocol: /^https?$/ }).nullish(),
 });
 export type OttoApp = z.infer<typeof ottoAppSchema>;
 
@@ -29,7 +34,7 @@ export const ottoAppsEnvSchema = z.string().transform((text, ctx) => {
   } catch {
     ctx.addIssue({
       code: 'custom',
-      message: 'must be a JSON list of { version, appId, clientId, clientSecret, scopes }',
+      message: 'must be a JSON list of { version, appId, clientId, clientSecret, scopes, installationUrl? }',
     });
     return z.NEVER;
   }

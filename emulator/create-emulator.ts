@@ -4,8 +4,8 @@ import { sendAdminError, sendApiError } from './http-errors';
 import {
   resolveOptions,
   stripSlash,
-  type EmulatorApp,
   type EmulatorOptions,
+  type ResolvedApp,
   type EmulatorPartnerInput,
 } from './options';
 import type { RequestLogEntry } from './request-log';
@@ -26,7 +26,7 @@ export interface Emulator {
   app: Express;
   /** What OTTO holds right now (replaced wholesale by reset, so read it through this getter). */
   readonly state: PersistentState;
-  readonly apps: EmulatorApp[];
+  readonly apps: ResolvedApp[];
   /** The internals, for tests that need to reach past the admin API. */
   context: EmulatorContext;
   createPartner(input: EmulatorPartnerInput): Partner;
@@ -35,6 +35,10 @@ export interface Emulator {
   /** Where the emulator is reached; startEmulator sets it once the port is known. */
   setPublicBaseUrl(url: string): void;
   readonly publicBaseUrl: string;
+  /** `iss` of callbacks and tokens (follows publicBaseUrl unless the issuer option was given). */
+  readonly issuer: string;
+  /** A public app's installation link (undefined for a private or unknown app). */
+  installationUrl(appId: string): string | undefined;
   /** Writes the state file now (no-op without one). */
   persist(): void;
 }
@@ -92,6 +96,13 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     get publicBaseUrl() {
       return ctx.publicBaseUrl;
     },
+    get issuer() {
+      return ctx.issuer();
+    },
+    installationUrl: (appId) => {
+      const found = ctx.appById(appId);
+      return found ? ctx.installationUrl(found) : undefined;
+    },
     persist: () => ctx.persist(),
   };
 }
@@ -102,7 +113,6 @@ function tokenRateLimit(ctx: EmulatorContext): RequestHandler {
     if (req.method !== 'POST' || !TOKEN_ENDPOINT.test(req.path)) return next();
     const decision = ctx.tokenLimiter.take('token-endpoints');
     if (decision.allowed) return next();
-    res.set('Retry-After', String(decision.retryAfterSeconds));
     sendApiError(res, 429, 'Too Many Requests', 'Rate limit on the token endpoints exceeded');
   };
 }

@@ -1,6 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { EmulatorContext } from './emulator-context';
 import { sendApiError } from './http-errors';
+import type { EmulatorOptions } from './options';
 import { facts } from './request-log';
 import { bearerProblem, inspectBearer } from './tokens';
 
@@ -8,6 +9,23 @@ export interface DataCaller {
   partnerId: string;
   installationId: string;
   appId: string;
+}
+
+/** The seller data APIs; each needs one scope in the installation token (configurable: `dataScopes`). */
+export type DataApi = keyof NonNullable<EmulatorOptions['dataScopes']>;
+
+export const DEFAULT_DATA_SCOPES: Record<DataApi, string> = {
+  orders: 'orders',
+  availability: 'availability',
+  prices: 'products',
+  returns: 'returns',
+  shipments: 'shipments',
+  // [I] No source names this scope (otto-api.md §3.1); PlentyONE needed its v2 app for it.
+  shippingProfiles: 'shipping-profiles',
+};
+
+export function dataScope(ctx: EmulatorContext, api: DataApi): string {
+  return ctx.options.dataScopes[api] ?? DEFAULT_DATA_SCOPES[api];
 }
 
 export function caller(res: Response): DataCaller {
@@ -18,10 +36,12 @@ export function caller(res: Response): DataCaller {
 
 /**
  * Guards every seller data endpoint: an installation token that is valid (401 otherwise), carries the
- * scope (403 otherwise), and whose partner is under its rate limit (429 otherwise).
+ * API's scope (403 otherwise), and whose partner is under its rate limit (429 otherwise, without
+ * Retry-After: OTTO documents none). These come from OTTO's gateway, so their body is the generic one.
  */
-export function requireInstallationToken(ctx: EmulatorContext, scope: string): RequestHandler {
+export function requireInstallationToken(ctx: EmulatorContext, api: DataApi): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
+    const scope = dataScope(ctx, api);
     const { freshness, token } = inspectBearer(ctx, req);
     const f = facts(res);
     if (token) {
@@ -56,7 +76,7 @@ export function requireInstallationToken(ctx: EmulatorContext, scope: string): R
         403,
         'Forbidden',
         `The installation's app does not have the scope "${scope}"` +
-          (scope === 'shipping-profiles'
+          (api === 'shippingProfiles'
             ? ' (shipping profiles need the v2 app; ask the seller to upgrade)'
             : ''),
       );
@@ -65,7 +85,6 @@ export function requireInstallationToken(ctx: EmulatorContext, scope: string): R
     f.token = 'valid';
     const limit = ctx.partnerLimiter.take(token.partnerId);
     if (!limit.allowed) {
-      res.set('Retry-After', String(limit.retryAfterSeconds));
       sendApiError(res, 429, 'Too Many Requests', 'Rate limit per partner exceeded');
       return;
     }

@@ -1,6 +1,6 @@
 import { FaultTable } from './faults';
 import { shortId } from './ids';
-import type { EmulatorApp, EmulatorPartnerInput, ResolvedOptions } from './options';
+import { REALM_PATH, type EmulatorPartnerInput, type ResolvedApp, type ResolvedOptions } from './options';
 import { RateLimiter } from './rate-limiter';
 import { RequestLog } from './request-log';
 import { loadStateFile, saveStateFile } from './state-file';
@@ -13,19 +13,40 @@ import {
   type PersistentState,
 } from './state';
 
-/** An authorize request that passed validation, carried between the login and consent pages. */
-export interface LoginSession {
+/** An /oauth2/auth request that passed validation, waiting for the login form. */
+export interface AuthorizeSession {
+  kind: 'authorize';
   id: string;
   appId: string;
   clientId: string;
+  /** Where the answer goes: the given redirect_uri or the client's only registered one. */
   redirectUri: string;
+  /** Whether redirect_uri was a request parameter (only then is it bound to the code). */
+  redirectUriGiven: boolean;
   state?: string;
   scopes: string[];
   codeChallenge?: string;
   createdAt: number;
-  /** Set once the login form succeeded; the consent form is refused without it. */
+}
+
+/** An opened installation or invitation link, carried between the OPC login and consent pages. */
+export interface InstallSession {
+  kind: 'install';
+  id: string;
+  appId: string;
+  /** Set when the session came from an invitation link. */
+  invitation?: string;
+  createdAt: number;
+  /** Set once the login form succeeded (with the rights to install); the consent form needs it. */
   username?: string;
   partnerId?: string;
+}
+
+export type LoginSession = AuthorizeSession | InstallSession;
+
+/** Runtime switches (`GET/PATCH /__admin/settings`); reset returns them to the configured options. */
+export interface EmulatorSettings {
+  dropCodeChallenge: boolean;
 }
 
 export class EmulatorError extends Error {
@@ -51,9 +72,11 @@ export class EmulatorContext {
   readonly tokenLimiter: RateLimiter;
   readonly partnerLimiter: RateLimiter;
   publicBaseUrl: string;
+  settings: EmulatorSettings;
 
   constructor(readonly options: ResolvedOptions) {
     this.publicBaseUrl = options.publicBaseUrl;
+    this.settings = this.initialSettings();
     this.requestLog = new RequestLog(options.requestLogLimit, options.now);
     this.faults = new FaultTable(options.random);
     this.tokenLimiter = new RateLimiter(options.tokenRateLimitPerSecond, options.now);
@@ -67,7 +90,7 @@ export class EmulatorContext {
     }
   }
 
-  get apps(): EmulatorApp[] {
+  get apps(): ResolvedApp[] {
     return this.options.apps;
   }
 
@@ -79,15 +102,27 @@ export class EmulatorContext {
     return new Date(this.now()).toISOString();
   }
 
+  /** OTTO's issuer is its Keycloak realm (`https://api.otto.market/sec-api/auth/realms/otto-partner`). */
   issuer(): string {
-    return this.options.issuer ?? this.publicBaseUrl;
+    return this.options.issuer ?? `${this.publicBaseUrl}${REALM_PATH}`;
   }
 
-  appById(appId: string): EmulatorApp | undefined {
+  /** A public app's universal installation link; private apps have none. */
+  installationUrl(app: ResolvedApp): string | undefined {
+    return app.visibility === 'public'
+      ? `${this.publicBaseUrl}/opc/apps/${encodeURIComponent(app.appId)}/install`
+      : undefined;
+  }
+
+  invitationUrl(token: string): string {
+    return `${this.publicBaseUrl}/opc/invitations/${token}`;
+  }
+
+  appById(appId: string): ResolvedApp | undefined {
     return this.apps.find((a) => a.appId === appId);
   }
 
-  appByClientId(clientId: string): EmulatorApp | undefined {
+  appByClientId(clientId: string): ResolvedApp | undefined {
     return this.apps.find((a) => a.clientId === clientId);
   }
 
@@ -136,6 +171,7 @@ export class EmulatorContext {
   /** Back to the configured start: configured partners only, no installations, tokens, data, log or faults. */
   reset(): void {
     this.state = this.initialState();
+    this.settings = this.initialSettings();
     this.sessions.clear();
     this.requestLog.clear();
     this.faults.clear();
@@ -155,6 +191,10 @@ export class EmulatorContext {
       if (input.users.some((u) => this.findUser(u.username))) continue;
       this.createPartner(input);
     }
+  }
+
+  private initialSettings(): EmulatorSettings {
+    return { dropCodeChallenge: this.options.dropCodeChallenge };
   }
 
   private initialState(): PersistentState {

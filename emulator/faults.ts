@@ -88,9 +88,18 @@ export class FaultTable {
       if (fault.latencyMs) await new Promise((resolve) => setTimeout(resolve, fault.latencyMs));
       if (fault.status === undefined) return next();
       if (fault.retryAfterSeconds !== undefined) res.set('Retry-After', String(fault.retryAfterSeconds));
+      // Without a body of its own, the generic error body (otto-api.md §5.7). Retry-After only on request:
+      // OTTO documents no such header.
       res.status(fault.status).json(
         fault.body ?? {
-          errors: [{ title: 'Injected fault', detail: `fault ${fault.id} answered ${fault.status}` }],
+          errors: [
+            {
+              path: req.path,
+              title: 'Injected fault',
+              detail: `fault ${fault.id} answered ${fault.status}`,
+              logref: fault.id,
+            },
+          ],
         },
       );
     };

@@ -28,24 +28,31 @@ ${body}
 export function loginPage(input: {
   action: string;
   session: string;
-  appName: string;
+  /** What the login is for, shown above the form. */
+  intro: string;
   error?: string;
   username?: string;
+  /** Adds a Cancel button (the /oauth2/auth login form). */
+  cancel?: boolean;
 }): string {
   const error = input.error ? `<p class="error" role="alert">${escapeHtml(input.error)}</p>` : '';
+  const cancel = input.cancel
+    ? '\n<button type="submit" name="cancel" value="cancel" formnovalidate>Abbrechen</button>'
+    : '';
   return page(
     'Login',
     `<h1>Login</h1>
-<p>Die App <strong>${escapeHtml(input.appName)}</strong> möchte auf Ihr Partnerkonto zugreifen. Bitte melden Sie sich an.</p>
+<p id="intro">${escapeHtml(input.intro)}</p>
 ${error}<form id="login" method="post" action="${escapeHtml(input.action)}">
 <input type="hidden" name="session" value="${escapeHtml(input.session)}">
 <label>Benutzername <input type="text" name="username" value="${escapeHtml(input.username ?? '')}" autocomplete="username" required></label>
 <label>Passwort <input type="password" name="password" autocomplete="current-password" required></label>
-<button type="submit" name="login" value="login">Anmelden</button>
+<button type="submit" name="login" value="login">Anmelden</button>${cancel}
 </form>`,
   );
 }
 
+/** The OPC consent screen: every scope of the app, all or nothing. */
 export function consentPage(input: {
   action: string;
   session: string;
@@ -56,7 +63,7 @@ export function consentPage(input: {
 }): string {
   const scopes = input.scopes.map((s) => `<li class="scope">${escapeHtml(s)}</li>`).join('\n');
   return page(
-    'Consent',
+    'App installieren',
     `<h1>App installieren</h1>
 <p>Angemeldet als <strong>${escapeHtml(input.username)}</strong> (Partner ${escapeHtml(input.partnerId)}).</p>
 <p>Die App <strong>${escapeHtml(input.appName)}</strong> erhält Zugriff auf:</p>
@@ -71,21 +78,43 @@ ${scopes}
   );
 }
 
-export function refusalPage(input: { message: string; continueUrl: string }): string {
+/** A user without the rights to install apps: no link anywhere, OPC just says no. */
+export function refusalPage(input: { message: string }): string {
   return page(
     'Zugriff verweigert',
     `<h1>Zugriff verweigert</h1>
 <p class="error" id="refusal">${escapeHtml(input.message)}</p>
-<p>Apps installieren dürfen nur Benutzer mit Admin-Rechten und der Berechtigung „Dienstleister Freigaben“.</p>
-<p><a id="continue" href="${escapeHtml(input.continueUrl)}">Zurück zur App</a></p>`,
+<p>Apps installieren dürfen nur Benutzer mit Admin-Rechten und der Berechtigung „Dienstleister Freigaben“.</p>`,
   );
 }
 
+export function alreadyInstalledPage(input: {
+  appName: string;
+  partnerId: string;
+  continueUrl: string;
+}): string {
+  return page(
+    'Bereits installiert',
+    `<h1>Bereits installiert</h1>
+<p id="already-installed">Die App <strong>${escapeHtml(input.appName)}</strong> ist für Partner ${escapeHtml(input.partnerId)} already installed.</p>
+<p><a id="continue" href="${escapeHtml(input.continueUrl)}">Weiter zur App</a></p>`,
+  );
+}
+
+export function cancelledPage(input: { appName: string }): string {
+  return page(
+    'Installation abgebrochen',
+    `<h1>Installation abgebrochen</h1>
+<p id="cancelled">Installation cancelled: die App <strong>${escapeHtml(input.appName)}</strong> wurde nicht installiert.</p>`,
+  );
+}
+
+/** Nothing to go back to: the request could not be tied to a registered app (or the link is dead). */
 export function errorPage(input: { title: string; message: string }): string {
   return page(
     input.title,
     `<h1>${escapeHtml(input.title)}</h1>
 <p class="error" id="error">${escapeHtml(input.message)}</p>
-<p>Sie werden nicht zur App zurückgeleitet, weil die Anfrage nicht eindeutig einer registrierten App zugeordnet werden kann.</p>`,
+<p>Sie werden nicht zur App zurückgeleitet.</p>`,
   );
 }

@@ -3,7 +3,7 @@
  * Configuration comes from the environment (design §5), read once through one zod schema.
  */
 import { z } from 'zod';
-import { DEFAULT_REDIRECT_URI, type EmulatorPartnerInput } from './options';
+import { DEFAULT_REDIRECT_URI, PARTNER_ID_CLAIMS, type EmulatorPartnerInput } from './options';
 import { startEmulator } from './start-emulator';
 
 const DEMO_PARTNER: EmulatorPartnerInput = {
@@ -18,6 +18,8 @@ const envSchema = z.object({
   OTTO_EMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(3900),
   OTTO_EMULATOR_HOST: z.string().min(1).default('127.0.0.1'),
   EMULATOR_TOKEN_TTL_SECONDS: z.coerce.number().int().positive().default(1800),
+  /** How long a price update task stays pending (ms on the emulator clock). */
+  EMULATOR_PRICE_PROCESSING_DELAY_MS: z.coerce.number().int().min(0).default(2000),
   EMULATOR_STATE_FILE: z.string().min(1).optional(),
   EMULATOR_SEED_DEMO: z.enum(['0', '1', 'true', 'false']).optional(),
   /** Where browsers reach the emulator, if not at http://localhost:<port> (e.g. behind docker). */
@@ -25,7 +27,15 @@ const envSchema = z.object({
   /** Comma-separated registered redirect URIs; otherwise PUBLIC_BASE_URL/oauth/callback or the default. */
   EMULATOR_REDIRECT_URIS: z.string().min(1).optional(),
   PUBLIC_BASE_URL: z.url().optional(),
+  /** [I] The user token's partner-id claim: partner_id (default) or partner. */
+  EMULATOR_PARTNER_ID_CLAIM: z.enum(PARTNER_ID_CLAIMS as ['partner_id', 'partner']).default('partner_id'),
+  /** 1: /oauth2/auth refuses requests without an S256 code_challenge (Keycloak's default is 0). */
+  EMULATOR_REQUIRE_PKCE: z.enum(['0', '1', 'true', 'false']).optional(),
+  /** 1: the front door drops code_challenge from /oauth2/auth (start value of the runtime setting). */
+  EMULATOR_DROP_CODE_CHALLENGE: z.enum(['0', '1', 'true', 'false']).optional(),
 });
+
+const flag = (value: string | undefined) => value === '1' || value === 'true';
 
 function readEnv() {
   const parsed = envSchema.safeParse(process.env);
@@ -39,7 +49,7 @@ function readEnv() {
 
 async function main(): Promise<void> {
   const env = readEnv();
-  const seedDemo = env.EMULATOR_SEED_DEMO === '1' || env.EMULATOR_SEED_DEMO === 'true';
+  const seedDemo = flag(env.EMULATOR_SEED_DEMO);
   const redirectUris = env.EMULATOR_REDIRECT_URIS
     ? env.EMULATOR_REDIRECT_URIS.split(',')
         .map((u) => u.trim())
@@ -54,7 +64,11 @@ async function main(): Promise<void> {
     port: env.OTTO_EMULATOR_PORT,
     host: env.OTTO_EMULATOR_HOST,
     tokenTtlSeconds: env.EMULATOR_TOKEN_TTL_SECONDS,
+    priceProcessingDelayMs: env.EMULATOR_PRICE_PROCESSING_DELAY_MS,
     redirectUris,
+    partnerIdClaim: env.EMULATOR_PARTNER_ID_CLAIM,
+    requirePkce: flag(env.EMULATOR_REQUIRE_PKCE),
+    dropCodeChallenge: flag(env.EMULATOR_DROP_CODE_CHALLENGE),
     ...(env.EMULATOR_STATE_FILE ? { stateFile: env.EMULATOR_STATE_FILE } : {}),
     // Browsers and the connector's default config say localhost, not the bind address.
     publicBaseUrl: env.EMULATOR_PUBLIC_BASE_URL ?? `http://localhost:${env.OTTO_EMULATOR_PORT}`,
@@ -69,7 +83,10 @@ async function main(): Promise<void> {
     console.log(
       `[emulator] app ${app.version}: appId=${app.appId} clientId=${app.clientId} redirectUris=${app.redirectUris.join(',')}`,
     );
+    const link = emulator.context.installationUrl(app);
+    if (link) console.log(`[emulator]   installation link: ${link}`);
   }
+  console.log(`[emulator] issuer: ${emulator.context.issuer()}`);
   if (env.EMULATOR_STATE_FILE) console.log(`[emulator] state file: ${env.EMULATOR_STATE_FILE}`);
   if (seedDemo) {
     const [admin, clerk] = DEMO_PARTNER.users;

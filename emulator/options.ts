@@ -4,18 +4,29 @@
  * are options on purpose, so a test can switch to the other plausible behaviour.
  */
 
+/**
+ * Public apps have one universal installation link; private apps only single-use invitation links
+ * (otto-api.md §1, §2.1).
+ */
+export type AppVisibility = 'public' | 'private';
+
 /** One app of the service partner. OTTO has no version field: a "v2 app" is a separate app. */
 export interface EmulatorApp {
   version: string;
   appId: string;
   clientId: string;
   clientSecret: string;
-  /** The app's fixed scope set; installation tokens carry exactly these. */
+  /** The app's fixed scope set; the consent screen lists all of them and installation tokens carry them. */
   scopes: string[];
-  /** Exact-match registered callback URLs (OTTO compares the whole string). */
+  /**
+   * Exact-match registered callback URLs (OTTO compares the whole string). OTTO registers one; the first
+   * is where OPC sends the browser after an installation.
+   */
   redirectUris: string[];
-  /** Shown on the consent page. */
+  /** Shown on the OPC pages. */
   name: string;
+  /** Default 'public'. */
+  visibility?: AppVisibility;
 }
 
 export interface EmulatorUserInput {
@@ -30,19 +41,29 @@ export interface EmulatorPartnerInput {
   users: EmulatorUserInput[];
 }
 
-/** What happens when a partner consents again to an app it already has an active installation of. */
-export type ReconsentBehaviour = 'reuse' | 'refuse';
+/** [I] Which JWT claim of the user token carries the partner id (OTTO's samples show both). */
+export type PartnerIdClaim = 'partner_id' | 'partner';
+export const PARTNER_ID_CLAIMS: PartnerIdClaim[] = ['partner_id', 'partner'];
+
+/** The Keycloak realm behind OTTO's OAuth endpoints (otto-api.md §2.3). */
+export const REALM_PATH = '/sec-api/auth/realms/otto-partner';
 
 export interface EmulatorOptions {
-  /** Lifetime of every token the emulator issues (OTTO: 30 minutes). */
+  /** Lifetime of developer and installation tokens (OTTO: 30 minutes), and by default of user tokens. */
   tokenTtlSeconds?: number;
+  /** [I] Lifetime of the user token from the code exchange (undocumented; default tokenTtlSeconds). */
+  userTokenTtlSeconds?: number;
+  /** [I] `refresh_expires_in` of the user token's refresh token (OTTO's password-grant sample: 7200). */
+  userTokenRefreshTtlSeconds?: number;
   /** Lifetime of an authorization code (Keycloak default: 60 s). */
   codeTtlSeconds?: number;
+  /** Lifetime of a private app's invitation link (OTTO: 24 h). */
+  invitationTtlSeconds?: number;
   /** How long a login/consent page session stays usable. */
   loginSessionTtlSeconds?: number;
-  /** The URL the emulator is reached at; used for form actions and, by default, `iss`. */
+  /** The URL the emulator is reached at; used for links, form actions and, by default, the issuer. */
   publicBaseUrl?: string;
-  /** The `iss` sent on the authorization callback; defaults to publicBaseUrl. */
+  /** `iss` of callbacks, tokens and discovery; default `${publicBaseUrl}/sec-api/auth/realms/otto-partner`. */
   issuer?: string;
   /** Replaces the default apps entirely. */
   apps?: EmulatorApp[];
@@ -53,14 +74,33 @@ export interface EmulatorOptions {
   /** Cap on data endpoints per partner (OTTO: 20/s per partner id). */
   partnerRateLimitPerSecond?: number;
   /**
+   * How long a price update task (`POST /v5/products/prices`) stays `pending` on the injectable clock
+   * before it settles and the prices apply (default 2000 ms; env EMULATOR_PRICE_PROCESSING_DELAY_MS).
+   */
+  priceProcessingDelayMs?: number;
+  /**
+   * [I] Scope each seller data API requires (otto-api.md §3.1, §7.3). Defaults: orders `orders`,
+   * availability `availability`, prices `products`, returns `returns`, shipments `shipments`,
+   * shippingProfiles `shipping-profiles`.
+   */
+  dataScopes?: Partial<
+    Record<'orders' | 'availability' | 'prices' | 'returns' | 'shipments' | 'shippingProfiles', string>
+  >;
+  /**
    * [I] OTTO may let already-issued tokens of a revoked installation work until they expire. Default
    * false: they stop at once, the stricter case the connector has to survive anyway.
    */
   revokedTokensValidUntilExpiry?: boolean;
-  /** [I] Keycloak only *supports* PKCE; we require S256 by default because the connector always sends it. */
+  /** [I] Keycloak only *supports* PKCE (default false); true refuses /oauth2/auth without an S256 challenge. */
   requirePkce?: boolean;
-  /** [I] JTL reports re-authorizing can fail while an installation is active; default is to reuse it. */
-  reconsent?: ReconsentBehaviour;
+  /**
+   * [I] A front door in front of Keycloak that strips `code_challenge`/`code_challenge_method` from
+   * /oauth2/auth (so a `code_verifier` later fails the exchange). Start value of the runtime setting
+   * (`PATCH /__admin/settings`); default false.
+   */
+  dropCodeChallenge?: boolean;
+  /** [I] The user token's partner-id claim: `partner_id` (default) or `partner`. */
+  partnerIdClaim?: PartnerIdClaim;
   /** Injectable clock (epoch ms) so tests can expire codes and tokens without sleeping. */
   now?: () => number;
   /** Injectable randomness for fault probabilities. */
@@ -96,6 +136,7 @@ export function defaultApps(redirectUris: string[] = [DEFAULT_REDIRECT_URI]): Em
       scopes: [...V1_SCOPES],
       redirectUris: [...redirectUris],
       name: 'otto-connect (v1)',
+      visibility: 'public',
     },
     {
       version: 'v2',
@@ -105,23 +146,34 @@ export function defaultApps(redirectUris: string[] = [DEFAULT_REDIRECT_URI]): Em
       scopes: [...V2_SCOPES],
       redirectUris: [...redirectUris],
       name: 'otto-connect (v2)',
+      visibility: 'public',
     },
   ];
 }
 
+export interface ResolvedApp extends EmulatorApp {
+  visibility: AppVisibility;
+}
+
 export interface ResolvedOptions {
   tokenTtlSeconds: number;
+  userTokenTtlSeconds: number;
+  userTokenRefreshTtlSeconds: number;
   codeTtlSeconds: number;
+  invitationTtlSeconds: number;
   loginSessionTtlSeconds: number;
   publicBaseUrl: string;
   /** Undefined means "follow publicBaseUrl", which startEmulator only learns after listening. */
   issuer: string | undefined;
-  apps: EmulatorApp[];
+  apps: ResolvedApp[];
   tokenRateLimitPerSecond: number;
   partnerRateLimitPerSecond: number;
+  priceProcessingDelayMs: number;
+  dataScopes: NonNullable<EmulatorOptions['dataScopes']>;
   revokedTokensValidUntilExpiry: boolean;
   requirePkce: boolean;
-  reconsent: ReconsentBehaviour;
+  dropCodeChallenge: boolean;
+  partnerIdClaim: PartnerIdClaim;
   now: () => number;
   random: () => number;
   stateFile: string | undefined;
@@ -130,32 +182,58 @@ export interface ResolvedOptions {
 }
 
 export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
-  const apps = options.apps ?? defaultApps(options.redirectUris);
+  const apps: ResolvedApp[] = (options.apps ?? defaultApps(options.redirectUris)).map((app) => ({
+    ...app,
+    visibility: app.visibility ?? 'public',
+  }));
   const seen = new Set<string>();
   for (const app of apps) {
+    if (app.visibility !== 'public' && app.visibility !== 'private') {
+      throw new Error(`emulator: app ${app.appId} has an invalid visibility`);
+    }
+    if (app.redirectUris.length === 0) throw new Error(`emulator: app ${app.appId} has no redirect URI`);
     for (const key of [`appId:${app.appId}`, `clientId:${app.clientId}`]) {
       if (seen.has(key)) throw new Error(`emulator: duplicate app ${key}`);
       seen.add(key);
     }
   }
+  const partnerIdClaim = options.partnerIdClaim ?? 'partner_id';
+  if (!PARTNER_ID_CLAIMS.includes(partnerIdClaim)) {
+    throw new Error(`emulator: partnerIdClaim must be one of ${PARTNER_ID_CLAIMS.join(', ')}`);
+  }
+  const tokenTtlSeconds = positive('tokenTtlSeconds', options.tokenTtlSeconds ?? 1800);
   return {
-    tokenTtlSeconds: positive('tokenTtlSeconds', options.tokenTtlSeconds ?? 1800),
+    tokenTtlSeconds,
+    userTokenTtlSeconds: positive('userTokenTtlSeconds', options.userTokenTtlSeconds ?? tokenTtlSeconds),
+    userTokenRefreshTtlSeconds: positive(
+      'userTokenRefreshTtlSeconds',
+      options.userTokenRefreshTtlSeconds ?? 7200,
+    ),
     codeTtlSeconds: positive('codeTtlSeconds', options.codeTtlSeconds ?? 60),
+    invitationTtlSeconds: positive('invitationTtlSeconds', options.invitationTtlSeconds ?? 24 * 60 * 60),
     loginSessionTtlSeconds: positive('loginSessionTtlSeconds', options.loginSessionTtlSeconds ?? 1800),
     publicBaseUrl: stripSlash(options.publicBaseUrl ?? 'http://localhost:3900'),
     issuer: options.issuer,
     apps,
     tokenRateLimitPerSecond: positive('tokenRateLimitPerSecond', options.tokenRateLimitPerSecond ?? 10),
     partnerRateLimitPerSecond: positive('partnerRateLimitPerSecond', options.partnerRateLimitPerSecond ?? 20),
+    priceProcessingDelayMs: nonNegative('priceProcessingDelayMs', options.priceProcessingDelayMs ?? 2000),
+    dataScopes: { ...options.dataScopes },
     revokedTokensValidUntilExpiry: options.revokedTokensValidUntilExpiry ?? false,
-    requirePkce: options.requirePkce ?? true,
-    reconsent: options.reconsent ?? 'reuse',
+    requirePkce: options.requirePkce ?? false,
+    dropCodeChallenge: options.dropCodeChallenge ?? false,
+    partnerIdClaim,
     now: options.now ?? Date.now,
     random: options.random ?? Math.random,
     stateFile: options.stateFile,
     partners: options.partners ?? [],
     requestLogLimit: positive('requestLogLimit', options.requestLogLimit ?? 10_000),
   };
+}
+
+function nonNegative(name: string, value: number): number {
+  if (!Number.isFinite(value) || value < 0) throw new Error(`emulator: ${name} must be a number >= 0`);
+  return value;
 }
 
 function positive(name: string, value: number): number {

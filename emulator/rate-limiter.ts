@@ -1,11 +1,11 @@
 /**
  * Fixed one-second windows on the injectable clock: deterministic in tests (freeze the clock, send N+1
- * requests, the last one is refused) and close enough to OTTO's "N requests per second".
+ * requests, the last one is refused) and close enough to OTTO's "N requests per second". OTTO documents
+ * no rate-limit or Retry-After headers (otto-api.md §5.8), so a refusal carries none: clients must back
+ * off on their own.
  */
 export interface RateDecision {
   allowed: boolean;
-  /** Whole seconds until the current window ends (at least 1), for the Retry-After header. */
-  retryAfterSeconds: number;
 }
 
 export class RateLimiter {
@@ -17,14 +17,12 @@ export class RateLimiter {
   ) {}
 
   take(key: string): RateDecision {
-    const nowMs = this.now();
-    const window = Math.floor(nowMs / 1000);
+    const window = Math.floor(this.now() / 1000);
     const current = this.windows.get(key);
     const entry = current && current.window === window ? current : { window, count: 0 };
     entry.count += 1;
     this.windows.set(key, entry);
-    const retryAfterSeconds = Math.max(1, Math.ceil(((window + 1) * 1000 - nowMs) / 1000));
-    return { allowed: entry.count <= this.limitPerSecond, retryAfterSeconds };
+    return { allowed: entry.count <= this.limitPerSecond };
   }
 
   clear(): void {

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { Request } from 'express';
 import type { EmulatorContext } from './emulator-context';
 import { uuid } from './ids';
@@ -8,20 +8,21 @@ import type { IssuedToken, TokenKind } from './state';
 /** Expired tokens and used codes are kept this long, so a late call is reported as "expired", not unknown. */
 const KEEP_AFTER_EXPIRY_MS = 60 * 60 * 1000;
 
-export function issueToken(
-  ctx: EmulatorContext,
-  input: {
-    kind: TokenKind;
-    appId: string;
-    scopes: string[];
-    partnerId?: string;
-    installationId?: string;
-    fromCode?: string;
-  },
-): IssuedToken {
+export interface TokenInput {
+  kind: TokenKind;
+  appId: string;
+  scopes: string[];
+  partnerId?: string;
+  installationId?: string;
+  username?: string;
+  sessionState?: string;
+  fromCode?: string;
+}
+
+export function issueToken(ctx: EmulatorContext, input: TokenInput): IssuedToken {
   const now = ctx.now();
   prune(ctx, now);
-  const expiresAt = now + ctx.options.tokenTtlSeconds * 1000;
+  const expiresAt = now + ttlSeconds(ctx, input.kind) * 1000;
   const token: IssuedToken = {
     token: jwt(ctx, input, now, expiresAt),
     issuedAt: now,
@@ -32,35 +33,82 @@ export function issueToken(
   return token;
 }
 
+function ttlSeconds(ctx: EmulatorContext, kind: TokenKind): number {
+  if (kind === 'user') return ctx.options.userTokenTtlSeconds;
+  if (kind === 'refresh') return ctx.options.userTokenRefreshTtlSeconds;
+  return ctx.options.tokenTtlSeconds;
+}
+
 /**
- * OTTO's tokens are Keycloak JWTs, and clients may read claims such as `partnerId` from them, so ours are
- * JWT-shaped too. The emulator itself never trusts the claims: it looks every token up in its state.
+ * OTTO's tokens are Keycloak JWTs and clients may read claims from them, so ours are JWT-shaped too, with
+ * the claims OTTO's samples show (otto-api.md §2.4). The emulator itself never trusts the claims: it looks
+ * every token up in its state.
  */
 const signingKey = randomBytes(32);
 
-function jwt(
-  ctx: EmulatorContext,
-  input: { kind: TokenKind; appId: string; scopes: string[]; partnerId?: string; installationId?: string },
-  now: number,
-  expiresAt: number,
-): string {
+function jwt(ctx: EmulatorContext, input: TokenInput, now: number, expiresAt: number): string {
   const app = ctx.appById(input.appId);
+  const clientId = app?.clientId ?? input.appId;
   const header = { alg: 'HS256', typ: 'JWT', kid: 'otto-emulator' };
-  const payload = {
-    iss: ctx.issuer(),
-    jti: uuid(),
-    iat: Math.floor(now / 1000),
+  const common = {
     exp: Math.floor(expiresAt / 1000),
-    azp: app?.clientId ?? input.appId,
-    sub: input.partnerId ?? app?.clientId ?? input.appId,
-    scope: input.scopes.join(' '),
-    token_use: input.kind,
-    ...(input.partnerId !== undefined ? { partnerId: input.partnerId } : {}),
-    ...(input.installationId !== undefined ? { installationId: input.installationId } : {}),
+    iat: Math.floor(now / 1000),
+    jti: uuid(),
+    iss: ctx.issuer(),
   };
+  const partnerClaim =
+    input.partnerId !== undefined ? { [ctx.options.partnerIdClaim]: String(input.partnerId) } : {};
+  let payload: Record<string, unknown>;
+  switch (input.kind) {
+    case 'user':
+      payload = {
+        ...common,
+        sub: userSubject(input.username ?? ''),
+        typ: 'Bearer',
+        azp: clientId,
+        session_state: input.sessionState,
+        sid: input.sessionState,
+        scope: input.scopes.join(' '),
+        preferred_username: input.username,
+        ...partnerClaim,
+      };
+      break;
+    case 'refresh':
+      payload = {
+        ...common,
+        aud: ctx.issuer(),
+        sub: userSubject(input.username ?? ''),
+        typ: 'Refresh',
+        azp: clientId,
+        session_state: input.sessionState,
+        sid: input.sessionState,
+        scope: input.scopes.join(' '),
+      };
+      break;
+    case 'developer':
+      // OTTO's client-credentials sample: azp, clientId, scope, realm_access.roles; no partner.
+      payload = {
+        ...common,
+        typ: 'Bearer',
+        azp: clientId,
+        clientId,
+        scope: input.scopes.join(' '),
+        realm_access: { roles: [] },
+      };
+      break;
+    case 'installation':
+      payload = { ...common, typ: 'Bearer', azp: clientId, scope: input.scopes.join(' '), ...partnerClaim };
+      break;
+  }
   const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
   const unsigned = `${encode(header)}.${encode(payload)}`;
   return `${unsigned}.${createHmac('sha256', signingKey).update(unsigned).digest('base64url')}`;
+}
+
+/** Keycloak's `sub` is the user's UUID; ours is derived from the username so it is stable. */
+function userSubject(username: string): string {
+  const hex = createHash('sha256').update(`opc-user:${username}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 function prune(ctx: EmulatorContext, now: number): void {
@@ -69,14 +117,36 @@ function prune(ctx: EmulatorContext, now: number): void {
   ctx.state.codes = ctx.state.codes.filter((c) => c.expiresAt > cutoff);
 }
 
-/** The token response body both token endpoints and the accessToken endpoint answer with. */
-export function tokenResponse(ctx: EmulatorContext, token: IssuedToken): Record<string, unknown> {
+/** The code exchange / refresh answer, field for field OTTO's token samples (otto-api.md §2.4). */
+export function userTokenResponse(
+  ctx: EmulatorContext,
+  access: IssuedToken,
+  refresh: IssuedToken,
+): Record<string, unknown> {
+  return {
+    access_token: access.token,
+    expires_in: ctx.options.userTokenTtlSeconds,
+    refresh_expires_in: ctx.options.userTokenRefreshTtlSeconds,
+    refresh_token: refresh.token,
+    token_type: 'Bearer',
+    'not-before-policy': 0,
+    session_state: access.sessionState,
+    scope: access.scopes.join(' '),
+  };
+}
+
+/** ClientCredentialResponseDeveloperV1: exactly these three fields. */
+export function developerTokenResponse(ctx: EmulatorContext, token: IssuedToken): Record<string, unknown> {
   return {
     access_token: token.token,
-    token_type: 'Bearer',
     expires_in: ctx.options.tokenTtlSeconds,
     scope: token.scopes.join(' '),
   };
+}
+
+/** AppInstallationAccessTokenResponseDeveloperV1: exactly these two fields. */
+export function installationTokenResponse(ctx: EmulatorContext, token: IssuedToken): Record<string, unknown> {
+  return { access_token: token.token, expires_in: ctx.options.tokenTtlSeconds };
 }
 
 export function bearerOf(req: Request): string | undefined {
@@ -94,7 +164,8 @@ export function inspectBearer(ctx: EmulatorContext, req: Request): TokenInspecti
   const raw = bearerOf(req);
   if (!raw) return { freshness: 'missing' };
   const token = ctx.state.tokens.find((t) => t.token === raw);
-  if (!token) return { freshness: 'invalid' };
+  // A refresh token is no Bearer token.
+  if (!token || token.kind === 'refresh') return { freshness: 'invalid' };
   if (token.revokedAt !== undefined) return { freshness: 'revoked', token };
   if (token.kind === 'installation' && !ctx.options.revokedTokensValidUntilExpiry) {
     // Default [I]: OTTO *may* honour issued tokens of a revoked installation until they expire; we stop

@@ -1,9 +1,11 @@
 /**
  * `npm run demo`: connects the demo seller end to end against a running `npm run dev`, without a
- * browser — the same three hops a seller's browser makes: "Allow access" (the API issues OTTO's
- * authorize URL), login and "Confirm" at OTTO (the emulator's consent automation), and OTTO's redirect
- * back to the API's /oauth/callback. Then it waits for `active` and prints the status view.
- * Idempotent: a seller already connected is just shown.
+ * browser, making the same hops a seller's browser makes (otto-api.md §2): our consent link ("Allow
+ * access": sets the browser-binding cookie, on to OTTO's installation link); login and "Confirm" in OPC
+ * (the emulator's consent automation) → OTTO redirects to /oauth/callback without parameters; we send
+ * the browser to OTTO's login (/oauth2/auth); login there → OTTO redirects back with the code; the code
+ * callback. Then it waits for `active` and prints the status view. Idempotent: a seller already
+ * connected is just shown.
  */
 import type { StatusView } from '../api/seller-connections';
 
@@ -56,6 +58,30 @@ async function currentStatus(): Promise<StatusView | undefined> {
   return res.body as StatusView;
 }
 
+/** One hop of a browser that does not follow redirects: the Location it is sent to, and its cookie. */
+async function hop(step: string, url: string, cookie?: string): Promise<{ location: string; cookie?: string }> {
+  const res = await fetch(url, {
+    redirect: 'manual',
+    headers: cookie ? { cookie } : {},
+    signal: AbortSignal.timeout(15_000),
+  });
+  const location = res.headers.get('location');
+  if (res.status < 300 || res.status > 399 || !location) fail(step, { status: res.status, body: await res.text() });
+  const set = res.headers.get('set-cookie');
+  return { location: new URL(location, url).toString(), ...(set ? { cookie: set.split(';')[0] } : {}) };
+}
+
+/** What the seller does at OTTO (OPC installation page or OTTO's login), via the emulator's automation. */
+async function atOtto(step: string, url: string): Promise<string> {
+  const consent = await call(`${EMULATOR_URL}/__admin/consent`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ authorizeUrl: url, ...OPC_USER, decision: 'confirm' }),
+  });
+  if (consent.status !== 200) fail(`${step} (POST /__admin/consent)`, consent);
+  return (consent.body as { redirectTo: string }).redirectTo;
+}
+
 async function connect(): Promise<void> {
   const started = await call(sellerPath, {
     method: 'POST',
@@ -65,24 +91,22 @@ async function connect(): Promise<void> {
   if (started.status === 409) return; // connected meanwhile
   if (started.status !== 201) fail('POST /api/sellers/:sellerId/connection ("Allow access")', started);
   const { authorizeUrl } = started.body as { authorizeUrl: string };
-  console.log(`1. "Allow access": the API sent the seller to ${new URL(authorizeUrl).origin}/oauth2/auth`);
 
-  const consent = await call(`${EMULATOR_URL}/__admin/consent`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ authorizeUrl, ...OPC_USER, decision: 'confirm' }),
-  });
-  if (consent.status !== 200) fail("the emulator's consent (POST /__admin/consent)", consent);
-  const { redirectTo } = consent.body as { redirectTo: string };
+  const start = await hop('our consent link', authorizeUrl);
+  if (!start.cookie) throw new Error('our consent link set no cookie');
+  console.log(`1. "Allow access": the browser is bound to this consent and sent to OPC: ${start.location}`);
+
+  const consentCallback = await atOtto('installing the app in OPC', start.location);
   console.log(
-    `2. OTTO login as ${OPC_USER.username} and "Confirm": redirect to ${new URL(redirectTo).pathname}`,
+    `2. OPC login as ${OPC_USER.username}, app installed ("Confirm"): OTTO redirects to ${consentCallback}`,
   );
+  const login = await hop('the consent callback', consentCallback, start.cookie);
+  console.log(`3. the consent callback sends the browser to OTTO's login: ${new URL(login.location).origin}/oauth2/auth`);
 
-  // OTTO's redirect, followed like a browser would, but without following the API's own redirect on.
-  const callback = await fetch(redirectTo, { redirect: 'manual', signal: AbortSignal.timeout(15_000) });
-  if (callback.status !== 303)
-    fail('the OAuth callback', { status: callback.status, body: await callback.text() });
-  console.log(`3. callback accepted; the assistant is at ${callback.headers.get('location')}`);
+  const codeCallback = await atOtto("OTTO's login", login.location);
+  console.log(`4. OTTO login as ${OPC_USER.username}: redirect back with the code to ${new URL(codeCallback).pathname}`);
+  const done = await hop('the code callback', codeCallback, start.cookie);
+  console.log(`5. callback accepted; the assistant is at ${done.location}`);
 }
 
 async function main(): Promise<void> {
@@ -100,7 +124,7 @@ async function main(): Promise<void> {
         throw new Error(`seller ${SELLER_ID} not active after ${TIMEOUT_MS} ms: ${JSON.stringify(status)}`);
       await new Promise((r) => setTimeout(r, 250));
     }
-    console.log(`4. ${SELLER_ID} is ${status.state}.`);
+    console.log(`6. ${SELLER_ID} is ${status.state}.`);
   }
   console.log('');
   console.log(`Status view (GET ${sellerPath}):`);

@@ -7,6 +7,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type {
+  ExportFailure,
+  ExportKind,
   Price,
   SellerStore,
   StockLevel,
@@ -16,7 +18,7 @@ import type {
   UpsertResult,
 } from './seller-store';
 
-const MIGRATIONS: string[] = [
+export const MIGRATIONS: string[] = [
   `CREATE TABLE orders (
      seller_id TEXT NOT NULL, sales_order_id TEXT NOT NULL, order_number TEXT NOT NULL, order_date TEXT NOT NULL,
      last_modified TEXT NOT NULL, fulfillment_status TEXT NOT NULL, positions TEXT NOT NULL, imported_at TEXT NOT NULL,
@@ -38,16 +40,80 @@ const MIGRATIONS: string[] = [
    CREATE TABLE shipping_profiles (
      seller_id TEXT NOT NULL, profile_id TEXT NOT NULL, name TEXT NOT NULL, last_modified TEXT NOT NULL,
      data TEXT NOT NULL, PRIMARY KEY (seller_id, profile_id));`,
+  // v2: OTTO's real models (otto-api.md §5). Orders: no order-level status at OTTO (ours is derived),
+  // lastModifiedDate optional, lifecycleChangeDate required, the whole order kept. Returns v3: status,
+  // occurredTime and details (no sku/reason at OTTO). Shipping profiles: every field; the old rows lack
+  // them and are dropped (the next sync brings them back). Refused export SKUs, retried every run.
+  `ALTER TABLE orders RENAME COLUMN last_modified TO change_date;
+   ALTER TABLE orders ADD COLUMN lifecycle_change_date TEXT;
+   ALTER TABLE orders ADD COLUMN last_modified_date TEXT;
+   ALTER TABLE orders ADD COLUMN data TEXT;
+   UPDATE orders SET lifecycle_change_date = change_date, last_modified_date = change_date;
+   CREATE INDEX orders_by_change ON orders (seller_id, change_date);
+   CREATE TABLE returns_v2 (
+     seller_id TEXT NOT NULL, position_item_id TEXT NOT NULL, sales_order_id TEXT NOT NULL, status TEXT NOT NULL,
+     occurred_time TEXT, details TEXT NOT NULL, imported_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+     PRIMARY KEY (seller_id, position_item_id));
+   INSERT INTO returns_v2
+     SELECT seller_id, position_item_id, sales_order_id, status, last_modified, 'null', announced_at, last_modified
+     FROM returns;
+   DROP TABLE returns;
+   ALTER TABLE returns_v2 RENAME TO returns;
+   DROP TABLE shipping_profiles;
+   CREATE TABLE shipping_profiles (
+     seller_id TEXT NOT NULL, profile_id TEXT NOT NULL, name TEXT NOT NULL, working_days TEXT NOT NULL,
+     order_cutoff TEXT NOT NULL, delivery_type TEXT NOT NULL, default_processing_time INTEGER NOT NULL,
+     transport_time INTEGER NOT NULL, data TEXT NOT NULL, synced_at TEXT NOT NULL,
+     PRIMARY KEY (seller_id, profile_id));
+   CREATE TABLE export_failures (
+     seller_id TEXT NOT NULL, kind TEXT NOT NULL CHECK (kind IN ('stock', 'prices')), sku TEXT NOT NULL,
+     error TEXT NOT NULL, attempts INTEGER NOT NULL, first_failed_at TEXT NOT NULL, last_failed_at TEXT NOT NULL,
+     PRIMARY KEY (seller_id, kind, sku));`,
 ];
 
 interface OrderRow {
   sales_order_id: string;
   order_number: string;
   order_date: string;
-  last_modified: string;
+  change_date: string;
+  lifecycle_change_date: string | null;
+  last_modified_date: string | null;
   fulfillment_status: string;
   positions: string;
+  data: string | null;
 }
+
+interface ReturnRow {
+  position_item_id: string;
+  sales_order_id: string;
+  status: string;
+  occurred_time: string | null;
+  details: string;
+}
+
+interface ProfileRow {
+  profile_id: string;
+  name: string;
+  working_days: string;
+  order_cutoff: string;
+  delivery_type: string;
+  default_processing_time: number;
+  transport_time: number;
+  data: string;
+}
+
+/** JSON with sorted keys, so "did anything change" does not depend on OTTO's field order. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)),
+        )
+      : v,
+  );
+}
+
+const later = (a: string, b: string) => Date.parse(a) > Date.parse(b);
 
 export function openSqliteSellerStore(file: string): SellerStore {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -68,31 +134,47 @@ export function openSqliteSellerStore(file: string): SellerStore {
 
   const upsertOrders = db.transaction((sellerId: string, orders: StoreOrder[]): UpsertResult => {
     const result = { inserted: 0, updated: 0, unchanged: 0 };
-    const find = db.prepare('SELECT last_modified FROM orders WHERE seller_id = ? AND sales_order_id = ?');
+    const find = db.prepare('SELECT change_date FROM orders WHERE seller_id = ? AND sales_order_id = ?');
     const insert = db.prepare(
-      `INSERT INTO orders (seller_id, sales_order_id, order_number, order_date, last_modified, fulfillment_status, positions, imported_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO orders (seller_id, sales_order_id, order_number, order_date, change_date, lifecycle_change_date,
+         last_modified_date, fulfillment_status, positions, data, imported_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const update = db.prepare(
-      `UPDATE orders SET last_modified = ?, fulfillment_status = ?, positions = ? WHERE seller_id = ? AND sales_order_id = ?`,
+      `UPDATE orders SET change_date = ?, lifecycle_change_date = ?, last_modified_date = ?, fulfillment_status = ?,
+         positions = ?, data = ?
+       WHERE seller_id = ? AND sales_order_id = ?`,
     );
     for (const o of orders) {
-      const existing = find.get(sellerId, o.salesOrderId) as { last_modified: string } | undefined;
+      const existing = find.get(sellerId, o.salesOrderId) as { change_date: string } | undefined;
       const positions = JSON.stringify(o.positionItems);
+      const data = o.data === undefined ? null : JSON.stringify(o.data);
       if (!existing) {
         insert.run(
           sellerId,
           o.salesOrderId,
           o.orderNumber,
           o.orderDate,
+          o.changeDate,
+          o.lifecycleChangeDate,
           o.lastModifiedDate,
           o.fulfillmentStatus,
           positions,
+          data,
           now(),
         );
         result.inserted++;
-      } else if (Date.parse(o.lastModifiedDate) > Date.parse(existing.last_modified)) {
-        update.run(o.lastModifiedDate, o.fulfillmentStatus, positions, sellerId, o.salesOrderId);
+      } else if (later(o.changeDate, existing.change_date)) {
+        update.run(
+          o.changeDate,
+          o.lifecycleChangeDate,
+          o.lastModifiedDate,
+          o.fulfillmentStatus,
+          positions,
+          data,
+          sellerId,
+          o.salesOrderId,
+        );
         result.updated++;
       } else result.unchanged++;
     }
@@ -101,30 +183,34 @@ export function openSqliteSellerStore(file: string): SellerStore {
 
   const upsertReturns = db.transaction((sellerId: string, returns: StoreReturn[]): UpsertResult => {
     const result = { inserted: 0, updated: 0, unchanged: 0 };
-    const find = db.prepare('SELECT last_modified FROM returns WHERE seller_id = ? AND position_item_id = ?');
+    const find = db.prepare(
+      'SELECT status, occurred_time, details FROM returns WHERE seller_id = ? AND position_item_id = ?',
+    );
     const insert = db.prepare(
-      `INSERT INTO returns (seller_id, position_item_id, sales_order_id, status, announced_at, last_modified, sku, reason)
+      `INSERT INTO returns (seller_id, position_item_id, sales_order_id, status, occurred_time, details, imported_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const update = db.prepare(
-      'UPDATE returns SET status = ?, last_modified = ? WHERE seller_id = ? AND position_item_id = ?',
+      `UPDATE returns SET sales_order_id = ?, status = ?, occurred_time = ?, details = ?, updated_at = ?
+       WHERE seller_id = ? AND position_item_id = ?`,
     );
     for (const r of returns) {
-      const existing = find.get(sellerId, r.positionItemId) as { last_modified: string } | undefined;
+      const existing = find.get(sellerId, r.positionItemId) as
+        Pick<ReturnRow, 'status' | 'occurred_time' | 'details'> | undefined;
+      const details = JSON.stringify(r.details ?? null);
+      const at = now();
       if (!existing) {
-        insert.run(
-          sellerId,
-          r.positionItemId,
-          r.salesOrderId,
-          r.status,
-          r.announcedAt,
-          r.lastModifiedDate,
-          r.sku,
-          r.reason,
-        );
+        insert.run(sellerId, r.positionItemId, r.salesOrderId, r.status, r.occurredTime, details, at, at);
         result.inserted++;
-      } else if (Date.parse(r.lastModifiedDate) > Date.parse(existing.last_modified)) {
-        update.run(r.status, r.lastModifiedDate, sellerId, r.positionItemId);
+        continue;
+      }
+      // Without a time on either side the order of events is unknown: the latest read wins if it differs.
+      const newer =
+        r.occurredTime !== null && existing.occurred_time !== null
+          ? later(r.occurredTime, existing.occurred_time)
+          : r.status !== existing.status || details !== existing.details;
+      if (newer) {
+        update.run(r.salesOrderId, r.status, r.occurredTime, details, at, sellerId, r.positionItemId);
         result.updated++;
       } else result.unchanged++;
     }
@@ -158,23 +244,57 @@ export function openSqliteSellerStore(file: string): SellerStore {
     },
   );
 
+  const recordExportOutcome = db.transaction(
+    (
+      sellerId: string,
+      kind: ExportKind,
+      outcome: { taken: string[]; refused: Array<{ sku: string; error: string }> },
+    ) => {
+      const clear = db.prepare('DELETE FROM export_failures WHERE seller_id = ? AND kind = ? AND sku = ?');
+      const record = db.prepare(
+        `INSERT INTO export_failures (seller_id, kind, sku, error, attempts, first_failed_at, last_failed_at)
+         VALUES (?, ?, ?, ?, 1, ?, ?)
+         ON CONFLICT (seller_id, kind, sku) DO UPDATE SET error = excluded.error, attempts = attempts + 1,
+           last_failed_at = excluded.last_failed_at`,
+      );
+      for (const sku of outcome.taken) clear.run(sellerId, kind, sku);
+      const at = now();
+      for (const r of outcome.refused) record.run(sellerId, kind, r.sku, r.error, at, at);
+    },
+  );
+
   const upsertProfiles = db.transaction(
     (sellerId: string, profiles: StoreShippingProfile[]): UpsertResult => {
       const result = { inserted: 0, updated: 0, unchanged: 0 };
-      const find = db.prepare(
-        'SELECT last_modified FROM shipping_profiles WHERE seller_id = ? AND profile_id = ?',
-      );
+      const find = db.prepare('SELECT data FROM shipping_profiles WHERE seller_id = ? AND profile_id = ?');
       const upsert = db.prepare(
-        `INSERT INTO shipping_profiles (seller_id, profile_id, name, last_modified, data) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (seller_id, profile_id) DO UPDATE SET name = excluded.name, last_modified = excluded.last_modified, data = excluded.data`,
+        `INSERT INTO shipping_profiles (seller_id, profile_id, name, working_days, order_cutoff, delivery_type,
+           default_processing_time, transport_time, data, synced_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (seller_id, profile_id) DO UPDATE SET name = excluded.name, working_days = excluded.working_days,
+           order_cutoff = excluded.order_cutoff, delivery_type = excluded.delivery_type,
+           default_processing_time = excluded.default_processing_time, transport_time = excluded.transport_time,
+           data = excluded.data, synced_at = excluded.synced_at`,
       );
       for (const p of profiles) {
-        const existing = find.get(sellerId, p.shippingProfileId) as { last_modified: string } | undefined;
-        if (existing && existing.last_modified === p.lastModifiedDate) {
+        const existing = find.get(sellerId, p.shippingProfileId) as { data: string } | undefined;
+        const data = canonicalJson(p.data);
+        if (existing && existing.data === data) {
           result.unchanged++;
           continue;
         }
-        upsert.run(sellerId, p.shippingProfileId, p.name, p.lastModifiedDate, JSON.stringify(p.data));
+        upsert.run(
+          sellerId,
+          p.shippingProfileId,
+          p.shippingProfileName,
+          JSON.stringify(p.workingDays),
+          p.orderCutoff,
+          p.deliveryType,
+          p.defaultProcessingTime,
+          p.transportTime,
+          data,
+          now(),
+        );
         if (existing) result.updated++;
         else result.inserted++;
       }
@@ -182,12 +302,10 @@ export function openSqliteSellerStore(file: string): SellerStore {
     },
   );
 
-  const toStock = (r: { sku: string; quantity: number; change_seq: number }): StockLevel => ({
-    sku: r.sku,
-    quantity: r.quantity,
-    changeSeq: r.change_seq,
-  });
-  const toPrice = (r: { sku: string; amount: number; currency: string; change_seq: number }): Price => ({
+  type SeqRow = { sku: string; quantity: number; change_seq: number };
+  type PriceRow = { sku: string; amount: number; currency: string; change_seq: number };
+  const toStock = (r: SeqRow): StockLevel => ({ sku: r.sku, quantity: r.quantity, changeSeq: r.change_seq });
+  const toPrice = (r: PriceRow): Price => ({
     sku: r.sku,
     amount: r.amount,
     currency: r.currency,
@@ -199,30 +317,33 @@ export function openSqliteSellerStore(file: string): SellerStore {
     listOrders: async (sellerId) =>
       (
         db
-          .prepare('SELECT * FROM orders WHERE seller_id = ? ORDER BY last_modified')
+          .prepare('SELECT * FROM orders WHERE seller_id = ? ORDER BY change_date, sales_order_id')
           .all(sellerId) as OrderRow[]
       ).map((r) => ({
         salesOrderId: r.sales_order_id,
         orderNumber: r.order_number,
         orderDate: r.order_date,
-        lastModifiedDate: r.last_modified,
         fulfillmentStatus: r.fulfillment_status,
+        changeDate: r.change_date,
+        lifecycleChangeDate: r.lifecycle_change_date ?? r.change_date,
+        lastModifiedDate: r.last_modified_date,
         positionItems: JSON.parse(r.positions) as StoreOrder['positionItems'],
+        ...(r.data !== null ? { data: JSON.parse(r.data) as Record<string, unknown> } : {}),
       })),
     upsertReturns: async (sellerId, returns) => upsertReturns(sellerId, returns),
     listReturns: async (sellerId) =>
       (
-        db.prepare('SELECT * FROM returns WHERE seller_id = ? ORDER BY last_modified').all(sellerId) as Array<
-          Record<string, string>
-        >
+        db
+          .prepare(
+            'SELECT * FROM returns WHERE seller_id = ? ORDER BY occurred_time IS NULL, occurred_time, position_item_id',
+          )
+          .all(sellerId) as ReturnRow[]
       ).map((r) => ({
-        positionItemId: r.position_item_id!,
-        salesOrderId: r.sales_order_id!,
-        status: r.status!,
-        announcedAt: r.announced_at!,
-        lastModifiedDate: r.last_modified!,
-        sku: r.sku!,
-        reason: r.reason!,
+        positionItemId: r.position_item_id,
+        salesOrderId: r.sales_order_id,
+        status: r.status,
+        occurredTime: r.occurred_time,
+        details: JSON.parse(r.details) as unknown,
       })),
     setStock: async (sellerId, levels) => setStock(sellerId, levels),
     stockChanges: async (sellerId, afterSeq, upToSeq = Number.MAX_SAFE_INTEGER) =>
@@ -231,17 +352,23 @@ export function openSqliteSellerStore(file: string): SellerStore {
           .prepare(
             'SELECT sku, quantity, change_seq FROM stock WHERE seller_id = ? AND change_seq > ? AND change_seq <= ? ORDER BY change_seq',
           )
-          .all(sellerId, afterSeq, upToSeq) as Array<{ sku: string; quantity: number; change_seq: number }>
+          .all(sellerId, afterSeq, upToSeq) as SeqRow[]
       ).map(toStock),
     allStock: async (sellerId) =>
       (
         db
           .prepare('SELECT sku, quantity, change_seq FROM stock WHERE seller_id = ? ORDER BY sku')
-          .all(sellerId) as Array<{
-          sku: string;
-          quantity: number;
-          change_seq: number;
-        }>
+          .all(sellerId) as SeqRow[]
+      ).map(toStock),
+    pendingStock: async (sellerId) =>
+      (
+        db
+          .prepare(
+            `SELECT s.sku, s.quantity, s.change_seq FROM export_failures f
+             JOIN stock s ON s.seller_id = f.seller_id AND s.sku = f.sku
+             WHERE f.seller_id = ? AND f.kind = 'stock' ORDER BY s.sku`,
+          )
+          .all(sellerId) as SeqRow[]
       ).map(toStock),
     setPrices: async (sellerId, prices) => setPrices(sellerId, prices),
     priceChanges: async (sellerId, afterSeq, upToSeq = Number.MAX_SAFE_INTEGER) =>
@@ -250,39 +377,69 @@ export function openSqliteSellerStore(file: string): SellerStore {
           .prepare(
             'SELECT sku, amount, currency, change_seq FROM prices WHERE seller_id = ? AND change_seq > ? AND change_seq <= ? ORDER BY change_seq',
           )
-          .all(sellerId, afterSeq, upToSeq) as Array<{
-          sku: string;
-          amount: number;
-          currency: string;
-          change_seq: number;
-        }>
+          .all(sellerId, afterSeq, upToSeq) as PriceRow[]
       ).map(toPrice),
     allPrices: async (sellerId) =>
       (
         db
           .prepare('SELECT sku, amount, currency, change_seq FROM prices WHERE seller_id = ? ORDER BY sku')
-          .all(sellerId) as Array<{
-          sku: string;
-          amount: number;
-          currency: string;
-          change_seq: number;
-        }>
+          .all(sellerId) as PriceRow[]
       ).map(toPrice),
-    currentChangeSeq: async () =>
-      (db.prepare('SELECT value FROM change_counter WHERE id = 1').get() as { value: number }).value,
-    upsertShippingProfiles: async (sellerId, profiles) => upsertProfiles(sellerId, profiles),
-    listShippingProfiles: async (sellerId) =>
+    pendingPrices: async (sellerId) =>
       (
         db
           .prepare(
-            'SELECT profile_id, name, last_modified, data FROM shipping_profiles WHERE seller_id = ? ORDER BY profile_id',
+            `SELECT p.sku, p.amount, p.currency, p.change_seq FROM export_failures f
+             JOIN prices p ON p.seller_id = f.seller_id AND p.sku = f.sku
+             WHERE f.seller_id = ? AND f.kind = 'prices' ORDER BY p.sku`,
           )
-          .all(sellerId) as Array<Record<string, string>>
+          .all(sellerId) as PriceRow[]
+      ).map(toPrice),
+    recordExportOutcome: async (sellerId, kind, outcome) => recordExportOutcome(sellerId, kind, outcome),
+    exportFailures: async (sellerId, kind) =>
+      (
+        db
+          .prepare(
+            `SELECT sku, error, attempts, first_failed_at, last_failed_at FROM export_failures
+             WHERE seller_id = ? AND kind = ? ORDER BY sku`,
+          )
+          .all(sellerId, kind) as Array<{
+          sku: string;
+          error: string;
+          attempts: number;
+          first_failed_at: string;
+          last_failed_at: string;
+        }>
+      ).map((r): ExportFailure => ({
+        sku: r.sku,
+        error: r.error,
+        attempts: r.attempts,
+        firstFailedAt: r.first_failed_at,
+        lastFailedAt: r.last_failed_at,
+      })),
+    currentChangeSeq: async () =>
+      (db.prepare('SELECT value FROM change_counter WHERE id = 1').get() as { value: number }).value,
+    upsertShippingProfiles: async (sellerId, profiles) => upsertProfiles(sellerId, profiles),
+    removeShippingProfilesExcept: async (sellerId, keepIds) =>
+      db
+        .prepare(
+          'DELETE FROM shipping_profiles WHERE seller_id = ? AND profile_id NOT IN (SELECT value FROM json_each(?))',
+        )
+        .run(sellerId, JSON.stringify(keepIds)).changes,
+    listShippingProfiles: async (sellerId) =>
+      (
+        db
+          .prepare('SELECT * FROM shipping_profiles WHERE seller_id = ? ORDER BY profile_id')
+          .all(sellerId) as ProfileRow[]
       ).map((r) => ({
-        shippingProfileId: r.profile_id!,
-        name: r.name!,
-        lastModifiedDate: r.last_modified!,
-        data: JSON.parse(r.data!) as Record<string, unknown>,
+        shippingProfileId: r.profile_id,
+        shippingProfileName: r.name,
+        workingDays: JSON.parse(r.working_days) as string[],
+        orderCutoff: r.order_cutoff,
+        deliveryType: r.delivery_type,
+        defaultProcessingTime: r.default_processing_time,
+        transportTime: r.transport_time,
+        data: JSON.parse(r.data) as Record<string, unknown>,
       })),
     close: async () => {
       db.close();

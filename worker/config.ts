@@ -1,15 +1,19 @@
 import { z } from 'zod';
 import { temporalConfigSchema } from '../common/config';
 import { ottoAppsEnvSchema } from '../common/otto-apps';
+import { ottoFlowSettingsSchema } from '../common/otto-settings';
 import { DEFAULT_TOKEN_TASK_QUEUE } from '../workflows/definitions';
 
 export const workerConfigSchema = temporalConfigSchema.extend({
+  ...ottoFlowSettingsSchema.shape,
+  /** OTTO allows 20 requests/s per partner id (otto-api.md §5.8); per worker process here. */
+  OTTO_PARTNER_REQUESTS_PER_SECOND: z.coerce.number().positive().default(20),
   TOKEN_TASK_QUEUE: z.string().min(1).default(DEFAULT_TOKEN_TASK_QUEUE),
   /** Task-queue-wide (enforced by the Temporal server across all workers); OTTO allows 10/s per IP (otto-api.md §5). */
   TOKEN_ACTIVITIES_PER_SECOND: z.coerce.number().positive().default(8),
-  /** Hard per-process cap on token-endpoint requests per second (the queue limit above is an average). */
   /** Seller workflows kept in memory per worker (unset: the SDK's default from available memory). */
   MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).optional(),
+  /** Hard per-process cap on token-endpoint requests per second (the queue limit above is an average). */
   TOKEN_REQUESTS_PER_SECOND: z.coerce.number().int().positive().default(8),
   OTTO_AUTH_BASE_URL: z.url().default('http://localhost:3900'),
   OTTO_API_BASE_URL: z.url().default('http://localhost:3900'),

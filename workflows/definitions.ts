@@ -100,6 +100,8 @@ export const workflowSettingsSchema = z.object({
   transferRetryMaxIntervalMs: z.number().int().min(100).default(30_000),
   /** A transfer starts only with a token valid at least this long; otherwise the token is refreshed first. */
   minTokenValidityMs: z.number().int().min(1_000).default(60_000),
+  /** The token scope that allows shipping profiles: no OTTO source names it (otto-api.md §3.1, §7). */
+  shippingProfilesScope: z.string().min(1).default('shipping-profiles'),
   maxHistoryEvents: z.number().int().min(50).default(2_000),
   maxEvents: z.number().int().min(1).max(500).default(50),
 });
@@ -124,7 +126,14 @@ export const beginConsentInputSchema = z.object({
   appVersion: appVersionSchema,
   /** Made with Node's crypto by the caller: never by workflow code. */
   nonce: z.string().regex(/^[A-Za-z0-9_-]{16,128}$/, 'nonce must be 16–128 url-safe characters'),
-  sealedPkceVerifier: sealedSchema,
+  /** Absent when PKCE is off (OTTO_PKCE=off). */
+  sealedPkceVerifier: sealedSchema.optional(),
+  /** A private app's invitation link (OPC "Einladungslink generieren"), sealed: it installs our app once. */
+  sealedInvitationUrl: sealedSchema.optional(),
+  /** An admin explicitly lets this consent land on another OTTO partner than the seller's current one. */
+  allowPartnerChange: z.boolean().optional(),
+  /** The app is private (no installation link): refuse unless an invitation link is given or kept. */
+  invitationRequired: z.boolean().optional(),
 });
 export type BeginConsentInput = z.infer<typeof beginConsentInputSchema>;
 export interface BeginConsentResult {
@@ -132,6 +141,8 @@ export interface BeginConsentResult {
   appVersion: AppVersion;
   nonce: string;
   consentDeadline: string;
+  /** The invitation link this consent uses (given now or kept from the consent it replaces), sealed. */
+  sealedInvitationUrl: string | null;
 }
 export const beginConsentUpdate = defineUpdate<BeginConsentResult, [BeginConsentInput]>('beginConsent');
 
@@ -221,6 +232,10 @@ export const FailureTypes = {
   tokenRejected: 'TokenRejected',
   /** The token would expire before the call: the workflow refreshes first. Never sent to OTTO. */
   tokenExpiring: 'TokenExpiring',
+  /** The installation lookup answered 404: this OTTO partner has not installed the app. Non-retryable. */
+  appNotInstalled: 'AppNotInstalled',
+  /** The consent landed on another OTTO partner than the seller's current one. Non-retryable. */
+  partnerMismatch: 'PartnerMismatch',
 } as const;
 
 export const NON_RETRYABLE_FAILURE_TYPES: string[] = [
@@ -231,6 +246,8 @@ export const NON_RETRYABLE_FAILURE_TYPES: string[] = [
   FailureTypes.requestRejected,
   FailureTypes.tokenRejected,
   FailureTypes.tokenExpiring,
+  FailureTypes.appNotInstalled,
+  FailureTypes.partnerMismatch,
 ];
 
 // ---- activity contracts (implemented in activities/, proxied by the workflow) -------------------------
@@ -239,7 +256,10 @@ export interface CompleteAuthorizationInput {
   sellerId: string;
   appVersion: AppVersion;
   sealedCode: string;
-  sealedPkceVerifier: string;
+  /** Sent as code_verifier when present (OTTO_PKCE=on); never sent otherwise (Keycloak refuses it). */
+  sealedPkceVerifier?: string;
+  /** The partner the seller is connected to; a user token of another partner is refused before minting. */
+  expectedPartnerId?: string;
 }
 export interface MintedToken {
   /** Sealed installation access token. */
@@ -252,7 +272,8 @@ export interface AuthorizationResult extends MintedToken {
   appVersion: AppVersion;
   appId: string;
   installationId: string;
-  partnerId: string;
+  /** From the user token's claim (OTTO_PARTNER_ID_CLAIM); null when OTTO's token carries none. */
+  partnerId: string | null;
 }
 /** Opaque per-kind progress carried by the workflow (JSON only): each transfer activity parses its own. */
 export type TransferCursor = Record<string, string | number | null>;

@@ -5,9 +5,9 @@ export function describeOttoCallbackError(error: string, description?: string): 
   const detail = description ? ` OTTO said: "${description}".` : '';
   if (error === 'access_denied') {
     return (
-      'Access was not granted at OTTO. The OTTO user who confirmed needs admin rights and the ' +
-      `"Dienstleister Freigaben" permission, or the consent was cancelled.${detail}`
+      'Access was not granted at OTTO: the login at OTTO was cancelled, or the OTTO user lacks admin rights ' +
+      `or the "Dienstleister Freigaben" permission.${detail} Click “Allow access” to try again.`
     );
   }
-  return `OTTO refused the authorization (${error}).${detail}`;
+  return `OTTO refused the authorization (${error}).${detail} Click “Allow access” to try again.`;
 }

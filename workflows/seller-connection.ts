@@ -80,6 +80,21 @@ function refusal(event: ConnectionEventType, s: SellerState): void {
     });
 }
 
+/** What the seller reads when completing an authorization failed; every text ends in what to do. */
+function authorizationFailureText(
+  appVersion: string,
+  failure: { type: string | undefined; message: string },
+): string {
+  switch (failure.type) {
+    case FailureTypes.appNotInstalled:
+      return 'The app is not installed for your OTTO account: click “Allow access” to install it.';
+    case FailureTypes.partnerMismatch:
+      return `${failure.message} The connection keeps its current OTTO account. To move this seller to another OTTO account, ask the shop's administrator.`;
+    default:
+      return `Connecting app ${appVersion} failed: ${failure.message}. Please click "Allow access" again.`;
+  }
+}
+
 /** The failure type and message behind an activity failure. */
 function failureOf(err: unknown): { type: string | undefined; message: string } {
   const cause = err instanceof ActivityFailure ? err.cause : err;
@@ -162,11 +177,20 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
     beginConsentUpdate,
     (input) => {
       const consent = beginConsentInputSchema.parse(input);
-      const reissued = s.pendingConsent !== null;
+      const previous = s.pendingConsent;
+      const reissued = previous !== null;
+      // "Allow access" clicked again for a private app keeps the invitation link the admin gave before.
+      const sealedInvitationUrl =
+        consent.sealedInvitationUrl ??
+        (previous?.appVersion === consent.appVersion ? (previous.sealedInvitationUrl ?? null) : null);
       s.pendingConsent = {
         appVersion: consent.appVersion,
         nonce: consent.nonce,
-        sealedPkceVerifier: consent.sealedPkceVerifier,
+        sealedPkceVerifier: consent.sealedPkceVerifier ?? null,
+        sealedInvitationUrl,
+        allowPartnerChange:
+          consent.allowPartnerChange ??
+          (previous?.appVersion === consent.appVersion && previous.allowPartnerChange === true),
         requestedAt: Date.now(),
         deadline: Date.now() + settings.consentTimeoutMs,
         callbackUsed: false,
@@ -185,6 +209,7 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
         appVersion: consent.appVersion,
         nonce: consent.nonce,
         consentDeadline: iso(s.pendingConsent.deadline)!,
+        sealedInvitationUrl,
       };
     },
     {
@@ -193,6 +218,14 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
         if (!result.success) throw invalidInput(result.error.issues.map((i) => i.message).join('; '));
         if (result.data.sellerId !== s.sellerId) {
           throw invalidInput(`this workflow belongs to seller ${s.sellerId}, not ${result.data.sellerId}`);
+        }
+        const { appVersion, invitationRequired, sealedInvitationUrl } = result.data;
+        const keptInvitation =
+          s.pendingConsent?.appVersion === appVersion && (s.pendingConsent.sealedInvitationUrl ?? null) !== null;
+        if (invitationRequired === true && sealedInvitationUrl === undefined && !keptInvitation) {
+          throw invalidInput(
+            `app ${appVersion} is a private OTTO app: start the consent with an invitation link (invitationUrl) generated in OPC`,
+          );
         }
         if (s.pendingAuthorization !== null) {
           throw ApplicationFailure.create({
@@ -305,6 +338,7 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
       appVersion: pending.appVersion,
       sealedCode: callback.sealedCode,
       sealedPkceVerifier: pending.sealedPkceVerifier,
+      allowPartnerChange: pending.allowPartnerChange === true,
       receivedAt: Date.now(),
     };
     event('callback_accepted', `authorizing app ${pending.appVersion}`);
@@ -364,7 +398,11 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
               sellerId: s.sellerId,
               appVersion: pending.appVersion,
               sealedCode: pending.sealedCode,
-              sealedPkceVerifier: pending.sealedPkceVerifier,
+              ...(pending.sealedPkceVerifier === null ? {} : { sealedPkceVerifier: pending.sealedPkceVerifier }),
+              // Nobody re-points a connected seller to another OTTO account unless an admin allowed it.
+              ...(s.partnerId === null || pending.allowPartnerChange === true
+                ? {}
+                : { expectedPartnerId: s.partnerId }),
             },
           ],
         ),
@@ -374,7 +412,7 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
       s.pendingAuthorization = null;
       if (upgrading) s.pendingConsent = null;
       applyEvent(s, 'authorization_failed');
-      s.lastError = `Connecting app ${pending.appVersion} failed: ${failure.message}. Please click "Allow access" again.`;
+      s.lastError = authorizationFailureText(pending.appVersion, failure);
       event('authorization_failed', failure.message);
       return;
     }
@@ -395,8 +433,8 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
     event(
       upgrading ? 'upgraded' : 'authorized',
       upgrading
-        ? `switched from app ${previous} to ${result.appVersion} (partner ${result.partnerId})`
-        : `app ${result.appVersion} installed for partner ${result.partnerId}; token valid until ${iso(result.expiresAt)}`,
+        ? `switched from app ${previous} to ${result.appVersion} (partner ${result.partnerId ?? 'unknown'})`
+        : `app ${result.appVersion} installed for partner ${result.partnerId ?? 'unknown'}; token valid until ${iso(result.expiresAt)}`,
     );
   }
 
@@ -561,11 +599,10 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
     t.running = true;
     let retrySoon = false;
     try {
-      if (kind === 'shippingProfilesSync' && !s.scopes.includes('shipping-profiles')) {
+      if (kind === 'shippingProfilesSync' && !s.scopes.includes(settings.shippingProfilesScope)) {
         t.lastResult = 'skipped';
         t.lastCount = 0;
-        t.lastDetail =
-          'skipped: missing scope "shipping-profiles" — upgrade to the v2 app (click "Allow access" again) to sync shipping profiles';
+        t.lastDetail = `skipped: missing scope "${settings.shippingProfilesScope}" — upgrade to the v2 app (click "Allow access" again) to sync shipping profiles`;
         return;
       }
       const lastFullAt = typeof t.cursor.lastFullAt === 'number' ? t.cursor.lastFullAt : null;
@@ -578,7 +615,8 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
           [
             {
               sellerId: s.sellerId,
-              partnerId: s.partnerId!,
+              // The per-partner rate limit's key; OTTO's token may carry no partner id (otto-api.md §2.4).
+              partnerId: s.partnerId ?? `installation:${s.installationId ?? s.sellerId}`,
               sealedToken: s.token.sealed!,
               tokenExpiresAt: s.token.expiresAt!,
               cursor: t.cursor,

@@ -16,7 +16,12 @@ import { isConnected, transition, type ConnectionEventType } from './connection-
 export interface PendingConsent {
   appVersion: AppVersion;
   nonce: string;
-  sealedPkceVerifier: string;
+  /** Null when PKCE is off. */
+  sealedPkceVerifier: string | null;
+  /** A private app's invitation link, sealed; null for a public app's installation link. */
+  sealedInvitationUrl?: string | null;
+  /** An admin allowed this consent to land on another OTTO partner. */
+  allowPartnerChange?: boolean;
   requestedAt: number;
   deadline: number;
   /** A callback was accepted for this nonce: any further one is a replay. */
@@ -27,7 +32,8 @@ export interface PendingConsent {
 export interface PendingAuthorization {
   appVersion: AppVersion;
   sealedCode: string;
-  sealedPkceVerifier: string;
+  sealedPkceVerifier: string | null;
+  allowPartnerChange?: boolean;
   receivedAt: number;
 }
 

@@ -21,17 +21,28 @@ export interface ApiRoutesDeps {
   auth: Authenticator;
   connections: SellerConnections;
   startConsent: ConsentStarter;
+  publicBaseUrl: string;
 }
 
-export function apiRoutes({ auth, connections, startConsent }: ApiRoutesDeps): Router {
+export function apiRoutes({ auth, connections, startConsent, publicBaseUrl }: ApiRoutesDeps): Router {
   const router = Router();
   const support = auth.requireRole('support');
   const admin = auth.requireRole('admin');
 
   router.post('/api/sellers/:sellerId/connection', admin, jsonBody, async (req, res) => {
     const { sellerId } = parse(sellerParamsSchema, req.params, 'params');
-    const { appVersion } = parse(beginConnectionBodySchema, req.body, 'body');
-    res.status(201).json(await startConsent(sellerId, appVersion));
+    const body = parse(beginConnectionBodySchema, req.body, 'body');
+    const started = await startConsent(sellerId, body);
+    const link = new URL('/oauth/start', publicBaseUrl);
+    link.searchParams.set('ticket', started.ticket);
+    res.status(201).json({
+      state: started.state,
+      appVersion: started.appVersion,
+      authorizeUrl: link.toString(),
+      installationUrl: started.consentUrl,
+      linkExpiresAt: new Date(started.ticketExpiresAt).toISOString(),
+      consentDeadline: started.consentDeadline,
+    });
   });
 
   router.get('/api/sellers/:sellerId/connection', support, async (req, res) => {

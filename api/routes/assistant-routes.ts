@@ -7,6 +7,7 @@
 import express, { Router } from 'express';
 import type { AppVersion } from '../../workflows/definitions';
 import { renderAssistant } from '../assistant-page';
+import type { ConsentCookies } from '../consent-cookie';
 import { SellerConnectionError } from '../connection-errors';
 import type { ConsentStarter } from '../consent-starter';
 import { HttpError } from '../errors';
@@ -17,6 +18,7 @@ import { parse } from '../validate';
 export interface AssistantRoutesDeps {
   connections: SellerConnections;
   startConsent: ConsentStarter;
+  consentCookies: ConsentCookies;
   latestAppVersion: AppVersion;
   publicBaseUrl: string;
 }
@@ -67,9 +69,11 @@ export function assistantRoutes(deps: AssistantRoutesDeps): Router {
     form,
     async (req, res) => {
       const { sellerId, appVersion } = parse(allowAccessFormSchema, req.body, 'body');
-      const started = await deps.startConsent(sellerId, appVersion);
-      // 303: the browser follows with a GET to OTTO's login.
-      res.redirect(303, started.authorizeUrl);
+      const started = await deps.startConsent(sellerId, appVersion === undefined ? {} : { appVersion });
+      // The cookie lets OTTO's parameterless redirect after the installation find this consent again.
+      res.append('Set-Cookie', deps.consentCookies.setCookie(started.ticket));
+      // 303: the browser follows with a GET to OTTO's installation (or invitation) page.
+      res.redirect(303, started.consentUrl);
     },
   );
 

@@ -3,7 +3,8 @@
  * a "fleet" — the real connector on that server: the OTTO emulator (child process, port 0), our workers
  * in this process (createWorkers, the production composition), and the real API (createApp with the real
  * Temporal adapter) on a random loopback port. Sellers are connected exactly as in production: "Allow
- * access" through the API, login and consent at the emulator, OTTO's redirect to our /oauth/callback.
+ * access" through the API, installation in OPC and login at the emulator, OTTO's redirects to our
+ * /oauth/callback.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -371,16 +372,33 @@ export class Fleet {
       if (started.status !== 201)
         throw new Error(`POST connection → ${started.status}: ${await started.text()}`);
       const { authorizeUrl } = (await started.json()) as { authorizeUrl: string };
-      const { redirectTo } = await this.emulator.admin<{ redirectTo: string }>('POST', '/consent', {
-        authorizeUrl,
-        ...user,
-        decision: 'confirm',
-      });
-      const redirect = new URL(redirectTo);
+      // The browser's hops (otto-api.md §2): our consent link → OPC installation → consent callback →
+      // OTTO's login → code callback. Our URLs name PUBLIC_BASE_URL; the API listens on apiUrl.
+      const ours = (url: string) => {
+        const u = new URL(url);
+        return `${this.apiUrl}${u.pathname}${u.search}`;
+      };
+      const hop = async (url: string, cookie?: string) => {
+        const res = await fetch(ours(url), { redirect: 'manual', headers: cookie ? { cookie } : {} });
+        await res.arrayBuffer();
+        const location = res.headers.get('location');
+        if (res.status !== 303 || !location) throw new Error(`${new URL(url).pathname} → ${res.status}`);
+        return { location, cookie: res.headers.get('set-cookie')?.split(';')[0] };
+      };
+      const atOtto = async (url: string) =>
+        (
+          await this.emulator.admin<{ redirectTo: string }>('POST', '/consent', {
+            authorizeUrl: url,
+            ...user,
+            decision: 'confirm',
+          })
+        ).redirectTo;
+      const start = await hop(authorizeUrl);
+      if (!start.cookie) throw new Error('the consent link set no cookie');
+      const login = await hop(await atOtto(start.location), start.cookie);
+      const codeCallback = await atOtto(login.location);
       sample.callbackAt = Date.now();
-      const callback = await fetch(`${this.apiUrl}/oauth/callback${redirect.search}`, { redirect: 'manual' });
-      await callback.arrayBuffer();
-      if (callback.status !== 303) throw new Error(`callback → ${callback.status}`);
+      await hop(codeCallback, start.cookie);
       const deadline = Date.now() + 180_000;
       for (;;) {
         const status = await this.status(sellerId);

@@ -1,12 +1,13 @@
 import { Router, type Response } from 'express';
 import { z } from 'zod';
-import { decide, login, startAuthorization } from '../authorize-flow';
+import { consentAutomation } from '../admin-consent';
+import { createInvitation } from '../authorize-flow';
 import type { EmulatorContext } from '../emulator-context';
 import { faultInputSchema } from '../faults';
 import { sendAdminError } from '../http-errors';
-import { generateOrders, generateReturns, setOrderStatus } from '../order-factory';
 import { queryParam } from '../request-params';
-import { FULFILLMENT_STATUSES, type Partner } from '../state';
+import type { Partner } from '../state';
+import { adminDataRoutes } from './admin-data-routes';
 
 const partnerSchema = z.object({
   partnerId: z
@@ -32,12 +33,7 @@ const consentSchema = z.object({
   decision: z.enum(['confirm', 'deny']),
 });
 
-const fulfillmentStatus = z.enum(FULFILLMENT_STATUSES as [string, ...string[]]);
-
-const ordersSchema = z.object({
-  count: z.number().int().min(1).max(100_000),
-  fulfillmentStatus: fulfillmentStatus.optional(),
-});
+const settingsSchema = z.strictObject({ dropCodeChallenge: z.boolean().optional() });
 
 /**
  * The admin API of design §6, for tests, benchmarks and the dev stack. JSON in and out; errors in the
@@ -69,8 +65,40 @@ export function adminRoutes(ctx: EmulatorContext): Router {
         scopes: a.scopes,
         redirectUris: a.redirectUris,
         name: a.name,
+        visibility: a.visibility,
+        installationUrl: ctx.installationUrl(a) ?? null,
       })),
     );
+  });
+
+  // "Einladungslink generieren": a private app's single-use link, valid invitationTtlSeconds.
+  router.post('/apps/:appId/invitations', (req, res) => {
+    const app = ctx.appById(req.params.appId);
+    if (!app) {
+      sendAdminError(res, 404, 'unknown_app', `No app ${req.params.appId}`);
+      return;
+    }
+    if (app.visibility !== 'private') {
+      sendAdminError(res, 409, 'public_app', `App ${app.appId} is public: use its installation link`);
+      return;
+    }
+    const invitation = createInvitation(ctx, app);
+    ctx.persist();
+    res.status(201).json({
+      url: ctx.invitationUrl(invitation.token),
+      expiresAt: new Date(invitation.expiresAt).toISOString(),
+    });
+  });
+
+  router.get('/settings', (_req, res) => {
+    res.json(ctx.settings);
+  });
+
+  router.patch('/settings', (req, res) => {
+    const body = parse(settingsSchema, req.body, res);
+    if (!body) return;
+    if (body.dropCodeChallenge !== undefined) ctx.settings.dropCodeChallenge = body.dropCodeChallenge;
+    res.json(ctx.settings);
   });
 
   router.post('/partners', (req, res) => {
@@ -90,42 +118,16 @@ export function adminRoutes(ctx: EmulatorContext): Router {
     if (partner) res.json(partnerView(ctx, partner));
   });
 
-  // Performs exactly the page sequence: authorize URL → login form → consent form.
+  // Performs exactly the page sequence of an installation/invitation link or an /oauth2/auth URL.
   router.post('/consent', (req, res) => {
     const body = parse(consentSchema, req.body, res);
     if (!body) return;
-    let url: URL;
-    try {
-      url = new URL(body.authorizeUrl, ctx.publicBaseUrl);
-    } catch {
-      sendAdminError(res, 400, 'invalid_authorize_url', 'authorizeUrl is not a URL');
+    const result = consentAutomation(ctx, body);
+    if (result.kind === 'error') {
+      sendAdminError(res, result.status, result.code, result.message, result.details);
       return;
     }
-    const params: Record<string, string> = {};
-    for (const [key, value] of url.searchParams) if (!(key in params)) params[key] = value;
-    const started = startAuthorization(ctx, params);
-    if (started.kind === 'page_error') {
-      // The page would show an error and never redirect; there is nothing to redirect to here either.
-      sendAdminError(res, 400, 'invalid_authorize_request', started.message);
-      return;
-    }
-    if (started.kind === 'redirect') {
-      res.json({ redirectTo: started.redirectTo });
-      return;
-    }
-    const loggedIn = login(ctx, started.session, body.username, body.password);
-    if (loggedIn.kind === 'bad_credentials') {
-      ctx.sessions.delete(started.session.id);
-      sendAdminError(res, 401, 'bad_credentials', 'Invalid username or password');
-      return;
-    }
-    if (loggedIn.kind === 'refused') {
-      res.json({ redirectTo: loggedIn.redirectTo });
-      return;
-    }
-    res.json({
-      redirectTo: decide(ctx, started.session, body.decision === 'confirm' ? 'confirm' : 'cancel'),
-    });
+    res.json({ redirectTo: result.redirectTo });
   });
 
   // "Zugriff entziehen": OTTO tells nobody; the app finds out when minting fails.
@@ -143,62 +145,8 @@ export function adminRoutes(ctx: EmulatorContext): Router {
     res.json({ revoked: revoked.map((i) => i.installationId) });
   });
 
-  router.post('/partners/:partnerId/orders', (req, res) => {
-    const partner = partnerOr404(req.params.partnerId, res);
-    if (!partner) return;
-    const body = parse(ordersSchema, req.body, res);
-    if (!body) return;
-    const orders = generateOrders(
-      ctx,
-      partner.partnerId,
-      body.count,
-      (body.fulfillmentStatus ?? 'PROCESSABLE') as (typeof FULFILLMENT_STATUSES)[number],
-    );
-    ctx.persist();
-    res.status(201).json(orders);
-  });
-
-  router.post('/partners/:partnerId/orders/:salesOrderId/status', (req, res) => {
-    const partner = partnerOr404(req.params.partnerId, res);
-    if (!partner) return;
-    const body = parse(z.object({ fulfillmentStatus }), req.body, res);
-    if (!body) return;
-    const order = ctx
-      .partnerData(partner.partnerId)
-      .orders.find((o) => o.salesOrderId === req.params.salesOrderId);
-    if (!order) {
-      sendAdminError(res, 404, 'unknown_order', `No order ${req.params.salesOrderId}`);
-      return;
-    }
-    setOrderStatus(ctx, order, body.fulfillmentStatus as (typeof FULFILLMENT_STATUSES)[number]);
-    ctx.persist();
-    res.json(order);
-  });
-
-  router.post('/partners/:partnerId/returns', (req, res) => {
-    const partner = partnerOr404(req.params.partnerId, res);
-    if (!partner) return;
-    const body = parse(z.object({ count: z.number().int().min(1).max(10_000) }), req.body, res);
-    if (!body) return;
-    const created = generateReturns(ctx, partner.partnerId, body.count);
-    ctx.persist();
-    res.status(201).json(created);
-  });
-
-  const readBack = {
-    orders: 'orders',
-    quantities: 'quantities',
-    prices: 'prices',
-    'shipping-profiles': 'shippingProfiles',
-    returns: 'returns',
-    shipments: 'shipments',
-  } as const;
-  for (const [segment, key] of Object.entries(readBack)) {
-    router.get(`/partners/:partnerId/${segment}`, (req, res) => {
-      const partner = partnerOr404(req.params.partnerId, res);
-      if (partner) res.json(ctx.partnerData(partner.partnerId)[key]);
-    });
-  }
+  // Seller data: orders, order status, returns, product catalogue, read-backs (admin-data-routes.ts).
+  router.use(adminDataRoutes(ctx));
 
   router.get('/requests', (req, res) => {
     const since = queryParam(req, 'since');

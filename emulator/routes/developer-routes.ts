@@ -1,15 +1,17 @@
 import { Router } from 'express';
+import { activeInstallation } from '../authorize-flow';
 import type { EmulatorContext } from '../emulator-context';
 import { sendApiError, sendOAuthError } from '../http-errors';
 import { formParams } from '../request-params';
 import { facts } from '../request-log';
-import { bearerProblem, inspectBearer, issueToken, tokenResponse } from '../tokens';
+import { bearerProblem, inspectBearer, installationTokenResponse, issueToken } from '../tokens';
 
-/** The developer API: which installation a consent produced, and minting installation tokens. */
+/** The developer API: which installation a seller has of an app, and minting installation tokens. */
 export function developerRoutes(ctx: EmulatorContext): Router {
   const router = Router();
 
-  // Called with the user token from the code exchange (scopes `installation partnerId`).
+  // Called with the user token from the code exchange (scope `installation`): the installation of this
+  // app by the token's partner, whichever user logged in. No installation is tied to the token itself.
   router.get('/v1/apps/:appId/installation', (req, res) => {
     const { freshness, token } = inspectBearer(ctx, req);
     const f = facts(res);
@@ -19,25 +21,26 @@ export function developerRoutes(ctx: EmulatorContext): Router {
       sendApiError(res, 401, 'Unauthorized', bearerProblem(freshness));
       return;
     }
-    if (token.kind !== 'user' || token.appId !== req.params.appId || !token.scopes.includes('installation')) {
+    if (
+      token.kind !== 'user' ||
+      token.appId !== req.params.appId ||
+      !token.partnerId ||
+      !token.scopes.includes('installation')
+    ) {
       f.token = 'wrong_scope';
       sendApiError(res, 403, 'Forbidden', 'Needs a user token of this app with the scope "installation"');
       return;
     }
     f.token = 'valid';
-    const installation = ctx.state.installations.find(
-      (i) => i.installationId === token.installationId && !i.revokedAt,
-    );
+    f.partnerId = token.partnerId;
+    const installation = activeInstallation(ctx, req.params.appId, token.partnerId);
     if (!installation) {
+      // [I] OTTO documents only 200; a partner without (or after revoking) the app has no installation.
       sendApiError(res, 404, 'Not Found', 'The app is not installed for this partner');
       return;
     }
-    f.partnerId = installation.partnerId;
     f.installationId = installation.installationId;
-    res.json({
-      installationId: installation.installationId,
-      ...(token.scopes.includes('partnerId') ? { partnerId: installation.partnerId } : {}),
-    });
+    res.json({ installationId: installation.installationId });
   });
 
   // Called with the app's developer token; the "timed token refresh" of otto-api.md §3.
@@ -52,7 +55,7 @@ export function developerRoutes(ctx: EmulatorContext): Router {
       sendApiError(res, 401, 'Unauthorized', bearerProblem(freshness));
       return;
     }
-    if (token.kind !== 'developer' || token.appId !== appId) {
+    if (token.kind !== 'developer' || token.appId !== appId || !token.scopes.includes('developer')) {
       f.token = 'wrong_scope';
       sendApiError(res, 403, 'Forbidden', 'Needs a developer token (scope "developer") of this app');
       return;
@@ -87,7 +90,7 @@ export function developerRoutes(ctx: EmulatorContext): Router {
       installationId,
     });
     ctx.persist();
-    res.set('Cache-Control', 'no-store').json(tokenResponse(ctx, issued));
+    res.set('Cache-Control', 'no-store').json(installationTokenResponse(ctx, issued));
   });
 
   return router;

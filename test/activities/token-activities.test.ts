@@ -21,10 +21,13 @@ type Reply = { status: number; body?: unknown; headers?: Record<string, string> 
 
 function fakeOtto(script: Record<string, Reply[]>) {
   const calls: string[] = [];
+  /** Form bodies sent, by call key. */
+  const forms: Record<string, URLSearchParams[]> = {};
   const fetchFn: typeof fetch = (input, init) => {
     const url = new URL(input instanceof Request ? input.url : input.toString());
     const key = `${init?.method ?? 'GET'} ${url.pathname}`;
     calls.push(key);
+    if (typeof init?.body === 'string') (forms[key] ??= []).push(new URLSearchParams(init.body));
     const replies = script[key];
     const reply = replies && replies.length > 1 ? replies.shift()! : replies?.[0];
     if (!reply) return Promise.resolve(new Response('{}', { status: 404 }));
@@ -32,7 +35,13 @@ function fakeOtto(script: Record<string, Reply[]>) {
     const body = reply.body === undefined ? '' : JSON.stringify(reply.body);
     return Promise.resolve(new Response(body, { status: reply.status, headers: reply.headers }));
   };
-  return { calls, fetchFn };
+  return { calls, forms, fetchFn };
+}
+
+/** A JWT-shaped user token as OTTO's Keycloak issues it (only the payload matters to us). */
+function userJwt(claims: Record<string, unknown>): string {
+  const part = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  return `${part({ alg: 'RS256', typ: 'JWT' })}.${part({ iss: 'https://auth.test/realm', ...claims })}.sig`;
 }
 
 const devToken = { status: 200, body: { access_token: 'dev-token', expires_in: 1800 } };
@@ -42,7 +51,10 @@ const minted = {
 };
 const MINT = 'POST /v1/apps/app-1/installations/inst-1/accessToken';
 
-function activities(script: Record<string, Reply[]>) {
+function activities(
+  script: Record<string, Reply[]>,
+  options: Partial<Parameters<typeof createTokenActivities>[0]> = {},
+) {
   const otto = fakeOtto(script);
   const acts = createTokenActivities({
     sealer,
@@ -51,8 +63,9 @@ function activities(script: Record<string, Reply[]>) {
     apiBaseUrl: 'https://api.test',
     redirectUri: 'https://shop.test/oauth/callback',
     fetch: otto.fetchFn,
+    ...options,
   });
-  return { acts, calls: otto.calls };
+  return { acts, calls: otto.calls, forms: otto.forms };
 }
 
 async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
@@ -83,6 +96,29 @@ describe('mintInstallationToken', () => {
     expect(first.scopes).toEqual(['orders', 'availability']);
     expect(first.expiresAt).toBeGreaterThan(Date.now() + 1_790_000);
     expect(calls.filter((c) => c === 'POST /v1/token')).toHaveLength(1);
+  });
+
+  it('asks for the developer scope, and sends no scope for the installation token unless configured', async () => {
+    const plain = activities({ 'POST /v1/token': [devToken], [MINT]: [minted] });
+    await run((i: typeof mintInput) => plain.acts.mintInstallationToken(i), mintInput);
+    expect(plain.forms['POST /v1/token']![0]!.get('scope')).toBe('developer');
+    expect(plain.forms[MINT]![0]!.has('scope')).toBe(false);
+
+    const scoped = activities(
+      { 'POST /v1/token': [devToken], [MINT]: [minted] },
+      { installationTokenScope: 'orders availability' },
+    );
+    await run((i: typeof mintInput) => scoped.acts.mintInstallationToken(i), mintInput);
+    expect(scoped.forms[MINT]![0]!.get('scope')).toBe('orders availability');
+  });
+
+  it('takes the scopes from the app when the installation token response names none (OTTO documents none)', async () => {
+    const { acts } = activities({
+      'POST /v1/token': [devToken],
+      [MINT]: [{ status: 200, body: { access_token: 'inst-token', expires_in: 1800 } }],
+    });
+    const token = await run((i: typeof mintInput) => acts.mintInstallationToken(i), mintInput);
+    expect(token.scopes).toEqual(['orders']);
   });
 
   it('a 401 retries once with a fresh developer token before calling it revoked', async () => {
@@ -155,17 +191,29 @@ describe('completeAuthorization', () => {
     sealedCode: sealer.seal('the-code'),
     sealedPkceVerifier: sealer.seal('the-verifier'),
   };
-  const script = () => ({
-    'POST /oauth2/token': [{ status: 200, body: { access_token: 'user-token', expires_in: 300 } }],
-    'GET /v1/apps/app-1/installation': [
-      { status: 200, body: { installationId: 'inst-1', partnerId: 'P1', extra: 'ignored' } },
-    ],
+  const userToken = (claims: Record<string, unknown> = { partner_id: 'P1' }) => ({
+    status: 200,
+    body: {
+      access_token: userJwt(claims),
+      expires_in: 300,
+      refresh_expires_in: 7200,
+      refresh_token: 'refresh',
+      token_type: 'Bearer',
+      'not-before-policy': 0,
+      session_state: 'sess',
+      scope: 'installation partnerId',
+    },
+  });
+  const script = (claims?: Record<string, unknown>) => ({
+    'POST /oauth2/token': [userToken(claims)],
+    // OTTO documents only the installation id here; the partner id comes from the user token.
+    'GET /v1/apps/app-1/installation': [{ status: 200, body: { installationId: 'inst-1' } }],
     'POST /v1/token': [devToken],
     [MINT]: [minted],
   });
 
-  it('exchanges the code, reads the installation and mints the first token', async () => {
-    const { acts, calls } = activities(script());
+  it('exchanges the code, reads the partner from the user token and the installation, mints the first token', async () => {
+    const { acts, calls, forms } = activities(script());
     const result = await run((i: typeof input) => acts.completeAuthorization(i), input);
     expect(result).toMatchObject({
       appVersion: 'v1',
@@ -175,26 +223,92 @@ describe('completeAuthorization', () => {
     });
     expect(sealer.unseal(result.sealedToken)).toBe('inst-token');
     expect(calls).toEqual(['POST /oauth2/token', 'GET /v1/apps/app-1/installation', 'POST /v1/token', MINT]);
+    const exchange = forms['POST /oauth2/token']![0]!;
+    expect(exchange.get('code_verifier')).toBe('the-verifier');
+    expect(exchange.get('redirect_uri')).toBe('https://shop.test/oauth/callback');
+  });
+
+  it.each([
+    [{ partner: '1000624', preferred_username: '1000624' }, ['partner_id', 'partner'], '1000624'],
+    [{ partner_id: 1000000 }, ['partner_id', 'partner'], '1000000'],
+    [{ seller: 'S9', partner_id: 'P1' }, ['seller'], 'S9'],
+    [{ azp: 'client-1' }, ['partner_id', 'partner'], null],
+  ])('partner id from the claims %j with claim list %j → %j', async (claims, partnerIdClaims, expected) => {
+    const { acts } = activities(script(claims), { partnerIdClaims });
+    const result = await run((i: typeof input) => acts.completeAuthorization(i), input);
+    expect(result.partnerId).toBe(expected);
+  });
+
+  it('without PKCE no code_verifier is sent; OTTO_SEND_REDIRECT_URI=off sends no redirect_uri', async () => {
+    const { acts, forms } = activities(script(), { sendRedirectUri: false });
+    const { sealedPkceVerifier: _omitted, ...withoutPkce } = input;
+    await run((i: typeof withoutPkce) => acts.completeAuthorization(i), withoutPkce);
+    const exchange = forms['POST /oauth2/token']![0]!;
+    expect(exchange.has('code_verifier')).toBe(false);
+    expect(exchange.has('redirect_uri')).toBe(false);
+  });
+
+  it('an installation lookup 404 means the app is not installed for this partner (non-retryable)', async () => {
+    const { acts, calls } = activities({
+      ...script(),
+      'GET /v1/apps/app-1/installation': [{ status: 404, body: { errors: [{ title: 'Not Found' }] } }],
+    });
+    const failure = await failureOf(run((i: typeof input) => acts.completeAuthorization(i), input));
+    expect(failure).toMatchObject({ type: FailureTypes.appNotInstalled, nonRetryable: true });
+    expect(calls).not.toContain(MINT);
+  });
+
+  it('a user token of another partner than expected is refused before anything is looked up or minted', async () => {
+    const { acts, calls } = activities(script({ partner_id: 'P-OTHER' }));
+    const failure = await failureOf(
+      run((i: typeof input) => acts.completeAuthorization(i), { ...input, expectedPartnerId: 'P1' }),
+    );
+    expect(failure).toMatchObject({ type: FailureTypes.partnerMismatch, nonRetryable: true });
+    expect(failure.message).toContain('P-OTHER');
+    expect(failure.message).toContain('P1');
+    expect(calls).toEqual(['POST /oauth2/token']);
   });
 
   it('resumes after the exchange from its heartbeat checkpoint: the code is never spent twice', async () => {
     const { acts, calls } = activities(script());
     const resumed = new MockActivityEnvironment({
-      heartbeatDetails: { sealedUserToken: sealer.seal('user-token') },
+      heartbeatDetails: { sealedUserToken: sealer.seal(userJwt({ partner_id: 'P1' })), partnerId: 'P1' },
     });
-    await run((i: typeof input) => acts.completeAuthorization(i), input, resumed);
+    const result = await run((i: typeof input) => acts.completeAuthorization(i), input, resumed);
     expect(calls).not.toContain('POST /oauth2/token');
     expect(calls[0]).toBe('GET /v1/apps/app-1/installation');
+    expect(result.partnerId).toBe('P1');
   });
 
   it('a refused code (invalid_grant) asks the seller to consent again', async () => {
     const { acts } = activities({
       ...script(),
-      'POST /oauth2/token': [{ status: 400, body: { error: 'invalid_grant' } }],
+      'POST /oauth2/token': [
+        { status: 400, body: { error: 'invalid_grant', error_description: 'Code not valid' } },
+      ],
     });
     const failure = await failureOf(run((i: typeof input) => acts.completeAuthorization(i), input));
     expect(failure).toMatchObject({ type: FailureTypes.authorizationRejected, nonRetryable: true });
     expect(failure.message).toContain('invalid_grant');
     expect(failure.message).not.toContain('the-code');
+  });
+
+  it('a verifier refused for lack of a challenge names OTTO_PKCE', async () => {
+    const { acts } = activities({
+      ...script(),
+      'POST /oauth2/token': [
+        {
+          status: 400,
+          body: {
+            error: 'invalid_grant',
+            error_description: 'PKCE code verifier specified but challenge not present in authorization',
+          },
+        },
+      ],
+    });
+    const failure = await failureOf(run((i: typeof input) => acts.completeAuthorization(i), input));
+    expect(failure).toMatchObject({ type: FailureTypes.authorizationRejected, nonRetryable: true });
+    expect(failure.message).toContain('OTTO_PKCE=off');
+    expect(failure.message).not.toContain('the-verifier');
   });
 });

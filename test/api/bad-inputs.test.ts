@@ -5,14 +5,18 @@
  */
 import request from 'supertest';
 import type { App } from 'supertest/types';
+import { createConsentCookies } from '../../api/consent-cookie';
 import { createStateSigner } from '../../api/oauth-state';
 import type { FakeSellerConnections } from './fake-seller-connections';
 import {
   ADMIN_KEY,
+  INSTALL_V1,
   OTTO_AUTH,
+  OTTO_ISSUER,
   PUBLIC_BASE_URL,
   STATE_KEY,
   SUPPORT_KEY,
+  consentCookie,
   errorOf,
   testApp,
   validState,
@@ -28,6 +32,8 @@ interface Ctx {
   /** A valid state for seller "victim" (pending consent, v1). */
   state: string;
   nonce: string;
+  /** The `Cookie` header of the browser that clicked "Allow access" for that state. */
+  cookie: string;
 }
 
 interface BadInput {
@@ -41,8 +47,14 @@ interface BadInput {
   notReflected?: string;
 }
 
+/** OTTO's redirect to the callback in the seller's browser (the one that clicked "Allow access"). */
 const callback = (c: Ctx, query: Record<string, string | string[]>) =>
+  request(c.app).get('/oauth/callback').set('Cookie', c.cookie).query(query);
+/** The same redirect arriving in a browser without our cookie. */
+const callbackNoCookie = (c: Ctx, query: Record<string, string | string[]>) =>
   request(c.app).get('/oauth/callback').query(query);
+const consentStart = (c: Ctx, query: Record<string, string | string[]>) =>
+  request(c.app).get('/oauth/start').query(query);
 
 function tamper(state: string, sellerId: string): string {
   const [body, mac] = state.split('.') as [string, string];
@@ -52,6 +64,19 @@ function tamper(state: string, sellerId: string): string {
 
 const expiredSigner = createStateSigner(STATE_KEY, { now: () => Date.now() - 20 * 60_000 });
 const otherKeySigner = createStateSigner('another-key-that-is-long-enough-0123456789');
+const cookieOptions = { ttlMs: 3_600_000, publicBaseUrl: PUBLIC_BASE_URL };
+const expiredCookies = createConsentCookies(STATE_KEY, {
+  ...cookieOptions,
+  now: () => Date.now() - 2 * 3_600_000,
+});
+const otherKeyCookies = createConsentCookies('another-key-that-is-long-enough-0123456789', cookieOptions);
+const ticketOf = (cookie: string) => cookie.slice(cookie.indexOf('=') + 1);
+const binding = (nonce: string) => ({
+  sellerId: 'victim',
+  appVersion: 'v1' as const,
+  nonce,
+  consentUrl: INSTALL_V1,
+});
 
 const CASES: BadInput[] = [
   // ---- the callback: state ---------------------------------------------------------------------
@@ -162,10 +187,10 @@ const CASES: BadInput[] = [
     notReflected: '<img',
   },
   {
-    name: 'callback: missing code',
-    send: (c) => callback(c, { state: c.state, iss: OTTO_AUTH }),
+    name: 'callback: iss is the bare auth base URL, not the Keycloak realm',
+    send: (c) => callback(c, { code: 'c', state: c.state, iss: OTTO_AUTH }),
     status: 400,
-    message: 'neither an authorization nor a reason',
+    message: 'did not come from OTTO’s login',
   },
   {
     name: 'callback: oversized code',
@@ -232,6 +257,154 @@ const CASES: BadInput[] = [
     send: (c) => callback(c, { code: 'c', state: `${c.state}x` }).set('Accept', 'application/json'),
     status: 400,
     message: '"code":"callback_forged_state"',
+  },
+  // ---- the callback: which browser ---------------------------------------------------------------
+  {
+    name: 'consent callback (no code, no error) without our cookie',
+    send: (c) => callbackNoCookie(c, {}),
+    status: 400,
+    message: 'could not tell which shop seller this browser belongs to',
+  },
+  {
+    name: 'consent callback with a valid state but without our cookie',
+    send: (c) => callbackNoCookie(c, { state: c.state, iss: OTTO_ISSUER }),
+    status: 400,
+    message: 'could not tell which shop seller this browser belongs to',
+  },
+  {
+    name: 'consent callback with a forged cookie',
+    send: (c) =>
+      callbackNoCookie(c, {}).set('Cookie', `__Host-otto-consent=${ticketOf(c.cookie).slice(0, -3)}abc`),
+    status: 400,
+    message: 'could not tell which shop seller',
+  },
+  {
+    name: 'consent callback with an expired cookie',
+    send: (c) =>
+      callbackNoCookie(c, {}).set(
+        'Cookie',
+        `__Host-otto-consent=${expiredCookies.issue(binding(c.nonce)).value}`,
+      ),
+    status: 400,
+    message: 'could not tell which shop seller',
+  },
+  {
+    name: 'consent callback with a cookie signed with another key',
+    send: (c) =>
+      callbackNoCookie(c, {}).set(
+        'Cookie',
+        `__Host-otto-consent=${otherKeyCookies.issue(binding(c.nonce)).value}`,
+      ),
+    status: 400,
+    message: 'could not tell which shop seller',
+  },
+  {
+    name: 'consent callback with a signed state passed off as the cookie',
+    send: (c) => callbackNoCookie(c, {}).set('Cookie', `__Host-otto-consent=${c.state}`),
+    status: 400,
+    message: 'could not tell which shop seller',
+  },
+  {
+    name: 'consent callback with two cookies of our name (one planted)',
+    send: (c) =>
+      callbackNoCookie(c, {}).set('Cookie', `${c.cookie}; ${consentCookie('victim', 'p'.repeat(32))}`),
+    status: 400,
+    message: 'could not tell which shop seller',
+  },
+  {
+    name: 'consent callback, JSON refusal',
+    send: (c) => callbackNoCookie(c, {}).set('Accept', 'application/json'),
+    status: 400,
+    message: '"code":"callback_no_consent_cookie"',
+  },
+  {
+    name: 'code callback without our cookie',
+    send: (c) => callbackNoCookie(c, { code: 'c', state: c.state, iss: OTTO_ISSUER }),
+    status: 400,
+    message: 'arrived in a different browser',
+  },
+  {
+    name: "code callback with another browser's cookie (another consent's nonce)",
+    send: (c) =>
+      callbackNoCookie(c, { code: 'c', state: c.state }).set(
+        'Cookie',
+        consentCookie('victim', 'o'.repeat(32)),
+      ),
+    status: 400,
+    message: 'arrived in a different browser',
+  },
+  {
+    name: "code callback with another seller's cookie of the same nonce",
+    send: (c) =>
+      callbackNoCookie(c, { code: 'c', state: c.state }).set('Cookie', consentCookie('attacker', c.nonce)),
+    status: 400,
+    message: 'arrived in a different browser',
+  },
+  {
+    name: "error= callback with another browser's cookie",
+    send: (c) =>
+      callbackNoCookie(c, { error: 'access_denied', state: c.state }).set(
+        'Cookie',
+        consentCookie('victim', 'o'.repeat(32)),
+      ),
+    status: 400,
+    message: 'arrived in a different browser',
+  },
+  {
+    name: 'code callback, JSON refusal for another browser',
+    send: (c) => callbackNoCookie(c, { code: 'c', state: c.state }).set('Accept', 'application/json'),
+    status: 400,
+    message: '"code":"callback_browser_mismatch"',
+  },
+  // ---- the admin's consent link ---------------------------------------------------------------
+  {
+    name: 'consent link: forged ticket',
+    send: (c) => consentStart(c, { ticket: `${ticketOf(c.cookie).slice(0, -3)}abc` }),
+    status: 400,
+    message: 'damaged or has expired',
+  },
+  {
+    name: 'consent link: expired ticket',
+    send: (c) => consentStart(c, { ticket: expiredCookies.issue(binding(c.nonce)).value }),
+    status: 400,
+    message: 'damaged or has expired',
+  },
+  {
+    name: 'consent link: a signed state as the ticket',
+    send: (c) => consentStart(c, { ticket: c.state }),
+    status: 400,
+    message: 'damaged or has expired',
+  },
+  {
+    name: 'consent link: missing ticket',
+    send: (c) => consentStart(c, {}),
+    status: 400,
+    message: 'damaged or has expired',
+  },
+  {
+    name: 'consent link: ticket repeated',
+    send: (c) => consentStart(c, { ticket: [ticketOf(c.cookie), ticketOf(c.cookie)] }),
+    status: 400,
+    message: 'damaged or has expired',
+  },
+  {
+    name: 'consent link: oversized ticket',
+    send: (c) => consentStart(c, { ticket: 'a'.repeat(5000) }),
+    status: 400,
+    message: 'damaged or has expired',
+  },
+  {
+    name: 'consent link: HTML in the ticket is not reflected',
+    send: (c) => consentStart(c, { ticket: SCRIPT }),
+    status: 400,
+    message: 'damaged or has expired',
+    notReflected: '<script>',
+  },
+  {
+    name: 'consent link: JSON refusal',
+    send: (c) => consentStart(c, { ticket: 'x.y' }).set('Accept', 'application/json'),
+    status: 400,
+    message: '"code":"callback_invalid_consent_link"',
   },
   // ---- the API: keys and roles -----------------------------------------------------------------
   {
@@ -308,6 +481,56 @@ const CASES: BadInput[] = [
     send: (c) => request(c.app).post('/api/sellers/s-1/connection').set(admin).send({ appVersion: 'v3' }),
     status: 400,
     message: 'body.appVersion',
+  },
+  {
+    name: 'api: invitation link on a foreign origin',
+    send: (c) =>
+      request(c.app)
+        .post('/api/sellers/s-1/connection')
+        .set(admin)
+        .send({ appVersion: 'v2', invitationUrl: 'https://evil.example/opc/invite?token=x' }),
+    status: 400,
+    message: 'invalid_invitation_url',
+  },
+  {
+    name: 'api: invitation link on the auth host over another scheme',
+    send: (c) =>
+      request(c.app)
+        .post('/api/sellers/s-1/connection')
+        .set(admin)
+        .send({ appVersion: 'v2', invitationUrl: OTTO_AUTH.replace('https:', 'http:') + '/invite' }),
+    status: 400,
+    message: 'invalid_invitation_url',
+  },
+  {
+    name: 'api: invitation link that is not an http(s) URL',
+    send: (c) =>
+      request(c.app)
+        .post('/api/sellers/s-1/connection')
+        .set(admin)
+        .send({ appVersion: 'v2', invitationUrl: 'javascript:alert(1)' }),
+    status: 400,
+    message: 'body.invitationUrl',
+  },
+  {
+    name: 'api: oversized invitation link',
+    send: (c) =>
+      request(c.app)
+        .post('/api/sellers/s-1/connection')
+        .set(admin)
+        .send({ appVersion: 'v2', invitationUrl: `${OTTO_AUTH}/invite?t=${'x'.repeat(3000)}` }),
+    status: 400,
+    message: 'body.invitationUrl',
+  },
+  {
+    name: 'api: allowPartnerChange not a boolean',
+    send: (c) =>
+      request(c.app)
+        .post('/api/sellers/s-1/connection')
+        .set(admin)
+        .send({ appVersion: 'v1', allowPartnerChange: 'yes' }),
+    status: 400,
+    message: 'body.allowPartnerChange',
   },
   {
     name: 'api: unknown body field',
@@ -467,8 +690,8 @@ describe('bad inputs are refused clearly and reach no workflow', () => {
   it.each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, testCase) => {
     const { app, connections, stateSigner } = testApp();
     connections.setSeller('victim', { state: 'pending_consent', appVersion: null });
-    const { state, nonce } = validState(stateSigner, 'victim');
-    const ctx: Ctx = { app, connections, state, nonce };
+    const { state, nonce, cookie } = validState(stateSigner, 'victim');
+    const ctx: Ctx = { app, connections, state, nonce, cookie };
     testCase.setup?.(ctx);
 
     const res = await testCase.send(ctx);
@@ -479,6 +702,7 @@ describe('bad inputs are refused clearly and reach no workflow', () => {
     if (testCase.notReflected) expect(res.text).not.toContain(testCase.notReflected);
     expect(res.text).not.toMatch(/at .*\.ts:\d+/); // no stack trace
     expect(connections.writes).toEqual([]);
+    expect(res.headers['set-cookie']).toBeUndefined(); // a refusal binds no browser and clears nothing
   });
 
   it('too many failed API key attempts from one address are answered 429, good keys included', async () => {

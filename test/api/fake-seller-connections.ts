@@ -62,6 +62,8 @@ export class FakeSellerConnections implements SellerConnections {
   readonly failNext = new Map<PortMethod, Error>();
   /** Every call throws this while set (e.g. Temporal unavailable). */
   failAll: Error | undefined;
+  /** The sealed invitation link of each seller's pending consent (the workflow keeps it in its state). */
+  private readonly invitations = new Map<string, string | null>();
 
   get writes(): RecordedCall[] {
     return this.calls.filter((c) => WRITES.has(c.method));
@@ -73,6 +75,7 @@ export class FakeSellerConnections implements SellerConnections {
   setSeller(sellerId: string, overrides: Partial<StatusView> = {}, running = true): StatusView {
     const status = statusView(sellerId, overrides);
     this.sellers.set(sellerId, { status, running });
+    this.invitations.delete(sellerId);
     return status;
   }
 
@@ -105,6 +108,18 @@ export class FakeSellerConnections implements SellerConnections {
     const [input] = args;
     const deadline = '2030-01-02T00:00:00.000Z';
     const found = this.sellers.get(input.sellerId);
+    // As the workflow does: "Allow access" clicked again for a private app keeps the invitation link
+    // of the pending consent of the same version, and a private app's consent needs one.
+    const pending = found?.running ? found.status.pendingConsent : null;
+    const kept =
+      pending?.appVersion === input.appVersion ? (this.invitations.get(input.sellerId) ?? null) : null;
+    const sealedInvitationUrl = input.sealedInvitationUrl ?? kept;
+    if (input.invitationRequired === true && sealedInvitationUrl === null) {
+      throw new SellerConnectionError(
+        'invalid_input',
+        `app ${input.appVersion} is a private OTTO app: start the consent with an invitation link (invitationUrl) generated in OPC`,
+      );
+    }
     const state =
       found?.running && found.status.state !== 'pending_consent' ? found.status.state : 'pending_consent';
     this.setSeller(input.sellerId, {
@@ -112,11 +127,13 @@ export class FakeSellerConnections implements SellerConnections {
       appVersion: found?.status.appVersion ?? null,
       pendingConsent: { appVersion: input.appVersion, deadline },
     });
+    this.invitations.set(input.sellerId, sealedInvitationUrl);
     return await Promise.resolve({
       state,
       appVersion: input.appVersion,
       nonce: input.nonce,
       consentDeadline: deadline,
+      sealedInvitationUrl,
     });
   }
   async deliverCallback(...args: Parameters<SellerConnections['deliverCallback']>) {

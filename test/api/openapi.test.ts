@@ -89,10 +89,24 @@ describe('GET /api/openapi.json', () => {
         Record<
           string,
           {
-            parameters: { name: string; schema: { pattern?: string; enum?: string[] } }[];
+            parameters: { name: string; required: boolean; schema: { pattern?: string; enum?: string[] } }[];
             requestBody?: {
-              content: Record<string, { schema: { properties: Record<string, { enum?: string[] }> } }>;
+              content: Record<
+                string,
+                {
+                  schema: { properties: Record<string, { enum?: string[]; type?: string; format?: string }> };
+                }
+              >;
             };
+            responses: Record<
+              string,
+              {
+                content?: Record<
+                  string,
+                  { schema: { properties?: Record<string, unknown>; required?: string[] } }
+                >;
+              }
+            >;
           }
         >
       >;
@@ -103,6 +117,17 @@ describe('GET /api/openapi.json', () => {
       'v1',
       'v2',
     ]);
+    const body = post.requestBody!.content['application/json']!.schema.properties;
+    expect(body.invitationUrl).toMatchObject({ type: 'string', format: 'uri' });
+    expect(body.allowPartnerChange).toMatchObject({ type: 'boolean' });
+    const created = post.responses['201']!.content!['application/json']!.schema;
+    expect(Object.keys(created.properties!).sort()).toEqual(
+      ['appVersion', 'authorizeUrl', 'consentDeadline', 'installationUrl', 'linkExpiresAt', 'state'].sort(),
+    );
+    expect([...created.required!].sort()).toEqual(Object.keys(created.properties!).sort());
+    const start = doc.paths['/oauth/start']!.get!;
+    expect(start.parameters.map((p) => [p.name, p.required])).toEqual([['ticket', true]]);
+    expect(Object.keys(start.responses).sort()).toEqual(['303', '400']);
     const run = doc.paths['/api/sellers/{sellerId}/transfers/{kind}/run']!.post!;
     expect(run.parameters.find((p) => p.name === 'kind')?.schema.enum).toContain('ordersImport');
   });

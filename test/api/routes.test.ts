@@ -9,11 +9,16 @@ import { statusViewSchema, beginConnectionResponseSchema, listResponseSchema } f
 import type { BeginConsentInput, AuthorizationCallback } from '../../workflows/definitions';
 import {
   ADMIN_KEY,
+  INSTALL_V1,
   OTTO_AUTH,
+  OTTO_ISSUER,
   PUBLIC_BASE_URL,
   SUPPORT_KEY,
   bodyOf,
+  consentCookie,
+  consentCookieSet,
   errorOf,
+  setCookiesOf,
   testApp,
   validState,
 } from './test-app';
@@ -22,8 +27,8 @@ const admin = { Authorization: `Bearer ${ADMIN_KEY}` };
 const support = { Authorization: `Bearer ${SUPPORT_KEY}` };
 
 describe('POST /api/sellers/:sellerId/connection', () => {
-  it('begins consent with a sealed PKCE verifier and answers a complete authorize URL', async () => {
-    const { app, connections, sealer, stateSigner } = testApp();
+  it('begins consent with a sealed PKCE verifier and answers our one-time link to OTTO’s installation page', async () => {
+    const { app, connections, sealer, stateSigner, consentCookies } = testApp();
     const res = await request(app)
       .post('/api/sellers/s-1001/connection')
       .set(admin)
@@ -33,16 +38,43 @@ describe('POST /api/sellers/:sellerId/connection', () => {
     expect(body).toMatchObject({
       state: 'pending_consent',
       appVersion: 'v1',
+      installationUrl: INSTALL_V1,
       consentDeadline: '2030-01-02T00:00:00.000Z',
     });
 
     expect(connections.writes).toHaveLength(1);
     const [input] = connections.writes[0]!.args as [BeginConsentInput];
     expect(input.sellerId).toBe('s-1001');
+    expect(input.invitationRequired).toBeUndefined();
     expect(input.sealedPkceVerifier).toMatch(/^v1\.t1\./);
-    const verifier = sealer.unseal(input.sealedPkceVerifier);
+    const verifier = sealer.unseal(input.sealedPkceVerifier!);
 
-    const url = new URL(body.authorizeUrl);
+    // authorizeUrl is ours: its ticket is the signed browser binding of this very consent.
+    const link = new URL(body.authorizeUrl);
+    expect(`${link.origin}${link.pathname}`).toBe(`${PUBLIC_BASE_URL}/oauth/start`);
+    expect([...link.searchParams.keys()]).toEqual(['ticket']);
+    const ticket = consentCookies.verify(link.searchParams.get('ticket')!);
+    expect(ticket).toEqual({
+      ok: true,
+      binding: {
+        sellerId: 's-1001',
+        appVersion: 'v1',
+        nonce: input.nonce,
+        expiresAt: Date.parse(body.linkExpiresAt),
+        codeChallenge: pkceChallenge(verifier),
+        consentUrl: INSTALL_V1,
+      },
+    });
+
+    // Followed by the seller's browser: cookie set, on to OTTO's installation page …
+    const start = await request(app).get(`${link.pathname}${link.search}`);
+    expect(start.status).toBe(303);
+    expect(start.headers.location).toBe(INSTALL_V1);
+    const cookie = consentCookieSet(start)!.cookie;
+    // … and OTTO's parameterless redirect after the installation goes on to OTTO's login.
+    const consent = await request(app).get('/oauth/callback').set('Cookie', cookie);
+    expect(consent.status).toBe(303);
+    const url = new URL(consent.headers.location!);
     expect(`${url.origin}${url.pathname}`).toBe(`${OTTO_AUTH}/oauth2/auth`);
     expect(url.searchParams.get('client_id')).toBe('client-v1');
     expect(url.searchParams.get('redirect_uri')).toBe(`${PUBLIC_BASE_URL}/oauth/callback`);
@@ -50,24 +82,41 @@ describe('POST /api/sellers/:sellerId/connection', () => {
     expect(url.searchParams.get('response_type')).toBe('code');
     expect(url.searchParams.get('code_challenge_method')).toBe('S256');
     expect(url.searchParams.get('code_challenge')).toBe(pkceChallenge(verifier));
-    const check = stateSigner.verify(url.searchParams.get('state')!);
-    expect(check).toMatchObject({
+    expect(stateSigner.verify(url.searchParams.get('state')!)).toMatchObject({
       ok: true,
       state: { sellerId: 's-1001', appVersion: 'v1', nonce: input.nonce },
     });
     // The plaintext verifier goes nowhere but into the seal.
-    expect(JSON.stringify(res.body)).not.toContain(verifier);
+    for (const r of [res, start, consent])
+      expect(JSON.stringify([r.body, r.headers])).not.toContain(verifier);
+    expect(connections.writes).toHaveLength(1);
   });
 
-  it('defaults to the newest configured app version', async () => {
-    const { app, connections } = testApp();
-    const res = await request(app).post('/api/sellers/s-1/connection').set(admin);
+  it('defaults to the newest configured app version (private: with the invitation link given)', async () => {
+    const { app, connections, sealer } = testApp();
+    const invitation = `${OTTO_AUTH}/opc/apps/app-v2/invite?token=inv-1`;
+    const res = await request(app)
+      .post('/api/sellers/s-1/connection')
+      .set(admin)
+      .send({ invitationUrl: invitation });
     expect(res.status).toBe(201);
     expect(bodyOf<{ appVersion: string }>(res).appVersion).toBe('v2');
-    expect(new URL(bodyOf<{ authorizeUrl: string }>(res).authorizeUrl).searchParams.get('client_id')).toBe(
-      'client-v2',
-    );
-    expect((connections.writes[0]!.args[0] as BeginConsentInput).appVersion).toBe('v2');
+    expect(bodyOf<{ installationUrl: string }>(res).installationUrl).toBe(invitation);
+    const input = connections.writes[0]!.args[0] as BeginConsentInput;
+    expect(input).toMatchObject({ appVersion: 'v2', invitationRequired: true });
+    // The invitation link is single use: it enters the workflow only sealed.
+    expect(JSON.stringify(input)).not.toContain('inv-1');
+    expect(sealer.unseal(input.sealedInvitationUrl!)).toBe(invitation);
+  });
+
+  it('passes allowPartnerChange on to the workflow', async () => {
+    const { app, connections } = testApp();
+    const res = await request(app)
+      .post('/api/sellers/s-1/connection')
+      .set(admin)
+      .send({ appVersion: 'v1', allowPartnerChange: true });
+    expect(res.status).toBe(201);
+    expect((connections.writes[0]!.args[0] as BeginConsentInput).allowPartnerChange).toBe(true);
   });
 
   it('answers 409 when the workflow says the seller is already connected at that version', async () => {
@@ -169,16 +218,18 @@ describe('admin commands', () => {
 });
 
 describe('GET /oauth/callback', () => {
-  it('accepted: seals the code, signals it with the nonce from the state, redirects to the assistant', async () => {
+  it('accepted: seals the code, signals it with the nonce from the state, clears the cookie, redirects to the assistant', async () => {
     const { app, connections, sealer, stateSigner, metrics } = testApp();
     connections.setSeller('s-6', { state: 'pending_consent', appVersion: null });
-    const { nonce, state } = validState(stateSigner, 's-6');
+    const { nonce, state, cookie } = validState(stateSigner, 's-6');
     const res = await request(app)
       .get('/oauth/callback')
-      .query({ code: 'oc_secret-code', state, iss: OTTO_AUTH });
+      .set('Cookie', cookie)
+      .query({ code: 'oc_secret-code', state, iss: OTTO_ISSUER });
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe('/assistant/otto?sellerId=s-6');
     expect(res.headers['cache-control']).toBe('no-store');
+    expect(consentCookieSet(res)?.value).toBe('');
     expect(connections.signals).toHaveLength(1);
     const [sellerId, callback] = connections.signals[0]!.args as [string, AuthorizationCallback];
     expect(sellerId).toBe('s-6');
@@ -193,9 +244,17 @@ describe('GET /oauth/callback', () => {
   it('the same callback a second time is refused as replayed and not signalled again', async () => {
     const { app, connections, stateSigner } = testApp();
     connections.setSeller('s-7', { state: 'pending_consent', appVersion: null });
-    const { state } = validState(stateSigner, 's-7');
-    expect((await request(app).get('/oauth/callback').query({ code: 'c1', state })).status).toBe(303);
-    const again = await request(app).get('/oauth/callback').query({ code: 'c1', state });
+    const { state, cookie } = validState(stateSigner, 's-7');
+    const first = await request(app)
+      .get('/oauth/callback')
+      .set('Cookie', cookie)
+      .query({ code: 'c1', state });
+    expect(first.status).toBe(303);
+    // Replayed as captured, cookie included (a browser would no longer send it: it was cleared).
+    const again = await request(app)
+      .get('/oauth/callback')
+      .set('Cookie', cookie)
+      .query({ code: 'c1', state });
     expect(again.status).toBe(400);
     expect(again.text).toContain('already been used');
     expect(connections.signals).toHaveLength(1);
@@ -204,9 +263,10 @@ describe('GET /oauth/callback', () => {
   it("OTTO's error= with a valid state is signalled (the workflow records lastError) and redirects", async () => {
     const { app, connections, stateSigner } = testApp();
     connections.setSeller('s-8', { state: 'pending_consent', appVersion: null });
-    const { nonce, state } = validState(stateSigner, 's-8');
+    const { nonce, state, cookie } = validState(stateSigner, 's-8');
     const res = await request(app)
       .get('/oauth/callback')
+      .set('Cookie', cookie)
       .query({ error: 'access_denied', error_description: 'missing rights', state });
     expect(res.status).toBe(303);
     expect(connections.signals.map((c) => c.args)).toEqual([
@@ -238,16 +298,39 @@ describe('the assistant', () => {
     expect(res.text).not.toContain('authorization completed');
   });
 
-  it('"Allow access" starts consent and sends the browser to OTTO with 303', async () => {
+  it('"Allow access" starts consent, binds this browser and sends it to OTTO’s installation page with 303', async () => {
+    const { app, connections, consentCookies } = testApp();
+    const res = await request(app)
+      .post('/assistant/otto/allow-access')
+      .type('form')
+      .set('Origin', PUBLIC_BASE_URL)
+      .send({ sellerId: 's-9', appVersion: 'v1' });
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe(INSTALL_V1);
+    expect(connections.writes.map((c) => c.method)).toEqual(['beginConsent']);
+    const set = consentCookieSet(res);
+    expect(consentCookies.verify(set?.value)).toMatchObject({
+      ok: true,
+      binding: {
+        sellerId: 's-9',
+        appVersion: 'v1',
+        nonce: (connections.writes[0]!.args[0] as BeginConsentInput).nonce,
+      },
+    });
+  });
+
+  it('"Allow access" for a private app nobody sent an invitation link for is a clear 400 page', async () => {
     const { app, connections } = testApp();
     const res = await request(app)
       .post('/assistant/otto/allow-access')
       .type('form')
       .set('Origin', PUBLIC_BASE_URL)
-      .send({ sellerId: 's-9' });
-    expect(res.status).toBe(303);
-    expect(res.headers.location).toMatch(new RegExp(`^${OTTO_AUTH}/oauth2/auth\\?`));
-    expect(connections.writes.map((c) => c.method)).toEqual(['beginConsent']);
+      .send({ sellerId: 's-9b' });
+    expect(res.status).toBe(400);
+    expect(res.type).toBe('text/html');
+    expect(res.text).toContain('invitation link');
+    expect(setCookiesOf(res)).toEqual([]);
+    expect(connections.sellers.has('s-9b')).toBe(false);
   });
 
   it.each([
@@ -315,15 +398,25 @@ describe('operations and documentation', () => {
 
   it('/metrics counts consent starts, callback outcomes and API latency by route pattern', async () => {
     const { app, stateSigner } = testApp();
-    await request(app).post('/api/sellers/s-13/connection').set(admin);
+    await request(app).post('/api/sellers/s-13/connection').set(admin).send({ appVersion: 'v1' });
+    await request(app).post('/api/sellers/s-13/connection').set(admin).send({ appVersion: 'v2' });
     await request(app)
       .get('/oauth/callback')
       .query({ code: 'x', state: validState(stateSigner, 's-13').state.slice(0, -2) + 'AA' });
+    await request(app).get('/oauth/callback');
+    await request(app)
+      .get('/oauth/callback')
+      .set('Cookie', consentCookie('s-13', 'n'.repeat(32)));
     const res = await request(app).get('/metrics');
     expect(res.status).toBe(200);
     expect(res.type).toBe('text/plain');
-    expect(res.text).toContain('otto_connect_consent_starts_total{app_version="v2",outcome="started"} 1');
+    expect(res.text).toContain('otto_connect_consent_starts_total{app_version="v1",outcome="started"} 1');
+    expect(res.text).toContain(
+      'otto_connect_consent_starts_total{app_version="v2",outcome="invalid_input"} 1',
+    );
     expect(res.text).toContain('otto_connect_oauth_callbacks_total{reason="forged_state"} 1');
+    expect(res.text).toContain('otto_connect_oauth_callbacks_total{reason="no_consent_cookie"} 1');
+    expect(res.text).toContain('otto_connect_oauth_callbacks_total{reason="consent_forwarded"} 1');
     expect(res.text).toMatch(
       /otto_connect_http_request_duration_seconds_count\{method="POST",route="\/api\/sellers\/:sellerId\/connection",status="201"\} 1/,
     );
@@ -370,6 +463,7 @@ describe('operations and documentation', () => {
     for (const route of [
       'POST /api/sellers/:sellerId/connection',
       'GET /oauth/callback',
+      'GET /oauth/start',
       'GET /assistant/otto',
       'GET /metrics',
     ]) {

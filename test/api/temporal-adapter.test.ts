@@ -12,6 +12,7 @@ import { statusViewSchema } from '../../api/http-schemas';
 import { createTemporalClient, createTemporalSellerConnections } from '../../api/seller-connections';
 import { freePort } from '../../scripts/temporal-dev-server';
 import { TestStack, PUBLIC_BASE_URL } from '../support/stack';
+import { walkConsent } from '../support/stack-api';
 import { eventually, testAddress, uniqueName } from '../support/temporal';
 import { ADMIN_KEY, SUPPORT_KEY, bodyOf, errorOf } from './test-app';
 
@@ -72,9 +73,15 @@ describe('the API on the real Temporal adapter', () => {
     expect(started.status).toBe(201);
     expect(bodyOf<{ state: string }>(started).state).toBe('pending_consent');
 
-    const params = await stack.consentAtOtto(bodyOf<{ authorizeUrl: string }>(started).authorizeUrl, partner);
-    expect(params.iss).toBe(stack.emulatorUrl);
-    const callback = await request(app).get('/oauth/callback').query(params);
+    const { params, cookie, consentUrl } = await walkConsent(
+      stack,
+      app,
+      bodyOf<{ authorizeUrl: string }>(started).authorizeUrl,
+      partner,
+    );
+    expect(consentUrl).toBe(stack.apps.find((a) => a.version === 'v1')!.installationUrl);
+    expect(params.iss).toBe(`${stack.emulatorUrl}/sec-api/auth/realms/otto-partner`);
+    const callback = await request(app).get('/oauth/callback').set('Cookie', cookie).query(params);
     expect(callback.status).toBe(303);
     expect(callback.headers.location).toBe(`/assistant/otto?sellerId=${sellerId}`);
 
@@ -152,16 +159,37 @@ describe('the API on the real Temporal adapter', () => {
     expect((await status(sellerId)).state).toBe('disconnected');
   });
 
-  it("OTTO's refusal for a user without “Dienstleister Freigaben” reaches the workflow and the assistant names the right", async () => {
+  it('a user without “Dienstleister Freigaben” is refused by OPC itself: nothing reaches us, consent stays pending', async () => {
     const sellerId = uniqueName('api-seller');
     const partner = await stack.createPartner({ dienstleisterFreigaben: false });
     const started = await request(app)
       .post(`/api/sellers/${sellerId}/connection`)
       .set(admin)
       .send({ appVersion: 'v1' });
-    const params = await stack.consentAtOtto(bodyOf<{ authorizeUrl: string }>(started).authorizeUrl, partner);
+    await expect(
+      walkConsent(stack, app, bodyOf<{ authorizeUrl: string }>(started).authorizeUrl, partner),
+    ).rejects.toThrow(/Dienstleister Freigaben/);
+    const s = await status(sellerId);
+    expect(s.state).toBe('pending_consent');
+    expect(s.lastError).toBeNull();
+  });
+
+  it('the seller cancels at OTTO’s login: error=access_denied reaches the workflow and the assistant explains it', async () => {
+    const sellerId = uniqueName('api-seller');
+    const partner = await stack.createPartner();
+    const started = await request(app)
+      .post(`/api/sellers/${sellerId}/connection`)
+      .set(admin)
+      .send({ appVersion: 'v1' });
+    const { params, cookie } = await walkConsent(
+      stack,
+      app,
+      bodyOf<{ authorizeUrl: string }>(started).authorizeUrl,
+      partner,
+      { decision: 'deny' },
+    );
     expect(params.error).toBe('access_denied');
-    expect((await request(app).get('/oauth/callback').query(params)).status).toBe(303);
+    expect((await request(app).get('/oauth/callback').set('Cookie', cookie).query(params)).status).toBe(303);
 
     const refused = await eventually(
       () => status(sellerId),
@@ -169,7 +197,9 @@ describe('the API on the real Temporal adapter', () => {
     );
     expect(refused.state).toBe('pending_consent');
     const page = (await request(app).get(`/assistant/otto?sellerId=${sellerId}`)).text.replace(/\s+/g, ' ');
-    expect(page).toContain('is missing: <strong>the permission “Dienstleister Freigaben”</strong>');
+    expect(page).toContain('Allow access');
+    expect(refused.lastError).toMatch(/^Access was not granted at OTTO/);
+    expect(page).toContain('Access was not granted at OTTO');
   });
 
   it('a seller who never connected is 404', async () => {

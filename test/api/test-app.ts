@@ -5,6 +5,7 @@ import { createSealer, generateSealKey } from '../../common/seal';
 import { apiConfigSchema, type ApiConfig } from '../../api/config';
 import { createApp } from '../../api/create-app';
 import { createMetrics } from '../../api/metrics';
+import { createConsentCookies } from '../../api/consent-cookie';
 import { createStateSigner } from '../../api/oauth-state';
 import { FakeSellerConnections } from './fake-seller-connections';
 
@@ -12,10 +13,21 @@ export const ADMIN_KEY = 'test-admin-key-0001';
 export const SUPPORT_KEY = 'test-support-key-0001';
 export const STATE_KEY = 'test-state-signing-key-0123456789abcdef';
 export const OTTO_AUTH = 'https://otto-auth.test';
+/** The default OTTO_ISSUER: the Keycloak realm URL on the auth host. */
+export const OTTO_ISSUER = `${OTTO_AUTH}/sec-api/auth/realms/otto-partner`;
+export const INSTALL_V1 = 'https://otto-auth.test/opc/apps/app-v1/install';
 export const PUBLIC_BASE_URL = 'https://connect.shop.test';
 export const TEST_APPS = [
-  { version: 'v1', appId: 'app-v1', clientId: 'client-v1', clientSecret: 'secret-v1', scopes: ['orders'] },
   {
+    version: 'v1',
+    appId: 'app-v1',
+    clientId: 'client-v1',
+    clientSecret: 'secret-v1',
+    scopes: ['orders'],
+    installationUrl: INSTALL_V1,
+  },
+  {
+    // Private: consent needs an invitation link.
     version: 'v2',
     appId: 'app-v2',
     clientId: 'client-v2',
@@ -50,6 +62,12 @@ export function testApp(
   const metrics = createMetrics();
   const now = options.now ?? Date.now;
   const stateSigner = createStateSigner(STATE_KEY, { ttlMs: config.STATE_TTL, now });
+  /** The same cookie codec the app uses (same key, TTL, name and clock): to read what it sets. */
+  const consentCookies = createConsentCookies(config.STATE_SIGNING_KEY, {
+    ttlMs: config.CONSENT_COOKIE_TTL,
+    publicBaseUrl: config.PUBLIC_BASE_URL,
+    now,
+  });
   const errors: unknown[] = [];
   const app = createApp({
     config,
@@ -61,17 +79,61 @@ export function testApp(
     ...(options.authLimit ? { authLimit: options.authLimit } : {}),
     log: { error: (...args: unknown[]) => errors.push(args) },
   });
-  return { app, config, connections, sealer, metrics, stateSigner, errors };
+  return { app, config, connections, sealer, metrics, stateSigner, consentCookies, errors };
 }
 
-/** A fresh, valid state for a seller, as the consent start would have issued it. */
+const consentCookies = createConsentCookies(STATE_KEY, { ttlMs: 3_600_000, publicBaseUrl: PUBLIC_BASE_URL });
+
+/** The `Set-Cookie` headers of a response (supertest gives a string, an array or nothing). */
+export function setCookiesOf(res: { headers: Record<string, unknown> }): string[] {
+  const raw = res.headers['set-cookie'] as string | string[] | undefined;
+  return raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
+}
+
+/** The consent cookie a response sets, as name, value and attributes; undefined when it sets none. */
+export function consentCookieSet(
+  res: { headers: Record<string, unknown> },
+  name = consentCookies.name,
+): { value: string; attributes: string[]; header: string; cookie: string } | undefined {
+  const header = setCookiesOf(res).find((h) => h.startsWith(`${name}=`));
+  if (header === undefined) return undefined;
+  const [pair, ...attributes] = header.split(';').map((p) => p.trim());
+  const value = pair!.slice(name.length + 1);
+  return { value, attributes, header, cookie: `${name}=${value}` };
+}
+
+/** The browser-binding cookie "Allow access" would have set, as a `Cookie` request header value. */
+export function consentCookie(
+  sellerId: string,
+  nonce: string,
+  appVersion: 'v1' | 'v2' = 'v1',
+  extra: { codeChallenge?: string; consentUrl?: string } = {},
+): string {
+  const { value } = consentCookies.issue({
+    sellerId,
+    appVersion,
+    nonce,
+    consentUrl: extra.consentUrl ?? INSTALL_V1,
+    ...(extra.codeChallenge === undefined ? {} : { codeChallenge: extra.codeChallenge }),
+  });
+  return `${consentCookies.name}=${value}`;
+}
+
+/**
+ * A fresh, valid state for a seller, as the consent callback would have issued it, and the cookie of
+ * the browser that clicked "Allow access" (send it with `.set('Cookie', cookie)`).
+ */
 export function validState(
   signer: ReturnType<typeof createStateSigner>,
   sellerId: string,
   appVersion: 'v1' | 'v2' = 'v1',
 ) {
   const nonce = createPkcePair().verifier.slice(0, 32);
-  return { nonce, state: signer.sign({ sellerId, appVersion, nonce }) };
+  return {
+    nonce,
+    state: signer.sign({ sellerId, appVersion, nonce }),
+    cookie: consentCookie(sellerId, nonce, appVersion),
+  };
 }
 
 /** supertest types bodies as `any`; these give tests a typed view of the two shapes we answer. */

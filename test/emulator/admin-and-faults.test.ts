@@ -1,4 +1,5 @@
-import { bearer, connect, createPartner, harness, type Harness } from './helpers';
+import { defaultApps } from '../../emulator/options';
+import { adminConsent, bearer, connect, createPartner, harness, invite, type Harness } from './helpers';
 
 describe('admin API', () => {
   let h: Harness;
@@ -6,7 +7,7 @@ describe('admin API', () => {
     h = await harness();
   });
 
-  it('lists the default apps: v1 and v2 of one service partner with their scope sets', async () => {
+  it('lists the default apps: v1 and v2 of one service partner, public, with scope sets and installation links', async () => {
     const apps = (await h.http.get('/__admin/apps').expect(200)).body as Record<string, unknown>[];
     expect(apps).toHaveLength(2);
     const v1 = [
@@ -27,14 +28,35 @@ describe('admin API', () => {
       scopes: v1,
       redirectUris: ['http://localhost:3000/oauth/callback'],
       name: expect.any(String) as unknown,
+      visibility: 'public',
+      installationUrl: `http://otto.test/opc/apps/${apps[0]?.appId as string}/install`,
     });
-    expect(apps[1]).toMatchObject({ version: 'v2', scopes: [...v1, 'shipping-profiles'] });
+    expect(apps[1]).toMatchObject({
+      version: 'v2',
+      scopes: [...v1, 'shipping-profiles'],
+      visibility: 'public',
+      installationUrl: `http://otto.test/opc/apps/${apps[1]?.appId as string}/install`,
+    });
     expect(apps[0]?.clientId).not.toBe(apps[1]?.clientId);
   });
 
   it('redirect URIs are configurable', async () => {
     const custom = await harness({ redirectUris: ['https://connector.example/oauth/callback'] });
     expect(custom.apps.v1.redirectUris).toEqual(['https://connector.example/oauth/callback']);
+  });
+
+  it('private apps: no installation link, invitations valid 24 h by default', async () => {
+    const [v1, v2] = defaultApps();
+    const p = await harness({ apps: [{ ...v1!, visibility: 'private' }, v2!] });
+    expect(p.apps.v1).toMatchObject({ visibility: 'private', installationUrl: null });
+    const invitation = await invite(p, p.apps.v1.appId);
+    expect(Object.keys(invitation).sort()).toEqual(['expiresAt', 'url']);
+    expect(Date.parse(invitation.expiresAt) - p.clock.now()).toBe(24 * 60 * 60 * 1000);
+    // Not listable, but kept in the state (and the state file).
+    expect(p.emulator.state.invitations).toHaveLength(1);
+    await p.http.post('/__admin/reset').expect(204);
+    expect(p.emulator.state.invitations).toEqual([]);
+    expect((await p.http.get(new URL(invitation.url).pathname)).status).toBe(404);
   });
 
   it('creates partners, refuses duplicates and invalid bodies, and ignores unknown fields', async () => {
@@ -66,19 +88,54 @@ describe('admin API', () => {
     await h.http.get('/__admin/partners/nope/orders').expect(404);
   });
 
-  it('consent automation refuses an invalid authorize request and bad credentials without a redirect', async () => {
+  it('consent automation answers a 4xx JSON error wherever a page would show one', async () => {
     const user = await createPartner(h);
-    const url = `http://otto.test/oauth2/auth?response_type=code&client_id=nope&redirect_uri=x`;
-    const res = await h.http
-      .post('/__admin/consent')
-      .send({ authorizeUrl: url, ...user, decision: 'confirm' });
-    expect(res.status).toBe(400);
-    expect(res.body).not.toHaveProperty('redirectTo');
-    const good = `http://otto.test/oauth2/auth?response_type=code&client_id=${h.apps.v1.clientId}&redirect_uri=${encodeURIComponent('http://localhost:3000/oauth/callback')}&scope=installation&code_challenge=${'a'.repeat(43)}&code_challenge_method=S256`;
-    const wrong = await h.http
-      .post('/__admin/consent')
-      .send({ authorizeUrl: good, username: user.username, password: 'wrong', decision: 'confirm' });
-    expect(wrong.status).toBe(401);
+    const clerk = await createPartner(h, { dienstleisterFreigaben: false });
+    const errorOf = async (url: string, who = user, decision: 'confirm' | 'deny' = 'confirm') => {
+      const res = await adminConsent(h, url, who, decision);
+      expect(res.body).not.toHaveProperty('redirectTo');
+      return { status: res.status, code: (res.body as { error: { code: string } }).error.code };
+    };
+    expect(await errorOf('http://otto.test/oauth2/auth?response_type=code&client_id=nope')).toEqual({
+      status: 400,
+      code: 'invalid_authorize_request',
+    });
+    expect(await errorOf('http://otto.test/somewhere/else')).toEqual({
+      status: 400,
+      code: 'invalid_authorize_url',
+    });
+    expect(await errorOf('http://otto.test/opc/apps/nope/install')).toEqual({
+      status: 404,
+      code: 'unknown_installation_link',
+    });
+    const link = h.apps.v1.installationUrl ?? '';
+    expect(await errorOf(link, { ...user, password: 'wrong' })).toEqual({
+      status: 401,
+      code: 'bad_credentials',
+    });
+    const refused = await adminConsent(h, link, clerk);
+    expect(refused.status).toBe(403);
+    expect(refused.body).toEqual({
+      error: {
+        code: 'missing_rights',
+        message: expect.stringMatching(/Dienstleister Freigaben/) as unknown,
+        details: { missing: ['the permission "Dienstleister Freigaben"'] },
+      },
+    });
+    const good = `http://otto.test/oauth2/auth?response_type=code&client_id=${h.apps.v1.clientId}&scope=installation`;
+    expect(await errorOf(good, { ...user, password: 'wrong' })).toEqual({
+      status: 401,
+      code: 'bad_credentials',
+    });
+  });
+
+  it('settings: GET and PATCH dropCodeChallenge', async () => {
+    expect((await h.http.get('/__admin/settings').expect(200)).body).toEqual({ dropCodeChallenge: false });
+    expect((await h.http.patch('/__admin/settings').send({}).expect(200)).body).toEqual({
+      dropCodeChallenge: false,
+    });
+    await h.http.patch('/__admin/settings').send({ dropCodeChallenge: true }).expect(200);
+    expect(h.emulator.context.settings.dropCodeChallenge).toBe(true);
   });
 
   it('request log: since filters by time, and admin calls are not logged', async () => {
@@ -98,10 +155,12 @@ describe('admin API', () => {
     await h.http.get('/__admin/requests?since=soon').expect(400);
   });
 
-  it('reset forgets partners, installations, data, log and faults but keeps the apps', async () => {
+  it('reset forgets partners, installations, data, log, faults and settings but keeps the apps', async () => {
     const c = await connect(h, 'v1');
     await h.http.post('/__admin/faults').send({ pathPattern: '^/v4/orders$', status: 500 }).expect(201);
+    await h.http.patch('/__admin/settings').send({ dropCodeChallenge: true }).expect(200);
     await h.http.post('/__admin/reset').expect(204);
+    expect((await h.http.get('/__admin/settings').expect(200)).body).toEqual({ dropCodeChallenge: false });
     expect(h.emulator.state.partners).toEqual([]);
     expect(h.emulator.state.installations).toEqual([]);
     expect((await h.http.get('/__admin/requests').expect(200)).body).toEqual([]);

@@ -36,6 +36,8 @@ export interface AppInfo {
   clientSecret: string;
   scopes: string[];
   redirectUris: string[];
+  visibility: 'public' | 'private';
+  installationUrl: string | null;
 }
 
 export interface Harness {
@@ -90,11 +92,12 @@ export async function createPartner(
   return { partnerId: (res.body as { partnerId: string }).partnerId, username, password };
 }
 
+/** An /oauth2/auth URL; `null` leaves a parameter out (OTTO's 2023 text sends no redirect_uri, no state). */
 export function authorizeUrl(input: {
   clientId: string;
   challenge?: string;
-  state?: string;
-  redirectUri?: string;
+  state?: string | null;
+  redirectUri?: string | null;
   scope?: string;
   responseType?: string;
   base?: string;
@@ -102,9 +105,9 @@ export function authorizeUrl(input: {
   const url = new URL('/oauth2/auth', input.base ?? 'http://otto.test');
   url.searchParams.set('response_type', input.responseType ?? 'code');
   url.searchParams.set('client_id', input.clientId);
-  url.searchParams.set('redirect_uri', input.redirectUri ?? REDIRECT_URI);
+  if (input.redirectUri !== null) url.searchParams.set('redirect_uri', input.redirectUri ?? REDIRECT_URI);
   url.searchParams.set('scope', input.scope ?? 'installation partnerId');
-  url.searchParams.set('state', input.state ?? 'st-123');
+  if (input.state !== null) url.searchParams.set('state', input.state ?? 'st-123');
   if (input.challenge !== undefined) {
     url.searchParams.set('code_challenge', input.challenge);
     url.searchParams.set('code_challenge_method', 'S256');
@@ -124,38 +127,94 @@ export function callbackParams(location: string): Record<string, string> {
   return Object.fromEntries(url.searchParams);
 }
 
+/** POST /__admin/consent, raw. */
+export function adminConsent(
+  h: Harness,
+  url: string,
+  user: { username: string; password: string },
+  decision: 'confirm' | 'deny' = 'confirm',
+) {
+  return h.http
+    .post('/__admin/consent')
+    .send({ authorizeUrl: url, username: user.username, password: user.password, decision });
+}
+
+/** The callback parameters an /oauth2/auth URL ends in, through the admin consent automation. */
 export async function consentViaAdmin(
   h: Harness,
   url: string,
   user: { username: string; password: string },
   decision: 'confirm' | 'deny' = 'confirm',
 ): Promise<Record<string, string>> {
-  const res = await h.http
-    .post('/__admin/consent')
-    .send({ authorizeUrl: url, username: user.username, password: user.password, decision })
-    .expect(200);
+  const res = await adminConsent(h, url, user, decision).expect(200);
   return callbackParams((res.body as { redirectTo: string }).redirectTo);
 }
 
+/** Installs a public app through its installation link (OPC login + consent); returns where OPC sent the browser. */
+export async function install(
+  h: Harness,
+  app: AppInfo,
+  user: { username: string; password: string },
+  decision: 'confirm' | 'deny' = 'confirm',
+): Promise<string> {
+  if (!app.installationUrl) throw new Error(`app ${app.appId} has no installation link`);
+  const res = await adminConsent(h, app.installationUrl, user, decision).expect(200);
+  return (res.body as { redirectTo: string }).redirectTo;
+}
+
+/** A private app's invitation link. */
+export async function invite(h: Harness, appId: string): Promise<{ url: string; expiresAt: string }> {
+  const res = await h.http.post(`/__admin/apps/${appId}/invitations`).expect(201);
+  return res.body as { url: string; expiresAt: string };
+}
+
+/** A code from /oauth2/auth (login only; no installation happens there). */
+export async function authorizationCode(
+  h: Harness,
+  app: AppInfo,
+  user: { username: string; password: string },
+  pkce?: { challenge: string },
+): Promise<string> {
+  const params = await consentViaAdmin(
+    h,
+    authorizeUrl({ clientId: app.clientId, ...(pkce ? { challenge: pkce.challenge } : {}) }),
+    user,
+  );
+  expect(params.code).toBeDefined();
+  return params.code ?? '';
+}
+
+/** The code exchange; a `verifier` adds code_verifier, an override of `undefined` drops a field. */
 export function exchangeCode(
   h: Harness,
   app: AppInfo,
   code: string,
-  verifier: string,
-  overrides: Record<string, string> = {},
+  verifier?: string,
+  overrides: Record<string, string | undefined> = {},
 ) {
-  return h.http
-    .post('/oauth2/token')
-    .type('form')
-    .send({
-      grant_type: 'authorization_code',
-      code,
-      redirect_uri: REDIRECT_URI,
-      client_id: app.clientId,
-      client_secret: app.clientSecret,
-      code_verifier: verifier,
-      ...overrides,
-    });
+  const fields: Record<string, string | undefined> = {
+    grant_type: 'authorization_code',
+    code,
+    redirect_uri: REDIRECT_URI,
+    client_id: app.clientId,
+    client_secret: app.clientSecret,
+    ...(verifier !== undefined ? { code_verifier: verifier } : {}),
+    ...overrides,
+  };
+  const form = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
+  return h.http.post('/oauth2/token').type('form').send(form);
+}
+
+export async function userToken(h: Harness, app: AppInfo, user: { username: string; password: string }) {
+  const code = await authorizationCode(h, app, user);
+  const res = await exchangeCode(h, app, code).expect(200);
+  return (res.body as { access_token: string }).access_token;
+}
+
+/** The payload of a JWT, unverified. */
+export function jwtClaims(token: string): Record<string, unknown> {
+  const payload = token.split('.')[1] ?? '';
+  return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
 }
 
 export async function developerToken(h: Harness, app: AppInfo): Promise<string> {
@@ -180,6 +239,17 @@ export async function mint(h: Harness, app: AppInfo, installationId: string, dev
     .send({});
 }
 
+/** The partner an OPC user belongs to, from the admin API. */
+export async function partnerIdOf(h: Harness, username: string): Promise<string> {
+  const partners = (await h.http.get('/__admin/partners').expect(200)).body as {
+    partnerId: string;
+    users: { username: string }[];
+  }[];
+  const partner = partners.find((p) => p.users.some((u) => u.username === username));
+  if (!partner) throw new Error(`no partner with user ${username}`);
+  return partner.partnerId;
+}
+
 export interface Connected {
   partnerId: string;
   installationId: string;
@@ -187,7 +257,10 @@ export interface Connected {
   user: { username: string; password: string };
 }
 
-/** The whole connector journey: consent → code → user token → installation → installation token. */
+/**
+ * The whole connector journey (otto-api.md §2–§3): installation link → OPC consent → callback without
+ * parameters; /oauth2/auth → code → user token → installation id; developer token → installation token.
+ */
 export async function connect(
   h: Harness,
   version: 'v1' | 'v2' = 'v1',
@@ -195,23 +268,21 @@ export async function connect(
 ): Promise<Connected> {
   const app = h.apps[version];
   const user = existing ?? (await createPartner(h));
-  const pkce = pkcePair();
-  const params = await consentViaAdmin(
-    h,
-    authorizeUrl({ clientId: app.clientId, challenge: pkce.challenge }),
-    user,
-  );
-  expect(params.code).toBeDefined();
-  const exchanged = await exchangeCode(h, app, params.code ?? '', pkce.verifier).expect(200);
-  const userToken = (exchanged.body as { access_token: string }).access_token;
+  expect(await install(h, app, user)).toBe(app.redirectUris[0]);
+  const token = await userToken(h, app, user);
   const inst = await h.http
     .get(`/v1/apps/${app.appId}/installation`)
-    .set('Authorization', `Bearer ${userToken}`)
+    .set('Authorization', `Bearer ${token}`)
     .expect(200);
-  const { installationId, partnerId } = inst.body as { installationId: string; partnerId: string };
+  const { installationId } = inst.body as { installationId: string };
   const minted = await mint(h, app, installationId);
   expect(minted.status).toBe(200);
-  return { partnerId, installationId, token: (minted.body as { access_token: string }).access_token, user };
+  return {
+    partnerId: await partnerIdOf(h, user.username),
+    installationId,
+    token: (minted.body as { access_token: string }).access_token,
+    user,
+  };
 }
 
 export function bearer(token: string): [string, string] {

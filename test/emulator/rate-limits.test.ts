@@ -3,7 +3,7 @@ import { createEmulator } from '../../emulator/create-emulator';
 import { bearer, connect, harness, testClock } from './helpers';
 
 describe('rate limits', () => {
-  it('caps the token endpoints at 10/s by default across all callers, with Retry-After', async () => {
+  it('caps the token endpoints at 10/s by default across all callers, without Retry-After', async () => {
     const clock = testClock(Date.parse('2025-03-01T10:00:00.250Z'));
     const emulator = createEmulator({ now: clock.now });
     const http = request(emulator.app);
@@ -24,7 +24,9 @@ describe('rate limits', () => {
 
     const limited = await http.post('/v1/token').type('form').send(form);
     expect(limited.status).toBe(429);
-    expect(limited.headers['retry-after']).toBe('1');
+    // OTTO documents no Retry-After or rate-limit headers (otto-api.md §5.8): clients back off on their own.
+    expect(limited.headers['retry-after']).toBeUndefined();
+    expect(Object.keys(limited.headers).filter((name) => /ratelimit|retry/i.test(name))).toEqual([]);
     expect((await http.post('/oauth2/token').type('form').send(form)).status).toBe(429);
     // Data and admin endpoints are not part of this bucket.
     await http.get('/__admin/apps').expect(200);
@@ -58,7 +60,22 @@ describe('rate limits', () => {
         .expect(200);
     const limited = await h.http.get('/v4/orders').set(...bearer(a.token));
     expect(limited.status).toBe(429);
-    expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(limited.headers['retry-after']).toBeUndefined();
+    expect(limited.body).toEqual({
+      errors: [
+        {
+          path: '/v4/orders',
+          title: 'Too Many Requests',
+          detail: expect.any(String) as unknown,
+          logref: expect.any(String) as unknown,
+        },
+      ],
+    });
+    // Every data API shares the partner's budget.
+    await h.http
+      .get('/v3/returns')
+      .set(...bearer(a.token))
+      .expect(429);
     await h.http
       .get('/v4/orders')
       .set(...bearer(b.token))
@@ -67,6 +84,27 @@ describe('rate limits', () => {
     await h.http
       .get('/v4/orders')
       .set(...bearer(a.token))
+      .expect(200);
+  });
+
+  it('a 429 carries Retry-After only when a fault asks for it', async () => {
+    const h = await harness();
+    const c = await connect(h, 'v1');
+    await h.http
+      .post('/__admin/faults')
+      .send({ pathPattern: '^/v4/orders$', status: 429, times: 1, retryAfterSeconds: 3 })
+      .expect(201);
+    await h.http
+      .post('/__admin/faults')
+      .send({ pathPattern: '^/v4/orders$', status: 429, times: 1 })
+      .expect(201);
+    const first = await h.http.get('/v4/orders').set(...bearer(c.token));
+    expect([first.status, first.headers['retry-after']]).toEqual([429, '3']);
+    const second = await h.http.get('/v4/orders').set(...bearer(c.token));
+    expect([second.status, second.headers['retry-after']]).toEqual([429, undefined]);
+    await h.http
+      .get('/v4/orders')
+      .set(...bearer(c.token))
       .expect(200);
   });
 });

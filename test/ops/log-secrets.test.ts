@@ -12,7 +12,7 @@ import { statusViewSchema } from '../../api/http-schemas';
 import { createLogger } from '../../common/logger';
 import { temporalLogger } from '../../worker/temporal-logger';
 import { TestStack } from '../support/stack';
-import { stackApiConfig, stackConnections } from '../support/stack-api';
+import { stackApiConfig, stackConnections, walkConsent } from '../support/stack-api';
 import { eventually, uniqueName } from '../support/temporal';
 
 const ADMIN_KEY = 'log-test-admin-key-0001';
@@ -61,9 +61,12 @@ it('logs a whole lifecycle without a single plaintext code, token or secret', as
   secrets.add(partner.password);
   const started = await request(app).post(`/api/sellers/${sellerId}/connection`).set(admin).send({});
   expect(started.status).toBe(201);
-  const params = await stack.consentAtOtto((started.body as { authorizeUrl: string }).authorizeUrl, partner);
+  const authorizeUrl = (started.body as { authorizeUrl: string }).authorizeUrl;
+  // The consent link's ticket binds a browser to the consent: it must not reach the logs either.
+  secrets.add(new URL(authorizeUrl).searchParams.get('ticket')!);
+  const { params, cookie } = await walkConsent(stack, app, authorizeUrl, partner);
   secrets.add(params.code!);
-  expect((await request(app).get('/oauth/callback').query(params)).status).toBe(303);
+  expect((await request(app).get('/oauth/callback').set('Cookie', cookie).query(params)).status).toBe(303);
 
   const status = async () =>
     statusViewSchema.parse((await request(app).get(`/api/sellers/${sellerId}/connection`).set(admin)).body);

@@ -8,7 +8,7 @@
 import request from 'supertest';
 import { createApp } from '../../api/create-app';
 import { TestStack, PUBLIC_BASE_URL } from '../support/stack';
-import { stackApiConfig, stackConnections } from '../support/stack-api';
+import { stackApiConfig, stackConnections, walkConsent } from '../support/stack-api';
 import { eventually, uniqueName } from '../support/temporal';
 
 const ADMIN = 'security-admin-key-000001';
@@ -44,8 +44,13 @@ async function startConsent(sellerId: string) {
     .set(admin)
     .send({ appVersion: 'v1' });
   expect(res.status).toBe(201);
-  const authorizeUrl = new URL((res.body as { authorizeUrl: string }).authorizeUrl);
-  return { authorizeUrl, state: authorizeUrl.searchParams.get('state')! };
+  return (res.body as { authorizeUrl: string }).authorizeUrl;
+}
+
+/** "Allow access" in one browser, installation and login at OTTO; the code callback is left to the test. */
+async function consentInBrowser(sellerId: string, options: { decision?: 'confirm' | 'deny' } = {}) {
+  const walk = await walkConsent(stack, app, await startConsent(sellerId), await stack.createPartner(), options);
+  return { ...walk, state: new URL(walk.oauthUrl).searchParams.get('state')! };
 }
 
 async function status(sellerId: string) {
@@ -62,8 +67,7 @@ async function status(sellerId: string) {
 describe('OAuth security BCP', () => {
   it('state CSRF: a callback whose state we did not issue (or that was altered) is refused and signals nothing', async () => {
     const sellerId = uniqueName('csrf');
-    const { authorizeUrl, state } = await startConsent(sellerId);
-    const params = await stack.consentAtOtto(authorizeUrl.toString(), await stack.createPartner());
+    const { params, state, cookie } = await consentInBrowser(sellerId);
     const [payload, signature] = state.split('.');
     const forged = [
       'attacker-made-state',
@@ -73,6 +77,7 @@ describe('OAuth security BCP', () => {
     for (const bad of forged) {
       const res = await request(app)
         .get('/oauth/callback')
+        .set('Cookie', cookie)
         .query({ ...params, state: bad });
       expect(res.status).toBe(400);
     }
@@ -81,12 +86,38 @@ describe('OAuth security BCP', () => {
     expect(s.events.map((e) => e.type)).toEqual(['consent_requested']);
   });
 
-  it('PKCE: the authorize URL always carries an S256 challenge, and a stolen code is useless without the verifier', async () => {
-    const sellerId = uniqueName('pkce');
-    const { authorizeUrl } = await startConsent(sellerId);
-    expect(authorizeUrl.searchParams.get('code_challenge_method')).toBe('S256');
-    expect(authorizeUrl.searchParams.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    const params = await stack.consentAtOtto(authorizeUrl.toString(), await stack.createPartner());
+  it('the consent callback without the browser-binding cookie is a clear page and signals nothing', async () => {
+    const sellerId = uniqueName('nocookie');
+    await consentInBrowser(sellerId);
+    // OTTO's parameterless redirect, but in a browser that never clicked "Allow access".
+    const res = await request(app).get('/oauth/callback');
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('Allow access');
+    expect(res.text).toContain('data-reason="no_consent_cookie"');
+    expect(res.headers.location).toBeUndefined();
+    expect((await status(sellerId)).events.map((e) => e.type)).toEqual(['consent_requested']);
+  });
+
+  it("login CSRF: a code callback with a valid state but another browser's cookie is refused, nothing delivered", async () => {
+    const victim = uniqueName('victim');
+    const attacker = uniqueName('attacker');
+    const victimBrowser = await consentInBrowser(victim);
+    const attackerBrowser = await consentInBrowser(attacker);
+    for (const cookie of [attackerBrowser.cookie, undefined]) {
+      const call = request(app).get('/oauth/callback').query(victimBrowser.params);
+      const res = await (cookie ? call.set('Cookie', cookie) : call);
+      expect(res.status).toBe(400);
+      expect(res.text).toContain('data-reason="browser_mismatch"');
+    }
+    expect((await status(victim)).events.map((e) => e.type)).toEqual(['consent_requested']);
+    expect((await status(attacker)).events.map((e) => e.type)).toEqual(['consent_requested']);
+  });
+
+  it('PKCE: OTTO login URLs always carry an S256 challenge, and a stolen code is useless without the verifier', async () => {
+    const { params, oauthUrl } = await consentInBrowser(uniqueName('pkce'));
+    const login = new URL(oauthUrl);
+    expect(login.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(login.searchParams.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const app1 = stack.apps.find((a) => a.version === 'v1')!;
     // An attacker who intercepted the code, even holding our client credentials, lacks the verifier.
     for (const verifier of [undefined, 'guessed-verifier-guessed-verifier-guessed-verifier']) {
@@ -111,13 +142,13 @@ describe('OAuth security BCP', () => {
   it("code injection: seller A's code delivered with seller B's state never connects B to A's OTTO account", async () => {
     const a = uniqueName('victim');
     const b = uniqueName('attacker');
-    const consentA = await startConsent(a);
-    const consentB = await startConsent(b);
-    const partnerA = await stack.createPartner();
-    const paramsA = await stack.consentAtOtto(consentA.authorizeUrl.toString(), partnerA);
+    const browserA = await consentInBrowser(a);
+    const browserB = await consentInBrowser(b);
+    // The attacker holds B's browser (state and cookie) and A's stolen code.
     const res = await request(app)
       .get('/oauth/callback')
-      .query({ ...paramsA, state: consentB.state });
+      .set('Cookie', browserB.cookie)
+      .query({ ...browserA.params, state: browserB.state });
     // B's workflow tries A's code with B's PKCE verifier: OTTO refuses, B stays unconnected.
     expect([303, 400]).toContain(res.status);
     const sb = await eventually(
@@ -132,23 +163,35 @@ describe('OAuth security BCP', () => {
     expect((await status(a)).state).toBe('pending_consent');
   });
 
-  it('iss mix-up: a callback naming another issuer is refused and signals nothing', async () => {
+  it('iss mix-up: a callback naming another issuer is refused and signals nothing; OTTO’s realm URL is accepted', async () => {
     const sellerId = uniqueName('mixup');
-    const { authorizeUrl } = await startConsent(sellerId);
-    const params = await stack.consentAtOtto(authorizeUrl.toString(), await stack.createPartner());
-    const res = await request(app)
-      .get('/oauth/callback')
-      .query({ ...params, iss: 'https://evil-idp.example' });
-    expect(res.status).toBe(400);
+    const { params, cookie } = await consentInBrowser(sellerId);
+    // The emulator names its Keycloak realm, as OTTO's login does.
+    expect(params.iss).toBe(`${stack.emulatorUrl}/sec-api/auth/realms/otto-partner`);
+    for (const iss of ['https://evil-idp.example', stack.emulatorUrl]) {
+      const res = await request(app)
+        .get('/oauth/callback')
+        .set('Cookie', cookie)
+        .query({ ...params, iss });
+      expect(res.status).toBe(400);
+      expect(res.text).toContain('data-reason="issuer_mismatch"');
+    }
     expect((await status(sellerId)).events.map((e) => e.type)).toEqual(['consent_requested']);
+    const accepted = await request(app).get('/oauth/callback').set('Cookie', cookie).query(params);
+    expect(accepted.status).toBe(303);
+    await eventually(
+      () => status(sellerId),
+      (s) => s.state === 'active',
+      30_000,
+    );
   });
 
   it('open redirect: the callback only ever sends the browser to our own assistant', async () => {
     const sellerId = uniqueName('redirect');
-    const { authorizeUrl } = await startConsent(sellerId);
-    const params = await stack.consentAtOtto(authorizeUrl.toString(), await stack.createPartner());
+    const { params, cookie } = await consentInBrowser(sellerId);
     const res = await request(app)
       .get('/oauth/callback')
+      .set('Cookie', cookie)
       .query({
         ...params,
         redirect_uri: 'https://evil.example/',
@@ -166,15 +209,17 @@ describe('OAuth security BCP', () => {
 
   it('replay: the same callback twice is refused the second time and changes nothing', async () => {
     const sellerId = uniqueName('replay');
-    const { authorizeUrl } = await startConsent(sellerId);
-    const params = await stack.consentAtOtto(authorizeUrl.toString(), await stack.createPartner());
-    expect((await request(app).get('/oauth/callback').query(params)).status).toBe(303);
+    const { params, cookie } = await consentInBrowser(sellerId);
+    const first = await request(app).get('/oauth/callback').set('Cookie', cookie).query(params);
+    expect(first.status).toBe(303);
+    // The binding cookie is spent with the code.
+    expect(String(first.headers['set-cookie'])).toMatch(/Max-Age=0/);
     const active = await eventually(
       () => status(sellerId),
       (s) => s.state === 'active',
       30_000,
     );
-    expect((await request(app).get('/oauth/callback').query(params)).status).toBe(400);
+    expect((await request(app).get('/oauth/callback').set('Cookie', cookie).query(params)).status).toBe(400);
     const after = await status(sellerId);
     expect(after.state).toBe('active');
     expect(after.events.filter((e) => e.type === 'authorized')).toHaveLength(1);
@@ -184,14 +229,16 @@ describe('OAuth security BCP', () => {
   it('reflected fields are escaped everywhere', async () => {
     const payload = `"><script>alert(1)</script><img src=x onerror=alert(2)>`;
     const sellerId = uniqueName('xss');
-    const { state } = await startConsent(sellerId);
+    const { state, cookie } = await consentInBrowser(sellerId);
     const pages = [
       await request(app)
         .get('/oauth/callback')
+        .set('Cookie', cookie)
         .query({ error: 'access_denied', error_description: payload, state }),
       await request(app).get('/oauth/callback').query({ code: payload, state: payload }),
       await request(app).get('/assistant/otto').query({ sellerId: payload }),
       await request(app).get('/oauth/callback').query({ error: payload, state: 'x' }),
+      await request(app).get('/oauth/start').query({ ticket: payload }),
     ];
     for (const page of pages) {
       expect(page.text).not.toContain('<script>alert(1)</script>');
@@ -209,9 +256,8 @@ describe('OAuth security BCP', () => {
 
   it('no response carries a secret OTTO issued or we hold', async () => {
     const sellerId = uniqueName('scan');
-    const { authorizeUrl } = await startConsent(sellerId);
-    const params = await stack.consentAtOtto(authorizeUrl.toString(), await stack.createPartner());
-    await request(app).get('/oauth/callback').query(params);
+    const { params, cookie } = await consentInBrowser(sellerId);
+    await request(app).get('/oauth/callback').set('Cookie', cookie).query(params);
     await eventually(
       () => status(sellerId),
       (s) => s.state === 'active',

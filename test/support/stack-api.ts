@@ -1,9 +1,11 @@
 /** The real API (createApp + the Temporal adapter) wired to a TestStack's emulator, queues and sealer. */
+import type { Express } from 'express';
+import request from 'supertest';
 import { apiConfigSchema, workflowSettingsFrom, type ApiConfig } from '../../api/config';
 import { createTemporalSellerConnections, type SellerConnections } from '../../api/seller-connections';
 import { loadConfig } from '../../common/config';
 import type { WorkflowSettingsInput } from '../../workflows/definitions';
-import { PUBLIC_BASE_URL, type TestStack } from './stack';
+import { PUBLIC_BASE_URL, REDIRECT_URI, type TestStack } from './stack';
 
 export function stackApiConfig(
   stack: TestStack,
@@ -35,4 +37,57 @@ export function stackConnections(
     settings: { ...workflowSettingsFrom(config), ...settings },
     callTimeoutMs: 10_000,
   });
+}
+
+/** What a browser holds after walking the consent through the real API and OTTO (emulator). */
+export interface BrowserConsent {
+  /** The browser-binding cookie, as a `Cookie` header value. */
+  cookie: string;
+  /** OTTO's installation (or invitation) page the browser was sent to. */
+  consentUrl: string;
+  /** The `/oauth2/auth` URL our consent callback sent the browser to. */
+  oauthUrl: string;
+  /** The code callback's query parameters (code or error, state, iss). */
+  params: Record<string, string>;
+}
+
+/**
+ * A seller's browser, step by step, as the seller sees it: our consent link (the admin's authorizeUrl)
+ * sets the cookie and sends the browser to OPC; the seller logs in and confirms the installation; OTTO
+ * redirects to our callback without parameters; we send the browser to OTTO's login; the seller logs in;
+ * OTTO redirects back with the code. Returns before the code callback, so a test decides how to deliver it.
+ */
+export async function walkConsent(
+  stack: TestStack,
+  app: Express,
+  authorizeUrl: string,
+  user: { username: string; password: string },
+  options: { install?: boolean; decision?: 'confirm' | 'deny' } = {},
+): Promise<BrowserConsent> {
+  const start = new URL(authorizeUrl);
+  const started = await request(app).get(`${start.pathname}${start.search}`);
+  if (started.status !== 303) throw new Error(`consent link answered ${started.status}: ${started.text}`);
+  const cookie = cookieOf(started.headers['set-cookie']);
+  const consentUrl = String(started.headers.location);
+  if (options.install !== false) {
+    const { redirectTo } = await stack.admin<{ redirectTo: string }>('POST', '/consent', {
+      authorizeUrl: consentUrl,
+      username: user.username,
+      password: user.password,
+      decision: 'confirm',
+    });
+    if (redirectTo !== REDIRECT_URI) throw new Error(`OPC redirected to ${redirectTo}, not ${REDIRECT_URI}`);
+  }
+  const forwarded = await request(app).get('/oauth/callback').set('Cookie', cookie);
+  if (forwarded.status !== 303) throw new Error(`consent callback answered ${forwarded.status}: ${forwarded.text}`);
+  const oauthUrl = String(forwarded.headers.location);
+  const params = await stack.consentAtOtto(oauthUrl, user, options.decision ?? 'confirm');
+  return { cookie, consentUrl, oauthUrl, params };
+}
+
+/** The `name=value` of the first Set-Cookie header. */
+export function cookieOf(setCookie: unknown): string {
+  const first = Array.isArray(setCookie) ? (setCookie[0] as unknown) : setCookie;
+  if (typeof first !== 'string') throw new Error('no cookie was set');
+  return first.split(';')[0]!;
 }

@@ -170,7 +170,7 @@ export class TestStack {
     await this.env.teardown();
   }
 
-  async admin<T = unknown>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  async admin<T = unknown>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
     const res = await fetch(`${this.emulatorUrl}/__admin${path}`, {
       method,
       headers: body === undefined ? {} : { 'content-type': 'application/json' },
@@ -216,10 +216,13 @@ export class TestStack {
     return { partnerId, username, password };
   }
 
-  /** What the API does on "Allow access": nonce + PKCE from Node's crypto, update-with-start, authorize URL. */
-  async beginConsent(sellerId: string, appVersion: AppVersion = 'v1') {
+  /**
+   * What the API does on "Allow access" and on the consent callback: nonce + PKCE from Node's crypto,
+   * update-with-start, and the `/oauth2/auth` URL the consent callback sends the browser to.
+   */
+  async beginConsent(sellerId: string, appVersion: AppVersion = 'v1', options: { pkce?: boolean } = {}) {
     const nonce = newNonce();
-    const pkce = createPkcePair();
+    const pkce = options.pkce === false ? undefined : createPkcePair();
     const startWorkflowOperation = new WithStartWorkflowOperation<typeof sellerConnection>(
       'sellerConnection',
       {
@@ -230,7 +233,14 @@ export class TestStack {
       },
     );
     const result = await this.env.client.workflow.executeUpdateWithStart(beginConsentUpdate, {
-      args: [{ sellerId, appVersion, nonce, sealedPkceVerifier: this.sealer.seal(pkce.verifier) }],
+      args: [
+        {
+          sellerId,
+          appVersion,
+          nonce,
+          ...(pkce ? { sealedPkceVerifier: this.sealer.seal(pkce.verifier) } : {}),
+        },
+      ],
       startWorkflowOperation,
     });
     const handle: SellerHandle = await startWorkflowOperation.workflowHandle();
@@ -240,13 +250,34 @@ export class TestStack {
       clientId: app.clientId,
       redirectUri: REDIRECT_URI,
       state: `test-state-${nonce}`,
-      codeChallenge: pkce.challenge,
+      ...(pkce ? { codeChallenge: pkce.challenge } : {}),
     });
-    this.captured.secrets.add(pkce.verifier);
+    if (pkce) this.captured.secrets.add(pkce.verifier);
     return { handle, nonce, authorizeUrl, result };
   }
 
-  /** The seller at OTTO: log in and confirm (or cancel); returns the callback's query parameters. */
+  /**
+   * The seller installs the app in OPC (installation link, or a private app's invitation link) and
+   * confirms; OTTO then redirects the browser to our callback with no parameters at all.
+   */
+  async installApp(
+    appVersion: AppVersion,
+    user: { username: string; password: string },
+    options: { invitationUrl?: string } = {},
+  ): Promise<void> {
+    const app = this.apps.find((a) => a.version === appVersion)!;
+    const link = options.invitationUrl ?? app.installationUrl;
+    if (!link) throw new Error(`app ${appVersion} has no installation link; pass an invitation link`);
+    const { redirectTo } = await this.admin<{ redirectTo: string }>('POST', '/consent', {
+      authorizeUrl: link,
+      username: user.username,
+      password: user.password,
+      decision: 'confirm',
+    });
+    expectEqual(redirectTo, REDIRECT_URI);
+  }
+
+  /** The seller at OTTO's login (`/oauth2/auth`): log in (or cancel); returns the callback's query parameters. */
   async consentAtOtto(
     authorizeUrl: string,
     user: { username: string; password: string },
@@ -298,10 +329,11 @@ export class TestStack {
     return await this.waitFor(handle, (s) => s.state === state, timeoutMs);
   }
 
-  /** Consent → OTTO → callback → `active`, for a fresh partner. */
+  /** Consent → OPC installation → OTTO login → code callback → `active`, for a fresh partner. */
   async connectSeller(sellerId = uniqueName('seller'), appVersion: AppVersion = 'v1') {
     const partner = await this.createPartner();
     const { handle, nonce, authorizeUrl } = await this.beginConsent(sellerId, appVersion);
+    await this.installApp(appVersion, partner);
     const params = await this.consentAtOtto(authorizeUrl, partner);
     await this.deliverCallback(handle, nonce, params);
     const status = await this.waitForState(handle, 'active');

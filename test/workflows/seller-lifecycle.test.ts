@@ -97,6 +97,7 @@ describe('sellerConnection lifecycle (emulator, 6 s tokens)', () => {
   it('a 429 on the first mint does not spend the single-use code twice (the retry resumes after the exchange)', async () => {
     const partner = await stack.createPartner();
     const { handle, nonce, authorizeUrl } = await stack.beginConsent(uniqueName('seller'));
+    await stack.installApp('v1', partner);
     const params = await stack.consentAtOtto(authorizeUrl, partner);
     await stack.admin('POST', '/faults', {
       method: 'POST',
@@ -120,6 +121,7 @@ describe('sellerConnection lifecycle (emulator, 6 s tokens)', () => {
     const partner = await stack.createPartner();
     const sellerId = uniqueName('seller');
     const { handle, nonce, authorizeUrl } = await stack.beginConsent(sellerId);
+    await stack.installApp('v1', partner);
     const params = await stack.consentAtOtto(authorizeUrl, partner);
     await stack.deliverCallback(handle, nonce, params);
     const active = await stack.waitForState(handle, 'active');
@@ -135,16 +137,97 @@ describe('sellerConnection lifecycle (emulator, 6 s tokens)', () => {
     await stack.disconnect(handle);
   });
 
-  it('an OTTO user without "Dienstleister Freigaben" leaves the consent pending with a clear lastError', async () => {
+  it('an OTTO user without "Dienstleister Freigaben" cannot install: OPC refuses, nothing reaches us, consent stays pending', async () => {
     const partner = await stack.createPartner({ dienstleisterFreigaben: false });
+    const { handle } = await stack.beginConsent(uniqueName('seller'));
+    await expect(stack.installApp('v1', partner)).rejects.toThrow(/Dienstleister Freigaben/);
+    const status = await stack.status(handle);
+    expect(status.state).toBe('pending_consent');
+    expect(status.installationId).toBeNull();
+    await stack.disconnect(handle);
+  });
+
+  it('the seller cancels at OTTO’s login: error=access_denied keeps the consent pending with a clear lastError', async () => {
+    const partner = await stack.createPartner();
     const { handle, nonce, authorizeUrl } = await stack.beginConsent(uniqueName('seller'));
-    const params = await stack.consentAtOtto(authorizeUrl, partner);
+    await stack.installApp('v1', partner);
+    const params = await stack.consentAtOtto(authorizeUrl, partner, 'deny');
     expect(params.error).toBe('access_denied');
     await stack.deliverCallback(handle, nonce, params);
     const status = await stack.waitFor(handle, (s) => s.lastError !== null);
     expect(status.state).toBe('pending_consent');
-    expect(status.lastError).toMatch(/Dienstleister Freigaben/);
+    expect(status.lastError).toMatch(/Allow access/);
     await stack.disconnect(handle);
+  });
+
+  it('a seller who logs in without having installed the app stays pending with the install hint (never terminal)', async () => {
+    const partner = await stack.createPartner();
+    const { handle, nonce, authorizeUrl } = await stack.beginConsent(uniqueName('seller'));
+    // No installApp(): OTTO's installation lookup answers 404.
+    const params = await stack.consentAtOtto(authorizeUrl, partner);
+    expect(params.code).toBeDefined();
+    await stack.deliverCallback(handle, nonce, params);
+    const status = await stack.waitFor(handle, (s) => s.lastError !== null);
+    expect(status.state).toBe('pending_consent');
+    expect(status.lastError).toBe(
+      'The app is not installed for your OTTO account: click “Allow access” to install it.',
+    );
+    expect(status.installationId).toBeNull();
+    const lookups = (await stack.requests()).filter(
+      (r) => r.path.endsWith('/installation') && r.partnerId === partner.partnerId,
+    );
+    expect(lookups.map((r) => r.status)).toContain(404);
+
+    // Clicking "Allow access" again and installing completes the connection in the same workflow.
+    const again = await stack.beginConsent(status.sellerId);
+    await stack.installApp('v1', partner);
+    await stack.deliverCallback(handle, again.nonce, await stack.consentAtOtto(again.authorizeUrl, partner));
+    expect((await stack.waitForState(handle, 'active')).partnerId).toBe(partner.partnerId);
+    await stack.disconnect(handle);
+  });
+
+  it('a re-consent (upgrade) that lands on another OTTO partner is refused; the seller keeps its partner', async () => {
+    const { handle, partner, status: v1 } = await stack.connectSeller(uniqueName('seller'), 'v1');
+    const other = await stack.createPartner();
+    const { nonce, authorizeUrl } = await stack.beginConsent(v1.sellerId, 'v2');
+    await stack.installApp('v2', other);
+    await stack.deliverCallback(handle, nonce, await stack.consentAtOtto(authorizeUrl, other));
+    const after = await stack.waitFor(handle, (s) => s.events.some((e) => e.type === 'authorization_failed'));
+    expect(after).toMatchObject({
+      state: 'active',
+      appVersion: 'v1',
+      partnerId: partner.partnerId,
+      installationId: v1.installationId,
+    });
+    expect(after.lastError).toContain(`partner ${other.partnerId}`);
+    expect(after.lastError).toContain(`partner ${partner.partnerId}`);
+    // Refused before anything was minted for the other partner.
+    const minted = (await stack.requests()).filter(
+      (r) => r.path.endsWith('/accessToken') && r.partnerId === other.partnerId,
+    );
+    expect(minted).toEqual([]);
+    await stack.disconnect(handle);
+  });
+
+  it('PKCE against a front door that drops the challenge fails with a clear error naming OTTO_PKCE', async () => {
+    await stack.admin('PATCH', '/settings', { dropCodeChallenge: true });
+    try {
+      const partner = await stack.createPartner();
+      const { handle, nonce, authorizeUrl } = await stack.beginConsent(uniqueName('seller'));
+      await stack.installApp('v1', partner);
+      await stack.deliverCallback(handle, nonce, await stack.consentAtOtto(authorizeUrl, partner));
+      const status = await stack.waitFor(handle, (s) => s.lastError !== null);
+      expect(status.state).toBe('pending_consent');
+      expect(status.lastError).toContain('OTTO_PKCE=off');
+
+      // With PKCE off the same front door works.
+      const again = await stack.beginConsent(status.sellerId, 'v1', { pkce: false });
+      await stack.deliverCallback(handle, again.nonce, await stack.consentAtOtto(again.authorizeUrl, partner));
+      await stack.waitForState(handle, 'active');
+      await stack.disconnect(handle);
+    } finally {
+      await stack.admin('PATCH', '/settings', { dropCodeChallenge: false });
+    }
   });
 
   it('notices revocation in OPC at the next refresh and completes as revoked', async () => {
@@ -178,6 +261,7 @@ describe('sellerConnection lifecycle (emulator, 6 s tokens)', () => {
     const mid = await stack.waitFor(handle, (s) => s.token.refreshCount >= v1.token.refreshCount + 1, 20_000);
     expect(mid).toMatchObject({ state: 'active', appVersion: 'v1', pendingConsent: { appVersion: 'v2' } });
 
+    await stack.installApp('v2', partner);
     const params = await stack.consentAtOtto(authorizeUrl, partner);
     await stack.deliverCallback(handle, nonce, params);
     const v2 = await stack.waitFor(handle, (s) => s.appVersion === 'v2');

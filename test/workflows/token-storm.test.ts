@@ -63,6 +63,7 @@ it(`${SELLERS} sellers refreshing at once stay under ${TOKEN_CAP_PER_SECOND} tok
       Array.from({ length: Math.min(20, SELLERS - i) }, async () => {
         const partner = await stack.createPartner();
         const { handle, nonce, authorizeUrl } = await stack.beginConsent(uniqueName('storm'));
+        await stack.installApp('v1', partner);
         await stack.deliverCallback(handle, nonce, await stack.consentAtOtto(authorizeUrl, partner));
         return handle;
       }),

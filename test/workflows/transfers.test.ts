@@ -225,6 +225,7 @@ describe('interval transfers', () => {
 
   it('after the v2 upgrade, shipping profiles sync', async () => {
     const { nonce, authorizeUrl } = await stack.beginConsent(sellerId, 'v2');
+    await stack.installApp('v2', stack.lastPartnerUser(partnerId));
     const params = await stack.consentAtOtto(authorizeUrl, stack.lastPartnerUser(partnerId));
     await stack.deliverCallback(handle, nonce, params);
     const v2 = await stack.waitFor(

@@ -1,20 +1,17 @@
-// An independent, standard OAuth client (oauth4webapi, ESM-only, hence a child process) completes the
-// authorization-code flow with PKCE against the emulator, driving its real login and consent pages with
-// plain HTML form posts. Prints one JSON line with what it obtained (no token values).
+// An independent, standard OAuth client (oauth4webapi, ESM-only, hence a child process) runs the
+// connector's second step against the emulator: discovery from the issuer (the Keycloak realm), the
+// authorization-code flow with PKCE through the real /oauth2/auth login page (plain HTML form posts), a
+// refresh, and the installation lookup as a protected resource. The app must already be installed.
+// Prints one JSON line with what it obtained (no token values).
 import * as oauth from 'oauth4webapi';
 
-const [, , baseUrl, clientId, clientSecret, redirectUri, username, password] = process.argv;
+const [, , baseUrl, appId, clientId, clientSecret, redirectUri, username, password] = process.argv;
 
-const as = {
-  issuer: baseUrl,
-  authorization_endpoint: `${baseUrl}/oauth2/auth`,
-  token_endpoint: `${baseUrl}/oauth2/token`,
-  authorization_response_iss_parameter_supported: true,
-  code_challenge_methods_supported: ['S256'],
-};
+const insecure = { [oauth.allowInsecureRequests]: true };
+const issuer = new URL(`${baseUrl}/sec-api/auth/realms/otto-partner`);
+const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, insecure));
 const client = { client_id: clientId };
 const clientAuth = oauth.ClientSecretPost(clientSecret);
-const insecure = { [oauth.allowInsecureRequests]: true };
 
 function formOf(html, id) {
   const match = new RegExp(`<form id="${id}"[^>]*action="([^"]+)"[^>]*>([\\s\\S]*?)</form>`).exec(html);
@@ -51,47 +48,49 @@ for (const [k, v] of Object.entries({
 }
 
 const login = formOf(await (await fetch(authorizationUrl)).text(), 'login');
-const consentPage = await post(login.action, { ...login.fields, username, password });
-const consent = formOf(await consentPage.text(), 'consent');
-const confirmed = await post(consent.action, { ...consent.fields, decision: 'confirm' });
-const callbackUrl = new URL(confirmed.headers.get('location'));
+const loggedIn = await post(login.action, { ...login.fields, username, password });
+const callbackUrl = new URL(loggedIn.headers.get('location'));
 
 const params = oauth.validateAuthResponse(as, client, callbackUrl, state);
-const response = await oauth.authorizationCodeGrantRequest(
+const exchange = () =>
+  oauth.authorizationCodeGrantRequest(as, client, clientAuth, params, redirectUri, codeVerifier, insecure);
+const result = await oauth.processAuthorizationCodeResponse(as, client, await exchange());
+
+const refreshed = await oauth.processRefreshTokenResponse(
   as,
   client,
-  clientAuth,
-  params,
-  redirectUri,
-  codeVerifier,
+  await oauth.refreshTokenGrantRequest(as, client, clientAuth, result.refresh_token, insecure),
+);
+
+const lookup = await oauth.protectedResourceRequest(
+  refreshed.access_token,
+  'GET',
+  new URL(`${baseUrl}/v1/apps/${appId}/installation`),
+  undefined,
+  undefined,
   insecure,
 );
-const result = await oauth.processAuthorizationCodeResponse(as, client, response);
+const installation = lookup.ok ? await lookup.json() : {};
 
 // A replayed code must be refused by the server (single use).
-const replay = await oauth.authorizationCodeGrantRequest(
-  as,
-  client,
-  clientAuth,
-  params,
-  redirectUri,
-  codeVerifier,
-  insecure,
-);
 let replayError = null;
 try {
-  await oauth.processAuthorizationCodeResponse(as, client, replay);
+  await oauth.processAuthorizationCodeResponse(as, client, await exchange());
 } catch (err) {
   replayError = err?.error ?? err?.cause?.error ?? err?.code ?? String(err);
 }
 
 console.log(
   JSON.stringify({
+    issuer: as.issuer,
     iss: callbackUrl.searchParams.get('iss'),
     tokenType: result.token_type,
     scope: result.scope,
     expiresIn: result.expires_in,
     hasAccessToken: typeof result.access_token === 'string' && result.access_token.length > 0,
+    refreshedScope: refreshed.scope,
+    installationStatus: lookup.status,
+    installationKeys: Object.keys(installation),
     replayError,
   }),
 );

@@ -1,0 +1,806 @@
+/**
+ * The data transfers as plain activity functions (MockActivityEnvironment gives them a Context for
+ * heartbeats), first against the in-process OTTO emulator over a real socket, then against a scripted
+ * fake OTTO for what the emulator cannot be made to do on demand (429 without Retry-After, resuming a
+ * price task from a heartbeat, exact paging requests, redirects).
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import request from 'supertest';
+import { createOttoDataClient, FOREIGN_ORIGIN_MESSAGE } from '../../activities/otto-data-client';
+import { deriveOrderStatus } from '../../activities/order-status';
+import { createTransferActivities, type TransferActivityDeps } from '../../activities/transfer-activities';
+import { createSealer, generateSealKey, parseSealKeys } from '../../common/seal';
+import { startEmulator, type RunningEmulator } from '../../emulator/start-emulator';
+import type { SellerStore } from '../../store/seller-store';
+import { openSqliteSellerStore } from '../../store/sqlite-seller-store';
+import { FailureTypes, type TransferInput, type TransferResult } from '../../workflows/definitions';
+import { connect, testClock, type AppInfo, type Connected, type Harness } from '../emulator/helpers';
+
+const sealer = createSealer(parseSealKeys(generateSealKey('k')));
+
+interface Recorded {
+  method: string;
+  url: string;
+  body: unknown;
+}
+
+/** A fetch that records every request (full URL and JSON body) before passing it on. */
+function recordingFetch(inner: typeof fetch = fetch) {
+  const calls: Recorded[] = [];
+  const fetchFn: typeof fetch = (input, init) => {
+    const url = input instanceof Request ? input.url : input.toString();
+    const body = typeof init?.body === 'string' ? (JSON.parse(init.body) as unknown) : undefined;
+    calls.push({ method: init?.method ?? 'GET', url, body });
+    return inner(input, init);
+  };
+  return { calls, fetchFn };
+}
+
+/** Expected failures would otherwise be logged as warnings by the mock environment. */
+const quiet = () => ({ logger: new DefaultLogger('ERROR') });
+const mockEnv = (info?: ConstructorParameters<typeof MockActivityEnvironment>[0]) =>
+  new MockActivityEnvironment(info, quiet());
+
+type Acts = ReturnType<typeof createTransferActivities>;
+
+async function run(
+  acts: Acts,
+  kind: keyof Acts,
+  input: TransferInput,
+  env = mockEnv(),
+): Promise<TransferResult> {
+  return await env.run((i: TransferInput) => acts[kind](i), input);
+}
+
+async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof ApplicationFailure) return err;
+    throw err;
+  }
+  throw new Error('expected a failure');
+}
+
+let sellerCounter = 0;
+
+// ---- against the emulator -----------------------------------------------------------------------
+
+describe('transfers against the OTTO emulator', () => {
+  let running: RunningEmulator;
+  let h: Harness;
+  let conn: Connected;
+  let store: SellerStore;
+  let recorder: ReturnType<typeof recordingFetch>;
+  let sellerId: string;
+
+  const admin = async <T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> => {
+    const req =
+      method === 'GET'
+        ? h.http.get(`/__admin${path}`)
+        : h.http[method === 'POST' ? 'post' : 'delete'](`/__admin${path}`);
+    const res = await (body === undefined ? req : req.send(body as object));
+    if (res.status >= 400)
+      throw new Error(`${method} /__admin${path} → ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body as T;
+  };
+  const data = (method: 'get' | 'post' | 'delete', path: string) =>
+    h.http[method](path).set('Authorization', `Bearer ${conn.token}`);
+
+  function activities(extra: Partial<TransferActivityDeps> = {}) {
+    const otto = createOttoDataClient({ apiBaseUrl: running.url, sealer, fetch: recorder.fetchFn });
+    return createTransferActivities({ store, otto, taskPollMinMs: 50, heartbeatEveryMs: 100, ...extra });
+  }
+  function input(cursor: TransferInput['cursor'] = {}, full = false): TransferInput {
+    return {
+      sellerId,
+      partnerId: conn.partnerId,
+      sealedToken: sealer.seal(conn.token),
+      tokenExpiresAt: Date.now() + 25 * 60_000,
+      cursor,
+      full,
+    };
+  }
+
+  beforeAll(async () => {
+    running = await startEmulator({
+      partnerRateLimitPerSecond: 10_000,
+      tokenRateLimitPerSecond: 10_000,
+      priceProcessingDelayMs: 300,
+    });
+    const http = request(running.url);
+    const list = (await http.get('/__admin/apps').expect(200)).body as AppInfo[];
+    const app = (v: string) => list.find((a) => a.version === v)!;
+    h = { emulator: running.emulator, http, clock: testClock(), apps: { v1: app('v1'), v2: app('v2') } };
+    conn = await connect(h, 'v2');
+  });
+  afterAll(async () => {
+    await running?.close();
+  });
+  beforeEach(() => {
+    store = openSqliteSellerStore(':memory:');
+    recorder = recordingFetch();
+    sellerCounter += 1;
+    sellerId = `seller-${sellerCounter}`;
+  });
+  afterEach(async () => {
+    await admin('DELETE', '/faults');
+    await store.close();
+  });
+
+  describe('ordersImport', () => {
+    interface AdminOrder {
+      salesOrderId: string;
+      lastModifiedDate?: string;
+      positionItems: Array<{ positionItemId: string; fulfillmentStatus: string; product: { sku: string } }>;
+    }
+
+    it('imports orders without lastModifiedDate over several pages, stores position statuses and derives the order status', async () => {
+      const before = await admin<AdminOrder[]>('GET', `/partners/${conn.partnerId}/orders`);
+      await admin('POST', `/partners/${conn.partnerId}/orders`, { count: 150, lastModifiedDate: 'never' });
+      await admin('POST', `/partners/${conn.partnerId}/orders`, { count: 150, lastModifiedDate: 'always' });
+      const created = (await admin<AdminOrder[]>('GET', `/partners/${conn.partnerId}/orders`)).slice(
+        before.length,
+      );
+      // Mixed item statuses: one order with its first item sent, one fully cancelled, one returned.
+      const multi = created.filter((o) => o.positionItems.length >= 2);
+      await admin('POST', `/partners/${conn.partnerId}/orders/${multi[0]!.salesOrderId}/status`, {
+        fulfillmentStatus: 'SENT',
+        positionItemIds: [multi[0]!.positionItems[0]!.positionItemId],
+      });
+      await admin('POST', `/partners/${conn.partnerId}/orders/${multi[1]!.salesOrderId}/status`, {
+        fulfillmentStatus: 'CANCELLED_BY_MARKETPLACE',
+      });
+      await admin('POST', `/partners/${conn.partnerId}/orders/${multi[2]!.salesOrderId}/status`, {
+        fulfillmentStatus: 'RETURNED',
+      });
+
+      const acts = activities();
+      const result = await run(acts, 'ordersImport', input());
+      const atOtto = await admin<AdminOrder[]>('GET', `/partners/${conn.partnerId}/orders`);
+      const stored = await store.listOrders(sellerId);
+      expect(stored).toHaveLength(atOtto.length);
+      expect(result.count).toBe(atOtto.length);
+      expect(result.detail).toMatch(/over [3-9] page\(s\)/);
+      expect(result.detail).toMatch(/without lastModifiedDate/);
+
+      const byId = new Map(stored.map((o) => [o.salesOrderId, o]));
+      for (const o of atOtto) {
+        const s = byId.get(o.salesOrderId)!;
+        expect(s.positionItems.map((p) => [p.positionItemId, p.fulfillmentStatus, p.sku])).toEqual(
+          o.positionItems.map((p) => [p.positionItemId, p.fulfillmentStatus, p.product.sku]),
+        );
+        expect(s.fulfillmentStatus).toBe(deriveOrderStatus(o.positionItems.map((p) => p.fulfillmentStatus)));
+        expect(s.lastModifiedDate).toBe(o.lastModifiedDate ?? null);
+        for (const p of s.positionItems) {
+          expect(p.currency).toBe('EUR');
+          expect(typeof p.amount).toBe('number');
+        }
+      }
+      expect(stored.filter((o) => o.lastModifiedDate === null).length).toBeGreaterThanOrEqual(150);
+      // One item sent, the others still processable: the order is PROCESSABLE (OTTO's buckets).
+      expect(byId.get(multi[0]!.salesOrderId)!.fulfillmentStatus).toBe('PROCESSABLE');
+      expect(byId.get(multi[0]!.salesOrderId)!.positionItems[0]!.fulfillmentStatus).toBe('SENT');
+      expect(byId.get(multi[1]!.salesOrderId)!.fulfillmentStatus).toBe('CANCELLED_BY_MARKETPLACE');
+      expect(byId.get(multi[2]!.salesOrderId)!.fulfillmentStatus).toBe('RETURNED');
+
+      // Pages after the first carry OTTO's cursor (and the limit), nothing else.
+      const gets = recorder.calls.filter((c) => new URL(c.url).pathname === '/v4/orders');
+      expect(gets.length).toBeGreaterThanOrEqual(3);
+      for (const c of gets.slice(1)) {
+        expect([...new URL(c.url).searchParams.keys()].sort()).toEqual(['limit', 'nextcursor']);
+      }
+
+      // The cursor is the newest lifecycle change date; a change after it comes in on the next run.
+      expect(typeof result.cursor.fromDate).toBe('string');
+      await admin('POST', `/partners/${conn.partnerId}/orders/${multi[0]!.salesOrderId}/status`, {
+        fulfillmentStatus: 'SENT',
+      });
+      const next = await run(acts, 'ordersImport', input(result.cursor));
+      expect(next.count).toBe(1);
+      expect(
+        (await store.listOrders(sellerId)).find((o) => o.salesOrderId === multi[0]!.salesOrderId),
+      ).toMatchObject({ fulfillmentStatus: 'SENT' });
+    });
+
+    it.each([
+      ['an absolute URL to another host', 'https://evil.example/v4/orders?nextcursor=x'],
+      ['a protocol-relative URL', '//evil.example/v4/orders?nextcursor=x'],
+      ['another port on the same host', 'http://127.0.0.1:1/v4/orders?nextcursor=x'],
+    ])('fails without sending anything there when a next link is %s', async (_what, href) => {
+      await admin('POST', '/faults', {
+        method: 'GET',
+        pathPattern: '^/v4/orders',
+        status: 200,
+        times: 1,
+        body: { resources: [], links: [{ rel: 'next', href }] },
+      });
+      const failure = await failureOf(run(activities(), 'ordersImport', input()));
+      expect(failure.nonRetryable).toBe(true);
+      expect(failure.type).toBe(FailureTypes.requestRejected);
+      expect(failure.message).toContain(FOREIGN_ORIGIN_MESSAGE);
+      const origin = new URL(running.url).origin;
+      expect(recorder.calls.length).toBe(1);
+      expect(recorder.calls.every((c) => new URL(c.url).origin === origin)).toBe(true);
+    });
+  });
+
+  describe('returnsImport', () => {
+    interface AdminReturn {
+      positionItemId: string;
+      salesOrderId: string;
+      status: string;
+    }
+
+    it('imports returns v3 with status, occurredTime and details, then only what changed', async () => {
+      await admin('POST', `/partners/${conn.partnerId}/returns`, { count: 60 });
+      await admin('POST', `/partners/${conn.partnerId}/returns`, { count: 2, status: 'MISDIRECTED' });
+      const atOtto = await admin<AdminReturn[]>('GET', `/partners/${conn.partnerId}/returns`);
+      const acts = activities();
+
+      const first = await run(acts, 'returnsImport', input());
+      const stored = await store.listReturns(sellerId);
+      expect(stored).toHaveLength(atOtto.length);
+      expect(first.count).toBe(atOtto.length);
+      for (const r of stored) {
+        expect(r.occurredTime).toEqual(expect.any(String));
+        expect(['ANNOUNCED', 'MISDIRECTED']).toContain(r.status);
+        expect(r.details).toEqual(expect.any(Object));
+      }
+      expect(typeof first.cursor['all.since']).toBe('string');
+
+      // Nothing new: one page read, nothing stored.
+      const before = recorder.calls.length;
+      const again = await run(acts, 'returnsImport', input(first.cursor));
+      expect(again.count).toBe(0);
+      expect(recorder.calls.length - before).toBe(1);
+
+      // Accept two returns at OTTO: the next run brings exactly those status changes.
+      const announced = atOtto.filter((r) => r.status === 'ANNOUNCED').slice(0, 2);
+      await data('post', '/v3/returns/acceptance')
+        .send({
+          positionItems: announced.map((r) => ({
+            positionItemId: r.positionItemId,
+            salesOrderId: r.salesOrderId,
+            condition: 'A',
+            reason: 'RETURN_RECEIVED',
+          })),
+        })
+        .expect((res) => expect(res.status).toBeLessThan(300));
+      const third = await run(acts, 'returnsImport', input(again.cursor));
+      expect(third.count).toBe(2);
+      const accepted = (await store.listReturns(sellerId)).filter((r) => r.status === 'ACCEPTED');
+      expect(accepted.map((r) => r.positionItemId).sort()).toEqual(
+        announced.map((r) => r.positionItemId).sort(),
+      );
+    });
+  });
+
+  describe('shippingProfilesSync', () => {
+    it('imports every profile with every field from `results`, and removes the ones OTTO dropped', async () => {
+      const ids: string[] = [];
+      for (const [i, deliveryType] of ['PARCEL', 'FORWARDER_CURBSIDE', 'PARCEL'].entries()) {
+        const res = await data('post', '/v1/shipping-profiles').send({
+          shippingProfileName: `Profil ${i}`,
+          workingDays: ['MONDAY', 'TUESDAY', 'WEDNESDAY'],
+          orderCutoff: '13:30',
+          deliveryType,
+          defaultProcessingTime: 1 + i,
+          transportTime: 2,
+        });
+        expect(res.status).toBe(201);
+        ids.push((res.body as { shippingProfileId: string }).shippingProfileId);
+      }
+      const acts = activities();
+      const result = await run(acts, 'shippingProfilesSync', input());
+      const stored = await store.listShippingProfiles(sellerId);
+      expect(stored.map((p) => p.shippingProfileId).sort()).toEqual(expect.arrayContaining([...ids].sort()));
+      const second = stored.find((p) => p.shippingProfileId === ids[1])!;
+      expect(second).toMatchObject({
+        shippingProfileName: 'Profil 1',
+        workingDays: ['MONDAY', 'TUESDAY', 'WEDNESDAY'],
+        orderCutoff: '13:30',
+        deliveryType: 'FORWARDER_CURBSIDE',
+        defaultProcessingTime: 2,
+        transportTime: 2,
+      });
+      expect(result.detail).toMatch(/new/);
+
+      await data('delete', `/v1/shipping-profiles/${ids[0]}`).expect((res) =>
+        expect(res.status).toBeLessThan(300),
+      );
+      const after = await run(acts, 'shippingProfilesSync', input());
+      expect(after.detail).toMatch(/1 removed/);
+      expect((await store.listShippingProfiles(sellerId)).map((p) => p.shippingProfileId)).not.toContain(
+        ids[0],
+      );
+    });
+
+    it('fails without sending anything there when the single `links` object points elsewhere', async () => {
+      await admin('POST', '/faults', {
+        method: 'GET',
+        pathPattern: '^/v1/shipping-profiles',
+        status: 200,
+        times: 1,
+        body: {
+          results: [],
+          links: { rel: 'next', href: 'https://evil.example/v1/shipping-profiles?cursor=x' },
+        },
+      });
+      const failure = await failureOf(run(activities(), 'shippingProfilesSync', input()));
+      expect(failure.nonRetryable).toBe(true);
+      expect(failure.message).toContain(FOREIGN_ORIGIN_MESSAGE);
+      expect(recorder.calls.filter((c) => c.url.includes('evil'))).toEqual([]);
+    });
+  });
+
+  describe('stockExport', () => {
+    it('reports SKUs OTTO refuses (207) per SKU, acknowledges the others, and sends the refused ones again next run', async () => {
+      const known = ['ST-K1', 'ST-K2', 'ST-K3'].map((s) => `${s}-${sellerId}`);
+      const unknown = ['ST-U1', 'ST-U2'].map((s) => `${s}-${sellerId}`);
+      await admin('POST', `/partners/${conn.partnerId}/products`, { skus: known });
+      await store.setStock(
+        sellerId,
+        [...known, ...unknown].map((sku, i) => ({ sku, quantity: i + 1 })),
+      );
+      const acts = activities();
+
+      const first = await run(acts, 'stockExport', input());
+      expect(first.count).toBe(3);
+      expect(first.detail).toContain('2 SKU(s) refused');
+      expect(first.detail).toContain(unknown[0]);
+      const failures = await store.exportFailures(sellerId, 'stock');
+      expect(failures.map((f) => f.sku)).toEqual(unknown);
+      for (const f of failures) expect(f.error).toContain(f.sku);
+      const atOtto = await admin<Array<{ sku: string; quantity: number }>>(
+        'GET',
+        `/partners/${conn.partnerId}/quantities`,
+      );
+      expect(
+        atOtto
+          .filter((q) => known.includes(q.sku))
+          .map((q) => q.sku)
+          .sort(),
+      ).toEqual(known);
+
+      // Next run: nothing changed in the store, but the refused SKUs go out again.
+      recorder.calls.length = 0;
+      await admin('POST', `/partners/${conn.partnerId}/products`, { skus: [unknown[0]] });
+      const second = await run(acts, 'stockExport', input(first.cursor));
+      const posted = recorder.calls
+        .filter((c) => c.method === 'POST')
+        .flatMap((c) => c.body as Array<{ sku: string }>);
+      expect(posted.map((p) => p.sku)).toEqual(unknown);
+      expect(second.count).toBe(1);
+      expect(second.detail).toContain('1 SKU(s) refused');
+      expect(await store.exportFailures(sellerId, 'stock')).toEqual([
+        expect.objectContaining({ sku: unknown[1], attempts: 2 }),
+      ]);
+      expect(second.cursor.ackedSeq).toBe(first.cursor.ackedSeq);
+
+      // A change plus the still-refused SKU, in one run.
+      recorder.calls.length = 0;
+      await store.setStock(sellerId, [{ sku: known[0]!, quantity: 42 }]);
+      const third = await run(acts, 'stockExport', input(second.cursor));
+      const posted3 = recorder.calls
+        .filter((c) => c.method === 'POST')
+        .flatMap((c) => c.body as Array<{ sku: string }>);
+      expect(posted3.map((p) => p.sku).sort()).toEqual([known[0], unknown[1]].sort());
+      expect(third.count).toBe(1);
+    });
+
+    it('turns 413/422 into a non-retryable failure with OTTO’s error text', async () => {
+      await admin('POST', '/faults', {
+        method: 'POST',
+        pathPattern: '^/v1/availability/quantities',
+        status: 422,
+        times: 1,
+        body: {
+          errors: [
+            {
+              code: 422,
+              title: 'Unprocessable Entity',
+              detail: 'quantity must be >= 0',
+              path: '/0/quantity',
+            },
+          ],
+        },
+      });
+      await store.setStock(sellerId, [{ sku: 'X', quantity: 1 }]);
+      const failure = await failureOf(run(activities(), 'stockExport', input()));
+      expect(failure.nonRetryable).toBe(true);
+      expect(failure.message).toContain('422');
+      expect(failure.message).toContain('quantity must be >= 0');
+    });
+  });
+
+  describe('pricesExport', () => {
+    it('polls the update task to done and records the failed variations per SKU', async () => {
+      const skus = ['PR-OK', 'PR-USD', 'PR-DEC'].map((s) => `${s}-${sellerId}`);
+      await admin('POST', `/partners/${conn.partnerId}/products`, { skus });
+      await store.setPrices(sellerId, [
+        { sku: skus[0]!, amount: 19.99, currency: 'EUR' },
+        { sku: skus[1]!, amount: 19.99, currency: 'USD' },
+        { sku: skus[2]!, amount: 19.999, currency: 'EUR' },
+      ]);
+      const env = mockEnv();
+      const beats: unknown[] = [];
+      env.on('heartbeat', (d: unknown) => beats.push(d));
+      const result: TransferResult = await run(activities(), 'pricesExport', input(), env);
+
+      expect(result.count).toBe(1);
+      expect(result.detail).toContain('2 SKU(s) refused');
+      const failures = await store.exportFailures(sellerId, 'prices');
+      expect(failures.map((f) => f.sku).sort()).toEqual([skus[1], skus[2]].sort());
+      expect(failures.find((f) => f.sku === skus[1])!.error).toMatch(/currency/i);
+      expect(failures.find((f) => f.sku === skus[2])!.error).toMatch(/decimal/i);
+
+      const paths = recorder.calls.map((c) => `${c.method} ${new URL(c.url).pathname}`);
+      expect(paths.filter((p) => p === 'POST /v5/products/prices')).toHaveLength(1);
+      expect(
+        paths.filter((p) => /^GET \/v5\/products\/update-tasks\/[^/]+$/.test(p)).length,
+      ).toBeGreaterThanOrEqual(1);
+      expect(paths.filter((p) => /^GET \/v5\/products\/update-tasks\/[^/]+\/failed$/.test(p))).toHaveLength(
+        1,
+      );
+      // While waiting, the task's href was in the heartbeat (a retried attempt polls it instead of re-posting).
+      expect(beats.some((b) => typeof (b as { task?: { href?: string } }).task?.href === 'string')).toBe(
+        true,
+      );
+
+      const prices = await admin<Array<{ sku: string }>>('GET', `/partners/${conn.partnerId}/prices`);
+      expect(prices.map((p) => p.sku)).toContain(skus[0]);
+
+      // Next run: the refused SKUs go out again (fixed in the shop: taken, the failures clear).
+      await store.setPrices(sellerId, [{ sku: skus[1]!, amount: 19.99, currency: 'EUR' }]);
+      const next = await run(activities(), 'pricesExport', input(result.cursor));
+      expect(next.count).toBe(1);
+      expect((await store.exportFailures(sellerId, 'prices')).map((f) => f.sku)).toEqual([skus[2]]);
+    });
+  });
+});
+
+// ---- against a scripted OTTO --------------------------------------------------------------------
+
+type Reply = { status: number; body?: unknown; headers?: Record<string, string> };
+
+/** A fake OTTO: replies by "METHOD /path" (a list is served in order, the last one repeats). */
+function scriptedOtto(script: Record<string, Reply[]>) {
+  const replies = (key: string): Reply | undefined => {
+    const list = script[key];
+    return list && list.length > 1 ? list.shift() : list?.[0];
+  };
+  return recordingFetch((input) => {
+    const url = new URL(input instanceof Request ? input.url : input.toString());
+    return Promise.resolve().then(() => {
+      const reply = replies(`${url.pathname}${url.search}`) ?? replies(url.pathname);
+      if (!reply) return new Response('{}', { status: 404 });
+      return new Response(reply.body === undefined ? '' : JSON.stringify(reply.body), {
+        status: reply.status,
+        headers: reply.headers,
+      });
+    });
+  });
+}
+
+describe('transfers against a scripted OTTO', () => {
+  const API = 'https://api.otto.test';
+  let store: SellerStore;
+  beforeEach(() => {
+    store = openSqliteSellerStore(':memory:');
+  });
+  afterEach(async () => {
+    await store.close();
+  });
+
+  function setup(script: Record<string, Reply[]>, extra: Partial<TransferActivityDeps> = {}) {
+    const otto = scriptedOtto(script);
+    const waits: number[] = [];
+    const client = createOttoDataClient({
+      apiBaseUrl: API,
+      sealer,
+      fetch: otto.fetchFn,
+      sleep: (ms) => {
+        waits.push(ms);
+        return Promise.resolve();
+      },
+    });
+    const acts = createTransferActivities({
+      store,
+      otto: client,
+      taskPollMinMs: 1,
+      heartbeatEveryMs: 5,
+      ...extra,
+    });
+    return { acts, calls: otto.calls, waits };
+  }
+  const input = (cursor: TransferInput['cursor'] = {}): TransferInput => ({
+    sellerId: 's',
+    partnerId: 'p',
+    sealedToken: sealer.seal('inst-token'),
+    tokenExpiresAt: Date.now() + 25 * 60_000,
+    cursor,
+  });
+
+  const order = (id: string, lifecycle: string, statuses: string[], extra: Record<string, unknown> = {}) => ({
+    salesOrderId: id,
+    orderNumber: `A${id.padStart(9, '0')}`,
+    orderDate: '2025-03-01T08:00:00Z',
+    orderLifecycleInformation: { lifecycleChangeDate: lifecycle },
+    positionItems: statuses.map((fulfillmentStatus, i) => ({
+      positionItemId: `${id}-${i}`,
+      fulfillmentStatus,
+      itemValueGrossPrice: { amount: 10.5, currency: 'EUR' },
+      product: { sku: `SKU-${i}`, articleNumber: `ART-${i}`, productTitle: 'Ding', vatRate: 19, brand: 'x' },
+      somethingOttoAddedLater: true,
+    })),
+    suspectedFraudCase: false,
+    ...extra,
+  });
+
+  it('reads PartnerOrders leniently, pages with only nextcursor + limit, and keeps fromDate as the cursor', async () => {
+    const { acts, calls } = setup({
+      '/v4/orders': [
+        {
+          status: 200,
+          body: {
+            resources: [order('1', '2025-03-01T10:00:00Z', ['SENT', 'PROCESSABLE'])],
+            links: [{ rel: 'next', href: '/v4/orders?nextcursor=abc%3D&fromDate=ignored&limit=999' }],
+          },
+        },
+        {
+          status: 200,
+          body: {
+            resources: [
+              order('2', '2025-03-01T11:00:00Z', ['CANCELLED_BY_PARTNER'], {
+                lastModifiedDate: '2025-03-01T12:00:00Z',
+              }),
+            ],
+            links: [],
+          },
+        },
+      ],
+    });
+    const result = await run(acts, 'ordersImport', input({ fromDate: '2025-03-01T09:00:00Z' }));
+    expect(calls.map((c) => c.url)).toEqual([
+      `${API}/v4/orders?limit=128&fromDate=2025-03-01T09%3A00%3A00Z`,
+      `${API}/v4/orders?limit=128&nextcursor=abc%3D`,
+    ]);
+    expect(result.cursor).toEqual({ fromDate: '2025-03-01T11:00:00Z' });
+    const stored = await store.listOrders('s');
+    expect(
+      stored.map((o) => [o.salesOrderId, o.fulfillmentStatus, o.lastModifiedDate, o.changeDate]),
+    ).toEqual([
+      ['1', 'PROCESSABLE', null, '2025-03-01T10:00:00Z'],
+      ['2', 'CANCELLED_BY_PARTNER', '2025-03-01T12:00:00Z', '2025-03-01T12:00:00Z'],
+    ]);
+    expect(stored[0]!.data).toMatchObject({ suspectedFraudCase: false });
+  });
+
+  it('fails clearly (non-retryable) when a required PartnerOrder field is missing', async () => {
+    const broken = order('1', '2025-03-01T10:00:00Z', ['SENT']) as Record<string, unknown>;
+    delete broken.orderLifecycleInformation;
+    const { acts } = setup({ '/v4/orders': [{ status: 200, body: { resources: [broken], links: [] } }] });
+    const failure = await failureOf(run(acts, 'ordersImport', input()));
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toContain('resources.0.orderLifecycleInformation');
+  });
+
+  it('waits out 429s without Retry-After with its own exponential backoff', async () => {
+    const { acts, waits } = setup({
+      '/v4/orders': [{ status: 429 }, { status: 429 }, { status: 200, body: { resources: [], links: [] } }],
+    });
+    await run(acts, 'ordersImport', input());
+    expect(waits).toEqual([1_000, 2_000]);
+  });
+
+  it('does not follow a redirect from OTTO (the token stays on OTTO’s origin)', async () => {
+    const { acts, calls } = setup({
+      '/v1/shipping-profiles': [{ status: 302, headers: { location: 'https://evil.example/steal' } }],
+    });
+    const failure = await failureOf(run(acts, 'shippingProfilesSync', input()));
+    expect(failure.nonRetryable).toBe(true);
+    expect(calls.map((c) => new URL(c.url).origin)).toEqual([API]);
+  });
+
+  it('refuses a `self` link to another origin too', async () => {
+    const { acts, calls } = setup({
+      '/v3/returns': [
+        {
+          status: 200,
+          body: { positionItems: [], links: [{ rel: 'self', href: 'https://evil.example/x' }] },
+        },
+      ],
+    });
+    const failure = await failureOf(run(acts, 'returnsImport', input()));
+    expect(failure.message).toContain(FOREIGN_ORIGIN_MESSAGE);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('pages returns newest first and stops at items older than the cursor (ids at the cursor time skipped)', async () => {
+    const item = (id: string, at: string, status = 'ANNOUNCED') => ({
+      positionItemId: id,
+      salesOrderId: `o-${id}`,
+      status,
+      occurredTime: at,
+      details: { returnTrackingKey: { carrier: 'DHL', trackingNumbers: [`T${id}`] } },
+    });
+    const full = (from: number) =>
+      Array.from({ length: 50 }, (_, i) =>
+        item(`n${from + i}`, new Date(Date.parse('2025-03-02T00:00:00Z') - (from + i) * 1000).toISOString()),
+      );
+    const { acts, calls } = setup({
+      '/v3/returns?limit=50&page=1': [
+        {
+          status: 200,
+          body: { positionItems: full(0), links: [{ rel: 'next', href: '/v3/returns?page=2' }] },
+        },
+      ],
+      '/v3/returns?limit=50&page=2': [
+        {
+          status: 200,
+          body: {
+            positionItems: [
+              item('x', '2025-03-01T10:00:00Z'), // new, at the cursor's time
+              item('seen', '2025-03-01T10:00:00Z'), // already imported at the cursor's time
+              item('old', '2025-03-01T09:00:00Z'), // older: paging stops after this page
+            ],
+            links: [{ rel: 'next', href: '/v3/returns?page=3' }],
+          },
+        },
+      ],
+    });
+    const result = await run(
+      acts,
+      'returnsImport',
+      input({ 'all.since': '2025-03-01T10:00:00Z', 'all.seen': JSON.stringify(['seen|ANNOUNCED']) }),
+    );
+    expect(calls.map((c) => new URL(c.url).searchParams.get('page'))).toEqual(['1', '2']);
+    const stored = await store.listReturns('s');
+    expect(stored.map((r) => r.positionItemId)).toContain('x');
+    expect(stored.map((r) => r.positionItemId)).not.toContain('seen');
+    expect(stored.map((r) => r.positionItemId)).not.toContain('old');
+    expect(stored).toHaveLength(51);
+    expect(result.cursor['all.since']).toBe('2025-03-02T00:00:00.000Z');
+    expect(JSON.parse(result.cursor['all.seen'] as string)).toEqual(['n0|ANNOUNCED']);
+  });
+
+  it('queries one pass per status when configured, each with its own cursor', async () => {
+    const { acts, calls } = setup(
+      {
+        '/v3/returns': [
+          {
+            status: 200,
+            body: {
+              positionItems: [
+                {
+                  positionItemId: 'a',
+                  salesOrderId: 'o',
+                  status: 'ACCEPTED',
+                  occurredTime: '2025-03-01T10:00:00Z',
+                  details: { condition: 'A' },
+                },
+              ],
+            },
+          },
+        ],
+      },
+      { returnStatuses: ['ANNOUNCED', 'ACCEPTED'] },
+    );
+    const result = await run(acts, 'returnsImport', input());
+    expect(calls.map((c) => new URL(c.url).searchParams.get('status'))).toEqual(['ANNOUNCED', 'ACCEPTED']);
+    expect(Object.keys(result.cursor).sort()).toEqual([
+      'accepted.seen',
+      'accepted.since',
+      'announced.seen',
+      'announced.since',
+    ]);
+  });
+
+  it('sends a refused stock SKU again with the next run and clears it once OTTO takes it', async () => {
+    await store.setStock('s', [
+      { sku: 'A', quantity: 1 },
+      { sku: 'B', quantity: 2 },
+    ]);
+    const { acts, calls } = setup({
+      '/v1/availability/quantities': [
+        {
+          status: 207,
+          body: {
+            results: [{ sku: 'A', quantity: 1, lastModified: '2025-03-01T10:00:00Z', links: [] }],
+            errors: [
+              { code: 404, title: 'Not Found', detail: 'SKU "B" is unknown', path: '/1', logref: 'l1' },
+            ],
+          },
+        },
+        { status: 200, body: {} },
+      ],
+    });
+    const first = await run(acts, 'stockExport', input());
+    expect(first.count).toBe(1);
+    expect(first.detail).toContain('B (Not Found: SKU "B" is unknown');
+    const second = await run(acts, 'stockExport', input(first.cursor));
+    expect(calls[1]!.body).toEqual([{ sku: 'B', quantity: 2 }]);
+    expect(second.count).toBe(1);
+    expect(await store.exportFailures('s', 'stock')).toEqual([]);
+  });
+
+  it('resumes polling the price update task from the heartbeat instead of posting again', async () => {
+    await store.setPrices('s', [
+      { sku: 'P1', amount: 1, currency: 'EUR' },
+      { sku: 'P2', amount: 2, currency: 'USD' },
+    ]);
+    const task = `${API}/v5/products/update-tasks/t-1`;
+    const { acts, calls } = setup({
+      '/v5/products/update-tasks/t-1': [
+        {
+          status: 200,
+          body: { state: 'pending', pingAfter: new Date(Date.now() + 2).toISOString(), links: [] },
+        },
+        {
+          status: 200,
+          body: {
+            state: 'done',
+            total: 2,
+            succeeded: 1,
+            failed: 1,
+            unchanged: 0,
+            links: [
+              { rel: 'self', href: '/v5/products/update-tasks/t-1' },
+              { rel: 'failed', href: '/v5/products/update-tasks/t-1/failed' },
+            ],
+          },
+        },
+      ],
+      '/v5/products/update-tasks/t-1/failed': [
+        {
+          status: 200,
+          body: {
+            results: [
+              { variation: 'P2', errors: [{ code: 'INVALID_CURRENCY', title: 'currency must be EUR' }] },
+            ],
+          },
+        },
+      ],
+    });
+    const upTo = await store.currentChangeSeq();
+    const env = mockEnv({
+      heartbeatDetails: {
+        upTo,
+        afterSku: null,
+        taken: 0,
+        refused: 0,
+        sample: [],
+        batches: 0,
+        task: { href: task, skus: ['P1', 'P2'] },
+      },
+    });
+    const result = await run(acts, 'pricesExport', input(), env);
+    expect(calls.filter((c) => c.method === 'POST')).toEqual([]);
+    expect(result.count).toBe(1);
+    expect(result.detail).toContain('P2 (INVALID_CURRENCY currency must be EUR)');
+    expect(result.cursor).toEqual({ ackedSeq: upTo });
+    expect((await store.exportFailures('s', 'prices')).map((f) => f.sku)).toEqual(['P2']);
+  });
+
+  it('reads the task from the `self` link of the 202 and refuses one on another origin', async () => {
+    await store.setPrices('s', [{ sku: 'P1', amount: 1, currency: 'EUR' }]);
+    const { acts, calls } = setup({
+      '/v5/products/prices': [
+        {
+          status: 202,
+          body: {
+            state: 'pending',
+            links: [{ rel: 'self', href: 'https://evil.example/v5/products/update-tasks/t' }],
+          },
+        },
+      ],
+    });
+    const failure = await failureOf(run(acts, 'pricesExport', input()));
+    expect(failure.message).toContain(FOREIGN_ORIGIN_MESSAGE);
+    expect(calls.map((c) => new URL(c.url).origin)).toEqual([API]);
+    expect(await store.exportFailures('s', 'prices')).toEqual([]);
+  });
+});
