@@ -249,7 +249,11 @@ export function createTokenActivities(deps: TokenActivityDeps) {
       partnerId ??= null;
 
       // Before anything is minted: a consent that landed on another OTTO account is refused.
-      if (input.expectedPartnerId !== undefined && partnerId !== null && partnerId !== input.expectedPartnerId) {
+      if (
+        input.expectedPartnerId !== undefined &&
+        partnerId !== null &&
+        partnerId !== input.expectedPartnerId
+      ) {
         throw failure(
           FailureTypes.partnerMismatch,
           `The OTTO account that was confirmed (partner ${partnerId}) is not the one this seller is connected to (partner ${input.expectedPartnerId}), so it was refused.`,

@@ -59,14 +59,19 @@ async function currentStatus(): Promise<StatusView | undefined> {
 }
 
 /** One hop of a browser that does not follow redirects: the Location it is sent to, and its cookie. */
-async function hop(step: string, url: string, cookie?: string): Promise<{ location: string; cookie?: string }> {
+async function hop(
+  step: string,
+  url: string,
+  cookie?: string,
+): Promise<{ location: string; cookie?: string }> {
   const res = await fetch(url, {
     redirect: 'manual',
     headers: cookie ? { cookie } : {},
     signal: AbortSignal.timeout(15_000),
   });
   const location = res.headers.get('location');
-  if (res.status < 300 || res.status > 399 || !location) fail(step, { status: res.status, body: await res.text() });
+  if (res.status < 300 || res.status > 399 || !location)
+    fail(step, { status: res.status, body: await res.text() });
   const set = res.headers.get('set-cookie');
   return { location: new URL(location, url).toString(), ...(set ? { cookie: set.split(';')[0] } : {}) };
 }
@@ -101,10 +106,14 @@ async function connect(): Promise<void> {
     `2. OPC login as ${OPC_USER.username}, app installed ("Confirm"): OTTO redirects to ${consentCallback}`,
   );
   const login = await hop('the consent callback', consentCallback, start.cookie);
-  console.log(`3. the consent callback sends the browser to OTTO's login: ${new URL(login.location).origin}/oauth2/auth`);
+  console.log(
+    `3. the consent callback sends the browser to OTTO's login: ${new URL(login.location).origin}/oauth2/auth`,
+  );
 
   const codeCallback = await atOtto("OTTO's login", login.location);
-  console.log(`4. OTTO login as ${OPC_USER.username}: redirect back with the code to ${new URL(codeCallback).pathname}`);
+  console.log(
+    `4. OTTO login as ${OPC_USER.username}: redirect back with the code to ${new URL(codeCallback).pathname}`,
+  );
   const done = await hop('the code callback', codeCallback, start.cookie);
   console.log(`5. callback accepted; the assistant is at ${done.location}`);
 }

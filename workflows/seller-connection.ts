@@ -221,7 +221,8 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
         }
         const { appVersion, invitationRequired, sealedInvitationUrl } = result.data;
         const keptInvitation =
-          s.pendingConsent?.appVersion === appVersion && (s.pendingConsent.sealedInvitationUrl ?? null) !== null;
+          s.pendingConsent?.appVersion === appVersion &&
+          (s.pendingConsent.sealedInvitationUrl ?? null) !== null;
         if (invitationRequired === true && sealedInvitationUrl === undefined && !keptInvitation) {
           throw invalidInput(
             `app ${appVersion} is a private OTTO app: start the consent with an invitation link (invitationUrl) generated in OPC`,
@@ -398,7 +399,9 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
               sellerId: s.sellerId,
               appVersion: pending.appVersion,
               sealedCode: pending.sealedCode,
-              ...(pending.sealedPkceVerifier === null ? {} : { sealedPkceVerifier: pending.sealedPkceVerifier }),
+              ...(pending.sealedPkceVerifier === null
+                ? {}
+                : { sealedPkceVerifier: pending.sealedPkceVerifier }),
               // Nobody re-points a connected seller to another OTTO account unless an admin allowed it.
               ...(s.partnerId === null || pending.allowPartnerChange === true
                 ? {}

@@ -49,7 +49,13 @@ async function startConsent(sellerId: string) {
 
 /** "Allow access" in one browser, installation and login at OTTO; the code callback is left to the test. */
 async function consentInBrowser(sellerId: string, options: { decision?: 'confirm' | 'deny' } = {}) {
-  const walk = await walkConsent(stack, app, await startConsent(sellerId), await stack.createPartner(), options);
+  const walk = await walkConsent(
+    stack,
+    app,
+    await startConsent(sellerId),
+    await stack.createPartner(),
+    options,
+  );
   return { ...walk, state: new URL(walk.oauthUrl).searchParams.get('state')! };
 }
 

@@ -79,7 +79,8 @@ export async function walkConsent(
     if (redirectTo !== REDIRECT_URI) throw new Error(`OPC redirected to ${redirectTo}, not ${REDIRECT_URI}`);
   }
   const forwarded = await request(app).get('/oauth/callback').set('Cookie', cookie);
-  if (forwarded.status !== 303) throw new Error(`consent callback answered ${forwarded.status}: ${forwarded.text}`);
+  if (forwarded.status !== 303)
+    throw new Error(`consent callback answered ${forwarded.status}: ${forwarded.text}`);
   const oauthUrl = String(forwarded.headers.location);
   const params = await stack.consentAtOtto(oauthUrl, user, options.decision ?? 'confirm');
   return { cookie, consentUrl, oauthUrl, params };

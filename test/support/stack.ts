@@ -170,7 +170,11 @@ export class TestStack {
     await this.env.teardown();
   }
 
-  async admin<T = unknown>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  async admin<T = unknown>(
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+    path: string,
+    body?: unknown,
+  ): Promise<T> {
     const res = await fetch(`${this.emulatorUrl}/__admin${path}`, {
       method,
       headers: body === undefined ? {} : { 'content-type': 'application/json' },

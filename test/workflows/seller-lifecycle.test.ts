@@ -222,7 +222,11 @@ describe('sellerConnection lifecycle (emulator, 6 s tokens)', () => {
 
       // With PKCE off the same front door works.
       const again = await stack.beginConsent(status.sellerId, 'v1', { pkce: false });
-      await stack.deliverCallback(handle, again.nonce, await stack.consentAtOtto(again.authorizeUrl, partner));
+      await stack.deliverCallback(
+        handle,
+        again.nonce,
+        await stack.consentAtOtto(again.authorizeUrl, partner),
+      );
       await stack.waitForState(handle, 'active');
       await stack.disconnect(handle);
     } finally {
