@@ -137,6 +137,11 @@ it(
     const sellers: Seller[] = [];
     for (let i = 0; i < SELLERS; i++) {
       const { sellerId, partner, handle } = await stack.connectSeller(uniqueName('chaos'));
+      // OTTO refuses stock for SKUs the partner has no product for.
+      await stack.registerProducts(
+        partner.partnerId,
+        Array.from({ length: 250 }, (_, k) => `SKU-${k}`),
+      );
       sellers.push({ sellerId, partnerId: partner.partnerId, handle, revoked: false });
     }
 
@@ -194,11 +199,7 @@ it(
     }
 
     for (const s of sellers.filter((x) => !x.revoked)) {
-      const atOtto = await stack.admin<Array<{ salesOrderId: string; fulfillmentStatus: string }>>(
-        'GET',
-        `/partners/${s.partnerId}/orders`,
-      );
-      const expected = new Map(atOtto.map((o) => [o.salesOrderId, o.fulfillmentStatus]));
+      const expected = await stack.orderStatusesAtOtto(s.partnerId);
       const stored = await eventually(
         () => stack.store.listOrders(s.sellerId),
         (orders) =>

@@ -45,6 +45,8 @@ export interface StackOptions {
   inProcessWorkers?: boolean;
   /** Wraps the workers' fetch, e.g. to record every secret OTTO hands out. */
   fetch?: typeof fetch;
+  /** How long OTTO takes to process a price update task (default 200 ms here; OTTO: asynchronous). */
+  priceProcessingDelayMs?: number;
 }
 
 export interface Captured {
@@ -91,6 +93,7 @@ export class TestStack {
       tokenTtlSeconds: opts.tokenTtlSeconds ?? 1800,
       tokenRateLimitPerSecond: opts.tokenRateLimitPerSecond ?? 10,
       redirectUris: [REDIRECT_URI],
+      priceProcessingDelayMs: opts.priceProcessingDelayMs ?? 200,
     });
     const apps = (await (await fetch(`${emulator.url}/__admin/apps`)).json()) as OttoApp[];
     const taskQueue = uniqueName('sellers');
@@ -192,6 +195,30 @@ export class TestStack {
     const user = this.partnerUsers.get(partnerId);
     if (!user) throw new Error(`no user known for partner ${partnerId}`);
     return user;
+  }
+
+  /** Registers SKUs in the partner's product catalogue at OTTO (stock and prices for others are refused). */
+  async registerProducts(partnerId: string, skus: string[]): Promise<void> {
+    for (let i = 0; i < skus.length; i += 1_000) {
+      await this.admin('POST', `/partners/${partnerId}/products`, { skus: skus.slice(i, i + 1_000) });
+    }
+  }
+
+  /**
+   * Each order's status at OTTO. OTTO has no order-level status (each position item has one); the orders
+   * tests create have one status across all their items, which is then the order's status too.
+   */
+  async orderStatusesAtOtto(partnerId: string): Promise<Map<string, string>> {
+    const orders = await this.admin<
+      Array<{ salesOrderId: string; positionItems: Array<{ fulfillmentStatus: string }> }>
+    >('GET', `/partners/${partnerId}/orders`);
+    return new Map(
+      orders.map((o) => {
+        const statuses = new Set(o.positionItems.map((p) => p.fulfillmentStatus));
+        if (statuses.size !== 1) throw new Error(`order ${o.salesOrderId} has mixed item statuses`);
+        return [o.salesOrderId, [...statuses][0]!];
+      }),
+    );
   }
 
   /** What the emulator received, optionally only since an ISO time. */

@@ -69,12 +69,8 @@ it(`imports ${ORDERS} orders exactly once across ${KILLS} worker SIGKILLs`, asyn
     }
   }
 
-  const atOtto = await stack.admin<Array<{ salesOrderId: string; fulfillmentStatus: string }>>(
-    'GET',
-    `/partners/${partner.partnerId}/orders`,
-  );
-  expect(atOtto).toHaveLength(batches * perBatch);
-  const expected = new Map(atOtto.map((o) => [o.salesOrderId, o.fulfillmentStatus]));
+  const expected = await stack.orderStatusesAtOtto(partner.partnerId);
+  expect(expected.size).toBe(batches * perBatch);
   const stored = await eventually(
     () => stack.store.listOrders(sellerId),
     (orders) =>
