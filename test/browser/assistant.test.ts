@@ -1,9 +1,11 @@
 /**
- * The seller's path in a real browser (Debian's Chromium driven by playwright-core): the assistant,
- * "Allow access", the emulator's OPC login and consent pages, back to the assistant, and after a reload
- * "authorization completed"; and a user without "Dienstleister Freigaben" sees which right is missing.
- * Everything runs for real: API on a socket, OTTO emulator, workers on the shared Temporal dev server.
- * Screenshots of each end state go to test-artifacts/.
+ * The seller's path in a real browser (Debian's Chromium driven by playwright-core), the way OTTO connects
+ * an app (otto-api.md §2): the shop's assistant, "Allow access", OTTO's installation page (OPC login, the
+ * consent screen listing the app's scopes, Confirm), OTTO's parameterless redirect to our callback, OTTO's
+ * login (identity), the code callback, back to the assistant, and after a reload "authorization
+ * completed"; the same for a private app's invitation link (single use); and a user without "Dienstleister
+ * Freigaben" stopped by OPC itself. Everything runs for real: API on a socket, OTTO emulator, workers on
+ * the shared Temporal dev server. Screenshots of each end state go to test-artifacts/.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { createServer, type RequestListener, type Server } from 'node:http';
@@ -18,6 +20,7 @@ import { createSealer, generateSealKey, parseSealKeys } from '../../common/seal'
 import { apiConfigSchema, workflowSettingsFrom } from '../../api/config';
 import { createApp } from '../../api/create-app';
 import { createTemporalSellerConnections } from '../../api/seller-connections';
+import { defaultApps } from '../../emulator/options';
 import { startEmulator, type RunningEmulator } from '../../emulator/start-emulator';
 import { createWorkers, runWorkers } from '../../worker/create-workers';
 import { connectTestEnv, uniqueName, workflowBundleCode } from '../support/temporal';
@@ -41,6 +44,8 @@ let env: TestWorkflowEnvironment;
 let workers: Worker[] = [];
 let running: Promise<void> | undefined;
 let browser: Browser;
+/** The emulator's apps as OTTO_APPS sees them. */
+let apps: OttoApp[] = [];
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
@@ -58,8 +63,14 @@ beforeAll(async () => {
   apiUrl = `http://127.0.0.1:${(apiServer.address() as AddressInfo).port}`;
   const redirectUri = `${apiUrl}/oauth/callback`;
 
-  emulator = await startEmulator({ port: 0, redirectUris: [redirectUri] });
-  const apps = (await (await fetch(`${emulator.url}/__admin/apps`)).json()) as OttoApp[];
+  // v1 public (an installation link), v2 private (invitation links only).
+  emulator = await startEmulator({
+    port: 0,
+    apps: defaultApps([redirectUri]).map((app) =>
+      app.version === 'v2' ? { ...app, visibility: 'private' as const } : app,
+    ),
+  });
+  apps = (await (await fetch(`${emulator.url}/__admin/apps`)).json()) as OttoApp[];
   const sealKeys = generateSealKey('b1');
   const sealer = createSealer(parseSealKeys(sealKeys));
   const taskQueue = uniqueName('browser');
@@ -109,6 +120,8 @@ afterAll(async () => {
   await env?.teardown();
 });
 
+const ADMIN = { Authorization: 'Bearer browser-admin-key-01', 'content-type': 'application/json' };
+
 async function createPartner(user: { dienstleisterFreigaben: boolean }) {
   const username = uniqueName('opc');
   const password = `pw-${uniqueName('x')}`;
@@ -121,6 +134,16 @@ async function createPartner(user: { dienstleisterFreigaben: boolean }) {
   });
   if (!res.ok) throw new Error(`creating a partner failed: ${res.status} ${await res.text()}`);
   return { username, password };
+}
+
+/** The shop's admin starts consent for a seller (app version, a private app's invitation link). */
+async function startConsent(sellerId: string, body: { appVersion: 'v1' | 'v2'; invitationUrl?: string }) {
+  const res = await fetch(`${apiUrl}/api/sellers/${sellerId}/connection`, {
+    method: 'POST',
+    headers: ADMIN,
+    body: JSON.stringify(body),
+  });
+  if (res.status !== 201) throw new Error(`starting consent failed: ${res.status} ${await res.text()}`);
 }
 
 /** Reloads until the page shows `selector`, failing with what the page said after `timeoutMs`. */
@@ -137,7 +160,22 @@ async function reloadUntil(page: Page, selector: string, timeoutMs = 30_000): Pr
   }
 }
 
-async function allowAccessAndLogIn(
+async function atOtto(page: Page, what: string): Promise<void> {
+  await page.waitForURL(`${emulator.url}/**`, { timeout: 5000 }).catch(async (err) => {
+    throw new Error(`not at ${what}: ${page.url()} says ${await page.locator('body').innerText()}`, {
+      cause: err,
+    });
+  });
+}
+
+async function logIn(page: Page, user: { username: string; password: string }): Promise<void> {
+  await page.locator('input[name="username"]').fill(user.username);
+  await page.locator('input[name="password"]').fill(user.password);
+  await page.getByRole('button', { name: 'Anmelden' }).click();
+}
+
+/** The assistant → "Allow access" → OTTO's installation (or invitation) page → OPC login. */
+async function allowAccessAndLogInAtOpc(
   page: Page,
   sellerId: string,
   user: { username: string; password: string },
@@ -146,55 +184,90 @@ async function allowAccessAndLogIn(
   await expectText(page, 'h1', 'Base settings – OTTO Market');
   await expectText(page, '#step-access h2', 'Allow access to OTTO');
   await page.getByRole('button', { name: 'Allow access' }).click();
-  // The emulator's OPC login page.
-  await page.waitForURL(`${emulator.url}/**`, { timeout: 5000 }).catch(async (err) => {
-    throw new Error(`not at OTTO's login: ${page.url()} says ${await page.locator('body').innerText()}`, {
-      cause: err,
-    });
-  });
-  await page.locator('input[name="username"]').fill(user.username);
-  await page.locator('input[name="password"]').fill(user.password);
-  await page.getByRole('button', { name: 'Anmelden' }).click();
+  await atOtto(page, "OTTO's installation page");
+  await logIn(page, user);
+}
+
+/** OPC's consent screen → Confirm → our callback → OTTO's login → code → back at the assistant. */
+async function confirmInstallAndLogIn(
+  page: Page,
+  sellerId: string,
+  user: { username: string; password: string },
+  appScopes: string[],
+) {
+  await expectText(page, 'h1', 'App installieren');
+  // The consent screen lists every scope of the app: all or nothing.
+  expect(await page.locator('#scopes li').allInnerTexts()).toEqual(appScopes);
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  // OTTO redirects to our callback without parameters; we send the browser on to OTTO's login.
+  await page.waitForURL(`${emulator.url}/oauth2/auth?**`, { timeout: 5000 });
+  await expectText(page, 'h1', 'Login');
+  await logIn(page, user);
+  await page.waitForURL(`${apiUrl}/assistant/otto?sellerId=${sellerId}`);
+  await expectText(page, 'h1', 'Base settings – OTTO Market');
+  await reloadUntil(page, '#authorization-status');
+  await expectText(page, '#authorization-status', 'authorization completed');
+  await expectText(page, '#finalise', 'Done');
 }
 
 async function expectText(page: Page, selector: string, text: string): Promise<void> {
   expect(await page.locator(selector).first().innerText()).toContain(text);
 }
 
+const scopesOf = (version: string) => apps.find((a) => a.version === version)!.scopes;
+
 describe('the assistant in a browser', () => {
-  it('Allow access → OTTO login and consent → back → reload → "authorization completed"', async () => {
+  it('Allow access → OTTO installation (login, scopes, Confirm) → OTTO login → back → "authorization completed"', async () => {
     const page = await browser.newPage();
     const sellerId = uniqueName('browser-seller');
-    await allowAccessAndLogIn(page, sellerId, await createPartner({ dienstleisterFreigaben: true }));
-
-    await expectText(page, 'h1', 'App installieren');
-    await page.getByRole('button', { name: 'Confirm' }).click();
-    await page.waitForURL(`${apiUrl}/assistant/otto?sellerId=${sellerId}`);
-    await expectText(page, 'h1', 'Base settings – OTTO Market');
-
-    await reloadUntil(page, '#authorization-status');
-    await expectText(page, '#authorization-status', 'authorization completed');
-    await expectText(page, '#finalise', 'Done');
+    const user = await createPartner({ dienstleisterFreigaben: true });
+    // The shop offers the public v1 app to this seller.
+    await startConsent(sellerId, { appVersion: 'v1' });
+    await allowAccessAndLogInAtOpc(page, sellerId, user);
+    expect(page.url()).toContain('/opc/apps/');
+    await confirmInstallAndLogIn(page, sellerId, user, scopesOf('v1'));
     await page.screenshot({ path: join(ARTIFACTS, 'assistant-authorization-completed.png'), fullPage: true });
     await page.close();
   });
 
-  it('an OTTO user without "Dienstleister Freigaben" is told exactly which right is missing', async () => {
+  it("a private app's invitation link works once: a second use is refused by OTTO", async () => {
     const page = await browser.newPage();
     const sellerId = uniqueName('browser-seller');
-    await allowAccessAndLogIn(page, sellerId, await createPartner({ dienstleisterFreigaben: false }));
+    const user = await createPartner({ dienstleisterFreigaben: true });
+    const v2 = apps.find((a) => a.version === 'v2')!;
+    const invitation = await fetch(`${emulator.url}/__admin/apps/${v2.appId}/invitations`, {
+      method: 'POST',
+    });
+    expect(invitation.status).toBe(201);
+    const { url: invitationUrl } = (await invitation.json()) as { url: string };
+    await startConsent(sellerId, { appVersion: 'v2', invitationUrl });
 
-    // OTTO (the emulator) refuses and links back to us with error=access_denied.
-    await expectText(page, '#refusal', 'Dienstleister Freigaben');
-    await page.locator('#continue').click();
-    await page.waitForURL(`${apiUrl}/assistant/otto?sellerId=${sellerId}`);
+    await allowAccessAndLogInAtOpc(page, sellerId, user);
+    expect(page.url()).toContain('/opc/invitations/');
+    await confirmInstallAndLogIn(page, sellerId, user, scopesOf('v2'));
 
-    await reloadUntil(page, '#missing-right');
-    const note = await page.locator('#missing-right').innerText();
-    expect(note).toContain('is missing: the permission “Dienstleister Freigaben”');
-    expect(note).not.toContain('missing: admin rights');
+    // The link was used up by the installation.
+    const again = await page.goto(invitationUrl);
+    expect(again?.status()).toBe(410);
+    expect(await page.locator('body').innerText()).not.toContain('Anmelden');
+    await page.screenshot({ path: join(ARTIFACTS, 'invitation-used.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('an OTTO user without "Dienstleister Freigaben" is stopped by OPC, which names the missing right', async () => {
+    const page = await browser.newPage();
+    const sellerId = uniqueName('browser-seller');
+    await startConsent(sellerId, { appVersion: 'v1' });
+    await allowAccessAndLogInAtOpc(page, sellerId, await createPartner({ dienstleisterFreigaben: false }));
+
+    const refusal = await page.locator('#refusal').innerText();
+    expect(refusal).toContain('Dienstleister Freigaben');
+    expect(refusal).not.toContain('admin rights');
+    // OPC sends the browser nowhere: the seller's connection is still waiting for consent.
+    await page.goto(`${apiUrl}/assistant/otto?sellerId=${sellerId}`);
     await expect(page.getByRole('button', { name: 'Allow access' }).count()).resolves.toBe(1);
-    await page.screenshot({ path: join(ARTIFACTS, 'assistant-missing-right.png'), fullPage: true });
+    expect(await page.locator('#authorization-status').count()).toBe(0);
+    await page.screenshot({ path: join(ARTIFACTS, 'opc-missing-right.png'), fullPage: true });
     await page.close();
   });
 });
