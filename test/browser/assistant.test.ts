@@ -185,7 +185,9 @@ async function allowAccessAndLogInAtOpc(
   await expectText(page, '#step-access h2', 'Allow access to OTTO');
   await page.getByRole('button', { name: 'Allow access' }).click();
   await atOtto(page, "OTTO's installation page");
+  const consentPageUrl = page.url();
   await logIn(page, user);
+  return consentPageUrl;
 }
 
 /** OPC's consent screen → Confirm → our callback → OTTO's login → code → back at the assistant. */
@@ -223,8 +225,9 @@ describe('the assistant in a browser', () => {
     const user = await createPartner({ dienstleisterFreigaben: true });
     // The shop offers the public v1 app to this seller.
     await startConsent(sellerId, { appVersion: 'v1' });
-    await allowAccessAndLogInAtOpc(page, sellerId, user);
-    expect(page.url()).toContain('/opc/apps/');
+    expect(await allowAccessAndLogInAtOpc(page, sellerId, user)).toBe(
+      apps.find((a) => a.version === 'v1')!.installationUrl,
+    );
     await confirmInstallAndLogIn(page, sellerId, user, scopesOf('v1'));
     await page.screenshot({ path: join(ARTIFACTS, 'assistant-authorization-completed.png'), fullPage: true });
     await page.close();
@@ -242,8 +245,7 @@ describe('the assistant in a browser', () => {
     const { url: invitationUrl } = (await invitation.json()) as { url: string };
     await startConsent(sellerId, { appVersion: 'v2', invitationUrl });
 
-    await allowAccessAndLogInAtOpc(page, sellerId, user);
-    expect(page.url()).toContain('/opc/invitations/');
+    expect(await allowAccessAndLogInAtOpc(page, sellerId, user)).toBe(invitationUrl);
     await confirmInstallAndLogIn(page, sellerId, user, scopesOf('v2'));
 
     // The link was used up by the installation.
