@@ -11,7 +11,7 @@
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import type { z } from 'zod';
-import type { Sealer } from '../common/seal';
+import { SealError, type Sealer } from '../common/seal';
 import { FailureTypes } from '../workflows/definitions';
 import { classifyOttoError } from './otto-errors';
 import { OttoHttpError, ottoRequest, type FetchFn } from './otto-http';
@@ -37,6 +37,8 @@ export interface OttoDataClientDeps {
 }
 
 export interface CallContext {
+  /** Whose installation token this is: the token is unsealed for exactly this seller (common/seal.ts). */
+  sellerId: string;
   partnerId: string;
   sealedToken: string;
   tokenExpiresAt: number;
@@ -89,6 +91,25 @@ export function rateLimitDelayMs(attempt: number, retryAfterMs: number | undefin
 }
 
 export function createOttoDataClient(deps: OttoDataClientDeps) {
+  /**
+   * The installation token, unsealed for this seller. One that cannot be unsealed (sealed for another
+   * seller or purpose, by an older version, or tampered with) never unseals on a retry: it fails as
+   * TokenRejected (non-retryable), on which the workflow mints a fresh token for its own seller and runs
+   * the transfer again once, so nothing is sent to OTTO with it and a running workflow heals by itself.
+   */
+  function unsealToken(ctx: CallContext): string {
+    try {
+      return deps.sealer.unseal(ctx.sealedToken, { purpose: 'installation-token', sellerId: ctx.sellerId });
+    } catch (err) {
+      if (!(err instanceof SealError)) throw err;
+      throw ApplicationFailure.create({
+        type: FailureTypes.tokenRejected,
+        message: `${err.message} (seller ${ctx.sellerId}); nothing was sent to OTTO, a new token is minted`,
+        nonRetryable: true,
+      });
+    }
+  }
+
   const fetchFn = deps.fetch ?? fetch;
   const now = deps.now ?? Date.now;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
@@ -107,6 +128,7 @@ export function createOttoDataClient(deps: OttoDataClientDeps) {
     // Checked before anything else: a foreign link fails even before the token is unsealed.
     const url = resolveOttoUrl(req.path, deps.apiBaseUrl);
     const where = `${req.method} ${url.pathname}`;
+    const bearer = unsealToken(ctx);
     for (let attempt = 1; ; attempt++) {
       await limiter.acquire(ctx.partnerId);
       if (ctx.tokenExpiresAt - now() < safety) {
@@ -122,7 +144,7 @@ export function createOttoDataClient(deps: OttoDataClientDeps) {
         ({ status, body } = await ottoRequest(fetchFn, {
           method: req.method,
           url: url.toString(),
-          bearer: deps.sealer.unseal(ctx.sealedToken),
+          bearer,
           json: req.json,
           headers: { 'x-request-timestamp': new Date(now()).toISOString() },
           redirect: 'manual',

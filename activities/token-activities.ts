@@ -5,7 +5,7 @@
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { z } from 'zod';
-import type { Sealer } from '../common/seal';
+import { SealError, type SealContext, type Sealer } from '../common/seal';
 import { findApp, type OttoApp } from '../common/otto-apps';
 import { FailureTypes } from '../workflows/definitions';
 import type {
@@ -122,6 +122,23 @@ function failure(type: string, message: string): ApplicationFailure {
   return ApplicationFailure.create({ type, message, nonRetryable: true });
 }
 
+/**
+ * Unseals a secret of this seller's authorization. A value sealed for another seller or purpose, by an
+ * older version, or tampered with can never unseal on a retry, so it fails the authorization at once
+ * (non-retryable, nothing sent to OTTO with it) and the seller is asked to consent again.
+ */
+function unsealForAuthorization(sealer: Sealer, sealed: string, context: SealContext): string {
+  try {
+    return sealer.unseal(sealed, context);
+  } catch (err) {
+    if (!(err instanceof SealError)) throw err;
+    throw failure(
+      FailureTypes.authorizationRejected,
+      `${err.message} (seller ${context.sellerId}; it was not sent to OTTO)`,
+    );
+  }
+}
+
 export function createTokenActivities(deps: TokenActivityDeps) {
   const fetchFn = deps.fetch ?? fetch;
   const metrics = deps.metrics ?? noMetrics;
@@ -160,9 +177,9 @@ export function createTokenActivities(deps: TokenActivityDeps) {
   }, now);
 
   /** Every installation-token mint (first one and refreshes) is counted once, by outcome. */
-  async function mintWith(app: OttoApp, installationId: string): Promise<MintedToken> {
+  async function mintWith(app: OttoApp, installationId: string, sellerId: string): Promise<MintedToken> {
     try {
-      const minted = await mintOnce(app, installationId);
+      const minted = await mintOnce(app, installationId, sellerId);
       metrics.tokenMint('ok');
       return minted;
     } catch (err) {
@@ -172,7 +189,7 @@ export function createTokenActivities(deps: TokenActivityDeps) {
     }
   }
 
-  async function mintOnce(app: OttoApp, installationId: string): Promise<MintedToken> {
+  async function mintOnce(app: OttoApp, installationId: string, sellerId: string): Promise<MintedToken> {
     const url = api(
       `/v1/apps/${encodeURIComponent(app.appId)}/installations/${encodeURIComponent(installationId)}/accessToken`,
     );
@@ -187,7 +204,7 @@ export function createTokenActivities(deps: TokenActivityDeps) {
       });
       const parsed = tokenResponse.parse(body);
       return {
-        sealedToken: deps.sealer.seal(parsed.access_token),
+        sealedToken: deps.sealer.seal(parsed.access_token, { purpose: 'installation-token', sellerId }),
         // Counted from before the request: never later than OTTO's own expiry.
         expiresAt: startedAt + parsed.expires_in * 1_000,
         scopes: parsed.scope ? parsed.scope.split(/\s+/).filter(Boolean) : [...app.scopes],
@@ -224,22 +241,36 @@ export function createTokenActivities(deps: TokenActivityDeps) {
       let partnerId = checkpoint.partnerId;
       const pkce = input.sealedPkceVerifier !== undefined;
 
+      const { sellerId } = input;
+
       if (sealedUserToken === undefined) {
+        // Unsealed for this seller before anything is sent: a code or verifier sealed for another seller
+        // (or purpose) fails here, non-retryably, and never reaches OTTO.
+        const code = unsealForAuthorization(deps.sealer, input.sealedCode, {
+          purpose: 'authorization-code',
+          sellerId,
+        });
+        const verifier = pkce
+          ? unsealForAuthorization(deps.sealer, input.sealedPkceVerifier!, {
+              purpose: 'pkce-verifier',
+              sellerId,
+            })
+          : undefined;
         try {
           const { body } = await tokenRequest({
             method: 'POST',
             url: auth('/oauth2/token'),
             form: {
               grant_type: 'authorization_code',
-              code: deps.sealer.unseal(input.sealedCode),
+              code,
               ...(deps.sendRedirectUri === false ? {} : { redirect_uri: deps.redirectUri }),
               client_id: app.clientId,
               client_secret: app.clientSecret,
-              ...(pkce ? { code_verifier: deps.sealer.unseal(input.sealedPkceVerifier!) } : {}),
+              ...(verifier === undefined ? {} : { code_verifier: verifier }),
             },
           });
           const userToken = tokenResponse.parse(body).access_token;
-          sealedUserToken = deps.sealer.seal(userToken);
+          sealedUserToken = deps.sealer.seal(userToken, { purpose: 'user-token', sellerId });
           partnerId = partnerIdFromToken(userToken, partnerClaims);
         } catch (err) {
           throw exchangeFailure(err, pkce);
@@ -265,7 +296,7 @@ export function createTokenActivities(deps: TokenActivityDeps) {
           const { body } = await ottoRequest(fetchFn, {
             method: 'GET',
             url: api(`/v1/apps/${encodeURIComponent(app.appId)}/installation`),
-            bearer: deps.sealer.unseal(sealedUserToken),
+            bearer: unsealForAuthorization(deps.sealer, sealedUserToken, { purpose: 'user-token', sellerId }),
           });
           installationId = installationResponse.parse(body).installationId;
         } catch (err) {
@@ -283,12 +314,12 @@ export function createTokenActivities(deps: TokenActivityDeps) {
         ctx.heartbeat({ sealedUserToken, partnerId, installationId } satisfies AuthorizationCheckpoint);
       }
 
-      const token = await mintWith(app, installationId);
+      const token = await mintWith(app, installationId, sellerId);
       return { ...token, appVersion: app.version, appId: app.appId, installationId, partnerId };
     },
 
     async mintInstallationToken(input: MintInstallationTokenInput): Promise<MintedToken> {
-      return await mintWith(findApp(deps.apps, input.appVersion), input.installationId);
+      return await mintWith(findApp(deps.apps, input.appVersion), input.installationId, input.sellerId);
     },
   };
 }

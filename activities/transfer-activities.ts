@@ -172,6 +172,7 @@ export function createTransferActivities(deps: TransferActivityDeps) {
   const heartbeatEvery = deps.heartbeatEveryMs ?? 5_000;
 
   const callContext = (input: TransferInput, progress: () => unknown): CallContext => ({
+    sellerId: input.sellerId,
     partnerId: input.partnerId,
     sealedToken: input.sealedToken,
     tokenExpiresAt: input.tokenExpiresAt,

@@ -3,6 +3,7 @@
  * `role:key` pairs; errors name the entry, never the key.
  */
 import { z } from 'zod';
+import { textSecretWeakness } from '../common/config';
 
 export const API_ROLES = ['support', 'admin'] as const;
 export type ApiRole = (typeof API_ROLES)[number];
@@ -14,6 +15,25 @@ export interface ApiKey {
 
 /** Short keys are guessable; the failed-attempt limit is a brake, not a substitute for entropy. */
 export const MIN_API_KEY_LENGTH = 12;
+/** Outside dev (`OTTO_CONNECT_ENV=dev`), keys must be at least this long: e.g. `openssl rand -hex 24`. */
+export const MIN_PRODUCTION_API_KEY_LENGTH = 32;
+
+/** Keys published in this repository (README, dev defaults): never accepted outside dev. */
+export const DEV_API_KEYS = 'admin:dev-admin-key,support:dev-support-key';
+export const PUBLISHED_API_KEYS: readonly string[] = ['dev-admin-key', 'dev-support-key'];
+
+/**
+ * Why a key is not good enough outside dev, or undefined: published in the repository, shorter than
+ * 32 characters, or obviously low-entropy (one repeated character, a short pattern, abcd…/1234…).
+ */
+export function productionApiKeyWeakness(key: string): string | undefined {
+  if (PUBLISHED_API_KEYS.some((published) => key.includes(published)))
+    return 'is a published dev key (see README); generate one, e.g. openssl rand -hex 24';
+  if (key.length < MIN_PRODUCTION_API_KEY_LENGTH)
+    return `must be at least ${MIN_PRODUCTION_API_KEY_LENGTH} characters outside dev`;
+  const weakness = textSecretWeakness(key);
+  return weakness && `${weakness}; use random keys, e.g. openssl rand -hex 24`;
+}
 
 export const apiKeysEnvSchema = z.string().transform((text, ctx): ApiKey[] => {
   const entries = text

@@ -3,13 +3,17 @@
  * then "Summary" and "Finalise". Rendered on the server from the status view; no front-end build.
  */
 import type { AppVersion } from '../workflows/definitions';
+import { FORM_TOKEN_FIELD } from './assistant-session';
 import { html, page, type SafeHtml } from './html';
 import type { StatusView } from './seller-connections';
 
 export const ASSISTANT_TITLE = 'Base settings – OTTO Market';
 
 export interface AssistantView {
+  /** The seller of the browser's assistant session (never a query or form value). */
   sellerId: string;
+  /** The session's form token: a hidden field of every "Allow access" form (api/assistant-session.ts). */
+  formToken: string;
   /** Null when the seller never connected. */
   status: StatusView | null;
   latestAppVersion: AppVersion;
@@ -29,13 +33,18 @@ export function missingRights(lastError: string): string[] {
   return rights;
 }
 
+/**
+ * "Allow access" for the session's seller. The seller is not in the form (the session names it); the
+ * form token binds the post to this session. `target="_top"`: when the shop embeds the assistant in a
+ * frame (ASSISTANT_FRAME_ANCESTORS), OTTO's pages cannot be framed, so the consent leaves the frame.
+ */
 function allowAccessForm(
-  sellerId: string,
+  formToken: string,
   appVersion: AppVersion | undefined,
   label = 'Allow access',
 ): SafeHtml {
-  return html`<form method="post" action="/assistant/otto/allow-access">
-    <input type="hidden" name="sellerId" value="${sellerId}" />
+  return html`<form method="post" action="/assistant/otto/allow-access" target="_top">
+    <input type="hidden" name="${FORM_TOKEN_FIELD}" value="${formToken}" />
     ${appVersion ? html`<input type="hidden" name="appVersion" value="${appVersion}" />` : ''}
     <button type="submit" id="allow-access">${label}</button>
   </form>`;
@@ -64,13 +73,13 @@ function errorBlock(lastError: string | null): SafeHtml {
 }
 
 function accessStep(view: AssistantView): SafeHtml {
-  const { sellerId, status } = view;
+  const { formToken, status } = view;
   if (status === null || status.state === 'new') {
     return html`<p>
         Allow otto-connect to exchange orders, stock and prices with your OTTO Market account. You will log in
         at OTTO and confirm the access there.
       </p>
-      ${allowAccessForm(sellerId, undefined)}`;
+      ${allowAccessForm(formToken, undefined)}`;
   }
   switch (status.state) {
     case 'pending_consent':
@@ -82,7 +91,7 @@ function accessStep(view: AssistantView): SafeHtml {
               closed OTTO’s page, click “Allow access” again.
             </p>`
           : errorBlock(status.lastError)
-      }${allowAccessForm(sellerId, status.pendingConsent?.appVersion)}`;
+      }${allowAccessForm(formToken, status.pendingConsent?.appVersion)}`;
     case 'authorizing':
       return html`<p class="progress" id="progress">
         OTTO confirmed the access. We are completing the authorization… This page refreshes by itself.
@@ -94,14 +103,14 @@ function accessStep(view: AssistantView): SafeHtml {
         ? html`<p class="progress" id="upgrade-pending">
               The update to app ${status.pendingConsent.appVersion} is waiting for your confirmation at OTTO.
             </p>
-            ${allowAccessForm(sellerId, status.pendingConsent.appVersion)}`
+            ${allowAccessForm(formToken, status.pendingConsent.appVersion)}`
         : status.upgradeAvailable
           ? html`<div id="upgrade-offer">
               <p>
                 A newer version of the OTTO app (${view.latestAppVersion}) is available with more functions.
                 Allow access again to update; the current connection keeps working until then.
               </p>
-              ${allowAccessForm(sellerId, view.latestAppVersion)}
+              ${allowAccessForm(formToken, view.latestAppVersion)}
             </div>`
           : '';
       const condition =
@@ -125,18 +134,18 @@ function accessStep(view: AssistantView): SafeHtml {
           To reconnect: click “Allow access”, log in at OTTO with a user who has admin rights and the
           permission “Dienstleister Freigaben”, and confirm the access.
         </p>
-        ${allowAccessForm(sellerId, undefined)}`;
+        ${allowAccessForm(formToken, undefined)}`;
     case 'disconnected':
       return html`<p id="disconnected">
           The data exchange with OTTO was removed. Please also remove the app in OTTO Partner Connect
           (Dienstleister → Installierte Apps → Zugriff entziehen). To connect again, click “Allow access”.
         </p>
-        ${allowAccessForm(sellerId, undefined)}`;
+        ${allowAccessForm(formToken, undefined)}`;
     case 'consent_expired':
       return html`<p id="expired">
           The last request was not confirmed at OTTO in time. Click “Allow access” to try again.
         </p>
-        ${errorBlock(status.lastError)}${allowAccessForm(sellerId, undefined)}`;
+        ${errorBlock(status.lastError)}${allowAccessForm(formToken, undefined)}`;
   }
   return html``;
 }

@@ -1,12 +1,13 @@
 /**
  * API-key authentication with roles for /api (design §4): `Authorization: Bearer <key>`; no or unknown
- * key → 401, known key without the role → 403, too many failures from one IP → 429.
+ * key → 401, known key without the role → 403. The key is verified first: a valid key always gets
+ * through; only malformed or unknown keys are counted, and they get 429 once their client (IP, or IPv6
+ * /64) has failed too often.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { roleAllows, type ApiKey, type ApiRole } from './api-keys';
 import { HttpError } from './errors';
-import type { FailedAttemptLimiter } from './failed-attempt-limiter';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
@@ -14,7 +15,11 @@ export interface Authenticator {
   requireRole(role: ApiRole): RequestHandler;
 }
 
-export function createAuthenticator(keys: readonly ApiKey[], limiter: FailedAttemptLimiter): Authenticator {
+/**
+ * `limiter` sees only failed attempts (failed-attempt-limiter.ts): it calls back without an error for a
+ * 401, or with a 429 once the client's failures are over the limit.
+ */
+export function createAuthenticator(keys: readonly ApiKey[], limiter: RequestHandler): Authenticator {
   // Comparing fixed-length digests keeps timingSafeEqual usable whatever the presented key's length.
   const known = keys.map((k) => ({ role: k.role, digest: digest(k.key) }));
 
@@ -26,50 +31,32 @@ export function createAuthenticator(keys: readonly ApiKey[], limiter: FailedAtte
     return role;
   }
 
+  const invalid = (message: string) =>
+    new HttpError(401, 'unauthorized', message, undefined, { 'WWW-Authenticate': 'Bearer' });
+
   return {
     requireRole(required) {
-      return (req, _res, next) => {
-        const ip = req.ip ?? 'unknown';
-        const wait = limiter.retryAfterSeconds(ip);
-        if (wait > 0) {
-          next(
-            new HttpError(
-              429,
-              'too_many_failed_attempts',
-              `too many failed authentication attempts; retry in ${wait} s`,
-              undefined,
-              {
-                'Retry-After': String(wait),
-              },
-            ),
-          );
-          return;
-        }
+      return (req, res, next) => {
         const header = req.get('authorization');
-        const match = header === undefined ? null : /^Bearer ([\x21-\x7e]{1,512})$/.exec(header);
-        if (!match?.[1]) {
-          if (header !== undefined) limiter.recordFailure(ip);
-          next(
-            new HttpError(
-              401,
-              'unauthorized',
-              header === undefined
-                ? 'an API key is required: Authorization: Bearer <key>'
-                : 'the Authorization header must be "Bearer <key>"',
-              undefined,
-              { 'WWW-Authenticate': 'Bearer' },
-            ),
-          );
+        // No key at all is a plain 401 and not counted: nothing was guessed.
+        if (header === undefined) {
+          next(invalid('an API key is required: Authorization: Bearer <key>'));
           return;
         }
-        const role = roleOf(match[1]);
+        const match = /^Bearer ([\x21-\x7e]{1,512})$/.exec(header);
+        // The key is checked first: a verified key is never blocked, whatever failed before it.
+        const role = match?.[1] ? roleOf(match[1]) : undefined;
         if (role === undefined) {
-          limiter.recordFailure(ip);
-          next(
-            new HttpError(401, 'unauthorized', 'the API key is not valid', undefined, {
-              'WWW-Authenticate': 'Bearer',
-            }),
-          );
+          // A malformed or unknown key counts as a failure; past the limit it is answered 429.
+          limiter(req, res, (err?: unknown) => {
+            if (err !== undefined) next(err);
+            else
+              next(
+                invalid(
+                  match?.[1] ? 'the API key is not valid' : 'the Authorization header must be "Bearer <key>"',
+                ),
+              );
+          });
           return;
         }
         if (!roleAllows(role, required)) {

@@ -13,7 +13,11 @@ export type ConnectionErrorKind =
   /** The running workflow does not handle this command (yet). */
   | 'not_supported'
   /** Temporal (or the worker behind a query) could not be reached in time. */
-  | 'unavailable';
+  | 'unavailable'
+  /** The workflow refused an OTTO callback: its consent was already answered. */
+  | 'callback_replayed'
+  /** The workflow refused an OTTO callback: it belongs to no current consent. */
+  | 'callback_stale';
 
 export class SellerConnectionError extends Error {
   override name = 'SellerConnectionError';

@@ -6,8 +6,8 @@
  * verifier (and an invitation link) enter the workflow only sealed.
  */
 import { createPkcePair, newNonce } from '../common/oauth';
-import { latestVersion, type OttoApp } from '../common/otto-apps';
-import type { Sealer } from '../common/seal';
+import { latestVersion, type PublicOttoApp } from '../common/otto-apps';
+import { SealError, type Sealer } from '../common/seal';
 import type { AppVersion, ConnectionState } from '../workflows/definitions';
 import type { ConsentCookies } from './consent-cookie';
 import { SellerConnectionError } from './connection-errors';
@@ -16,7 +16,8 @@ import type { ApiMetrics } from './metrics';
 import type { SellerConnections } from './seller-connections';
 
 export interface ConsentStarterDeps {
-  apps: readonly OttoApp[];
+  /** Client ids only: the API never holds client secrets. */
+  apps: readonly PublicOttoApp[];
   /** Invitation links must point here (OPC). */
   portalBaseUrl: string;
   pkce: boolean;
@@ -76,10 +77,17 @@ export function createConsentStarter(deps: ConsentStarterDeps): ConsentStarter {
         sellerId,
         appVersion,
         nonce,
-        ...(pkce ? { sealedPkceVerifier: deps.sealer.seal(pkce.verifier) } : {}),
+        ...(pkce
+          ? { sealedPkceVerifier: deps.sealer.seal(pkce.verifier, { purpose: 'pkce-verifier', sellerId }) }
+          : {}),
         ...(request.invitationUrl === undefined
           ? {}
-          : { sealedInvitationUrl: deps.sealer.seal(request.invitationUrl) }),
+          : {
+              sealedInvitationUrl: deps.sealer.seal(request.invitationUrl, {
+                purpose: 'invitation-url',
+                sellerId,
+              }),
+            }),
         ...(request.allowPartnerChange === undefined
           ? {}
           : { allowPartnerChange: request.allowPartnerChange }),
@@ -88,7 +96,7 @@ export function createConsentStarter(deps: ConsentStarterDeps): ConsentStarter {
       });
       const consentUrl =
         result.sealedInvitationUrl !== null
-          ? deps.sealer.unseal(result.sealedInvitationUrl)
+          ? keptInvitationUrl(deps.sealer, result.sealedInvitationUrl, sellerId)
           : app.installationUrl;
       if (consentUrl == null) throw new Error('a private app consent started without an invitation link');
       const { value, expiresAt } = deps.consentCookies.issue({
@@ -112,4 +120,21 @@ export function createConsentStarter(deps: ConsentStarterDeps): ConsentStarter {
       throw err;
     }
   };
+}
+
+/**
+ * The invitation link the workflow holds for this consent (the one just given, or kept from the consent
+ * it replaces). One sealed for another seller, or by an older version, is refused with a clear 409.
+ */
+function keptInvitationUrl(sealer: Sealer, sealed: string, sellerId: string): string {
+  try {
+    return sealer.unseal(sealed, { purpose: 'invitation-url', sellerId });
+  } catch (err) {
+    if (!(err instanceof SealError)) throw err;
+    throw new HttpError(
+      409,
+      'invitation_url_unusable',
+      `the invitation link kept for this seller cannot be used (${err.message}): generate a new invitation link in OPC and pass it as invitationUrl`,
+    );
+  }
 }

@@ -9,10 +9,16 @@ import { createSealer, type Sealer } from '../common/seal';
 import { createAuthenticator } from './auth';
 import type { ApiConfig } from './config';
 import { callbackUrl } from '../common/oauth';
+import { createAssistantSessions } from './assistant-session';
 import { createConsentCookies } from './consent-cookie';
+import { createConsentStartLimit, type ConsentStartLimit } from './consent-start-limit';
 import { createConsentStarter } from './consent-starter';
 import { createErrorHandler, notFoundHandler } from './errors';
-import { createFailedAttemptLimiter, type LimiterOptions } from './failed-attempt-limiter';
+import {
+  createFailedAttemptLimiter,
+  DEFAULT_LIMITER_OPTIONS,
+  type LimiterOptions,
+} from './failed-attempt-limiter';
 import { createMetrics, measureRequests, trackConnections, type ApiMetrics } from './metrics';
 import { createStateSigner, type StateSigner } from './oauth-state';
 import { apiRoutes } from './routes/api-routes';
@@ -20,9 +26,9 @@ import { assistantRoutes } from './routes/assistant-routes';
 import { callbackRoutes } from './routes/callback-routes';
 import { docsRoutes } from './routes/docs-routes';
 import { logRequests } from './request-log';
-import { opsRoutes } from './routes/ops-routes';
+import { healthRoutes } from './routes/ops-routes';
 import type { SellerConnections } from './seller-connections';
-import { createUsedNonces } from './used-nonces';
+import { rejectMalformedUrls } from './url-guard';
 
 export interface AppDeps {
   config: ApiConfig;
@@ -31,11 +37,25 @@ export interface AppDeps {
   sealer?: Sealer;
   stateSigner?: StateSigner;
   metrics?: ApiMetrics;
-  authLimit?: Omit<LimiterOptions, 'now'>;
+  authLimit?: Partial<LimiterOptions>;
   now?: () => number;
   log?: Pick<Console, 'error'>;
   /** Structured request logs (one line per request) and unexpected errors go here when given. */
   logger?: Logger;
+  /** "Allow access" per assistant session and per address (default 10 per 10 minutes each). */
+  consentStartLimit?: ConsentStartLimit;
+}
+
+/**
+ * TRUST_PROXY as Express's "trust proxy" wants it: digits are a hop count (`1` = the client is the
+ * address the one proxy in front of us saw; as a string Express would read it as the IP 0.0.0.1),
+ * `true`/`false` as booleans, anything else a list of addresses, subnets or names such as `loopback`.
+ */
+export function trustProxySetting(value: string): number | boolean | string {
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text);
+  if (text === 'true' || text === 'false') return text === 'true';
+  return text;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -46,10 +66,19 @@ export function createApp(deps: AppDeps): Express {
     deps.stateSigner ?? createStateSigner(config.STATE_SIGNING_KEY, { ttlMs: config.STATE_TTL, now });
   const metrics = deps.metrics ?? createMetrics();
   trackConnections(metrics, () => connections.countByState());
-  const limiter = createFailedAttemptLimiter({ maxFailures: 10, windowMs: 60_000, ...deps.authLimit, now });
+  const limiter = createFailedAttemptLimiter({ ...DEFAULT_LIMITER_OPTIONS, ...deps.authLimit }, deps.logger);
   const consentCookies = createConsentCookies(config.STATE_SIGNING_KEY, {
     ttlMs: config.CONSENT_COOKIE_TTL,
     publicBaseUrl: config.PUBLIC_BASE_URL,
+    now,
+  });
+  const assistantSessions = createAssistantSessions({
+    stateSigningKey: config.STATE_SIGNING_KEY,
+    publicBaseUrl: config.PUBLIC_BASE_URL,
+    linkTtlMs: config.ASSISTANT_LINK_TTL,
+    sessionTtlMs: config.ASSISTANT_SESSION_TTL,
+    apps: config.OTTO_APPS,
+    portalBaseUrl: config.OTTO_PORTAL_BASE_URL,
     now,
   });
   const startConsent = createConsentStarter({
@@ -70,7 +99,7 @@ export function createApp(deps: AppDeps): Express {
 
   const app = express();
   app.disable('x-powered-by');
-  if (config.TRUST_PROXY !== undefined) app.set('trust proxy', config.TRUST_PROXY);
+  if (config.TRUST_PROXY !== undefined) app.set('trust proxy', trustProxySetting(config.TRUST_PROXY));
   if (deps.logger) app.use(logRequests(deps.logger));
   app.use(measureRequests(metrics));
   app.use((_req, res, next) => {
@@ -83,7 +112,10 @@ export function createApp(deps: AppDeps): Express {
     next();
   });
 
-  app.use(opsRoutes({ connections, metrics }));
+  // Before any router decodes a parameter: malformed percent-encoding is a 400, never a crash.
+  app.use(rejectMalformedUrls);
+  // /readyz and /metrics are served on the ops port only (create-ops-app.ts).
+  app.use(healthRoutes());
   app.use(docsRoutes({ publicBaseUrl: config.PUBLIC_BASE_URL }));
   app.use(
     apiRoutes({
@@ -91,6 +123,7 @@ export function createApp(deps: AppDeps): Express {
       connections,
       startConsent,
       publicBaseUrl: config.PUBLIC_BASE_URL,
+      assistantSessions,
     }),
   );
   app.use(
@@ -99,7 +132,6 @@ export function createApp(deps: AppDeps): Express {
       sealer,
       stateSigner,
       consentCookies,
-      usedNonces: createUsedNonces({ now }),
       metrics,
       issuer: config.OTTO_ISSUER,
       apps: config.OTTO_APPS,
@@ -112,8 +144,11 @@ export function createApp(deps: AppDeps): Express {
       connections,
       startConsent,
       consentCookies,
+      sessions: assistantSessions,
+      consentStartLimit: createConsentStartLimit(deps.consentStartLimit, deps.logger),
       latestAppVersion: latestVersion(config.OTTO_APPS),
       publicBaseUrl: config.PUBLIC_BASE_URL,
+      frameAncestors: config.ASSISTANT_FRAME_ANCESTORS,
     }),
   );
   app.use(notFoundHandler);

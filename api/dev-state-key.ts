@@ -1,7 +1,7 @@
 /**
- * Dev convenience, like the seal keys in common/dev-secrets.ts: without STATE_SIGNING_KEY outside
- * production, one HMAC key is generated once into .data/state-signing-key (mode 0600), so states issued
- * before an API restart still verify after it.
+ * Dev convenience, like the seal keys in common/dev-secrets.ts: without STATE_SIGNING_KEY and only with
+ * `OTTO_CONNECT_ENV=dev`, one HMAC key is generated once into .data/state-signing-key (mode 0600), so
+ * states issued before an API restart still verify after it. loadApiConfig decides when to call this.
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';

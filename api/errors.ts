@@ -33,6 +33,8 @@ const CONNECTION_ERRORS: Record<ConnectionErrorKind, { status: number; code: str
   invalid_input: { status: 400, code: 'invalid_input' },
   not_supported: { status: 501, code: 'not_supported' },
   unavailable: { status: 503, code: 'temporal_unavailable' },
+  callback_replayed: { status: 400, code: 'callback_replayed' },
+  callback_stale: { status: 400, code: 'callback_stale' },
 };
 
 /** Turns zod issues into a 400 whose details say which field failed and why (never the value). */
@@ -75,6 +77,9 @@ function fromHttpErrorsPackage(err: unknown): HttpError | undefined {
 
 export function toHttpError(err: unknown): HttpError | undefined {
   if (err instanceof HttpError) return err;
+  // A parameter that does not decode (url-guard.ts refuses these first; this is the safety net).
+  if (err instanceof URIError)
+    return new HttpError(400, 'malformed_url', 'the URL is malformed: it has invalid percent-encoding');
   if (err instanceof SellerConnectionError) {
     const mapped = CONNECTION_ERRORS[err.kind];
     const headers: Record<string, string> = err.kind === 'unavailable' ? { 'Retry-After': '5' } : {};

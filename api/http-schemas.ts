@@ -10,6 +10,7 @@ import {
   sellerIdSchema,
   transferKindSchema,
 } from '../workflows/definitions';
+import { FORM_TOKEN_FIELD, MAX_ASSISTANT_TOKEN_LENGTH } from './assistant-session';
 import { MAX_CONSENT_TICKET_LENGTH } from './consent-cookie';
 import { MAX_STATE_LENGTH } from './oauth-state';
 
@@ -59,9 +60,38 @@ export const listQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
-export const assistantQuerySchema = z.strictObject({ sellerId: sellerIdSchema });
+export const assistantSessionBodySchema = z
+  .strictObject({
+    appVersion: appVersionSchema
+      .optional()
+      .describe('The app version “Allow access” starts consent for; default the newest offered.'),
+    invitationUrl: beginConnectionBodySchema.shape.invitationUrl.describe(
+      'A private app’s invitation link from OPC (valid 24 h, single use) for “Allow access” in this session; it belongs to appVersion (default the newest offered).',
+    ),
+  })
+  .describe('Optional: what “Allow access” in this session uses. No body, or `{}`, for the defaults.');
+
+/** The shop's one-time link; refusals are pages, so the token is checked by the route, not here. */
+export const assistantLinkQuerySchema = z.strictObject({
+  token: z.string().min(1).max(MAX_ASSISTANT_TOKEN_LENGTH),
+});
+/**
+ * The seller comes from the session cookie only. A `sellerId` left in the URL (old links, the callback's
+ * redirect) is accepted when it names the session's seller and refused (403) otherwise.
+ */
+export const assistantQuerySchema = z.object({
+  sellerId: z
+    .string()
+    .max(200)
+    .optional()
+    .describe('Ignored when it names the session’s seller; any other seller is refused (403).'),
+});
 export const allowAccessFormSchema = z.strictObject({
-  sellerId: sellerIdSchema,
+  [FORM_TOKEN_FIELD]: z
+    .string()
+    .min(1)
+    .max(128)
+    .describe('The per-session form token rendered into the assistant page (CSRF).'),
   appVersion: appVersionSchema.optional(),
 });
 
@@ -96,6 +126,17 @@ export const errorResponseSchema = z.object({
     message: z.string().describe('For humans'),
     details: z.unknown().optional(),
   }),
+});
+
+export const assistantSessionResponseSchema = z.object({
+  url: z
+    .url()
+    .describe(
+      "Send the seller's browser here (or load it in the shop's admin frame): opening it once sets the assistant session cookie for this seller and shows the assistant.",
+    ),
+  expiresAt: z.iso
+    .datetime()
+    .describe('The link must be opened before then; the session then lasts ASSISTANT_SESSION_TTL.'),
 });
 
 export const beginConnectionResponseSchema = z.object({

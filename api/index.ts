@@ -1,13 +1,17 @@
 /**
  * The API's composition root: reads configuration, connects (lazily) to Temporal, listens, and on
  * SIGINT/SIGTERM stops accepting connections, lets in-flight requests finish, then closes Temporal.
- * Temporal being down at start is not fatal: routes answer 503 until it is reachable.
+ * Temporal being down at start is not fatal: routes answer 503 until it is reachable. Two servers: the
+ * public API on PORT, and the ops server (/healthz, /readyz, /metrics) on OPS_PORT, bound to OPS_HOST.
  */
 import { createServer } from 'node:http';
 import { ConfigError } from '../common/config';
 import { createLogger } from '../common/logger';
 import { loadApiConfig, workflowSettingsFrom } from './config';
 import { createApp } from './create-app';
+import { createOpsApp } from './create-ops-app';
+import { installLastResort } from './last-resort';
+import { createMetrics } from './metrics';
 import { createTemporalClient, createTemporalSellerConnections } from './seller-connections';
 
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -29,33 +33,63 @@ function main(): void {
     settings: workflowSettingsFrom(config),
     callTimeoutMs: config.TEMPORAL_CALL_TIMEOUT,
   });
-  const server = createServer(createApp({ config, connections, logger }));
-  server.listen(config.PORT, () => {
+  const metrics = createMetrics();
+  const server = createServer(createApp({ config, connections, metrics, logger }));
+  // /healthz, /readyz and /metrics on their own port (loopback unless OPS_HOST says otherwise).
+  const opsServer = createServer(createOpsApp({ connections, metrics, logger }));
+  for (const [name, s] of [
+    ['API', server],
+    ['ops', opsServer],
+  ] as const) {
+    // A listen error (port in use, no permission) is fatal at start, never left to the last resort.
+    s.on('error', (err) => {
+      logger.fatal({ err }, `the ${name} server cannot listen: ${err.message}`);
+      process.exit(1);
+    });
+  }
+  opsServer.listen(config.OPS_PORT, config.OPS_HOST, () => {
     lifecycle.info(
-      { port: config.PORT, temporal: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE },
-      `otto-connect API on ${config.PUBLIC_BASE_URL} (port ${config.PORT}); assistant ${config.PUBLIC_BASE_URL}/assistant/otto?sellerId=…; ` +
+      { opsPort: config.OPS_PORT, opsHost: config.OPS_HOST },
+      `ops endpoints on http://${config.OPS_HOST}:${config.OPS_PORT} (/healthz, /readyz, /metrics)`,
+    );
+  });
+  // HOST: loopback in dev (OTTO_CONNECT_ENV=dev); otherwise all interfaces unless HOST says otherwise.
+  server.listen(config.PORT, config.HOST, () => {
+    lifecycle.info(
+      {
+        host: config.HOST ?? '(all interfaces)',
+        port: config.PORT,
+        temporal: config.TEMPORAL_ADDRESS,
+        namespace: config.TEMPORAL_NAMESPACE,
+      },
+      `otto-connect API on ${config.PUBLIC_BASE_URL} (port ${config.PORT}); assistant links via POST /api/sellers/:sellerId/assistant-sessions; ` +
         `docs ${config.PUBLIC_BASE_URL}/api/docs; Temporal ${config.TEMPORAL_ADDRESS} (${config.TEMPORAL_NAMESPACE})`,
     );
   });
 
   let stopping = false;
-  const stop = (signal: string) => {
+  const stop = (signal: string, exitCode = 0) => {
     if (stopping) return;
     stopping = true;
     lifecycle.info(`${signal}: closing the API`);
+    opsServer.close();
+    opsServer.closeAllConnections();
     // Idle keep-alive sockets would hold close() open; active requests get the grace period.
     server.closeIdleConnections();
     const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
     server.close(() => {
       clearTimeout(force);
       temporal.close().then(
-        () => process.exit(0),
-        () => process.exit(0),
+        () => process.exit(exitCode),
+        () => process.exit(exitCode),
       );
     });
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // Last resort (last-resort.ts): an error nothing caught is logged and the API keeps serving; a burst
+  // of them stops it gracefully with exit code 1 so it is restarted.
+  installLastResort({ logger, onGiveUp: (reason) => stop(reason, 1) });
 }
 
 try {

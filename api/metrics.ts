@@ -5,6 +5,7 @@
 import type { RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ConnectionState } from '../workflows/definitions';
+import { safeListener } from './safe-listener';
 
 export interface ApiMetrics {
   registry: Registry;
@@ -43,14 +44,19 @@ export function createMetrics(): ApiMetrics {
 export function measureRequests(metrics: ApiMetrics): RequestHandler {
   return (req, res, next) => {
     const end = metrics.requestDuration.startTimer();
-    res.on('finish', () => {
-      const route: unknown = (req.route as { path?: unknown } | undefined)?.path;
-      end({
-        method: req.method,
-        route: typeof route === 'string' ? route : 'unmatched',
-        status: String(res.statusCode),
-      });
-    });
+    // A metrics hiccup must never throw out of the listener (that would kill the process).
+    const onFinish = safeListener(
+      () => {
+        const route: unknown = (req.route as { path?: unknown } | undefined)?.path;
+        end({
+          method: req.method,
+          route: typeof route === 'string' ? route : 'unmatched',
+          status: String(res.statusCode),
+        });
+      },
+      () => undefined,
+    );
+    res.on('finish', onFinish);
     next();
   };
 }

@@ -15,16 +15,19 @@ import {
   healthResponseSchema,
   listQuerySchema,
   listResponseSchema,
-  readyResponseSchema,
   reasonBodySchema,
   sellerParamsSchema,
   statusViewSchema,
   transferParamsSchema,
   allowAccessFormSchema,
+  assistantLinkQuerySchema,
   assistantQuerySchema,
+  assistantSessionBodySchema,
+  assistantSessionResponseSchema,
 } from './http-schemas';
 
-type Auth = 'public' | 'support' | 'admin';
+/** `session`: the assistant session cookie the shop's one-time link sets (api/assistant-session.ts). */
+type Auth = 'public' | 'session' | 'support' | 'admin';
 type Method = 'get' | 'post' | 'delete';
 
 export interface RouteSpec {
@@ -156,6 +159,22 @@ export const ROUTES: RouteSpec[] = [
     },
   },
   {
+    method: 'post',
+    path: '/api/sellers/:sellerId/assistant-sessions',
+    summary:
+      'Open the assistant for this seller: a one-time link (valid ASSISTANT_LINK_TTL, default 10 minutes) that sets an assistant session cookie for this seller only (ASSISTANT_SESSION_TTL, default 1 hour) and shows the assistant; call it from the shop’s backend for the logged-in seller',
+    auth: 'admin',
+    tag: 'Assistant',
+    params: sellerParamsSchema,
+    body: { schema: assistantSessionBodySchema, contentType: json, required: false },
+    responses: {
+      201: { description: 'The one-time link', schema: assistantSessionResponseSchema },
+      400: err('Invalid seller id or body; app version not offered; invitationUrl not on OTTO’s portal'),
+      415: err('Body is not JSON'),
+      ...authErrors,
+    },
+  },
+  {
     method: 'get',
     path: '/api/connections',
     summary: 'List connections via visibility (search attribute OttoConnectionState)',
@@ -208,14 +227,40 @@ export const ROUTES: RouteSpec[] = [
   },
   {
     method: 'get',
-    path: '/assistant/otto',
-    summary: 'The seller’s “Base settings – OTTO Market” assistant (behind the host shop’s login)',
+    path: '/assistant/otto/session',
+    summary:
+      'The shop’s one-time assistant link (from POST /api/sellers/:sellerId/assistant-sessions): works once, sets the assistant session cookie and redirects to the assistant',
     auth: 'public',
+    tag: 'Assistant',
+    query: assistantLinkQuerySchema,
+    responses: {
+      303: { description: 'Session cookie set; redirect to /assistant/otto' },
+      400: {
+        description: 'Damaged or forged link: an HTML page, or JSON when asked',
+        schema: errorResponseSchema,
+      },
+      410: {
+        description: 'Expired, or already opened: an HTML page, or JSON when asked',
+        schema: errorResponseSchema,
+      },
+    },
+  },
+  {
+    method: 'get',
+    path: '/assistant/otto',
+    summary:
+      'The “Base settings – OTTO Market” assistant of the session’s seller (the seller comes from the session cookie only)',
+    auth: 'session',
     tag: 'Assistant',
     query: assistantQuerySchema,
     responses: {
       200: { description: 'HTML page', contentType: 'text/html' },
-      400: { description: 'Invalid seller id', contentType: 'text/html' },
+      400: { description: 'Malformed query', contentType: 'text/html' },
+      401: {
+        description: 'No valid assistant session: open the settings from the shop',
+        contentType: 'text/html',
+      },
+      403: { description: 'The query names another seller than the session’s', contentType: 'text/html' },
       503: { description: 'Temporal unreachable', contentType: 'text/html' },
     },
   },
@@ -223,8 +268,8 @@ export const ROUTES: RouteSpec[] = [
     method: 'post',
     path: '/assistant/otto/allow-access',
     summary:
-      '“Allow access”: starts consent, sets the browser-binding cookie and redirects to OTTO’s installation (or invitation) link',
-    auth: 'public',
+      '“Allow access” for the session’s seller: starts consent, sets the browser-binding cookie and redirects to OTTO’s installation (or invitation) link',
+    auth: 'session',
     tag: 'Assistant',
     body: { schema: allowAccessFormSchema, contentType: 'application/x-www-form-urlencoded' },
     responses: {
@@ -233,9 +278,17 @@ export const ROUTES: RouteSpec[] = [
         description: 'Invalid form, or a private app whose consent was not started with an invitation link',
         contentType: 'text/html',
       },
-      403: { description: 'Cross-site form post', contentType: 'text/html' },
+      401: { description: 'No valid assistant session', contentType: 'text/html' },
+      403: {
+        description: 'Cross-site form post, or a form token not of this session',
+        contentType: 'text/html',
+      },
       409: { description: 'Already connected at that version', contentType: 'text/html' },
       415: { description: 'Not a form post', contentType: 'text/html' },
+      429: {
+        description: 'Too many consent starts from this session or address (10 per 10 minutes each)',
+        contentType: 'text/html',
+      },
       503: { description: 'Temporal unreachable', contentType: 'text/html' },
     },
   },
@@ -246,25 +299,6 @@ export const ROUTES: RouteSpec[] = [
     auth: 'public',
     tag: 'Operations',
     responses: { 200: { description: 'Alive', schema: healthResponseSchema } },
-  },
-  {
-    method: 'get',
-    path: '/readyz',
-    summary: 'Readiness: Temporal reachable',
-    auth: 'public',
-    tag: 'Operations',
-    responses: {
-      200: { description: 'Ready', schema: readyResponseSchema },
-      503: err('Temporal unreachable'),
-    },
-  },
-  {
-    method: 'get',
-    path: '/metrics',
-    summary: 'Prometheus metrics',
-    auth: 'public',
-    tag: 'Operations',
-    responses: { 200: { description: 'Prometheus text format', contentType: 'text/plain' } },
   },
   {
     method: 'get',
@@ -326,8 +360,9 @@ export function buildOpenApiDocument(options: {
       operationId: `${spec.method}${openApiPath(spec.path).replace(/[^A-Za-z0-9]+(.)?/g, (_m, c?: string) => (c ? c.toUpperCase() : ''))}`,
       summary: spec.summary,
       tags: [spec.tag],
-      security: spec.auth === 'public' ? [] : [{ apiKey: [] }],
-      ...(spec.auth === 'public' ? {} : { 'x-required-role': spec.auth }),
+      security:
+        spec.auth === 'public' ? [] : spec.auth === 'session' ? [{ assistantSession: [] }] : [{ apiKey: [] }],
+      ...(spec.auth === 'public' || spec.auth === 'session' ? {} : { 'x-required-role': spec.auth }),
       parameters: parameters(spec),
       responses: Object.fromEntries(
         Object.entries(spec.responses).map(([status, r]) => [
@@ -358,13 +393,22 @@ export function buildOpenApiDocument(options: {
       version: options.version ?? '0.1.0',
       description:
         'Connects shop-system sellers to OTTO Market. Errors are always `{ "error": { "code", "message", "details"? } }`. ' +
-        'API keys: `Authorization: Bearer <key>`; the `support` role reads, `admin` also writes.',
+        'API keys: `Authorization: Bearer <key>`; the `support` role reads, `admin` also writes. ' +
+        '`/readyz` (Temporal reachable) and `/metrics` (Prometheus) are not on this port: they are served ' +
+        'with `/healthz` on the ops port (`OPS_PORT`, default 3001, bound to `OPS_HOST`).',
     },
     servers: [{ url: options.serverUrl }],
     tags: ['Sellers', 'OAuth', 'Assistant', 'Operations', 'Documentation'].map((name) => ({ name })),
     components: {
       securitySchemes: {
         apiKey: { type: 'http', scheme: 'bearer', description: 'role:key pairs from API_KEYS' },
+        assistantSession: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: '__Host-otto-assistant',
+          description:
+            'The assistant session cookie set by the one-time link of POST /api/sellers/{sellerId}/assistant-sessions (named otto-assistant when PUBLIC_BASE_URL is plain http)',
+        },
       },
     },
     paths,

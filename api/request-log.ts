@@ -4,28 +4,32 @@
  */
 import type { RequestHandler } from 'express';
 import type { Logger } from '../common/logger';
+import { safeListener } from './safe-listener';
+import { safeDecode } from './url-guard';
 
 const SELLER_IN_PATH = /^\/api\/sellers\/([^/]+)/;
-const SELLER_IN_REDIRECT = /[?&]sellerId=([^&]+)/;
 
-function sellerOf(req: Parameters<RequestHandler>[0], location: unknown): string | undefined {
+/**
+ * The seller a request acted for, from what the API verified, never from what the caller merely claims:
+ * the path of /api routes, the assistant session, or the callback's verified state (`res.locals.sellerId`).
+ */
+function sellerOf(req: Parameters<RequestHandler>[0], locals: Record<string, unknown>): string | undefined {
   const fromParams: unknown = (req.params as Record<string, unknown> | undefined)?.sellerId;
   if (typeof fromParams === 'string') return fromParams;
   const fromPath = SELLER_IN_PATH.exec(req.path)?.[1];
-  if (fromPath) return decodeURIComponent(fromPath);
-  // The assistant names the seller in its query; a verified callback redirects to the seller's assistant.
-  const query: unknown = (req.query as Record<string, unknown> | undefined)?.sellerId;
-  if (req.path.startsWith('/assistant') && typeof query === 'string') return query;
-  const fromRedirect = typeof location === 'string' ? SELLER_IN_REDIRECT.exec(location)?.[1] : undefined;
-  return fromRedirect ? decodeURIComponent(fromRedirect) : undefined;
+  // Malformed encodings are refused before routing (url-guard.ts), but a log line must never throw.
+  if (fromPath) return safeDecode(fromPath);
+  const session = locals.assistantSession as { sellerId?: unknown } | undefined;
+  if (typeof session?.sellerId === 'string') return session.sellerId;
+  return typeof locals.sellerId === 'string' ? locals.sellerId : undefined;
 }
 
 export function logRequests(logger: Logger): RequestHandler {
   return (req, res, next) => {
     const started = process.hrtime.bigint();
-    res.on('finish', () => {
+    const onFinish = () => {
       const route: unknown = (req.route as { path?: unknown } | undefined)?.path;
-      const sellerId = sellerOf(req, res.getHeader('location'));
+      const sellerId = sellerOf(req, res.locals);
       const status = res.statusCode;
       // Probes and scrapes every few seconds would drown the interesting lines.
       const quiet = ['/healthz', '/readyz', '/metrics'].includes(req.path) && status < 400;
@@ -40,7 +44,11 @@ export function logRequests(logger: Logger): RequestHandler {
         },
         `${req.method} ${req.path} ${status}`,
       );
-    });
+    };
+    res.on(
+      'finish',
+      safeListener(onFinish, (err) => logger.warn({ err }, 'the request log line could not be written')),
+    );
     next();
   };
 }

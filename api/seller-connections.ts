@@ -17,8 +17,8 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import {
-  authorizationCallbackSignal,
   beginConsentUpdate,
+  consentCallbackUpdate,
   connectionStateSchema,
   connectionStatusQuery,
   disconnectUpdate,
@@ -36,6 +36,7 @@ import {
   type BeginConsentInput,
   type BeginConsentResult,
   type CommandResult,
+  type ConsentCallbackResult,
   type ConnectionState,
   type ConnectionStatus,
   type SellerConnectionInput,
@@ -78,8 +79,11 @@ export interface ListFilter {
 export interface SellerConnections {
   /** Update-with-start: creates the seller's workflow when none runs, then begins consent in it. */
   beginConsent(input: BeginConsentInput): Promise<BeginConsentResult>;
-  /** Signals OTTO's (validated) callback to the seller's workflow. */
-  deliverCallback(sellerId: string, callback: AuthorizationCallback): Promise<void>;
+  /**
+   * Hands OTTO's (verified) callback to the seller's workflow as an update: its validator gives the
+   * verdict (SellerConnectionError 'callback_replayed' / 'callback_stale'), the same on every replica.
+   */
+  deliverCallback(sellerId: string, callback: AuthorizationCallback): Promise<ConsentCallbackResult>;
   /** The status view; SellerConnectionError('not_connected') when the seller never connected. */
   status(sellerId: string): Promise<StatusView>;
   /** The latest run's summary, or null when the seller never connected. */
@@ -229,7 +233,9 @@ export function createTemporalSellerConnections(
     },
 
     async deliverCallback(sellerId, callback) {
-      await command(sellerId, () => handle(sellerId).signal(authorizationCallbackSignal, callback));
+      return await command(sellerId, () =>
+        handle(sellerId).executeUpdate(consentCallbackUpdate, { args: [callback] }),
+      );
     },
 
     async status(sellerId) {
@@ -347,6 +353,10 @@ function translate(err: unknown, sellerId: string | undefined): unknown {
         return new SellerConnectionError('invalid_transition', failure.message, { cause: err });
       case FailureTypes.invalidInput:
         return new SellerConnectionError('invalid_input', failure.message, { cause: err });
+      case FailureTypes.callbackReplayed:
+        return new SellerConnectionError('callback_replayed', failure.message, { cause: err });
+      case FailureTypes.callbackStale:
+        return new SellerConnectionError('callback_stale', failure.message, { cause: err });
     }
     if (failure.message.startsWith('No registered handler for update')) {
       return new SellerConnectionError(

@@ -1,9 +1,11 @@
 /**
- * Dev convenience: when SEAL_KEYS is not set outside production, one key ring is generated once into
- * .data/seal-keys (mode 0600) and shared by the worker and the API on this machine.
+ * Dev convenience: when SEAL_KEYS is not set and the process is explicitly in dev (`OTTO_CONNECT_ENV=dev`),
+ * one key ring is generated once into .data/seal-keys (mode 0600) and shared by the worker and the API on
+ * this machine. Without the dev flag nothing is generated: the config schema then names SEAL_KEYS.
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { isDevEnv } from './config';
 import { generateSealKey } from './seal';
 
 export const DEFAULT_DATA_DIR = resolve(__dirname, '..', '.data');
@@ -18,10 +20,8 @@ export function devSealKeys(dataDir = DEFAULT_DATA_DIR): string {
   return keys;
 }
 
-/** SEAL_KEYS from the environment, or (outside production) the generated dev ring. */
-export function sealKeysFromEnv(env: Record<string, string | undefined>): string {
-  if (env.SEAL_KEYS) return env.SEAL_KEYS;
-  if (env.NODE_ENV === 'production')
-    throw new Error('SEAL_KEYS: required in production (kid:base64(32 bytes)[,…])');
+/** SEAL_KEYS from the environment, or (only with OTTO_CONNECT_ENV=dev) the generated dev ring. */
+export function sealKeysFromEnv(env: Record<string, string | undefined>): string | undefined {
+  if (env.SEAL_KEYS !== undefined || !isDevEnv(env)) return env.SEAL_KEYS;
   return devSealKeys(env.DATA_DIR ?? DEFAULT_DATA_DIR);
 }

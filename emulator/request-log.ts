@@ -72,18 +72,23 @@ export class RequestLog {
       const startedAt = this.now();
       const startedHr = process.hrtime.bigint();
       res.on('finish', () => {
-        const f = facts(res);
-        const query = redactedQuery(req);
-        this.add({
-          seq: ++this.seq,
-          at: new Date(startedAt).toISOString(),
-          method: req.method,
-          path: req.path,
-          ...(query !== undefined ? { query } : {}),
-          status: res.statusCode,
-          durationMs: Number((process.hrtime.bigint() - startedHr) / 1_000_000n),
-          ...f,
-        });
+        // A listener that throws would take the process down: a log entry is not worth that.
+        try {
+          const f = facts(res);
+          const query = redactedQuery(req);
+          this.add({
+            seq: ++this.seq,
+            at: new Date(startedAt).toISOString(),
+            method: req.method,
+            path: req.path,
+            ...(query !== undefined ? { query } : {}),
+            status: res.statusCode,
+            durationMs: Number((process.hrtime.bigint() - startedHr) / 1_000_000n),
+            ...f,
+          });
+        } catch {
+          // Dropped: the request itself was answered.
+        }
       });
       next();
     };

@@ -141,7 +141,16 @@ async function main(): Promise<void> {
   console.log('');
   console.log(`State:        ${status.state}`);
   console.log(`Temporal UI:  ${status.temporal.uiUrl}`);
-  console.log(`Assistant:    ${API_URL}/assistant/otto?sellerId=${encodeURIComponent(SELLER_ID)}`);
+  // The assistant opens only through a one-time session link, as the shop's backend would ask for it.
+  const session = await call(`${API_URL}/api/sellers/${encodeURIComponent(SELLER_ID)}/assistant-sessions`, {
+    method: 'POST',
+    headers: { ...auth, 'content-type': 'application/json' },
+    body: JSON.stringify({}),
+  });
+  if (session.status !== 201) fail('POST /api/sellers/:sellerId/assistant-sessions', session);
+  const link = session.body as { url: string; expiresAt: string };
+  console.log(`Assistant:    ${link.url}`);
+  console.log(`              (one-time link: open it once in a browser before ${link.expiresAt})`);
 }
 
 main().catch((err: unknown) => {

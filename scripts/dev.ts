@@ -30,6 +30,7 @@ const PORTS = {
   temporalUi: port('TEMPORAL_UI_PORT', 8233),
   emulator: port('OTTO_EMULATOR_PORT', 3900),
   api: port('PORT', 3000),
+  ops: port('OPS_PORT', 3001),
   workerMetrics: port('WORKER_METRICS_PORT', 9464),
   workerAppMetrics: port('WORKER_APP_METRICS_PORT', 9465),
 };
@@ -246,7 +247,7 @@ async function main(): Promise<void> {
     if (taken.length > 0)
       throw new Error(
         `port(s) in use: ${taken.join(', ')}. Another stack running? Free them or choose others ` +
-          '(TEMPORAL_DEV_PORT, TEMPORAL_UI_PORT, OTTO_EMULATOR_PORT, PORT, WORKER_METRICS_PORT, WORKER_APP_METRICS_PORT)',
+          '(TEMPORAL_DEV_PORT, TEMPORAL_UI_PORT, OTTO_EMULATOR_PORT, PORT, OPS_PORT, WORKER_METRICS_PORT, WORKER_APP_METRICS_PORT)',
       );
 
     const cli = ensureTemporalCli({ log: (l) => prefixed('dev', l) });
@@ -268,6 +269,8 @@ async function main(): Promise<void> {
     const publicBaseUrl = env.PUBLIC_BASE_URL ?? `http://localhost:${PORTS.api}`;
     const emulatorUrl = `http://localhost:${PORTS.emulator}`;
     const shared: NodeJS.ProcessEnv = {
+      // Dev defaults and relaxations (generated keys, dev API keys, http URLs, loopback) only with this.
+      OTTO_CONNECT_ENV: 'dev',
       DATA_DIR,
       TEMPORAL_ADDRESS: server.address,
       TEMPORAL_UI_URL: env.TEMPORAL_UI_URL ?? `http://localhost:${PORTS.temporalUi}`,
@@ -317,11 +320,16 @@ async function main(): Promise<void> {
       WORKER_APP_METRICS_PORT: String(PORTS.workerAppMetrics),
     });
     watch('worker', worker);
-    const api = startChild('api', 'api/index.ts', { ...shared, PORT: String(PORTS.api) });
+    const api = startChild('api', 'api/index.ts', {
+      ...shared,
+      PORT: String(PORTS.api),
+      OPS_PORT: String(PORTS.ops),
+    });
     watch('api', api);
     await Promise.all([
       waitForHttp('worker', `http://127.0.0.1:${PORTS.workerAppMetrics}/readyz`, worker, 120_000),
-      waitForHttp('api', `http://127.0.0.1:${PORTS.api}/readyz`, api, 60_000),
+      // Readiness is on the API's ops port (loopback), not on its public port.
+      waitForHttp('api', `http://127.0.0.1:${PORTS.ops}/readyz`, api, 60_000),
     ]);
     if (stopping) return;
 
@@ -331,8 +339,14 @@ async function main(): Promise<void> {
         '',
         '  otto-connect dev stack is up',
         b('API', `${publicBaseUrl}  (docs ${publicBaseUrl}/api/docs)`),
-        b('Assistant', `${publicBaseUrl}/assistant/otto?sellerId=demo-seller`),
+        // The assistant opens only through a one-time session link the shop's backend asks for.
+        b(
+          'Assistant',
+          `curl -X POST -H "Authorization: Bearer ${env.API_KEYS ? '<admin key>' : 'dev-admin-key'}" ${publicBaseUrl}/api/sellers/demo-seller/assistant-sessions`,
+        ),
+        b('', '→ { "url", … }: open that one-time link in a browser (works once, within minutes)'),
         b('Temporal UI', server.uiUrl ?? 'n/a'),
+        b('API ops', `http://127.0.0.1:${PORTS.ops}  (/healthz, /readyz, /metrics)`),
         USE_EMULATOR
           ? b('OTTO emulator', `${emulatorUrl}  (login demo-admin / demo-password)`)
           : b('OTTO', `${env.OTTO_AUTH_BASE_URL} (real OTTO; emulator off)`),

@@ -1,37 +1,108 @@
+/**
+ * The worker's configuration: one zod schema over the environment (design §5). Fail closed like the API
+ * (common/config.ts): without `OTTO_CONNECT_ENV=dev`, SEAL_KEYS and OTTO_APPS are required, the OTTO
+ * hosts and PUBLIC_BASE_URL have no default and must be https, and a weak seal key is refused.
+ */
 import { z } from 'zod';
-import { temporalConfigSchema } from '../common/config';
+import {
+  DEV_OTTO_BASE_URL,
+  DEV_PUBLIC_BASE_URL,
+  httpsOutsideDev,
+  isDevEnv,
+  keyBytesWeakness,
+  loadConfig,
+  requireOutsideDev,
+  requireSecret,
+  runEnvSchema,
+  temporalConfigSchema,
+  withSecretFiles,
+} from '../common/config';
+import { sealKeysFromEnv } from '../common/dev-secrets';
 import { ottoAppsEnvSchema } from '../common/otto-apps';
+import { parseSealKeys } from '../common/seal';
 import { ottoFlowSettingsSchema } from '../common/otto-settings';
 import { DEFAULT_TOKEN_TASK_QUEUE } from '../workflows/definitions';
 
-export const workerConfigSchema = temporalConfigSchema.extend({
-  ...ottoFlowSettingsSchema.shape,
-  /** OTTO allows 20 requests/s per partner id (otto-api.md §5.8); per worker process here. */
-  OTTO_PARTNER_REQUESTS_PER_SECOND: z.coerce.number().positive().default(20),
-  TOKEN_TASK_QUEUE: z.string().min(1).default(DEFAULT_TOKEN_TASK_QUEUE),
-  /** Task-queue-wide (enforced by the Temporal server across all workers); OTTO allows 10/s per IP (otto-api.md §5). */
-  TOKEN_ACTIVITIES_PER_SECOND: z.coerce.number().positive().default(8),
-  /** Seller workflows kept in memory per worker (unset: the SDK's default from available memory). */
-  MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).optional(),
-  /** Hard per-process cap on token-endpoint requests per second (the queue limit above is an average). */
-  TOKEN_REQUESTS_PER_SECOND: z.coerce.number().int().positive().default(8),
-  OTTO_AUTH_BASE_URL: z.url().default('http://localhost:3900'),
-  OTTO_API_BASE_URL: z.url().default('http://localhost:3900'),
-  OTTO_APPS: ottoAppsEnvSchema,
-  PUBLIC_BASE_URL: z.url().default('http://localhost:3000'),
-  /** The seller store (SQLite file). */
-  SELLER_STORE: z.string().min(1).default('.data/seller-store.db'),
-  /** Data calls never go out with a token that expires within this long. */
-  TOKEN_SAFETY_MARGIN_MS: z.coerce.number().int().min(0).default(5_000),
-  SEAL_KEYS: z.string().min(1),
-  LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
-  /** Interface the metrics endpoints bind to; 0.0.0.0 in a container so Prometheus can scrape. */
-  WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
-  /** The Temporal SDK's Prometheus metrics (served by the SDK core). */
-  WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65_535).default(9464),
-  /** Our own metrics (token mints, transfers) plus /healthz and /readyz; 0 picks a free port. */
-  WORKER_APP_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9465),
-});
+export const workerConfigSchema = temporalConfigSchema
+  .extend({
+    ...ottoFlowSettingsSchema.shape,
+    /** `dev` turns on dev defaults and relaxations (npm run dev, tests); unset or `production`: none. */
+    OTTO_CONNECT_ENV: runEnvSchema,
+    /** OTTO allows 20 requests/s per partner id (otto-api.md §5.8); per worker process here. */
+    OTTO_PARTNER_REQUESTS_PER_SECOND: z.coerce.number().positive().default(20),
+    TOKEN_TASK_QUEUE: z.string().min(1).default(DEFAULT_TOKEN_TASK_QUEUE),
+    /** Task-queue-wide (enforced by the Temporal server across all workers); OTTO allows 10/s per IP (otto-api.md §5). */
+    TOKEN_ACTIVITIES_PER_SECOND: z.coerce.number().positive().default(8),
+    /** Seller workflows kept in memory per worker (unset: the SDK's default from available memory). */
+    MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).optional(),
+    /** Hard per-process cap on token-endpoint requests per second (the queue limit above is an average). */
+    TOKEN_REQUESTS_PER_SECOND: z.coerce.number().int().positive().default(8),
+    /** Required (https) outside dev; dev default: the emulator on localhost:3900. */
+    OTTO_AUTH_BASE_URL: z.url().optional(),
+    OTTO_API_BASE_URL: z.url().optional(),
+    OTTO_APPS: ottoAppsEnvSchema.optional(),
+    /** Required (https) outside dev; dev default http://localhost:3000. */
+    PUBLIC_BASE_URL: z.url().optional(),
+    /** The seller store (SQLite file). */
+    SELLER_STORE: z.string().min(1).default('.data/seller-store.db'),
+    /** Data calls never go out with a token that expires within this long. */
+    TOKEN_SAFETY_MARGIN_MS: z.coerce.number().int().min(0).default(5_000),
+    /** Key ring `kid:base64(32 bytes)[,…]`; the worker parses it where it builds the sealer. */
+    SEAL_KEYS: z.string().min(1).optional(),
+    LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+    /** Interface the metrics endpoints bind to; 0.0.0.0 in a container so Prometheus can scrape. */
+    WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+    /** The Temporal SDK's Prometheus metrics (served by the SDK core). */
+    WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65_535).default(9464),
+    /** Our own metrics (token mints, transfers) plus /healthz and /readyz; 0 picks a free port. */
+    WORKER_APP_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9465),
+  })
+  .superRefine((c, ctx) => {
+    requireSecret(ctx, 'SEAL_KEYS', c.SEAL_KEYS);
+    requireSecret(ctx, 'OTTO_APPS', c.OTTO_APPS);
+    const dev = c.OTTO_CONNECT_ENV === 'dev';
+    for (const name of ['PUBLIC_BASE_URL', 'OTTO_AUTH_BASE_URL', 'OTTO_API_BASE_URL'] as const) {
+      requireOutsideDev(ctx, dev, name, c[name]);
+      httpsOutsideDev(ctx, dev, name, c[name]);
+    }
+    (c.OTTO_APPS ?? []).forEach((app, index) =>
+      httpsOutsideDev(ctx, dev, 'OTTO_APPS', app.installationUrl, `${index}.installationUrl`),
+    );
+    if (c.SEAL_KEYS === undefined) return;
+    try {
+      const keys = parseSealKeys(c.SEAL_KEYS);
+      if (dev) return;
+      for (const { kid, key } of keys) {
+        const weakness = keyBytesWeakness(key);
+        if (weakness)
+          ctx.addIssue({ code: 'custom', path: ['SEAL_KEYS'], message: `key ${kid} ${weakness}` });
+      }
+    } catch (err) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SEAL_KEYS'],
+        message: err instanceof Error ? err.message : 'invalid key ring',
+      });
+    }
+  })
+  .transform((c) => ({
+    ...c,
+    SEAL_KEYS: c.SEAL_KEYS!,
+    OTTO_APPS: c.OTTO_APPS!,
+    OTTO_AUTH_BASE_URL: c.OTTO_AUTH_BASE_URL ?? DEV_OTTO_BASE_URL,
+    OTTO_API_BASE_URL: c.OTTO_API_BASE_URL ?? DEV_OTTO_BASE_URL,
+    PUBLIC_BASE_URL: c.PUBLIC_BASE_URL ?? DEV_PUBLIC_BASE_URL,
+  }));
 export type WorkerConfig = z.output<typeof workerConfigSchema>;
+
+/**
+ * Reads the environment once (secrets also from `<NAME>_FILE`); only with OTTO_CONNECT_ENV=dev is a
+ * missing SEAL_KEYS filled in, from the ring generated once into .data/ and shared with the API.
+ */
+export function loadWorkerConfig(env: Record<string, string | undefined> = process.env): WorkerConfig {
+  const resolved = withSecretFiles(env);
+  const withDefaults = isDevEnv(resolved) ? { ...resolved, SEAL_KEYS: sealKeysFromEnv(resolved) } : resolved;
+  return loadConfig(workerConfigSchema, withDefaults);
+}
 
 export { callbackUrl } from '../common/oauth';

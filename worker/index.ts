@@ -5,11 +5,10 @@
  * SIGINT/SIGTERM (the SDK drains in-flight tasks on those signals).
  */
 import { NativeConnection, Runtime } from '@temporalio/worker';
-import { ConfigError, loadConfig } from '../common/config';
-import { sealKeysFromEnv } from '../common/dev-secrets';
+import { ConfigError } from '../common/config';
 import { createLogger } from '../common/logger';
 import { createSealer, parseSealKeys } from '../common/seal';
-import { callbackUrl, workerConfigSchema } from './config';
+import { callbackUrl, loadWorkerConfig } from './config';
 import { createWorkers, runWorkers } from './create-workers';
 import { createWorkerMetrics, serveWorkerMetrics } from './metrics';
 import { temporalLogger } from './temporal-logger';
@@ -19,7 +18,7 @@ const logger = createLogger({ name: 'worker', level: process.env.LOG_LEVEL });
 const lifecycle = logger.child({}, { level: 'info' });
 
 async function main(): Promise<void> {
-  const config = loadConfig(workerConfigSchema, { ...process.env, SEAL_KEYS: sealKeysFromEnv(process.env) });
+  const config = loadWorkerConfig(process.env);
   logger.level = config.LOG_LEVEL.toLowerCase();
   const metricsAddress = `${config.WORKER_METRICS_HOST}:${config.WORKER_METRICS_PORT}`;
   Runtime.install({

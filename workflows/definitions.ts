@@ -116,10 +116,15 @@ export type SellerConnectionInput = z.input<typeof sellerConnectionInputSchema>;
 
 // ---- updates -------------------------------------------------------------------------------------
 
-/** A sealed secret: `v1.<kid>.<iv>.<ciphertext+tag>` (see common/seal.ts). Never plaintext in history. */
+/**
+ * A sealed secret: `v2.<kid>.<iv>.<ciphertext+tag>`, bound to its purpose and seller (see common/seal.ts).
+ * Never plaintext in history. The shape of `v1` (bound to neither) still passes here only because the
+ * handlers parse their input again on replay: histories recorded before v2 must replay. A v1 value gets
+ * nothing: the sealer refuses to unseal it (the authorization fails asking for a new consent).
+ */
 export const sealedSchema = z
   .string()
-  .regex(/^v1\.[A-Za-z0-9_-]{1,32}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'must be a sealed secret');
+  .regex(/^v[12]\.[A-Za-z0-9_-]{1,32}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'must be a sealed secret');
 
 export const beginConsentInputSchema = z.object({
   sellerId: sellerIdSchema,
@@ -166,7 +171,19 @@ export const authorizationCallbackSchema = z.object({
   errorDescription: z.string().max(1000).optional(),
 });
 export type AuthorizationCallback = z.infer<typeof authorizationCallbackSchema>;
+/** Kept so histories recorded before the callback became an update still replay; the API sends the update. */
 export const authorizationCallbackSignal = defineSignal<[AuthorizationCallback]>('authorizationCallback');
+
+// ---- the callback as an update: the workflow's validator gives the verdict on every API replica -------
+
+export interface ConsentCallbackResult {
+  state: ConnectionState;
+  /** `authorizing`: the code is being exchanged; `answered`: OTTO's error= was recorded. */
+  outcome: 'authorizing' | 'answered';
+}
+export const consentCallbackUpdate = defineUpdate<ConsentCallbackResult, [AuthorizationCallback]>(
+  'consentCallback',
+);
 
 // ---- queries -------------------------------------------------------------------------------------
 
@@ -236,6 +253,10 @@ export const FailureTypes = {
   appNotInstalled: 'AppNotInstalled',
   /** The consent landed on another OTTO partner than the seller's current one. Non-retryable. */
   partnerMismatch: 'PartnerMismatch',
+  /** A callback for a consent that was already answered (code or error=). */
+  callbackReplayed: 'CallbackReplayed',
+  /** A callback for no current consent request (superseded by a newer "Allow access", or none pending). */
+  callbackStale: 'CallbackStale',
 } as const;
 
 export const NON_RETRYABLE_FAILURE_TYPES: string[] = [

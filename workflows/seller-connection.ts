@@ -23,7 +23,11 @@ import {
 import type { TokenActivities } from '../activities/token-activities';
 import type { TransferActivities } from '../activities/transfer-activities';
 import {
+  authorizationCallbackSchema,
   authorizationCallbackSignal,
+  consentCallbackUpdate,
+  type AuthorizationCallback,
+  type ConsentCallbackResult,
   beginConsentInputSchema,
   beginConsentUpdate,
   connectionStatusQuery,
@@ -50,6 +54,8 @@ import { describeOttoCallbackError } from './otto-errors-text';
 import {
   applyEvent,
   beginConsentRefusal,
+  callbackRefusal,
+  MAX_ANSWERED_NONCES,
   describeWaiting,
   initialSellerState,
   iso,
@@ -317,23 +323,18 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
     },
   );
 
-  setHandler(authorizationCallbackSignal, (callback) => {
-    const pending = s.pendingConsent;
-    if (pending === null || pending.callbackUsed || callback.nonce !== pending.nonce) {
-      event(
-        'callback_refused',
-        'the callback does not belong to the current consent request (stale or replayed)',
-      );
-      return;
-    }
+  /** A consent's answer (code or OTTO's error=): one per consent, remembered for replay detection. */
+  function answerConsent(callback: AuthorizationCallback): ConsentCallbackResult['outcome'] {
+    const pending = s.pendingConsent!;
+    pending.callbackUsed = true;
+    s.answeredNonces = [...s.answeredNonces, pending.nonce].slice(-MAX_ANSWERED_NONCES);
     if (callback.error !== undefined || callback.sealedCode === undefined) {
       applyEvent(s, 'callback_error');
       s.lastError = describeOttoCallbackError(callback.error ?? 'missing_code', callback.errorDescription);
       event('consent_denied', s.lastError);
       publish();
-      return;
+      return 'answered';
     }
-    pending.callbackUsed = true;
     applyEvent(s, 'callback_accepted');
     s.pendingAuthorization = {
       appVersion: pending.appVersion,
@@ -344,6 +345,47 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
     };
     event('callback_accepted', `authorizing app ${pending.appVersion}`);
     publish();
+    return 'authorizing';
+  }
+
+  setHandler(
+    consentCallbackUpdate,
+    (callback) => ({ state: s.state, outcome: answerConsent(authorizationCallbackSchema.parse(callback)) }),
+    {
+      validator: (callback) => {
+        const parsedCallback = authorizationCallbackSchema.safeParse(callback);
+        if (!parsedCallback.success) {
+          throw invalidInput(parsedCallback.error.issues.map((i) => i.message).join('; '));
+        }
+        const refused = callbackRefusal(s, parsedCallback.data.nonce);
+        if (refused !== null) {
+          throw ApplicationFailure.create({
+            type: refused.kind === 'replayed' ? FailureTypes.callbackReplayed : FailureTypes.callbackStale,
+            message: refused.message,
+            nonRetryable: true,
+          });
+        }
+        if (s.pendingAuthorization !== null) {
+          throw ApplicationFailure.create({
+            type: FailureTypes.invalidTransition,
+            message: 'an authorization is being completed right now',
+            nonRetryable: true,
+          });
+        }
+      },
+    },
+  );
+
+  // Histories from before the update (and any old API replica still signalling) keep working.
+  setHandler(authorizationCallbackSignal, (callback) => {
+    if (callbackRefusal(s, callback.nonce) !== null || s.pendingAuthorization !== null) {
+      event(
+        'callback_refused',
+        'the callback does not belong to the current consent request (stale or replayed)',
+      );
+      return;
+    }
+    answerConsent(callback);
   });
 
   // ---- activities, cancelled if the connection ends meanwhile ---------------------------------------

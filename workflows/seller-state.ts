@@ -76,6 +76,8 @@ export interface SellerState {
   failing: string[];
   lastError: string | null;
   events: ConnectionEvent[];
+  /** Nonces of consents already answered (newest last, bounded): a callback for one is a replay. */
+  answeredNonces: string[];
 }
 
 export function initialSellerState(sellerId: string): SellerState {
@@ -94,7 +96,32 @@ export function initialSellerState(sellerId: string): SellerState {
     failing: [],
     lastError: null,
     events: [],
+    answeredNonces: [],
   };
+}
+
+/** How many answered consents a seller remembers for replay detection. */
+export const MAX_ANSWERED_NONCES = 10;
+
+/** Why a callback must be refused (a replay, or for no current consent), or null when it is the answer. */
+export function callbackRefusal(
+  s: SellerState,
+  nonce: string,
+): { kind: 'replayed' | 'stale'; message: string } | null {
+  const pending = s.pendingConsent;
+  if (s.answeredNonces.includes(nonce) || (pending?.nonce === nonce && pending.callbackUsed)) {
+    return { kind: 'replayed', message: 'this consent was already answered; the callback is a replay' };
+  }
+  if (pending === null || pending.nonce !== nonce) {
+    return {
+      kind: 'stale',
+      message:
+        pending === null
+          ? 'no consent is waiting for an answer'
+          : 'the callback belongs to an earlier "Allow access"; a newer one is waiting',
+    };
+  }
+  return null;
 }
 
 /** A carried state from an older version of this workflow gets the fields added since. */
@@ -104,6 +131,7 @@ export function withDefaults(carried: SellerState): SellerState {
     ...carried,
     transfers: carried.transfers ?? {},
     failing: carried.failing ?? [],
+    answeredNonces: carried.answeredNonces ?? [],
   };
 }
 

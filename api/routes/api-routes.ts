@@ -3,9 +3,11 @@
  * SellerConnections port, and answer. Errors go to the one error handler.
  */
 import { Router } from 'express';
+import type { AssistantSessions } from '../assistant-session';
 import type { Authenticator } from '../auth';
 import type { ConsentStarter } from '../consent-starter';
 import {
+  assistantSessionBodySchema,
   beginConnectionBodySchema,
   emptyBodySchema,
   listQuerySchema,
@@ -22,9 +24,16 @@ export interface ApiRoutesDeps {
   connections: SellerConnections;
   startConsent: ConsentStarter;
   publicBaseUrl: string;
+  assistantSessions: AssistantSessions;
 }
 
-export function apiRoutes({ auth, connections, startConsent, publicBaseUrl }: ApiRoutesDeps): Router {
+export function apiRoutes({
+  auth,
+  connections,
+  startConsent,
+  publicBaseUrl,
+  assistantSessions,
+}: ApiRoutesDeps): Router {
   const router = Router();
   const support = auth.requireRole('support');
   const admin = auth.requireRole('admin');
@@ -43,6 +52,17 @@ export function apiRoutes({ auth, connections, startConsent, publicBaseUrl }: Ap
       linkExpiresAt: new Date(started.ticketExpiresAt).toISOString(),
       consentDeadline: started.consentDeadline,
     });
+  });
+
+  // The shop's backend opens the assistant for its logged-in seller: a one-time link for that seller only.
+  router.post('/api/sellers/:sellerId/assistant-sessions', admin, jsonBody, (req, res) => {
+    const { sellerId } = parse(sellerParamsSchema, req.params, 'params');
+    const options = parse(assistantSessionBodySchema, req.body, 'body');
+    const link = assistantSessions.createLink(sellerId, options);
+    res
+      .status(201)
+      .set('Cache-Control', 'no-store')
+      .json({ url: link.url, expiresAt: new Date(link.expiresAt).toISOString() });
   });
 
   router.get('/api/sellers/:sellerId/connection', support, async (req, res) => {

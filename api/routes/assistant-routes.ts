@@ -1,17 +1,25 @@
 /**
- * The seller's assistant. It is meant to sit behind the host shop's login: the shop authenticates the
- * seller and links here with that seller's id, so these routes trust `sellerId` like the rest of the
- * shop's back office does. Deploy them only behind that login (or a proxy enforcing it); anyone who can
- * reach them can start consent for any seller. The POST also refuses cross-site form posts (Origin).
+ * The seller's assistant, behind an assistant session (api/assistant-session.ts): the shop's backend
+ * creates a one-time link for its logged-in seller (POST /api/sellers/:sellerId/assistant-sessions),
+ * the seller's browser opens it (`GET /assistant/otto/session?token=…`) and gets a session cookie for
+ * that seller only. Every assistant route takes the seller from that session, never from the query or
+ * the form: without a session nothing is shown or started for anyone (401 page: open the settings
+ * from the shop), and a session for seller A can do nothing for seller B.
+ *
+ * "Allow access" (POST) also needs the session's form token (CSRF, on top of SameSite=Lax), refuses
+ * cross-site posts by Origin, and is rate-limited per session and per address. The pages may be framed
+ * by the shop's admin UI (ASSISTANT_FRAME_ANCESTORS → CSP frame-ancestors).
  */
-import express, { Router } from 'express';
+import express, { Router, type RequestHandler, type Response } from 'express';
 import type { AppVersion } from '../../workflows/definitions';
 import { renderAssistant } from '../assistant-page';
+import type { AssistantSession, AssistantSessions } from '../assistant-session';
+import { ASSISTANT_SESSION_PATH } from '../assistant-session';
 import type { ConsentCookies } from '../consent-cookie';
 import { SellerConnectionError } from '../connection-errors';
 import type { ConsentStarter } from '../consent-starter';
 import { HttpError } from '../errors';
-import { allowAccessFormSchema, assistantQuerySchema } from '../http-schemas';
+import { allowAccessFormSchema, assistantLinkQuerySchema, assistantQuerySchema } from '../http-schemas';
 import type { SellerConnections, StatusView } from '../seller-connections';
 import { parse } from '../validate';
 
@@ -19,20 +27,98 @@ export interface AssistantRoutesDeps {
   connections: SellerConnections;
   startConsent: ConsentStarter;
   consentCookies: ConsentCookies;
+  sessions: AssistantSessions;
+  /** Per-session and per-address limits on consent starts (consent-start-limit.ts). */
+  consentStartLimit: RequestHandler[];
   latestAppVersion: AppVersion;
   publicBaseUrl: string;
+  /** The CSP `frame-ancestors` sources of the assistant pages (ASSISTANT_FRAME_ANCESTORS). */
+  frameAncestors: string;
 }
+
+const OPEN_FROM_SHOP = 'Please open the OTTO Market settings from your shop again.';
+
+const noSession = () =>
+  new HttpError(
+    401,
+    'assistant_session_required',
+    `These OTTO Market settings can only be opened from your shop: this browser has no session for them, or it has expired. ${OPEN_FROM_SHOP}`,
+  );
+
+const LINK_REFUSALS = {
+  invalid: new HttpError(
+    400,
+    'assistant_link_invalid',
+    `This link to the OTTO Market settings is damaged or was not issued by us. ${OPEN_FROM_SHOP}`,
+  ),
+  expired: new HttpError(
+    410,
+    'assistant_link_expired',
+    `This link to the OTTO Market settings has expired: it is only valid for a few minutes. ${OPEN_FROM_SHOP}`,
+  ),
+  used: new HttpError(
+    410,
+    'assistant_link_used',
+    `This link to the OTTO Market settings has already been opened; each link works once. ${OPEN_FROM_SHOP}`,
+  ),
+} as const;
+
+/** The session of this request (put there by `requireSession`). */
+const sessionOf = (res: Response): AssistantSession => res.locals.assistantSession as AssistantSession;
 
 export function assistantRoutes(deps: AssistantRoutesDeps): Router {
   const router = Router();
   const ownOrigin = new URL(deps.publicBaseUrl).origin;
   const form = express.urlencoded({ extended: false, limit: '2kb', parameterLimit: 10 });
 
-  router.get('/assistant/otto', async (req, res) => {
-    const { sellerId } = parse(assistantQuerySchema, req.query, 'query');
+  // The assistant's answers (pages, refusals, redirects) may be framed by the shop's admin UI.
+  router.use('/assistant', (_req, res, next) => {
+    const csp = res.get('Content-Security-Policy') ?? '';
+    const frameAncestors = `frame-ancestors ${deps.frameAncestors}`;
+    res.set(
+      'Content-Security-Policy',
+      /frame-ancestors [^;]*/.test(csp)
+        ? csp.replace(/frame-ancestors [^;]*/, frameAncestors)
+        : `${csp}${csp ? '; ' : ''}${frameAncestors}`,
+    );
+    next();
+  });
+
+  const requireSession: RequestHandler = (req, res, next) => {
+    const check = deps.sessions.read(req.get('cookie'));
+    if (!check.ok) {
+      next(noSession());
+      return;
+    }
+    res.locals.assistantSession = check.session;
+    res.locals.assistantSessionId = check.session.sessionId;
+    next();
+  };
+
+  // The shop's one-time link: spend it, set the session cookie, show the assistant.
+  router.get(ASSISTANT_SESSION_PATH, (req, res) => {
+    // The URL carries the one-time token: never cache it, never leak it in a Referer.
+    res.set({ 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });
+    const parsed = assistantLinkQuerySchema.safeParse(req.query);
+    const link = parsed.success ? deps.sessions.redeemLink(parsed.data.token) : undefined;
+    if (!link?.ok) throw LINK_REFUSALS[link?.reason ?? 'invalid'];
+    res.append('Set-Cookie', deps.sessions.startSession(link).setCookie);
+    res.redirect(303, '/assistant/otto');
+  });
+
+  router.get('/assistant/otto', requireSession, async (req, res) => {
+    const session = sessionOf(res);
+    const { sellerId: named } = parse(assistantQuerySchema, req.query, 'query');
+    if (named !== undefined && named !== session.sellerId) {
+      throw new HttpError(
+        403,
+        'assistant_other_seller',
+        `The OTTO Market settings open in this browser belong to another seller. ${OPEN_FROM_SHOP}`,
+      );
+    }
     let status: StatusView | null;
     try {
-      status = await deps.connections.status(sellerId);
+      status = await deps.connections.status(session.sellerId);
     } catch (err) {
       if (!(err instanceof SellerConnectionError && err.kind === 'not_connected')) throw err;
       status = null;
@@ -41,7 +127,14 @@ export function assistantRoutes(deps: AssistantRoutesDeps): Router {
       // Browsers send "Origin: null" on form posts from a no-referrer page; the POST below checks Origin.
       .set({ 'Cache-Control': 'no-store', 'Referrer-Policy': 'same-origin' })
       .type('html')
-      .send(renderAssistant({ sellerId, status, latestAppVersion: deps.latestAppVersion }));
+      .send(
+        renderAssistant({
+          sellerId: session.sellerId,
+          formToken: deps.sessions.formToken(session),
+          status,
+          latestAppVersion: deps.latestAppVersion,
+        }),
+      );
   });
 
   router.post(
@@ -66,10 +159,36 @@ export function assistantRoutes(deps: AssistantRoutesDeps): Router {
       }
       next();
     },
+    requireSession,
     form,
+    (req, res, next) => {
+      const { formToken } = parse(allowAccessFormSchema, req.body, 'body');
+      if (!deps.sessions.verifyFormToken(sessionOf(res), formToken)) {
+        next(
+          new HttpError(
+            403,
+            'invalid_form_token',
+            'This form does not belong to the OTTO Market settings open in this browser (it is from an older or another session). Reload the settings and click “Allow access” again.',
+          ),
+        );
+        return;
+      }
+      next();
+    },
+    ...deps.consentStartLimit,
     async (req, res) => {
-      const { sellerId, appVersion } = parse(allowAccessFormSchema, req.body, 'body');
-      const started = await deps.startConsent(sellerId, appVersion === undefined ? {} : { appVersion });
+      const session = sessionOf(res);
+      const { appVersion } = parse(allowAccessFormSchema, req.body, 'body');
+      // The form's version (a pending consent's, an upgrade) wins; otherwise the one the shop chose.
+      const version = appVersion ?? session.appVersion;
+      // The shop's invitation link belongs to the version it chose (default: the newest).
+      const invitationFits =
+        session.invitationUrl !== undefined &&
+        (version ?? deps.latestAppVersion) === (session.appVersion ?? deps.latestAppVersion);
+      const started = await deps.startConsent(session.sellerId, {
+        ...(version === undefined ? {} : { appVersion: version }),
+        ...(invitationFits ? { invitationUrl: session.invitationUrl } : {}),
+      });
       // The cookie lets OTTO's parameterless redirect after the installation find this consent again.
       res.append('Set-Cookie', deps.consentCookies.setCookie(started.ticket));
       // 303: the browser follows with a GET to OTTO's installation (or invitation) page.

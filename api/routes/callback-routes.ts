@@ -12,9 +12,9 @@
  */
 import { Router, type Request, type Response } from 'express';
 import { buildAuthorizeUrl } from '../../common/oauth';
-import type { OttoApp } from '../../common/otto-apps';
+import type { PublicOttoApp } from '../../common/otto-apps';
 import type { Sealer } from '../../common/seal';
-import type { ConnectionState } from '../../workflows/definitions';
+import { SellerConnectionError, type ConnectionErrorKind } from '../connection-errors';
 import type { ConsentCookies } from '../consent-cookie';
 import { wantsHtml } from '../errors';
 import { html, page } from '../html';
@@ -22,17 +22,15 @@ import { callbackQuerySchema, consentStartQuerySchema } from '../http-schemas';
 import type { ApiMetrics } from '../metrics';
 import type { StateSigner } from '../oauth-state';
 import type { SellerConnections } from '../seller-connections';
-import type { UsedNonces } from '../used-nonces';
 
 export interface CallbackRoutesDeps {
   connections: SellerConnections;
   sealer: Sealer;
   stateSigner: StateSigner;
   consentCookies: ConsentCookies;
-  usedNonces: UsedNonces;
   metrics: ApiMetrics;
   issuer: string;
-  apps: readonly OttoApp[];
+  apps: readonly PublicOttoApp[];
   authBaseUrl: string;
   /** Sent on /oauth2/auth unless OTTO_SEND_REDIRECT_URI is off. */
   redirectUri: string | undefined;
@@ -57,12 +55,33 @@ export const CALLBACK_REFUSALS = {
     'This answer from OTTO arrived in a different browser than the one where “Allow access” was clicked, so it was not accepted.',
   replayed:
     'This link has already been used. Your connection is being completed or is complete; see the assistant.',
+  superseded:
+    'This answer from OTTO belongs to an earlier “Allow access” click; a newer one is waiting. Use the most recent one.',
+  in_progress: 'Your connection is being completed right now; see the assistant in a moment.',
   unknown_seller: 'We could not find the connection request this link belongs to.',
   connection_ended: 'The connection request this link belongs to has ended (it expired or was cancelled).',
 } as const;
 export type CallbackRefusal = keyof typeof CALLBACK_REFUSALS;
 
-const CONNECTED: ReadonlySet<ConnectionState> = new Set(['active', 'degraded', 'paused']);
+/** The workflow's verdicts, and Temporal's "no such connection", as refusals. */
+const REFUSAL_BY_KIND: Partial<Record<ConnectionErrorKind, CallbackRefusal>> = {
+  callback_replayed: 'replayed',
+  callback_stale: 'superseded',
+  invalid_transition: 'in_progress',
+  not_connected: 'unknown_seller',
+  connection_ended: 'connection_ended',
+};
+
+/** What we say about OTTO's error= codes: fixed texts, never OTTO's description (it is not ours to show). */
+const OTTO_ERRORS: Record<string, string> = {
+  access_denied: 'The login at OTTO was cancelled or access was not granted.',
+  invalid_scope: 'OTTO did not accept the requested permissions.',
+  invalid_request: 'OTTO could not read our request.',
+  unauthorized_client: 'OTTO did not accept this app for the request.',
+  unsupported_response_type: 'OTTO did not accept the request type.',
+  server_error: 'OTTO had an internal error.',
+  temporarily_unavailable: 'OTTO’s login is temporarily unavailable.',
+};
 
 export function callbackRoutes(deps: CallbackRoutesDeps): Router {
   const router = Router();
@@ -104,6 +123,7 @@ export function callbackRoutes(deps: CallbackRoutesDeps): Router {
       // The consent callback: OTTO installed the app and sends no parameters we could check.
       if (!cookie.ok) return refuse('no_consent_cookie');
       const { sellerId, appVersion, nonce, codeChallenge } = cookie.binding;
+      res.locals.sellerId = sellerId; // verified (signed cookie): the request log may name it
       const app = deps.apps.find((a) => a.version === appVersion);
       if (!app) return refuse('connection_ended', sellerId);
       deps.metrics.callbackOutcomes.inc({ reason: 'consent_forwarded' });
@@ -120,40 +140,41 @@ export function callbackRoutes(deps: CallbackRoutesDeps): Router {
       return;
     }
 
-    const otto = error === undefined ? undefined : { error, description };
-    if (token === undefined) return refuse('missing_state', undefined, otto);
+    const otto = error === undefined ? undefined : { error };
+    // OTTO's words are shown only once the state is ours: never someone else's text on our origin.
+    if (token === undefined) return refuse('missing_state');
     const check = deps.stateSigner.verify(token);
-    if (!check.ok) return refuse(`${check.reason}_state`, undefined, otto);
-    const { sellerId, nonce, appVersion, expiresAt } = check.state;
-    if (iss !== undefined && iss !== deps.issuer) return refuse('issuer_mismatch', sellerId, otto);
+    if (!check.ok) return refuse(`${check.reason}_state`);
+    const { sellerId, nonce } = check.state;
+    res.locals.sellerId = sellerId; // verified: the request log may name it
+    if (iss !== undefined && iss !== deps.issuer) return refuse('issuer_mismatch', sellerId);
     if (code !== undefined && error !== undefined) return refuse('malformed_request', sellerId);
     // Login CSRF / code injection: the answer must come back to the browser that clicked "Allow access".
     if (!cookie.ok || cookie.binding.nonce !== nonce || cookie.binding.sellerId !== sellerId) {
       return refuse('browser_mismatch', sellerId);
     }
-    if (deps.usedNonces.has(nonce)) return refuse('replayed', sellerId);
 
-    const connection = await deps.connections.summary(sellerId);
-    if (connection === null) return refuse('unknown_seller', sellerId, otto);
-    if (!connection.running) return refuse('connection_ended', sellerId, otto);
-    const done =
-      connection.state === 'authorizing' ||
-      (connection.state !== null && CONNECTED.has(connection.state) && connection.appVersion === appVersion);
-    if (done) return refuse('replayed', sellerId);
-
-    // OTTO's error= is passed on too: the workflow records it as lastError and the assistant explains it.
-    await deps.connections.deliverCallback(sellerId, {
-      nonce,
-      ...(code === undefined ? {} : { sealedCode: deps.sealer.seal(code) }),
-      ...(error === undefined ? {} : { error }),
-      ...(description === undefined ? {} : { errorDescription: description }),
-    });
-    if (code !== undefined) {
-      deps.usedNonces.add(nonce, expiresAt);
-      res.append('Set-Cookie', deps.consentCookies.clearCookie());
+    // The workflow's update validator decides (stale, replayed), the same on every API replica and
+    // after restarts. OTTO's error= is the consent's answer too: the assistant explains it.
+    try {
+      await deps.connections.deliverCallback(sellerId, {
+        nonce,
+        ...(code === undefined
+          ? {}
+          : { sealedCode: deps.sealer.seal(code, { purpose: 'authorization-code', sellerId }) }),
+        ...(error === undefined ? {} : { error }),
+        ...(description === undefined ? {} : { errorDescription: description }),
+      });
+    } catch (err) {
+      const refusal = err instanceof SellerConnectionError ? REFUSAL_BY_KIND[err.kind] : undefined;
+      if (refusal === undefined) throw err;
+      return refuse(refusal, sellerId, otto);
     }
+    // The binding is spent with the consent's answer.
+    res.append('Set-Cookie', deps.consentCookies.clearCookie());
     deps.metrics.callbackOutcomes.inc({ reason: code === undefined ? 'otto_error' : 'accepted' });
-    res.redirect(303, `/assistant/otto?sellerId=${encodeURIComponent(sellerId)}`);
+    // The assistant knows its seller from the browser's assistant session, never from the URL.
+    res.redirect(303, '/assistant/otto');
   });
 
   return router;
@@ -164,27 +185,31 @@ function sendRefusal(
   res: Response,
   reason: CallbackRefusal,
   sellerId: string | undefined,
-  otto: { error?: string; description?: string } | undefined,
+  otto: { error?: string } | undefined,
 ): void {
   const message = CALLBACK_REFUSALS[reason];
+  const ottoSaid =
+    otto?.error === undefined
+      ? undefined
+      : (OTTO_ERRORS[otto.error] ?? 'OTTO refused the request with an error code we do not know.');
   res.status(400);
   if (!wantsHtml(req)) {
     res.json({
       error: {
         code: `callback_${reason}`,
         message: `${message} ${START_AGAIN}`,
-        ...(otto ? { details: { ottoError: otto.error, ottoErrorDescription: otto.description } } : {}),
+        ...(otto ? { details: { ottoError: otto.error, ottoSaid } } : {}),
       },
     });
     return;
   }
-  const assistant = sellerId === undefined ? '' : `/assistant/otto?sellerId=${encodeURIComponent(sellerId)}`;
+  const assistant = sellerId === undefined ? '' : '/assistant/otto';
   res.type('html').send(
     page(
       'Access to OTTO was not completed',
       html`<h1>Access to OTTO was not completed</h1>
         <p class="error" id="refusal" data-reason="${reason}">${message}</p>
-        ${otto ? html`<p id="otto-said">OTTO also reported: <code>${otto.error}</code> ${otto.description ?? ''}</p>` : ''}
+        ${ottoSaid ? html`<p id="otto-said">OTTO also reported: ${ottoSaid}</p>` : ''}
         <p>${START_AGAIN}</p>
         ${assistant ? html`<p><a id="back" href="${assistant}">Back to the OTTO Market settings</a></p>` : ''}`,
     ),

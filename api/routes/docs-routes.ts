@@ -31,7 +31,14 @@ export function docsRoutes(deps: { publicBaseUrl: string }): Router {
         <p>${spec.summary}</p>
         <p class="muted">
           Access:
-          ${spec.auth === 'public' ? 'public' : html`API key with role <strong>${spec.auth}</strong>${spec.auth === 'support' ? ' (or admin)' : ''}`}
+          ${
+            spec.auth === 'public'
+              ? 'public'
+              : spec.auth === 'session'
+                ? 'an assistant session (the one-time link of POST /api/sellers/:sellerId/assistant-sessions)'
+                : html`API key with role
+                    <strong>${spec.auth}</strong>${spec.auth === 'support' ? ' (or admin)' : ''}`
+          }
         </p>
         ${
           params.length > 0

@@ -291,6 +291,7 @@ export class Fleet {
 
       const config = loadConfig(apiConfigSchema, {
         NODE_ENV: 'test',
+        OTTO_CONNECT_ENV: 'dev',
         API_KEYS: `admin:${ADMIN_KEY},support:${SUPPORT_KEY}`,
         SEAL_KEYS: sealKeys,
         STATE_SIGNING_KEY: 'bench-state-signing-key-0123456789abcdef',

@@ -5,7 +5,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createTokenActivities } from '../../activities/token-activities';
-import { createSealer, generateSealKey, parseSealKeys } from '../../common/seal';
+import { createSealer, generateSealKey, parseSealKeys, SealError } from '../../common/seal';
 import { FailureTypes } from '../../workflows/definitions';
 
 const sealer = createSealer(parseSealKeys(generateSealKey('k')));
@@ -91,7 +91,13 @@ describe('mintInstallationToken', () => {
     const { acts, calls } = activities({ 'POST /v1/token': [devToken], [MINT]: [minted] });
     const first = await run((i: typeof mintInput) => acts.mintInstallationToken(i), mintInput);
     await run((i: typeof mintInput) => acts.mintInstallationToken(i), mintInput);
-    expect(sealer.unseal(first.sealedToken)).toBe('inst-token');
+    expect(sealer.unseal(first.sealedToken, { purpose: 'installation-token', sellerId: 's' })).toBe(
+      'inst-token',
+    );
+    // Bound to the seller it was minted for: nobody else's transfer can unseal it.
+    expect(() => sealer.unseal(first.sealedToken, { purpose: 'installation-token', sellerId: 't' })).toThrow(
+      SealError,
+    );
     expect(first.sealedToken).not.toContain('inst-token');
     expect(first.scopes).toEqual(['orders', 'availability']);
     expect(first.expiresAt).toBeGreaterThan(Date.now() + 1_790_000);
@@ -188,8 +194,8 @@ describe('completeAuthorization', () => {
   const input = {
     sellerId: 's',
     appVersion: 'v1' as const,
-    sealedCode: sealer.seal('the-code'),
-    sealedPkceVerifier: sealer.seal('the-verifier'),
+    sealedCode: sealer.seal('the-code', { purpose: 'authorization-code', sellerId: 's' }),
+    sealedPkceVerifier: sealer.seal('the-verifier', { purpose: 'pkce-verifier', sellerId: 's' }),
   };
   const userToken = (claims: Record<string, unknown> = { partner_id: 'P1' }) => ({
     status: 200,
@@ -221,7 +227,9 @@ describe('completeAuthorization', () => {
       installationId: 'inst-1',
       partnerId: 'P1',
     });
-    expect(sealer.unseal(result.sealedToken)).toBe('inst-token');
+    expect(sealer.unseal(result.sealedToken, { purpose: 'installation-token', sellerId: 's' })).toBe(
+      'inst-token',
+    );
     expect(calls).toEqual(['POST /oauth2/token', 'GET /v1/apps/app-1/installation', 'POST /v1/token', MINT]);
     const exchange = forms['POST /oauth2/token']![0]!;
     expect(exchange.get('code_verifier')).toBe('the-verifier');
@@ -272,12 +280,78 @@ describe('completeAuthorization', () => {
   it('resumes after the exchange from its heartbeat checkpoint: the code is never spent twice', async () => {
     const { acts, calls } = activities(script());
     const resumed = new MockActivityEnvironment({
-      heartbeatDetails: { sealedUserToken: sealer.seal(userJwt({ partner_id: 'P1' })), partnerId: 'P1' },
+      heartbeatDetails: {
+        sealedUserToken: sealer.seal(userJwt({ partner_id: 'P1' }), { purpose: 'user-token', sellerId: 's' }),
+        partnerId: 'P1',
+      },
     });
     const result = await run((i: typeof input) => acts.completeAuthorization(i), input, resumed);
     expect(calls).not.toContain('POST /oauth2/token');
     expect(calls[0]).toBe('GET /v1/apps/app-1/installation');
     expect(result.partnerId).toBe('P1');
+  });
+
+  it("a code sealed for seller A fails seller B's authorization non-retryably; nothing is sent to OTTO", async () => {
+    const { acts, calls } = activities(script());
+    const forA = {
+      sealedCode: sealer.seal('code-of-A', { purpose: 'authorization-code', sellerId: 'seller-A' }),
+      sealedPkceVerifier: sealer.seal('verifier-of-A', { purpose: 'pkce-verifier', sellerId: 'seller-A' }),
+    };
+    const failure = await failureOf(
+      run((i: typeof input) => acts.completeAuthorization(i), { ...input, sellerId: 'seller-B', ...forA }),
+    );
+    expect(failure).toMatchObject({ type: FailureTypes.authorizationRejected, nonRetryable: true });
+    expect(failure.message).toContain('authorization-code');
+    expect(failure.message).toContain('sealed for another seller or purpose');
+    expect(failure.message).toContain('seller-B');
+    expect(failure.message).not.toContain('code-of-A');
+    expect(calls).toEqual([]);
+  });
+
+  it.each([
+    [
+      'a PKCE verifier of another seller',
+      { sealedPkceVerifier: sealer.seal('the-verifier', { purpose: 'pkce-verifier', sellerId: 'other' }) },
+      'pkce-verifier',
+    ],
+    [
+      'the verifier in the code field (swapped)',
+      {
+        sealedCode: sealer.seal('the-verifier', { purpose: 'pkce-verifier', sellerId: 's' }),
+        sealedPkceVerifier: sealer.seal('the-code', { purpose: 'authorization-code', sellerId: 's' }),
+      },
+      'authorization-code',
+    ],
+    [
+      'a code sealed by the v1 format',
+      { sealedCode: `v1.k.${'A'.repeat(16)}.${'A'.repeat(30)}` },
+      'older version',
+    ],
+  ])('%s is refused non-retryably before the exchange', async (_what, change, mentions) => {
+    const { acts, calls } = activities(script());
+    const failure = await failureOf(
+      run((i: typeof input) => acts.completeAuthorization(i), { ...input, ...change }),
+    );
+    expect(failure).toMatchObject({ type: FailureTypes.authorizationRejected, nonRetryable: true });
+    expect(failure.message).toContain(mentions);
+    expect(calls).toEqual([]);
+  });
+
+  it('a checkpointed user token of another seller is refused (non-retryable), not sent to OTTO', async () => {
+    const { acts, calls } = activities(script());
+    const resumed = new MockActivityEnvironment({
+      heartbeatDetails: {
+        sealedUserToken: sealer.seal(userJwt({ partner_id: 'P1' }), {
+          purpose: 'user-token',
+          sellerId: 'other',
+        }),
+        partnerId: 'P1',
+      },
+    });
+    const failure = await failureOf(run((i: typeof input) => acts.completeAuthorization(i), input, resumed));
+    expect(failure).toMatchObject({ type: FailureTypes.authorizationRejected, nonRetryable: true });
+    expect(failure.message).toContain('user-token');
+    expect(calls).toEqual([]);
   });
 
   it('a refused code (invalid_grant) asks the seller to consent again', async () => {

@@ -97,7 +97,7 @@ describe('transfers against the OTTO emulator', () => {
     return {
       sellerId,
       partnerId: conn.partnerId,
-      sealedToken: sealer.seal(conn.token),
+      sealedToken: sealer.seal(conn.token, { purpose: 'installation-token', sellerId }),
       tokenExpiresAt: Date.now() + 25 * 60_000,
       cursor,
       full,
@@ -519,10 +519,29 @@ describe('transfers against a scripted OTTO', () => {
   const input = (cursor: TransferInput['cursor'] = {}): TransferInput => ({
     sellerId: 's',
     partnerId: 'p',
-    sealedToken: sealer.seal('inst-token'),
+    sealedToken: sealer.seal('inst-token', { purpose: 'installation-token', sellerId: 's' }),
     tokenExpiresAt: Date.now() + 25 * 60_000,
     cursor,
   });
+
+  it.each([
+    [
+      'sealed for another seller',
+      sealer.seal('inst-token', { purpose: 'installation-token', sellerId: 'other' }),
+    ],
+    ['sealed as another secret', sealer.seal('inst-token', { purpose: 'user-token', sellerId: 's' })],
+    ['sealed by the v1 format', `v1.k.${'A'.repeat(16)}.${'A'.repeat(30)}`],
+  ])(
+    'a token %s is TokenRejected (non-retryable, the workflow re-mints); nothing is sent to OTTO',
+    async (_what, sealedToken) => {
+      const { acts, calls } = setup({ '/v4/orders': [{ status: 200, body: { resources: [], links: [] } }] });
+      const failure = await failureOf(run(acts, 'ordersImport', { ...input(), sealedToken }));
+      expect(failure).toMatchObject({ type: FailureTypes.tokenRejected, nonRetryable: true });
+      expect(failure.message).toMatch(/installation-token/);
+      expect(failure.message).toContain('nothing was sent to OTTO');
+      expect(calls).toEqual([]);
+    },
+  );
 
   const order = (id: string, lifecycle: string, statuses: string[], extra: Record<string, unknown> = {}) => ({
     salesOrderId: id,

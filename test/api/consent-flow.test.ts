@@ -18,6 +18,7 @@ import {
   consentCookie,
   consentCookieSet,
   errorOf,
+  assistantSession,
   setCookiesOf,
   testApp,
   validState,
@@ -36,8 +37,20 @@ function clockedApp(env: Record<string, string> = {}) {
   return { ...testApp({ env, now: () => clock.now }), clock };
 }
 
-const allowAccess = (app: App, form: Record<string, string>, origin = PUBLIC_BASE_URL) =>
-  request(app).post('/assistant/otto/allow-access').type('form').set('Origin', origin).send(form);
+/** "Allow access" in the assistant, in a browser that opened an assistant session for `sellerId` first. */
+async function allowAccess(
+  app: App,
+  { sellerId, ...form }: { sellerId: string; appVersion?: string },
+  origin = PUBLIC_BASE_URL,
+) {
+  const session = await assistantSession(app, sellerId);
+  return await request(app)
+    .post('/assistant/otto/allow-access')
+    .type('form')
+    .set('Origin', origin)
+    .set('Cookie', session.cookie)
+    .send({ ...form, formToken: session.formToken });
+}
 
 const beginInputs = (connections: { writes: { method: string; args: unknown[] }[] }) =>
   connections.writes.filter((c) => c.method === 'beginConsent').map((c) => c.args[0] as BeginConsentInput);
@@ -76,7 +89,9 @@ describe('"Allow access" binds the browser and opens the installation link', () 
         appVersion: 'v1',
         nonce: input!.nonce,
         expiresAt: T0 + HOUR,
-        codeChallenge: pkceChallenge(sealer.unseal(input!.sealedPkceVerifier!)),
+        codeChallenge: pkceChallenge(
+          sealer.unseal(input!.sealedPkceVerifier!, { purpose: 'pkce-verifier', sellerId: 's-1' }),
+        ),
         consentUrl: INSTALL_V1,
       },
     });
@@ -131,7 +146,9 @@ describe('private apps: the invitation link', () => {
     expect(body.linkExpiresAt).toBe(new Date(T0 + HOUR).toISOString());
     const [adminInput] = beginInputs(connections);
     expect(adminInput).toMatchObject({ appVersion: 'v2', invitationRequired: true });
-    expect(sealer.unseal(adminInput!.sealedInvitationUrl!)).toBe(INVITATION);
+    expect(
+      sealer.unseal(adminInput!.sealedInvitationUrl!, { purpose: 'invitation-url', sellerId: 's-4' }),
+    ).toBe(INVITATION);
     expect(JSON.stringify(adminInput)).not.toContain('inv-0001');
 
     // The admin's link opens the invitation link too.
@@ -183,6 +200,22 @@ describe('private apps: the invitation link', () => {
     ).toBe(201);
     const v1 = await allowAccess(app, { sellerId: 's-6', appVersion: 'v1' });
     expect(v1.headers.location).toBe(INSTALL_V1);
+  });
+
+  it('a kept invitation link sealed for another seller is refused with 409, never opened', async () => {
+    const { app, connections, sealer } = clockedApp();
+    const start = (body: object) => request(app).post('/api/sellers/s-30/connection').set(admin).send(body);
+    expect((await start({ appVersion: 'v2', invitationUrl: INVITATION })).status).toBe(201);
+    // What the workflow holds for s-30 was sealed for s-31 (moved between sellers' workflows).
+    connections['invitations'].set(
+      's-30',
+      sealer.seal(`${INVITATION}-of-s-31`, { purpose: 'invitation-url', sellerId: 's-31' }),
+    );
+    const res = await start({ appVersion: 'v2' });
+    expect(res.status).toBe(409);
+    expect(errorOf(res).code).toBe('invitation_url_unusable');
+    expect(errorOf(res).message).toContain('sealed for another seller or purpose');
+    expect(JSON.stringify(res.body)).not.toContain('of-s-31');
   });
 
   it.each([
@@ -370,7 +403,9 @@ describe('the consent callback (OTTO redirects without parameters after the inst
       client_id: 'client-v1',
       redirect_uri: CALLBACK,
       scope: 'installation partnerId',
-      code_challenge: pkceChallenge(sealer.unseal(input!.sealedPkceVerifier!)),
+      code_challenge: pkceChallenge(
+        sealer.unseal(input!.sealedPkceVerifier!, { purpose: 'pkce-verifier', sellerId: 's-13' }),
+      ),
       code_challenge_method: 'S256',
     });
     expect(stateSigner.verify(query.state!)).toEqual({
@@ -453,7 +488,7 @@ describe('the code callback needs state, cookie and issuer to agree', () => {
       .set('Cookie', cookie)
       .query({ code: 'oc_code-1', state, iss: OTTO_ISSUER, session_state: 'kc-1' });
     expect(res.status).toBe(303);
-    expect(res.headers.location).toBe('/assistant/otto?sellerId=s-18');
+    expect(res.headers.location).toBe('/assistant/otto');
     const cleared = consentCookieSet(res)!;
     expect(cleared.value).toBe('');
     expect(cleared.attributes).toEqual(
@@ -463,7 +498,13 @@ describe('the code callback needs state, cookie and issuer to agree', () => {
     const [sellerId, callback] = connections.signals[0]!.args as [string, AuthorizationCallback];
     expect(sellerId).toBe('s-18');
     expect(callback.nonce).toBe(input!.nonce);
-    expect(sealer.unseal(callback.sealedCode!)).toBe('oc_code-1');
+    expect(sealer.unseal(callback.sealedCode!, { purpose: 'authorization-code', sellerId: 's-18' })).toBe(
+      'oc_code-1',
+    );
+    // Bound to this seller: the same sealed code is useless in another seller's workflow.
+    expect(() =>
+      sealer.unseal(callback.sealedCode!, { purpose: 'authorization-code', sellerId: 's-19' }),
+    ).toThrow(/sealed for another seller or purpose/);
   });
 
   it("a valid state in another browser (that browser's cookie names another consent) → 400, nothing signalled", async () => {
@@ -550,7 +591,7 @@ describe('the code callback needs state, cookie and issuer to agree', () => {
     expect(accepted.status).toBe(303);
   });
 
-  it('the cookie is cleared only after an accepted code, not after a refusal or OTTO’s error=', async () => {
+  it('the cookie is kept after a refusal and cleared once the consent is answered (code or OTTO’s error=)', async () => {
     const { app, connections, stateSigner } = clockedApp();
     connections.setSeller('s-24', { state: 'pending_consent', appVersion: null });
     const { state, cookie } = validState(stateSigner, 's-24');
@@ -565,11 +606,18 @@ describe('the code callback needs state, cookie and issuer to agree', () => {
       .set('Cookie', cookie)
       .query({ error: 'access_denied', state });
     expect(denied.status).toBe(303);
-    expect(setCookiesOf(denied)).toEqual([]);
+    expect(consentCookieSet(denied)?.header).toMatch(/^__Host-otto-consent=; Max-Age=0;/);
+    // OTTO's error= was this consent's answer: a code for it afterwards is a replay.
+    const late = await request(app).get('/oauth/callback').set('Cookie', cookie).query({ code: 'c', state });
+    expect(late.status).toBe(400);
+    expect(late.text).toContain('already been used');
+
+    connections.setSeller('s-25', { state: 'pending_consent', appVersion: null });
+    const second = validState(stateSigner, 's-25');
     const accepted = await request(app)
       .get('/oauth/callback')
-      .set('Cookie', cookie)
-      .query({ code: 'c', state });
+      .set('Cookie', second.cookie)
+      .query({ code: 'c', state: second.state });
     expect(accepted.status).toBe(303);
     expect(consentCookieSet(accepted)?.header).toMatch(/^__Host-otto-consent=; Max-Age=0;/);
   });

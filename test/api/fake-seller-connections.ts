@@ -65,17 +65,32 @@ export class FakeSellerConnections implements SellerConnections {
   /** The sealed invitation link of each seller's pending consent (the workflow keeps it in its state). */
   private readonly invitations = new Map<string, string | null>();
 
+  /** Writes that changed something: a callback the workflow refused (replayed, stale) changed nothing. */
   get writes(): RecordedCall[] {
-    return this.calls.filter((c) => WRITES.has(c.method));
+    return this.calls.filter(
+      (c) => WRITES.has(c.method) && (c.method !== 'deliverCallback' || this.delivered.includes(c)),
+    );
   }
+
+  /** The (fake) workflow has already taken an answer for this consent. */
+  markAnswered(sellerId: string, nonce: string): void {
+    const consent = this.consents.get(sellerId) ?? { answered: new Set<string>() };
+    consent.answered.add(nonce);
+    this.consents.set(sellerId, consent);
+  }
+  /** Callbacks the (fake) workflow accepted as a consent's answer; refused ones are not in here. */
   get signals(): RecordedCall[] {
-    return this.calls.filter((c) => c.method === 'deliverCallback');
+    return this.delivered;
   }
+  private readonly delivered: RecordedCall[] = [];
+  /** Per seller: the pending consent's nonce (from beginConsent) and the nonces already answered. */
+  private readonly consents = new Map<string, { pending?: string; answered: Set<string> }>();
 
   setSeller(sellerId: string, overrides: Partial<StatusView> = {}, running = true): StatusView {
     const status = statusView(sellerId, overrides);
     this.sellers.set(sellerId, { status, running });
     this.invitations.delete(sellerId);
+    this.consents.delete(sellerId);
     return status;
   }
 
@@ -106,6 +121,8 @@ export class FakeSellerConnections implements SellerConnections {
   async beginConsent(...args: Parameters<SellerConnections['beginConsent']>): Promise<BeginConsentResult> {
     this.record('beginConsent', args);
     const [input] = args;
+    const consent = this.consents.get(input.sellerId) ?? { answered: new Set<string>() };
+    this.consents.set(input.sellerId, { ...consent, pending: input.nonce });
     const deadline = '2030-01-02T00:00:00.000Z';
     const found = this.sellers.get(input.sellerId);
     // As the workflow does: "Allow access" clicked again for a private app keeps the invitation link
@@ -136,10 +153,23 @@ export class FakeSellerConnections implements SellerConnections {
       sealedInvitationUrl,
     });
   }
+  /** Like the workflow's update validator: one answer per consent, and only for the current one. */
   async deliverCallback(...args: Parameters<SellerConnections['deliverCallback']>) {
     this.record('deliverCallback', args);
-    this.existing(args[0]);
-    await Promise.resolve();
+    const [sellerId, callback] = args;
+    const found = this.existing(sellerId);
+    if (!found.running)
+      throw new SellerConnectionError('connection_ended', `the connection of seller ${sellerId} has ended`);
+    const consent = this.consents.get(sellerId) ?? { answered: new Set<string>() };
+    this.consents.set(sellerId, consent);
+    if (consent.answered.has(callback.nonce))
+      throw new SellerConnectionError('callback_replayed', 'this consent was already answered');
+    if (consent.pending !== undefined && consent.pending !== callback.nonce)
+      throw new SellerConnectionError('callback_stale', 'the callback belongs to an earlier consent');
+    consent.answered.add(callback.nonce);
+    this.delivered.push(this.calls.at(-1)!);
+    const outcome = callback.sealedCode === undefined ? ('answered' as const) : ('authorizing' as const);
+    return await Promise.resolve({ state: found.status.state, outcome });
   }
   async status(sellerId: string) {
     this.record('status', [sellerId]);

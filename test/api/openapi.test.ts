@@ -128,6 +128,28 @@ describe('GET /api/openapi.json', () => {
     const start = doc.paths['/oauth/start']!.get!;
     expect(start.parameters.map((p) => [p.name, p.required])).toEqual([['ticket', true]]);
     expect(Object.keys(start.responses).sort()).toEqual(['303', '400']);
+    // Assistant sessions: the shop's backend asks (admin key) for a one-time link …
+    const sessions = doc.paths['/api/sellers/{sellerId}/assistant-sessions']!.post!;
+    expect(sessions.parameters.map((p) => [p.name, p.required])).toEqual([['sellerId', true]]);
+    expect(Object.keys(sessions.requestBody!.content['application/json']!.schema.properties).sort()).toEqual([
+      'appVersion',
+      'invitationUrl',
+    ]);
+    const link = sessions.responses['201']!.content!['application/json']!.schema;
+    expect(Object.keys(link.properties!).sort()).toEqual(['expiresAt', 'url']);
+    expect([...link.required!].sort()).toEqual(['expiresAt', 'url']);
+    // … the link sets the session; the assistant and "Allow access" need it, and take no seller id.
+    const session = doc.paths['/assistant/otto/session']!.get!;
+    expect(session.parameters.map((p) => [p.name, p.required])).toEqual([['token', true]]);
+    expect(Object.keys(session.responses).sort()).toEqual(['303', '400', '410']);
+    const allow = doc.paths['/assistant/otto/allow-access']!.post!;
+    expect(
+      Object.keys(allow.requestBody!.content['application/x-www-form-urlencoded']!.schema.properties).sort(),
+    ).toEqual(['appVersion', 'formToken']);
+    for (const op of [doc.paths['/assistant/otto']!.get!, allow]) {
+      expect((op as { security?: unknown }).security).toEqual([{ assistantSession: [] }]);
+      expect(Object.keys(op.responses)).toContain('401');
+    }
     const run = doc.paths['/api/sellers/{sellerId}/transfers/{kind}/run']!.post!;
     expect(run.parameters.find((p) => p.name === 'kind')?.schema.enum).toContain('ordersImport');
   });

@@ -19,6 +19,7 @@ import {
   consentCookieSet,
   errorOf,
   setCookiesOf,
+  assistantSession,
   testApp,
   validState,
 } from './test-app';
@@ -46,8 +47,11 @@ describe('POST /api/sellers/:sellerId/connection', () => {
     const [input] = connections.writes[0]!.args as [BeginConsentInput];
     expect(input.sellerId).toBe('s-1001');
     expect(input.invitationRequired).toBeUndefined();
-    expect(input.sealedPkceVerifier).toMatch(/^v1\.t1\./);
-    const verifier = sealer.unseal(input.sealedPkceVerifier!);
+    expect(input.sealedPkceVerifier).toMatch(/^v2\.t1\./);
+    const verifier = sealer.unseal(input.sealedPkceVerifier!, {
+      purpose: 'pkce-verifier',
+      sellerId: 's-1001',
+    });
 
     // authorizeUrl is ours: its ticket is the signed browser binding of this very consent.
     const link = new URL(body.authorizeUrl);
@@ -106,7 +110,9 @@ describe('POST /api/sellers/:sellerId/connection', () => {
     expect(input).toMatchObject({ appVersion: 'v2', invitationRequired: true });
     // The invitation link is single use: it enters the workflow only sealed.
     expect(JSON.stringify(input)).not.toContain('inv-1');
-    expect(sealer.unseal(input.sealedInvitationUrl!)).toBe(invitation);
+    expect(sealer.unseal(input.sealedInvitationUrl!, { purpose: 'invitation-url', sellerId: 's-1' })).toBe(
+      invitation,
+    );
   });
 
   it('passes allowPartnerChange on to the workflow', async () => {
@@ -227,7 +233,7 @@ describe('GET /oauth/callback', () => {
       .set('Cookie', cookie)
       .query({ code: 'oc_secret-code', state, iss: OTTO_ISSUER });
     expect(res.status).toBe(303);
-    expect(res.headers.location).toBe('/assistant/otto?sellerId=s-6');
+    expect(res.headers.location).toBe('/assistant/otto');
     expect(res.headers['cache-control']).toBe('no-store');
     expect(consentCookieSet(res)?.value).toBe('');
     expect(connections.signals).toHaveLength(1);
@@ -235,7 +241,9 @@ describe('GET /oauth/callback', () => {
     expect(sellerId).toBe('s-6');
     expect(callback.nonce).toBe(nonce);
     expect(callback.sealedCode).not.toContain('oc_secret-code');
-    expect(sealer.unseal(callback.sealedCode!)).toBe('oc_secret-code');
+    expect(sealer.unseal(callback.sealedCode!, { purpose: 'authorization-code', sellerId: 's-6' })).toBe(
+      'oc_secret-code',
+    );
     expect(await metrics.registry.getSingleMetricAsString('otto_connect_oauth_callbacks_total')).toContain(
       'reason="accepted"} 1',
     );
@@ -288,7 +296,8 @@ describe('GET /oauth/callback', () => {
 describe('the assistant', () => {
   it('offers "Allow access" to a seller who never connected', async () => {
     const { app } = testApp();
-    const res = await request(app).get('/assistant/otto?sellerId=new-seller');
+    const { cookie } = await assistantSession(app, 'new-seller');
+    const res = await request(app).get('/assistant/otto').set('Cookie', cookie);
     expect(res.status).toBe(200);
     expect(res.text).toContain('Base settings – OTTO Market');
     expect(res.text).toContain('Allow access to OTTO');
@@ -300,11 +309,13 @@ describe('the assistant', () => {
 
   it('"Allow access" starts consent, binds this browser and sends it to OTTO’s installation page with 303', async () => {
     const { app, connections, consentCookies } = testApp();
+    const session = await assistantSession(app, 's-9');
     const res = await request(app)
       .post('/assistant/otto/allow-access')
       .type('form')
       .set('Origin', PUBLIC_BASE_URL)
-      .send({ sellerId: 's-9', appVersion: 'v1' });
+      .set('Cookie', session.cookie)
+      .send({ formToken: session.formToken, appVersion: 'v1' });
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe(INSTALL_V1);
     expect(connections.writes.map((c) => c.method)).toEqual(['beginConsent']);
@@ -321,11 +332,13 @@ describe('the assistant', () => {
 
   it('"Allow access" for a private app nobody sent an invitation link for is a clear 400 page', async () => {
     const { app, connections } = testApp();
+    const session = await assistantSession(app, 's-9b');
     const res = await request(app)
       .post('/assistant/otto/allow-access')
       .type('form')
       .set('Origin', PUBLIC_BASE_URL)
-      .send({ sellerId: 's-9b' });
+      .set('Cookie', session.cookie)
+      .send({ formToken: session.formToken });
     expect(res.status).toBe(400);
     expect(res.type).toBe('text/html');
     expect(res.text).toContain('invitation link');
@@ -351,7 +364,9 @@ describe('the assistant', () => {
   ] as const)('shows the %s state', async (_name, overrides, text) => {
     const { app, connections } = testApp();
     connections.setSeller('s-10', overrides);
-    const res = await request(app).get('/assistant/otto?sellerId=s-10');
+    const res = await request(app)
+      .get('/assistant/otto')
+      .set('Cookie', (await assistantSession(app, 's-10')).cookie);
     expect(res.status).toBe(200);
     expect(res.text.replace(/\s+/g, ' ')).toContain(text);
   });
@@ -359,7 +374,9 @@ describe('the assistant', () => {
   it('offers the update when a newer app version exists', async () => {
     const { app, connections } = testApp();
     connections.setSeller('s-11', { upgradeAvailable: true });
-    const res = await request(app).get('/assistant/otto?sellerId=s-11');
+    const res = await request(app)
+      .get('/assistant/otto')
+      .set('Cookie', (await assistantSession(app, 's-11')).cookie);
     expect(res.text).toContain('authorization completed');
     expect(res.text).toContain('id="upgrade-offer"');
     expect(res.text).toMatch(/<input type="hidden" name="appVersion" value="v2"/);
@@ -372,7 +389,9 @@ describe('the assistant', () => {
       lastError:
         'Access was not granted at OTTO. The OTTO user who confirmed needs admin rights and the "Dienstleister Freigaben" permission, or the consent was cancelled. OTTO said: "The OPC user "u" may not install apps: missing the permission "Dienstleister Freigaben". Only users with admin rights and the permission "Dienstleister Freigaben" can grant access.".',
     });
-    const res = await request(app).get('/assistant/otto?sellerId=s-12');
+    const res = await request(app)
+      .get('/assistant/otto')
+      .set('Cookie', (await assistantSession(app, 's-12')).cookie);
     const text = res.text.replace(/\s+/g, ' ');
     expect(text).toContain(
       'id="missing-right"> The OTTO user you logged in with is missing: <strong>the permission “Dienstleister Freigaben”</strong>',
@@ -382,22 +401,27 @@ describe('the assistant', () => {
 });
 
 describe('operations and documentation', () => {
-  it('/healthz and /readyz', async () => {
-    const { app, connections } = testApp();
+  it('/healthz on both ports; /readyz and /metrics only on the ops port', async () => {
+    const { app, opsApp, connections } = testApp();
     expect((await request(app).get('/healthz')).body).toEqual({ status: 'ok' });
-    expect((await request(app).get('/readyz')).body).toEqual({ status: 'ready', temporal: 'reachable' });
+    expect((await request(opsApp).get('/healthz')).body).toEqual({ status: 'ok' });
+    for (const path of ['/readyz', '/metrics']) expect((await request(app).get(path)).status).toBe(404);
+    expect((await request(opsApp).get('/readyz')).body).toEqual({ status: 'ready', temporal: 'reachable' });
     connections.failAll = new SellerConnectionError(
       'unavailable',
       'The workflow service (Temporal) is unreachable',
     );
-    const down = await request(app).get('/readyz');
+    const down = await request(opsApp).get('/readyz');
     expect(down.status).toBe(503);
     expect(errorOf(down).code).toBe('temporal_unavailable');
     expect((await request(app).get('/healthz')).status).toBe(200);
+    expect((await request(opsApp).get('/healthz')).status).toBe(200);
+    // The ops app serves nothing else.
+    expect((await request(opsApp).get('/api/connections')).status).toBe(404);
   });
 
   it('/metrics counts consent starts, callback outcomes and API latency by route pattern', async () => {
-    const { app, stateSigner } = testApp();
+    const { app, opsApp, stateSigner } = testApp();
     await request(app).post('/api/sellers/s-13/connection').set(admin).send({ appVersion: 'v1' });
     await request(app).post('/api/sellers/s-13/connection').set(admin).send({ appVersion: 'v2' });
     await request(app)
@@ -407,7 +431,7 @@ describe('operations and documentation', () => {
     await request(app)
       .get('/oauth/callback')
       .set('Cookie', consentCookie('s-13', 'n'.repeat(32)));
-    const res = await request(app).get('/metrics');
+    const res = await request(opsApp).get('/metrics');
     expect(res.status).toBe(200);
     expect(res.type).toBe('text/plain');
     expect(res.text).toContain('otto_connect_consent_starts_total{app_version="v1",outcome="started"} 1');
@@ -438,7 +462,9 @@ describe('operations and documentation', () => {
         message: 'The workflow service (Temporal) is unreachable or did not answer in time.',
       },
     });
-    const page = await request(app).get('/assistant/otto?sellerId=s-14');
+    const page = await request(app)
+      .get('/assistant/otto')
+      .set('Cookie', (await assistantSession(app, 's-14')).cookie);
     expect(page.status).toBe(503);
     expect(page.type).toBe('text/html');
     expect(page.text).toContain('Temporarily unavailable');
@@ -465,7 +491,8 @@ describe('operations and documentation', () => {
       'GET /oauth/callback',
       'GET /oauth/start',
       'GET /assistant/otto',
-      'GET /metrics',
+      'POST /api/sellers/:sellerId/assistant-sessions',
+      'GET /healthz',
     ]) {
       expect(res.text).toContain(route);
     }

@@ -8,11 +8,13 @@ import request from 'supertest';
 import { loadConfig } from '../../common/config';
 import { apiConfigSchema, workflowSettingsFrom, type ApiConfig } from '../../api/config';
 import { createApp } from '../../api/create-app';
+import { createOpsApp } from '../../api/create-ops-app';
+import { createMetrics } from '../../api/metrics';
 import { statusViewSchema } from '../../api/http-schemas';
 import { createTemporalClient, createTemporalSellerConnections } from '../../api/seller-connections';
 import { freePort } from '../../scripts/temporal-dev-server';
 import { TestStack, PUBLIC_BASE_URL } from '../support/stack';
-import { walkConsent } from '../support/stack-api';
+import { assistantSession, walkConsent } from '../support/stack-api';
 import { eventually, testAddress, uniqueName } from '../support/temporal';
 import { ADMIN_KEY, SUPPORT_KEY, bodyOf, errorOf } from './test-app';
 
@@ -22,6 +24,7 @@ const support = { Authorization: `Bearer ${SUPPORT_KEY}` };
 function stackConfig(stack: TestStack): ApiConfig {
   return loadConfig(apiConfigSchema, {
     NODE_ENV: 'test',
+    OTTO_CONNECT_ENV: 'dev',
     API_KEYS: `admin:${ADMIN_KEY},support:${SUPPORT_KEY}`,
     SEAL_KEYS: 'unused:' + Buffer.alloc(32).toString('base64'),
     STATE_SIGNING_KEY: 'integration-state-key-0123456789abcdef',
@@ -83,7 +86,7 @@ describe('the API on the real Temporal adapter', () => {
     expect(params.iss).toBe(`${stack.emulatorUrl}/sec-api/auth/realms/otto-partner`);
     const callback = await request(app).get('/oauth/callback').set('Cookie', cookie).query(params);
     expect(callback.status).toBe(303);
-    expect(callback.headers.location).toBe(`/assistant/otto?sellerId=${sellerId}`);
+    expect(callback.headers.location).toBe('/assistant/otto');
 
     const active = await eventually(
       () => status(sellerId),
@@ -104,7 +107,8 @@ describe('the API on the real Temporal adapter', () => {
     // The same callback again is refused, and the assistant shows the completed step.
     const replay = await request(app).get('/oauth/callback').query(params);
     expect(replay.status).toBe(400);
-    expect((await request(app).get(`/assistant/otto?sellerId=${sellerId}`)).text).toContain(
+    const { cookie: session } = await assistantSession(app, sellerId, ADMIN_KEY);
+    expect((await request(app).get('/assistant/otto').set('Cookie', session)).text).toContain(
       'authorization completed',
     );
 
@@ -196,7 +200,8 @@ describe('the API on the real Temporal adapter', () => {
       (s) => s.lastError !== null,
     );
     expect(refused.state).toBe('pending_consent');
-    const page = (await request(app).get(`/assistant/otto?sellerId=${sellerId}`)).text.replace(/\s+/g, ' ');
+    const { cookie: session } = await assistantSession(app, sellerId, ADMIN_KEY);
+    const page = (await request(app).get('/assistant/otto').set('Cookie', session)).text.replace(/\s+/g, ' ');
     expect(page).toContain('Allow access');
     expect(refused.lastError).toMatch(/^Access was not granted at OTTO/);
     expect(page).toContain('Access was not granted at OTTO');
@@ -249,6 +254,7 @@ describe('with Temporal unreachable', () => {
     const temporal = createTemporalClient({ address: `127.0.0.1:${gate.port}`, namespace: 'default' });
     const config = loadConfig(apiConfigSchema, {
       NODE_ENV: 'test',
+      OTTO_CONNECT_ENV: 'dev',
       API_KEYS: `admin:${ADMIN_KEY},support:${SUPPORT_KEY}`,
       SEAL_KEYS: 'k1:' + Buffer.alloc(32, 1).toString('base64'),
       STATE_SIGNING_KEY: 'outage-state-key-0123456789abcdef0123',
@@ -262,7 +268,9 @@ describe('with Temporal unreachable', () => {
       settings: workflowSettingsFrom(config),
       callTimeoutMs: 3_000,
     });
-    const app = createApp({ config, connections });
+    const metrics = createMetrics();
+    const app = createApp({ config, connections, metrics });
+    const opsApp = createOpsApp({ connections, metrics });
     const sellerId = uniqueName('outage-seller');
     try {
       const started = Date.now();
@@ -271,7 +279,7 @@ describe('with Temporal unreachable', () => {
         request(app).post(`/api/sellers/${sellerId}/connection`).set(admin),
         request(app).get('/api/connections').set(support),
         request(app).post(`/api/sellers/${sellerId}/connection/pause`).set(admin),
-        request(app).get('/readyz'),
+        request(opsApp).get('/readyz'),
       ]) {
         const res = await call;
         expect(res.status).toBe(503);
@@ -286,7 +294,7 @@ describe('with Temporal unreachable', () => {
 
       await gate.on();
       await eventually(
-        async () => (await request(app).get('/readyz')).status,
+        async () => (await request(opsApp).get('/readyz')).status,
         (s) => s === 200,
         30_000,
       );

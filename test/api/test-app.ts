@@ -1,9 +1,12 @@
 /** A createApp() wired to the recording fake, with test configuration through the real config schema. */
+import request from 'supertest';
+import type { App } from 'supertest/types';
 import { createPkcePair } from '../../common/oauth';
 import { loadConfig } from '../../common/config';
 import { createSealer, generateSealKey } from '../../common/seal';
 import { apiConfigSchema, type ApiConfig } from '../../api/config';
 import { createApp } from '../../api/create-app';
+import { createOpsApp } from '../../api/create-ops-app';
 import { createMetrics } from '../../api/metrics';
 import { createConsentCookies } from '../../api/consent-cookie';
 import { createStateSigner } from '../../api/oauth-state';
@@ -39,6 +42,7 @@ export const TEST_APPS = [
 export function testConfig(env: Record<string, string> = {}): ApiConfig {
   return loadConfig(apiConfigSchema, {
     NODE_ENV: 'test',
+    OTTO_CONNECT_ENV: 'dev',
     API_KEYS: `admin:${ADMIN_KEY},support:${SUPPORT_KEY}`,
     SEAL_KEYS: generateSealKey('t1'),
     STATE_SIGNING_KEY: STATE_KEY,
@@ -53,7 +57,8 @@ export function testApp(
   options: {
     env?: Record<string, string>;
     now?: () => number;
-    authLimit?: { maxFailures: number; windowMs: number };
+    authLimit?: { maxFailures?: number; windowMs?: number };
+    consentStartLimit?: { max: number; windowMs: number };
   } = {},
 ) {
   const config = testConfig(options.env);
@@ -77,9 +82,16 @@ export function testApp(
     stateSigner,
     now,
     ...(options.authLimit ? { authLimit: options.authLimit } : {}),
+    ...(options.consentStartLimit ? { consentStartLimit: options.consentStartLimit } : {}),
     log: { error: (...args: unknown[]) => errors.push(args) },
   });
-  return { app, config, connections, sealer, metrics, stateSigner, consentCookies, errors };
+  /** The ops server's app (/healthz, /readyz, /metrics), sharing the metrics and connections. */
+  const opsApp = createOpsApp({
+    connections,
+    metrics,
+    log: { error: (...args: unknown[]) => errors.push(args) },
+  });
+  return { app, opsApp, config, connections, sealer, metrics, stateSigner, consentCookies, errors };
 }
 
 const consentCookies = createConsentCookies(STATE_KEY, { ttlMs: 3_600_000, publicBaseUrl: PUBLIC_BASE_URL });
@@ -134,6 +146,51 @@ export function validState(
     state: signer.sign({ sellerId, appVersion, nonce }),
     cookie: consentCookie(sellerId, nonce, appVersion),
   };
+}
+
+/** A browser's assistant session: the shop's one-time link, opened. */
+export interface TestAssistantSession {
+  /** The session cookie as a `Cookie` request header value (`name=value`). */
+  cookie: string;
+  /** The `Set-Cookie` header the link answered with. */
+  setCookie: string;
+  /** The form token of the session's "Allow access" forms, read from the assistant page. */
+  formToken: string;
+  /** The one-time link (already spent). */
+  url: string;
+  expiresAt: string;
+}
+
+/**
+ * What the shop's backend and the seller's browser do to open the assistant: POST …/assistant-sessions
+ * with the admin key, open the one-time link (sets the session cookie), load the assistant page and read
+ * the form token from its "Allow access" form.
+ */
+export async function assistantSession(
+  app: App,
+  sellerId: string,
+  options: { adminKey?: string; body?: Record<string, unknown> } = {},
+): Promise<TestAssistantSession> {
+  const created = await request(app)
+    .post(`/api/sellers/${encodeURIComponent(sellerId)}/assistant-sessions`)
+    .set('Authorization', `Bearer ${options.adminKey ?? ADMIN_KEY}`)
+    .send(options.body ?? {});
+  if (created.status !== 201)
+    throw new Error(`creating an assistant session answered ${created.status}: ${created.text}`);
+  const { url, expiresAt } = created.body as { url: string; expiresAt: string };
+  const link = new URL(url);
+  const opened = await request(app).get(`${link.pathname}${link.search}`);
+  if (opened.status !== 303) throw new Error(`the assistant link answered ${opened.status}: ${opened.text}`);
+  const setCookie = setCookiesOf(opened).find((h) => /^(__Host-)?otto-assistant=/.test(h));
+  if (!setCookie) throw new Error('the assistant link set no session cookie');
+  const cookie = setCookie.split(';')[0]!;
+  const page = await request(app).get('/assistant/otto').set('Cookie', cookie);
+  return { cookie, setCookie, formToken: formTokenOf(page.text), url, expiresAt };
+}
+
+/** The form token of an assistant page's "Allow access" form ('' when the page has no form). */
+export function formTokenOf(page: string): string {
+  return /name="formToken" value="([^"]*)"/.exec(page)?.[1] ?? '';
 }
 
 /** supertest types bodies as `any`; these give tests a typed view of the two shapes we answer. */

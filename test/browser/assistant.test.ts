@@ -1,6 +1,7 @@
 /**
  * The seller's path in a real browser (Debian's Chromium driven by playwright-core), the way OTTO connects
- * an app (otto-api.md §2): the shop's assistant, "Allow access", OTTO's installation page (OPC login, the
+ * an app (otto-api.md §2): the shop's backend opens an assistant session (admin API) and the browser
+ * follows the one-time link; the assistant, "Allow access", OTTO's installation page (OPC login, the
  * consent screen listing the app's scopes, Confirm), OTTO's parameterless redirect to our callback, OTTO's
  * login (identity), the code callback, back to the assistant, and after a reload "authorization
  * completed"; the same for a private app's invitation link (single use); and a user without "Dienstleister
@@ -89,6 +90,7 @@ beforeAll(async () => {
 
   const config = loadConfig(apiConfigSchema, {
     NODE_ENV: 'test',
+    OTTO_CONNECT_ENV: 'dev',
     API_KEYS: 'admin:browser-admin-key-01,support:browser-support-key-01',
     SEAL_KEYS: sealKeys,
     STATE_SIGNING_KEY: 'browser-test-state-key-0123456789abcdef',
@@ -136,15 +138,30 @@ async function createPartner(user: { dienstleisterFreigaben: boolean }) {
   return { username, password };
 }
 
-/** The shop's admin starts consent for a seller (app version, a private app's invitation link). */
-async function startConsent(sellerId: string, body: { appVersion: 'v1' | 'v2'; invitationUrl?: string }) {
-  const res = await fetch(`${apiUrl}/api/sellers/${sellerId}/connection`, {
+/**
+ * The shop's backend opens the assistant for its logged-in seller: an assistant session with the app
+ * version (and a private app's invitation link) it offers; answers the one-time link for the browser.
+ */
+async function assistantLink(
+  sellerId: string,
+  body: { appVersion: 'v1' | 'v2'; invitationUrl?: string },
+): Promise<string> {
+  const res = await fetch(`${apiUrl}/api/sellers/${sellerId}/assistant-sessions`, {
     method: 'POST',
     headers: ADMIN,
     body: JSON.stringify(body),
   });
-  if (res.status !== 201) throw new Error(`starting consent failed: ${res.status} ${await res.text()}`);
+  if (res.status !== 201)
+    throw new Error(`creating an assistant session failed: ${res.status} ${await res.text()}`);
+  const { url } = (await res.json()) as { url: string };
+  return url;
 }
+
+/** The assistant's own URL, also with the seller id an older callback redirect appended. */
+const assistantUrl = (sellerId: string) => (url: URL) =>
+  url.origin === apiUrl &&
+  url.pathname === '/assistant/otto' &&
+  (url.search === '' || url.search === `?sellerId=${sellerId}`);
 
 /** Reloads until the page shows `selector`, failing with what the page said after `timeoutMs`. */
 async function reloadUntil(page: Page, selector: string, timeoutMs = 30_000): Promise<void> {
@@ -174,14 +191,18 @@ async function logIn(page: Page, user: { username: string; password: string }): 
   await page.getByRole('button', { name: 'Anmelden' }).click();
 }
 
-/** The assistant → "Allow access" → OTTO's installation (or invitation) page → OPC login. */
+/** The shop's link → the assistant → "Allow access" → OTTO's installation (or invitation) page → OPC login. */
 async function allowAccessAndLogInAtOpc(
   page: Page,
+  link: string,
   sellerId: string,
   user: { username: string; password: string },
 ) {
-  await page.goto(`${apiUrl}/assistant/otto?sellerId=${sellerId}`);
+  // The one-time link sets the session cookie and redirects to the assistant of that seller.
+  await page.goto(link);
+  expect(page.url()).toBe(`${apiUrl}/assistant/otto`);
   await expectText(page, 'h1', 'Base settings – OTTO Market');
+  await expectText(page, 'body', `Seller ${sellerId}`);
   await expectText(page, '#step-access h2', 'Allow access to OTTO');
   await page.getByRole('button', { name: 'Allow access' }).click();
   await atOtto(page, "OTTO's installation page");
@@ -205,7 +226,7 @@ async function confirmInstallAndLogIn(
   await page.waitForURL(`${emulator.url}/oauth2/auth?**`, { timeout: 5000 });
   await expectText(page, 'h1', 'Login');
   await logIn(page, user);
-  await page.waitForURL(`${apiUrl}/assistant/otto?sellerId=${sellerId}`);
+  await page.waitForURL(assistantUrl(sellerId));
   await expectText(page, 'h1', 'Base settings – OTTO Market');
   await reloadUntil(page, '#authorization-status');
   await expectText(page, '#authorization-status', 'authorization completed');
@@ -223,13 +244,49 @@ describe('the assistant in a browser', () => {
     const page = await browser.newPage();
     const sellerId = uniqueName('browser-seller');
     const user = await createPartner({ dienstleisterFreigaben: true });
-    // The shop offers the public v1 app to this seller.
-    await startConsent(sellerId, { appVersion: 'v1' });
-    expect(await allowAccessAndLogInAtOpc(page, sellerId, user)).toBe(
+    // The shop offers the public v1 app to this seller, in an assistant session for this seller only.
+    const link = await assistantLink(sellerId, { appVersion: 'v1' });
+    expect(await allowAccessAndLogInAtOpc(page, link, sellerId, user)).toBe(
       apps.find((a) => a.version === 'v1')!.installationUrl,
     );
     await confirmInstallAndLogIn(page, sellerId, user, scopesOf('v1'));
     await page.screenshot({ path: join(ARTIFACTS, 'assistant-authorization-completed.png'), fullPage: true });
+
+    // The same browser cannot open the assistant of another seller: not by naming it …
+    const otherSeller = uniqueName('browser-seller');
+    const other = await page.goto(`${apiUrl}/assistant/otto?sellerId=${otherSeller}`);
+    expect(other?.status()).toBe(403);
+    await expectText(page, '#error-message', 'belong to another seller');
+    expect(await page.getByRole('button', { name: 'Allow access' }).count()).toBe(0);
+    // … nor by posting "Allow access" naming it from the assistant's own origin: the seller comes from
+    // the session, a seller id in the form is refused.
+    // (The browser context's request API sends this browser's cookies, as a form post would.)
+    const posted = await page.context().request.post(`${apiUrl}/assistant/otto/allow-access`, {
+      form: { sellerId: otherSeller, appVersion: 'v1' },
+      headers: { Origin: apiUrl },
+      maxRedirects: 0,
+    });
+    expect(posted.status()).toBe(400);
+    const statusOfOther = await fetch(`${apiUrl}/api/sellers/${otherSeller}/connection`, { headers: ADMIN });
+    expect(statusOfOther.status).toBe(404);
+
+    // The link worked once: opening it again is refused, and the session it set still shows this seller.
+    const again = await page.goto(link);
+    expect(again?.status()).toBe(410);
+    await expectText(page, '#error-message', 'already been opened');
+    await page.screenshot({ path: join(ARTIFACTS, 'assistant-link-used.png'), fullPage: true });
+    await page.goto(`${apiUrl}/assistant/otto`);
+    await expectText(page, '#authorization-status', 'authorization completed');
+    await expectText(page, 'body', `Seller ${sellerId}`);
+
+    // A browser without a session sees nobody's assistant, only where to open it.
+    const stranger = await browser.newPage();
+    const refused = await stranger.goto(`${apiUrl}/assistant/otto?sellerId=${sellerId}`);
+    expect(refused?.status()).toBe(401);
+    await expectText(stranger, '#error-message', 'open the OTTO Market settings from your shop');
+    expect(await stranger.locator('body').innerText()).not.toContain('authorization completed');
+    await stranger.screenshot({ path: join(ARTIFACTS, 'assistant-no-session.png'), fullPage: true });
+    await stranger.close();
     await page.close();
   });
 
@@ -243,9 +300,10 @@ describe('the assistant in a browser', () => {
     });
     expect(invitation.status).toBe(201);
     const { url: invitationUrl } = (await invitation.json()) as { url: string };
-    await startConsent(sellerId, { appVersion: 'v2', invitationUrl });
+    // The shop hands the invitation link to the assistant session; "Allow access" opens it.
+    const link = await assistantLink(sellerId, { appVersion: 'v2', invitationUrl });
 
-    expect(await allowAccessAndLogInAtOpc(page, sellerId, user)).toBe(invitationUrl);
+    expect(await allowAccessAndLogInAtOpc(page, link, sellerId, user)).toBe(invitationUrl);
     await confirmInstallAndLogIn(page, sellerId, user, scopesOf('v2'));
 
     // The link was used up by the installation.
@@ -259,14 +317,19 @@ describe('the assistant in a browser', () => {
   it('an OTTO user without "Dienstleister Freigaben" is stopped by OPC, which names the missing right', async () => {
     const page = await browser.newPage();
     const sellerId = uniqueName('browser-seller');
-    await startConsent(sellerId, { appVersion: 'v1' });
-    await allowAccessAndLogInAtOpc(page, sellerId, await createPartner({ dienstleisterFreigaben: false }));
+    const link = await assistantLink(sellerId, { appVersion: 'v1' });
+    await allowAccessAndLogInAtOpc(
+      page,
+      link,
+      sellerId,
+      await createPartner({ dienstleisterFreigaben: false }),
+    );
 
     const refusal = await page.locator('#refusal').innerText();
     expect(refusal).toContain('Dienstleister Freigaben');
     expect(refusal).not.toContain('admin rights');
     // OPC sends the browser nowhere: the seller's connection is still waiting for consent.
-    await page.goto(`${apiUrl}/assistant/otto?sellerId=${sellerId}`);
+    await page.goto(`${apiUrl}/assistant/otto`);
     await expect(page.getByRole('button', { name: 'Allow access' }).count()).resolves.toBe(1);
     expect(await page.locator('#authorization-status').count()).toBe(0);
     await page.screenshot({ path: join(ARTIFACTS, 'opc-missing-right.png'), fullPage: true });

@@ -89,6 +89,7 @@ describe('npm run dev / npm run demo', () => {
       TEMPORAL_UI_PORT: await freePort(),
       OTTO_EMULATOR_PORT: await freePort(),
       PORT: await freePort(),
+      OPS_PORT: await freePort(),
       WORKER_METRICS_PORT: await freePort(),
       WORKER_APP_METRICS_PORT: await freePort(),
     };
@@ -162,12 +163,17 @@ describe('npm run dev / npm run demo', () => {
     const first = await startDev();
     const banner = first.dev.output();
     for (const url of [
-      `http://localhost:${env.PORT}/assistant/otto?sellerId=demo-seller`,
+      // No assistant URL with a seller id any more: how to ask for a one-time session link.
+      `-H "Authorization: Bearer dev-admin-key" http://localhost:${env.PORT}/api/sellers/demo-seller/assistant-sessions`,
       `http://localhost:${env.TEMPORAL_UI_PORT}`,
       `http://localhost:${env.OTTO_EMULATOR_PORT}`,
       'demo-admin / demo-password',
+      `http://127.0.0.1:${env.OPS_PORT}  (/healthz, /readyz, /metrics)`,
     ])
       expect(banner).toContain(url);
+    // Readiness and metrics are on the API's ops port, not on its public port.
+    expect((await fetch(`http://127.0.0.1:${env.OPS_PORT}/readyz`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${env.PORT}/metrics`)).status).toBe(404);
     expect(banner.match(/otto-connect dev stack is up/g)).toHaveLength(1);
     for (const name of ['temporal', 'emulator', 'worker', 'api'])
       expect(banner).toMatch(new RegExp(`^${name}\\s*\\| `, 'm'));
@@ -188,6 +194,21 @@ describe('npm run dev / npm run demo', () => {
     const again = launch('scripts/demo.ts', demoEnv);
     expect(await again.exited).toBe(0);
     expect(again.output()).toContain('already connected (active)');
+    expect(banner.slice(banner.indexOf('otto-connect dev stack is up'))).not.toContain('sellerId=');
+
+    // Each demo ends with a fresh one-time assistant link; it opens the assistant once.
+    const links = [demo.output(), again.output()].map(
+      (out) => /^Assistant:\s+(http\S+)$/m.exec(out)?.[1] ?? '',
+    );
+    expect(links[0]).toMatch(new RegExp(`^http://localhost:${env.PORT}/assistant/otto/session\\?token=`));
+    expect(links[1]).not.toBe(links[0]);
+    const opened = await fetch(links[1]!, { redirect: 'manual' });
+    expect(opened.status).toBe(303);
+    expect(opened.headers.get('location')).toBe('/assistant/otto');
+    const cookie = opened.headers.get('set-cookie')!.split(';')[0]!;
+    const assistant = await fetch(`http://127.0.0.1:${env.PORT}/assistant/otto`, { headers: { cookie } });
+    expect(await assistant.text()).toContain('authorization completed');
+    expect((await fetch(links[1]!, { redirect: 'manual' })).status).toBe(410);
 
     // A second launcher on the same data refuses, and leaves the running stack alone.
     const second = launch('scripts/dev.ts', env);

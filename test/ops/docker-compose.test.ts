@@ -4,6 +4,7 @@
  * accepted by that process's zod config schema and names no variable the process does not read; ports,
  * dependencies and the search-attribute job agree with the code; the Dockerfile runs what compose names.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -19,11 +20,11 @@ const ROOT = join(__dirname, '..', '..');
 const composeText = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
 const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
 
-/** What an operator's .env holds for a production start. */
-const PRODUCTION_ENV: Record<string, string> = {
+/** The secrets an operator's .env holds (strong, as production requires). */
+const OPERATOR_SECRETS: Record<string, string> = {
   SEAL_KEYS: generateSealKey('prod1'),
-  API_KEYS: 'admin:prod-admin-key-0123456789,support:prod-support-key-0123456789',
-  STATE_SIGNING_KEY: 'a-state-signing-key-of-at-least-32-chars',
+  API_KEYS: `admin:${randomBytes(24).toString('hex')},support:${randomBytes(24).toString('hex')}`,
+  STATE_SIGNING_KEY: randomBytes(32).toString('base64url'),
   POSTGRES_PASSWORD: 'pg-secret',
   OTTO_APPS: JSON.stringify(
     defaultApps().map(({ version, appId, clientId, clientSecret, scopes }) => ({
@@ -35,6 +36,21 @@ const PRODUCTION_ENV: Record<string, string> = {
     })),
   ),
 };
+/** The same apps without their client secrets: what the API gets (client ids only). */
+OPERATOR_SECRETS.OTTO_APPS_PUBLIC = JSON.stringify(
+  (JSON.parse(OPERATOR_SECRETS.OTTO_APPS!) as Array<Record<string, unknown>>).map(
+    ({ clientSecret: _secret, ...app }) => app,
+  ),
+);
+/** A production start against the real OTTO, behind a TLS proxy. */
+const PRODUCTION_ENV: Record<string, string> = {
+  ...OPERATOR_SECRETS,
+  PUBLIC_BASE_URL: 'https://connect.shop.example',
+  OTTO_AUTH_BASE_URL: 'https://api.otto.market',
+  OTTO_API_BASE_URL: 'https://api.otto.market',
+};
+/** The emulator trial on one host: compose's http://localhost defaults, which need dev mode. */
+const TRIAL_ENV: Record<string, string> = { ...OPERATOR_SECRETS, OTTO_CONNECT_ENV: 'dev' };
 
 /** Compose's interpolation: ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, nesting, and $$. */
 function interpolate(text: string, env: Record<string, string | undefined>): string {
@@ -91,6 +107,7 @@ interface Service {
   profiles?: string[];
   restart?: string;
   deploy?: { replicas?: number | string };
+  healthcheck?: unknown;
 }
 interface Compose {
   services: Record<string, Service>;
@@ -111,14 +128,15 @@ function load(env: Record<string, string | undefined>): Compose {
 }
 
 const compose = load(PRODUCTION_ENV);
+const trial = load(TRIAL_ENV);
 const services = compose.services;
-const service = (name: string): Service => {
-  const found = services[name];
+const service = (name: string, c: Compose = compose): Service => {
+  const found = c.services[name];
   if (!found) throw new Error(`no service ${name}`);
   return found;
 };
-const envOf = (name: string): Record<string, string> =>
-  Object.fromEntries(Object.entries(service(name).environment ?? {}).map(([k, v]) => [k, String(v)]));
+const envOf = (name: string, c: Compose = compose): Record<string, string> =>
+  Object.fromEntries(Object.entries(service(name, c).environment ?? {}).map(([k, v]) => [k, String(v)]));
 /** The image's own ENV lines (runtime stage), which every app container also gets. */
 const imageEnv: Record<string, string> = (() => {
   const runtime = dockerfile.slice(dockerfile.lastIndexOf('FROM '));
@@ -129,7 +147,7 @@ const imageEnv: Record<string, string> = (() => {
   }
   return out;
 })();
-const containerEnv = (name: string) => ({ ...imageEnv, ...envOf(name) });
+const containerEnv = (name: string, c: Compose = compose) => ({ ...imageEnv, ...envOf(name, c) });
 
 /** Keys a schema reads, whether it is a plain object or wrapped in refinements and transforms. */
 function schemaKeys(schema: z.ZodType): string[] {
@@ -154,10 +172,22 @@ const EMULATOR_KEYS = [
   'PUBLIC_BASE_URL',
 ];
 
-function containerPort(mapping: string): { host?: number; container: number } {
-  const parts = mapping.split(':').map(Number);
-  return parts.length === 1 ? { container: parts[0]! } : { host: parts.at(-2)!, container: parts.at(-1)! };
+/** A short-syntax port mapping, `[ip:]host:container[/proto]` or `container`; ip may be `[::1]`. */
+function containerPort(mapping: string): { ip?: string; host?: number; container: number } {
+  const m = /^(?:(?:(\[[^\]]+\]|[^:]+):)?(\d+):)?(\d+)(?:\/\w+)?$/.exec(mapping);
+  if (!m?.[3]) throw new Error(`cannot read the port mapping ${mapping}`);
+  return {
+    ...(m[1] === undefined ? {} : { ip: m[1].replace(/^\[|\]$/g, '') }),
+    ...(m[2] === undefined ? {} : { host: Number(m[2]) }),
+    container: Number(m[3]),
+  };
 }
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+/** Published on every interface of the host (no ip, or a wildcard ip). */
+const publicOnHost = (mapping: string) => {
+  const { ip } = containerPort(mapping);
+  return ip === undefined || !LOOPBACK.has(ip);
+};
 
 describe('docker-compose.yml', () => {
   it('has the production shape: PostgreSQL, Temporal on it, the UI, the search-attribute job, worker, API, emulator profile', () => {
@@ -185,7 +215,14 @@ describe('docker-compose.yml', () => {
   });
 
   it('refuses to start without the production secrets (no silent defaults)', () => {
-    for (const name of ['SEAL_KEYS', 'API_KEYS', 'STATE_SIGNING_KEY', 'OTTO_APPS', 'POSTGRES_PASSWORD']) {
+    for (const name of [
+      'SEAL_KEYS',
+      'API_KEYS',
+      'STATE_SIGNING_KEY',
+      'OTTO_APPS',
+      'OTTO_APPS_PUBLIC',
+      'POSTGRES_PASSWORD',
+    ]) {
       const env = { ...PRODUCTION_ENV, [name]: undefined };
       expect(() => load(env)).toThrow(`required variable ${name} is missing`);
     }
@@ -207,11 +244,25 @@ describe('docker-compose.yml', () => {
     const config = loadConfig(apiConfigSchema, env);
     expect(config.PORT).toBe(3000);
     expect(config.API_KEYS.length).toBeGreaterThan(0);
+    // Client ids only: no client secret reaches the API's container, let alone its memory.
+    expect(config.OTTO_APPS.map((a) => a.clientId)).toEqual(defaultApps().map((a) => a.clientId));
+    for (const { clientSecret } of defaultApps()) expect(JSON.stringify(env)).not.toContain(clientSecret);
     const known = new Set([...schemaKeys(apiConfigSchema), ...PROCESS_LEVEL]);
     expect(Object.keys(env).filter((k) => !known.has(k))).toEqual([]);
     // Without a secret, the schema itself names the variable (what the container would log).
     const { STATE_SIGNING_KEY: _omitted, ...without } = env;
     expect(() => loadConfig(apiConfigSchema, without)).toThrow('STATE_SIGNING_KEY');
+  });
+
+  it('the emulator trial passes both schemas in dev mode; the same http:// defaults fail closed without it', () => {
+    const api = loadConfig(apiConfigSchema, containerEnv('api', trial));
+    expect(api.OTTO_CONNECT_ENV).toBe('dev');
+    expect(api.HOST).toBe('0.0.0.0'); // dev mode would bind loopback: unreachable from outside the container
+    expect(loadConfig(workerConfigSchema, containerEnv('worker', trial)).OTTO_CONNECT_ENV).toBe('dev');
+    const notDev = load(OPERATOR_SECRETS);
+    expect(envOf('api', notDev).OTTO_CONNECT_ENV).toBe('production');
+    expect(() => loadConfig(apiConfigSchema, containerEnv('api', notDev))).toThrow(/PUBLIC_BASE_URL/);
+    expect(() => loadConfig(workerConfigSchema, containerEnv('worker', notDev))).toThrow(/OTTO_API_BASE_URL/);
   });
 
   it('the emulator reads every variable it is given', () => {
@@ -227,11 +278,16 @@ describe('docker-compose.yml', () => {
       'TASK_QUEUE',
       'TOKEN_TASK_QUEUE',
       'SEAL_KEYS',
-      'OTTO_APPS',
       'OTTO_API_BASE_URL',
       'PUBLIC_BASE_URL',
     ])
       expect([key, worker[key]]).toEqual([key, api[key]]);
+    // The same apps: the API's list is the worker's without the client secrets.
+    const ids = (apps: string) =>
+      (JSON.parse(apps) as Array<{ version: string; appId: string; clientId: string }>).map(
+        ({ version, appId, clientId }) => ({ version, appId, clientId }),
+      );
+    expect(ids(api.OTTO_APPS!)).toEqual(ids(worker.OTTO_APPS!));
     // Same OTTO for both when it is the real one.
     const real = load({
       ...PRODUCTION_ENV,
@@ -253,10 +309,14 @@ describe('docker-compose.yml', () => {
       { host: 3000, container: Number(envOf('api').PORT) },
     ]);
     expect(service('emulator').ports?.map(containerPort)).toEqual([
-      { host: 3900, container: Number(envOf('emulator').OTTO_EMULATOR_PORT) },
+      { ip: '127.0.0.1', host: 3900, container: Number(envOf('emulator').OTTO_EMULATOR_PORT) },
     ]);
-    expect(service('temporal').ports?.map(containerPort)).toEqual([{ host: 7233, container: 7233 }]);
-    expect(service('temporal-ui').ports?.map(containerPort)).toEqual([{ host: 8233, container: 8080 }]);
+    expect(service('temporal').ports?.map(containerPort)).toEqual([
+      { ip: '127.0.0.1', host: 7233, container: 7233 },
+    ]);
+    expect(service('temporal-ui').ports?.map(containerPort)).toEqual([
+      { ip: '127.0.0.1', host: 8233, container: 8080 },
+    ]);
     // Replicas cannot share host ports: the worker publishes none, and exposes its metrics ports.
     expect(service('worker').ports).toBeUndefined();
     const w = envOf('worker');
@@ -265,10 +325,51 @@ describe('docker-compose.yml', () => {
     );
     // Addresses point at services that exist, on the ports they serve.
     const [host, port] = w.TEMPORAL_ADDRESS!.split(':');
-    expect(services[host!]?.ports?.map((p) => containerPort(p).container)).toContain(Number(port));
-    expect(new URL(w.OTTO_API_BASE_URL!).hostname).toBe('emulator');
-    expect(new URL(w.OTTO_AUTH_BASE_URL!).host).toBe('emulator:3900');
-    expect(new URL(envOf('api').OTTO_AUTH_BASE_URL!).origin).toBe(envOf('emulator').EMULATOR_PUBLIC_BASE_URL);
+    expect(services[host!]?.expose).toContain(port);
+    // The trial: the worker reaches the emulator on the network, browsers on this host.
+    const tw = envOf('worker', trial);
+    expect(new URL(tw.OTTO_API_BASE_URL!).hostname).toBe('emulator');
+    expect(new URL(tw.OTTO_AUTH_BASE_URL!).host).toBe('emulator:3900');
+    expect(new URL(envOf('api', trial).OTTO_AUTH_BASE_URL!).origin).toBe(
+      envOf('emulator', trial).EMULATOR_PUBLIC_BASE_URL,
+    );
+  });
+
+  it('publishes only the API to the world: Temporal and the emulator on loopback, the ops port not at all', () => {
+    // Whatever .env says about the rest, the only port open on every interface is the API's.
+    for (const env of [
+      PRODUCTION_ENV,
+      { ...PRODUCTION_ENV, OTTO_AUTH_BASE_URL: 'https://api.otto.market' },
+    ]) {
+      const all = load(env).services;
+      const open = Object.entries(all).flatMap(([name, s]) =>
+        (s.ports ?? []).filter(publicOnHost).map((p) => `${name} ${p}`),
+      );
+      expect(open).toEqual([`api 3000:${envOf('api').PORT}`]);
+    }
+    // Temporal's frontend and UI, and the emulator (whose /__admin API is unauthenticated): loopback only.
+    for (const name of ['temporal', 'temporal-ui', 'emulator']) {
+      const ports = service(name).ports ?? [];
+      expect([name, ports.filter(publicOnHost)]).toEqual([name, []]);
+      for (const p of ports)
+        expect([name, p, LOOPBACK.has(containerPort(p).ip ?? '')]).toEqual([name, p, true]);
+    }
+    // The API's ops server (/readyz, /metrics) listens on the compose network and is never published.
+    const api = envOf('api');
+    const config = loadConfig(apiConfigSchema, containerEnv('api'));
+    expect(config.OPS_PORT).toBe(Number(api.OPS_PORT));
+    expect(config.OPS_PORT).not.toBe(config.PORT);
+    expect(api.OPS_HOST).toBe('0.0.0.0');
+    expect(service('api').expose).toContain(String(config.OPS_PORT));
+    const published = Object.values(services).flatMap((s) => (s.ports ?? []).map(containerPort));
+    expect(published.filter((p) => p.host === config.OPS_PORT)).toEqual([]);
+    expect(service('api').ports?.map((p) => containerPort(p).container)).not.toContain(config.OPS_PORT);
+    // The healthcheck stays on the public port's /healthz (it is on both).
+    expect(JSON.stringify(service('api').healthcheck)).toContain(`127.0.0.1:${api.PORT}/healthz`);
+  });
+
+  it('the Temporal UI is read-only', () => {
+    expect(envOf('temporal-ui').TEMPORAL_DISABLE_WRITE_ACTIONS).toBe('true');
   });
 
   it('depends_on names existing services with valid conditions; one-shot jobs do not restart', () => {

@@ -1,7 +1,7 @@
 /**
  * The series operators alert on: the worker process (worker/index.ts, as deployed) serves the Temporal
  * SDK's Prometheus metrics and our own (token mints by result, transfers by kind and result); the API's
- * /metrics has connections by state from visibility, cached between scrapes.
+ * /metrics (on the ops port) has connections by state from visibility, cached between scrapes.
  */
 import request from 'supertest';
 import { createTemporalSellerConnections } from '../../api/seller-connections';
@@ -93,11 +93,13 @@ describe('worker metrics (worker/index.ts in its own process)', () => {
 
 describe('API /metrics: connections by state', () => {
   it('shows every state from the port, cached between scrapes, and says when counting failed', async () => {
-    const { app, connections } = testApp();
+    // /metrics is on the ops port (createOpsApp), not on the public API.
+    const { app, opsApp, connections } = testApp();
+    expect((await request(app).get('/metrics')).status).toBe(404);
     connections.setSeller('s-1', { state: 'active' });
     connections.setSeller('s-2', { state: 'active' });
     connections.setSeller('s-3', { state: 'degraded' });
-    const first = (await request(app).get('/metrics')).text;
+    const first = (await request(opsApp).get('/metrics')).text;
     expect(sample(first, 'otto_connect_connections{state="active"}')).toBe(2);
     expect(sample(first, 'otto_connect_connections{state="degraded"}')).toBe(1);
     expect(sample(first, 'otto_connect_connections{state="revoked"}')).toBe(0);
@@ -106,7 +108,7 @@ describe('API /metrics: connections by state', () => {
       expect(first).toContain(`# TYPE ${series}`);
 
     connections.setSeller('s-4', { state: 'active' });
-    const cached = (await request(app).get('/metrics')).text;
+    const cached = (await request(opsApp).get('/metrics')).text;
     expect(sample(cached, 'otto_connect_connections{state="active"}')).toBe(2);
     expect(connections.calls.filter((c) => c.method === 'countByState')).toHaveLength(1);
   });

@@ -14,6 +14,10 @@ declare global {
 }
 
 export default async function globalSetup(): Promise<void> {
+  // Tests run in dev: processes they start (workers, the dev stack) get dev defaults and relaxations.
+  // Configs built from explicit env objects pass OTTO_CONNECT_ENV themselves (test/api/config.test.ts
+  // checks the production rules that apply without it).
+  process.env.OTTO_CONNECT_ENV = 'dev';
   if (process.env.TEMPORAL_TEST_ADDRESS) {
     console.log(
       `\n[harness] using the Temporal server at ${process.env.TEMPORAL_TEST_ADDRESS} (TEMPORAL_TEST_ADDRESS)`,

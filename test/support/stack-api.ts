@@ -6,6 +6,7 @@ import { createTemporalSellerConnections, type SellerConnections } from '../../a
 import { loadConfig } from '../../common/config';
 import type { WorkflowSettingsInput } from '../../workflows/definitions';
 import { PUBLIC_BASE_URL, REDIRECT_URI, type TestStack } from './stack';
+import { assistantSession as openAssistantSession, type TestAssistantSession } from '../api/test-app';
 
 export function stackApiConfig(
   stack: TestStack,
@@ -13,6 +14,7 @@ export function stackApiConfig(
 ): ApiConfig {
   return loadConfig(apiConfigSchema, {
     NODE_ENV: 'test',
+    OTTO_CONNECT_ENV: 'dev',
     API_KEYS: [`admin:${keys.admin}`, ...(keys.support ? [`support:${keys.support}`] : [])].join(','),
     SEAL_KEYS: stack.sealKeys,
     STATE_SIGNING_KEY: keys.stateKey,
@@ -84,6 +86,19 @@ export async function walkConsent(
   const oauthUrl = String(forwarded.headers.location);
   const params = await stack.consentAtOtto(oauthUrl, user, options.decision ?? 'confirm');
   return { cookie, consentUrl, oauthUrl, params };
+}
+
+/**
+ * An assistant session for `sellerId` as the shop opens it on the real API: POST …/assistant-sessions
+ * with the admin key, the browser opens the one-time link. `cookie` is the session cookie (a `Cookie`
+ * header value); `formToken` the session's "Allow access" form token ('' when the page shows no form).
+ */
+export async function assistantSession(
+  app: Express,
+  sellerId: string,
+  adminKey: string,
+): Promise<TestAssistantSession> {
+  return await openAssistantSession(app, sellerId, { adminKey });
 }
 
 /** The `name=value` of the first Set-Cookie header. */

@@ -17,11 +17,12 @@ import { startEmulator } from '../../emulator/start-emulator';
 import type { SellerStore } from '../../store/seller-store';
 import { openSqliteSellerStore } from '../../store/sqlite-seller-store';
 import {
-  authorizationCallbackSignal,
   beginConsentUpdate,
+  consentCallbackUpdate,
   connectionStatusQuery,
   disconnectUpdate,
   sellerWorkflowId,
+  WORKFLOW_ID_PREFIX,
   type AppVersion,
   type ConnectionState,
   type ConnectionStatus,
@@ -150,6 +151,8 @@ export class TestStack {
   workerEnv(): NodeJS.ProcessEnv {
     return {
       ...process.env,
+      // http:// emulator URLs and test keys are dev relaxations.
+      OTTO_CONNECT_ENV: 'dev',
       TEMPORAL_ADDRESS: this.temporalAddress,
       TASK_QUEUE: this.taskQueue,
       TOKEN_TASK_QUEUE: this.tokenTaskQueue,
@@ -269,7 +272,9 @@ export class TestStack {
           sellerId,
           appVersion,
           nonce,
-          ...(pkce ? { sealedPkceVerifier: this.sealer.seal(pkce.verifier) } : {}),
+          ...(pkce
+            ? { sealedPkceVerifier: this.sealer.seal(pkce.verifier, { purpose: 'pkce-verifier', sellerId }) }
+            : {}),
         },
       ],
       startWorkflowOperation,
@@ -325,14 +330,22 @@ export class TestStack {
     return Object.fromEntries(url.searchParams) as Record<string, string>;
   }
 
-  /** What the callback route does: seal the code and signal. */
+  /** What the callback route does: seal the code and hand it over as an update (the validator decides). */
   async deliverCallback(handle: SellerHandle, nonce: string, params: Record<string, string>) {
     if (params.code) this.captured.secrets.add(params.code);
-    await handle.signal(authorizationCallbackSignal, {
-      nonce,
-      sealedCode: params.code ? this.sealer.seal(params.code) : undefined,
-      error: params.error,
-      errorDescription: params.error_description,
+    // The seller whose workflow this is: the code is sealed for exactly that seller.
+    const sellerId = handle.workflowId.slice(WORKFLOW_ID_PREFIX.length);
+    return await handle.executeUpdate(consentCallbackUpdate, {
+      args: [
+        {
+          nonce,
+          ...(params.code
+            ? { sealedCode: this.sealer.seal(params.code, { purpose: 'authorization-code', sellerId }) }
+            : {}),
+          ...(params.error ? { error: params.error } : {}),
+          ...(params.error_description ? { errorDescription: params.error_description } : {}),
+        },
+      ],
     });
   }
 

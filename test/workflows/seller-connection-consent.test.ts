@@ -10,7 +10,7 @@ import {
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import {
-  authorizationCallbackSignal,
+  consentCallbackUpdate,
   beginConsentUpdate,
   connectionStatusQuery,
   disconnectUpdate,
@@ -53,7 +53,7 @@ function consentInput(sellerId: string, appVersion: 'v1' | 'v2' = 'v1'): BeginCo
     sellerId,
     appVersion,
     nonce: newNonce(),
-    sealedPkceVerifier: testSealer.seal(newNonce() + newNonce()),
+    sealedPkceVerifier: testSealer.seal(newNonce() + newNonce(), { purpose: 'pkce-verifier', sellerId }),
   };
 }
 
@@ -123,15 +123,20 @@ describe('sellerConnection: consent', () => {
     const { result } = await beginConsent(sellerId, second);
     expect(result).toMatchObject({ state: 'pending_consent', appVersion: 'v2', nonce: second.nonce });
 
-    await handle.signal(authorizationCallbackSignal, { nonce: first.nonce, error: 'access_denied' });
+    await expect(
+      handle.executeUpdate(consentCallbackUpdate, { args: [{ nonce: first.nonce, error: 'access_denied' }] }),
+    ).rejects.toMatchObject({ cause: { type: 'CallbackStale' } });
     let status = await handle.query(connectionStatusQuery);
     expect(status.lastError).toBeNull();
-    expect(status.events.at(-1)).toMatchObject({ type: 'callback_refused' });
 
-    await handle.signal(authorizationCallbackSignal, {
-      nonce: second.nonce,
-      error: 'access_denied',
-      errorDescription: 'user lacks Dienstleister Freigaben',
+    await handle.executeUpdate(consentCallbackUpdate, {
+      args: [
+        {
+          nonce: second.nonce,
+          error: 'access_denied',
+          errorDescription: 'user lacks Dienstleister Freigaben',
+        },
+      ],
     });
     status = await handle.query(connectionStatusQuery);
     expect(status.state).toBe('pending_consent');
@@ -140,7 +145,6 @@ describe('sellerConnection: consent', () => {
     expect(status.events.map((e) => e.type)).toEqual([
       'consent_requested',
       'consent_reissued',
-      'callback_refused',
       'consent_denied',
     ]);
 

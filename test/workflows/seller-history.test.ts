@@ -52,7 +52,7 @@ describe('seller workflow history', () => {
     expect(secrets.length).toBeGreaterThanOrEqual(8);
     for (const { history } of runs) {
       const text = historyText(history);
-      expect(text).toContain('v1.t1.'); // sealed values are there: we are reading the payloads
+      expect(text).toContain('v2.t1.'); // sealed values are there: we are reading the payloads
       for (const secret of secrets) expect(text.includes(secret)).toBe(false);
       // The bound, plus the handful of events of the workflow task that decided to continue.
       expect(history.events?.length ?? 0).toBeLessThanOrEqual(MAX_HISTORY + 15);

@@ -117,23 +117,41 @@ describe('sellerConnection lifecycle (emulator, 6 s tokens)', () => {
     await stack.disconnect(handle);
   });
 
-  it('refuses a replayed callback once active: nothing changes', async () => {
+  it('refuses a replayed callback once active (the update validator says so): nothing changes', async () => {
     const partner = await stack.createPartner();
     const sellerId = uniqueName('seller');
     const { handle, nonce, authorizeUrl } = await stack.beginConsent(sellerId);
     await stack.installApp('v1', partner);
     const params = await stack.consentAtOtto(authorizeUrl, partner);
-    await stack.deliverCallback(handle, nonce, params);
+    expect(await stack.deliverCallback(handle, nonce, params)).toMatchObject({ outcome: 'authorizing' });
     const active = await stack.waitForState(handle, 'active');
-    await stack.deliverCallback(handle, nonce, params);
-    const after = await stack.waitFor(
-      handle,
-      (s) =>
-        s.events.at(-1)?.type === 'callback_refused' || s.events.some((e) => e.type === 'callback_refused'),
-    );
+    await expect(stack.deliverCallback(handle, nonce, params)).rejects.toMatchObject({
+      cause: { type: 'CallbackReplayed' },
+    });
+    // A callback for no current consent is refused as stale.
+    await expect(stack.deliverCallback(handle, 'n'.repeat(22), params)).rejects.toMatchObject({
+      cause: { type: 'CallbackStale' },
+    });
+    const after = await stack.status(handle);
     expect(after.state).toBe('active');
     expect(after.installationId).toBe(active.installationId);
     expect(after.events.filter((e) => e.type === 'authorized')).toHaveLength(1);
+    await stack.disconnect(handle);
+  });
+
+  it("OTTO's error= is the consent's answer: the same consent cannot be answered again", async () => {
+    const partner = await stack.createPartner();
+    const { handle, nonce, authorizeUrl } = await stack.beginConsent(uniqueName('seller'));
+    await stack.installApp('v1', partner);
+    expect(await stack.deliverCallback(handle, nonce, { error: 'access_denied', state: 'x' })).toMatchObject({
+      outcome: 'answered',
+      state: 'pending_consent',
+    });
+    const params = await stack.consentAtOtto(authorizeUrl, partner);
+    await expect(stack.deliverCallback(handle, nonce, params)).rejects.toMatchObject({
+      cause: { type: 'CallbackReplayed' },
+    });
+    expect((await stack.status(handle)).state).toBe('pending_consent');
     await stack.disconnect(handle);
   });
 

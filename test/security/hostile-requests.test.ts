@@ -1,13 +1,16 @@
 /**
- * The door attackers knock on: a table of bad inputs, each answered with the right status and a clear
- * message, and none of them reaching the seller workflow (no update, no signal: asserted on the
- * recording fake, not assumed).
+ * The security suite's hostile requests: one table of requests an attacker (or a careless caller) sends
+ * to the API, the OAuth callback, the assistant and the ops endpoints. Each must be answered with the
+ * right status and a clear message, reach no seller workflow (no update, no signal: asserted on the
+ * recording fake, not assumed), reflect nothing raw into HTML, show no stack trace, set no cookie, and
+ * leave the process answering. Full-lifecycle secret scans live in oauth-bcp.test.ts (responses),
+ * test/ops/log-secrets.test.ts (logs) and test/workflows/seller-history.test.ts (history).
  */
 import request from 'supertest';
 import type { App } from 'supertest/types';
 import { createConsentCookies } from '../../api/consent-cookie';
 import { createStateSigner } from '../../api/oauth-state';
-import type { FakeSellerConnections } from './fake-seller-connections';
+import type { FakeSellerConnections } from '../api/fake-seller-connections';
 import {
   ADMIN_KEY,
   INSTALL_V1,
@@ -16,11 +19,13 @@ import {
   PUBLIC_BASE_URL,
   STATE_KEY,
   SUPPORT_KEY,
+  assistantSession,
   consentCookie,
   errorOf,
   testApp,
   validState,
-} from './test-app';
+  type TestAssistantSession,
+} from '../api/test-app';
 
 const admin = { Authorization: `Bearer ${ADMIN_KEY}` };
 const support = { Authorization: `Bearer ${SUPPORT_KEY}` };
@@ -28,12 +33,16 @@ const SCRIPT = '<script>alert(1)</script>';
 
 interface Ctx {
   app: App;
+  /** The ops server (/healthz, /readyz, /metrics on OPS_PORT). */
+  opsApp: App;
   connections: FakeSellerConnections;
   /** A valid state for seller "victim" (pending consent, v1). */
   state: string;
   nonce: string;
   /** The `Cookie` header of the browser that clicked "Allow access" for that state. */
   cookie: string;
+  /** An assistant session for "victim" (its cookie and form token), as the shop opened it. */
+  session: TestAssistantSession;
 }
 
 interface BadInput {
@@ -114,15 +123,21 @@ const CASES: BadInput[] = [
     message: 'not issued by us or has been altered',
   },
   {
-    name: 'callback: replayed after the seller is connected with that version',
-    setup: (c) => void c.connections.setSeller('victim', { state: 'active', appVersion: 'v1' }),
+    name: 'callback: replayed after the seller is connected with that version (the workflow says so)',
+    setup: (c) => {
+      c.connections.setSeller('victim', { state: 'active', appVersion: 'v1' });
+      c.connections.markAnswered('victim', c.nonce);
+    },
     send: (c) => callback(c, { code: 'c', state: c.state }),
     status: 400,
     message: 'already been used',
   },
   {
-    name: 'callback: replayed while the first one is being authorized',
-    setup: (c) => void c.connections.setSeller('victim', { state: 'authorizing', appVersion: null }),
+    name: 'callback: replayed while the first one is being authorized (the workflow says so)',
+    setup: (c) => {
+      c.connections.setSeller('victim', { state: 'authorizing', appVersion: null });
+      c.connections.markAnswered('victim', c.nonce);
+    },
     send: (c) => callback(c, { code: 'c', state: c.state }),
     status: 400,
     message: 'already been used',
@@ -233,11 +248,11 @@ const CASES: BadInput[] = [
     message: 'This link has expired',
   },
   {
-    name: 'callback: error= without state; HTML in error_description is escaped',
+    name: 'callback: error= without state; OTTO’s error_description is never shown (not even escaped)',
     send: (c) => callback(c, { error: 'access_denied', error_description: SCRIPT }),
     status: 400,
-    message: '&lt;script&gt;alert(1)&lt;/script&gt;',
-    notReflected: '<script>',
+    message: 'without the information that ties it',
+    notReflected: 'alert(1)',
   },
   {
     name: 'callback: error= with a forged state; HTML in error is refused',
@@ -621,18 +636,39 @@ const CASES: BadInput[] = [
     status: 404,
     message: 'there is no GET /api/nothing-here',
   },
-  // ---- the assistant ---------------------------------------------------------------------------
+  // ---- the assistant: only with the session the shop opened ------------------------------------
   {
-    name: 'assistant: missing seller id',
+    name: 'assistant: no session',
     send: (c) => request(c.app).get('/assistant/otto'),
-    status: 400,
-    message: 'query.sellerId',
+    status: 401,
+    message: 'open the OTTO Market settings from your shop',
   },
   {
-    name: 'assistant: seller id with HTML',
+    name: 'assistant: no session, a seller id in the query',
+    send: (c) => request(c.app).get('/assistant/otto').query({ sellerId: 'victim' }),
+    status: 401,
+    message: 'open the OTTO Market settings from your shop',
+  },
+  {
+    name: 'assistant: no session, a seller id with HTML',
     send: (c) => request(c.app).get('/assistant/otto').query({ sellerId: SCRIPT }),
-    status: 400,
-    message: 'sellerId must be 1–64 characters',
+    status: 401,
+    message: 'open the OTTO Market settings from your shop',
+    notReflected: '<script>',
+  },
+  {
+    name: 'assistant: a session for another seller than the query names',
+    send: (c) =>
+      request(c.app).get('/assistant/otto').set('Cookie', c.session.cookie).query({ sellerId: 'other' }),
+    status: 403,
+    message: 'belong to another seller',
+  },
+  {
+    name: 'assistant: a session, and a seller id with HTML in the query',
+    send: (c) =>
+      request(c.app).get('/assistant/otto').set('Cookie', c.session.cookie).query({ sellerId: SCRIPT }),
+    status: 403,
+    message: 'belong to another seller',
     notReflected: '<script>',
   },
   {
@@ -643,13 +679,29 @@ const CASES: BadInput[] = [
     notReflected: '<b>x',
   },
   {
+    name: 'assistant: a forged one-time link',
+    send: (c) =>
+      request(c.app)
+        .get('/assistant/otto/session')
+        .query({ token: `${c.state}` }),
+    status: 400,
+    message: 'damaged or was not issued by us',
+  },
+  {
+    name: 'assistant: a one-time link without its token',
+    send: (c) => request(c.app).get('/assistant/otto/session'),
+    status: 400,
+    message: 'damaged or was not issued by us',
+  },
+  {
     name: 'assistant: "Allow access" posted from another site',
     send: (c) =>
       request(c.app)
         .post('/assistant/otto/allow-access')
         .set('Origin', 'https://evil.example')
+        .set('Cookie', c.session.cookie)
         .type('form')
-        .send({ sellerId: 'victim' }),
+        .send({ formToken: c.session.formToken }),
     status: 403,
     message: 'only be sent from the assistant page',
   },
@@ -659,39 +711,141 @@ const CASES: BadInput[] = [
       request(c.app)
         .post('/assistant/otto/allow-access')
         .set('Origin', PUBLIC_BASE_URL)
-        .send({ sellerId: 'victim' }),
+        .set('Cookie', c.session.cookie)
+        .send({ formToken: c.session.formToken }),
     status: 415,
     message: 'application/x-www-form-urlencoded',
   },
   {
-    name: 'assistant: "Allow access" with an invalid seller id',
+    name: 'assistant: "Allow access" without a session',
     send: (c) =>
-      request(c.app).post('/assistant/otto/allow-access').type('form').send({ sellerId: '../admin' }),
+      request(c.app)
+        .post('/assistant/otto/allow-access')
+        .type('form')
+        .send({ sellerId: 'victim', formToken: c.session.formToken }),
+    status: 401,
+    message: 'open the OTTO Market settings from your shop',
+  },
+  {
+    name: 'assistant: "Allow access" naming a seller in the form',
+    send: (c) =>
+      request(c.app)
+        .post('/assistant/otto/allow-access')
+        .set('Cookie', c.session.cookie)
+        .type('form')
+        .send({ formToken: c.session.formToken, sellerId: 'other' }),
     status: 400,
-    message: 'body.sellerId',
+    message: 'Unrecognized key',
+  },
+  {
+    name: 'assistant: "Allow access" without the form token',
+    send: (c) =>
+      request(c.app)
+        .post('/assistant/otto/allow-access')
+        .set('Cookie', c.session.cookie)
+        .type('form')
+        .send({}),
+    status: 400,
+    message: 'body.formToken',
+  },
+  {
+    name: 'assistant: "Allow access" with a made-up form token',
+    send: (c) =>
+      request(c.app)
+        .post('/assistant/otto/allow-access')
+        .set('Cookie', c.session.cookie)
+        .type('form')
+        .send({ formToken: 'A'.repeat(43) }),
+    status: 403,
+    message: 'does not belong to the OTTO Market settings',
   },
   {
     name: 'assistant: "Allow access" with an unknown app version',
     send: (c) =>
       request(c.app)
         .post('/assistant/otto/allow-access')
+        .set('Cookie', c.session.cookie)
         .type('form')
-        .send({ sellerId: 'victim', appVersion: 'v9' }),
+        .send({ formToken: c.session.formToken, appVersion: 'v9' }),
     status: 400,
     message: 'body.appVersion',
   },
+  {
+    name: 'api: an assistant session without a key',
+    send: (c) => request(c.app).post('/api/sellers/victim/assistant-sessions'),
+    status: 401,
+    message: 'an API key is required',
+  },
+  {
+    name: 'api: an assistant session with the support key',
+    send: (c) => request(c.app).post('/api/sellers/victim/assistant-sessions').set(support),
+    status: 403,
+    message: 'needs the admin role',
+  },
+  {
+    name: 'api: an assistant session for an invalid seller id',
+    send: (c) =>
+      request(c.app)
+        .post(`/api/sellers/${encodeURIComponent(SCRIPT)}/assistant-sessions`)
+        .set(admin),
+    status: 400,
+    message: 'params.sellerId',
+    notReflected: '<script>',
+  },
+  // ---- ops endpoints: not on the public port, and nothing but GET on the ops port ----------------
+  {
+    name: 'ops: /metrics is not served on the public API port',
+    send: (c) => request(c.app).get('/metrics'),
+    status: 404,
+    message: 'not_found',
+  },
+  {
+    name: 'ops: /readyz is not served on the public API port',
+    send: (c) => request(c.app).get('/readyz'),
+    status: 404,
+    message: 'not_found',
+  },
+  {
+    name: 'ops: POST /metrics on the ops port',
+    send: (c) => request(c.opsApp).post('/metrics').send({}),
+    status: 404,
+    message: 'not_found',
+  },
+  {
+    name: 'ops: DELETE /healthz on the ops port',
+    send: (c) => request(c.opsApp).delete('/healthz'),
+    status: 404,
+    message: 'not_found',
+  },
+  {
+    name: 'ops: an unknown ops path with HTML in it',
+    send: (c) => request(c.opsApp).get(`/${encodeURIComponent(SCRIPT)}`),
+    status: 404,
+    message: 'not_found',
+    notReflected: '<script>',
+  },
+  {
+    name: 'ops: a malformed percent-encoding on the ops port',
+    send: (c) => request(c.opsApp).get('/metrics?x=%E0%A4%A'),
+    status: 400,
+    message: 'malformed_url',
+  },
 ];
 
-describe('bad inputs are refused clearly and reach no workflow', () => {
-  it('has at least 30 cases', () => {
-    expect(CASES.length).toBeGreaterThanOrEqual(30);
+describe('hostile requests are refused clearly, reach no workflow and leave the process answering', () => {
+  it('has at least 60 cases across the API, the callback, the assistant and the ops endpoints', () => {
+    expect(CASES.length).toBeGreaterThanOrEqual(60);
+    for (const area of ['api:', 'callback:', 'assistant', 'ops:'])
+      expect([area, CASES.some((c) => c.name.startsWith(area))]).toEqual([area, true]);
   });
 
   it.each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, testCase) => {
-    const { app, connections, stateSigner } = testApp();
+    const { app, opsApp, connections, stateSigner } = testApp();
     connections.setSeller('victim', { state: 'pending_consent', appVersion: null });
     const { state, nonce, cookie } = validState(stateSigner, 'victim');
-    const ctx: Ctx = { app, connections, state, nonce, cookie };
+    // This browser's assistant session, for the seller the shop logged in: victim.
+    const session = await assistantSession(app, 'victim');
+    const ctx: Ctx = { app, opsApp, connections, state, nonce, cookie, session };
     testCase.setup?.(ctx);
 
     const res = await testCase.send(ctx);
@@ -703,22 +857,28 @@ describe('bad inputs are refused clearly and reach no workflow', () => {
     expect(res.text).not.toMatch(/at .*\.ts:\d+/); // no stack trace
     expect(connections.writes).toEqual([]);
     expect(res.headers['set-cookie']).toBeUndefined(); // a refusal binds no browser and clears nothing
+    // …and the process still answers.
+    expect((await request(app).get('/healthz')).status).toBe(200);
+    expect((await request(opsApp).get('/healthz')).status).toBe(200);
   });
 
-  it('too many failed API key attempts from one address are answered 429, good keys included', async () => {
-    let now = 1_000_000;
-    const { app, connections } = testApp({ authLimit: { maxFailures: 3, windowMs: 60_000 }, now: () => now });
+  it('too many failed API key attempts from one address are answered 429; a valid key still works', async () => {
+    const { app, connections } = testApp({ authLimit: { maxFailures: 3, windowMs: 60_000 } });
     for (let i = 0; i < 3; i++) {
       expect(
         (await request(app).get('/api/connections').set('Authorization', `Bearer guess-${i}-000000000`))
           .status,
       ).toBe(401);
     }
-    const blocked = await request(app).get('/api/connections').set(support);
+    // The key is checked before the limiter: a verified key is never blocked.
+    expect((await request(app).get('/api/connections').set(support)).status).toBe(200);
+    const blocked = await request(app)
+      .get('/api/connections')
+      .set('Authorization', 'Bearer guess-3-000000000');
     expect(blocked.status).toBe(429);
-    expect(blocked.headers['retry-after']).toBe('60');
+    expect(Number(blocked.headers['retry-after'])).toBeGreaterThanOrEqual(59);
+    expect(Number(blocked.headers['retry-after'])).toBeLessThanOrEqual(60);
     expect(errorOf(blocked).code).toBe('too_many_failed_attempts');
-    now += 60_000;
     expect((await request(app).get('/api/connections').set(support)).status).toBe(200);
     expect(connections.writes).toEqual([]);
   });

@@ -1,0 +1,132 @@
+/**
+ * The worker's configuration fails closed like the API's: without OTTO_CONNECT_ENV=dev (whatever
+ * NODE_ENV says) SEAL_KEYS and OTTO_APPS are required, the OTTO hosts and PUBLIC_BASE_URL have no default
+ * and must be https, weak seal keys are refused; each refusal names the variable, never the value.
+ */
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from '../../common/config';
+import { generateSealKey } from '../../common/seal';
+import { loadWorkerConfig, workerConfigSchema } from '../../worker/config';
+
+const CLIENT_SECRET = 'otto-client-secret-7f3a9c1e07b2d485';
+const APPS = JSON.stringify([
+  { version: 'v1', appId: 'a1', clientId: 'c1', clientSecret: CLIENT_SECRET },
+  {
+    version: 'v2',
+    appId: 'a2',
+    clientId: 'c2',
+    clientSecret: 's2',
+    installationUrl: 'https://portal.otto.market/apps/a2/install',
+  },
+]);
+const tempDir = () => mkdtempSync(join(tmpdir(), 'worker-config-'));
+
+function productionEnv(): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    SEAL_KEYS: generateSealKey('prod1'),
+    OTTO_APPS: APPS,
+    OTTO_AUTH_BASE_URL: 'https://api.otto.market',
+    OTTO_API_BASE_URL: 'https://api.otto.market',
+    PUBLIC_BASE_URL: 'https://connect.shop.example',
+  };
+}
+
+function messageOf(load: () => unknown): string {
+  try {
+    load();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('the configuration was accepted');
+}
+
+describe('worker config', () => {
+  it('without the dev flag refuses to start without secrets or OTTO hosts, and generates nothing', () => {
+    for (const NODE_ENV of [undefined, 'development', 'production']) {
+      const dataDir = tempDir();
+      const message = messageOf(() => loadWorkerConfig({ NODE_ENV, DATA_DIR: dataDir }));
+      for (const name of [
+        'SEAL_KEYS',
+        'OTTO_APPS',
+        'OTTO_AUTH_BASE_URL',
+        'OTTO_API_BASE_URL',
+        'PUBLIC_BASE_URL',
+      ])
+        expect(message).toMatch(new RegExp(`^  ${name}: required`, 'm'));
+      expect(message).toContain('SEAL_KEYS: required (set SEAL_KEYS or SEAL_KEYS_FILE');
+      expect(readdirSync(dataDir)).toEqual([]);
+    }
+  });
+
+  it('in dev fills the emulator URLs and generates the shared seal key ring once', () => {
+    const dataDir = tempDir();
+    const config = loadWorkerConfig({ OTTO_CONNECT_ENV: 'dev', OTTO_APPS: APPS, DATA_DIR: dataDir });
+    expect(config.OTTO_AUTH_BASE_URL).toBe('http://localhost:3900');
+    expect(config.OTTO_API_BASE_URL).toBe('http://localhost:3900');
+    expect(config.PUBLIC_BASE_URL).toBe('http://localhost:3000');
+    expect(config.SEAL_KEYS).toBe(readFileSync(join(dataDir, 'seal-keys'), 'utf8').trim());
+    // Dev relaxations: an all-zero key and http URLs are accepted there (tests use them).
+    expect(() =>
+      loadWorkerConfig({
+        OTTO_CONNECT_ENV: 'dev',
+        OTTO_APPS: APPS,
+        SEAL_KEYS: `k1:${Buffer.alloc(32).toString('base64')}`,
+        OTTO_AUTH_BASE_URL: 'http://emulator:3900',
+      }),
+    ).not.toThrow();
+  });
+
+  it('accepts a production environment and keeps the client secrets (the worker exchanges codes)', () => {
+    const config = loadWorkerConfig(productionEnv());
+    expect(config.OTTO_CONNECT_ENV).toBe('production');
+    expect(config.OTTO_APPS.map((a) => a.clientSecret)).toEqual([CLIENT_SECRET, 's2']);
+    expect(loadConfig(workerConfigSchema, productionEnv()).OTTO_API_BASE_URL).toBe('https://api.otto.market');
+  });
+
+  it.each([
+    ['SEAL_KEYS', `k1:${Buffer.alloc(32).toString('base64')}`, /SEAL_KEYS: key k1 is all zero bytes/],
+    [
+      'SEAL_KEYS',
+      `k1:${Buffer.alloc(32, 0x5a).toString('base64')}`,
+      /SEAL_KEYS: key k1 is one repeated byte/,
+    ],
+    ['SEAL_KEYS', 'k1:c2hvcnQ=', /SEAL_KEYS: /],
+    ['PUBLIC_BASE_URL', 'http://connect.shop.example', /PUBLIC_BASE_URL: must be an https:\/\/ URL/],
+    ['OTTO_AUTH_BASE_URL', 'http://emulator:3900', /OTTO_AUTH_BASE_URL: must be an https:\/\/ URL/],
+    ['OTTO_API_BASE_URL', 'http://emulator:3900', /OTTO_API_BASE_URL: must be an https:\/\/ URL/],
+    [
+      'OTTO_APPS',
+      APPS.replace('https://portal', 'http://portal'),
+      /OTTO_APPS: 1.installationUrl: must be an https:\/\/ URL/,
+    ],
+    ['OTTO_CONNECT_ENV', 'staging', /OTTO_CONNECT_ENV: must be dev or production/],
+  ])('in production refuses %s = %s, naming it without echoing the value', (name, value, expected) => {
+    const message = messageOf(() => loadWorkerConfig({ ...productionEnv(), [name]: value }));
+    expect(message).toMatch(expected);
+    for (const part of value.split(/[,:]/)) if (part.length >= 8) expect(message).not.toContain(part);
+    expect(message).not.toContain(CLIENT_SECRET);
+  });
+
+  it('reads SEAL_KEYS and OTTO_APPS from *_FILE, refusing both set or an unreadable file', () => {
+    const dir = tempDir();
+    const env = productionEnv();
+    const sealFile = join(dir, 'seal-keys');
+    const appsFile = join(dir, 'otto-apps.json');
+    writeFileSync(sealFile, `${env.SEAL_KEYS}\n`);
+    writeFileSync(appsFile, `${APPS}\r\n`);
+    const { SEAL_KEYS, OTTO_APPS, ...rest } = env;
+    const config = loadWorkerConfig({ ...rest, SEAL_KEYS_FILE: sealFile, OTTO_APPS_FILE: appsFile });
+    expect(config.SEAL_KEYS).toBe(SEAL_KEYS);
+    expect(config.OTTO_APPS.map((a) => a.clientId)).toEqual(['c1', 'c2']);
+    expect(messageOf(() => loadWorkerConfig({ ...env, OTTO_APPS_FILE: appsFile }))).toContain(
+      'OTTO_APPS: set either OTTO_APPS or OTTO_APPS_FILE, not both',
+    );
+    const unreadable = messageOf(() => loadWorkerConfig({ ...rest, OTTO_APPS, SEAL_KEYS_FILE: dir }));
+    expect(unreadable).toMatch(/SEAL_KEYS_FILE: cannot read the file for SEAL_KEYS \(EISDIR\)/);
+    expect(OTTO_APPS).toBe(APPS);
+  });
+});
