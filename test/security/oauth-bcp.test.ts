@@ -5,15 +5,26 @@
  * that no secret reaches a response. History and log scans live in test/workflows/seller-history.test.ts
  * and test/ops/log-secrets.test.ts.
  */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import request from 'supertest';
 import { createApp } from '../../api/create-app';
 import { createOpsApp } from '../../api/create-ops-app';
 import { createMetrics } from '../../api/metrics';
 import { TestStack, PUBLIC_BASE_URL } from '../support/stack';
-import { assistantSession, stackApiConfig, stackConnections, walkConsent } from '../support/stack-api';
+import { freePort } from '../../scripts/temporal-dev-server';
+import {
+  assistantSession,
+  stackApiConfig,
+  stackApiEnv,
+  stackConnections,
+  walkConsent,
+} from '../support/stack-api';
 import { eventually, uniqueName } from '../support/temporal';
 
 const ADMIN = 'security-admin-key-000001';
+const STATE_KEY = 'security-suite-state-key-0123456789abcdef';
+const ROOT = join(__dirname, '..', '..');
 const SUPPORT = 'security-support-key-00001';
 const admin = { Authorization: `Bearer ${ADMIN}` };
 const support = { Authorization: `Bearer ${SUPPORT}` };
@@ -29,7 +40,7 @@ beforeAll(async () => {
   config = stackApiConfig(stack, {
     admin: ADMIN,
     support: SUPPORT,
-    stateKey: 'security-suite-state-key-0123456789abcdef',
+    stateKey: STATE_KEY,
   });
   const connections = stackConnections(stack, config);
   const metrics = createMetrics();
@@ -244,6 +255,46 @@ describe('OAuth security BCP', () => {
       expect(replay.status).toBe(400);
       expect((replay.body as { error: { code: string } }).error.code).toBe('callback_replayed');
     }
+    // …and on a second API process (api/index.ts as deployed), which has never seen this callback.
+    const port = await freePort();
+    const child = spawn(
+      process.execPath,
+      [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(ROOT, 'api', 'index.ts')],
+      {
+        cwd: ROOT,
+        env: {
+          PATH: process.env.PATH,
+          ...stackApiEnv(stack, { admin: ADMIN, support: SUPPORT, stateKey: STATE_KEY }),
+          PORT: String(port),
+          OPS_PORT: String(await freePort()),
+          LOG_LEVEL: 'WARN',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    try {
+      let output = '';
+      child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+      child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+      await eventually(
+        () => Promise.resolve(output),
+        (o) => o.includes('otto-connect API on') || child.exitCode !== null,
+        30_000,
+      );
+      const url = new URL(`http://127.0.0.1:${port}/oauth/callback`);
+      for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+      const replay = await fetch(url, {
+        headers: { cookie, accept: 'application/json' },
+        redirect: 'manual',
+      });
+      expect(replay.status).toBe(400);
+      expect(((await replay.json()) as { error: { code: string } }).error.code).toBe('callback_replayed');
+    } finally {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+
     const after = await status(sellerId);
     expect(after.state).toBe('active');
     expect(after.events.filter((e) => e.type === 'authorized')).toHaveLength(1);

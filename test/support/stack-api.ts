@@ -12,7 +12,15 @@ export function stackApiConfig(
   stack: TestStack,
   keys: { admin: string; support?: string; stateKey: string },
 ): ApiConfig {
-  return loadConfig(apiConfigSchema, {
+  return loadConfig(apiConfigSchema, stackApiEnv(stack, keys));
+}
+
+/** The API's environment for this stack (also what `api/index.ts` needs to serve it from a process). */
+export function stackApiEnv(
+  stack: TestStack,
+  keys: { admin: string; support?: string; stateKey: string },
+): Record<string, string> {
+  return {
     NODE_ENV: 'test',
     OTTO_CONNECT_ENV: 'dev',
     API_KEYS: [`admin:${keys.admin}`, ...(keys.support ? [`support:${keys.support}`] : [])].join(','),
@@ -24,7 +32,8 @@ export function stackApiConfig(
     OTTO_AUTH_BASE_URL: stack.emulatorUrl,
     OTTO_API_BASE_URL: stack.emulatorUrl,
     OTTO_APPS: JSON.stringify(stack.apps),
-  });
+    TEMPORAL_ADDRESS: stack.temporalAddress,
+  };
 }
 
 export function stackConnections(
