@@ -6,6 +6,7 @@ import type { SellerStore } from '../store/seller-store';
 import { createOttoDataClient } from './otto-data-client';
 import { createTokenActivities, type TokenActivityDeps } from './token-activities';
 import { createTransferActivities } from './transfer-activities';
+import { createWebhookActivities, type WebhookTarget } from './webhook-activities';
 
 export interface ActivityDeps extends TokenActivityDeps {
   store: SellerStore;
@@ -13,6 +14,8 @@ export interface ActivityDeps extends TokenActivityDeps {
   partnerRequestsPerSecond?: number;
   /** Data calls never go out with a token that expires within this long (default 5 s). */
   tokenSafetyMarginMs?: number;
+  /** WEBHOOK_URL and WEBHOOK_SECRET; unset = webhooks off. */
+  webhook?: WebhookTarget;
 }
 
 export function createDataActivities(deps: ActivityDeps) {
@@ -24,7 +27,10 @@ export function createDataActivities(deps: ActivityDeps) {
     partnerRequestsPerSecond: deps.partnerRequestsPerSecond,
     tokenSafetyMarginMs: deps.tokenSafetyMarginMs,
   });
-  return createTransferActivities({ store: deps.store, otto, metrics: deps.metrics });
+  return {
+    ...createTransferActivities({ store: deps.store, otto, metrics: deps.metrics }),
+    ...createWebhookActivities({ webhook: deps.webhook, fetch: deps.fetch }),
+  };
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -34,4 +40,5 @@ export function createActivities(deps: ActivityDeps) {
 export type Activities = ReturnType<typeof createActivities>;
 export { createTokenActivities, type TokenActivities } from './token-activities';
 export { createTransferActivities, type TransferActivities } from './transfer-activities';
+export { createWebhookActivities, type WebhookActivities } from './webhook-activities';
 export { noMetrics, type ActivityMetrics } from './activity-metrics';

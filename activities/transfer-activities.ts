@@ -27,6 +27,7 @@ import type {
   StoreReturn,
   StoreShippingProfile,
 } from '../store/seller-store';
+import { encodeFeedCursor } from '../common/feed-cursor';
 import { FailureTypes, type TransferInput, type TransferResult } from '../workflows/definitions';
 import { noMetrics, type ActivityMetrics } from './activity-metrics';
 import { describeRefusals, priceRefusals, stockRefusals, type Refusals } from './export-refusals';
@@ -127,7 +128,13 @@ const ordersProgress = z.object({
   maxLifecycle: z.string().nullable(),
   count: z.number(),
   pages: z.number(),
+  /** The orders inserted or changed so far (the first CHANGED_IDS_MAX), and the highest change number. */
+  changedIds: z.array(z.string()).default([]),
+  maxChangeSeq: z.number().default(0),
 });
+
+/** How many changed order ids an ordersImport result carries (the `orders.changed` webhook's ids). */
+export const CHANGED_IDS_MAX = 100;
 
 const cursorValue = z.union([z.string(), z.number(), z.null()]);
 const returnsProgress = z.object({
@@ -196,13 +203,41 @@ export function createTransferActivities(deps: TransferActivityDeps) {
     }
   }
 
-  async function measured(kind: string, run: () => Promise<TransferResult>): Promise<TransferResult> {
+  /**
+   * Runs one transfer attempt, counts it, and records it in the store's transfer runs (the shop's
+   * GET …/transfers). Recording is best effort: a store hiccup there never fails the transfer.
+   */
+  async function measured(
+    kind: string,
+    input: TransferInput,
+    run: () => Promise<TransferResult>,
+  ): Promise<TransferResult> {
+    const startedAt = new Date(now()).toISOString();
+    const record = async (result: 'ok' | 'failed', count: number, detail: string) => {
+      try {
+        await store.recordTransferRun(input.sellerId, {
+          kind,
+          startedAt,
+          finishedAt: new Date(now()).toISOString(),
+          result,
+          count,
+          detail,
+        });
+      } catch (err) {
+        Context.current().log.warn('could not record the transfer run', {
+          kind,
+          error: err instanceof Error ? err.message : String(err),
+        });
+      }
+    };
     try {
       const result = await run();
       metrics.transfer(kind, 'ok', result.count);
+      await record('ok', result.count, result.detail);
       return result;
     } catch (err) {
       metrics.transfer(kind, 'failed', 0);
+      await record('failed', 0, err instanceof Error ? err.message : String(err));
       throw err;
     }
   }
@@ -351,7 +386,7 @@ export function createTransferActivities(deps: TransferActivityDeps) {
   return {
     /** OTTO → store: orders changed since the cursor, page by page; resumes at the last heartbeated page. */
     async ordersImport(input: TransferInput): Promise<TransferResult> {
-      return await measured('ordersImport', async () => {
+      return await measured('ordersImport', input, async () => {
         const ctx = Context.current();
         const saved = ordersProgress.safeParse(ctx.info.heartbeatDetails);
         const fromDate = typeof input.cursor.fromDate === 'string' ? input.cursor.fromDate : null;
@@ -362,6 +397,8 @@ export function createTransferActivities(deps: TransferActivityDeps) {
               maxLifecycle: fromDate,
               count: 0,
               pages: 0,
+              changedIds: [],
+              maxChangeSeq: 0,
             };
         let inserted = 0;
         let withoutLastModified = 0;
@@ -391,11 +428,19 @@ export function createTransferActivities(deps: TransferActivityDeps) {
               ? `/v4/orders?limit=${ORDERS_PAGE_LIMIT}&nextcursor=${encodeURIComponent(cursor)}`
               : withParam(`${url.pathname}${url.search}`, 'limit', ORDERS_PAGE_LIMIT);
           }
+          const changedIds = [...progress.changedIds];
+          let maxChangeSeq = progress.maxChangeSeq;
+          for (const c of upserted.changed) {
+            if (changedIds.length < CHANGED_IDS_MAX && !changedIds.includes(c.id)) changedIds.push(c.id);
+            maxChangeSeq = Math.max(maxChangeSeq, c.changeSeq);
+          }
           progress = {
             nextPath,
             maxLifecycle,
             count: progress.count + upserted.inserted + upserted.updated,
             pages: progress.pages + 1,
+            changedIds,
+            maxChangeSeq,
           };
           // Stored first, then heartbeated: a retry resumes after the last page that is surely in the store.
           beat(progress);
@@ -407,6 +452,11 @@ export function createTransferActivities(deps: TransferActivityDeps) {
           // OTTO's fromDate is inclusive: the boundary order comes again next time and is a no-op upsert.
           cursor: { fromDate: progress.maxLifecycle },
           detail: `${progress.count} orders imported or updated (${inserted} new in this attempt) over ${progress.pages} page(s)${noLm}`,
+          changedOrderIds: progress.changedIds,
+          // The orders feed position after these changes (a shop that has read up to it has them all).
+          ...(progress.maxChangeSeq > 0
+            ? { feedCursor: encodeFeedCursor('orders', progress.maxChangeSeq) }
+            : {}),
         };
       });
     },
@@ -416,7 +466,7 @@ export function createTransferActivities(deps: TransferActivityDeps) {
      * OTTO refused before, ≤ 200 per POST. A 207 names refused SKUs: recorded per SKU, sent again next run.
      */
     async stockExport(input: TransferInput): Promise<TransferResult> {
-      return await measured('stockExport', async () => {
+      return await measured('stockExport', input, async () => {
         const done = await exportWithRefusals<StockLevel>(input, {
           kind: 'stock',
           all: () => store.allStock(input.sellerId),
@@ -458,7 +508,7 @@ export function createTransferActivities(deps: TransferActivityDeps) {
      * polls it instead of posting again) until done; its failed variations are recorded per SKU.
      */
     async pricesExport(input: TransferInput): Promise<TransferResult> {
-      return await measured('pricesExport', async () => {
+      return await measured('pricesExport', input, async () => {
         const finish = async (
           task: { href: string; skus: string[] },
           progress: ExportProgress,
@@ -522,7 +572,7 @@ export function createTransferActivities(deps: TransferActivityDeps) {
      * than the cursor (or already seen at exactly the cursor's time).
      */
     async returnsImport(input: TransferInput): Promise<TransferResult> {
-      return await measured('returnsImport', async () => {
+      return await measured('returnsImport', input, async () => {
         const ctx = Context.current();
         const passes = deps.returnStatuses?.length ? deps.returnStatuses : [null];
         const saved = returnsProgress.safeParse(ctx.info.heartbeatDetails);
@@ -624,7 +674,7 @@ export function createTransferActivities(deps: TransferActivityDeps) {
 
     /** OTTO → store: every shipping profile (all pages), every field; profiles OTTO dropped are removed. */
     async shippingProfilesSync(input: TransferInput): Promise<TransferResult> {
-      return await measured('shippingProfilesSync', async () => {
+      return await measured('shippingProfilesSync', input, async () => {
         const ids: string[] = [];
         const totals = { inserted: 0, updated: 0, unchanged: 0 };
         const visited = new Set<string>();

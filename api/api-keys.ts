@@ -1,11 +1,17 @@
 /**
- * API keys with roles (design §4): `support` reads, `admin` also writes. Parsed from API_KEYS as
- * `role:key` pairs; errors name the entry, never the key.
+ * API keys with roles (design §4): `support` reads, `admin` also writes, `shop` moves data (the shop
+ * API: stock and prices in, order and return feeds out). Parsed from API_KEYS as `role:key` pairs;
+ * errors name the entry, never the key.
+ *
+ * The roles are separate credentials, not a ladder past support: admin includes support, but neither
+ * admin nor support may use the shop routes, and a shop key may use nothing else. The shop's backend
+ * holds a key that can write stock and read buyers' orders; an operator's key cannot do either by
+ * accident, and a leaked shop key cannot disconnect sellers.
  */
 import { z } from 'zod';
 import { textSecretWeakness } from '../common/config';
 
-export const API_ROLES = ['support', 'admin'] as const;
+export const API_ROLES = ['support', 'admin', 'shop'] as const;
 export type ApiRole = (typeof API_ROLES)[number];
 
 export interface ApiKey {
@@ -19,8 +25,8 @@ export const MIN_API_KEY_LENGTH = 12;
 export const MIN_PRODUCTION_API_KEY_LENGTH = 32;
 
 /** Keys published in this repository (README, dev defaults): never accepted outside dev. */
-export const DEV_API_KEYS = 'admin:dev-admin-key,support:dev-support-key';
-export const PUBLISHED_API_KEYS: readonly string[] = ['dev-admin-key', 'dev-support-key'];
+export const DEV_API_KEYS = 'admin:dev-admin-key,support:dev-support-key,shop:dev-shop-key';
+export const PUBLISHED_API_KEYS: readonly string[] = ['dev-admin-key', 'dev-support-key', 'dev-shop-key'];
 
 /**
  * Why a key is not good enough outside dev, or undefined: published in the repository, shorter than
@@ -48,7 +54,7 @@ export const apiKeysEnvSchema = z.string().transform((text, ctx): ApiKey[] => {
     if (colon <= 0 || !(API_ROLES as readonly string[]).includes(role)) {
       ctx.addIssue({
         code: 'custom',
-        message: `entry ${index + 1} must look like admin:<key> or support:<key>`,
+        message: `entry ${index + 1} must look like admin:<key>, support:<key> or shop:<key>`,
       });
     } else if (key.length < MIN_API_KEY_LENGTH || /\s/.test(key)) {
       ctx.addIssue({
@@ -66,7 +72,7 @@ export const apiKeysEnvSchema = z.string().transform((text, ctx): ApiKey[] => {
   return keys;
 });
 
-/** Which roles may do what: admin includes everything support may do. */
+/** Which roles may do what: admin includes everything support may do; shop is only itself. */
 export function roleAllows(role: ApiRole, required: ApiRole): boolean {
-  return role === 'admin' || role === required;
+  return role === required || (role === 'admin' && required === 'support');
 }

@@ -94,6 +94,8 @@ export const apiConfigSchema = temporalConfigSchema
     PRICES_EXPORT_HOUR: z.coerce.number().int().min(0).max(23).default(2),
     /** Upper bound for one Temporal call, so an unreachable server becomes a quick 503 rather than a hang. */
     TEMPORAL_CALL_TIMEOUT: durationMs('10s'),
+    /** The seller store the shop routes read and write (store/open-seller-store.ts): as the worker's. */
+    SELLER_STORE: z.string().min(1).default('.data/seller-store.db'),
     /** Express "trust proxy": set it behind a reverse proxy so the failed-login limit sees client IPs. */
     TRUST_PROXY: z.string().optional(),
     LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),

@@ -17,7 +17,9 @@ export type ConnectionErrorKind =
   /** The workflow refused an OTTO callback: its consent was already answered. */
   | 'callback_replayed'
   /** The workflow refused an OTTO callback: it belongs to no current consent. */
-  | 'callback_stale';
+  | 'callback_stale'
+  /** Redelivery of a webhook the seller's workflow does not (or no longer) hold. */
+  | 'webhook_not_found';
 
 export class SellerConnectionError extends Error {
   override name = 'SellerConnectionError';

@@ -22,6 +22,8 @@ import {
 import { createMetrics, measureRequests, trackConnections, type ApiMetrics } from './metrics';
 import { createStateSigner, type StateSigner } from './oauth-state';
 import { apiRoutes } from './routes/api-routes';
+import { shopRoutes } from './routes/shop-routes';
+import type { SellerStore } from '../store/seller-store';
 import { assistantRoutes } from './routes/assistant-routes';
 import { callbackRoutes } from './routes/callback-routes';
 import { docsRoutes } from './routes/docs-routes';
@@ -44,6 +46,8 @@ export interface AppDeps {
   logger?: Logger;
   /** "Allow access" per assistant session and per address (default 10 per 10 minutes each). */
   consentStartLimit?: ConsentStartLimit;
+  /** The seller store behind the shop routes (role `shop`); without it they answer 503. */
+  store?: SellerStore;
 }
 
 /**
@@ -117,9 +121,11 @@ export function createApp(deps: AppDeps): Express {
   // /readyz and /metrics are served on the ops port only (create-ops-app.ts).
   app.use(healthRoutes());
   app.use(docsRoutes({ publicBaseUrl: config.PUBLIC_BASE_URL }));
+  const auth = createAuthenticator(config.API_KEYS, limiter);
+  app.use(shopRoutes({ auth, store: deps.store, now }));
   app.use(
     apiRoutes({
-      auth: createAuthenticator(config.API_KEYS, limiter),
+      auth,
       connections,
       startConsent,
       publicBaseUrl: config.PUBLIC_BASE_URL,

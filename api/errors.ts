@@ -35,6 +35,7 @@ const CONNECTION_ERRORS: Record<ConnectionErrorKind, { status: number; code: str
   unavailable: { status: 503, code: 'temporal_unavailable' },
   callback_replayed: { status: 400, code: 'callback_replayed' },
   callback_stale: { status: 400, code: 'callback_stale' },
+  webhook_not_found: { status: 404, code: 'webhook_not_found' },
 };
 
 /** Turns zod issues into a 400 whose details say which field failed and why (never the value). */

@@ -9,6 +9,7 @@ import {
   connectionStateSchema,
   sellerIdSchema,
   transferKindSchema,
+  WEBHOOK_EVENT_TYPES,
 } from '../workflows/definitions';
 import { FORM_TOKEN_FIELD, MAX_ASSISTANT_TOKEN_LENGTH } from './assistant-session';
 import { MAX_CONSENT_TICKET_LENGTH } from './consent-cookie';
@@ -18,6 +19,15 @@ import { MAX_STATE_LENGTH } from './oauth-state';
 
 export const sellerParamsSchema = z.strictObject({ sellerId: sellerIdSchema });
 export const transferParamsSchema = z.strictObject({ sellerId: sellerIdSchema, kind: transferKindSchema });
+export const webhookParamsSchema = z.strictObject({
+  sellerId: sellerIdSchema,
+  eventId: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'eventId must be a webhook event id (webhook-id)'),
+});
+export const redeliverResponseSchema = z.object({
+  sellerId: sellerIdSchema,
+  eventId: z.string(),
+  status: z.enum(['pending', 'delivered', 'failed']),
+});
 
 export const beginConnectionBodySchema = z
   .strictObject({
@@ -187,6 +197,20 @@ export const statusViewSchema = z.object({
   upgradeAvailable: z.boolean(),
   lastError: z.string().nullable(),
   events: z.array(z.object({ at: z.iso.datetime(), type: z.string(), detail: z.string().optional() })),
+  webhooks: z
+    .array(
+      z.object({
+        eventId: z.string().describe('The webhook-id header: the idempotency key.'),
+        type: z.enum(WEBHOOK_EVENT_TYPES),
+        at: z.iso.datetime(),
+        status: z.enum(['pending', 'delivered', 'failed']),
+        attempts: z.number().int().nonnegative(),
+        lastError: z.string().nullable(),
+        deliveredAt: isoOrNull,
+      }),
+    )
+    .optional()
+    .describe('The last webhook deliveries to the shop, oldest first (every pending one is listed).'),
   temporal: temporalLinkSchema,
 });
 
@@ -206,3 +230,194 @@ export const listResponseSchema = z.object({ connections: z.array(connectionSumm
 export const commandResponseSchema = z.object({ sellerId: sellerIdSchema, state: connectionStateSchema });
 export const healthResponseSchema = z.object({ status: z.literal('ok') });
 export const readyResponseSchema = z.object({ status: z.literal('ready'), temporal: z.literal('reachable') });
+
+// ---- the shop API (role `shop`) --------------------------------------------------------------------
+
+/** Items per PUT …/stock or …/prices. */
+export const MAX_SHOP_BATCH_ITEMS = 1000;
+export const MAX_STOCK_QUANTITY = 1_000_000;
+export const MAX_PRICE_AMOUNT = 1_000_000;
+/** Feed page size: default and bounds of `limit`. */
+export const DEFAULT_FEED_LIMIT = 100;
+export const MAX_FEED_LIMIT = 1000;
+
+export const skuSchema = z
+  .string()
+  .min(1)
+  .max(50)
+  .regex(/^[^\p{C}]+$/u, 'sku must be printable characters (no control characters)')
+  .refine((sku) => sku.trim() === sku, 'sku must not start or end with whitespace')
+  .describe('The seller’s SKU as OTTO knows it: 1–50 printable characters.');
+
+/** Refuses a SKU that occurs twice in one batch, naming the later item and the earlier one. */
+function uniqueSkus(items: ReadonlyArray<{ sku: string }>, ctx: z.RefinementCtx): void {
+  const seen = new Map<string, number>();
+  items.forEach((item, index) => {
+    const first = seen.get(item.sku);
+    if (first === undefined) seen.set(item.sku, index);
+    else
+      ctx.addIssue({
+        code: 'custom',
+        path: [index, 'sku'],
+        message: `duplicate sku in this batch (also item ${first}); send each SKU once`,
+      });
+  });
+}
+
+export const stockItemSchema = z.strictObject({
+  sku: skuSchema,
+  quantity: z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_STOCK_QUANTITY)
+    .describe(`Available quantity: an integer 0–${MAX_STOCK_QUANTITY.toLocaleString('en')}.`),
+});
+export const stockBatchSchema = z
+  .array(stockItemSchema)
+  .min(1)
+  .max(MAX_SHOP_BATCH_ITEMS)
+  .superRefine(uniqueSkus)
+  .describe(
+    `1–${MAX_SHOP_BATCH_ITEMS} stock levels, each SKU once. All or nothing: one invalid item refuses the batch.`,
+  );
+
+export const priceItemSchema = z.strictObject({
+  sku: skuSchema,
+  amount: z
+    .number()
+    .positive()
+    .max(MAX_PRICE_AMOUNT)
+    .multipleOf(0.01)
+    .describe('Gross price, > 0 with at most 2 decimals.'),
+  currency: z.literal('EUR').describe('OTTO Market accepts EUR only.'),
+});
+export const priceBatchSchema = z
+  .array(priceItemSchema)
+  .min(1)
+  .max(MAX_SHOP_BATCH_ITEMS)
+  .superRefine(uniqueSkus)
+  .describe(
+    `1–${MAX_SHOP_BATCH_ITEMS} prices, each SKU once. All or nothing: one invalid item refuses the batch.`,
+  );
+
+export const idempotencyKeySchema = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[\x20-\x7e]+$/, 'Idempotency-Key must be printable ASCII')
+  .describe(
+    'Optional. The same key with the same body within 24 h answers the first answer again without writing; with another body 409.',
+  );
+
+export const feedQuerySchema = z.strictObject({
+  after: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('The `next` cursor of the previous page (opaque); omit to start at the beginning.'),
+  limit: z.coerce.number().int().min(1).max(MAX_FEED_LIMIT).default(DEFAULT_FEED_LIMIT),
+});
+
+export const shopBatchResponseSchema = z.object({
+  accepted: z.number().int().describe('Items written (the whole batch).'),
+  firstChangeSeq: z.number().int().describe('The change number of the batch’s first item.'),
+  changeSeq: z
+    .number()
+    .int()
+    .describe('The change number of the batch’s last item: the next export after it sends the batch.'),
+});
+
+const positionItemSchema = z.object({
+  positionItemId: z.string(),
+  fulfillmentStatus: z.string(),
+  sku: z.string(),
+  amount: z.number(),
+  currency: z.string(),
+  articleNumber: z.string().optional(),
+  productTitle: z.string().optional(),
+  cancellationReason: z.string().nullable().optional(),
+});
+
+const feedPage = <T extends z.ZodType>(item: T) =>
+  z.object({
+    items: z.array(item).describe('In change order; an item comes again only when it changed.'),
+    next: z
+      .string()
+      .describe('Always present: the cursor for the next call (`after=`); poll with it, even when empty.'),
+    hasMore: z.boolean().describe('More items are waiting: call again with `next` right away.'),
+  });
+
+export const orderFeedResponseSchema = feedPage(
+  z.object({
+    changeSeq: z.number().int(),
+    salesOrderId: z.string(),
+    orderNumber: z.string(),
+    orderDate: z.string(),
+    fulfillmentStatus: z.string().describe('Derived from the position items as OTTO buckets orders.'),
+    changeDate: z.string(),
+    lifecycleChangeDate: z.string(),
+    lastModifiedDate: z.string().nullable(),
+    positionItems: z.array(positionItemSchema),
+    data: z.record(z.string(), z.unknown()).optional().describe('The whole order as OTTO sent it.'),
+  }),
+);
+
+export const returnFeedResponseSchema = feedPage(
+  z.object({
+    changeSeq: z.number().int(),
+    positionItemId: z.string(),
+    salesOrderId: z.string(),
+    status: z.string().describe('ANNOUNCED, ACCEPTED, REJECTED, MISDIRECTED'),
+    occurredTime: z.string().nullable(),
+    details: z.unknown(),
+  }),
+);
+
+export const shippingProfilesResponseSchema = z.object({
+  profiles: z.array(
+    z.object({
+      shippingProfileId: z.string(),
+      shippingProfileName: z.string(),
+      workingDays: z.array(z.string()),
+      orderCutoff: z.string(),
+      deliveryType: z.string(),
+      defaultProcessingTime: z.number(),
+      transportTime: z.number(),
+      data: z.record(z.string(), z.unknown()),
+    }),
+  ),
+});
+
+const exportFailureSchema = z.object({
+  sku: z.string(),
+  error: z.string().describe('OTTO’s error text from the last refusal.'),
+  attempts: z.number().int().describe('Runs in a row OTTO refused it; it is sent again every run.'),
+  firstFailedAt: z.string(),
+  lastFailedAt: z.string(),
+});
+
+export const transfersResponseSchema = z.object({
+  sellerId: sellerIdSchema,
+  transfers: z.record(
+    transferKindSchema,
+    z.object({
+      lastRuns: z
+        .array(
+          z.object({
+            startedAt: z.string(),
+            finishedAt: z.string(),
+            result: z.enum(['ok', 'failed']),
+            count: z.number().int(),
+            detail: z.string(),
+          }),
+        )
+        .describe('Newest first, at most 20.'),
+      failures: z
+        .array(exportFailureSchema)
+        .optional()
+        .describe('Exports only: the SKUs OTTO currently refuses (stock) or failed to price (prices).'),
+    }),
+  ),
+});

@@ -13,13 +13,14 @@ import { createOpsApp } from './create-ops-app';
 import { installLastResort } from './last-resort';
 import { createMetrics } from './metrics';
 import { createTemporalClient, createTemporalSellerConnections } from './seller-connections';
+import { openSellerStore } from '../store/open-seller-store';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 const logger = createLogger({ name: 'api', level: process.env.LOG_LEVEL });
 // Start and stop lines are logged whatever LOG_LEVEL says: launchers and tests wait for them.
 const lifecycle = logger.child({}, { level: 'info' });
 
-function main(): void {
+async function main(): Promise<void> {
   const config = loadApiConfig(process.env);
   logger.level = config.LOG_LEVEL.toLowerCase();
   const temporal = createTemporalClient({
@@ -34,7 +35,9 @@ function main(): void {
     callTimeoutMs: config.TEMPORAL_CALL_TIMEOUT,
   });
   const metrics = createMetrics();
-  const server = createServer(createApp({ config, connections, metrics, logger }));
+  // The shop routes' store (SELLER_STORE, as the worker's); a store that cannot be opened is fatal.
+  const store = await openSellerStore(config.SELLER_STORE);
+  const server = createServer(createApp({ config, connections, metrics, logger, store }));
   // /healthz, /readyz and /metrics on their own port (loopback unless OPS_HOST says otherwise).
   const opsServer = createServer(createOpsApp({ connections, metrics, logger }));
   for (const [name, s] of [
@@ -79,7 +82,7 @@ function main(): void {
     const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
     server.close(() => {
       clearTimeout(force);
-      temporal.close().then(
+      Promise.allSettled([temporal.close(), store.close()]).then(
         () => process.exit(exitCode),
         () => process.exit(exitCode),
       );
@@ -92,10 +95,8 @@ function main(): void {
   installLastResort({ logger, onGiveUp: (reason) => stop(reason, 1) });
 }
 
-try {
-  main();
-} catch (err) {
+main().catch((err: unknown) => {
   if (err instanceof ConfigError) logger.fatal(err.message);
   else logger.fatal({ err }, `API failed to start: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
-}
+});

@@ -19,16 +19,28 @@ import {
   sellerParamsSchema,
   statusViewSchema,
   transferParamsSchema,
+  redeliverResponseSchema,
+  webhookParamsSchema,
   allowAccessFormSchema,
   assistantLinkQuerySchema,
   assistantQuerySchema,
   assistantSessionBodySchema,
   assistantSessionResponseSchema,
+  feedQuerySchema,
+  idempotencyKeySchema,
+  MAX_SHOP_BATCH_ITEMS,
+  orderFeedResponseSchema,
+  priceBatchSchema,
+  returnFeedResponseSchema,
+  shippingProfilesResponseSchema,
+  shopBatchResponseSchema,
+  stockBatchSchema,
+  transfersResponseSchema,
 } from './http-schemas';
 
 /** `session`: the assistant session cookie the shop's one-time link sets (api/assistant-session.ts). */
-type Auth = 'public' | 'session' | 'support' | 'admin';
-type Method = 'get' | 'post' | 'delete';
+type Auth = 'public' | 'session' | 'support' | 'admin' | 'shop';
+type Method = 'get' | 'post' | 'put' | 'delete';
 
 export interface RouteSpec {
   method: Method;
@@ -36,9 +48,11 @@ export interface RouteSpec {
   path: string;
   summary: string;
   auth: Auth;
-  tag: 'Sellers' | 'OAuth' | 'Assistant' | 'Operations' | 'Documentation';
+  tag: 'Sellers' | 'Shop' | 'OAuth' | 'Assistant' | 'Operations' | 'Documentation';
   params?: z.ZodObject;
   query?: z.ZodObject;
+  /** Request headers, by their HTTP name. */
+  headers?: z.ZodObject;
   body?: {
     schema: z.ZodType;
     contentType: 'application/json' | 'application/x-www-form-urlencoded';
@@ -153,6 +167,25 @@ export const ROUTES: RouteSpec[] = [
       202: { description: 'Run requested', schema: commandResponseSchema },
       ...sellerErrors,
       409: err('Not allowed in the current state'),
+      501: err('The running workflow does not support this command yet'),
+      ...authErrors,
+      ...temporalDown,
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/sellers/:sellerId/webhooks/:eventId/redeliver',
+    summary:
+      'Send a recorded webhook to the shop again, with the same webhook-id (the shop’s idempotency key); a pending one keeps its running delivery',
+    auth: 'admin',
+    tag: 'Sellers',
+    params: webhookParamsSchema,
+    body: { schema: emptyBodySchema, contentType: json, required: false },
+    responses: {
+      202: { description: 'Redelivery started', schema: redeliverResponseSchema },
+      ...sellerErrors,
+      404: err('The seller never connected, or it has no webhook with this id (only the last ones are kept)'),
+      409: err('The connection has ended (its workflow no longer runs)'),
       501: err('The running workflow does not support this command yet'),
       ...authErrors,
       ...temporalDown,
@@ -318,6 +351,94 @@ export const ROUTES: RouteSpec[] = [
   },
 ];
 
+// The shop API (role `shop`, api/routes/shop-routes.ts).
+const shopErrors = {
+  401: err('No or invalid API key'),
+  403: err('The key lacks the shop role (admin and support keys do not have it)'),
+  429: err('Too many failed authentication attempts from this address'),
+  503: err('The seller store is not configured on this API'),
+};
+const idempotencyHeaders = z.object({ 'Idempotency-Key': idempotencyKeySchema.optional() });
+const batchRoute = (what: 'stock' | 'prices'): RouteSpec => ({
+  method: 'put',
+  path: `/api/sellers/:sellerId/${what}`,
+  summary:
+    what === 'stock'
+      ? `Set stock levels: 1–${MAX_SHOP_BATCH_ITEMS} \`{ sku, quantity }\` (integer 0–1,000,000), each SKU once; all or nothing; each item gets the next change number and the next stock export sends it`
+      : `Set prices: 1–${MAX_SHOP_BATCH_ITEMS} \`{ sku, amount, currency }\` (amount > 0 with ≤ 2 decimals, currency EUR), each SKU once; all or nothing; each item gets the next change number and the next price export sends it`,
+  auth: 'shop',
+  tag: 'Shop',
+  params: sellerParamsSchema,
+  headers: idempotencyHeaders,
+  body: { schema: what === 'stock' ? stockBatchSchema : priceBatchSchema, contentType: json },
+  responses: {
+    200: {
+      description:
+        'Written (or, for a repeated Idempotency-Key with the same body, the first answer again with `Idempotent-Replayed: true`)',
+      schema: shopBatchResponseSchema,
+    },
+    400: err(
+      'Invalid seller id, header or batch: details name each item (`body.3.quantity`); nothing written',
+    ),
+    409: err('idempotency_key_reused: the key was used in the last 24 h with another body; nothing written'),
+    413: err('The body is larger than 512 kB'),
+    415: err('Body is not JSON'),
+    ...shopErrors,
+  },
+});
+const feedRoute = (what: 'orders' | 'returns'): RouteSpec => ({
+  method: 'get',
+  path: `/api/sellers/:sellerId/${what}`,
+  summary: `The ${what === 'orders' ? 'orders' : 'returns (one item per position item)'} change feed: in change order from the cursor \`after\`; an item comes again only when it changed; poll with \`next\``,
+  auth: 'shop',
+  tag: 'Shop',
+  params: sellerParamsSchema,
+  query: feedQuerySchema,
+  responses: {
+    200: {
+      description: 'One page of the feed',
+      schema: what === 'orders' ? orderFeedResponseSchema : returnFeedResponseSchema,
+    },
+    400: err('Invalid seller id or limit, or a cursor this API did not issue for this feed (invalid_cursor)'),
+    ...shopErrors,
+  },
+});
+
+const SHOP_ROUTES: RouteSpec[] = [
+  batchRoute('stock'),
+  batchRoute('prices'),
+  feedRoute('orders'),
+  feedRoute('returns'),
+  {
+    method: 'get',
+    path: '/api/sellers/:sellerId/shipping-profiles',
+    summary: 'The seller’s current shipping profiles at OTTO (as the last sync read them)',
+    auth: 'shop',
+    tag: 'Shop',
+    params: sellerParamsSchema,
+    responses: {
+      200: { description: 'Shipping profiles, by id', schema: shippingProfilesResponseSchema },
+      400: err('Invalid seller id'),
+      ...shopErrors,
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/sellers/:sellerId/transfers',
+    summary:
+      'Each transfer’s last runs (newest first, up to 20) with counts, and for the exports the SKUs OTTO currently refuses',
+    auth: 'shop',
+    tag: 'Shop',
+    params: sellerParamsSchema,
+    responses: {
+      200: { description: 'Transfers by kind', schema: transfersResponseSchema },
+      400: err('Invalid seller id'),
+      ...shopErrors,
+    },
+  },
+];
+ROUTES.push(...SHOP_ROUTES);
+
 export const openApiPath = (path: string) => path.replace(/:([A-Za-z]+)/g, '{$1}');
 
 function schemaOf(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
@@ -333,6 +454,7 @@ function parameters(spec: RouteSpec): unknown[] {
   for (const [where, obj] of [
     ['path', spec.params],
     ['query', spec.query],
+    ['header', spec.headers],
   ] as const) {
     if (!obj) continue;
     const shape = schemaOf(obj, 'input') as { properties?: Record<string, unknown>; required?: string[] };
@@ -393,12 +515,12 @@ export function buildOpenApiDocument(options: {
       version: options.version ?? '0.1.0',
       description:
         'Connects shop-system sellers to OTTO Market. Errors are always `{ "error": { "code", "message", "details"? } }`. ' +
-        'API keys: `Authorization: Bearer <key>`; the `support` role reads, `admin` also writes. ' +
+        'API keys: `Authorization: Bearer <key>`; the `support` role reads, `admin` also writes, `shop` (only) uses the Shop routes. ' +
         '`/readyz` (Temporal reachable) and `/metrics` (Prometheus) are not on this port: they are served ' +
         'with `/healthz` on the ops port (`OPS_PORT`, default 3001, bound to `OPS_HOST`).',
     },
     servers: [{ url: options.serverUrl }],
-    tags: ['Sellers', 'OAuth', 'Assistant', 'Operations', 'Documentation'].map((name) => ({ name })),
+    tags: ['Sellers', 'Shop', 'OAuth', 'Assistant', 'Operations', 'Documentation'].map((name) => ({ name })),
     components: {
       securitySchemes: {
         apiKey: { type: 'http', scheme: 'bearer', description: 'role:key pairs from API_KEYS' },

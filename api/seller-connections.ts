@@ -24,6 +24,7 @@ import {
   disconnectUpdate,
   FailureTypes,
   pauseUpdate,
+  redeliverWebhookUpdate,
   resumeUpdate,
   runTransferNowUpdate,
   searchAttributes,
@@ -39,6 +40,7 @@ import {
   type ConsentCallbackResult,
   type ConnectionState,
   type ConnectionStatus,
+  type RedeliverWebhookResult,
   type SellerConnectionInput,
   type TransferKind,
   type WorkflowSettingsInput,
@@ -93,6 +95,8 @@ export interface SellerConnections {
   pause(sellerId: string, reason?: string): Promise<CommandResult>;
   resume(sellerId: string): Promise<CommandResult>;
   runTransferNow(sellerId: string, kind: TransferKind): Promise<CommandResult>;
+  /** Sends a recorded webhook again with the same id; SellerConnectionError('webhook_not_found') if unknown. */
+  redeliverWebhook(sellerId: string, eventId: string): Promise<RedeliverWebhookResult>;
   /** Resolves when Temporal answers; SellerConnectionError('unavailable') otherwise. */
   ping(): Promise<void>;
   /** How many seller workflows carry each OttoConnectionState (visibility counts, for /metrics). */
@@ -142,7 +146,11 @@ export interface TemporalSellerConnectionsOptions {
   callTimeoutMs: number;
 }
 
-function isTransientUpdateFailure(err: unknown): boolean {
+/**
+ * The server refuses an update whose workflow task failed or timed out (a worker restarting, or a busy
+ * one missing the task deadline); nothing was applied and the task is retried, so asking again is safe.
+ */
+export function isTransientUpdateFailure(err: unknown): boolean {
   for (let e: unknown = err; e instanceof Error; e = e.cause) {
     if (e.message.includes('unexpected workflow task failure')) return true;
   }
@@ -280,6 +288,11 @@ export function createTemporalSellerConnections(
         handle(sellerId).executeUpdate(runTransferNowUpdate, { args: [{ kind }] }),
       );
     },
+    async redeliverWebhook(sellerId, eventId) {
+      return await command(sellerId, () =>
+        handle(sellerId).executeUpdate(redeliverWebhookUpdate, { args: [{ eventId }] }),
+      );
+    },
 
     async ping() {
       await call(undefined, () => client.workflowService.describeNamespace({ namespace }));
@@ -357,6 +370,8 @@ function translate(err: unknown, sellerId: string | undefined): unknown {
         return new SellerConnectionError('callback_replayed', failure.message, { cause: err });
       case FailureTypes.callbackStale:
         return new SellerConnectionError('callback_stale', failure.message, { cause: err });
+      case FailureTypes.webhookNotFound:
+        return new SellerConnectionError('webhook_not_found', failure.message, { cause: err });
     }
     if (failure.message.startsWith('No registered handler for update')) {
       return new SellerConnectionError(

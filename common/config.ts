@@ -36,7 +36,13 @@ export const DEV_PUBLIC_BASE_URL = 'http://localhost:3000';
 export const DEV_HOST = '127.0.0.1';
 
 /** Variables that hold secrets: each may instead be read from the file named by `<NAME>_FILE`. */
-export const SECRET_VARIABLES = ['API_KEYS', 'SEAL_KEYS', 'STATE_SIGNING_KEY', 'OTTO_APPS'] as const;
+export const SECRET_VARIABLES = [
+  'API_KEYS',
+  'SEAL_KEYS',
+  'STATE_SIGNING_KEY',
+  'OTTO_APPS',
+  'WEBHOOK_SECRET',
+] as const;
 
 /**
  * Resolves `<NAME>_FILE` for every secret variable: the file is read once, its trailing newline(s)

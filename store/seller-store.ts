@@ -94,13 +94,126 @@ export interface UpsertResult {
   unchanged: number;
 }
 
+/**
+ * upsertOrders / upsertReturns: also what changed, for the shop's change feeds and the `orders.changed`
+ * webhook. `changed` lists every inserted or updated item (salesOrderId for orders, positionItemId for
+ * returns) in input order with the change number it got; unchanged items are not listed.
+ */
+export interface FeedUpsertResult extends UpsertResult {
+  changed: Array<{ id: string; changeSeq: number }>;
+}
+
+/**
+ * One item of the shop's change feeds (orderFeed, returnFeed): the item as it is now, with the change
+ * number of its latest change. An item appears again in the feed only when an upsert changed it.
+ */
+export interface FeedEntry<T> {
+  changeSeq: number;
+  item: T;
+}
+
+/** The shop's batch write (PUT …/stock, PUT …/prices), already validated (SKUs unique in the batch). */
+export type ShopBatch =
+  | { kind: 'stock'; items: Array<{ sku: string; quantity: number }> }
+  | { kind: 'prices'; items: Array<{ sku: string; amount: number; currency: string }> };
+
+/** What a batch write did; also what is kept for an idempotency key and answered again on a replay. */
+export interface ShopBatchResult {
+  /** How many items were written (the batch's length). */
+  accepted: number;
+  /** The change numbers the batch's items got: consecutive per item in batch order; 0 and 0 for an empty batch. */
+  firstChangeSeq: number;
+  lastChangeSeq: number;
+}
+
+/** The `Idempotency-Key` of a batch write. */
+export interface IdempotencyClaim {
+  /** The header's value (1–255 printable ASCII characters). Keys are scoped per seller. */
+  key: string;
+  /** The request's fingerprint (a hash of operation and canonical body), compared on reuse. */
+  fingerprint: string;
+  /** Now, as an ISO timestamp: the key's creation time, and the clock for expiry. */
+  at: string;
+  /** How long a key is kept (IDEMPOTENCY_KEY_TTL_MS): older keys are expired and treated as absent. */
+  ttlMs: number;
+}
+
+/** Idempotency keys are kept this long (24 h), as Stripe does. */
+export const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000;
+
+export type ShopBatchOutcome =
+  /** Written now (and, with a claim, the key stored with this result). */
+  | { outcome: 'applied'; result: ShopBatchResult }
+  /** The key was used before with the same fingerprint: nothing written, the first result again. */
+  | { outcome: 'replayed'; result: ShopBatchResult }
+  /** The key was used before (unexpired) with another fingerprint: nothing written. */
+  | { outcome: 'key_reused' };
+
+/** One finished run of a transfer activity attempt, for GET /api/sellers/:sellerId/transfers. */
+export interface TransferRun {
+  /** The transfer kind (ordersImport, stockExport, pricesExport, returnsImport, shippingProfilesSync). */
+  kind: string;
+  startedAt: string;
+  finishedAt: string;
+  result: 'ok' | 'failed';
+  /** Items moved (0 for a failed run). */
+  count: number;
+  /** The run's summary, or the error message of a failed run (at most 1,000 characters kept). */
+  detail: string;
+}
+
+/** Runs kept per seller and kind (the oldest beyond it are deleted when a run is recorded). */
+export const TRANSFER_RUNS_KEPT = 20;
+
 export interface SellerStore {
-  /** Inserts new orders, applies newer changes (by changeDate), ignores older or equal ones. */
-  upsertOrders(sellerId: string, orders: StoreOrder[]): Promise<UpsertResult>;
+  /**
+   * Inserts new orders, applies newer changes (by changeDate), ignores older or equal ones. Every
+   * inserted or updated order gets the next change number (see "Change numbers" below); an unchanged
+   * one keeps its number, so the feed does not send it again.
+   */
+  upsertOrders(sellerId: string, orders: StoreOrder[]): Promise<FeedUpsertResult>;
   listOrders(sellerId: string): Promise<StoreOrder[]>;
-  /** Inserts new returns, applies newer status changes (by occurredTime), ignores older or equal ones. */
-  upsertReturns(sellerId: string, returns: StoreReturn[]): Promise<UpsertResult>;
+  /**
+   * Inserts new returns, applies newer status changes (by occurredTime), ignores older or equal ones;
+   * inserted or updated returns get the next change number, as orders do.
+   */
+  upsertReturns(sellerId: string, returns: StoreReturn[]): Promise<FeedUpsertResult>;
   listReturns(sellerId: string): Promise<StoreReturn[]>;
+
+  /**
+   * The shop's orders feed: the seller's orders whose change number is > `afterSeq`, in ascending
+   * change number, at most `limit` (≥ 1; the API asks for one more than its page size). Each order appears once, with its latest change number.
+   *
+   * Change numbers: orders, returns, stock and prices all draw from the one per-store counter that
+   * currentChangeSeq reads (strictly increasing, never reused). They must become visible in number
+   * order: once a reader has seen number N, no later-committed write may carry a number ≤ N (in SQL,
+   * take the number from the counter row inside the writing transaction — its row lock orders the
+   * commits — not from a plain SEQUENCE, whose numbers commit out of order).
+   */
+  orderFeed(sellerId: string, afterSeq: number, limit: number): Promise<Array<FeedEntry<StoreOrder>>>;
+  /** The shop's returns feed: as orderFeed, over returns (one entry per position item). */
+  returnFeed(sellerId: string, afterSeq: number, limit: number): Promise<Array<FeedEntry<StoreReturn>>>;
+
+  /**
+   * The shop's batch write, all or nothing in one transaction: every item gets the next change number
+   * (as setStock / setPrices), so the next export sends it. With a claim, in the same transaction:
+   * first the seller's keys older than `claim.ttlMs` (created before `claim.at` − ttl) are deleted; then
+   * an existing key with the same fingerprint → `replayed` with its stored result, nothing written; with
+   * another fingerprint → `key_reused`, nothing written; no key → the batch is written and the key stored
+   * with its fingerprint, result and `claim.at`. Two concurrent writes with one key: one applies, the
+   * other replays or gets key_reused (in SQL: the key's primary key (seller_id, key) decides; retry or
+   * lock so that neither fails with a unique violation). Stock quantities must be integers ≥ 0 (the
+   * route validates more; the store refuses a negative quantity by throwing, writing nothing).
+   */
+  applyShopBatch(sellerId: string, batch: ShopBatch, claim?: IdempotencyClaim): Promise<ShopBatchOutcome>;
+
+  /**
+   * Records one finished transfer run and keeps only the newest TRANSFER_RUNS_KEPT runs of that seller
+   * and kind (by finishedAt, then insertion order).
+   */
+  recordTransferRun(sellerId: string, run: TransferRun): Promise<void>;
+  /** The seller's recorded runs, newest first (by finishedAt, then insertion order), all kinds. */
+  transferRuns(sellerId: string): Promise<TransferRun[]>;
 
   /** The shop changes stock; each change gets a new change number. */
   setStock(sellerId: string, levels: Array<{ sku: string; quantity: number }>): Promise<void>;

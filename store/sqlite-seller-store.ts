@@ -6,16 +6,23 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type {
-  ExportFailure,
-  ExportKind,
-  Price,
-  SellerStore,
-  StockLevel,
-  StoreOrder,
-  StoreReturn,
-  StoreShippingProfile,
-  UpsertResult,
+import {
+  TRANSFER_RUNS_KEPT,
+  type ExportFailure,
+  type ExportKind,
+  type FeedUpsertResult,
+  type IdempotencyClaim,
+  type Price,
+  type SellerStore,
+  type ShopBatch,
+  type ShopBatchOutcome,
+  type ShopBatchResult,
+  type StockLevel,
+  type StoreOrder,
+  type StoreReturn,
+  type StoreShippingProfile,
+  type TransferRun,
+  type UpsertResult,
 } from './seller-store';
 
 export const MIGRATIONS: string[] = [
@@ -69,7 +76,35 @@ export const MIGRATIONS: string[] = [
      seller_id TEXT NOT NULL, kind TEXT NOT NULL CHECK (kind IN ('stock', 'prices')), sku TEXT NOT NULL,
      error TEXT NOT NULL, attempts INTEGER NOT NULL, first_failed_at TEXT NOT NULL, last_failed_at TEXT NOT NULL,
      PRIMARY KEY (seller_id, kind, sku));`,
+  // v3: the shop's side. Orders and returns get a change number from the one counter (the change feeds);
+  // existing rows are numbered in their old listing order. Idempotency keys of batch writes (kept 24 h)
+  // and the last transfer runs per seller and kind.
+  `ALTER TABLE orders ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE returns ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0;
+   UPDATE orders SET change_seq = (SELECT value FROM change_counter WHERE id = 1) + r.n
+     FROM (SELECT rowid AS rid, row_number() OVER (ORDER BY change_date, sales_order_id) AS n FROM orders) AS r
+     WHERE orders.rowid = r.rid;
+   UPDATE change_counter SET value = value + (SELECT count(*) FROM orders) WHERE id = 1;
+   UPDATE returns SET change_seq = (SELECT value FROM change_counter WHERE id = 1) + r.n
+     FROM (SELECT rowid AS rid, row_number() OVER (
+             ORDER BY occurred_time IS NULL, occurred_time, position_item_id) AS n FROM returns) AS r
+     WHERE returns.rowid = r.rid;
+   UPDATE change_counter SET value = value + (SELECT count(*) FROM returns) WHERE id = 1;
+   CREATE INDEX orders_feed ON orders (seller_id, change_seq);
+   CREATE INDEX returns_feed ON returns (seller_id, change_seq);
+   CREATE TABLE idempotency_keys (
+     seller_id TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL, result TEXT NOT NULL,
+     created_at TEXT NOT NULL, PRIMARY KEY (seller_id, key));
+   CREATE INDEX idempotency_keys_age ON idempotency_keys (seller_id, created_at);
+   CREATE TABLE transfer_runs (
+     id INTEGER PRIMARY KEY AUTOINCREMENT, seller_id TEXT NOT NULL, kind TEXT NOT NULL,
+     started_at TEXT NOT NULL, finished_at TEXT NOT NULL, result TEXT NOT NULL CHECK (result IN ('ok', 'failed')),
+     count INTEGER NOT NULL, detail TEXT NOT NULL);
+   CREATE INDEX transfer_runs_by_seller ON transfer_runs (seller_id, kind, finished_at);`,
 ];
+
+/** Longest transfer-run detail kept. */
+const MAX_RUN_DETAIL = 1000;
 
 interface OrderRow {
   sales_order_id: string;
@@ -81,6 +116,7 @@ interface OrderRow {
   fulfillment_status: string;
   positions: string;
   data: string | null;
+  change_seq: number;
 }
 
 interface ReturnRow {
@@ -89,6 +125,7 @@ interface ReturnRow {
   status: string;
   occurred_time: string | null;
   details: string;
+  change_seq: number;
 }
 
 interface ProfileRow {
@@ -132,17 +169,19 @@ export function openSqliteSellerStore(file: string): SellerStore {
   const nextSeq = db.prepare('UPDATE change_counter SET value = value + 1 WHERE id = 1 RETURNING value');
   const now = () => new Date().toISOString();
 
-  const upsertOrders = db.transaction((sellerId: string, orders: StoreOrder[]): UpsertResult => {
-    const result = { inserted: 0, updated: 0, unchanged: 0 };
+  const takeSeq = () => (nextSeq.get() as { value: number }).value;
+
+  const upsertOrders = db.transaction((sellerId: string, orders: StoreOrder[]): FeedUpsertResult => {
+    const result: FeedUpsertResult = { inserted: 0, updated: 0, unchanged: 0, changed: [] };
     const find = db.prepare('SELECT change_date FROM orders WHERE seller_id = ? AND sales_order_id = ?');
     const insert = db.prepare(
       `INSERT INTO orders (seller_id, sales_order_id, order_number, order_date, change_date, lifecycle_change_date,
-         last_modified_date, fulfillment_status, positions, data, imported_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         last_modified_date, fulfillment_status, positions, data, imported_at, change_seq)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const update = db.prepare(
       `UPDATE orders SET change_date = ?, lifecycle_change_date = ?, last_modified_date = ?, fulfillment_status = ?,
-         positions = ?, data = ?
+         positions = ?, data = ?, change_seq = ?
        WHERE seller_id = ? AND sales_order_id = ?`,
     );
     for (const o of orders) {
@@ -150,6 +189,7 @@ export function openSqliteSellerStore(file: string): SellerStore {
       const positions = JSON.stringify(o.positionItems);
       const data = o.data === undefined ? null : JSON.stringify(o.data);
       if (!existing) {
+        const seq = takeSeq();
         insert.run(
           sellerId,
           o.salesOrderId,
@@ -162,9 +202,12 @@ export function openSqliteSellerStore(file: string): SellerStore {
           positions,
           data,
           now(),
+          seq,
         );
         result.inserted++;
+        result.changed.push({ id: o.salesOrderId, changeSeq: seq });
       } else if (later(o.changeDate, existing.change_date)) {
+        const seq = takeSeq();
         update.run(
           o.changeDate,
           o.lifecycleChangeDate,
@@ -172,26 +215,29 @@ export function openSqliteSellerStore(file: string): SellerStore {
           o.fulfillmentStatus,
           positions,
           data,
+          seq,
           sellerId,
           o.salesOrderId,
         );
         result.updated++;
+        result.changed.push({ id: o.salesOrderId, changeSeq: seq });
       } else result.unchanged++;
     }
     return result;
   });
 
-  const upsertReturns = db.transaction((sellerId: string, returns: StoreReturn[]): UpsertResult => {
-    const result = { inserted: 0, updated: 0, unchanged: 0 };
+  const upsertReturns = db.transaction((sellerId: string, returns: StoreReturn[]): FeedUpsertResult => {
+    const result: FeedUpsertResult = { inserted: 0, updated: 0, unchanged: 0, changed: [] };
     const find = db.prepare(
       'SELECT status, occurred_time, details FROM returns WHERE seller_id = ? AND position_item_id = ?',
     );
     const insert = db.prepare(
-      `INSERT INTO returns (seller_id, position_item_id, sales_order_id, status, occurred_time, details, imported_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO returns (seller_id, position_item_id, sales_order_id, status, occurred_time, details, imported_at, updated_at, change_seq)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const update = db.prepare(
-      `UPDATE returns SET sales_order_id = ?, status = ?, occurred_time = ?, details = ?, updated_at = ?
+      `UPDATE returns SET sales_order_id = ?, status = ?, occurred_time = ?, details = ?, updated_at = ?,
+         change_seq = ?
        WHERE seller_id = ? AND position_item_id = ?`,
     );
     for (const r of returns) {
@@ -200,8 +246,20 @@ export function openSqliteSellerStore(file: string): SellerStore {
       const details = JSON.stringify(r.details ?? null);
       const at = now();
       if (!existing) {
-        insert.run(sellerId, r.positionItemId, r.salesOrderId, r.status, r.occurredTime, details, at, at);
+        const seq = takeSeq();
+        insert.run(
+          sellerId,
+          r.positionItemId,
+          r.salesOrderId,
+          r.status,
+          r.occurredTime,
+          details,
+          at,
+          at,
+          seq,
+        );
         result.inserted++;
+        result.changed.push({ id: r.positionItemId, changeSeq: seq });
         continue;
       }
       // Without a time on either side the order of events is unknown: the latest read wins if it differs.
@@ -210,14 +268,17 @@ export function openSqliteSellerStore(file: string): SellerStore {
           ? later(r.occurredTime, existing.occurred_time)
           : r.status !== existing.status || details !== existing.details;
       if (newer) {
-        update.run(r.salesOrderId, r.status, r.occurredTime, details, at, sellerId, r.positionItemId);
+        const seq = takeSeq();
+        update.run(r.salesOrderId, r.status, r.occurredTime, details, at, seq, sellerId, r.positionItemId);
         result.updated++;
+        result.changed.push({ id: r.positionItemId, changeSeq: seq });
       } else result.unchanged++;
     }
     return result;
   });
 
   const setStock = db.transaction((sellerId: string, levels: Array<{ sku: string; quantity: number }>) => {
+    const seqs: number[] = [];
     const upsert = db.prepare(
       `INSERT INTO stock (seller_id, sku, quantity, change_seq, changed_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (seller_id, sku) DO UPDATE SET quantity = excluded.quantity, change_seq = excluded.change_seq, changed_at = excluded.changed_at`,
@@ -225,24 +286,80 @@ export function openSqliteSellerStore(file: string): SellerStore {
     for (const l of levels) {
       if (!Number.isInteger(l.quantity) || l.quantity < 0)
         throw new Error(`stock for ${l.sku} must be an integer ≥ 0`);
-      const { value } = nextSeq.get() as { value: number };
+      const value = takeSeq();
       upsert.run(sellerId, l.sku, l.quantity, value, now());
+      seqs.push(value);
     }
+    return seqs;
   });
 
   const setPrices = db.transaction(
     (sellerId: string, prices: Array<{ sku: string; amount: number; currency: string }>) => {
+      const seqs: number[] = [];
       const upsert = db.prepare(
         `INSERT INTO prices (seller_id, sku, amount, currency, change_seq, changed_at) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (seller_id, sku) DO UPDATE SET amount = excluded.amount, currency = excluded.currency,
          change_seq = excluded.change_seq, changed_at = excluded.changed_at`,
       );
       for (const p of prices) {
-        const { value } = nextSeq.get() as { value: number };
+        const value = takeSeq();
         upsert.run(sellerId, p.sku, p.amount, p.currency, value, now());
+        seqs.push(value);
       }
+      return seqs;
     },
   );
+
+  const applyShopBatch = db.transaction(
+    (sellerId: string, batch: ShopBatch, claim: IdempotencyClaim | undefined): ShopBatchOutcome => {
+      if (claim) {
+        const cutoff = new Date(Date.parse(claim.at) - claim.ttlMs).toISOString();
+        db.prepare('DELETE FROM idempotency_keys WHERE seller_id = ? AND created_at < ?').run(
+          sellerId,
+          cutoff,
+        );
+        const existing = db
+          .prepare('SELECT fingerprint, result FROM idempotency_keys WHERE seller_id = ? AND key = ?')
+          .get(sellerId, claim.key) as { fingerprint: string; result: string } | undefined;
+        if (existing) {
+          return existing.fingerprint === claim.fingerprint
+            ? { outcome: 'replayed', result: JSON.parse(existing.result) as ShopBatchResult }
+            : { outcome: 'key_reused' };
+        }
+      }
+      const seqs =
+        batch.kind === 'stock' ? setStock(sellerId, batch.items) : setPrices(sellerId, batch.items);
+      const result: ShopBatchResult = {
+        accepted: seqs.length,
+        firstChangeSeq: seqs[0] ?? 0,
+        lastChangeSeq: seqs[seqs.length - 1] ?? 0,
+      };
+      if (claim)
+        db.prepare(
+          'INSERT INTO idempotency_keys (seller_id, key, fingerprint, result, created_at) VALUES (?, ?, ?, ?, ?)',
+        ).run(sellerId, claim.key, claim.fingerprint, JSON.stringify(result), claim.at);
+      return { outcome: 'applied', result };
+    },
+  );
+
+  const recordTransferRun = db.transaction((sellerId: string, run: TransferRun) => {
+    db.prepare(
+      `INSERT INTO transfer_runs (seller_id, kind, started_at, finished_at, result, count, detail)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      sellerId,
+      run.kind,
+      run.startedAt,
+      run.finishedAt,
+      run.result,
+      run.count,
+      run.detail.slice(0, MAX_RUN_DETAIL),
+    );
+    db.prepare(
+      `DELETE FROM transfer_runs WHERE seller_id = ? AND kind = ? AND id NOT IN (
+         SELECT id FROM transfer_runs WHERE seller_id = ? AND kind = ? ORDER BY finished_at DESC, id DESC LIMIT ?)`,
+    ).run(sellerId, run.kind, sellerId, run.kind, TRANSFER_RUNS_KEPT);
+  });
 
   const recordExportOutcome = db.transaction(
     (
@@ -312,6 +429,25 @@ export function openSqliteSellerStore(file: string): SellerStore {
     changeSeq: r.change_seq,
   });
 
+  const toOrder = (r: OrderRow): StoreOrder => ({
+    salesOrderId: r.sales_order_id,
+    orderNumber: r.order_number,
+    orderDate: r.order_date,
+    fulfillmentStatus: r.fulfillment_status,
+    changeDate: r.change_date,
+    lifecycleChangeDate: r.lifecycle_change_date ?? r.change_date,
+    lastModifiedDate: r.last_modified_date,
+    positionItems: JSON.parse(r.positions) as StoreOrder['positionItems'],
+    ...(r.data !== null ? { data: JSON.parse(r.data) as Record<string, unknown> } : {}),
+  });
+  const toReturn = (r: ReturnRow): StoreReturn => ({
+    positionItemId: r.position_item_id,
+    salesOrderId: r.sales_order_id,
+    status: r.status,
+    occurredTime: r.occurred_time,
+    details: JSON.parse(r.details) as unknown,
+  });
+
   return {
     upsertOrders: async (sellerId, orders) => upsertOrders(sellerId, orders),
     listOrders: async (sellerId) =>
@@ -319,16 +455,45 @@ export function openSqliteSellerStore(file: string): SellerStore {
         db
           .prepare('SELECT * FROM orders WHERE seller_id = ? ORDER BY change_date, sales_order_id')
           .all(sellerId) as OrderRow[]
-      ).map((r) => ({
-        salesOrderId: r.sales_order_id,
-        orderNumber: r.order_number,
-        orderDate: r.order_date,
-        fulfillmentStatus: r.fulfillment_status,
-        changeDate: r.change_date,
-        lifecycleChangeDate: r.lifecycle_change_date ?? r.change_date,
-        lastModifiedDate: r.last_modified_date,
-        positionItems: JSON.parse(r.positions) as StoreOrder['positionItems'],
-        ...(r.data !== null ? { data: JSON.parse(r.data) as Record<string, unknown> } : {}),
+      ).map(toOrder),
+    orderFeed: async (sellerId, afterSeq, limit) =>
+      (
+        db
+          .prepare('SELECT * FROM orders WHERE seller_id = ? AND change_seq > ? ORDER BY change_seq LIMIT ?')
+          .all(sellerId, afterSeq, limit) as OrderRow[]
+      ).map((r) => ({ changeSeq: r.change_seq, item: toOrder(r) })),
+    returnFeed: async (sellerId, afterSeq, limit) =>
+      (
+        db
+          .prepare('SELECT * FROM returns WHERE seller_id = ? AND change_seq > ? ORDER BY change_seq LIMIT ?')
+          .all(sellerId, afterSeq, limit) as ReturnRow[]
+      ).map((r) => ({ changeSeq: r.change_seq, item: toReturn(r) })),
+    applyShopBatch: async (sellerId, batch, claim) => applyShopBatch(sellerId, batch, claim),
+    recordTransferRun: async (sellerId, run) => {
+      recordTransferRun(sellerId, run);
+    },
+    transferRuns: async (sellerId) =>
+      (
+        db
+          .prepare(
+            `SELECT kind, started_at, finished_at, result, count, detail FROM transfer_runs
+             WHERE seller_id = ? ORDER BY finished_at DESC, id DESC`,
+          )
+          .all(sellerId) as Array<{
+          kind: string;
+          started_at: string;
+          finished_at: string;
+          result: 'ok' | 'failed';
+          count: number;
+          detail: string;
+        }>
+      ).map((r): TransferRun => ({
+        kind: r.kind,
+        startedAt: r.started_at,
+        finishedAt: r.finished_at,
+        result: r.result,
+        count: r.count,
+        detail: r.detail,
       })),
     upsertReturns: async (sellerId, returns) => upsertReturns(sellerId, returns),
     listReturns: async (sellerId) =>
@@ -338,14 +503,10 @@ export function openSqliteSellerStore(file: string): SellerStore {
             'SELECT * FROM returns WHERE seller_id = ? ORDER BY occurred_time IS NULL, occurred_time, position_item_id',
           )
           .all(sellerId) as ReturnRow[]
-      ).map((r) => ({
-        positionItemId: r.position_item_id,
-        salesOrderId: r.sales_order_id,
-        status: r.status,
-        occurredTime: r.occurred_time,
-        details: JSON.parse(r.details) as unknown,
-      })),
-    setStock: async (sellerId, levels) => setStock(sellerId, levels),
+      ).map(toReturn),
+    setStock: async (sellerId, levels) => {
+      setStock(sellerId, levels);
+    },
     stockChanges: async (sellerId, afterSeq, upToSeq = Number.MAX_SAFE_INTEGER) =>
       (
         db
@@ -370,7 +531,9 @@ export function openSqliteSellerStore(file: string): SellerStore {
           )
           .all(sellerId) as SeqRow[]
       ).map(toStock),
-    setPrices: async (sellerId, prices) => setPrices(sellerId, prices),
+    setPrices: async (sellerId, prices) => {
+      setPrices(sellerId, prices);
+    },
     priceChanges: async (sellerId, afterSeq, upToSeq = Number.MAX_SAFE_INTEGER) =>
       (
         db

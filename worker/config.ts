@@ -43,7 +43,7 @@ export const workerConfigSchema = temporalConfigSchema
     OTTO_APPS: ottoAppsEnvSchema.optional(),
     /** Required (https) outside dev; dev default http://localhost:3000. */
     PUBLIC_BASE_URL: z.url().optional(),
-    /** The seller store (SQLite file). */
+    /** The seller store: a SQLite file path, or `postgres://…` / `postgresql://…` (migrated on start). */
     SELLER_STORE: z.string().min(1).default('.data/seller-store.db'),
     /** Data calls never go out with a token that expires within this long. */
     TOKEN_SAFETY_MARGIN_MS: z.coerce.number().int().min(0).default(5_000),
@@ -56,10 +56,35 @@ export const workerConfigSchema = temporalConfigSchema
     WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65_535).default(9464),
     /** Our own metrics (token mints, transfers) plus /healthz and /readyz; 0 picks a free port. */
     WORKER_APP_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9465),
+    /** Where the shop receives webhooks; unset (with WEBHOOK_SECRET) = webhooks off. */
+    WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
+    /** Standard Webhooks signing secret `whsec_<base64>` (24–64 random bytes); also WEBHOOK_SECRET_FILE. */
+    WEBHOOK_SECRET: z
+      .string()
+      .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, 'must be whsec_<base64> (the Standard Webhooks format)')
+      .optional(),
   })
   .superRefine((c, ctx) => {
     requireSecret(ctx, 'SEAL_KEYS', c.SEAL_KEYS);
     requireSecret(ctx, 'OTTO_APPS', c.OTTO_APPS);
+    if ((c.WEBHOOK_URL === undefined) !== (c.WEBHOOK_SECRET === undefined)) {
+      const missing = c.WEBHOOK_URL === undefined ? 'WEBHOOK_URL' : 'WEBHOOK_SECRET';
+      ctx.addIssue({
+        code: 'custom',
+        path: [missing],
+        message: 'required when the other webhook variable is set (set both, or neither for no webhooks)',
+      });
+    }
+    const webhookKeyBytes = c.WEBHOOK_SECRET
+      ? Buffer.from(c.WEBHOOK_SECRET.slice('whsec_'.length), 'base64').length
+      : undefined;
+    if (webhookKeyBytes !== undefined && (webhookKeyBytes < 24 || webhookKeyBytes > 64)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['WEBHOOK_SECRET'],
+        message: `must hold 24–64 random bytes (Standard Webhooks); it holds ${webhookKeyBytes}`,
+      });
+    }
     const dev = c.OTTO_CONNECT_ENV === 'dev';
     for (const name of ['PUBLIC_BASE_URL', 'OTTO_AUTH_BASE_URL', 'OTTO_API_BASE_URL'] as const) {
       requireOutsideDev(ctx, dev, name, c[name]);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { DEFAULT_DATA_DIR } from '../common/dev-secrets';
 import type { SellerStore } from '../store/seller-store';
-import { openSqliteSellerStore } from '../store/sqlite-seller-store';
+import { openSellerStore } from '../store/open-seller-store';
 import { createDataActivities, createTokenActivities, type ActivityDeps } from '../activities';
 
 export interface CreateWorkersOptions {
@@ -16,7 +16,10 @@ export interface CreateWorkersOptions {
   taskQueue: string;
   tokenTaskQueue: string;
   tokenActivitiesPerSecond: number;
-  /** The seller store; without one, the SQLite store at `sellerStorePath` (default .data/seller-store.db). */
+  /**
+   * The seller store; without one, the store `sellerStorePath` names (a `postgres://…` URL or a SQLite
+   * file, default .data/seller-store.db), opened and migrated here.
+   */
   deps: Omit<ActivityDeps, 'store'> & { store?: SellerStore };
   sellerStorePath?: string;
   /** Bounds the worker's memory: each cached seller workflow costs ~1.6 MB (bench/, docs/scaling.md). */
@@ -28,7 +31,7 @@ export interface CreateWorkersOptions {
 export async function createWorkers(opts: CreateWorkersOptions): Promise<Worker[]> {
   const store =
     opts.deps.store ??
-    openSqliteSellerStore(opts.sellerStorePath ?? join(DEFAULT_DATA_DIR, 'seller-store.db'));
+    (await openSellerStore(opts.sellerStorePath ?? join(DEFAULT_DATA_DIR, 'seller-store.db')));
   const deps: ActivityDeps = { ...opts.deps, store };
   const workflowSource = opts.workflowBundle
     ? { workflowBundle: opts.workflowBundle }

@@ -6,6 +6,7 @@
  */
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { ConfigError } from '../common/config';
+import { describeSellerStore, openSellerStore, sellerStoreKind } from '../store/open-seller-store';
 import { createLogger } from '../common/logger';
 import { createSealer, parseSealKeys } from '../common/seal';
 import { callbackUrl, loadWorkerConfig } from './config';
@@ -34,7 +35,26 @@ async function main(): Promise<void> {
     host: config.WORKER_METRICS_HOST,
     port: config.WORKER_APP_METRICS_PORT,
   });
-  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  // Opened (and, for PostgreSQL, migrated) before polling: a worker that cannot reach its store takes no work.
+  const store = await openSellerStore(config.SELLER_STORE, {
+    onMigrated: (versions) =>
+      lifecycle.info(
+        { sellerStore: describeSellerStore(config.SELLER_STORE), migrations: versions },
+        versions.length > 0
+          ? `seller store migrated to version ${Math.max(...versions)}`
+          : 'seller store schema up to date',
+      ),
+  });
+  lifecycle.info(
+    { sellerStore: describeSellerStore(config.SELLER_STORE) },
+    `seller store: ${sellerStoreKind(config.SELLER_STORE)}`,
+  );
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS }).catch(
+    async (err: unknown) => {
+      await store.close();
+      throw err;
+    },
+  );
   try {
     const workers = await createWorkers({
       connection,
@@ -42,9 +62,9 @@ async function main(): Promise<void> {
       taskQueue: config.TASK_QUEUE,
       tokenTaskQueue: config.TOKEN_TASK_QUEUE,
       tokenActivitiesPerSecond: config.TOKEN_ACTIVITIES_PER_SECOND,
-      sellerStorePath: config.SELLER_STORE,
       maxCachedWorkflows: config.MAX_CACHED_WORKFLOWS,
       deps: {
+        store,
         sealer: createSealer(parseSealKeys(config.SEAL_KEYS)),
         apps: config.OTTO_APPS,
         authBaseUrl: config.OTTO_AUTH_BASE_URL,
@@ -57,6 +77,9 @@ async function main(): Promise<void> {
         sendRedirectUri: config.OTTO_SEND_REDIRECT_URI,
         installationTokenScope: config.OTTO_INSTALLATION_TOKEN_SCOPE,
         metrics,
+        ...(config.WEBHOOK_URL && config.WEBHOOK_SECRET
+          ? { webhook: { url: config.WEBHOOK_URL, secret: config.WEBHOOK_SECRET } }
+          : {}),
       },
     });
     metricsServer.setReady(true);
@@ -74,6 +97,7 @@ async function main(): Promise<void> {
   } finally {
     metricsServer.setReady(false);
     await connection.close();
+    await store.close();
     await metricsServer.close();
   }
 }

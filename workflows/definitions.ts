@@ -104,6 +104,10 @@ export const workflowSettingsSchema = z.object({
   shippingProfilesScope: z.string().min(1).default('shipping-profiles'),
   maxHistoryEvents: z.number().int().min(50).default(2_000),
   maxEvents: z.number().int().min(1).max(500).default(50),
+  /** Longest wait between a webhook's delivery attempts (the shop may be down for a while). */
+  webhookRetryMaxIntervalMs: z.number().int().min(100).default(5 * 60_000),
+  /** How long one webhook is retried before it counts as failed (redeliverable by an admin). */
+  webhookDeliveryWindowMs: z.number().int().min(1_000).default(3 * 24 * 3_600_000),
 });
 export type WorkflowSettings = z.infer<typeof workflowSettingsSchema>;
 export type WorkflowSettingsInput = z.input<typeof workflowSettingsSchema>;
@@ -162,6 +166,15 @@ export const pauseUpdate = defineUpdate<CommandResult, [ReasonInput]>('pause');
 export const resumeUpdate = defineUpdate<CommandResult, []>('resume');
 export const runTransferNowUpdate = defineUpdate<CommandResult, [{ kind: TransferKind }]>('runTransferNow');
 
+export interface RedeliverWebhookResult {
+  eventId: string;
+  status: WebhookDeliveryState;
+}
+/** An admin sends a recorded webhook again, with the same id (the shop's idempotency key). */
+export const redeliverWebhookUpdate = defineUpdate<RedeliverWebhookResult, [{ eventId: string }]>(
+  'redeliverWebhook',
+);
+
 // ---- signals -------------------------------------------------------------------------------------
 
 export const authorizationCallbackSchema = z.object({
@@ -203,6 +216,21 @@ export interface TransferStatus {
   running: boolean;
 }
 
+export type WebhookDeliveryState = 'pending' | 'delivered' | 'failed';
+
+/** One webhook as the status view shows it (its payload stays in the workflow for redelivery). */
+export interface WebhookDeliveryStatus {
+  /** The event id: the `webhook-id` header, the shop's idempotency key. */
+  eventId: string;
+  type: WebhookEventType;
+  at: string;
+  status: WebhookDeliveryState;
+  /** Attempts known to the workflow (reported when a delivery settles). */
+  attempts: number;
+  lastError: string | null;
+  deliveredAt: string | null;
+}
+
 /** The public status view (design §3). Never holds a token, a code or a secret. */
 export interface ConnectionStatus {
   sellerId: string;
@@ -222,6 +250,8 @@ export interface ConnectionStatus {
   upgradeAvailable: boolean;
   lastError: string | null;
   events: ConnectionEvent[];
+  /** The seller's last webhook deliveries, newest last (absent from runs recorded before webhooks). */
+  webhooks?: WebhookDeliveryStatus[];
   temporal: { workflowId: string; runId: string };
 }
 export const connectionStatusQuery = defineQuery<ConnectionStatus>('connectionStatus');
@@ -257,6 +287,10 @@ export const FailureTypes = {
   callbackReplayed: 'CallbackReplayed',
   /** A callback for no current consent request (superseded by a newer "Allow access", or none pending). */
   callbackStale: 'CallbackStale',
+  /** Redelivery of a webhook this seller's workflow does not (or no longer) hold. */
+  webhookNotFound: 'WebhookNotFound',
+  /** The shop's webhook endpoint answered non-2xx or not at all: retried with backoff. */
+  webhookDeliveryFailed: 'WebhookDeliveryFailed',
 } as const;
 
 export const NON_RETRYABLE_FAILURE_TYPES: string[] = [
@@ -315,10 +349,47 @@ export interface TransferResult {
   count: number;
   cursor: TransferCursor;
   detail: string;
+  /** ordersImport: the orders this run inserted or changed (the first 100), for `orders.changed`. */
+  changedOrderIds?: string[];
+  /** ordersImport, when orders changed: the orders feed cursor after these changes (common/feed-cursor.ts). */
+  feedCursor?: string;
 }
 
 export interface MintInstallationTokenInput {
   sellerId: string;
   appVersion: AppVersion;
   installationId: string;
+}
+
+// ---- webhooks to the shop (Standard Webhooks; activities/webhook-activities.ts signs and sends) ---------
+
+export const WEBHOOK_EVENT_TYPES = [
+  'connection.state_changed',
+  'orders.changed',
+  'transfer.failed',
+  'consent.completed',
+] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+/** The JSON body the shop receives; `data.sellerId` always set. */
+export interface WebhookPayload {
+  type: WebhookEventType;
+  /** When the event happened (ISO); each attempt's send time is the `webhook-timestamp` header. */
+  timestamp: string;
+  data: { sellerId: string } & Record<string, unknown>;
+}
+
+export interface DeliverWebhookInput {
+  /** The event id: sent as `webhook-id` on every attempt and every redelivery. */
+  eventId: string;
+  payload: WebhookPayload;
+}
+
+export interface DeliverWebhookResult {
+  /** `disabled`: WEBHOOK_URL/WEBHOOK_SECRET are not configured on this worker; nothing was sent. */
+  outcome: 'delivered' | 'disabled';
+  attempt: number;
+  httpStatus: number | null;
+  /** The previous attempt's error, when this one succeeded after failures. */
+  previousError: string | null;
 }

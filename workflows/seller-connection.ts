@@ -14,14 +14,17 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
+  uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { TokenActivities } from '../activities/token-activities';
 import type { TransferActivities } from '../activities/transfer-activities';
+import type { WebhookActivities } from '../activities/webhook-activities';
 import {
   authorizationCallbackSchema,
   authorizationCallbackSignal,
@@ -35,6 +38,7 @@ import {
   FailureTypes,
   NON_RETRYABLE_FAILURE_TYPES,
   pauseUpdate,
+  redeliverWebhookUpdate,
   resumeUpdate,
   runTransferNowUpdate,
   searchAttributes,
@@ -47,15 +51,19 @@ import {
   type SellerConnectionInput,
   type TransferKind,
   type TransferResult,
+  type WebhookEventType,
   type WorkflowSettings,
 } from './definitions';
 import { isConnected, isTerminal, transition, type ConnectionEventType } from './connection-state';
 import { describeOttoCallbackError } from './otto-errors-text';
 import {
+  addWebhook,
   applyEvent,
   beginConsentRefusal,
   callbackRefusal,
   MAX_ANSWERED_NONCES,
+  MAX_WEBHOOK_ORDER_IDS,
+  pruneWebhooks,
   describeWaiting,
   initialSellerState,
   iso,
@@ -64,6 +72,7 @@ import {
   withDefaults,
   type SellerState,
   type TransferState,
+  type WebhookRecord,
 } from './seller-state';
 import { nextDueAt } from './schedule';
 
@@ -122,8 +131,15 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
   const settings: WorkflowSettings = parsed.data.settings;
   const s: SellerState = args.carried ? withDefaults(args.carried) : initialSellerState(parsed.data.sellerId);
   const info = () => ({ workflowId: workflowInfo().workflowId, runId: workflowInfo().runId });
-  const event = (type: string, detail?: string) =>
+  const event = (type: string, detail?: string) => {
     recordEvent(s, Date.now(), type, detail, settings.maxEvents);
+    // Every state change records an event right after it: the one place that tells the shop.
+    if (s.state !== s.notifiedState) {
+      const from = s.notifiedState;
+      s.notifiedState = s.state;
+      emitWebhook('connection.state_changed', { from, to: s.state, event: type, reason: detail ?? type });
+    }
+  };
 
   const retry: RetryPolicy = {
     initialInterval: Math.min(1_000, settings.refreshRetryMaxIntervalMs),
@@ -154,6 +170,21 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
     retry: transferRetry,
   } as const;
   const transfers = proxyActivities<TransferActivities>(transferOptions);
+
+  // At least once: no attempt limit, the delivery window (scheduleToClose) bounds the retrying, so a
+  // shop that is down for hours or misconfigured for a while loses nothing.
+  const webhookOptions = {
+    startToCloseTimeout: '30s',
+    scheduleToCloseTimeout: settings.webhookDeliveryWindowMs,
+    retry: {
+      initialInterval: Math.min(1_000, settings.webhookRetryMaxIntervalMs),
+      backoffCoefficient: 2,
+      maximumInterval: settings.webhookRetryMaxIntervalMs,
+    },
+  } as const;
+  const webhookActivities = proxyActivities<WebhookActivities>(webhookOptions);
+  /** Event ids whose delivery runs in this run (not carried: a new run restarts every pending one). */
+  const delivering = new Set<string>();
 
   let published: { state?: string; version?: string; partner?: string; details?: string } = {};
   const publish = () => {
@@ -323,6 +354,37 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
     },
   );
 
+  setHandler(
+    redeliverWebhookUpdate,
+    ({ eventId }) => {
+      const w = s.webhooks.find((x) => x.eventId === eventId)!;
+      if (w.status !== 'pending') {
+        // Same id and payload: the shop's idempotency key tells it this is the event it may have seen.
+        w.status = 'pending';
+        w.deliveredAt = null;
+        w.deadline = Date.now() + settings.webhookDeliveryWindowMs;
+        event('webhook_redelivery_requested', `${w.type} ${w.eventId}`);
+        void deliverWebhook(w);
+      }
+      return { eventId, status: w.status };
+    },
+    {
+      validator: (input) => {
+        const eventId = (input as { eventId?: unknown } | undefined)?.eventId;
+        if (typeof eventId !== 'string' || eventId.length === 0 || eventId.length > 100) {
+          throw invalidInput('eventId must be a webhook event id');
+        }
+        if (!s.webhooks.some((w) => w.eventId === eventId)) {
+          throw ApplicationFailure.create({
+            type: FailureTypes.webhookNotFound,
+            message: `seller ${s.sellerId} has no webhook ${eventId} (only the last ${s.webhooks.length} are kept)`,
+            nonRetryable: true,
+          });
+        }
+      },
+    },
+  );
+
   /** A consent's answer (code or OTTO's error=): one per consent, remembered for replay detection. */
   function answerConsent(callback: AuthorizationCallback): ConsentCallbackResult['outcome'] {
     const pending = s.pendingConsent!;
@@ -387,6 +449,73 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
     }
     answerConsent(callback);
   });
+
+  // ---- webhooks to the shop -------------------------------------------------------------------------
+
+  /**
+   * Records an event for the shop and starts its delivery beside the main loop. Behind a patch: runs
+   * recorded before webhooks replay without these commands (and without drawing a uuid).
+   */
+  function emitWebhook(type: WebhookEventType, data: Record<string, unknown>): void {
+    if (!patched('webhooks')) return;
+    const now = Date.now();
+    const record: WebhookRecord = {
+      // Deterministic (the workflow's seeded random), so a replay yields the same id.
+      eventId: `evt_${uuid4()}`,
+      type,
+      at: now,
+      status: 'pending',
+      attempts: 0,
+      lastError: null,
+      deliveredAt: null,
+      deadline: now + settings.webhookDeliveryWindowMs,
+      payload: { type, timestamp: iso(now)!, data: { sellerId: s.sellerId, ...data } },
+    };
+    addWebhook(s, record);
+    void deliverWebhook(record);
+  }
+
+  async function deliverWebhook(w: WebhookRecord): Promise<void> {
+    if (delivering.has(w.eventId)) return;
+    const remaining = w.deadline - Date.now();
+    if (remaining < 1_000) {
+      w.status = 'failed';
+      w.lastError = w.lastError ?? 'the delivery window passed';
+      event('webhook_failed', `${w.type} ${w.eventId}: ${w.lastError}`);
+      pruneWebhooks(s);
+      return;
+    }
+    delivering.add(w.eventId);
+    try {
+      const result = await webhookActivities.deliverWebhook.executeWithOptions(
+        {
+          ...webhookOptions,
+          scheduleToCloseTimeout: remaining,
+          summary: `webhook ${w.type} ${w.eventId}`,
+        },
+        [{ eventId: w.eventId, payload: w.payload }],
+      );
+      if (result.outcome === 'disabled') {
+        // WEBHOOK_URL is not configured: there is no delivery to show.
+        s.webhooks = s.webhooks.filter((x) => x !== w);
+        return;
+      }
+      w.status = 'delivered';
+      w.attempts += result.attempt;
+      w.lastError = result.previousError;
+      w.deliveredAt = Date.now();
+    } catch (err) {
+      const failure = failureOf(err);
+      const attempts = /^attempt (\d+):/.exec(failure.message)?.[1];
+      w.status = 'failed';
+      w.attempts += attempts === undefined ? 1 : Number(attempts);
+      w.lastError = failure.message;
+      event('webhook_failed', `${w.type} ${w.eventId}: ${failure.message}`);
+    } finally {
+      delivering.delete(w.eventId);
+      pruneWebhooks(s);
+    }
+  }
 
   // ---- activities, cancelled if the connection ends meanwhile ---------------------------------------
 
@@ -481,6 +610,12 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
         ? `switched from app ${previous} to ${result.appVersion} (partner ${result.partnerId ?? 'unknown'})`
         : `app ${result.appVersion} installed for partner ${result.partnerId ?? 'unknown'}; token valid until ${iso(result.expiresAt)}`,
     );
+    emitWebhook('consent.completed', {
+      appVersion: result.appVersion,
+      partnerId: result.partnerId,
+      installationId: result.installationId,
+      previousAppVersion: upgrading ? previous : null,
+    });
   }
 
   async function refresh(): Promise<void> {
@@ -677,6 +812,7 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
       t.lastDetail = result.detail;
       t.remintRequested = false;
       markOk(kind);
+      if (kind === 'ordersImport') announceOrders(result);
     } catch (err) {
       const failure = failureOf(err);
       const tokenProblem =
@@ -695,6 +831,7 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
       retrySoon = true;
       markFailing(kind, `${kind} failed: ${failure.message}`);
       event('transfer_failed', `${kind}: ${failure.message}`);
+      emitWebhook('transfer.failed', { kind, message: failure.message, failureType: failure.type ?? null });
     } finally {
       t.running = false;
       t.lastRunAt = startedAt;
@@ -708,6 +845,24 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
     }
   }
 
+  /** `orders.changed` when an import brought changes; the ids and cursor once the import reports them. */
+  function announceOrders(result: TransferResult): void {
+    const { changedOrderIds, feedCursor } = result as TransferResult & {
+      changedOrderIds?: string[];
+      feedCursor?: string;
+    };
+    const changed = changedOrderIds === undefined ? result.count > 0 : changedOrderIds.length > 0;
+    if (!changed) return;
+    const ids = changedOrderIds ?? [];
+    emitWebhook('orders.changed', {
+      // Bounded: the feed from the cursor is the full answer; the ids are a hint.
+      salesOrderIds: ids.slice(0, MAX_WEBHOOK_ORDER_IDS),
+      salesOrderIdsTruncated: ids.length > MAX_WEBHOOK_ORDER_IDS,
+      count: changedOrderIds?.length ?? result.count,
+      feedCursor: feedCursor ?? null,
+    });
+  }
+
   /** Checked in every wait too, so a stream of signals alone cannot grow the history without bound. */
   function historyTooLong(): boolean {
     const { continueAsNewSuggested, historyLength } = workflowInfo();
@@ -716,6 +871,8 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
 
   // ---- main loop -------------------------------------------------------------------------------------
 
+  // Deliveries still pending when the previous run continued as new start again (same ids, same window).
+  for (const w of s.webhooks) if (w.status === 'pending') void deliverWebhook(w);
   publish();
   while (!isTerminal(s.state)) {
     if (s.pendingAuthorization !== null) {
@@ -758,6 +915,8 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
   }
 
   publish();
-  await condition(() => allHandlersFinished() && !anyTransferRunning());
+  // The last events (revoked, disconnected) reach the shop before the workflow ends; each delivery is
+  // bounded by its window.
+  await condition(() => allHandlersFinished() && !anyTransferRunning() && delivering.size === 0);
   return toStatus(s, settings, info());
 }

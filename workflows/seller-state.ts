@@ -9,6 +9,9 @@ import type {
   ConnectionEvent,
   ConnectionState,
   ConnectionStatus,
+  WebhookDeliveryState,
+  WebhookEventType,
+  WebhookPayload,
   WorkflowSettings,
 } from './definitions';
 import { isConnected, transition, type ConnectionEventType } from './connection-state';
@@ -59,6 +62,21 @@ export interface TransferState {
   remintRequested: boolean;
 }
 
+/** One webhook: its payload stays here (for retries after continue-as-new and for redelivery). */
+export interface WebhookRecord {
+  eventId: string;
+  type: WebhookEventType;
+  /** Epoch ms the event happened. */
+  at: number;
+  status: WebhookDeliveryState;
+  attempts: number;
+  lastError: string | null;
+  deliveredAt: number | null;
+  /** Absolute end of the current delivery's retry window (restarted deliveries keep it). */
+  deadline: number;
+  payload: WebhookPayload;
+}
+
 export interface SellerState {
   sellerId: string;
   state: ConnectionState;
@@ -78,6 +96,10 @@ export interface SellerState {
   events: ConnectionEvent[];
   /** Nonces of consents already answered (newest last, bounded): a callback for one is a replay. */
   answeredNonces: string[];
+  /** The state the shop was last told about (`connection.state_changed`). */
+  notifiedState: ConnectionState;
+  /** Webhooks, oldest first: every pending one plus the last settled ones (bounded). */
+  webhooks: WebhookRecord[];
 }
 
 export function initialSellerState(sellerId: string): SellerState {
@@ -97,6 +119,8 @@ export function initialSellerState(sellerId: string): SellerState {
     lastError: null,
     events: [],
     answeredNonces: [],
+    notifiedState: 'new',
+    webhooks: [],
   };
 }
 
@@ -132,7 +156,27 @@ export function withDefaults(carried: SellerState): SellerState {
     transfers: carried.transfers ?? {},
     failing: carried.failing ?? [],
     answeredNonces: carried.answeredNonces ?? [],
+    // A run carried from before webhooks: its current state was never announced and is not news now.
+    notifiedState: carried.notifiedState ?? carried.state,
+    webhooks: carried.webhooks ?? [],
   };
+}
+
+/** How many settled webhooks a seller keeps (for the status view and redelivery); pending ones all stay. */
+export const MAX_SETTLED_WEBHOOKS = 30;
+/** orders.changed names at most this many order ids; the shop reads the rest from the feed cursor. */
+export const MAX_WEBHOOK_ORDER_IDS = 100;
+
+/** Appends a webhook and drops the oldest settled ones beyond the bound. */
+export function addWebhook(s: SellerState, record: WebhookRecord): void {
+  s.webhooks.push(record);
+  pruneWebhooks(s);
+}
+
+export function pruneWebhooks(s: SellerState, max = MAX_SETTLED_WEBHOOKS): void {
+  let excess = s.webhooks.filter((w) => w.status !== 'pending').length - max;
+  if (excess <= 0) return;
+  s.webhooks = s.webhooks.filter((w) => w.status === 'pending' || excess-- <= 0);
 }
 
 export function iso(ms: number | null): string | null {
@@ -213,6 +257,15 @@ export function toStatus(
       isConnected(s.state) && s.appVersion !== null && s.appVersion < settings.latestAppVersion,
     lastError: s.lastError,
     events: s.events.map((e) => ({ ...e })),
+    webhooks: s.webhooks.map((w) => ({
+      eventId: w.eventId,
+      type: w.type,
+      at: iso(w.at)!,
+      status: w.status,
+      attempts: w.attempts,
+      lastError: w.lastError,
+      deliveredAt: iso(w.deliveredAt),
+    })),
     temporal: { ...workflow },
   };
 }

@@ -14,6 +14,7 @@ import {
   reasonBodySchema,
   sellerParamsSchema,
   transferParamsSchema,
+  webhookParamsSchema,
 } from '../http-schemas';
 import { jsonBody } from '../json-body';
 import type { SellerConnections } from '../seller-connections';
@@ -96,6 +97,13 @@ export function apiRoutes({
     parse(emptyBodySchema, req.body, 'body');
     const result = await connections.runTransferNow(sellerId, kind);
     res.status(202).json({ sellerId, state: result.state });
+  });
+
+  router.post('/api/sellers/:sellerId/webhooks/:eventId/redeliver', admin, jsonBody, async (req, res) => {
+    const { sellerId, eventId } = parse(webhookParamsSchema, req.params, 'params');
+    parse(emptyBodySchema, req.body, 'body');
+    const result = await connections.redeliverWebhook(sellerId, eventId);
+    res.status(202).json({ sellerId, eventId: result.eventId, status: result.status });
   });
 
   router.get('/api/connections', support, async (req, res) => {

@@ -58,6 +58,7 @@ describe('api config', () => {
     expect(config.API_KEYS).toEqual([
       { role: 'admin', key: 'dev-admin-key' },
       { role: 'support', key: 'dev-support-key' },
+      { role: 'shop', key: 'dev-shop-key' },
     ]);
     // OTTO's login is Keycloak: the issuer is the realm URL on the auth host, not the host itself.
     expect(config.OTTO_ISSUER).toBe('http://localhost:3900/sec-api/auth/realms/otto-partner');

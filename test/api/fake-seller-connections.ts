@@ -24,6 +24,7 @@ const WRITES: ReadonlySet<PortMethod> = new Set([
   'pause',
   'resume',
   'runTransferNow',
+  'redeliverWebhook',
 ]);
 
 export function statusView(sellerId: string, overrides: Partial<StatusView> = {}): StatusView {
@@ -223,6 +224,18 @@ export class FakeSellerConnections implements SellerConnections {
         'the running seller workflow does not handle this command yet',
       ),
     );
+  }
+  async redeliverWebhook(...args: Parameters<SellerConnections['redeliverWebhook']>) {
+    this.record('redeliverWebhook', args);
+    this.existing(args[0]);
+    const [sellerId, eventId] = args;
+    const known = (this.sellers.get(sellerId)?.status.webhooks ?? []).some((w) => w.eventId === eventId);
+    if (!known) {
+      return await Promise.reject(
+        new SellerConnectionError('webhook_not_found', `seller ${sellerId} has no webhook ${eventId}`),
+      );
+    }
+    return await Promise.resolve({ eventId, status: 'pending' as const });
   }
   async ping() {
     this.record('ping', []);

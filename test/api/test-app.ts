@@ -10,10 +10,12 @@ import { createOpsApp } from '../../api/create-ops-app';
 import { createMetrics } from '../../api/metrics';
 import { createConsentCookies } from '../../api/consent-cookie';
 import { createStateSigner } from '../../api/oauth-state';
+import type { SellerStore } from '../../store/seller-store';
 import { FakeSellerConnections } from './fake-seller-connections';
 
 export const ADMIN_KEY = 'test-admin-key-0001';
 export const SUPPORT_KEY = 'test-support-key-0001';
+export const SHOP_KEY = 'test-shop-key-0001';
 export const STATE_KEY = 'test-state-signing-key-0123456789abcdef';
 export const OTTO_AUTH = 'https://otto-auth.test';
 /** The default OTTO_ISSUER: the Keycloak realm URL on the auth host. */
@@ -43,7 +45,7 @@ export function testConfig(env: Record<string, string> = {}): ApiConfig {
   return loadConfig(apiConfigSchema, {
     NODE_ENV: 'test',
     OTTO_CONNECT_ENV: 'dev',
-    API_KEYS: `admin:${ADMIN_KEY},support:${SUPPORT_KEY}`,
+    API_KEYS: `admin:${ADMIN_KEY},support:${SUPPORT_KEY},shop:${SHOP_KEY}`,
     SEAL_KEYS: generateSealKey('t1'),
     STATE_SIGNING_KEY: STATE_KEY,
     OTTO_AUTH_BASE_URL: OTTO_AUTH,
@@ -59,6 +61,8 @@ export function testApp(
     now?: () => number;
     authLimit?: { maxFailures?: number; windowMs?: number };
     consentStartLimit?: { max: number; windowMs: number };
+    /** The seller store behind the shop routes (none: they answer 503). */
+    store?: SellerStore;
   } = {},
 ) {
   const config = testConfig(options.env);
@@ -83,6 +87,7 @@ export function testApp(
     now,
     ...(options.authLimit ? { authLimit: options.authLimit } : {}),
     ...(options.consentStartLimit ? { consentStartLimit: options.consentStartLimit } : {}),
+    ...(options.store ? { store: options.store } : {}),
     log: { error: (...args: unknown[]) => errors.push(args) },
   });
   /** The ops server's app (/healthz, /readyz, /metrics), sharing the metrics and connections. */

@@ -26,6 +26,7 @@ const OPERATOR_SECRETS: Record<string, string> = {
   API_KEYS: `admin:${randomBytes(24).toString('hex')},support:${randomBytes(24).toString('hex')}`,
   STATE_SIGNING_KEY: randomBytes(32).toString('base64url'),
   POSTGRES_PASSWORD: 'pg-secret',
+  SELLER_STORE_PASSWORD: randomBytes(24).toString('hex'),
   OTTO_APPS: JSON.stringify(
     defaultApps().map(({ version, appId, clientId, clientSecret, scopes }) => ({
       version,
@@ -196,6 +197,7 @@ describe('docker-compose.yml', () => {
         'api',
         'emulator',
         'postgresql',
+        'seller-store-db',
         'temporal',
         'temporal-search-attributes',
         'temporal-ui',
@@ -222,6 +224,7 @@ describe('docker-compose.yml', () => {
       'OTTO_APPS',
       'OTTO_APPS_PUBLIC',
       'POSTGRES_PASSWORD',
+      'SELLER_STORE_PASSWORD',
     ]) {
       const env = { ...PRODUCTION_ENV, [name]: undefined };
       expect(() => load(env)).toThrow(`required variable ${name} is missing`);
@@ -366,6 +369,43 @@ describe('docker-compose.yml', () => {
     expect(service('api').ports?.map((p) => containerPort(p).container)).not.toContain(config.OPS_PORT);
     // The healthcheck stays on the public port's /healthz (it is on both).
     expect(JSON.stringify(service('api').healthcheck)).toContain(`127.0.0.1:${api.PORT}/healthz`);
+  });
+
+  it('the seller store is its own database and user on the PostgreSQL service; workers keep no volume', () => {
+    const worker = envOf('worker');
+    const api = envOf('api');
+    expect(api.SELLER_STORE).toBe(worker.SELLER_STORE);
+    const url = new URL(worker.SELLER_STORE!);
+    expect(url.protocol).toBe('postgres:');
+    expect(services[url.hostname]?.image).toMatch(/^postgres:/);
+    expect(services[url.hostname]?.expose).toContain(url.port);
+    expect(decodeURIComponent(url.password)).toBe(OPERATOR_SECRETS.SELLER_STORE_PASSWORD);
+    const database = url.pathname.slice(1);
+    // Not Temporal's user or databases.
+    expect(url.username).not.toBe(envOf('temporal').POSTGRES_USER);
+    expect(['temporal', 'temporal_visibility', 'postgres']).not.toContain(database);
+    // The one-shot job creates exactly that user and database, with the password the URL carries.
+    const job = service('seller-store-db');
+    expect(job.restart).toBe('no');
+    expect(job.image).toBe(service('postgresql').image);
+    expect(job.depends_on?.postgresql?.condition).toBe('service_healthy');
+    const jobEnv = envOf('seller-store-db');
+    expect(jobEnv.PGHOST).toBe(url.hostname);
+    expect(jobEnv.PGPASSWORD).toBe(envOf('temporal').POSTGRES_PWD);
+    expect(jobEnv.SELLER_STORE_PASSWORD).toBe(OPERATOR_SECRETS.SELLER_STORE_PASSWORD);
+    const script = [job.entrypoint, job.command].flat().join('\n');
+    expect(script).toContain(`CREATE ROLE ${url.username} LOGIN`);
+    expect(script).toContain(`CREATE DATABASE ${database} OWNER ${url.username}`);
+    expect(script).toContain(`ALTER ROLE ${url.username} WITH LOGIN NOSUPERUSER`);
+    expect(script).toContain('\\getenv store_password SELLER_STORE_PASSWORD');
+    for (const name of ['worker', 'api'])
+      expect([name, service(name).depends_on?.['seller-store-db']?.condition]).toEqual([
+        name,
+        'service_completed_successfully',
+      ]);
+    // Replicas are stateless: no volume for the worker (the emulator keeps its trial state).
+    expect((service('worker') as { volumes?: unknown }).volumes).toBeUndefined();
+    expect(Object.keys(compose.volumes ?? {})).not.toContain('worker-data');
   });
 
   it('the Temporal UI is read-only', () => {

@@ -8,9 +8,11 @@ import { tmpdir } from 'node:os';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { ensureTemporalCli, PROJECT_ROOT } from '../../scripts/ensure-temporal';
 import { startDevServer, type DevServer } from '../../scripts/temporal-dev-server';
+import { POSTGRES_TEST_URL_ENV, startPostgres, type PostgresServer } from './postgres';
 
 declare global {
   var __OTTO_TEMPORAL__: DevServer | undefined;
+  var __OTTO_POSTGRES__: PostgresServer | undefined;
 }
 
 export default async function globalSetup(): Promise<void> {
@@ -32,6 +34,23 @@ export default async function globalSetup(): Promise<void> {
     console.log(
       `\n[harness] Temporal dev server: ${cli.version} at ${server.address} (pid ${server.pid}, CLI from ${cli.source})`,
     );
+  }
+
+  // A real PostgreSQL server for the seller-store tests (POSTGRES_TEST_URL: set beforehand, that one is used).
+  if (process.env[POSTGRES_TEST_URL_ENV]) {
+    console.log(`[harness] using the PostgreSQL server at ${POSTGRES_TEST_URL_ENV}`);
+  } else {
+    try {
+      const pg = await startPostgres();
+      globalThis.__OTTO_POSTGRES__ = pg;
+      process.env[POSTGRES_TEST_URL_ENV] = pg.url;
+      console.log(`[harness] PostgreSQL: ${pg.version} at ${pg.url} (pid ${pg.pid})`);
+    } catch (err) {
+      // Only the PostgreSQL tests fail then, naming this.
+      console.log(
+        `[harness] no PostgreSQL for the store tests: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
   }
 
   const dir = join(tmpdir(), `otto-connect-test-${process.pid}`);

@@ -15,6 +15,7 @@ import type { OttoApp } from '../../common/otto-apps';
 import { createSealer, generateSealKey, parseSealKeys, type Sealer } from '../../common/seal';
 import { startEmulator } from '../../emulator/start-emulator';
 import type { SellerStore } from '../../store/seller-store';
+import { openPostgresSellerStore } from '../../store/postgres-seller-store';
 import { openSqliteSellerStore } from '../../store/sqlite-seller-store';
 import {
   beginConsentUpdate,
@@ -29,7 +30,9 @@ import {
   type WorkflowSettingsInput,
 } from '../../workflows/definitions';
 import type { sellerConnection } from '../../workflows/seller-connection';
+import { isTransientUpdateFailure } from '../../api/seller-connections';
 import { createWorkers, runWorkers } from '../../worker/create-workers';
+import { createTestDatabase, type TestDatabase } from './postgres';
 import { connectTestEnv, eventually, uniqueName, workflowBundleCode } from './temporal';
 
 export const PUBLIC_BASE_URL = 'http://localhost:3000';
@@ -48,6 +51,10 @@ export interface StackOptions {
   fetch?: typeof fetch;
   /** How long OTTO takes to process a price update task (default 200 ms here; OTTO: asynchronous). */
   priceProcessingDelayMs?: number;
+  /** WEBHOOK_URL and WEBHOOK_SECRET for the workers (default: webhooks off). */
+  webhook?: { url: string; secret: string };
+  /** The seller store: SQLite in a temp dir (default), or a fresh database on the harness's PostgreSQL. */
+  sellerStore?: 'sqlite' | 'postgres';
 }
 
 export interface Captured {
@@ -73,8 +80,11 @@ export class TestStack {
   sealKeys = '';
   temporalAddress = '';
   store!: SellerStore;
+  /** What SELLER_STORE is for worker processes: the SQLite file, or the PostgreSQL database's URL. */
   storePath = '';
+  private storeDatabase: TestDatabase | undefined;
   tokenTaskQueue = '';
+  webhook: { url: string; secret: string } | undefined;
   private running: Promise<void> | undefined;
   private constructor(
     readonly env: TestWorkflowEnvironment,
@@ -98,8 +108,17 @@ export class TestStack {
     });
     const apps = (await (await fetch(`${emulator.url}/__admin/apps`)).json()) as OttoApp[];
     const taskQueue = uniqueName('sellers');
-    const storePath = join(mkdtempSync(join(tmpdir(), 'otto-store-')), 'seller-store.db');
-    const store = openSqliteSellerStore(storePath);
+    let storePath: string;
+    let store: SellerStore;
+    let storeDatabase: TestDatabase | undefined;
+    if (opts.sellerStore === 'postgres') {
+      storeDatabase = await createTestDatabase('stack');
+      storePath = storeDatabase.url;
+      store = await openPostgresSellerStore(storePath);
+    } else {
+      storePath = join(mkdtempSync(join(tmpdir(), 'otto-store-')), 'seller-store.db');
+      store = openSqliteSellerStore(storePath);
+    }
     const tokenTaskQueue = `${taskQueue}-tokens`;
     const sealKeys = generateSealKey('t1');
     const sealer = createSealer(parseSealKeys(sealKeys));
@@ -124,7 +143,9 @@ export class TestStack {
     stack.temporalAddress = address;
     stack.store = store;
     stack.storePath = storePath;
+    stack.storeDatabase = storeDatabase;
     stack.tokenTaskQueue = tokenTaskQueue;
+    stack.webhook = opts.webhook;
     if (opts.inProcessWorkers === false) return stack;
     stack.workers = await createWorkers({
       connection: env.nativeConnection,
@@ -141,6 +162,7 @@ export class TestStack {
         fetch: recordingFetch,
         store,
         tokenSafetyMarginMs: 500,
+        ...(opts.webhook ? { webhook: opts.webhook } : {}),
       },
     });
     stack.running = runWorkers(stack.workers);
@@ -165,6 +187,7 @@ export class TestStack {
       LOG_LEVEL: 'INFO',
       SELLER_STORE: this.storePath,
       TOKEN_SAFETY_MARGIN_MS: '500',
+      ...(this.webhook ? { WEBHOOK_URL: this.webhook.url, WEBHOOK_SECRET: this.webhook.secret } : {}),
     };
   }
 
@@ -173,6 +196,8 @@ export class TestStack {
     await this.running;
     await this.closeEmulator();
     await this.store.close();
+    // Worker processes must be stopped first; anything still connected is cut off.
+    await this.storeDatabase?.drop();
     await this.env.teardown();
   }
 
@@ -335,22 +360,24 @@ export class TestStack {
     if (params.code) this.captured.secrets.add(params.code);
     // The seller whose workflow this is: the code is sealed for exactly that seller.
     const sellerId = handle.workflowId.slice(WORKFLOW_ID_PREFIX.length);
-    return await handle.executeUpdate(consentCallbackUpdate, {
-      args: [
-        {
-          nonce,
-          ...(params.code
-            ? { sealedCode: this.sealer.seal(params.code, { purpose: 'authorization-code', sellerId }) }
-            : {}),
-          ...(params.error ? { error: params.error } : {}),
-          ...(params.error_description ? { errorDescription: params.error_description } : {}),
-        },
-      ],
-    });
+    return await updateWithRetry(() =>
+      handle.executeUpdate(consentCallbackUpdate, {
+        args: [
+          {
+            nonce,
+            ...(params.code
+              ? { sealedCode: this.sealer.seal(params.code, { purpose: 'authorization-code', sellerId }) }
+              : {}),
+            ...(params.error ? { error: params.error } : {}),
+            ...(params.error_description ? { errorDescription: params.error_description } : {}),
+          },
+        ],
+      }),
+    );
   }
 
   async disconnect(handle: SellerHandle): Promise<void> {
-    await handle.executeUpdate(disconnectUpdate, { args: [{ reason: 'test' }] });
+    await updateWithRetry(() => handle.executeUpdate(disconnectUpdate, { args: [{ reason: 'test' }] }));
   }
 
   async status(handle: SellerHandle): Promise<ConnectionStatus> {
@@ -387,4 +414,19 @@ export class TestStack {
 
 function expectEqual(actual: string, expected: string): void {
   if (actual !== expected) throw new Error(`expected ${expected}, got ${actual}`);
+}
+
+/**
+ * Updates as the API's adapter sends them: an update refused because its workflow task failed or timed
+ * out (a busy machine: the task is retried by Temporal, nothing was applied) is asked again, a few times.
+ */
+async function updateWithRetry<T>(send: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send();
+    } catch (err) {
+      if (attempt >= 5 || !isTransientUpdateFailure(err)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
+    }
+  }
 }

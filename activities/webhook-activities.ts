@@ -1,0 +1,93 @@
+/**
+ * Webhooks to the shop, signed per the Standard Webhooks specification with its maintained library
+ * (`standardwebhooks`): `webhook-id` (the event id, the same on every attempt and redelivery),
+ * `webhook-timestamp` (this attempt's send time, seconds) and `webhook-signature` (`v1,<base64 HMAC>`).
+ *
+ * Every failure is retryable: non-2xx (4xx included: a shop misconfigured for a while must not lose
+ * events; the workflow's delivery window bounds the retrying) and network errors or timeouts. The
+ * workflow's retry policy has no attempt limit; each attempt heartbeats its error so the next attempt
+ * (and the Temporal UI's pending activity) knows it.
+ */
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { Webhook } from 'standardwebhooks';
+import { FailureTypes, type DeliverWebhookInput, type DeliverWebhookResult } from '../workflows/definitions';
+import type { FetchFn } from './otto-http';
+
+export interface WebhookTarget {
+  url: string;
+  /** `whsec_<base64>` (Standard Webhooks format). */
+  secret: string;
+}
+
+export interface WebhookActivityDeps {
+  /** Unset: webhooks are off and deliveries answer `disabled`. */
+  webhook?: WebhookTarget;
+  fetch?: FetchFn;
+  /** One attempt's HTTP timeout (default 10 s). */
+  webhookTimeoutMs?: number;
+}
+
+/** Only the status and a short, single-line excerpt of the shop's answer reach history and status view. */
+function excerpt(text: string): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
+}
+
+function lastErrorOf(details: unknown): string | null {
+  if (typeof details === 'object' && details !== null && 'lastError' in details) {
+    const value = details.lastError;
+    return typeof value === 'string' ? value : null;
+  }
+  return null;
+}
+
+export function createWebhookActivities(deps: WebhookActivityDeps) {
+  const doFetch: FetchFn = deps.fetch ?? fetch;
+  const timeoutMs = deps.webhookTimeoutMs ?? 10_000;
+  const signer = deps.webhook ? new Webhook(deps.webhook.secret) : null;
+
+  return {
+    async deliverWebhook(input: DeliverWebhookInput): Promise<DeliverWebhookResult> {
+      const ctx = Context.current();
+      const attempt = ctx.info.attempt;
+      if (deps.webhook === undefined || signer === null) {
+        return { outcome: 'disabled', attempt, httpStatus: null, previousError: null };
+      }
+      const previousError = lastErrorOf(ctx.info.heartbeatDetails);
+      // The same bytes on every attempt; only the timestamp (and so the signature) changes.
+      const body = JSON.stringify(input.payload);
+      const sentAt = new Date();
+      const signature = signer.sign(input.eventId, sentAt, body);
+      const fail = (message: string): never => {
+        const text = `attempt ${attempt}: ${message}`;
+        ctx.heartbeat({ lastError: text });
+        throw ApplicationFailure.retryable(text, FailureTypes.webhookDeliveryFailed);
+      };
+      let res: Response;
+      try {
+        res = await doFetch(deps.webhook.url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'user-agent': 'otto-connect-webhooks',
+            'webhook-id': input.eventId,
+            'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)),
+            'webhook-signature': signature,
+          },
+          body,
+          redirect: 'manual',
+          signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), ctx.cancellationSignal]),
+        });
+      } catch (err) {
+        return fail(`network error: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      const answer = await res.text().catch(() => '');
+      if (res.status < 200 || res.status > 299) {
+        return fail(`HTTP ${res.status}${answer ? ` ${excerpt(answer)}` : ''}`);
+      }
+      return { outcome: 'delivered', attempt, httpStatus: res.status, previousError };
+    },
+  };
+}
+
+export type WebhookActivities = ReturnType<typeof createWebhookActivities>;

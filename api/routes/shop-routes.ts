@@ -1,0 +1,195 @@
+/**
+ * The shop API (design §4, role `shop`): stock and prices in as batched, idempotent writes, orders and
+ * returns out as change feeds with opaque cursors, the current shipping profiles, and each transfer's
+ * last runs with the items OTTO refused. Everything goes through the SellerStore; nothing calls Temporal.
+ */
+import { createHash } from 'node:crypto';
+import express, { Router, type RequestHandler } from 'express';
+import { decodeFeedCursor, encodeFeedCursor, FeedCursorError, type FeedKind } from '../../common/feed-cursor';
+import {
+  IDEMPOTENCY_KEY_TTL_MS,
+  type FeedEntry,
+  type SellerStore,
+  type ShopBatch,
+  type ShopBatchResult,
+} from '../../store/seller-store';
+import { TRANSFER_KINDS, type TransferKind } from '../../workflows/definitions';
+import type { Authenticator } from '../auth';
+import { HttpError, validationError } from '../errors';
+import {
+  feedQuerySchema,
+  idempotencyKeySchema,
+  priceBatchSchema,
+  sellerParamsSchema,
+  stockBatchSchema,
+} from '../http-schemas';
+import { parse } from '../validate';
+
+export interface ShopRoutesDeps {
+  auth: Authenticator;
+  /** Without a store every shop route answers 503. */
+  store: SellerStore | undefined;
+  now?: () => number;
+}
+
+/** 1,000 items of about 100 bytes each, with room to spare; the 16 kB of the other routes is too small. */
+const SHOP_BODY_LIMIT = '512kb';
+const parseJson = express.json({ limit: SHOP_BODY_LIMIT, strict: true });
+
+/** As json-body.ts, with the shop's larger limit: JSON only (415 otherwise). */
+const shopJsonBody: RequestHandler = (req, res, next) => {
+  if (!req.is('application/json')) {
+    next(new HttpError(415, 'unsupported_media_type', 'send the body as application/json'));
+    return;
+  }
+  parseJson(req, res, next);
+};
+
+/** Which export sends what; their refusals are shown with the transfer. */
+const EXPORT_FAILURES: Partial<Record<TransferKind, 'stock' | 'prices'>> = {
+  stockExport: 'stock',
+  pricesExport: 'prices',
+};
+
+/** The request's fingerprint for idempotency: the operation and the parsed body, canonically. */
+function fingerprint(batch: ShopBatch): string {
+  return createHash('sha256')
+    .update(`${batch.kind}\n${JSON.stringify(batch.items)}`)
+    .digest('base64url');
+}
+
+const answer = (result: ShopBatchResult) => ({
+  accepted: result.accepted,
+  firstChangeSeq: result.firstChangeSeq,
+  changeSeq: result.lastChangeSeq,
+});
+
+export function shopRoutes({ auth, store, now = Date.now }: ShopRoutesDeps): Router {
+  const router = Router();
+  const shop = auth.requireRole('shop');
+
+  const storeOf = (): SellerStore => {
+    if (!store)
+      throw new HttpError(
+        503,
+        'store_unavailable',
+        'the seller store is not configured on this API',
+        undefined,
+        {
+          'Retry-After': '5',
+        },
+      );
+    return store;
+  };
+
+  const write = (kind: ShopBatch['kind']): RequestHandler => {
+    return async (req, res) => {
+      const { sellerId } = parse(sellerParamsSchema, req.params, 'params');
+      const header = req.get('idempotency-key');
+      let key: string | undefined;
+      if (header !== undefined) {
+        const parsed = idempotencyKeySchema.safeParse(header);
+        if (!parsed.success)
+          throw validationError(
+            'headers',
+            parsed.error.issues.map((i) => ({ ...i, path: ['Idempotency-Key'] })),
+          );
+        key = parsed.data;
+      }
+      // Not parse(): an absent body must fail as "expected array", not be read as {}.
+      const schema = kind === 'stock' ? stockBatchSchema : priceBatchSchema;
+      const parsed = schema.safeParse(req.body);
+      if (!parsed.success) throw validationError('body', parsed.error.issues);
+      const batch = { kind, items: parsed.data } as ShopBatch;
+      const outcome = await storeOf().applyShopBatch(
+        sellerId,
+        batch,
+        key === undefined
+          ? undefined
+          : {
+              key,
+              fingerprint: fingerprint(batch),
+              at: new Date(now()).toISOString(),
+              ttlMs: IDEMPOTENCY_KEY_TTL_MS,
+            },
+      );
+      if (outcome.outcome === 'key_reused')
+        throw new HttpError(
+          409,
+          'idempotency_key_reused',
+          'this Idempotency-Key was used in the last 24 h with another request; use a new key for a new batch',
+        );
+      res
+        .status(200)
+        .set('Cache-Control', 'no-store')
+        .set(outcome.outcome === 'replayed' ? { 'Idempotent-Replayed': 'true' } : {})
+        .json(answer(outcome.result));
+    };
+  };
+
+  router.put('/api/sellers/:sellerId/stock', shop, shopJsonBody, write('stock'));
+  router.put('/api/sellers/:sellerId/prices', shop, shopJsonBody, write('prices'));
+
+  const feed = <T>(
+    kind: FeedKind,
+    read: (s: SellerStore, sellerId: string, afterSeq: number, limit: number) => Promise<Array<FeedEntry<T>>>,
+  ): RequestHandler => {
+    return async (req, res) => {
+      const { sellerId } = parse(sellerParamsSchema, req.params, 'params');
+      const { after, limit } = parse(feedQuerySchema, req.query, 'query');
+      let afterSeq = 0;
+      if (after !== undefined) {
+        try {
+          afterSeq = decodeFeedCursor(kind, after);
+        } catch (err) {
+          if (!(err instanceof FeedCursorError)) throw err;
+          throw new HttpError(400, 'invalid_cursor', `query.after: ${err.message}`, [
+            { path: 'query.after', message: err.message },
+          ]);
+        }
+      }
+      // One more than asked tells whether more are waiting.
+      const entries = await read(storeOf(), sellerId, afterSeq, limit + 1);
+      const page = entries.slice(0, limit);
+      const last = page[page.length - 1];
+      res.set('Cache-Control', 'no-store').json({
+        items: page.map((e) => ({ changeSeq: e.changeSeq, ...e.item })),
+        next: encodeFeedCursor(kind, last ? last.changeSeq : afterSeq),
+        hasMore: entries.length > limit,
+      });
+    };
+  };
+
+  router.get(
+    '/api/sellers/:sellerId/orders',
+    shop,
+    feed('orders', (s, id, after, limit) => s.orderFeed(id, after, limit)),
+  );
+  router.get(
+    '/api/sellers/:sellerId/returns',
+    shop,
+    feed('returns', (s, id, after, limit) => s.returnFeed(id, after, limit)),
+  );
+
+  router.get('/api/sellers/:sellerId/shipping-profiles', shop, async (req, res) => {
+    const { sellerId } = parse(sellerParamsSchema, req.params, 'params');
+    res.set('Cache-Control', 'no-store').json({ profiles: await storeOf().listShippingProfiles(sellerId) });
+  });
+
+  router.get('/api/sellers/:sellerId/transfers', shop, async (req, res) => {
+    const { sellerId } = parse(sellerParamsSchema, req.params, 'params');
+    const s = storeOf();
+    const runs = await s.transferRuns(sellerId);
+    const transfers: Record<string, unknown> = {};
+    for (const kind of TRANSFER_KINDS) {
+      const failuresOf = EXPORT_FAILURES[kind];
+      transfers[kind] = {
+        lastRuns: runs.filter((r) => r.kind === kind).map(({ kind: _kind, ...run }) => run),
+        ...(failuresOf ? { failures: await s.exportFailures(sellerId, failuresOf) } : {}),
+      };
+    }
+    res.set('Cache-Control', 'no-store').json({ sellerId, transfers });
+  });
+
+  return router;
+}

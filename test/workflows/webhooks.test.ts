@@ -1,0 +1,202 @@
+/**
+ * Signed webhooks to the shop on the real dev server against the OTTO emulator: a revocation at OTTO
+ * reaches a receiver that verifies with the Standard Webhooks reference verifier; with the receiver down
+ * (503, then not listening) across a continue-as-new, every event arrives afterwards and none is
+ * accepted twice by id; the workflow waits for its last delivery before it ends; an admin redelivers
+ * with the same id.
+ */
+import {
+  redeliverWebhookUpdate,
+  runTransferNowUpdate,
+  sellerWorkflowId,
+  type ConnectionStatus,
+} from '../../workflows/definitions';
+import { TestStack, type SellerHandle } from '../support/stack';
+import { eventually, uniqueName } from '../support/temporal';
+import { WebhookReceiver } from '../support/webhook-receiver';
+
+const TTL_S = 6;
+const SETTINGS = {
+  tokenRefreshMarginMs: 3_000,
+  refreshJitterMs: 300,
+  refreshRetryMaxIntervalMs: 500,
+  revocationConfirmDelayMs: 200,
+  webhookRetryMaxIntervalMs: 500,
+  webhookDeliveryWindowMs: 120_000,
+} as const;
+
+let receiver: WebhookReceiver;
+let stack: TestStack;
+/** The same, with a small history bound: its workflows continue as new every few refreshes. */
+let shortHistoryStack: TestStack;
+
+beforeAll(async () => {
+  receiver = await WebhookReceiver.start();
+  const webhook = { url: receiver.url, secret: receiver.secret };
+  stack = await TestStack.start({ tokenTtlSeconds: TTL_S, settings: SETTINGS, webhook });
+  shortHistoryStack = await TestStack.start({
+    tokenTtlSeconds: TTL_S,
+    settings: { ...SETTINGS, maxHistoryEvents: 50 },
+    webhook,
+  });
+});
+afterAll(async () => {
+  await stack?.close();
+  await shortHistoryStack?.close();
+  await receiver?.close();
+});
+beforeEach(async () => {
+  receiver.failWith = null;
+  await receiver.listen().catch(() => undefined);
+});
+
+const forSeller = (sellerId: string) => receiver.events.filter((e) => e.data.sellerId === sellerId);
+const stateChanges = (sellerId: string) =>
+  forSeller(sellerId)
+    .filter((e) => e.type === 'connection.state_changed')
+    .map((e) => `${String(e.data.from)}→${String(e.data.to)}`);
+
+/** Every accepted (2xx) delivery of this seller, per id: the shop saw each event this many times. */
+function acceptedPerId(sellerId: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const r of receiver.accepted)
+    if (r.payload?.data.sellerId === sellerId) counts.set(r.id, (counts.get(r.id) ?? 0) + 1);
+  return counts;
+}
+
+describe('webhooks to the shop', () => {
+  it('revoking at OTTO sends a signed connection.state_changed (to revoked) before the workflow ends', async () => {
+    const { handle, partner, sellerId } = await stack.connectSeller();
+    await eventually(
+      () => Promise.resolve(forSeller(sellerId).map((e) => e.type)),
+      (types) => types.includes('consent.completed'),
+    );
+    const completed = forSeller(sellerId).find((e) => e.type === 'consent.completed')!;
+    expect(completed.data).toMatchObject({ sellerId, appVersion: 'v1', partnerId: partner.partnerId });
+
+    await stack.admin('POST', `/partners/${partner.partnerId}/revoke`, {});
+    const final = await handle.result();
+    expect(final.state).toBe('revoked');
+
+    const revoked = forSeller(sellerId).find(
+      (e) => e.type === 'connection.state_changed' && e.data.to === 'revoked',
+    );
+    expect(revoked).toBeDefined();
+    expect(revoked!.data).toMatchObject({ sellerId, from: 'active', to: 'revoked', event: 'revoked' });
+    expect(revoked!.data.reason).toEqual(expect.any(String));
+    expect(revoked!.timestamp).toEqual(expect.stringMatching(/^\d{4}-\d\d-\d\dT/));
+    expect(stateChanges(sellerId)).toEqual([
+      'new→pending_consent',
+      'pending_consent→authorizing',
+      'authorizing→active',
+      'active→revoked',
+    ]);
+    // Every request the receiver got for this seller verified with the reference verifier.
+    const mine = receiver.received.filter((r) => r.body.includes(`"sellerId":"${sellerId}"`));
+    expect(mine.length).toBeGreaterThanOrEqual(5);
+    expect(mine.every((r) => r.verified)).toBe(true);
+    // The status view lists every delivery, delivered, without payloads.
+    expect(final.webhooks).toHaveLength(forSeller(sellerId).length);
+    for (const w of final.webhooks!) {
+      expect(w).toMatchObject({ status: 'delivered', attempts: 1, lastError: null });
+      expect(w).not.toHaveProperty('payload');
+    }
+  });
+
+  it('with the shop down across a continue-as-new, every event arrives afterwards, none twice; redelivery resends the id', async () => {
+    receiver.failWith = 503;
+    const partner = await shortHistoryStack.createPartner();
+    await shortHistoryStack.registerProducts(partner.partnerId, ['SKU-1']);
+    const sellerId = uniqueName('seller');
+    const { handle: started, nonce, authorizeUrl } = await shortHistoryStack.beginConsent(sellerId);
+    await shortHistoryStack.installApp('v1', partner);
+    await shortHistoryStack.deliverCallback(
+      started,
+      nonce,
+      await shortHistoryStack.consentAtOtto(authorizeUrl, partner),
+    );
+    // Not bound to the first run: the workflow continues as new below.
+    const handle: SellerHandle = shortHistoryStack.env.client.workflow.getHandle(sellerWorkflowId(sellerId));
+    await shortHistoryStack.waitForState(handle, 'active');
+    await shortHistoryStack.admin('POST', `/partners/${partner.partnerId}/orders`, { count: 3 });
+    await handle.executeUpdate(runTransferNowUpdate, { args: [{ kind: 'ordersImport' }] });
+    const down = await shortHistoryStack.waitFor(handle, (s) =>
+      (s.webhooks ?? []).some((w) => w.type === 'orders.changed'),
+    );
+    expect(down.webhooks!.every((w) => w.status === 'pending')).toBe(true);
+    expect(acceptedPerId(sellerId).size).toBe(0);
+
+    // Down a while longer, the last part not even listening; meanwhile the run continues as new.
+    const firstRun = (await handle.describe()).runId;
+    await new Promise((r) => setTimeout(r, 1_500));
+    await receiver.close();
+    await eventually(
+      async () => (await handle.describe()).runId,
+      (runId) => runId !== firstRun,
+      40_000,
+    );
+    await new Promise((r) => setTimeout(r, 1_500));
+    const carried = await shortHistoryStack.status(handle);
+    expect(carried.temporal.runId).not.toBe(firstRun);
+    expect(carried.webhooks!.map((w) => w.eventId)).toEqual(
+      expect.arrayContaining(down.webhooks!.map((w) => w.eventId)),
+    );
+    expect(carried.webhooks!.every((w) => w.status === 'pending')).toBe(true);
+
+    receiver.failWith = null;
+    await receiver.listen();
+    const up = await shortHistoryStack.waitFor(
+      handle,
+      (s) => (s.webhooks ?? []).length > 0 && s.webhooks!.every((w) => w.status === 'delivered'),
+      30_000,
+    );
+    const ids = up.webhooks!.map((w) => w.eventId);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(up.webhooks!.map((w) => w.type)).toEqual(
+      expect.arrayContaining(['connection.state_changed', 'consent.completed', 'orders.changed']),
+    );
+    const perId = acceptedPerId(sellerId);
+    expect([...perId.keys()].sort()).toEqual([...ids].sort());
+    expect([...perId.values()].every((n) => n === 1)).toBe(true);
+    expect(up.webhooks!.some((w) => w.attempts > 1)).toBe(true);
+    const orders = forSeller(sellerId).find((e) => e.type === 'orders.changed')!;
+    expect(typeof orders.data.count).toBe('number');
+    expect(orders.data).toHaveProperty('feedCursor');
+    expect(Array.isArray(orders.data.salesOrderIds)).toBe(true);
+
+    // An admin sends the consent.completed event again: the same id arrives a second time.
+    const again = up.webhooks!.find((w) => w.type === 'consent.completed')!;
+    expect(
+      await handle.executeUpdate(redeliverWebhookUpdate, { args: [{ eventId: again.eventId }] }),
+    ).toEqual({ eventId: again.eventId, status: 'pending' });
+    await eventually(
+      () => Promise.resolve(acceptedPerId(sellerId).get(again.eventId) ?? 0),
+      (n) => n === 2,
+    );
+    await expect(
+      handle.executeUpdate(redeliverWebhookUpdate, { args: [{ eventId: 'evt_unknown' }] }),
+    ).rejects.toMatchObject({ cause: { type: 'WebhookNotFound' } });
+    await shortHistoryStack.disconnect(handle);
+    await handle.result();
+  });
+
+  it('waits for the last delivery before it ends: disconnected while the shop is down', async () => {
+    const { handle, sellerId } = await stack.connectSeller();
+    await eventually(
+      () => Promise.resolve(forSeller(sellerId).length),
+      (n) => n >= 4,
+    );
+    receiver.failWith = 503;
+    await stack.disconnect(handle);
+    const pending: ConnectionStatus = await stack.waitFor(handle, (s) =>
+      (s.webhooks ?? []).some((w) => w.status === 'pending'),
+    );
+    expect(pending.state).toBe('disconnected');
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect((await handle.describe()).status.name).toBe('RUNNING');
+    receiver.failWith = null;
+    const final = await handle.result();
+    expect(final.webhooks!.every((w) => w.status === 'delivered')).toBe(true);
+    expect(stateChanges(sellerId)).toContain('active→disconnected');
+  });
+});
