@@ -128,8 +128,9 @@ function codec<S extends z.ZodType>(stateSigningKey: string, purpose: string, sc
       if (parts.length !== 2) return undefined;
       const [body, signature] = parts as [string, string];
       if (!SEGMENT.test(body) || !SEGMENT.test(signature)) return undefined;
-      const given = Buffer.from(signature, 'base64url');
-      const expected = mac(body);
+      // Compared as the canonical text: a base64url variant with other unused bits is not the same MAC.
+      const given = Buffer.from(signature);
+      const expected = Buffer.from(mac(body).toString('base64url'));
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
       let json: unknown;
       try {
@@ -248,8 +249,9 @@ export function createAssistantSessions(deps: AssistantSessionDeps): AssistantSe
     },
     verifyFormToken(session, given) {
       if (given.length > 128 || !SEGMENT.test(given)) return false;
-      const presented = Buffer.from(given, 'base64url');
-      const expected = formMac(session.sessionId);
+      // Compared as the canonical text: a base64url variant with other unused bits is not the same token.
+      const presented = Buffer.from(given);
+      const expected = Buffer.from(formMac(session.sessionId).toString('base64url'));
       return presented.length === expected.length && timingSafeEqual(presented, expected);
     },
   };

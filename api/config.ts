@@ -90,6 +90,11 @@ export const apiConfigSchema = temporalConfigSchema
     TOKEN_REFRESH_MARGIN_SECONDS: z.coerce.number().int().positive().default(300),
     /** Per-kind transfer intervals (`kind=15m|off`); the API passes them to each new seller workflow. */
     TRANSFER_INTERVALS: transferIntervalsEnvSchema,
+    /**
+     * The shop's webhook endpoint, as the worker has it (the worker signs and sends; the API only needs
+     * to know whether webhooks are on, to start sellers' workflows with them on or off).
+     */
+    WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
     /** Daily transfers (prices) run at this hour, Europe/Berlin. */
     PRICES_EXPORT_HOUR: z.coerce.number().int().min(0).max(23).default(2),
     /** Upper bound for one Temporal call, so an unreachable server becomes a quick 503 rather than a hang. */
@@ -186,6 +191,7 @@ export function workflowSettingsFrom(config: ApiConfig): WorkflowSettingsInput {
     transferIntervalsMs: config.TRANSFER_INTERVALS,
     dailyTransferHour: config.PRICES_EXPORT_HOUR,
     shippingProfilesScope: config.OTTO_SHIPPING_PROFILES_SCOPE,
+    webhooksEnabled: config.WEBHOOK_URL !== undefined,
   };
 }
 

@@ -90,8 +90,9 @@ export function createConsentCookies(
       if (parts.length !== 2) return { ok: false, reason: 'invalid' };
       const [body, signature] = parts as [string, string];
       if (!SEGMENT.test(body) || !SEGMENT.test(signature)) return { ok: false, reason: 'invalid' };
-      const given = Buffer.from(signature, 'base64url');
-      const expected = mac(body);
+      // Compared as the canonical text: a base64url variant with other unused bits is not the same MAC.
+      const given = Buffer.from(signature);
+      const expected = Buffer.from(mac(body).toString('base64url'));
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
         return { ok: false, reason: 'invalid' };
       }

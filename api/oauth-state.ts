@@ -58,8 +58,9 @@ export function createStateSigner(
       if (parts.length !== 2) return { ok: false, reason: 'malformed' };
       const [body, signature] = parts as [string, string];
       if (!SEGMENT.test(body) || !SEGMENT.test(signature)) return { ok: false, reason: 'malformed' };
-      const given = Buffer.from(signature, 'base64url');
-      const expected = mac(body);
+      // Compared as the canonical text: a base64url variant with other unused bits is not the same MAC.
+      const given = Buffer.from(signature);
+      const expected = Buffer.from(mac(body).toString('base64url'));
       // timingSafeEqual needs equal lengths; the length of a MAC is public, its bytes are not.
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
         return { ok: false, reason: 'forged' };

@@ -104,6 +104,11 @@ export const workflowSettingsSchema = z.object({
   shippingProfilesScope: z.string().min(1).default('shipping-profiles'),
   maxHistoryEvents: z.number().int().min(50).default(2_000),
   maxEvents: z.number().int().min(1).max(500).default(50),
+  /**
+   * Whether this deployment sends webhooks (WEBHOOK_URL set): off, no delivery is scheduled at all, so
+   * sellers' histories do not grow by an activity per event nobody receives.
+   */
+  webhooksEnabled: z.boolean().default(false),
   /** Longest wait between a webhook's delivery attempts (the shop may be down for a while). */
   webhookRetryMaxIntervalMs: z.number().int().min(100).default(5 * 60_000),
   /** How long one webhook is retried before it counts as failed (redeliverable by an admin). */

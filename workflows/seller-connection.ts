@@ -457,7 +457,7 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
    * recorded before webhooks replay without these commands (and without drawing a uuid).
    */
   function emitWebhook(type: WebhookEventType, data: Record<string, unknown>): void {
-    if (!patched('webhooks')) return;
+    if (!settings.webhooksEnabled || !patched('webhooks')) return;
     const now = Date.now();
     const record: WebhookRecord = {
       // Deterministic (the workflow's seeded random), so a replay yields the same id.

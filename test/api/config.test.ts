@@ -89,7 +89,19 @@ describe('api config', () => {
       },
       dailyTransferHour: 2,
       shippingProfilesScope: 'shipping-profiles',
+      webhooksEnabled: false,
     });
+    // WEBHOOK_URL on the API starts sellers' workflows with webhooks on.
+    expect(
+      workflowSettingsFrom(
+        loadApiConfig({
+          ...DEV,
+          OTTO_APPS: APPS,
+          DATA_DIR: dataDir,
+          WEBHOOK_URL: 'https://shop.example/hooks',
+        }),
+      ).webhooksEnabled,
+    ).toBe(true);
   });
 
   it('reads the OTTO flow switches and derives issuer and portal from the auth base URL', () => {

@@ -33,6 +33,7 @@ export function stackApiEnv(
     OTTO_API_BASE_URL: stack.emulatorUrl,
     OTTO_APPS: JSON.stringify(stack.apps),
     TEMPORAL_ADDRESS: stack.temporalAddress,
+    ...(stack.webhook ? { WEBHOOK_URL: stack.webhook.url } : {}),
   };
 }
 

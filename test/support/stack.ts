@@ -124,6 +124,7 @@ export class TestStack {
     const sealer = createSealer(parseSealKeys(sealKeys));
     const stack = new TestStack(env, emulator.url, () => emulator.close(), apps, sealer, taskQueue, {
       tokenTaskQueue,
+      webhooksEnabled: opts.webhook !== undefined,
       ...opts.settings,
     });
     for (const app of apps) stack.captured.secrets.add(app.clientSecret);
