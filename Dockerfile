@@ -19,6 +19,7 @@ COPY worker ./worker
 COPY api ./api
 COPY emulator ./emulator
 COPY scripts ./scripts
+COPY client ./client
 RUN npm run build
 
 # ---- runtime: compiled JS, production dependencies, non-root -------------------------------------------

@@ -275,6 +275,8 @@ async function main(): Promise<void> {
       TEMPORAL_ADDRESS: server.address,
       TEMPORAL_UI_URL: env.TEMPORAL_UI_URL ?? `http://localhost:${PORTS.temporalUi}`,
       PUBLIC_BASE_URL: publicBaseUrl,
+      // One seller store for the worker and the API (the shop routes), in DATA_DIR.
+      SELLER_STORE: env.SELLER_STORE ?? join(DATA_DIR, 'seller-store.db'),
       // Children write to a pipe, not a TTY: ask for pretty lines when a person is watching.
       LOG_PRETTY: env.LOG_PRETTY ?? (process.stdout.isTTY ? '1' : '0'),
     };
@@ -315,7 +317,6 @@ async function main(): Promise<void> {
 
     const worker = startChild('worker', 'worker/index.ts', {
       ...shared,
-      SELLER_STORE: env.SELLER_STORE ?? join(DATA_DIR, 'seller-store.db'),
       WORKER_METRICS_PORT: String(PORTS.workerMetrics),
       WORKER_APP_METRICS_PORT: String(PORTS.workerAppMetrics),
     });

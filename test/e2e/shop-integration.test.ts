@@ -1,7 +1,8 @@
 /**
- * End to end, the way a shop integrates (issue 13): the real API (shop, admin and the OAuth callback),
- * the workers and the seller store on the shared Temporal dev server, the OTTO emulator, and a webhook
- * receiver that verifies every delivery with the Standard Webhooks reference verifier.
+ * End to end, the way a shop integrates (issue 13): the real API on a socket, called through the typed
+ * client generated from its OpenAPI document (shop and admin routes) and a browser's hops (the OAuth
+ * callback), the workers and the seller store on the shared Temporal dev server, the OTTO emulator, and
+ * a webhook receiver that verifies every delivery with the Standard Webhooks reference verifier.
  * - the shop PUTs stock for 300 SKUs → OTTO holds them after the next stock export;
  * - 500 orders placed at OTTO → the orders feed returns each exactly once; an order whose status changes
  *   at OTTO comes again, once;
@@ -9,9 +10,12 @@
  *   of 5 min), the seller revokes at OTTO → afterwards every event arrives, none twice by id, the
  *   `connection.state_changed` to `revoked` among them, each verified.
  */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { apiConfigSchema } from '../../api/config';
 import { createApp } from '../../api/create-app';
+import { createOttoConnectClient, type OttoConnectClient } from '../../client';
 import { loadConfig } from '../../common/config';
 import type { WorkflowSettingsInput } from '../../workflows/definitions';
 import { TestStack } from '../support/stack';
@@ -22,8 +26,6 @@ import { WebhookReceiver } from '../support/webhook-receiver';
 const ADMIN = 'e2e-admin-key-0123456789abcdefghij';
 const SHOP = 'e2e-shop-key-0123456789abcdefghijk';
 const STATE_KEY = 'e2e-state-signing-key-0123456789abcdef';
-const admin = { Authorization: `Bearer ${ADMIN}` };
-const shop = { Authorization: `Bearer ${SHOP}` };
 
 const SETTINGS: WorkflowSettingsInput = {
   tokenRefreshMarginMs: 10_000,
@@ -45,6 +47,10 @@ const SETTINGS: WorkflowSettingsInput = {
 let receiver: WebhookReceiver;
 let stack: TestStack;
 let app: ReturnType<typeof createApp>;
+let server: Server;
+/** The typed client, one per role, as a shop's backend would hold them. */
+let shopApi: OttoConnectClient;
+let adminApi: OttoConnectClient;
 
 beforeAll(async () => {
   receiver = await WebhookReceiver.start();
@@ -62,34 +68,35 @@ beforeAll(async () => {
     sealer: stack.sealer,
     store: stack.store,
   });
+  server = createServer(app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  shopApi = createOttoConnectClient({ baseUrl, apiKey: SHOP });
+  adminApi = createOttoConnectClient({ baseUrl, apiKey: ADMIN });
 });
 afterAll(async () => {
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
   await stack?.close();
   await receiver?.close();
 });
 
-interface FeedPage {
-  items: Array<{ changeSeq: number; salesOrderId: string }>;
-  next: string;
-  hasMore: boolean;
-}
-
 /** Reads the orders feed from `cursor` until `want` more items came (the import runs every second). */
 async function readFeed(sellerId: string, cursor: string | undefined, want: number) {
-  const items: FeedPage['items'] = [];
+  const items: Array<{ changeSeq: number; salesOrderId: string }> = [];
   let next = cursor;
   await eventually(
     async () => {
       for (;;) {
-        const res = await request(app)
-          .get(`/api/sellers/${sellerId}/orders`)
-          .query({ limit: 200, ...(next === undefined ? {} : { after: next }) })
-          .set(shop);
-        expect(res.status).toBe(200);
-        const page = res.body as FeedPage;
-        items.push(...page.items);
-        next = page.next;
-        if (!page.hasMore) return items.length;
+        const { data, error } = await shopApi.GET('/api/sellers/{sellerId}/orders', {
+          params: {
+            path: { sellerId },
+            query: { limit: 200, ...(next === undefined ? {} : { after: next }) },
+          },
+        });
+        if (!data) throw new Error(`orders feed: ${JSON.stringify(error)}`);
+        items.push(...data.items.map((o) => ({ changeSeq: o.changeSeq, salesOrderId: o.salesOrderId })));
+        next = data.next;
+        if (!data.hasMore) return items.length;
       }
     },
     (count) => count >= want,
@@ -101,21 +108,18 @@ async function readFeed(sellerId: string, cursor: string | undefined, want: numb
 it('stock in, orders out through the feed, and signed webhooks that survive the shop being down', async () => {
   const sellerId = uniqueName('e2e-shop');
   const partner = await stack.createPartner();
-  const started = await request(app).post(`/api/sellers/${sellerId}/connection`).set(admin).send({
-    appVersion: 'v1',
+  const started = await adminApi.POST('/api/sellers/{sellerId}/connection', {
+    params: { path: { sellerId } },
+    body: { appVersion: 'v1' },
   });
-  expect(started.status).toBe(201);
-  const { params, cookie } = await walkConsent(
-    stack,
-    app,
-    (started.body as { authorizeUrl: string }).authorizeUrl,
-    partner,
-  );
+  expect(started.response.status).toBe(201);
+  // The seller's browser: our consent link, OTTO's installation and login, the code callback.
+  const { params, cookie } = await walkConsent(stack, app, started.data!.authorizeUrl, partner);
   expect((await request(app).get('/oauth/callback').set('Cookie', cookie).query(params)).status).toBe(303);
   await eventually(
     async () =>
-      ((await request(app).get(`/api/sellers/${sellerId}/connection`).set(admin)).body as { state: string })
-        .state,
+      (await adminApi.GET('/api/sellers/{sellerId}/connection', { params: { path: { sellerId } } })).data
+        ?.state,
     (state) => state === 'active',
     30_000,
   );
@@ -126,12 +130,12 @@ it('stock in, orders out through the feed, and signed webhooks that survive the 
     partner.partnerId,
     levels.map((l) => l.sku),
   );
-  const put = await request(app)
-    .put(`/api/sellers/${sellerId}/stock`)
-    .set(shop)
-    .set('Idempotency-Key', `stock-${sellerId}`)
-    .send(levels);
-  expect(put.status).toBe(200);
+  const put = await shopApi.PUT('/api/sellers/{sellerId}/stock', {
+    params: { path: { sellerId }, header: { 'Idempotency-Key': `stock-${sellerId}` } },
+    body: levels,
+  });
+  expect(put.response.status).toBe(200);
+  expect(put.data?.accepted).toBe(300);
   const expected = new Map(levels.map((l) => [l.sku, l.quantity]));
   await eventually(
     () =>

@@ -1,7 +1,8 @@
 /**
  * `npm run dev` and `npm run demo` as a newcomer runs them, on free ports and a temporary DATA_DIR so
  * the jest harness's own server is never touched: the stack comes up and prints its URLs, the demo
- * connects the demo seller, a second launcher on the same data refuses to start, Ctrl-C (SIGINT to the
+ * connects the demo seller (through the typed client), pushes stock that reaches OTTO and pulls an order
+ * placed at OTTO from the shop's feed, a second launcher on the same data refuses to start, Ctrl-C (SIGINT to the
  * launcher's process group, as a terminal sends it) leaves no process behind, and after a restart the
  * seller is still active without a new consent.
  */
@@ -159,6 +160,29 @@ describe('npm run dev / npm run demo', () => {
     };
   };
 
+  /**
+   * The demo's shop part: the stock it pushed through PUT …/stock is what OTTO (the emulator) holds after
+   * the stock export, and the order it placed at OTTO came out of the shop's orders feed.
+   */
+  const expectShopExchange = (out: string) => {
+    const pushed =
+      /^Stock pushed:\s+(\S.*?) \(PUT \/api\/sellers\/demo-seller\/stock, shop key; changes \d+–\d+\)$/m.exec(
+        out,
+      )?.[1];
+    expect(pushed).toMatch(/^DEMO-SKU-1=\d+, DEMO-SKU-2=\d+, DEMO-SKU-3=\d+$/);
+    expect(out).toMatch(
+      new RegExp(`^Stock at OTTO: ${pushed} \\(GET /__admin/partners/P-DEMO-0001/quantities\\)$`, 'm'),
+    );
+    const placed = /^Order placed at OTTO: (\S+) /m.exec(out)?.[1];
+    expect(placed).toBeTruthy();
+    expect(out).toMatch(
+      new RegExp(
+        `^Order pulled:\\s+${placed} \\(.*DEMO-SKU-\\d.*\\) from GET /api/sellers/demo-seller/orders$`,
+        'm',
+      ),
+    );
+  };
+
   it('starts, connects the demo seller, stops cleanly on Ctrl-C, and keeps the seller across a restart', async () => {
     const first = await startDev();
     const banner = first.dev.output();
@@ -184,16 +208,19 @@ describe('npm run dev / npm run demo', () => {
       EMULATOR_URL: `http://localhost:${env.OTTO_EMULATOR_PORT}`,
     };
     const demo = launch('scripts/demo.ts', demoEnv);
-    expect(await demo.exited).toBe(0);
+    // With the output, so that a failing demo says why.
+    expect({ code: await demo.exited, output: demo.output() }).toMatchObject({ code: 0 });
     expect(demo.output()).toMatch(/^State:\s+active$/m);
     expect(demo.output()).toContain(
       `http://localhost:${env.TEMPORAL_UI_PORT}/namespaces/default/workflows/otto-seller%3Ademo-seller/`,
     );
+    expectShopExchange(demo.output());
 
     // Idempotent: a second demo only shows the connected seller.
     const again = launch('scripts/demo.ts', demoEnv);
-    expect(await again.exited).toBe(0);
+    expect({ code: await again.exited, output: again.output() }).toMatchObject({ code: 0 });
     expect(again.output()).toContain('already connected (active)');
+    expectShopExchange(again.output());
     expect(banner.slice(banner.indexOf('otto-connect dev stack is up'))).not.toContain('sellerId=');
 
     // Each demo ends with a fresh one-time assistant link; it opens the assistant once.
