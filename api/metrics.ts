@@ -64,7 +64,7 @@ export function measureRequests(metrics: ApiMetrics): RequestHandler {
 export const CONNECTIONS_METRIC = 'otto_connect_connections';
 
 /**
- * `otto_connect_connections{state}` from visibility counts, read on scrape and cached for `cacheMs` so
+ * `otto_connect_connections{state}` (each seller once, see workflows/visibility-queries.ts), read on scrape and cached for `cacheMs` so
  * a tight scrape interval or several Prometheus replicas cost Temporal one round of counts at most per
  * period. When Temporal does not answer, the last known values stay and
  * `otto_connect_connections_count_ok` drops to 0 (alert on that, not on a missing series).
@@ -98,7 +98,7 @@ export function trackConnections(
   };
   new Gauge({
     name: CONNECTIONS_METRIC,
-    help: 'Seller connections by OttoConnectionState (visibility counts; ended states count closed runs still in retention)',
+    help: 'Sellers by OttoConnectionState, each once: running workflows for live states; for ended states, sellers whose latest run (in retention) ended so',
     labelNames: ['state'],
     registers: [metrics.registry],
     async collect() {

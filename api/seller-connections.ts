@@ -32,7 +32,6 @@ import {
   WORKFLOW_TYPE,
   appVersionSchema,
   type AppVersion,
-  CONNECTION_STATES,
   type AuthorizationCallback,
   type BeginConsentInput,
   type BeginConsentResult,
@@ -45,6 +44,18 @@ import {
   type TransferKind,
   type WorkflowSettingsInput,
 } from '../workflows/definitions';
+import {
+  ENDED_STATES,
+  endedRunsQuery,
+  isEndedState,
+  latestRun,
+  LIVE_STATES,
+  runningQuery,
+  runsOfWorkflowsQuery,
+  WORKFLOW_ID_BATCH,
+  type EndedState,
+  type VisibilityScope,
+} from '../workflows/visibility-queries';
 import { SellerConnectionError } from './connection-errors';
 
 export interface TemporalLink {
@@ -90,6 +101,10 @@ export interface SellerConnections {
   status(sellerId: string): Promise<StatusView>;
   /** The latest run's summary, or null when the seller never connected. */
   summary(sellerId: string): Promise<ConnectionSummary | null>;
+  /**
+   * Each seller once: its running run (live states), or its latest closed run when that ended the
+   * connection (revoked, disconnected, consent_expired) and the seller has not reconnected since.
+   */
   list(filter: ListFilter): Promise<ConnectionSummary[]>;
   disconnect(sellerId: string, reason?: string): Promise<CommandResult>;
   pause(sellerId: string, reason?: string): Promise<CommandResult>;
@@ -99,7 +114,10 @@ export interface SellerConnections {
   redeliverWebhook(sellerId: string, eventId: string): Promise<RedeliverWebhookResult>;
   /** Resolves when Temporal answers; SellerConnectionError('unavailable') otherwise. */
   ping(): Promise<void>;
-  /** How many seller workflows carry each OttoConnectionState (visibility counts, for /metrics). */
+  /**
+   * Sellers per OttoConnectionState, each seller once (for /metrics): running workflows for live
+   * states, sellers whose latest run ended in that state for ended ones (see visibility-queries.ts).
+   */
   countByState(): Promise<Record<ConnectionState, number>>;
 }
 
@@ -144,6 +162,11 @@ export interface TemporalSellerConnectionsOptions {
   uiUrl: string;
   settings: WorkflowSettingsInput;
   callTimeoutMs: number;
+  /**
+   * Narrows lists and counts to seller workflows on `taskQueue` (tests on the shared dev server);
+   * default: every seller workflow in the namespace.
+   */
+  scopeToTaskQueue?: boolean;
 }
 
 /**
@@ -165,6 +188,7 @@ export function createTemporalSellerConnections(
 ): SellerConnections {
   const { client, taskQueue, settings, callTimeoutMs } = options;
   const namespace = client.options.namespace;
+  const scope: VisibilityScope = options.scopeToTaskQueue ? { taskQueue } : {};
 
   const link = (workflowId: string, runId: string): TemporalLink => ({
     workflowId,
@@ -254,18 +278,20 @@ export function createTemporalSellerConnections(
     summary,
 
     async list({ state, limit }) {
-      // `state` is a validated enum value, so it is safe inside the visibility query.
-      const clauses = [`WorkflowType = '${WORKFLOW_TYPE}'`];
-      if (state !== undefined) clauses.push(`${searchAttributes.connectionState.name} = '${state}'`);
+      // `state` is a validated enum value; the builder refuses anything else inside a query.
       return await call(undefined, async () => {
         const out: ConnectionSummary[] = [];
-        for await (const info of client.workflow.list({
-          query: clauses.join(' AND '),
-          pageSize: Math.min(limit, 1000),
-        })) {
-          out.push(toSummary(info, link));
-          if (out.length >= limit) break;
+        if (state === undefined || !isEndedState(state)) {
+          for await (const info of client.workflow.list({
+            query: runningQuery(state, scope),
+            pageSize: Math.min(limit, 1000),
+          })) {
+            out.push(toSummary(info, link));
+            if (out.length >= limit) return out;
+          }
+          if (state !== undefined) return out;
         }
+        for await (const info of latestEndedRuns(state, limit - out.length)) out.push(toSummary(info, link));
         return out;
       });
     },
@@ -299,18 +325,76 @@ export function createTemporalSellerConnections(
     },
 
     async countByState() {
-      // Visibility's GROUP BY only supports ExecutionStatus, so one count per state (states are our enum).
       return await call(undefined, async () => {
-        const counts = await Promise.all(
-          CONNECTION_STATES.map(async (state) => {
-            const query = `WorkflowType = '${WORKFLOW_TYPE}' AND ${searchAttributes.connectionState.name} = '${state}'`;
-            return [state, (await client.workflow.count(query)).count] as const;
-          }),
+        // Live states: one count() each (GROUP BY only supports ExecutionStatus); exact, one run per seller.
+        const live = await Promise.all(
+          LIVE_STATES.map(
+            async (state) =>
+              [state, (await client.workflow.count(runningQuery(state, scope))).count] as const,
+          ),
         );
-        return Object.fromEntries(counts) as Record<ConnectionState, number>;
+        // Ended states: sellers whose latest run ended in that state (a scan, see visibility-queries.ts).
+        const ended = Object.fromEntries(ENDED_STATES.map((state) => [state, 0])) as Record<
+          EndedState,
+          number
+        >;
+        for await (const info of latestEndedRuns(undefined, Infinity)) {
+          const state = connectionStateSchema.safeParse(
+            info.typedSearchAttributes.get(searchAttributes.connectionState),
+          );
+          if (state.success && isEndedState(state.data)) ended[state.data]++;
+        }
+        return { ...Object.fromEntries(live), ...ended } as Record<ConnectionState, number>;
       });
     },
   };
+
+  /**
+   * Each seller's latest closed run in `state` (any ended state when undefined), skipping sellers that
+   * run again or whose newer run ended otherwise: candidates from a scan of closed ended-state runs,
+   * checked in batches against all their workflows' runs.
+   */
+  async function* latestEndedRuns(state: EndedState | undefined, limit: number) {
+    if (limit <= 0) return;
+    const seen = new Set<string>();
+    let batch: string[] = [];
+    let yielded = 0;
+    async function* check(workflowIds: string[]) {
+      const runs: WorkflowExecutionInfo[] = [];
+      for await (const info of client.workflow.list({ query: runsOfWorkflowsQuery(workflowIds, scope) })) {
+        runs.push(info);
+      }
+      for (const run of latestRun(runs).values()) {
+        if (run.status.name === 'RUNNING') continue;
+        const runState = connectionStateSchema.safeParse(
+          run.typedSearchAttributes.get(searchAttributes.connectionState),
+        );
+        if (!runState.success || !isEndedState(runState.data)) continue;
+        if (state !== undefined && runState.data !== state) continue;
+        yield run;
+      }
+    }
+    for await (const candidate of client.workflow.list({
+      query: endedRunsQuery(state, scope),
+      pageSize: 1000,
+    })) {
+      if (seen.has(candidate.workflowId)) continue;
+      seen.add(candidate.workflowId);
+      batch.push(candidate.workflowId);
+      if (batch.length < WORKFLOW_ID_BATCH) continue;
+      for await (const run of check(batch)) {
+        yield run;
+        if (++yielded >= limit) return;
+      }
+      batch = [];
+    }
+    if (batch.length > 0) {
+      for await (const run of check(batch)) {
+        yield run;
+        if (++yielded >= limit) return;
+      }
+    }
+  }
 }
 
 function withReason(reason: string | undefined): { reason?: string } {

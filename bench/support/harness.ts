@@ -34,10 +34,10 @@ import { createWorkers, runWorkers } from '../../worker/create-workers';
 import {
   connectionStatusQuery,
   sellerWorkflowId,
-  WORKFLOW_TYPE,
   type ConnectionStatus,
   type WorkflowSettingsInput,
 } from '../../workflows/definitions';
+import { runningQuery, type LiveState } from '../../workflows/visibility-queries';
 import { startEmulatorProcess, type EmulatorProcess } from './emulator-process';
 import { log, mapLimit, sleep } from './report';
 
@@ -426,9 +426,9 @@ export class Fleet {
     }
   }
 
-  /** Visibility count of running seller workflows in one state. */
-  async countInState(state: string): Promise<number> {
-    const query = `WorkflowType = '${WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' AND TaskQueue = '${this.taskQueue}' AND OttoConnectionState = '${state}'`;
+  /** Visibility count of running seller workflows in one live state (each seller once). */
+  async countInState(state: LiveState): Promise<number> {
+    const query = runningQuery(state, { taskQueue: this.taskQueue });
     return (await this.env.client.workflow.count(query)).count;
   }
 

@@ -17,7 +17,8 @@ import { apiConfigSchema } from '../../api/config';
 import { createApp } from '../../api/create-app';
 import { createOttoConnectClient, type OttoConnectClient } from '../../client';
 import { loadConfig } from '../../common/config';
-import type { WorkflowSettingsInput } from '../../workflows/definitions';
+import { sellerWorkflowId, type WorkflowSettingsInput } from '../../workflows/definitions';
+import type { sellerConnection } from '../../workflows/seller-connection';
 import { TestStack } from '../support/stack';
 import { stackApiEnv, stackConnections, walkConsent } from '../support/stack-api';
 import { eventually, uniqueName } from '../support/temporal';
@@ -199,6 +200,8 @@ it('stock in, orders out through the feed, and signed webhooks that survive the 
   expect(events.map((e) => e.type)).toEqual(
     expect.arrayContaining(['consent.completed', 'orders.changed', 'connection.state_changed']),
   );
-  const final = await stack.env.client.workflow.getHandle(`otto-seller:${sellerId}`).result();
-  expect((final as { state: string }).state).toBe('revoked');
+  const final = await stack.env.client.workflow
+    .getHandle<typeof sellerConnection>(sellerWorkflowId(sellerId))
+    .result();
+  expect(final.state).toBe('revoked');
 }, 240_000);

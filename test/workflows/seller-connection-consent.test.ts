@@ -19,6 +19,7 @@ import {
   type WorkflowSettingsInput,
 } from '../../workflows/definitions';
 import type { sellerConnection } from '../../workflows/seller-connection';
+import { runningQuery } from '../../workflows/visibility-queries';
 import {
   connectTestEnv,
   createTestWorker,
@@ -102,7 +103,7 @@ describe('sellerConnection: consent', () => {
       async () => {
         const ids: string[] = [];
         for await (const wf of env.client.workflow.list({
-          query: `OttoConnectionState = 'pending_consent' AND OttoSellerId = '${sellerId}'`,
+          query: runningQuery('pending_consent', { taskQueue, sellerId }),
         })) {
           ids.push(wf.workflowId);
         }

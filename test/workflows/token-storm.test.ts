@@ -5,6 +5,7 @@
  */
 import { TestStack, type LoggedRequest, type SellerHandle } from '../support/stack';
 import { eventually, uniqueName } from '../support/temporal';
+import { runningQuery, type LiveState } from '../../workflows/visibility-queries';
 
 const SELLERS = Number(process.env.STORM_SELLERS ?? 40);
 const TOKEN_CAP_PER_SECOND = 10; // OTTO: 10 requests/s per IP on the token endpoint (otto-api.md §5)
@@ -42,19 +43,15 @@ function perSecond(requests: LoggedRequest[]): Map<number, number> {
 
 it(`${SELLERS} sellers refreshing at once stay under ${TOKEN_CAP_PER_SECOND} token requests/s and all recover`, async () => {
   // Visibility counts, not one poller per seller: cheap for the server at 1,000 sellers too.
-  const count = async (state: string) =>
-    (
-      await stack.env.client.workflow.count(
-        `TaskQueue = '${stack.taskQueue}' AND ExecutionStatus = 'Running' AND OttoConnectionState = '${state}'`,
-      )
-    ).count;
-  const waitForCount = (state: string, n: number, timeoutMs: number) =>
+  const count = async (state: LiveState) =>
+    (await stack.env.client.workflow.count(runningQuery(state, { taskQueue: stack.taskQueue }))).count;
+  const waitForCount = (state: LiveState, n: number, timeoutMs: number) =>
     eventually(
       () => count(state),
       (c) => c === n,
       timeoutMs,
     );
-  const waitForAll = (state: string, timeoutMs: number) => waitForCount(state, SELLERS, timeoutMs);
+  const waitForAll = (state: LiveState, timeoutMs: number) => waitForCount(state, SELLERS, timeoutMs);
   // Connect everyone, 20 at a time: onboarding goes through the same rate-limited token queue, and an
   // authorization code lives only 60 s at OTTO, so sellers are let in at the rate the queue serves them.
   const handles: SellerHandle[] = [];

@@ -1,0 +1,42 @@
+/** The shared visibility query builder, without a server: query text and the latest-run pick. */
+import {
+  endedRunsQuery,
+  latestRun,
+  LIVE_STATES,
+  runningQuery,
+  runsOfWorkflowsQuery,
+} from '../../workflows/visibility-queries';
+
+it('running states filter on the live run; ended states on closed runs, never continued-as-new', () => {
+  expect(LIVE_STATES).toEqual(['new', 'pending_consent', 'authorizing', 'active', 'degraded', 'paused']);
+  expect(runningQuery('active', { taskQueue: 'q' })).toBe(
+    "WorkflowType = 'sellerConnection' AND TaskQueue = 'q' AND ExecutionStatus = 'Running' AND OttoConnectionState = 'active'",
+  );
+  expect(endedRunsQuery('revoked')).toBe(
+    "WorkflowType = 'sellerConnection' AND ExecutionStatus != 'Running' AND ExecutionStatus != 'ContinuedAsNew' AND OttoConnectionState = 'revoked'",
+  );
+  expect(endedRunsQuery()).toContain("OttoConnectionState IN ('revoked', 'disconnected', 'consent_expired')");
+  expect(runsOfWorkflowsQuery(['otto-seller:a', 'otto-seller:b'])).toContain(
+    "ExecutionStatus != 'ContinuedAsNew' AND WorkflowId IN ('otto-seller:a', 'otto-seller:b')",
+  );
+  expect(runningQuery(undefined, { sellerId: 's1' })).toContain("WorkflowId = 'otto-seller:s1'");
+  expect(() => runningQuery(undefined, { sellerId: "x' OR '1'='1" })).toThrow(/quotes/);
+});
+
+it('keeps each workflow’s newest run: running first, then the latest close', () => {
+  const run = (workflowId: string, runId: string, status: string, start: number, close?: number) => ({
+    workflowId,
+    runId,
+    status: { name: status },
+    startTime: new Date(start),
+    ...(close === undefined ? {} : { closeTime: new Date(close) }),
+  });
+  const latest = latestRun([
+    run('a', 'a1', 'COMPLETED', 1, 5),
+    run('a', 'a2', 'RUNNING', 6),
+    run('b', 'b1', 'COMPLETED', 1, 3),
+    run('b', 'b2', 'COMPLETED', 4, 9),
+    run('b', 'b3', 'CONTINUED_AS_NEW', 10, 12),
+  ]);
+  expect([...latest.values()].map((r) => r.runId)).toEqual(['a2', 'b2']);
+});

@@ -1,0 +1,138 @@
+/**
+ * The one place that writes visibility queries over seller workflows (issue 14 item 2), shared by the
+ * API's list and counts, the /metrics gauge, the benchmark and the tests. Pure: query strings built
+ * from validated enums and ids, plus the pure "latest run per seller" pick; no Temporal client here.
+ *
+ * Each seller has one workflow id (`otto-seller:<sellerId>`) but many runs in visibility: every
+ * continue-as-new closes a run with ExecutionStatus 'ContinuedAsNew', and a seller who reconnects after
+ * an ended connection gets a new run next to the closed ones. "Each seller once" therefore means:
+ *
+ * - **Live states** (new … paused): the running run. At most one run per workflow id runs, so
+ *   `ExecutionStatus = 'Running'` alone is exact, for lists and for `count()` alike.
+ * - **Ended states** (revoked, disconnected, consent_expired): the seller's latest closed run, and only
+ *   when it is the seller's newest run. Visibility cannot group by workflow id, so it takes two steps:
+ *   1. {@link endedRunsQuery}: closed runs in the ended state(s), never 'ContinuedAsNew' (such a run
+ *      was not an end) — the candidates, possibly several per seller;
+ *   2. {@link runsOfWorkflowsQuery} for the candidates' workflow ids (in batches of
+ *      {@link WORKFLOW_ID_BATCH}): all their runs except continued-as-new ones; {@link latestRun} keeps
+ *      each seller's newest (a running run beats any closed one, then the latest close time). A
+ *      candidate seller counts only if that newest run is closed in the asked state(s): a reconnected
+ *      seller (now running) or one whose later run ended otherwise drops out.
+ *   Cost: one paged scan of the closed ended-state runs still in the namespace's retention, plus one
+ *   query per {@link WORKFLOW_ID_BATCH} distinct candidate sellers. Proportional to recently ended
+ *   runs, not to the fleet; the gauge caches it (15 s).
+ *
+ * A run that closed in a live state (terminated, failed or timed out by hand, not by the workflow) is
+ * in neither set: it is not a connection, and such runs are found with Temporal's own UI or CLI.
+ */
+import {
+  CONNECTION_STATES,
+  searchAttributes,
+  sellerWorkflowId,
+  WORKFLOW_TYPE,
+  type ConnectionState,
+} from './definitions';
+
+/** States in which the workflow has ended: only closed runs carry them. */
+export const ENDED_STATES = ['revoked', 'disconnected', 'consent_expired'] as const;
+export type EndedState = (typeof ENDED_STATES)[number];
+/** States of a running workflow. */
+export const LIVE_STATES = CONNECTION_STATES.filter(
+  (s): s is Exclude<ConnectionState, EndedState> => !(ENDED_STATES as readonly string[]).includes(s),
+);
+export type LiveState = (typeof LIVE_STATES)[number];
+
+export function isEndedState(state: ConnectionState): state is EndedState {
+  return (ENDED_STATES as readonly string[]).includes(state);
+}
+
+/** How many workflow ids go into one `WorkflowId IN (…)` check. */
+export const WORKFLOW_ID_BATCH = 100;
+
+/** Narrows every query: to one task queue (the benchmark, tests on the shared dev server), one seller. */
+export interface VisibilityScope {
+  taskQueue?: string;
+  sellerId?: string;
+}
+
+/**
+ * A visibility string literal. Values come from our enums, configuration or visibility itself; a quote
+ * or backslash would change the query, so it is refused rather than escaped.
+ */
+function literal(value: string): string {
+  if (/['"\\]/.test(value)) throw new Error(`refusing a visibility query value with quotes: ${value}`);
+  return `'${value}'`;
+}
+
+function list(values: readonly string[]): string {
+  return `(${values.map(literal).join(', ')})`;
+}
+
+function base(scope: VisibilityScope | undefined): string[] {
+  const clauses = [`WorkflowType = ${literal(WORKFLOW_TYPE)}`];
+  if (scope?.taskQueue !== undefined) clauses.push(`TaskQueue = ${literal(scope.taskQueue)}`);
+  if (scope?.sellerId !== undefined)
+    clauses.push(`WorkflowId = ${literal(sellerWorkflowId(scope.sellerId))}`);
+  return clauses;
+}
+
+const STATE = searchAttributes.connectionState.name;
+
+/** Running seller workflows, optionally in one live state: one per seller, exact for `count()`. */
+export function runningQuery(state?: LiveState, scope?: VisibilityScope): string {
+  const clauses = [...base(scope), `ExecutionStatus = 'Running'`];
+  if (state !== undefined) clauses.push(`${STATE} = ${literal(state)}`);
+  return clauses.join(' AND ');
+}
+
+/**
+ * Step 1 for ended states: closed runs (not continued-as-new) in `state`, or in any ended state.
+ * Candidates only — may hold several runs per seller and sellers that have since reconnected.
+ */
+export function endedRunsQuery(state?: EndedState, scope?: VisibilityScope): string {
+  return [
+    ...base(scope),
+    `ExecutionStatus != 'Running'`,
+    `ExecutionStatus != 'ContinuedAsNew'`,
+    state === undefined ? `${STATE} IN ${list(ENDED_STATES)}` : `${STATE} = ${literal(state)}`,
+  ].join(' AND ');
+}
+
+/** Step 2: every run of these workflows except continued-as-new ones, to find each one's newest. */
+export function runsOfWorkflowsQuery(workflowIds: readonly string[], scope?: VisibilityScope): string {
+  if (workflowIds.length === 0) throw new Error('runsOfWorkflowsQuery needs at least one workflow id');
+  return [...base(scope), `ExecutionStatus != 'ContinuedAsNew'`, `WorkflowId IN ${list(workflowIds)}`].join(
+    ' AND ',
+  );
+}
+
+/** What {@link latestRun} needs of a visibility row (a WorkflowExecutionInfo fits). */
+export interface RunInfo {
+  workflowId: string;
+  runId: string;
+  status: { name: string };
+  startTime: Date;
+  closeTime?: Date;
+}
+
+/** Whether `a` is a newer run of its workflow than `b`: running first, then close time, then start time. */
+function newer(a: RunInfo, b: RunInfo): boolean {
+  const aRunning = a.status.name === 'RUNNING';
+  const bRunning = b.status.name === 'RUNNING';
+  if (aRunning !== bRunning) return aRunning;
+  const aClose = a.closeTime?.getTime() ?? 0;
+  const bClose = b.closeTime?.getTime() ?? 0;
+  if (aClose !== bClose) return aClose > bClose;
+  return a.startTime.getTime() > b.startTime.getTime();
+}
+
+/** Each workflow's newest run among `runs` (continued-as-new runs are ignored). */
+export function latestRun<T extends RunInfo>(runs: Iterable<T>): Map<string, T> {
+  const latest = new Map<string, T>();
+  for (const run of runs) {
+    if (run.status.name === 'CONTINUED_AS_NEW') continue;
+    const known = latest.get(run.workflowId);
+    if (known === undefined || newer(run, known)) latest.set(run.workflowId, run);
+  }
+  return latest;
+}
