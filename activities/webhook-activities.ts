@@ -33,6 +33,21 @@ function excerpt(text: string): string {
   return line.length > 200 ? `${line.slice(0, 200)}…` : line;
 }
 
+/**
+ * The error text without the webhook URL's credentials or query (fetch names the whole URL when it has
+ * credentials in it); only the origin and path reach history, heartbeats and the status view.
+ */
+function withoutUrlSecrets(message: string, url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return message.split(url).join('(the webhook URL)');
+  }
+  const shown = `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+  return message.split(url).join(shown).split(parsed.href).join(shown);
+}
+
 function lastErrorOf(details: unknown): string | null {
   if (typeof details === 'object' && details !== null && 'lastError' in details) {
     const value = details.lastError;
@@ -79,7 +94,8 @@ export function createWebhookActivities(deps: WebhookActivityDeps) {
           signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), ctx.cancellationSignal]),
         });
       } catch (err) {
-        return fail(`network error: ${err instanceof Error ? err.message : String(err)}`);
+        const message = err instanceof Error ? err.message : String(err);
+        return fail(`network error: ${withoutUrlSecrets(message, deps.webhook.url)}`);
       }
       const answer = await res.text().catch(() => '');
       if (res.status < 200 || res.status > 299) {

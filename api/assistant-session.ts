@@ -24,10 +24,11 @@
  * is defence in depth; where it matters, route `/assistant/otto/session` to one replica (sticky) or keep
  * the ids in a shared store.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { appVersionSchema, sellerIdSchema, type AppVersion } from '../workflows/definitions';
 import { HttpError } from './errors';
+import { cookieAttributes, deriveKey, macText, readCookie, sameMac, signedToken } from './signed-token';
 
 /** Far above a real value (~2,900 characters with the longest invitation link): longer is refused unread. */
 export const MAX_ASSISTANT_TOKEN_LENGTH = 3072;
@@ -110,39 +111,7 @@ export interface AssistantSessionDeps {
   maxUsedLinks?: number;
 }
 
-const SEGMENT = /^[A-Za-z0-9_-]+$/;
 const newId = () => randomBytes(16).toString('base64url');
-
-/** A signed-JSON codec under a key of its own. */
-function codec<S extends z.ZodType>(stateSigningKey: string, purpose: string, schema: S) {
-  const key = createHmac('sha256', stateSigningKey).update(purpose).digest();
-  const mac = (body: string) => createHmac('sha256', key).update(body).digest();
-  return {
-    sign(payload: z.input<S>): string {
-      const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
-      return `${body}.${mac(body).toString('base64url')}`;
-    },
-    open(value: string | undefined): z.output<S> | undefined {
-      if (value === undefined || value.length > MAX_ASSISTANT_TOKEN_LENGTH) return undefined;
-      const parts = value.split('.');
-      if (parts.length !== 2) return undefined;
-      const [body, signature] = parts as [string, string];
-      if (!SEGMENT.test(body) || !SEGMENT.test(signature)) return undefined;
-      // Compared as the canonical text: a base64url variant with other unused bits is not the same MAC.
-      const given = Buffer.from(signature);
-      const expected = Buffer.from(mac(body).toString('base64url'));
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
-      let json: unknown;
-      try {
-        json = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
-      } catch {
-        return undefined;
-      }
-      const parsed = schema.safeParse(json);
-      return parsed.success ? parsed.data : undefined;
-    },
-  };
-}
 
 const optionsOf = (p: { a?: AppVersion | undefined; u?: string | undefined }): AssistantSessionOptions => ({
   ...(p.a === undefined ? {} : { appVersion: p.a }),
@@ -153,13 +122,12 @@ export function createAssistantSessions(deps: AssistantSessionDeps): AssistantSe
   const now = deps.now ?? Date.now;
   const secure = new URL(deps.publicBaseUrl).protocol === 'https:';
   const cookieName = secure ? '__Host-otto-assistant' : 'otto-assistant';
-  const attributes = `Path=/; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
-  const links = codec(deps.stateSigningKey, 'otto-connect assistant link v1', linkSchema);
-  const sessions = codec(deps.stateSigningKey, 'otto-connect assistant session v1', sessionSchema);
-  const formKey = createHmac('sha256', deps.stateSigningKey)
-    .update('otto-connect assistant form token v1')
-    .digest();
-  const formMac = (sessionId: string) => createHmac('sha256', formKey).update(sessionId).digest();
+  const attributes = cookieAttributes(secure);
+  const codec = <S extends z.ZodType>(purpose: string, schema: S) =>
+    signedToken(deriveKey(deps.stateSigningKey, purpose), schema, MAX_ASSISTANT_TOKEN_LENGTH);
+  const links = codec('otto-connect assistant link v1', linkSchema);
+  const sessions = codec('otto-connect assistant session v1', sessionSchema);
+  const formKey = deriveKey(deps.stateSigningKey, 'otto-connect assistant form token v1');
   const portalOrigin = new URL(deps.portalBaseUrl).origin;
 
   // Opened links: id → the link's expiry. Insertion order is age order, so the oldest go first.
@@ -197,7 +165,7 @@ export function createAssistantSessions(deps: AssistantSessionDeps): AssistantSe
         );
       }
       const expiresAt = now() + deps.linkTtlMs;
-      const token = links.sign({
+      const token = links.seal({
         v: 1,
         s: sellerId,
         n: newId(),
@@ -210,8 +178,9 @@ export function createAssistantSessions(deps: AssistantSessionDeps): AssistantSe
       return { url: url.toString(), expiresAt };
     },
     redeemLink(token) {
-      const link = links.open(token);
-      if (!link) return { ok: false, reason: 'invalid' };
+      const opened = links.open(token);
+      if (!opened.ok) return { ok: false, reason: 'invalid' };
+      const link = opened.payload;
       if (now() >= link.e) return { ok: false, reason: 'expired' };
       if (used.has(link.n)) return { ok: false, reason: 'used' };
       remember(link.n, link.e);
@@ -224,7 +193,7 @@ export function createAssistantSessions(deps: AssistantSessionDeps): AssistantSe
         expiresAt: now() + deps.sessionTtlMs,
         ...link.options,
       };
-      const value = sessions.sign({
+      const value = sessions.seal({
         v: 1,
         s: session.sellerId,
         i: session.sessionId,
@@ -238,36 +207,20 @@ export function createAssistantSessions(deps: AssistantSessionDeps): AssistantSe
       };
     },
     read(cookieHeader) {
-      const value = cookieValue(cookieHeader, cookieName);
+      const value = readCookie(cookieHeader, cookieName);
       if (value === undefined) return { ok: false, reason: 'none' };
-      const p = sessions.open(value);
-      if (!p || now() >= p.e) return { ok: false, reason: 'invalid' };
+      const opened = sessions.open(value);
+      if (!opened.ok || now() >= opened.payload.e) return { ok: false, reason: 'invalid' };
+      const p = opened.payload;
       return { ok: true, session: { sellerId: p.s, sessionId: p.i, expiresAt: p.e, ...optionsOf(p) } };
     },
     formToken(session) {
-      return formMac(session.sessionId).toString('base64url');
+      return macText(formKey, session.sessionId);
     },
     verifyFormToken(session, given) {
-      if (given.length > 128 || !SEGMENT.test(given)) return false;
-      // Compared as the canonical text: a base64url variant with other unused bits is not the same token.
-      const presented = Buffer.from(given);
-      const expected = Buffer.from(formMac(session.sessionId).toString('base64url'));
-      return presented.length === expected.length && timingSafeEqual(presented, expected);
+      return given.length <= 128 && sameMac(given, macText(formKey, session.sessionId));
     },
   };
-}
-
-/** One cookie's value from a `Cookie` header; two cookies of that name (one planted by a sibling host): neither. */
-function cookieValue(cookieHeader: string | undefined, name: string): string | undefined {
-  if (!cookieHeader) return undefined;
-  let found: string | undefined;
-  for (const part of cookieHeader.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq < 0 || part.slice(0, eq).trim() !== name) continue;
-    if (found !== undefined) return undefined;
-    found = part.slice(eq + 1).trim();
-  }
-  return found;
 }
 
 /**

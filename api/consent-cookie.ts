@@ -6,9 +6,9 @@
  * STATE_SIGNING_KEY, so a state can never pass as a cookie or the other way round), short-lived, and
  * HttpOnly + SameSite=Lax (`__Host-` prefixed and Secure over https).
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { appVersionSchema, beginConsentInputSchema, sellerIdSchema } from '../workflows/definitions';
+import { cookieAttributes, deriveKey, readCookie, signedToken } from './signed-token';
 
 /** Far above a real value (~600 characters with an invitation link): anything longer is refused unread. */
 export const MAX_CONSENT_TICKET_LENGTH = 3072;
@@ -54,8 +54,6 @@ export interface ConsentCookies {
   read(cookieHeader: string | undefined): string | undefined;
 }
 
-const SEGMENT = /^[A-Za-z0-9_-]+$/;
-
 export function createConsentCookies(
   stateSigningKey: string,
   options: { ttlMs: number; publicBaseUrl: string; now?: () => number },
@@ -63,15 +61,18 @@ export function createConsentCookies(
   const now = options.now ?? Date.now;
   const secure = new URL(options.publicBaseUrl).protocol === 'https:';
   const name = secure ? '__Host-otto-consent' : 'otto-consent';
-  const key = createHmac('sha256', stateSigningKey).update('otto-connect consent cookie v1').digest();
-  const mac = (body: string) => createHmac('sha256', key).update(body).digest();
-  const attributes = `Path=/; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
+  const token = signedToken(
+    deriveKey(stateSigningKey, 'otto-connect consent cookie v1'),
+    payloadSchema,
+    MAX_CONSENT_TICKET_LENGTH,
+  );
+  const attributes = cookieAttributes(secure);
 
   return {
     name,
     issue(binding) {
       const expiresAt = now() + options.ttlMs;
-      const payload = {
+      const value = token.seal({
         v: 1,
         s: binding.sellerId,
         a: binding.appVersion,
@@ -79,32 +80,13 @@ export function createConsentCookies(
         e: expiresAt,
         ...(binding.codeChallenge === undefined ? {} : { c: binding.codeChallenge }),
         u: binding.consentUrl,
-      };
-      const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
-      return { value: `${body}.${mac(body).toString('base64url')}`, expiresAt };
+      });
+      return { value, expiresAt };
     },
     verify(value) {
-      if (value === undefined || value.length > MAX_CONSENT_TICKET_LENGTH)
-        return { ok: false, reason: 'invalid' };
-      const parts = value.split('.');
-      if (parts.length !== 2) return { ok: false, reason: 'invalid' };
-      const [body, signature] = parts as [string, string];
-      if (!SEGMENT.test(body) || !SEGMENT.test(signature)) return { ok: false, reason: 'invalid' };
-      // Compared as the canonical text: a base64url variant with other unused bits is not the same MAC.
-      const given = Buffer.from(signature);
-      const expected = Buffer.from(mac(body).toString('base64url'));
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-        return { ok: false, reason: 'invalid' };
-      }
-      let json: unknown;
-      try {
-        json = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
-      } catch {
-        return { ok: false, reason: 'invalid' };
-      }
-      const parsed = payloadSchema.safeParse(json);
-      if (!parsed.success) return { ok: false, reason: 'invalid' };
-      const p = parsed.data;
+      const opened = token.open(value);
+      if (!opened.ok) return { ok: false, reason: 'invalid' };
+      const p = opened.payload;
       if (now() >= p.e) return { ok: false, reason: 'expired' };
       return {
         ok: true,
@@ -125,16 +107,7 @@ export function createConsentCookies(
       return `${name}=; Max-Age=0; ${attributes}`;
     },
     read(cookieHeader) {
-      if (!cookieHeader) return undefined;
-      let found: string | undefined;
-      for (const part of cookieHeader.split(';')) {
-        const eq = part.indexOf('=');
-        if (eq < 0 || part.slice(0, eq).trim() !== name) continue;
-        // Two cookies of our name (one planted by a sibling host, say): trust neither.
-        if (found !== undefined) return undefined;
-        found = part.slice(eq + 1).trim();
-      }
-      return found;
+      return readCookie(cookieHeader, name);
     },
   };
 }

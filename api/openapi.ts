@@ -71,6 +71,22 @@ const authErrors = {
 };
 const temporalDown = { 503: err('Temporal is unreachable; nothing was changed') };
 const sellerErrors = { 400: err('Invalid seller id or body'), 404: err('The seller never connected') };
+/** An admin command on one seller: an optional JSON body; besides its own answers, the seller, auth and Temporal errors. */
+const sellerCommand = (
+  spec: Pick<RouteSpec, 'method' | 'path' | 'summary' | 'responses'> & {
+    params?: z.ZodObject;
+    body: z.ZodType;
+  },
+): RouteSpec => ({
+  ...spec,
+  auth: 'admin',
+  tag: 'Sellers',
+  params: spec.params ?? sellerParamsSchema,
+  body: { schema: spec.body, contentType: json, required: false },
+  responses: { ...sellerErrors, ...spec.responses, ...authErrors, ...temporalDown },
+});
+const notAllowed = { 409: err('Not allowed in the current state') };
+const notSupported = { 501: err('The running workflow does not support this command yet') };
 
 export const ROUTES: RouteSpec[] = [
   {
@@ -107,90 +123,56 @@ export const ROUTES: RouteSpec[] = [
       ...temporalDown,
     },
   },
-  {
+  sellerCommand({
     method: 'delete',
     path: '/api/sellers/:sellerId/connection',
     summary: 'Remove the data exchange (disconnect)',
-    auth: 'admin',
-    tag: 'Sellers',
-    params: sellerParamsSchema,
-    body: { schema: reasonBodySchema, contentType: json, required: false },
+    body: reasonBodySchema,
     responses: {
       200: { description: 'Disconnected', schema: commandResponseSchema },
-      ...sellerErrors,
       409: err('Not allowed in the current state, or the connection has ended'),
-      ...authErrors,
-      ...temporalDown,
     },
-  },
-  {
+  }),
+  sellerCommand({
     method: 'post',
     path: '/api/sellers/:sellerId/connection/pause',
     summary: 'Pause data transfers (tokens keep being refreshed)',
-    auth: 'admin',
-    tag: 'Sellers',
-    params: sellerParamsSchema,
-    body: { schema: reasonBodySchema, contentType: json, required: false },
-    responses: {
-      200: { description: 'Paused', schema: commandResponseSchema },
-      ...sellerErrors,
-      409: err('Not allowed in the current state'),
-      ...authErrors,
-      ...temporalDown,
-    },
-  },
-  {
+    body: reasonBodySchema,
+    responses: { 200: { description: 'Paused', schema: commandResponseSchema }, ...notAllowed },
+  }),
+  sellerCommand({
     method: 'post',
     path: '/api/sellers/:sellerId/connection/resume',
     summary: 'Resume data transfers',
-    auth: 'admin',
-    tag: 'Sellers',
-    params: sellerParamsSchema,
-    body: { schema: emptyBodySchema, contentType: json, required: false },
-    responses: {
-      200: { description: 'Resumed', schema: commandResponseSchema },
-      ...sellerErrors,
-      409: err('Not allowed in the current state'),
-      ...authErrors,
-      ...temporalDown,
-    },
-  },
-  {
+    body: emptyBodySchema,
+    responses: { 200: { description: 'Resumed', schema: commandResponseSchema }, ...notAllowed },
+  }),
+  sellerCommand({
     method: 'post',
     path: '/api/sellers/:sellerId/transfers/:kind/run',
     summary: `Run one transfer now (${TRANSFER_KINDS.join(', ')})`,
-    auth: 'admin',
-    tag: 'Sellers',
     params: transferParamsSchema,
-    body: { schema: emptyBodySchema, contentType: json, required: false },
+    body: emptyBodySchema,
     responses: {
       202: { description: 'Run requested', schema: commandResponseSchema },
-      ...sellerErrors,
-      409: err('Not allowed in the current state'),
-      501: err('The running workflow does not support this command yet'),
-      ...authErrors,
-      ...temporalDown,
+      ...notAllowed,
+      ...notSupported,
     },
-  },
-  {
+  }),
+  sellerCommand({
     method: 'post',
     path: '/api/sellers/:sellerId/webhooks/:eventId/redeliver',
     summary:
       'Send a recorded webhook to the shop again, with the same webhook-id (the shop’s idempotency key); a pending one keeps its running delivery',
-    auth: 'admin',
-    tag: 'Sellers',
     params: webhookParamsSchema,
-    body: { schema: emptyBodySchema, contentType: json, required: false },
+    body: emptyBodySchema,
     responses: {
       202: { description: 'Redelivery started', schema: redeliverResponseSchema },
-      ...sellerErrors,
       404: err('The seller never connected, or it has no webhook with this id (only the last ones are kept)'),
       409: err('The connection has ended (its workflow no longer runs)'),
-      501: err('The running workflow does not support this command yet'),
-      ...authErrors,
-      ...temporalDown,
+      ...notSupported,
     },
-  },
+  }),
   {
     method: 'post',
     path: '/api/sellers/:sellerId/assistant-sessions',

@@ -30,7 +30,6 @@ import {
   type SellerStore,
   type ShopBatch,
   type ShopBatchOutcome,
-  type ShopBatchResult,
   type StockLevel,
   type StoreOrder,
   type StoreReturn,
@@ -38,6 +37,29 @@ import {
   type TransferRun,
   type UpsertResult,
 } from './seller-store';
+import {
+  MAX_RUN_DETAIL,
+  batchResult,
+  canonicalJson,
+  checkStock,
+  idempotencyCutoff,
+  storedKeyOutcome,
+  toExportFailure,
+  toFeedEntry,
+  toOrder,
+  toPrice,
+  toProfile,
+  toReturn,
+  toStock,
+  toTransferRun,
+  type ExportFailureRow,
+  type OrderRow,
+  type PriceRow,
+  type ProfileRow,
+  type ReturnRow,
+  type SeqRow,
+  type TransferRunRow,
+} from './store-rows';
 
 /** Advisory lock keys (per database): migrations, and the change-number horizon. */
 const MIGRATION_LOCK = 0x6f74_746f_0001; // "otto" 1
@@ -117,17 +139,6 @@ export async function migratePostgres(pool: Pool, migrations = loadMigrations())
   return applied;
 }
 
-/** JSON with sorted keys, so "did anything change" does not depend on OTTO's field order (as in SQLite). */
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(
-          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)),
-        )
-      : v,
-  );
-}
-
 /** Date.parse as the SQLite store compares; null for what does not parse (never newer, never older). */
 function epochMs(date: string | null): number | null {
   if (date === null) return null;
@@ -136,73 +147,6 @@ function epochMs(date: string | null): number | null {
 }
 
 const RETRYABLE = new Set(['40001', '40P01']); // serialization failure, deadlock detected
-
-interface OrderRow {
-  sales_order_id: string;
-  order_number: string;
-  order_date: string;
-  change_date: string;
-  lifecycle_change_date: string;
-  last_modified_date: string | null;
-  fulfillment_status: string;
-  positions: string;
-  data: string | null;
-}
-
-interface ReturnRow {
-  position_item_id: string;
-  sales_order_id: string;
-  status: string;
-  occurred_time: string | null;
-  details: string;
-}
-
-interface ProfileRow {
-  profile_id: string;
-  name: string;
-  working_days: string;
-  order_cutoff: string;
-  delivery_type: string;
-  default_processing_time: number;
-  transport_time: number;
-  data: string;
-}
-
-const toOrder = (r: OrderRow): StoreOrder => ({
-  salesOrderId: r.sales_order_id,
-  orderNumber: r.order_number,
-  orderDate: r.order_date,
-  fulfillmentStatus: r.fulfillment_status,
-  changeDate: r.change_date,
-  lifecycleChangeDate: r.lifecycle_change_date,
-  lastModifiedDate: r.last_modified_date,
-  positionItems: JSON.parse(r.positions) as StoreOrder['positionItems'],
-  ...(r.data !== null ? { data: JSON.parse(r.data) as Record<string, unknown> } : {}),
-});
-const toReturn = (r: ReturnRow): StoreReturn => ({
-  positionItemId: r.position_item_id,
-  salesOrderId: r.sales_order_id,
-  status: r.status,
-  occurredTime: r.occurred_time,
-  details: JSON.parse(r.details) as unknown,
-});
-
-/** Longest transfer-run detail kept (as in SQLite). */
-const MAX_RUN_DETAIL = 1000;
-
-type SeqRow = { sku: string; quantity: number; change_seq: string };
-type PriceRow = { sku: string; amount: number; currency: string; change_seq: string };
-const toStock = (r: SeqRow): StockLevel => ({
-  sku: r.sku,
-  quantity: r.quantity,
-  changeSeq: Number(r.change_seq),
-});
-const toPrice = (r: PriceRow): Price => ({
-  sku: r.sku,
-  amount: r.amount,
-  currency: r.currency,
-  changeSeq: Number(r.change_seq),
-});
 
 /** pg's "did the upsert insert or update": a fresh row has no xmax. */
 const UPSERT_RETURNING = 'RETURNING (xmax = 0) AS inserted';
@@ -405,16 +349,9 @@ export class PostgresSellerStore implements SellerStore {
   }
 
   async setStock(sellerId: string, levels: Array<{ sku: string; quantity: number }>): Promise<void> {
-    PostgresSellerStore.checkStock(levels);
+    checkStock(levels);
     if (levels.length === 0) return;
     await this.transaction((client) => PostgresSellerStore.writeStock(client, sellerId, levels));
-  }
-
-  /** Checked before anything is written or a change number drawn: a bad batch changes nothing. */
-  private static checkStock(levels: Array<{ sku: string; quantity: number }>): void {
-    for (const l of levels)
-      if (!Number.isInteger(l.quantity) || l.quantity < 0)
-        throw new Error(`stock for ${l.sku} must be an integer ≥ 0`);
   }
 
   /** Inside a transaction: each level takes the next change number; returns them in batch order. */
@@ -467,10 +404,10 @@ export class PostgresSellerStore implements SellerStore {
     batch: ShopBatch,
     claim?: IdempotencyClaim,
   ): Promise<ShopBatchOutcome> {
-    if (batch.kind === 'stock') PostgresSellerStore.checkStock(batch.items);
+    if (batch.kind === 'stock') checkStock(batch.items);
     return this.transaction(async (client): Promise<ShopBatchOutcome> => {
       if (claim) {
-        const cutoff = new Date(Date.parse(claim.at) - claim.ttlMs).toISOString();
+        const cutoff = idempotencyCutoff(claim);
         await client.query('DELETE FROM idempotency_keys WHERE seller_id = $1 AND created_at < $2', [
           sellerId,
           cutoff,
@@ -489,20 +426,14 @@ export class PostgresSellerStore implements SellerStore {
           );
           const existing = rows[0];
           if (!existing) throw Object.assign(new Error('idempotency key vanished'), { code: '40001' });
-          return existing.fingerprint === claim.fingerprint && existing.result !== null
-            ? { outcome: 'replayed', result: JSON.parse(existing.result) as ShopBatchResult }
-            : { outcome: 'key_reused' };
+          return storedKeyOutcome(existing, claim);
         }
       }
       const seqs =
         batch.kind === 'stock'
           ? await PostgresSellerStore.writeStock(client, sellerId, batch.items)
           : await PostgresSellerStore.writePrices(client, sellerId, batch.items);
-      const result: ShopBatchResult = {
-        accepted: seqs.length,
-        firstChangeSeq: seqs[0] ?? 0,
-        lastChangeSeq: seqs[seqs.length - 1] ?? 0,
-      };
+      const result = batchResult(seqs);
       if (claim)
         await client.query('UPDATE idempotency_keys SET result = $3 WHERE seller_id = $1 AND key = $2', [
           sellerId,
@@ -537,26 +468,12 @@ export class PostgresSellerStore implements SellerStore {
   }
 
   async transferRuns(sellerId: string): Promise<TransferRun[]> {
-    const { rows } = await this.pool.query<{
-      kind: string;
-      started_at: string;
-      finished_at: string;
-      result: 'ok' | 'failed';
-      count: number;
-      detail: string;
-    }>(
+    const { rows } = await this.pool.query<TransferRunRow>(
       `SELECT kind, started_at, finished_at, result, count, detail FROM transfer_runs
        WHERE seller_id = $1 ORDER BY finished_at DESC, id DESC`,
       [sellerId],
     );
-    return rows.map((r) => ({
-      kind: r.kind,
-      startedAt: r.started_at,
-      finishedAt: r.finished_at,
-      result: r.result,
-      count: r.count,
-      detail: r.detail,
-    }));
+    return rows.map(toTransferRun);
   }
 
   async orderFeed(sellerId: string, afterSeq: number, limit: number): Promise<Array<FeedEntry<StoreOrder>>> {
@@ -567,7 +484,7 @@ export class PostgresSellerStore implements SellerStore {
        ORDER BY change_seq LIMIT $4`,
       [sellerId, afterSeq, horizon, limit],
     );
-    return rows.map((r) => ({ changeSeq: Number(r.change_seq), item: toOrder(r) }));
+    return rows.map((r) => toFeedEntry(r, toOrder));
   }
 
   async returnFeed(
@@ -581,7 +498,7 @@ export class PostgresSellerStore implements SellerStore {
        ORDER BY change_seq LIMIT $4`,
       [sellerId, afterSeq, horizon, limit],
     );
-    return rows.map((r) => ({ changeSeq: Number(r.change_seq), item: toReturn(r) }));
+    return rows.map((r) => toFeedEntry(r, toReturn));
   }
 
   async stockChanges(
@@ -678,24 +595,12 @@ export class PostgresSellerStore implements SellerStore {
   }
 
   async exportFailures(sellerId: string, kind: ExportKind): Promise<ExportFailure[]> {
-    const { rows } = await this.pool.query<{
-      sku: string;
-      error: string;
-      attempts: number;
-      first_failed_at: Date;
-      last_failed_at: Date;
-    }>(
+    const { rows } = await this.pool.query<ExportFailureRow>(
       `SELECT sku, error, attempts, first_failed_at, last_failed_at FROM export_failures
        WHERE seller_id = $1 AND kind = $2 ORDER BY sku`,
       [sellerId, kind],
     );
-    return rows.map((r) => ({
-      sku: r.sku,
-      error: r.error,
-      attempts: r.attempts,
-      firstFailedAt: r.first_failed_at.toISOString(),
-      lastFailedAt: r.last_failed_at.toISOString(),
-    }));
+    return rows.map(toExportFailure);
   }
 
   async currentChangeSeq(): Promise<number> {
@@ -756,16 +661,7 @@ export class PostgresSellerStore implements SellerStore {
       'SELECT * FROM shipping_profiles WHERE seller_id = $1 ORDER BY profile_id',
       [sellerId],
     );
-    return rows.map((r) => ({
-      shippingProfileId: r.profile_id,
-      shippingProfileName: r.name,
-      workingDays: JSON.parse(r.working_days) as string[],
-      orderCutoff: r.order_cutoff,
-      deliveryType: r.delivery_type,
-      defaultProcessingTime: r.default_processing_time,
-      transportTime: r.transport_time,
-      data: JSON.parse(r.data) as Record<string, unknown>,
-    }));
+    return rows.map(toProfile);
   }
 
   async close(): Promise<void> {

@@ -8,22 +8,41 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import {
   TRANSFER_RUNS_KEPT,
-  type ExportFailure,
   type ExportKind,
   type FeedUpsertResult,
   type IdempotencyClaim,
-  type Price,
   type SellerStore,
   type ShopBatch,
   type ShopBatchOutcome,
-  type ShopBatchResult,
-  type StockLevel,
   type StoreOrder,
   type StoreReturn,
   type StoreShippingProfile,
   type TransferRun,
   type UpsertResult,
 } from './seller-store';
+import {
+  MAX_RUN_DETAIL,
+  batchResult,
+  canonicalJson,
+  checkStock,
+  idempotencyCutoff,
+  storedKeyOutcome,
+  toExportFailure,
+  toFeedEntry,
+  toOrder,
+  toPrice,
+  toProfile,
+  toReturn,
+  toStock,
+  toTransferRun,
+  type ExportFailureRow,
+  type OrderRow,
+  type PriceRow,
+  type ProfileRow,
+  type ReturnRow,
+  type SeqRow,
+  type TransferRunRow,
+} from './store-rows';
 
 export const MIGRATIONS: string[] = [
   `CREATE TABLE orders (
@@ -102,53 +121,6 @@ export const MIGRATIONS: string[] = [
      count INTEGER NOT NULL, detail TEXT NOT NULL);
    CREATE INDEX transfer_runs_by_seller ON transfer_runs (seller_id, kind, finished_at);`,
 ];
-
-/** Longest transfer-run detail kept. */
-const MAX_RUN_DETAIL = 1000;
-
-interface OrderRow {
-  sales_order_id: string;
-  order_number: string;
-  order_date: string;
-  change_date: string;
-  lifecycle_change_date: string | null;
-  last_modified_date: string | null;
-  fulfillment_status: string;
-  positions: string;
-  data: string | null;
-  change_seq: number;
-}
-
-interface ReturnRow {
-  position_item_id: string;
-  sales_order_id: string;
-  status: string;
-  occurred_time: string | null;
-  details: string;
-  change_seq: number;
-}
-
-interface ProfileRow {
-  profile_id: string;
-  name: string;
-  working_days: string;
-  order_cutoff: string;
-  delivery_type: string;
-  default_processing_time: number;
-  transport_time: number;
-  data: string;
-}
-
-/** JSON with sorted keys, so "did anything change" does not depend on OTTO's field order. */
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(
-          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)),
-        )
-      : v,
-  );
-}
 
 const later = (a: string, b: string) => Date.parse(a) > Date.parse(b);
 
@@ -283,9 +255,8 @@ export function openSqliteSellerStore(file: string): SellerStore {
       `INSERT INTO stock (seller_id, sku, quantity, change_seq, changed_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (seller_id, sku) DO UPDATE SET quantity = excluded.quantity, change_seq = excluded.change_seq, changed_at = excluded.changed_at`,
     );
+    checkStock(levels);
     for (const l of levels) {
-      if (!Number.isInteger(l.quantity) || l.quantity < 0)
-        throw new Error(`stock for ${l.sku} must be an integer ≥ 0`);
       const value = takeSeq();
       upsert.run(sellerId, l.sku, l.quantity, value, now());
       seqs.push(value);
@@ -313,7 +284,7 @@ export function openSqliteSellerStore(file: string): SellerStore {
   const applyShopBatch = db.transaction(
     (sellerId: string, batch: ShopBatch, claim: IdempotencyClaim | undefined): ShopBatchOutcome => {
       if (claim) {
-        const cutoff = new Date(Date.parse(claim.at) - claim.ttlMs).toISOString();
+        const cutoff = idempotencyCutoff(claim);
         db.prepare('DELETE FROM idempotency_keys WHERE seller_id = ? AND created_at < ?').run(
           sellerId,
           cutoff,
@@ -321,19 +292,11 @@ export function openSqliteSellerStore(file: string): SellerStore {
         const existing = db
           .prepare('SELECT fingerprint, result FROM idempotency_keys WHERE seller_id = ? AND key = ?')
           .get(sellerId, claim.key) as { fingerprint: string; result: string } | undefined;
-        if (existing) {
-          return existing.fingerprint === claim.fingerprint
-            ? { outcome: 'replayed', result: JSON.parse(existing.result) as ShopBatchResult }
-            : { outcome: 'key_reused' };
-        }
+        if (existing) return storedKeyOutcome(existing, claim);
       }
       const seqs =
         batch.kind === 'stock' ? setStock(sellerId, batch.items) : setPrices(sellerId, batch.items);
-      const result: ShopBatchResult = {
-        accepted: seqs.length,
-        firstChangeSeq: seqs[0] ?? 0,
-        lastChangeSeq: seqs[seqs.length - 1] ?? 0,
-      };
+      const result = batchResult(seqs);
       if (claim)
         db.prepare(
           'INSERT INTO idempotency_keys (seller_id, key, fingerprint, result, created_at) VALUES (?, ?, ?, ?, ?)',
@@ -419,35 +382,6 @@ export function openSqliteSellerStore(file: string): SellerStore {
     },
   );
 
-  type SeqRow = { sku: string; quantity: number; change_seq: number };
-  type PriceRow = { sku: string; amount: number; currency: string; change_seq: number };
-  const toStock = (r: SeqRow): StockLevel => ({ sku: r.sku, quantity: r.quantity, changeSeq: r.change_seq });
-  const toPrice = (r: PriceRow): Price => ({
-    sku: r.sku,
-    amount: r.amount,
-    currency: r.currency,
-    changeSeq: r.change_seq,
-  });
-
-  const toOrder = (r: OrderRow): StoreOrder => ({
-    salesOrderId: r.sales_order_id,
-    orderNumber: r.order_number,
-    orderDate: r.order_date,
-    fulfillmentStatus: r.fulfillment_status,
-    changeDate: r.change_date,
-    lifecycleChangeDate: r.lifecycle_change_date ?? r.change_date,
-    lastModifiedDate: r.last_modified_date,
-    positionItems: JSON.parse(r.positions) as StoreOrder['positionItems'],
-    ...(r.data !== null ? { data: JSON.parse(r.data) as Record<string, unknown> } : {}),
-  });
-  const toReturn = (r: ReturnRow): StoreReturn => ({
-    positionItemId: r.position_item_id,
-    salesOrderId: r.sales_order_id,
-    status: r.status,
-    occurredTime: r.occurred_time,
-    details: JSON.parse(r.details) as unknown,
-  });
-
   return {
     upsertOrders: async (sellerId, orders) => upsertOrders(sellerId, orders),
     listOrders: async (sellerId) =>
@@ -460,14 +394,14 @@ export function openSqliteSellerStore(file: string): SellerStore {
       (
         db
           .prepare('SELECT * FROM orders WHERE seller_id = ? AND change_seq > ? ORDER BY change_seq LIMIT ?')
-          .all(sellerId, afterSeq, limit) as OrderRow[]
-      ).map((r) => ({ changeSeq: r.change_seq, item: toOrder(r) })),
+          .all(sellerId, afterSeq, limit) as Array<OrderRow & { change_seq: number }>
+      ).map((r) => toFeedEntry(r, toOrder)),
     returnFeed: async (sellerId, afterSeq, limit) =>
       (
         db
           .prepare('SELECT * FROM returns WHERE seller_id = ? AND change_seq > ? ORDER BY change_seq LIMIT ?')
-          .all(sellerId, afterSeq, limit) as ReturnRow[]
-      ).map((r) => ({ changeSeq: r.change_seq, item: toReturn(r) })),
+          .all(sellerId, afterSeq, limit) as Array<ReturnRow & { change_seq: number }>
+      ).map((r) => toFeedEntry(r, toReturn)),
     applyShopBatch: async (sellerId, batch, claim) => applyShopBatch(sellerId, batch, claim),
     recordTransferRun: async (sellerId, run) => {
       recordTransferRun(sellerId, run);
@@ -479,22 +413,8 @@ export function openSqliteSellerStore(file: string): SellerStore {
             `SELECT kind, started_at, finished_at, result, count, detail FROM transfer_runs
              WHERE seller_id = ? ORDER BY finished_at DESC, id DESC`,
           )
-          .all(sellerId) as Array<{
-          kind: string;
-          started_at: string;
-          finished_at: string;
-          result: 'ok' | 'failed';
-          count: number;
-          detail: string;
-        }>
-      ).map((r): TransferRun => ({
-        kind: r.kind,
-        startedAt: r.started_at,
-        finishedAt: r.finished_at,
-        result: r.result,
-        count: r.count,
-        detail: r.detail,
-      })),
+          .all(sellerId) as TransferRunRow[]
+      ).map(toTransferRun),
     upsertReturns: async (sellerId, returns) => upsertReturns(sellerId, returns),
     listReturns: async (sellerId) =>
       (
@@ -566,20 +486,8 @@ export function openSqliteSellerStore(file: string): SellerStore {
             `SELECT sku, error, attempts, first_failed_at, last_failed_at FROM export_failures
              WHERE seller_id = ? AND kind = ? ORDER BY sku`,
           )
-          .all(sellerId, kind) as Array<{
-          sku: string;
-          error: string;
-          attempts: number;
-          first_failed_at: string;
-          last_failed_at: string;
-        }>
-      ).map((r): ExportFailure => ({
-        sku: r.sku,
-        error: r.error,
-        attempts: r.attempts,
-        firstFailedAt: r.first_failed_at,
-        lastFailedAt: r.last_failed_at,
-      })),
+          .all(sellerId, kind) as ExportFailureRow[]
+      ).map(toExportFailure),
     currentChangeSeq: async () =>
       (db.prepare('SELECT value FROM change_counter WHERE id = 1').get() as { value: number }).value,
     upsertShippingProfiles: async (sellerId, profiles) => upsertProfiles(sellerId, profiles),
@@ -594,16 +502,7 @@ export function openSqliteSellerStore(file: string): SellerStore {
         db
           .prepare('SELECT * FROM shipping_profiles WHERE seller_id = ? ORDER BY profile_id')
           .all(sellerId) as ProfileRow[]
-      ).map((r) => ({
-        shippingProfileId: r.profile_id,
-        shippingProfileName: r.name,
-        workingDays: JSON.parse(r.working_days) as string[],
-        orderCutoff: r.order_cutoff,
-        deliveryType: r.delivery_type,
-        defaultProcessingTime: r.default_processing_time,
-        transportTime: r.transport_time,
-        data: JSON.parse(r.data) as Record<string, unknown>,
-      })),
+      ).map(toProfile),
     close: async () => {
       db.close();
     },

@@ -847,10 +847,7 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
 
   /** `orders.changed` when an import brought changes; the ids and cursor once the import reports them. */
   function announceOrders(result: TransferResult): void {
-    const { changedOrderIds, feedCursor } = result as TransferResult & {
-      changedOrderIds?: string[];
-      feedCursor?: string;
-    };
+    const { changedOrderIds, feedCursor } = result;
     const changed = changedOrderIds === undefined ? result.count > 0 : changedOrderIds.length > 0;
     if (!changed) return;
     const ids = changedOrderIds ?? [];

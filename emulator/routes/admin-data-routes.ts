@@ -1,11 +1,12 @@
-import { Router, type Response } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
 import type { EmulatorContext } from '../emulator-context';
 import { sendAdminError } from '../http-errors';
 import { generateOrders, generateReturns, orderView, returnView, setPositionStatus } from '../order-factory';
 import { addProducts, sellerData } from '../seller-data';
-import { CANCELLATION_REASONS, FULFILLMENT_STATUSES, type Partner } from '../state';
+import { CANCELLATION_REASONS, FULFILLMENT_STATUSES } from '../state';
 import { parseIsoDateTime } from '../validation';
+import { parseAdminBody, partnerOr404 } from './admin-helpers';
 import { settlePriceTasks } from './prices-routes';
 
 const fulfillmentStatus = z.enum(FULFILLMENT_STATUSES);
@@ -48,23 +49,10 @@ const productsSchema = z.object({
 export function adminDataRoutes(ctx: EmulatorContext): Router {
   const router = Router();
 
-  function parse<T extends z.ZodType>(schema: T, body: unknown, res: Response): z.infer<T> | undefined {
-    const parsed = schema.safeParse(body ?? {});
-    if (parsed.success) return parsed.data;
-    sendAdminError(res, 400, 'invalid_body', 'The request body is invalid', parsed.error.issues);
-    return undefined;
-  }
-
-  function partnerOr404(partnerId: string, res: Response): Partner | undefined {
-    const partner = ctx.partner(partnerId);
-    if (!partner) sendAdminError(res, 404, 'unknown_partner', `No partner ${partnerId}`);
-    return partner;
-  }
-
   router.post('/partners/:partnerId/orders', (req, res) => {
-    const partner = partnerOr404(req.params.partnerId, res);
+    const partner = partnerOr404(ctx, req.params.partnerId, res);
     if (!partner) return;
-    const body = parse(ordersSchema, req.body, res);
+    const body = parseAdminBody(ordersSchema, req.body, res);
     if (!body) return;
     const orders = generateOrders(ctx, partner.partnerId, body);
     ctx.persist();
@@ -72,9 +60,9 @@ export function adminDataRoutes(ctx: EmulatorContext): Router {
   });
 
   router.post('/partners/:partnerId/orders/:salesOrderId/status', (req, res) => {
-    const partner = partnerOr404(req.params.partnerId, res);
+    const partner = partnerOr404(ctx, req.params.partnerId, res);
     if (!partner) return;
-    const body = parse(statusSchema, req.body, res);
+    const body = parseAdminBody(statusSchema, req.body, res);
     if (!body) return;
     const order = sellerData(ctx, partner.partnerId).orders.find(
       (o) => o.salesOrderId === req.params.salesOrderId,
@@ -98,9 +86,9 @@ export function adminDataRoutes(ctx: EmulatorContext): Router {
   });
 
   router.post('/partners/:partnerId/returns', (req, res) => {
-    const partner = partnerOr404(req.params.partnerId, res);
+    const partner = partnerOr404(ctx, req.params.partnerId, res);
     if (!partner) return;
-    const body = parse(returnsSchema, req.body, res);
+    const body = parseAdminBody(returnsSchema, req.body, res);
     if (!body) return;
     const created = generateReturns(ctx, partner.partnerId, body.count, body.status);
     ctx.persist();
@@ -109,9 +97,9 @@ export function adminDataRoutes(ctx: EmulatorContext): Router {
 
   // The emulator has no product API: stock and prices are only accepted for SKUs registered here.
   router.post('/partners/:partnerId/products', (req, res) => {
-    const partner = partnerOr404(req.params.partnerId, res);
+    const partner = partnerOr404(ctx, req.params.partnerId, res);
     if (!partner) return;
-    const body = parse(productsSchema, req.body, res);
+    const body = parseAdminBody(productsSchema, req.body, res);
     if (!body) return;
     const data = sellerData(ctx, partner.partnerId);
     if (
@@ -140,7 +128,7 @@ export function adminDataRoutes(ctx: EmulatorContext): Router {
   };
   for (const [segment, read] of Object.entries(readBack)) {
     router.get(`/partners/:partnerId/${segment}`, (req, res) => {
-      const partner = partnerOr404(req.params.partnerId, res);
+      const partner = partnerOr404(ctx, req.params.partnerId, res);
       if (partner) res.json(read(partner.partnerId));
     });
   }

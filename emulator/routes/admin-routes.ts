@@ -1,4 +1,4 @@
-import { Router, type Response } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
 import { consentAutomation } from '../admin-consent';
 import { createInvitation } from '../authorize-flow';
@@ -8,6 +8,7 @@ import { sendAdminError } from '../http-errors';
 import { queryParam } from '../request-params';
 import type { Partner } from '../state';
 import { adminDataRoutes } from './admin-data-routes';
+import { parseAdminBody, partnerOr404 } from './admin-helpers';
 
 const partnerSchema = z.object({
   partnerId: z
@@ -41,19 +42,6 @@ const settingsSchema = z.strictObject({ dropCodeChallenge: z.boolean().optional(
  */
 export function adminRoutes(ctx: EmulatorContext): Router {
   const router = Router();
-
-  function parse<T extends z.ZodType>(schema: T, body: unknown, res: Response): z.infer<T> | undefined {
-    const parsed = schema.safeParse(body ?? {});
-    if (parsed.success) return parsed.data;
-    sendAdminError(res, 400, 'invalid_body', 'The request body is invalid', parsed.error.issues);
-    return undefined;
-  }
-
-  function partnerOr404(partnerId: string, res: Response): Partner | undefined {
-    const partner = ctx.partner(partnerId);
-    if (!partner) sendAdminError(res, 404, 'unknown_partner', `No partner ${partnerId}`);
-    return partner;
-  }
 
   router.get('/apps', (_req, res) => {
     res.json(
@@ -95,14 +83,14 @@ export function adminRoutes(ctx: EmulatorContext): Router {
   });
 
   router.patch('/settings', (req, res) => {
-    const body = parse(settingsSchema, req.body, res);
+    const body = parseAdminBody(settingsSchema, req.body, res);
     if (!body) return;
     if (body.dropCodeChallenge !== undefined) ctx.settings.dropCodeChallenge = body.dropCodeChallenge;
     res.json(ctx.settings);
   });
 
   router.post('/partners', (req, res) => {
-    const body = parse(partnerSchema, req.body, res);
+    const body = parseAdminBody(partnerSchema, req.body, res);
     if (!body) return;
     const partner = ctx.createPartner(body);
     ctx.persist();
@@ -114,13 +102,13 @@ export function adminRoutes(ctx: EmulatorContext): Router {
   });
 
   router.get('/partners/:partnerId', (req, res) => {
-    const partner = partnerOr404(req.params.partnerId, res);
+    const partner = partnerOr404(ctx, req.params.partnerId, res);
     if (partner) res.json(partnerView(ctx, partner));
   });
 
   // Performs exactly the page sequence of an installation/invitation link or an /oauth2/auth URL.
   router.post('/consent', (req, res) => {
-    const body = parse(consentSchema, req.body, res);
+    const body = parseAdminBody(consentSchema, req.body, res);
     if (!body) return;
     const result = consentAutomation(ctx, body);
     if (result.kind === 'error') {
@@ -132,9 +120,9 @@ export function adminRoutes(ctx: EmulatorContext): Router {
 
   // "Zugriff entziehen": OTTO tells nobody; the app finds out when minting fails.
   router.post('/partners/:partnerId/revoke', (req, res) => {
-    const partner = partnerOr404(req.params.partnerId, res);
+    const partner = partnerOr404(ctx, req.params.partnerId, res);
     if (!partner) return;
-    const body = parse(z.object({ appId: z.string().optional() }), req.body, res);
+    const body = parseAdminBody(z.object({ appId: z.string().optional() }), req.body, res);
     if (!body) return;
     const now = ctx.nowIso();
     const revoked = ctx.state.installations.filter(
@@ -159,7 +147,7 @@ export function adminRoutes(ctx: EmulatorContext): Router {
   });
 
   router.post('/faults', (req, res) => {
-    const body = parse(faultInputSchema, req.body, res);
+    const body = parseAdminBody(faultInputSchema, req.body, res);
     if (!body) return;
     res.status(201).json(ctx.faults.add(body));
   });

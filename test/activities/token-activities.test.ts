@@ -2,11 +2,11 @@
  * Token activities against a scripted fake OTTO (no server): developer-token caching, error
  * classification, and resuming an authorization from its heartbeat checkpoint.
  */
-import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createTokenActivities } from '../../activities/token-activities';
 import { createSealer, generateSealKey, parseSealKeys, SealError } from '../../common/seal';
 import { FailureTypes } from '../../workflows/definitions';
+import { failureOf } from '../support/activity-helpers';
 
 const sealer = createSealer(parseSealKeys(generateSealKey('k')));
 const app = {
@@ -66,16 +66,6 @@ function activities(
     ...options,
   });
   return { acts, calls: otto.calls, forms: otto.forms };
-}
-
-async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof ApplicationFailure) return err;
-    throw err;
-  }
-  throw new Error('expected a failure');
 }
 
 const env = () => new MockActivityEnvironment();

@@ -4,9 +4,7 @@
  * fake OTTO for what the emulator cannot be made to do on demand (429 without Retry-After, resuming a
  * price task from a heartbeat, exact paging requests, redirects).
  */
-import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { DefaultLogger } from '@temporalio/worker';
 import request from 'supertest';
 import { createOttoDataClient, FOREIGN_ORIGIN_MESSAGE } from '../../activities/otto-data-client';
 import { deriveOrderStatus } from '../../activities/order-status';
@@ -17,6 +15,7 @@ import type { SellerStore } from '../../store/seller-store';
 import { openSqliteSellerStore } from '../../store/sqlite-seller-store';
 import { FailureTypes, type TransferInput, type TransferResult } from '../../workflows/definitions';
 import { connect, testClock, type AppInfo, type Connected, type Harness } from '../emulator/helpers';
+import { failureOf, quiet } from '../support/activity-helpers';
 
 const sealer = createSealer(parseSealKeys(generateSealKey('k')));
 
@@ -39,7 +38,6 @@ function recordingFetch(inner: typeof fetch = fetch) {
 }
 
 /** Expected failures would otherwise be logged as warnings by the mock environment. */
-const quiet = () => ({ logger: new DefaultLogger('ERROR') });
 const mockEnv = (info?: ConstructorParameters<typeof MockActivityEnvironment>[0]) =>
   new MockActivityEnvironment(info, quiet());
 
@@ -52,16 +50,6 @@ async function run(
   env = mockEnv(),
 ): Promise<TransferResult> {
   return await env.run((i: TransferInput) => acts[kind](i), input);
-}
-
-async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof ApplicationFailure) return err;
-    throw err;
-  }
-  throw new Error('expected a failure');
 }
 
 let sellerCounter = 0;

@@ -5,13 +5,12 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { DefaultLogger } from '@temporalio/worker';
 import { Webhook } from 'standardwebhooks';
 import { createWebhookActivities } from '../../activities/webhook-activities';
 import type { DeliverWebhookInput } from '../../workflows/definitions';
 import { newWebhookSecret, WebhookReceiver } from '../support/webhook-receiver';
+import { quiet } from '../support/activity-helpers';
 
-const quiet = () => ({ logger: new DefaultLogger('ERROR') });
 let receiver: WebhookReceiver;
 
 beforeAll(async () => {
@@ -88,6 +87,25 @@ describe('deliverWebhook', () => {
         input,
       ),
     ).rejects.toThrow(/^attempt 1: network error/);
+  });
+
+  it('keeps credentials and query of the webhook URL out of the error and the heartbeat', async () => {
+    const acts = createWebhookActivities({
+      webhook: { url: 'http://shop:pa55w0rd@127.0.0.1:1/hooks?key=q-s3cret', secret: receiver.secret },
+    });
+    const env = new MockActivityEnvironment(undefined, quiet());
+    const beats: unknown[] = [];
+    env.on('heartbeat', (d: unknown) => beats.push(d));
+    const err: unknown = await env
+      .run((i: DeliverWebhookInput) => acts.deliverWebhook(i), input)
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    const message = (err as ApplicationFailure).message;
+    expect(message).toMatch(/^attempt 1: network error/);
+    for (const text of [message, JSON.stringify(beats)]) {
+      expect(text).not.toContain('pa55w0rd');
+      expect(text).not.toContain('q-s3cret');
+    }
   });
 
   it('reports the previous attempt’s error once it succeeds (from the heartbeat details)', async () => {

@@ -9,27 +9,15 @@ import { join } from 'node:path';
 import request from 'supertest';
 import type { App } from 'supertest/types';
 import { encodeFeedCursor } from '../../common/feed-cursor';
-import type { SellerStore, StoreOrder } from '../../store/seller-store';
+import type { SellerStore } from '../../store/seller-store';
 import { openSqliteSellerStore } from '../../store/sqlite-seller-store';
+import { storeOrder } from '../support/store-fixtures';
 import { ADMIN_KEY, bodyOf, errorOf, SHOP_KEY, SUPPORT_KEY, testApp } from './test-app';
 
 const SELLER = 'shop-seller';
 const base = `/api/sellers/${SELLER}`;
 
-function order(id: string, changeDate: string, status = 'PROCESSABLE'): StoreOrder {
-  return {
-    salesOrderId: id,
-    orderNumber: `N${id}`,
-    orderDate: '2025-03-01T10:00:00.000Z',
-    fulfillmentStatus: status,
-    changeDate,
-    lifecycleChangeDate: changeDate,
-    lastModifiedDate: null,
-    positionItems: [
-      { positionItemId: `${id}-1`, fulfillmentStatus: status, sku: 'SKU-1', amount: 19.99, currency: 'EUR' },
-    ],
-  };
-}
+const order = storeOrder;
 
 interface FeedPage {
   items: Array<{ changeSeq: number; salesOrderId?: string; positionItemId?: string }>;

@@ -18,21 +18,10 @@ import {
 } from '../../store/seller-store';
 import { openSqliteSellerStore } from '../../store/sqlite-seller-store';
 import { createTestDatabase } from '../support/postgres';
+import { storeOrder } from '../support/store-fixtures';
 
 function order(id: string, changeDate: string, status = 'PROCESSABLE'): StoreOrder {
-  return {
-    salesOrderId: id,
-    orderNumber: `N${id}`,
-    orderDate: '2025-03-01T10:00:00.000Z',
-    fulfillmentStatus: status,
-    changeDate,
-    lifecycleChangeDate: changeDate,
-    lastModifiedDate: null,
-    positionItems: [
-      { positionItemId: `${id}-1`, fulfillmentStatus: status, sku: 'SKU-1', amount: 19.99, currency: 'EUR' },
-    ],
-    data: { salesOrderId: id, extra: { kept: true } },
-  };
+  return { ...storeOrder(id, changeDate, status), data: { salesOrderId: id, extra: { kept: true } } };
 }
 
 function profile(id: string, transportTime = 2): StoreShippingProfile {
