@@ -6,7 +6,7 @@
  */
 import pino, { type DestinationStream, type Logger } from 'pino';
 import pretty from 'pino-pretty';
-import { WORKFLOW_ID_PREFIX } from '../workflows/definitions';
+import { WORKFLOW_ID_PREFIX } from './workflow-names';
 
 export type { Logger } from 'pino';
 

@@ -3,7 +3,7 @@
  * Kinds not named keep their defaults (otto-api.md §6).
  */
 import { z } from 'zod';
-import { TRANSFER_KINDS, type TransferKind } from '../workflows/definitions';
+import { TRANSFER_KINDS, type TransferKind } from './workflow-names';
 import { parseDurationMs } from './duration';
 
 export const DEFAULT_TRANSFER_INTERVALS =

@@ -1,117 +1,69 @@
 /**
- * The connection's state machine as data: which event moves which state where. Pure and total, so it
- * is unit-tested without a server and the workflow never hand-rolls a state change.
+ * The connection's lifecycle as data: which event moves which lifecycle state where. It is the single
+ * source of those moves; the connected sub-states (admin pause, health, an upgrade in progress) are
+ * separate fields of the seller's state (seller-state.ts), and the public state shown to users is derived
+ * from both (`publicState`). Every row can fire: test/unit/decision-core.test.ts explores the decision
+ * core and fails on a row nobody reaches.
  */
 import type { ConnectionState } from './definitions';
 
-export const CONNECTION_EVENTS = [
-  /** `beginConsent` accepted (first consent, re-issue while pending, or an app upgrade while connected). */
-  'consent_requested',
-  /** The pending consent's callback carried a code: authorization starts (in the background when upgrading). */
-  'callback_accepted',
-  /** The pending consent's callback carried `error=`: we keep waiting, with `lastError` set. */
-  'callback_error',
-  /** Code exchanged, installation and partner read, first token minted. */
-  'authorization_succeeded',
-  /** Code exchange or first mint failed: back to waiting for consent. */
-  'authorization_failed',
-  /** Nobody came back within the consent window. */
-  'consent_timed_out',
-  /** OTTO unreachable / 5xx / 429 for longer than the token could wait. */
-  'otto_unavailable',
-  /** A token mint or transfer succeeded again after `otto_unavailable`. */
-  'recovered',
-  'pause_requested',
-  'resume_requested',
-  /** Installation token minting refused (401/403/404, confirmed): the seller removed the app. */
-  'installation_revoked',
-  'disconnect_requested',
-] as const;
-export type ConnectionEventType = (typeof CONNECTION_EVENTS)[number];
-
-export const TERMINAL_STATES: ReadonlySet<ConnectionState> = new Set([
+export const LIFECYCLES = [
+  'new',
+  'pending_consent',
+  'connected',
   'revoked',
   'disconnected',
   'consent_expired',
-]);
+] as const;
+export type Lifecycle = (typeof LIFECYCLES)[number];
 
-/** States in which the seller's installation is live (tokens are minted). */
-export const CONNECTED_STATES: ReadonlySet<ConnectionState> = new Set(['active', 'degraded', 'paused']);
+export const LIFECYCLE_EVENTS = [
+  /** `beginConsent` accepted: a first consent, a new "Allow access" while pending, or an app upgrade. */
+  'consent_requested',
+  /** Code exchanged, installation and partner read, first token minted (first connection or upgrade). */
+  'authorization_succeeded',
+  /** Nobody came back within the consent window (while connected: the upgrade lapses). */
+  'consent_timed_out',
+  /** Minting refused across the confirmation window with no successful data call: the seller left. */
+  'revocation_confirmed',
+  'disconnect_requested',
+] as const;
+export type LifecycleEvent = (typeof LIFECYCLE_EVENTS)[number];
 
-type Table = Readonly<
-  Partial<Record<ConnectionState, Readonly<Partial<Record<ConnectionEventType, ConnectionState>>>>>
->;
+type Table = Readonly<Record<Lifecycle, Readonly<Partial<Record<LifecycleEvent, Lifecycle>>>>>;
 
-/**
- * Every allowed transition. Anything absent is refused. While connected, consent events describe an app
- * upgrade running beside the live installation, so they keep the state (design §2: re-consent while active).
- */
+/** Every allowed move. Anything absent is refused; terminal lifecycles have no row. */
 export const TRANSITIONS: Table = {
   new: {
     consent_requested: 'pending_consent',
-    consent_timed_out: 'consent_expired',
     disconnect_requested: 'disconnected',
   },
   pending_consent: {
     consent_requested: 'pending_consent',
-    callback_accepted: 'authorizing',
-    callback_error: 'pending_consent',
+    authorization_succeeded: 'connected',
     consent_timed_out: 'consent_expired',
     disconnect_requested: 'disconnected',
   },
-  authorizing: {
-    authorization_succeeded: 'active',
-    authorization_failed: 'pending_consent',
+  connected: {
+    // An upgrade runs beside the live installation (design §2): these keep the seller connected.
+    consent_requested: 'connected',
+    authorization_succeeded: 'connected',
+    consent_timed_out: 'connected',
+    revocation_confirmed: 'revoked',
     disconnect_requested: 'disconnected',
   },
-  active: {
-    consent_requested: 'active',
-    callback_accepted: 'active',
-    callback_error: 'active',
-    authorization_succeeded: 'active',
-    authorization_failed: 'active',
-    consent_timed_out: 'active',
-    otto_unavailable: 'degraded',
-    pause_requested: 'paused',
-    installation_revoked: 'revoked',
-    disconnect_requested: 'disconnected',
-  },
-  degraded: {
-    consent_requested: 'degraded',
-    callback_accepted: 'degraded',
-    callback_error: 'degraded',
-    authorization_succeeded: 'active',
-    authorization_failed: 'degraded',
-    consent_timed_out: 'degraded',
-    otto_unavailable: 'degraded',
-    recovered: 'active',
-    pause_requested: 'paused',
-    installation_revoked: 'revoked',
-    disconnect_requested: 'disconnected',
-  },
-  paused: {
-    consent_requested: 'paused',
-    callback_accepted: 'paused',
-    callback_error: 'paused',
-    authorization_succeeded: 'paused',
-    authorization_failed: 'paused',
-    consent_timed_out: 'paused',
-    otto_unavailable: 'paused',
-    recovered: 'paused',
-    resume_requested: 'active',
-    installation_revoked: 'revoked',
-    disconnect_requested: 'disconnected',
-  },
+  revoked: {},
+  disconnected: {},
+  consent_expired: {},
 };
 
 export type TransitionResult =
-  | { ok: true; from: ConnectionState; to: ConnectionState }
-  | { ok: false; from: ConnectionState; reason: string };
+  { ok: true; from: Lifecycle; to: Lifecycle } | { ok: false; from: Lifecycle; reason: string };
 
-export function transition(from: ConnectionState, event: ConnectionEventType): TransitionResult {
-  const to = TRANSITIONS[from]?.[event];
+export function transition(from: Lifecycle, event: LifecycleEvent): TransitionResult {
+  const to = TRANSITIONS[from][event];
   if (to !== undefined) return { ok: true, from, to };
-  if (TERMINAL_STATES.has(from)) {
+  if (isEnded(from)) {
     return {
       ok: false,
       from,
@@ -125,14 +77,15 @@ export function transition(from: ConnectionState, event: ConnectionEventType): T
   };
 }
 
-export function canTransition(from: ConnectionState, event: ConnectionEventType): boolean {
-  return TRANSITIONS[from]?.[event] !== undefined;
+export function isEnded(lifecycle: Lifecycle): boolean {
+  return lifecycle === 'revoked' || lifecycle === 'disconnected' || lifecycle === 'consent_expired';
 }
 
-export function isTerminal(state: ConnectionState): boolean {
-  return TERMINAL_STATES.has(state);
+/** The public states in which the seller's installation is live. */
+export function isConnectedState(state: ConnectionState): boolean {
+  return state === 'active' || state === 'degraded' || state === 'paused';
 }
 
-export function isConnected(state: ConnectionState): boolean {
-  return CONNECTED_STATES.has(state);
+export function isTerminalState(state: ConnectionState): boolean {
+  return state === 'revoked' || state === 'disconnected' || state === 'consent_expired';
 }

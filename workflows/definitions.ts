@@ -3,13 +3,14 @@
  * the tests import these definitions; no other file spells a signal, query, update or search-attribute
  * name. Pure: safe inside the workflow sandbox.
  */
-import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { z } from 'zod';
+import type { ConnectionStatus } from './status-view';
+import { TRANSFER_KINDS, WORKFLOW_ID_PREFIX, type TransferKind } from '../common/workflow-names';
 
 export const WORKFLOW_TYPE = 'sellerConnection';
 export const DEFAULT_TASK_QUEUE = 'otto-connect';
-export const WORKFLOW_ID_PREFIX = 'otto-seller:';
 
 /** The shop system's id for a seller: 1–64 chars of [A-Za-z0-9._-]. */
 export const sellerIdSchema = z
@@ -38,15 +39,8 @@ export const CONNECTION_STATES = [
 export const connectionStateSchema = z.enum(CONNECTION_STATES);
 export type ConnectionState = z.infer<typeof connectionStateSchema>;
 
-export const TRANSFER_KINDS = [
-  'ordersImport',
-  'stockExport',
-  'pricesExport',
-  'returnsImport',
-  'shippingProfilesSync',
-] as const;
 export const transferKindSchema = z.enum(TRANSFER_KINDS);
-export type TransferKind = z.infer<typeof transferKindSchema>;
+export { TRANSFER_KINDS, WORKFLOW_ID_PREFIX, type TransferKind };
 
 /** Search attributes (registered on the dev server by the test harness and `npm run dev`). */
 export const searchAttributes = {
@@ -60,23 +54,34 @@ export const searchAttributes = {
 export const SEARCH_ATTRIBUTE_REGISTRATIONS: ReadonlyArray<{ name: string; cliType: 'Keyword' }> =
   Object.values(searchAttributes).map((key) => ({ name: key.name, cliType: 'Keyword' as const }));
 
-/** Timing settings the starter passes in; every one has a production default (design §5). */
+/** Token activities run on this task queue unless TOKEN_TASK_QUEUES spreads sellers over several (egress IPs). */
 export const DEFAULT_TOKEN_TASK_QUEUE = 'otto-connect-tokens';
 
+/**
+ * The effective settings of one seller's run. The worker resolves them at every run start (a local
+ * activity over its own configuration, plus the seller's overrides), so a deploy with new settings
+ * reaches every seller at its next run, and `applySettings` reaches them now. Every one has a
+ * production default (design §5).
+ */
 // prettier-ignore
 export const workflowSettingsSchema = z.object({
   consentTimeoutMs: z.number().int().positive().default(24 * 3_600_000),
-  /** Mint this long before expiry; also how long one refresh attempt may keep retrying. */
+  /** Mint this long before expiry (less than half the token's life: config and the token policy enforce it). */
   tokenRefreshMarginMs: z.number().int().min(1_000).default(5 * 60_000),
   /** Up to this much earlier, drawn per refresh, so sellers connected together spread out. */
   refreshJitterMs: z.number().int().nonnegative().default(30_000),
-  /** Longest wait between mint retries. */
+  /** Longest wait between mint attempts after a failure (the backoff doubles from 1 s up to this). */
   refreshRetryMaxIntervalMs: z.number().int().min(100).default(30_000),
-  /** A refused mint is tried once more after this long before the connection counts as revoked. */
-  revocationConfirmDelayMs: z.number().int().nonnegative().default(10_000),
+  /**
+   * Revocation needs evidence: refused mints spanning this window, with no successful data call in
+   * between, before the seller counts as revoked (otto-api.md §4: OTTO documents no revocation signal).
+   */
+  revocationConfirmWindowMs: z.number().int().min(0).default(30 * 60_000),
+  /** …and at least this many refused attempts within it. */
+  revocationMinRefusals: z.number().int().min(1).default(3),
   /** How long completing an authorization may take (the code itself lives ~60 s). */
   authorizationTimeoutMs: z.number().int().min(1_000).default(60_000),
-  /** Token activities run here, rate-limited per worker to stay under OTTO's token-endpoint cap. */
+  /** Token activities run here, rate-limited to stay under OTTO's token-endpoint cap per egress IP. */
   tokenTaskQueue: z.string().min(1).default(DEFAULT_TOKEN_TASK_QUEUE),
   /** The newest app version this deployment offers (drives `upgradeAvailable`). */
   latestAppVersion: appVersionSchema.default('v2'),
@@ -98,8 +103,13 @@ export const workflowSettingsSchema = z.object({
   transferRetryWindowMs: z.number().int().min(1_000).default(10 * 60_000),
   /** Longest wait between a transfer's retries, and how soon a failed run is tried again. */
   transferRetryMaxIntervalMs: z.number().int().min(100).default(30_000),
-  /** A transfer starts only with a token valid at least this long; otherwise the token is refreshed first. */
+  /** A transfer starts only with a token valid at least this long; otherwise a token is minted first. */
   minTokenValidityMs: z.number().int().min(1_000).default(60_000),
+  /**
+   * Before continuing as new, running transfers get this long to finish; then they are cancelled (their
+   * progress is heartbeated and handed to the next run, which resumes them).
+   */
+  drainTimeoutMs: z.number().int().min(100).default(60_000),
   /** The token scope that allows shipping profiles: no OTTO source names it (otto-api.md §3.1, §7). */
   shippingProfilesScope: z.string().min(1).default('shipping-profiles'),
   maxHistoryEvents: z.number().int().min(50).default(2_000),
@@ -117,11 +127,39 @@ export const workflowSettingsSchema = z.object({
 export type WorkflowSettings = z.infer<typeof workflowSettingsSchema>;
 export type WorkflowSettingsInput = z.input<typeof workflowSettingsSchema>;
 
+/**
+ * One seller's own settings, kept in its workflow input and carried across continue-as-new; everything
+ * else comes from the worker's configuration. Tests use them for short lifetimes; an admin may pin a
+ * seller to a token queue (egress IP).
+ */
+export const settingsOverridesSchema = workflowSettingsSchema
+  .omit({ transferIntervalsMs: true })
+  .partial()
+  .extend({
+    transferIntervalsMs: z
+      .object({
+        ordersImport: z.number().int().min(100).nullable(),
+        stockExport: z.number().int().min(100).nullable(),
+        pricesExport: z.number().int().min(100).nullable(),
+        returnsImport: z.number().int().min(100).nullable(),
+        shippingProfilesSync: z.number().int().min(100).nullable(),
+      })
+      .partial()
+      .optional(),
+  });
+export type SettingsOverrides = z.infer<typeof settingsOverridesSchema>;
+
 export const sellerConnectionInputSchema = z.object({
   sellerId: sellerIdSchema,
-  settings: workflowSettingsSchema.prefault({}),
+  overrides: settingsOverridesSchema.prefault({}),
 });
 export type SellerConnectionInput = z.input<typeof sellerConnectionInputSchema>;
+
+/** The local activity that turns the worker's configuration plus a seller's overrides into its settings. */
+export interface ResolveSettingsInput {
+  sellerId: string;
+  overrides: SettingsOverrides;
+}
 
 // ---- updates -------------------------------------------------------------------------------------
 
@@ -171,6 +209,18 @@ export const pauseUpdate = defineUpdate<CommandResult, [ReasonInput]>('pause');
 export const resumeUpdate = defineUpdate<CommandResult, []>('resume');
 export const runTransferNowUpdate = defineUpdate<CommandResult, [{ kind: TransferKind }]>('runTransferNow');
 
+export interface ApplySettingsInput {
+  /** Replaces the seller's overrides when given; otherwise the worker's current configuration is applied. */
+  overrides?: SettingsOverrides;
+}
+export interface ApplySettingsResult {
+  state: ConnectionState;
+  tokenTaskQueue: string;
+  transferIntervalsMs: WorkflowSettings['transferIntervalsMs'];
+}
+/** Re-resolves the seller's settings from the worker's configuration now (the admin's apply-now). */
+export const applySettingsUpdate = defineUpdate<ApplySettingsResult, [ApplySettingsInput]>('applySettings');
+
 export interface RedeliverWebhookResult {
   eventId: string;
   status: WebhookDeliveryState;
@@ -180,7 +230,7 @@ export const redeliverWebhookUpdate = defineUpdate<RedeliverWebhookResult, [{ ev
   'redeliverWebhook',
 );
 
-// ---- signals -------------------------------------------------------------------------------------
+// ---- the consent callback --------------------------------------------------------------------------
 
 export const authorizationCallbackSchema = z.object({
   nonce: z.string().min(1).max(128),
@@ -189,8 +239,6 @@ export const authorizationCallbackSchema = z.object({
   errorDescription: z.string().max(1000).optional(),
 });
 export type AuthorizationCallback = z.infer<typeof authorizationCallbackSchema>;
-/** Kept so histories recorded before the callback became an update still replay; the API sends the update. */
-export const authorizationCallbackSignal = defineSignal<[AuthorizationCallback]>('authorizationCallback');
 
 // ---- the callback as an update: the workflow's validator gives the verdict on every API replica -------
 
@@ -211,54 +259,11 @@ export interface ConnectionEvent {
   detail?: string;
 }
 
-export interface TransferStatus {
-  intervalMs: number | null;
-  lastRunAt: string | null;
-  lastResult: 'ok' | 'failed' | 'skipped' | null;
-  lastCount: number | null;
-  lastDetail: string | null;
-  nextDueAt: string | null;
-  running: boolean;
-}
-
 export type WebhookDeliveryState = 'pending' | 'delivered' | 'failed';
 
+export type { ConnectionStatus, TransferStatus } from './status-view';
 /** One webhook as the status view shows it (its payload stays in the workflow for redelivery). */
-export interface WebhookDeliveryStatus {
-  /** The event id: the `webhook-id` header, the shop's idempotency key. */
-  eventId: string;
-  type: WebhookEventType;
-  at: string;
-  status: WebhookDeliveryState;
-  /** Attempts known to the workflow (reported when a delivery settles). */
-  attempts: number;
-  lastError: string | null;
-  deliveredAt: string | null;
-}
-
-/** The public status view (design §3). Never holds a token, a code or a secret. */
-export interface ConnectionStatus {
-  sellerId: string;
-  state: ConnectionState;
-  appVersion: AppVersion | null;
-  partnerId: string | null;
-  installationId: string | null;
-  scopes: string[];
-  token: {
-    expiresAt: string | null;
-    lastRefreshedAt: string | null;
-    nextRefreshAt: string | null;
-    refreshCount: number;
-  };
-  pendingConsent: { appVersion: AppVersion; deadline: string } | null;
-  transfers: Partial<Record<TransferKind, TransferStatus>>;
-  upgradeAvailable: boolean;
-  lastError: string | null;
-  events: ConnectionEvent[];
-  /** The seller's last webhook deliveries, newest last (absent from runs recorded before webhooks). */
-  webhooks?: WebhookDeliveryStatus[];
-  temporal: { workflowId: string; runId: string };
-}
+export type WebhookDeliveryStatus = NonNullable<ConnectionStatus['webhooks']>[number];
 export const connectionStatusQuery = defineQuery<ConnectionStatus>('connectionStatus');
 
 // ---- typed failures ------------------------------------------------------------------------------
@@ -268,8 +273,16 @@ export const FailureTypes = {
   invalidInput: 'InvalidInput',
   alreadyConnected: 'AlreadyConnected',
   invalidTransition: 'InvalidTransition',
-  /** Minting refused with 401/403/404: the seller removed the app in OPC. Non-retryable. */
+  /**
+   * Minting refused with 401/403/404 for this installation: evidence that the seller removed the app in
+   * OPC, confirmed only by refusals spanning the confirmation window. Non-retryable.
+   */
   installationRevoked: 'InstallationRevoked',
+  /**
+   * Not this seller's fault: the fleet breaker is open (most installations of the app refused at once: an
+   * OTTO outage or a wrong appId), or the developer token is refused. Nobody is revoked. Non-retryable.
+   */
+  fleetIncident: 'OttoFleetIncident',
   /** The code exchange was refused (invalid_grant …): the seller must consent again. Non-retryable. */
   authorizationRejected: 'AuthorizationRejected',
   /** OTTO refused our client credentials: a deployment problem, not the seller's. Non-retryable. */
@@ -301,6 +314,7 @@ export const FailureTypes = {
 export const NON_RETRYABLE_FAILURE_TYPES: string[] = [
   FailureTypes.invalidInput,
   FailureTypes.installationRevoked,
+  FailureTypes.fleetIncident,
   FailureTypes.authorizationRejected,
   FailureTypes.invalidClientCredentials,
   FailureTypes.requestRejected,
@@ -347,6 +361,11 @@ export interface TransferInput {
   cursor: TransferCursor;
   /** Stock: resend everything, not only changes (the daily resync). */
   full?: boolean;
+  /**
+   * Progress of an earlier schedule of this run that was cancelled or stopped for a new token (the
+   * activity's own heartbeat details win when present: they belong to this schedule's retries).
+   */
+  resume?: unknown;
 }
 
 export interface TransferResult {

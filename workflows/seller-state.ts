@@ -1,20 +1,42 @@
 /**
- * The seller workflow's carried state and the pure functions that read and change it. Plain JSON only
- * (no Map, no Date): it crosses continue-as-new as a payload. Deadlines are absolute epoch ms.
+ * The seller's connection as one plain-JSON object with separate sub-states (lifecycle, health, admin
+ * pause, consent/upgrade in progress, token, transfers), and every rule that reads or changes it. Pure:
+ * no Temporal API, no clock, no randomness (callers pass `now` and jitter), so the whole connection is
+ * unit-tested without a server. Message validators and handlers call the same `…Refusal` predicates.
+ * It crosses continue-as-new as a payload: no Map, no Date; deadlines are absolute epoch ms.
  */
 import type {
-  TransferCursor,
-  TransferKind,
   AppVersion,
-  ConnectionEvent,
+  AuthorizationCallback,
+  AuthorizationResult,
+  BeginConsentInput,
   ConnectionState,
   ConnectionStatus,
+  MintedToken,
+  SettingsOverrides,
+  TransferCursor,
+  TransferKind,
+  TransferResult,
   WebhookDeliveryState,
   WebhookEventType,
   WebhookPayload,
   WorkflowSettings,
 } from './definitions';
-import { isConnected, transition, type ConnectionEventType } from './connection-state';
+import { FailureTypes, TRANSFER_KINDS } from './definitions';
+import { isEnded, transition, type Lifecycle, type LifecycleEvent } from './connection-state';
+import { describeOttoCallbackError } from './otto-errors-text';
+import { nextDueAt } from './schedule';
+import {
+  addRefusal,
+  discardToken,
+  dropToken,
+  initialToken,
+  onMinted,
+  onMintFailed,
+  validUntil,
+  type RevocationEvidence,
+  type TokenState,
+} from './token-policy';
 
 export interface PendingConsent {
   appVersion: AppVersion;
@@ -22,31 +44,21 @@ export interface PendingConsent {
   /** Null when PKCE is off. */
   sealedPkceVerifier: string | null;
   /** A private app's invitation link, sealed; null for a public app's installation link. */
-  sealedInvitationUrl?: string | null;
+  sealedInvitationUrl: string | null;
   /** An admin allowed this consent to land on another OTTO partner. */
-  allowPartnerChange?: boolean;
+  allowPartnerChange: boolean;
   requestedAt: number;
   deadline: number;
-  /** A callback was accepted for this nonce: any further one is a replay. */
-  callbackUsed: boolean;
 }
 
-/** A callback with a code, waiting for the main loop to exchange it. */
+/** A callback with a code, waiting to be exchanged (while not connected: the public state `authorizing`). */
 export interface PendingAuthorization {
   appVersion: AppVersion;
   sealedCode: string;
   sealedPkceVerifier: string | null;
-  allowPartnerChange?: boolean;
+  allowPartnerChange: boolean;
   receivedAt: number;
-}
-
-export interface TokenState {
-  /** Sealed installation token (common/seal.ts); the workflow never unseals it. */
-  sealed: string | null;
-  expiresAt: number | null;
-  lastRefreshedAt: number | null;
-  nextRefreshAt: number | null;
-  refreshCount: number;
+  running: boolean;
 }
 
 export interface TransferState {
@@ -58,15 +70,24 @@ export interface TransferState {
   nextDueAt: number | null;
   cursor: TransferCursor;
   running: boolean;
+  /** Progress of a run that stopped part-way (new token, deploy): the next run resumes it. */
+  resume: unknown;
   /** A 401 already led to one re-mint; a second one is a failure. */
   remintRequested: boolean;
+}
+
+export interface Health {
+  /** What keeps the connection degraded: 'token' and/or transfer kinds. */
+  failing: string[];
+  /** A fleet-wide problem (breaker open, our credentials refused): not evidence against this seller. */
+  incident: string | null;
+  revocation: RevocationEvidence | null;
 }
 
 /** One webhook: its payload stays here (for retries after continue-as-new and for redelivery). */
 export interface WebhookRecord {
   eventId: string;
   type: WebhookEventType;
-  /** Epoch ms the event happened. */
   at: number;
   status: WebhookDeliveryState;
   attempts: number;
@@ -77,155 +98,737 @@ export interface WebhookRecord {
   payload: WebhookPayload;
 }
 
-export interface SellerState {
+export interface SellerConnection {
   sellerId: string;
-  state: ConnectionState;
+  lifecycle: Lifecycle;
+  /** This seller's own settings (kept across runs); the rest comes from the worker at each run start. */
+  overrides: SettingsOverrides;
   appVersion: AppVersion | null;
   partnerId: string | null;
   installationId: string | null;
   scopes: string[];
   token: TokenState;
-  pendingConsent: PendingConsent | null;
-  pendingAuthorization: PendingAuthorization | null;
-  /** When a mint was first refused (401/403/404); a second refusal confirms the revocation. */
-  revocationSuspectedAt: number | null;
+  /** The consent waiting for OTTO's callback: the first one, or an app upgrade while connected. */
+  consent: PendingConsent | null;
+  authorization: PendingAuthorization | null;
+  /** Admin pause: transfers stop, tokens are still minted so a revocation is still noticed. */
+  pause: { since: number; reason: string } | null;
+  health: Health;
   transfers: Partial<Record<TransferKind, TransferState>>;
-  /** What keeps the connection degraded: 'token' and/or transfer kinds. Empty → active again. */
-  failing: string[];
   lastError: string | null;
-  events: ConnectionEvent[];
+  events: { at: string; type: string; detail?: string }[];
   /** Nonces of consents already answered (newest last, bounded): a callback for one is a replay. */
   answeredNonces: string[];
-  /** The state the shop was last told about (`connection.state_changed`). */
-  notifiedState: ConnectionState;
+  /** The public state last announced (event + `connection.state_changed`). */
+  announcedState: ConnectionState;
+  /** Events for the shop that the workflow has yet to turn into webhook deliveries. */
+  outbox: { type: WebhookEventType; data: Record<string, unknown> }[];
   /** Webhooks, oldest first: every pending one plus the last settled ones (bounded). */
   webhooks: WebhookRecord[];
 }
 
-export function initialSellerState(sellerId: string): SellerState {
-  return {
-    sellerId,
-    state: 'new',
-    appVersion: null,
-    partnerId: null,
-    installationId: null,
-    scopes: [],
-    token: { sealed: null, expiresAt: null, lastRefreshedAt: null, nextRefreshAt: null, refreshCount: 0 },
-    pendingConsent: null,
-    pendingAuthorization: null,
-    revocationSuspectedAt: null,
-    transfers: {},
-    failing: [],
-    lastError: null,
-    events: [],
-    answeredNonces: [],
-    notifiedState: 'new',
-    webhooks: [],
-  };
-}
-
-/** How many answered consents a seller remembers for replay detection. */
 export const MAX_ANSWERED_NONCES = 10;
-
-/** Why a callback must be refused (a replay, or for no current consent), or null when it is the answer. */
-export function callbackRefusal(
-  s: SellerState,
-  nonce: string,
-): { kind: 'replayed' | 'stale'; message: string } | null {
-  const pending = s.pendingConsent;
-  if (s.answeredNonces.includes(nonce) || (pending?.nonce === nonce && pending.callbackUsed)) {
-    return { kind: 'replayed', message: 'this consent was already answered; the callback is a replay' };
-  }
-  if (pending === null || pending.nonce !== nonce) {
-    return {
-      kind: 'stale',
-      message:
-        pending === null
-          ? 'no consent is waiting for an answer'
-          : 'the callback belongs to an earlier "Allow access"; a newer one is waiting',
-    };
-  }
-  return null;
-}
-
-/** A carried state from an older version of this workflow gets the fields added since. */
-export function withDefaults(carried: SellerState): SellerState {
-  return {
-    ...initialSellerState(carried.sellerId),
-    ...carried,
-    transfers: carried.transfers ?? {},
-    failing: carried.failing ?? [],
-    answeredNonces: carried.answeredNonces ?? [],
-    // A run carried from before webhooks: its current state was never announced and is not news now.
-    notifiedState: carried.notifiedState ?? carried.state,
-    webhooks: carried.webhooks ?? [],
-  };
-}
-
-/** How many settled webhooks a seller keeps (for the status view and redelivery); pending ones all stay. */
 export const MAX_SETTLED_WEBHOOKS = 30;
 /** orders.changed names at most this many order ids; the shop reads the rest from the feed cursor. */
 export const MAX_WEBHOOK_ORDER_IDS = 100;
 
-/** Appends a webhook and drops the oldest settled ones beyond the bound. */
-export function addWebhook(s: SellerState, record: WebhookRecord): void {
-  s.webhooks.push(record);
-  pruneWebhooks(s);
+export function initialConnection(sellerId: string, overrides: SettingsOverrides = {}): SellerConnection {
+  return {
+    sellerId,
+    lifecycle: 'new',
+    overrides,
+    appVersion: null,
+    partnerId: null,
+    installationId: null,
+    scopes: [],
+    token: initialToken(),
+    consent: null,
+    authorization: null,
+    pause: null,
+    health: { failing: [], incident: null, revocation: null },
+    transfers: {},
+    lastError: null,
+    events: [],
+    answeredNonces: [],
+    announcedState: 'new',
+    outbox: [],
+    webhooks: [],
+  };
 }
 
-export function pruneWebhooks(s: SellerState, max = MAX_SETTLED_WEBHOOKS): void {
-  let excess = s.webhooks.filter((w) => w.status !== 'pending').length - max;
-  if (excess <= 0) return;
-  s.webhooks = s.webhooks.filter((w) => w.status === 'pending' || excess-- <= 0);
+// ---- derived views ------------------------------------------------------------------------------------
+
+export function isDegraded(s: SellerConnection): boolean {
+  return s.health.failing.length > 0 || s.health.incident !== null || s.health.revocation !== null;
 }
+
+/** The public state (design §2): the lifecycle, refined by the connected sub-states. */
+export function publicState(s: SellerConnection): ConnectionState {
+  switch (s.lifecycle) {
+    case 'pending_consent':
+      return s.authorization !== null ? 'authorizing' : 'pending_consent';
+    case 'connected':
+      return s.pause !== null ? 'paused' : isDegraded(s) ? 'degraded' : 'active';
+    default:
+      return s.lifecycle;
+  }
+}
+
+export const isConnected = (s: SellerConnection) => s.lifecycle === 'connected';
+export const isOver = (s: SellerConnection) => isEnded(s.lifecycle);
+/** Transfers run only while connected and not paused. */
+export const transfersAllowed = (s: SellerConnection) => isConnected(s) && s.pause === null;
 
 export function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }
 
-/** Appends to the bounded event log (newest last). */
+// ---- events and announcements -----------------------------------------------------------------------
+
 export function recordEvent(
-  s: SellerState,
+  s: SellerConnection,
   now: number,
   type: string,
   detail: string | undefined,
   max: number,
-): void {
+) {
   s.events.push(detail === undefined ? { at: iso(now)!, type } : { at: iso(now)!, type, detail });
   if (s.events.length > max) s.events.splice(0, s.events.length - max);
 }
 
-/**
- * Applies a state-machine event. Returns false (and changes nothing) when the table refuses it; callers
- * that reach here have already validated, so a refusal is recorded rather than thrown.
- */
-export function applyEvent(s: SellerState, event: ConnectionEventType): boolean {
-  const result = transition(s.state, event);
-  if (!result.ok) return false;
-  s.state = result.to;
-  return true;
+/** What the pure functions need besides the state: the clock reading and the settings of this run. */
+export interface Ctx {
+  now: number;
+  settings: WorkflowSettings;
 }
 
-/** Why a `beginConsent` must be refused, or null when it may proceed. */
-export function beginConsentRefusal(s: SellerState, appVersion: AppVersion): string | null {
-  if (isConnected(s.state) && s.appVersion === appVersion) {
-    return `seller ${s.sellerId} is already connected with app ${appVersion}`;
-  }
-  if (isConnected(s.state) && s.appVersion !== null && appVersion < s.appVersion) {
-    return `seller ${s.sellerId} is connected with app ${s.appVersion}; a downgrade to ${appVersion} is not offered`;
-  }
-  const result = transition(s.state, 'consent_requested');
-  return result.ok ? null : result.reason;
+function note(s: SellerConnection, c: Ctx, type: string, detail?: string): void {
+  recordEvent(s, c.now, type, detail, c.settings.maxEvents);
 }
+
+/**
+ * After every change: when the public state moved, one event and one `connection.state_changed` for the
+ * shop. The one place that announces state changes.
+ */
+export function announce(s: SellerConnection, c: Ctx, reason: string): void {
+  const now = publicState(s);
+  if (now === s.announcedState) return;
+  const from = s.announcedState;
+  s.announcedState = now;
+  const type = STATE_EVENT[now];
+  if (type !== undefined) note(s, c, type, reason);
+  s.outbox.push({ type: 'connection.state_changed', data: { from, to: now, event: type ?? now, reason } });
+}
+
+/** The event recorded when the public state becomes this one (others are recorded by their cause). */
+const STATE_EVENT: Partial<Record<ConnectionState, string>> = {
+  degraded: 'degraded',
+  active: 'active',
+  paused: 'paused',
+  revoked: 'revoked',
+  disconnected: 'disconnected',
+  consent_expired: 'consent_expired',
+};
+
+function move(s: SellerConnection, event: LifecycleEvent): void {
+  const result = transition(s.lifecycle, event);
+  // Validators and the decision core only reach here when the table allows it.
+  if (result.ok) s.lifecycle = result.to;
+}
+
+// ---- refusals: validators throw them, handlers rely on them having passed ----------------------------------
+
+export interface Refusal {
+  type: string;
+  message: string;
+}
+
+export function beginConsentRefusal(s: SellerConnection, input: BeginConsentInput): Refusal | null {
+  if (input.sellerId !== s.sellerId) {
+    return {
+      type: FailureTypes.invalidInput,
+      message: `this workflow belongs to seller ${s.sellerId}, not ${input.sellerId}`,
+    };
+  }
+  const keptInvitation = s.consent?.appVersion === input.appVersion && s.consent.sealedInvitationUrl !== null;
+  if (input.invitationRequired === true && input.sealedInvitationUrl === undefined && !keptInvitation) {
+    return {
+      type: FailureTypes.invalidInput,
+      message: `app ${input.appVersion} is a private OTTO app: start the consent with an invitation link (invitationUrl) generated in OPC`,
+    };
+  }
+  if (s.authorization !== null) {
+    return {
+      type: FailureTypes.invalidTransition,
+      message: 'an authorization is being completed right now; try again in a moment',
+    };
+  }
+  if (isConnected(s) && s.appVersion === input.appVersion) {
+    return {
+      type: FailureTypes.alreadyConnected,
+      message: `seller ${s.sellerId} is already connected with app ${input.appVersion}`,
+    };
+  }
+  if (isConnected(s) && s.appVersion !== null && input.appVersion < s.appVersion) {
+    return {
+      type: FailureTypes.invalidTransition,
+      message: `seller ${s.sellerId} is connected with app ${s.appVersion}; a downgrade to ${input.appVersion} is not offered`,
+    };
+  }
+  const result = transition(s.lifecycle, 'consent_requested');
+  return result.ok ? null : { type: FailureTypes.invalidTransition, message: result.reason };
+}
+
+export function callbackRefusal(s: SellerConnection, nonce: string): Refusal | null {
+  if (s.answeredNonces.includes(nonce)) {
+    return {
+      type: FailureTypes.callbackReplayed,
+      message: 'this consent was already answered; the callback is a replay',
+    };
+  }
+  if (s.consent === null || s.consent.nonce !== nonce) {
+    return {
+      type: FailureTypes.callbackStale,
+      message:
+        s.consent === null
+          ? 'no consent is waiting for an answer'
+          : 'the callback belongs to an earlier "Allow access"; a newer one is waiting',
+    };
+  }
+  if (s.authorization !== null) {
+    return { type: FailureTypes.invalidTransition, message: 'an authorization is being completed right now' };
+  }
+  return null;
+}
+
+export function disconnectRefusal(s: SellerConnection): Refusal | null {
+  const result = transition(s.lifecycle, 'disconnect_requested');
+  return result.ok ? null : { type: FailureTypes.invalidTransition, message: result.reason };
+}
+
+export function pauseRefusal(s: SellerConnection): Refusal | null {
+  if (isOver(s)) return disconnectRefusal(s);
+  if (!isConnected(s))
+    return {
+      type: FailureTypes.invalidTransition,
+      message: `"pause" is possible only while connected (the connection is ${publicState(s).replace(/_/g, ' ')})`,
+    };
+  if (s.pause !== null)
+    return { type: FailureTypes.invalidTransition, message: 'the connection is already paused' };
+  return null;
+}
+
+export function resumeRefusal(s: SellerConnection): Refusal | null {
+  if (isOver(s)) return disconnectRefusal(s);
+  if (s.pause === null)
+    return {
+      type: FailureTypes.invalidTransition,
+      message: `"resume" is possible only while paused (the connection is ${publicState(s).replace(/_/g, ' ')})`,
+    };
+  return null;
+}
+
+export function runNowRefusal(s: SellerConnection): Refusal | null {
+  if (!isConnected(s)) {
+    return {
+      type: FailureTypes.invalidTransition,
+      message: `transfers run only while connected (the connection is ${publicState(s).replace(/_/g, ' ')})`,
+    };
+  }
+  if (s.pause !== null)
+    return {
+      type: FailureTypes.invalidTransition,
+      message: 'transfers are paused; resume the connection first',
+    };
+  return null;
+}
+
+// ---- message handlers' changes ---------------------------------------------------------------------
+
+export function beginConsent(s: SellerConnection, c: Ctx, input: BeginConsentInput): PendingConsent {
+  const previous = s.consent;
+  const sameApp = previous?.appVersion === input.appVersion;
+  const consent: PendingConsent = {
+    appVersion: input.appVersion,
+    nonce: input.nonce,
+    sealedPkceVerifier: input.sealedPkceVerifier ?? null,
+    // "Allow access" clicked again for a private app keeps the invitation link the admin gave before.
+    sealedInvitationUrl: input.sealedInvitationUrl ?? (sameApp ? previous.sealedInvitationUrl : null),
+    allowPartnerChange: input.allowPartnerChange ?? (sameApp && previous.allowPartnerChange),
+    requestedAt: c.now,
+    deadline: c.now + c.settings.consentTimeoutMs,
+  };
+  const upgrading = isConnected(s);
+  move(s, 'consent_requested');
+  s.consent = consent;
+  if (!upgrading) s.lastError = null;
+  note(
+    s,
+    c,
+    upgrading ? 'upgrade_requested' : previous ? 'consent_reissued' : 'consent_requested',
+    `app ${input.appVersion}, waiting until ${iso(consent.deadline)}`,
+  );
+  announce(s, c, 'consent requested');
+  return consent;
+}
+
+/** The consent's answer (code or OTTO's error=): one per consent, remembered for replay detection. */
+export function answerConsent(
+  s: SellerConnection,
+  c: Ctx,
+  callback: AuthorizationCallback,
+): 'authorizing' | 'answered' {
+  const consent = s.consent!;
+  s.answeredNonces = [...s.answeredNonces, consent.nonce].slice(-MAX_ANSWERED_NONCES);
+  if (callback.error !== undefined || callback.sealedCode === undefined) {
+    // OTTO's error= ends this consent's chance; the seller clicks "Allow access" again (a new nonce).
+    s.lastError = describeOttoCallbackError(callback.error ?? 'missing_code', callback.errorDescription);
+    note(s, c, 'consent_denied', s.lastError);
+    return 'answered';
+  }
+  s.authorization = {
+    appVersion: consent.appVersion,
+    sealedCode: callback.sealedCode,
+    sealedPkceVerifier: consent.sealedPkceVerifier,
+    allowPartnerChange: consent.allowPartnerChange,
+    receivedAt: c.now,
+    running: false,
+  };
+  note(s, c, 'callback_accepted', `authorizing app ${consent.appVersion}`);
+  announce(s, c, 'callback accepted');
+  return 'authorizing';
+}
+
+export function disconnect(s: SellerConnection, c: Ctx, reason: string | undefined): void {
+  move(s, 'disconnect_requested');
+  s.consent = null;
+  s.authorization = null;
+  // Forget the installation: nothing may use it after this (otto-api.md §4, "removing the data exchange").
+  dropToken(s.token);
+  s.installationId = null;
+  announce(s, c, reason ?? 'data exchange removed by the shop system; remove the app in OTTO’s portal too');
+}
+
+export function pause(s: SellerConnection, c: Ctx, reason: string | undefined): void {
+  s.pause = { since: c.now, reason: reason ?? 'transfers paused; tokens are still refreshed' };
+  announce(s, c, s.pause.reason);
+}
+
+export function resume(s: SellerConnection, c: Ctx): void {
+  s.pause = null;
+  note(s, c, 'resumed');
+  announce(s, c, 'resumed by an admin');
+}
+
+export function requestTransferNow(s: SellerConnection, c: Ctx, kind: TransferKind): void {
+  const t = ensureTransfer(s, c.settings, kind);
+  t.nextDueAt = c.now;
+  note(s, c, 'transfer_requested', `${kind} run requested now`);
+}
+
+/** New settings for this run (run start or `applySettings`): intervals and due times follow at once. */
+export function applySettings(s: SellerConnection, c: Ctx): void {
+  for (const kind of TRANSFER_KINDS) {
+    const t = s.transfers[kind];
+    if (t === undefined) continue;
+    const interval = c.settings.transferIntervalsMs[kind];
+    if (interval === t.intervalMs) continue;
+    t.intervalMs = interval;
+    if (t.running) continue;
+    if (interval === null) t.nextDueAt = null;
+    else if (t.lastRunAt === null || t.nextDueAt === null) t.nextDueAt = c.now;
+    else
+      t.nextDueAt = Math.max(
+        c.now,
+        nextDueAt(t.lastRunAt, interval, c.settings.dailyTransferHour, 'Europe/Berlin'),
+      );
+  }
+  if (isConnected(s)) scheduleTransfers(s, c);
+}
+
+// ---- consent expiry and authorization results -----------------------------------------------------------------
+
+export function consentExpired(s: SellerConnection, now: number): boolean {
+  return s.consent !== null && s.authorization === null && now >= s.consent.deadline;
+}
+
+export function expireConsent(s: SellerConnection, c: Ctx): void {
+  const consent = s.consent!;
+  const upgrading = isConnected(s);
+  s.consent = null;
+  move(s, 'consent_timed_out');
+  note(
+    s,
+    c,
+    upgrading ? 'upgrade_expired' : 'consent_expired',
+    `nobody confirmed app ${consent.appVersion} at OTTO in time`,
+  );
+  announce(s, c, 'consent window passed');
+}
+
+/** What the seller reads when completing an authorization failed; every text ends in what to do. */
+export function authorizationFailureText(
+  appVersion: string,
+  failure: { type?: string; message: string },
+): string {
+  switch (failure.type) {
+    case FailureTypes.appNotInstalled:
+      return 'The app is not installed for your OTTO account: click “Allow access” to install it.';
+    case FailureTypes.partnerMismatch:
+      return `${failure.message} The connection keeps its current OTTO account. To move this seller to another OTTO account, ask the shop's administrator.`;
+    default:
+      return `Connecting app ${appVersion} failed: ${failure.message}. Please click "Allow access" again.`;
+  }
+}
+
+export function authorizationFailed(
+  s: SellerConnection,
+  c: Ctx,
+  failure: { type?: string; message: string },
+): void {
+  const pending = s.authorization!;
+  s.authorization = null;
+  // An upgrade's consent is used up; a first consent stays open (the seller may click again).
+  if (isConnected(s)) s.consent = null;
+  s.lastError = authorizationFailureText(pending.appVersion, failure);
+  note(s, c, 'authorization_failed', failure.message);
+  announce(s, c, 'authorization failed');
+}
+
+export function authorized(s: SellerConnection, c: Ctx, result: AuthorizationResult, jitter: number): void {
+  const upgrading = isConnected(s);
+  const previous = s.appVersion;
+  // One step: installation, scopes, version and token switch together (design §2, upgrade while active).
+  s.appVersion = result.appVersion;
+  s.installationId = result.installationId;
+  s.partnerId = result.partnerId;
+  s.consent = null;
+  s.authorization = null;
+  s.health = { failing: [], incident: null, revocation: null };
+  s.lastError = null;
+  acceptToken(s, c, result, jitter);
+  move(s, 'authorization_succeeded');
+  scheduleTransfers(s, c);
+  note(
+    s,
+    c,
+    upgrading ? 'upgraded' : 'authorized',
+    upgrading
+      ? `switched from app ${previous} to ${result.appVersion} (partner ${result.partnerId ?? 'unknown'})`
+      : `app ${result.appVersion} installed for partner ${result.partnerId ?? 'unknown'}; token valid until ${iso(result.expiresAt)}`,
+  );
+  announce(s, c, upgrading ? 'app upgraded' : 'authorization completed');
+  s.outbox.push({
+    type: 'consent.completed',
+    data: {
+      appVersion: result.appVersion,
+      partnerId: result.partnerId,
+      installationId: result.installationId,
+      previousAppVersion: upgrading ? previous : null,
+    },
+  });
+}
+
+// ---- tokens --------------------------------------------------------------------------------------
+
+function acceptToken(s: SellerConnection, c: Ctx, minted: MintedToken, jitter: number): void {
+  onMinted(s.token, minted, c.now, c.settings, jitter);
+  s.scopes = [...minted.scopes];
+}
+
+export function minted(
+  s: SellerConnection,
+  c: Ctx,
+  installationId: string,
+  token: MintedToken,
+  jitter: number,
+): void {
+  s.token.minting = false;
+  // A mint for an installation replaced meanwhile (upgrade) or forgotten (disconnect) is dropped.
+  if (!isConnected(s) || s.installationId !== installationId) return;
+  const hadSuspicion = s.health.revocation !== null;
+  const hadIncident = s.health.incident;
+  s.health.revocation = null;
+  s.health.incident = null;
+  acceptToken(s, c, token, jitter);
+  if (hadSuspicion) note(s, c, 'revocation_not_confirmed', 'minting works again');
+  if (hadIncident !== null) note(s, c, 'incident_cleared', 'OTTO mints tokens again');
+  note(s, c, 'token_refreshed', `#${s.token.refreshCount}, valid until ${iso(s.token.expiresAt)}`);
+  markOk(s, 'token');
+  if (!isDegraded(s) && s.lastError !== null && /^(Token|OTTO refuses|Minting)/.test(s.lastError))
+    s.lastError = null;
+  announce(s, c, 'token minted');
+}
+
+const INCIDENT_TYPES: readonly string[] = [FailureTypes.fleetIncident, FailureTypes.invalidClientCredentials];
+
+export function mintFailed(
+  s: SellerConnection,
+  c: Ctx,
+  installationId: string,
+  failure: { type?: string; message: string },
+): void {
+  s.token.minting = false;
+  if (!isConnected(s) || s.installationId !== installationId) return;
+  onMintFailed(s.token, c.now, c.settings);
+  if (failure.type === FailureTypes.installationRevoked) {
+    const { evidence, confirmed } = addRefusal(s.health.revocation, c.now, c.settings);
+    const first = s.health.revocation === null;
+    s.health.revocation = evidence;
+    if (confirmed) {
+      move(s, 'revocation_confirmed');
+      dropToken(s.token);
+      s.consent = null;
+      s.authorization = null;
+      s.lastError =
+        'The seller removed the app in OTTO (Zugriff entziehen). Click "Allow access" to connect again.';
+      announce(
+        s,
+        c,
+        `${failure.message}; refused ${evidence.refusals} times over ${Math.round((evidence.lastAt - evidence.firstAt) / 1000)} s`,
+      );
+      return;
+    }
+    s.lastError = `OTTO refuses installation tokens for this seller (${failure.message}): the app may have been removed in OTTO's portal; confirming until ${iso(evidence.firstAt + c.settings.revocationConfirmWindowMs)}`;
+    if (first) note(s, c, 'revocation_suspected', failure.message);
+  } else if (INCIDENT_TYPES.includes(failure.type ?? '')) {
+    // Not this seller's doing: no evidence counts while the incident lasts, and none from before it.
+    s.health.incident = failure.message;
+    s.health.revocation = null;
+    s.lastError = failure.message;
+    note(s, c, 'incident', failure.message);
+  } else {
+    note(s, c, 'token_refresh_failed', failure.message);
+    if (s.token.expiresAt !== null && c.now >= s.token.expiresAt - 1_000) {
+      markFailing(
+        s,
+        'token',
+        `The installation token expired before a new one could be minted: ${failure.message}`,
+      );
+    } else {
+      s.lastError = `Token refresh failed: ${failure.message}`;
+    }
+  }
+  announce(s, c, failure.message);
+}
+
+/** The token ran out with no replacement: the seller is degraded until a mint works. */
+export function tokenExpired(s: SellerConnection, c: Ctx): void {
+  if (s.health.failing.includes('token')) return;
+  markFailing(s, 'token', s.lastError ?? 'The installation token expired before a new one could be minted');
+  announce(s, c, 'token expired');
+}
+
+// ---- health -----------------------------------------------------------------------------------------
+
+function markFailing(s: SellerConnection, what: string, message: string): void {
+  if (!s.health.failing.includes(what)) s.health.failing.push(what);
+  s.lastError = message;
+}
+
+function markOk(s: SellerConnection, what: string): void {
+  s.health.failing = s.health.failing.filter((f) => f !== what);
+  if (!isDegraded(s)) s.lastError = null;
+}
+
+// ---- transfers ---------------------------------------------------------------------------------------
+
+export function ensureTransfer(
+  s: SellerConnection,
+  settings: WorkflowSettings,
+  kind: TransferKind,
+): TransferState {
+  let t = s.transfers[kind];
+  if (!t) {
+    t = {
+      intervalMs: settings.transferIntervalsMs[kind],
+      lastRunAt: null,
+      lastResult: null,
+      lastCount: null,
+      lastDetail: null,
+      nextDueAt: null,
+      cursor: {},
+      running: false,
+      resume: null,
+      remintRequested: false,
+    };
+    s.transfers[kind] = t;
+  }
+  return t;
+}
+
+/** On (re)connection and new settings: every configured transfer runs once right away, then on its interval. */
+function scheduleTransfers(s: SellerConnection, c: Ctx): void {
+  for (const kind of TRANSFER_KINDS) {
+    const t = ensureTransfer(s, c.settings, kind);
+    t.intervalMs = c.settings.transferIntervalsMs[kind];
+    if (t.intervalMs !== null && t.nextDueAt === null && !t.running) t.nextDueAt = c.now;
+  }
+}
+
+export function dueTransfers(s: SellerConnection, now: number): TransferKind[] {
+  return TRANSFER_KINDS.filter((kind) => {
+    const t = s.transfers[kind];
+    return t !== undefined && !t.running && t.nextDueAt !== null && now >= t.nextDueAt;
+  });
+}
+
+/** "I need a token valid until T": a transfer starts only with one valid for a while. */
+export function tokenReadyFor(s: SellerConnection, c: Ctx): boolean {
+  return validUntil(
+    s.token,
+    c.now + Math.min(c.settings.minTokenValidityMs, c.settings.tokenRefreshMarginMs / 2),
+  );
+}
+
+/** Why a due transfer is not run (shipping profiles on the v1 app): shown as skipped, never failed. */
+export function skipReason(
+  s: SellerConnection,
+  settings: WorkflowSettings,
+  kind: TransferKind,
+): string | null {
+  if (kind === 'shippingProfilesSync' && !s.scopes.includes(settings.shippingProfilesScope)) {
+    return `skipped: missing scope "${settings.shippingProfilesScope}" — upgrade to the v2 app (click "Allow access" again) to sync shipping profiles`;
+  }
+  return null;
+}
+
+export function fullResyncDue(s: SellerConnection, c: Ctx, kind: TransferKind): boolean {
+  if (kind !== 'stockExport') return false;
+  const lastFullAt = s.transfers[kind]?.cursor.lastFullAt;
+  return typeof lastFullAt !== 'number' || c.now - lastFullAt >= c.settings.stockFullResyncMs;
+}
+
+export function transferStarted(s: SellerConnection, kind: TransferKind, now: number): TransferState {
+  const t = s.transfers[kind]!;
+  t.running = true;
+  t.lastRunAt = now;
+  return t;
+}
+
+export function transferSkipped(s: SellerConnection, c: Ctx, kind: TransferKind, reason: string): void {
+  const t = s.transfers[kind]!;
+  t.lastResult = 'skipped';
+  t.lastCount = 0;
+  t.lastDetail = reason;
+  t.lastRunAt = c.now;
+  scheduleNext(s, c, kind, false);
+}
+
+function scheduleNext(s: SellerConnection, c: Ctx, kind: TransferKind, retrySoon: boolean): void {
+  const t = s.transfers[kind]!;
+  t.running = false;
+  if (t.nextDueAt !== null && t.lastRunAt !== null && t.nextDueAt > t.lastRunAt) return; // asked again meanwhile
+  if (t.intervalMs === null) t.nextDueAt = null;
+  else if (retrySoon) t.nextDueAt = c.now + Math.min(t.intervalMs, c.settings.transferRetryMaxIntervalMs);
+  else t.nextDueAt = nextDueAt(c.now, t.intervalMs, c.settings.dailyTransferHour, 'Europe/Berlin');
+}
+
+export function transferSucceeded(
+  s: SellerConnection,
+  c: Ctx,
+  kind: TransferKind,
+  result: TransferResult,
+): void {
+  const t = s.transfers[kind]!;
+  t.cursor = result.cursor;
+  t.resume = null;
+  t.lastResult = 'ok';
+  t.lastCount = result.count;
+  t.lastDetail = result.detail;
+  t.remintRequested = false;
+  // OTTO took a call with this installation's token: whatever refusals came before prove nothing.
+  if (s.health.revocation !== null && t.lastRunAt !== null && t.lastRunAt >= s.health.revocation.firstAt) {
+    s.health.revocation = null;
+    note(s, c, 'revocation_not_confirmed', `${kind} succeeded with the installation's token`);
+  }
+  markOk(s, kind);
+  scheduleNext(s, c, kind, false);
+  if (kind === 'ordersImport') announceOrders(s, result);
+  announce(s, c, `${kind} succeeded`);
+}
+
+/** `orders.changed` when an import brought changes; the ids and cursor once the import reports them. */
+function announceOrders(s: SellerConnection, result: TransferResult): void {
+  const ids = result.changedOrderIds ?? [];
+  const changed = result.changedOrderIds === undefined ? result.count > 0 : ids.length > 0;
+  if (!changed) return;
+  s.outbox.push({
+    type: 'orders.changed',
+    data: {
+      // Bounded: the feed from the cursor is the full answer; the ids are a hint.
+      salesOrderIds: ids.slice(0, MAX_WEBHOOK_ORDER_IDS),
+      salesOrderIdsTruncated: ids.length > MAX_WEBHOOK_ORDER_IDS,
+      count: result.changedOrderIds?.length ?? result.count,
+      feedCursor: result.feedCursor ?? null,
+    },
+  });
+}
+
+/**
+ * A transfer stopped without a result. `progress` (from the failure's details) lets the next run resume.
+ * A token problem asks for a new token and reruns at once (a 401 once per run); a cancellation (deploy,
+ * continue-as-new) just resumes later; anything else is a failure.
+ */
+export function transferFailed(
+  s: SellerConnection,
+  c: Ctx,
+  kind: TransferKind,
+  failure: { type?: string; message: string; cancelled?: boolean },
+  progress: unknown,
+): void {
+  const t = s.transfers[kind]!;
+  if (progress !== undefined && progress !== null) t.resume = progress;
+  if (failure.cancelled === true) {
+    t.running = false;
+    t.nextDueAt = c.now;
+    note(s, c, 'transfer_interrupted', `${kind}: ${failure.message}; resumes in the next run`);
+    return;
+  }
+  const rejected = failure.type === FailureTypes.tokenRejected;
+  if (failure.type === FailureTypes.tokenExpiring || (rejected && !t.remintRequested)) {
+    if (rejected) t.remintRequested = true;
+    // The next transfer needs a newer token than this one; the due transfer puts in the demand.
+    discardToken(s.token);
+    t.running = false;
+    t.nextDueAt = c.now;
+    note(s, c, 'token_remint_requested', `${kind}: ${failure.message}`);
+    return;
+  }
+  t.lastResult = 'failed';
+  t.lastCount = 0;
+  t.lastDetail = failure.message;
+  markFailing(s, kind, `${kind} failed: ${failure.message}`);
+  note(s, c, 'transfer_failed', `${kind}: ${failure.message}`);
+  s.outbox.push({
+    type: 'transfer.failed',
+    data: { kind, message: failure.message, failureType: failure.type ?? null },
+  });
+  scheduleNext(s, c, kind, true);
+  announce(s, c, `${kind} failed`);
+}
+
+export const anyTransferRunning = (s: SellerConnection) => Object.values(s.transfers).some((t) => t.running);
+
+// ---- webhooks ----------------------------------------------------------------------------------------
+
+export function pruneWebhooks(s: SellerConnection, max = MAX_SETTLED_WEBHOOKS): void {
+  let excess = s.webhooks.filter((w) => w.status !== 'pending').length - max;
+  if (excess <= 0) return;
+  s.webhooks = s.webhooks.filter((w) => w.status === 'pending' || excess-- <= 0);
+}
+
+// ---- views ------------------------------------------------------------------------------------------
 
 export function toStatus(
-  s: SellerState,
+  s: SellerConnection,
   settings: WorkflowSettings,
   workflow: { workflowId: string; runId: string },
 ): ConnectionStatus {
+  const connected = isConnected(s);
   return {
     sellerId: s.sellerId,
-    state: s.state,
+    state: publicState(s),
     appVersion: s.appVersion,
     partnerId: s.partnerId,
     installationId: s.installationId,
@@ -233,11 +836,11 @@ export function toStatus(
     token: {
       expiresAt: iso(s.token.expiresAt),
       lastRefreshedAt: iso(s.token.lastRefreshedAt),
-      nextRefreshAt: iso(s.token.nextRefreshAt),
+      nextRefreshAt: connected ? iso(s.token.nextRefreshAt) : null,
       refreshCount: s.token.refreshCount,
     },
-    pendingConsent: s.pendingConsent
-      ? { appVersion: s.pendingConsent.appVersion, deadline: iso(s.pendingConsent.deadline)! }
+    pendingConsent: s.consent
+      ? { appVersion: s.consent.appVersion, deadline: iso(s.consent.deadline)! }
       : null,
     transfers: Object.fromEntries(
       Object.entries(s.transfers).map(([kind, t]) => [
@@ -250,11 +853,17 @@ export function toStatus(
           lastDetail: t.lastDetail,
           nextDueAt: iso(t.nextDueAt),
           running: t.running,
+          resumable: t.resume !== null,
         },
       ]),
     ),
-    upgradeAvailable:
-      isConnected(s.state) && s.appVersion !== null && s.appVersion < settings.latestAppVersion,
+    health: {
+      failing: [...s.health.failing],
+      incident: s.health.incident,
+      revocationSuspectedAt: iso(s.health.revocation?.firstAt ?? null),
+      refusals: s.health.revocation?.refusals ?? 0,
+    },
+    upgradeAvailable: connected && s.appVersion !== null && s.appVersion < settings.latestAppVersion,
     lastError: s.lastError,
     events: s.events.map((e) => ({ ...e })),
     webhooks: s.webhooks.map((w) => ({
@@ -271,21 +880,22 @@ export function toStatus(
 }
 
 /** One line for the Temporal UI: what the workflow waits for next. */
-export function describeWaiting(s: SellerState): string {
-  switch (s.state) {
+export function describeWaiting(s: SellerConnection): string {
+  const state = publicState(s);
+  switch (state) {
     case 'new':
       return 'Waiting for beginConsent';
     case 'pending_consent':
-      return `Waiting for the OTTO callback (app ${s.pendingConsent?.appVersion ?? '?'}) until ${iso(s.pendingConsent?.deadline ?? null)}`;
+      return `Waiting for the OTTO callback (app ${s.consent?.appVersion ?? '?'}) until ${iso(s.consent?.deadline ?? null)}`;
     case 'authorizing':
       return 'Exchanging the authorization code and minting the first installation token';
     case 'active':
     case 'degraded':
     case 'paused':
-      return `${s.state}: next token refresh at ${iso(s.token.nextRefreshAt) ?? 'n/a'}${
-        s.pendingConsent ? `; upgrade to ${s.pendingConsent.appVersion} pending` : ''
-      }`;
+      return `${state}: next token refresh at ${iso(s.token.nextRefreshAt) ?? 'n/a'}${
+        s.health.incident ? `; incident: ${s.health.incident}` : ''
+      }${s.consent ? `; upgrade to ${s.consent.appVersion} pending` : ''}`;
     default:
-      return `Ended: ${s.state}`;
+      return `Ended: ${state}`;
   }
 }

@@ -1,0 +1,94 @@
+/**
+ * The decision core: given the seller's state, the clock and this run's situation, what to do next.
+ * Pure: the workflow calls it in a loop, executes each action (or applies its pure change), and waits
+ * when told to. Every timing rule lives here or in the state's predicates, so it is unit-tested for
+ * every state and trigger without a server (test/unit/decision-core.test.ts).
+ */
+import type { AppVersion, TransferKind } from './definitions';
+import { mintDueAt } from './token-policy';
+import {
+  anyTransferRunning,
+  consentExpired,
+  dueTransfers,
+  fullResyncDue,
+  isConnected,
+  isOver,
+  skipReason,
+  tokenReadyFor,
+  transfersAllowed,
+  type Ctx,
+  type SellerConnection,
+} from './seller-state';
+
+export type Action =
+  | { type: 'expireConsent' }
+  | { type: 'authorize' }
+  | { type: 'mint'; installationId: string; appVersion: AppVersion }
+  | { type: 'tokenExpired' }
+  | { type: 'transfer'; kind: TransferKind; full: boolean; skip: string | null }
+  | { type: 'cancelTransfers' }
+  | { type: 'continueAsNew' }
+  | { type: 'finish' }
+  | { type: 'wait'; until: number | null };
+
+/** What only the running workflow knows. */
+export interface RunSituation {
+  /** Since when this run drains for continue-as-new (history long enough), or null. */
+  drainingSince: number | null;
+  /** Every update and signal handler has finished. */
+  handlersFinished: boolean;
+  /** Running transfers were already asked to stop. */
+  cancelRequested: boolean;
+}
+
+function busy(s: SellerConnection): boolean {
+  return anyTransferRunning(s) || s.token.minting || s.authorization?.running === true;
+}
+
+export function decide(s: SellerConnection, c: Ctx, run: RunSituation): Action {
+  const { now, settings } = c;
+  if (isOver(s)) return busy(s) ? { type: 'wait', until: null } : { type: 'finish' };
+  if (consentExpired(s, now)) return { type: 'expireConsent' };
+  if (s.authorization !== null && !s.authorization.running) return { type: 'authorize' };
+
+  const draining = run.drainingSince !== null;
+  const wakeAt: number[] = [];
+  if (s.consent !== null && s.authorization === null) wakeAt.push(s.consent.deadline);
+
+  if (isConnected(s) && s.installationId !== null && s.appVersion !== null) {
+    const token = s.token;
+    if (!token.minting && token.expiresAt !== null && !s.health.failing.includes('token')) {
+      if (now >= token.expiresAt) return { type: 'tokenExpired' };
+      wakeAt.push(token.expiresAt);
+    }
+    const due = transfersAllowed(s) && !draining ? dueTransfers(s, now) : [];
+    const needToken = due.some((kind) => skipReason(s, settings, kind) === null) && !tokenReadyFor(s, c);
+    if (!token.minting) {
+      const mintAt = mintDueAt(token, needToken ? now : null);
+      if (mintAt !== null && mintAt <= now) {
+        return { type: 'mint', installationId: s.installationId, appVersion: s.appVersion };
+      }
+      if (mintAt !== null) wakeAt.push(mintAt);
+    }
+    for (const kind of due) {
+      const skip = skipReason(s, settings, kind);
+      if (skip !== null) return { type: 'transfer', kind, full: false, skip };
+      if (tokenReadyFor(s, c)) return { type: 'transfer', kind, full: fullResyncDue(s, c, kind), skip: null };
+    }
+    if (transfersAllowed(s) && !draining) {
+      for (const t of Object.values(s.transfers)) {
+        if (!t.running && t.nextDueAt !== null && t.nextDueAt > now) wakeAt.push(t.nextDueAt);
+      }
+    }
+  }
+
+  if (draining) {
+    if (!busy(s) && run.handlersFinished) return { type: 'continueAsNew' };
+    if (anyTransferRunning(s) && !run.cancelRequested) {
+      const bound = run.drainingSince! + settings.drainTimeoutMs;
+      if (now >= bound) return { type: 'cancelTransfers' };
+      wakeAt.push(bound);
+    }
+  }
+  return { type: 'wait', until: wakeAt.length === 0 ? null : Math.min(...wakeAt) };
+}
