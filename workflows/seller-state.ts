@@ -215,20 +215,17 @@ export function announce(s: SellerConnection, c: Ctx, reason: string): void {
   if (now === s.announcedState) return;
   const from = s.announcedState;
   s.announcedState = now;
-  const type = STATE_EVENT[now];
+  const type = stateEvent(from, now);
   if (type !== undefined) note(s, c, type, reason);
   s.outbox.push({ type: 'connection.state_changed', data: { from, to: now, event: type ?? now, reason } });
 }
 
-/** The event recorded when the public state becomes this one (others are recorded by their cause). */
-const STATE_EVENT: Partial<Record<ConnectionState, string>> = {
-  degraded: 'degraded',
-  active: 'active',
-  paused: 'paused',
-  revoked: 'revoked',
-  disconnected: 'disconnected',
-  consent_expired: 'consent_expired',
-};
+/** The event recorded for a move of the public state, unless its cause already recorded one. */
+function stateEvent(from: ConnectionState, to: ConnectionState): string | undefined {
+  if (to === 'active') return from === 'degraded' ? 'recovered' : undefined;
+  if (to === 'pending_consent' || to === 'authorizing') return undefined;
+  return to;
+}
 
 function move(s: SellerConnection, event: LifecycleEvent): void {
   const result = transition(s.lifecycle, event);
@@ -457,13 +454,9 @@ export function expireConsent(s: SellerConnection, c: Ctx): void {
   const upgrading = isConnected(s);
   s.consent = null;
   move(s, 'consent_timed_out');
-  note(
-    s,
-    c,
-    upgrading ? 'upgrade_expired' : 'consent_expired',
-    `nobody confirmed app ${consent.appVersion} at OTTO in time`,
-  );
-  announce(s, c, 'consent window passed');
+  const why = `nobody confirmed app ${consent.appVersion} at OTTO in time`;
+  if (upgrading) note(s, c, 'upgrade_expired', why);
+  announce(s, c, why);
 }
 
 /** What the seller reads when completing an authorization failed; every text ends in what to do. */

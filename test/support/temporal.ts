@@ -1,4 +1,6 @@
 /** Helpers for tests on the shared real dev server (started by global-setup.ts). */
+import { createSettingsActivities } from '../../activities/settings-activities';
+import { DEFAULT_TOKEN_TASK_QUEUE } from '../../workflows/definitions';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -53,6 +55,11 @@ export async function createTestWorker(
     connection: env.nativeConnection,
     workflowBundle: { code: workflowBundleCode() },
     ...options,
+    // Every seller run resolves its settings first (a local activity on the workflow worker).
+    activities: {
+      ...createSettingsActivities({ defaults: {}, tokenTaskQueues: [DEFAULT_TOKEN_TASK_QUEUE] }),
+      ...options.activities,
+    },
   });
 }
 

@@ -66,7 +66,7 @@ async function beginConsent(
   const startWorkflowOperation = new WithStartWorkflowOperation<typeof sellerConnection>('sellerConnection', {
     workflowId: sellerWorkflowId(sellerId),
     taskQueue,
-    args: [{ sellerId, settings }],
+    args: [{ sellerId, overrides: settings }],
     workflowIdConflictPolicy: 'USE_EXISTING',
   });
   const result = await env.client.workflow.executeUpdateWithStart(beginConsentUpdate, {
