@@ -79,6 +79,11 @@ export const workflowSettingsSchema = z.object({
   revocationConfirmWindowMs: z.number().int().min(0).default(30 * 60_000),
   /** …and at least this many refused attempts within it. */
   revocationMinRefusals: z.number().int().min(1).default(3),
+  /**
+   * During a fleet incident (breaker open, our credentials refused) each seller tries again this often at
+   * most: thousands of sellers retrying at the normal backoff would only queue up at the token endpoint.
+   */
+  incidentRetryIntervalMs: z.number().int().min(100).default(2 * 60_000),
   /** How long completing an authorization may take (the code itself lives ~60 s). */
   authorizationTimeoutMs: z.number().int().min(1_000).default(60_000),
   /** Token activities run here, rate-limited to stay under OTTO's token-endpoint cap per egress IP. */
@@ -132,10 +137,22 @@ export type WorkflowSettingsInput = z.input<typeof workflowSettingsSchema>;
  * else comes from the worker's configuration. Tests use them for short lifetimes; an admin may pin a
  * seller to a token queue (egress IP).
  */
-export const settingsOverridesSchema = workflowSettingsSchema
-  .omit({ transferIntervalsMs: true })
-  .partial()
+const withoutDefault = (field: z.ZodType): z.ZodType =>
+  field instanceof z.ZodDefault ? (field.removeDefault() as z.ZodType) : field;
+export const settingsOverridesSchema = z
+  .object(
+    Object.fromEntries(
+      Object.entries(workflowSettingsSchema.shape)
+        .filter(([key]) => key !== 'transferIntervalsMs')
+        .map(([key, field]) => [key, withoutDefault(field).optional()]),
+    ) as {
+      [K in Exclude<keyof WorkflowSettings, 'transferIntervalsMs'>]: z.ZodOptional<
+        z.ZodType<WorkflowSettings[K]>
+      >;
+    },
+  )
   .extend({
+    // Only the kinds named: the others keep the worker's intervals.
     transferIntervalsMs: z
       .object({
         ordersImport: z.number().int().min(100).nullable(),

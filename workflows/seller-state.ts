@@ -588,6 +588,7 @@ export function mintFailed(
     // Not this seller's doing: no evidence counts while the incident lasts, and none from before it.
     s.health.incident = failure.message;
     s.health.revocation = null;
+    s.token.retryAt = Math.max(s.token.retryAt ?? 0, c.now + c.settings.incidentRetryIntervalMs);
     s.lastError = failure.message;
     note(s, c, 'incident', failure.message);
   } else {

@@ -19,6 +19,7 @@ const settings: WorkflowSettings = workflowSettingsSchema.parse({
   revocationConfirmWindowMs: 30 * 60_000,
   revocationMinRefusals: 3,
   refreshJitterMs: 0,
+  incidentRetryIntervalMs: 120_000,
 });
 const SEALED = 'v2.k1.aaaa.bbbb';
 const idle: RunSituation = { drainingSince: null, handlersFinished: true, cancelRequested: false };
@@ -429,8 +430,9 @@ describe('the token policy', () => {
       now = action.until;
       wakes++;
     }
-    // 10 minutes at ≤ 30 s backoff (plus transfer wake-ups): bounded, nowhere near one per millisecond.
-    expect(wakes).toBeLessThan(60);
+    // 10 minutes with incidents retried every 2 minutes (plus transfer wake-ups): bounded.
+    expect(wakes).toBeLessThan(30);
+    expect(s.token.retryAt! - s.token.lastRefreshedAt!).toBeGreaterThanOrEqual(120_000);
   });
 
   it('a transfer only starts with a token valid long enough; otherwise it asks for a mint first', () => {
