@@ -41,4 +41,5 @@ export type Activities = ReturnType<typeof createActivities>;
 export { createTokenActivities, type TokenActivities } from './token-activities';
 export { createTransferActivities, type TransferActivities } from './transfer-activities';
 export { createWebhookActivities, type WebhookActivities } from './webhook-activities';
-export { noMetrics, type ActivityMetrics } from './activity-metrics';
+export { noMetrics, type ActivityMetrics, type MintRefusalOutcome } from './activity-metrics';
+export { FleetBreaker, type FleetBreakerOptions, type FleetBreakerStatus } from './fleet-breaker';

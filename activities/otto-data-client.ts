@@ -8,12 +8,16 @@
  * only to OTTO's own origin (the configured apiBaseUrl): a link elsewhere fails the transfer before any
  * byte leaves for that host, so the installation token cannot be sent to another host. Redirects are
  * not followed for the same reason.
+ *
+ * Every request carries the activity's cancellation signal (`CallContext.signal`) and heartbeats its
+ * progress first; the rate-limit and 429 waits heartbeat too and end at once on cancellation.
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import type { z } from 'zod';
 import { SealError, type Sealer } from '../common/seal';
 import { FailureTypes } from '../workflows/definitions';
 import { classifyOttoError } from './otto-errors';
+import { waitWithHeartbeats } from './activity-waits';
 import { OttoHttpError, ottoRequest, type FetchFn } from './otto-http';
 import { PartnerRateLimiter } from './partner-rate-limiter';
 
@@ -32,8 +36,13 @@ export interface OttoDataClientDeps {
   rateLimitBackoffMs?: number;
   /** How many 429s one call waits out in place before the attempt fails (default 3). */
   maxRateLimitWaits?: number;
-  /** Injectable for tests. */
-  sleep?: (ms: number) => Promise<void>;
+  /** Heartbeat at least this often while waiting out a 429 (default 5 s). */
+  heartbeatEveryMs?: number;
+  /**
+   * Injectable for tests. The default waits in slices, heartbeating through the call's `heartbeat` and
+   * ending early (rejecting) when the call's `signal` aborts.
+   */
+  sleep?: (ms: number, ctx: CallContext) => Promise<void>;
 }
 
 export interface CallContext {
@@ -42,8 +51,13 @@ export interface CallContext {
   partnerId: string;
   sealedToken: string;
   tokenExpiresAt: number;
-  /** Called while waiting out a 429, so the activity can heartbeat its current progress. */
-  onWait?: () => void;
+  /**
+   * Heartbeats the activity's current progress: called before each request and regularly while waiting
+   * (rate limit, 429), so an activity with a heartbeat timeout stays alive and resumable.
+   */
+  heartbeat?: () => void;
+  /** The activity's cancellation signal: requests in flight are aborted and waits end early. */
+  signal?: AbortSignal;
 }
 
 export interface DataRequest {
@@ -112,7 +126,11 @@ export function createOttoDataClient(deps: OttoDataClientDeps) {
 
   const fetchFn = deps.fetch ?? fetch;
   const now = deps.now ?? Date.now;
-  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const heartbeatEveryMs = deps.heartbeatEveryMs ?? 5_000;
+  const sleep =
+    deps.sleep ??
+    ((ms: number, ctx: CallContext) =>
+      waitWithHeartbeats(ms, { signal: ctx.signal, heartbeat: ctx.heartbeat, heartbeatEveryMs }));
   const limiter = new PartnerRateLimiter(deps.partnerRequestsPerSecond ?? 20, now);
   const maxInPlace = deps.maxInPlaceRetryAfterMs ?? 10_000;
   const safety = deps.tokenSafetyMarginMs ?? 5_000;
@@ -130,7 +148,8 @@ export function createOttoDataClient(deps: OttoDataClientDeps) {
     const where = `${req.method} ${url.pathname}`;
     const bearer = unsealToken(ctx);
     for (let attempt = 1; ; attempt++) {
-      await limiter.acquire(ctx.partnerId);
+      ctx.heartbeat?.();
+      await limiter.acquire(ctx.partnerId, { signal: ctx.signal, heartbeat: ctx.heartbeat });
       if (ctx.tokenExpiresAt - now() < safety) {
         throw ApplicationFailure.create({
           type: FailureTypes.tokenExpiring,
@@ -148,6 +167,7 @@ export function createOttoDataClient(deps: OttoDataClientDeps) {
           json: req.json,
           headers: { 'x-request-timestamp': new Date(now()).toISOString() },
           redirect: 'manual',
+          signal: ctx.signal,
         }));
       } catch (err) {
         if (err instanceof OttoHttpError && err.status === 401) {
@@ -160,8 +180,7 @@ export function createOttoDataClient(deps: OttoDataClientDeps) {
         if (err instanceof OttoHttpError && err.status === 429) {
           const wait = rateLimitDelayMs(attempt, err.retryAfterMs, backoffMs);
           if (attempt <= maxWaits && wait <= maxInPlace) {
-            ctx.onWait?.();
-            await sleep(wait);
+            await sleep(wait, ctx);
             continue;
           }
           throw ApplicationFailure.create({

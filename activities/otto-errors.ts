@@ -1,7 +1,9 @@
 /**
  * OTTO errors classified once into the failure types the workflow understands (definitions.ts):
- * installation refused → InstallationRevoked (non-retryable); 429 → retry after Retry-After;
- * 5xx / network → retry with backoff; any other 4xx → non-retryable.
+ * installation refused → InstallationRevoked (non-retryable; the token activities turn it into
+ * OttoFleetIncident while the app's fleet breaker is open); 429 → retry after Retry-After;
+ * 5xx / network → retry with backoff; any other 4xx → non-retryable. A cancelled activity's
+ * CancelledFailure passes through unchanged.
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import { FailureTypes } from '../workflows/definitions';

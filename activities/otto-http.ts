@@ -1,7 +1,10 @@
 /**
  * The low-level HTTP used to talk to OTTO: form and JSON requests with a timeout (OTTO gives up after
- * 10 s), error bodies kept for classification, and `Retry-After` parsed. Never logs or echoes a token.
+ * 10 s) and the activity's cancellation signal, error bodies kept for classification, and `Retry-After`
+ * parsed. Never logs or echoes a token.
  */
+import { cancellationError } from './activity-waits';
+
 export type FetchFn = typeof fetch;
 
 /** One entry of OTTO's error list (otto-api.md §5.7: `{errors: [{path, title, code, detail, logref}]}`). */
@@ -91,6 +94,11 @@ export interface HttpRequest {
   headers?: Record<string, string>;
   /** `manual` makes a 3xx an error instead of following it (data calls: the token stays on OTTO's origin). */
   redirect?: 'follow' | 'manual';
+  /**
+   * The activity's cancellation signal (`Context.current().cancellationSignal`): aborts the request in
+   * flight, and the call rejects with the cancellation (a CancelledFailure), never a network error.
+   */
+  signal?: AbortSignal;
 }
 
 export async function ottoRequest<T = unknown>(
@@ -108,20 +116,32 @@ export async function ottoRequest<T = unknown>(
     body = JSON.stringify(req.json);
   }
   const path = new URL(req.url).pathname;
+  if (req.signal?.aborted) throw cancellationError(req.signal);
+  const timeout = AbortSignal.timeout(req.timeoutMs ?? 10_000);
+  const signal = req.signal ? AbortSignal.any([timeout, req.signal]) : timeout;
+  const failed = (err: unknown, what: string): Error => {
+    if (req.signal?.aborted) return cancellationError(req.signal);
+    const cause = err instanceof Error ? err.message : String(err);
+    return new OttoNetworkError(`${req.method} ${path} ${what}: ${cause}`);
+  };
   let res: Response;
   try {
     res = await fetchFn(req.url, {
       method: req.method,
       headers,
       body,
-      signal: AbortSignal.timeout(req.timeoutMs ?? 10_000),
+      signal,
       redirect: req.redirect ?? 'follow',
     });
   } catch (err) {
-    const cause = err instanceof Error ? err.message : String(err);
-    throw new OttoNetworkError(`${req.method} ${path} failed: ${cause}`);
+    throw failed(err, 'failed');
   }
-  const text = await res.text();
+  let text: string;
+  try {
+    text = await res.text();
+  } catch (err) {
+    throw failed(err, 'failed while reading the answer');
+  }
   let parsed: unknown = undefined;
   if (text) {
     try {

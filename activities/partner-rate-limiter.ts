@@ -1,7 +1,10 @@
 /**
  * Client-side rate limit per partner id (OTTO: 20 requests/s per partner, otto-api.md §5), so a worker
- * never earns a 429 by itself. A sliding one-second window; callers wait for a free slot.
+ * never earns a 429 by itself. A sliding one-second window; callers wait for a free slot, heartbeating
+ * while they wait and giving up at once when their activity is cancelled.
  */
+import { sleepUnlessCancelled, throwIfCancelled, type WaitOptions } from './activity-waits';
+
 export class PartnerRateLimiter {
   private readonly recent = new Map<string, number[]>();
   constructor(
@@ -22,11 +25,19 @@ export class PartnerRateLimiter {
     return stamps[0]! + 1_000 - t;
   }
 
-  async acquire(partnerId: string): Promise<void> {
+  /** Waits for a slot; heartbeats (at most once a second) while waiting; rejects when `signal` aborts. */
+  async acquire(partnerId: string, options: WaitOptions = {}): Promise<void> {
+    let lastBeat = -Infinity;
     for (;;) {
+      throwIfCancelled(options.signal);
       const wait = this.tryAcquire(partnerId);
       if (wait <= 0) return;
-      await new Promise((r) => setTimeout(r, wait));
+      const t = this.now();
+      if (t - lastBeat >= Math.min(1_000, options.heartbeatEveryMs ?? 1_000)) {
+        options.heartbeat?.();
+        lastBeat = t;
+      }
+      await sleepUnlessCancelled(wait, options.signal);
     }
   }
 }

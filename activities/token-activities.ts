@@ -2,11 +2,19 @@
  * Token activities: completing an authorization (code → user token → installation → first installation
  * token) and minting installation tokens. They run on their own rate-limited task queue so many sellers
  * refreshing at once never exceed OTTO's token-endpoint limit. Only sealed tokens leave these functions.
+ *
+ * A refused mint (401/403/404 after a fresh developer token) is evidence of one seller's revocation
+ * (InstallationRevoked) only while the app's fleet breaker is closed; while most installations of the
+ * app are refused at once it is an incident (OttoFleetIncident), and so is OTTO refusing the app's
+ * client credentials during a mint: nobody is revoked for either. Every OTTO call carries the activity's
+ * cancellation signal; every wait (token-endpoint limit, a developer token another mint is fetching)
+ * heartbeats and ends early on cancellation.
  */
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { z } from 'zod';
 import { SealError, type SealContext, type Sealer } from '../common/seal';
 import { findApp, type OttoApp } from '../common/otto-apps';
+import type { FleetBreakerOptions } from '../common/fleet-breaker-config';
 import { FailureTypes } from '../workflows/definitions';
 import type {
   AuthorizationResult,
@@ -15,6 +23,8 @@ import type {
   MintInstallationTokenInput,
 } from '../workflows/definitions';
 import { noMetrics, type ActivityMetrics } from './activity-metrics';
+import { awaitWithHeartbeats, type WaitOptions } from './activity-waits';
+import { FleetBreaker, type FleetBreakerStatus } from './fleet-breaker';
 import { classifyOttoError } from './otto-errors';
 import { OttoHttpError, ottoRequest, type FetchFn, type HttpRequest } from './otto-http';
 import { PartnerRateLimiter } from './partner-rate-limiter';
@@ -42,6 +52,13 @@ export interface TokenActivityDeps {
   sendRedirectUri?: boolean;
   /** `scope` for installation tokens (OTTO_INSTALLATION_TOKEN_SCOPE); omitted when empty (otto-api.md §3). */
   installationTokenScope?: string;
+  /**
+   * The fleet breaker (FLEET_BREAKER_WINDOW, FLEET_BREAKER_MIN_REFUSALS, FLEET_BREAKER_RATIO through
+   * `fleetBreakerOptions()` of common/fleet-breaker-config.ts); defaults when absent.
+   */
+  fleetBreaker?: FleetBreakerOptions;
+  /** Heartbeat at least this often while waiting (default 5 s; the workflow's heartbeat timeout is 20 s). */
+  heartbeatEveryMs?: number;
 }
 
 // OTTO may add fields at any time: parse what we need, ignore the rest (zod objects strip unknown keys).
@@ -69,7 +86,11 @@ class DeveloperTokenCache {
     private readonly now: () => number,
   ) {}
 
-  async get(app: OttoApp): Promise<string> {
+  /**
+   * The app's developer token. A fetch is shared by every mint waiting for it, so it is not tied to one
+   * activity's cancellation: each caller waits for it heartbeating, and stops waiting when cancelled.
+   */
+  async get(app: OttoApp, waiting: WaitOptions = {}): Promise<string> {
     const cached = this.tokens.get(app.appId);
     if (cached && cached.refreshAt > this.now()) return cached.token;
     let pending = this.inFlight.get(app.appId);
@@ -87,7 +108,7 @@ class DeveloperTokenCache {
         .finally(() => this.inFlight.delete(app.appId));
       this.inFlight.set(app.appId, pending);
     }
-    return await pending;
+    return await awaitWithHeartbeats(pending, waiting);
   }
 
   invalidate(app: OttoApp): void {
@@ -145,20 +166,35 @@ export function createTokenActivities(deps: TokenActivityDeps) {
   const now = deps.now ?? Date.now;
   const partnerClaims = deps.partnerIdClaims ?? DEFAULT_PARTNER_ID_CLAIMS;
   const installationScope = deps.installationTokenScope?.trim() ?? '';
+  const heartbeatEveryMs = deps.heartbeatEveryMs ?? 5_000;
   const api = (path: string) => new URL(path, deps.apiBaseUrl).toString();
   const auth = (path: string) => new URL(path, deps.authBaseUrl).toString();
+  const breaker = new FleetBreaker(deps.fleetBreaker, now);
 
   // OTTO's token endpoints allow 10 requests/s per IP. The task queue's rate limit is an average that
   // lets short bursts through; this sliding window is a hard per-process bound on what we send.
   const tokenEndpoint = new PartnerRateLimiter(deps.tokenRequestsPerSecond ?? 8, now);
-  const tokenRequest = async (req: HttpRequest) => {
-    await tokenEndpoint.acquire('token-endpoint');
-    return await ottoRequest(fetchFn, req);
+  /** A token-endpoint request; `waiting` (the activity's signal and heartbeat) when it belongs to one activity. */
+  const tokenRequest = async (req: HttpRequest, waiting: WaitOptions = {}) => {
+    waiting.heartbeat?.();
+    await tokenEndpoint.acquire('token-endpoint', waiting);
+    return await ottoRequest(fetchFn, { ...req, signal: waiting.signal });
   };
+
+  /** This activity's cancellation signal, and a heartbeat with `details()` (its checkpoint, if any). */
+  function activityWaiting(details: () => unknown = () => undefined): WaitOptions {
+    const ctx = Context.current();
+    return {
+      signal: ctx.cancellationSignal,
+      heartbeat: () => ctx.heartbeat(details()),
+      heartbeatEveryMs,
+    };
+  }
 
   const devTokens = new DeveloperTokenCache(async (app) => {
     const startedAt = now();
     try {
+      // Shared by every mint of the app waiting for it: no single activity's signal (see get()).
       const { body } = await tokenRequest({
         method: 'POST',
         url: api('/v1/token'),
@@ -176,32 +212,117 @@ export function createTokenActivities(deps: TokenActivityDeps) {
     }
   }, now);
 
-  /** Every installation-token mint (first one and refreshes) is counted once, by outcome. */
-  async function mintWith(app: OttoApp, installationId: string, sellerId: string): Promise<MintedToken> {
-    try {
-      const minted = await mintOnce(app, installationId, sellerId);
-      metrics.tokenMint('ok');
-      return minted;
-    } catch (err) {
-      const revoked = err instanceof ApplicationFailure && err.type === FailureTypes.installationRevoked;
-      metrics.tokenMint(revoked ? 'revoked' : 'failed');
-      throw err;
+  /** One log line per breaker transition, and the gauge. */
+  function reportBreaker(app: OttoApp, status: FleetBreakerStatus): void {
+    if (!status.transition) return;
+    const log = Context.current().log;
+    const counts = {
+      appVersion: app.version,
+      appId: app.appId,
+      refused: status.refused,
+      attempted: status.attempted,
+    };
+    if (status.transition === 'opened') {
+      metrics.fleetIncident?.(app.version, true);
+      log.warn(
+        `fleet breaker OPEN for app ${app.version} (appId ${app.appId}): ${status.refused} of ${status.attempted} installations refused minting within the window; refusals count as an incident, nobody is revoked until it clears`,
+        counts,
+      );
+    } else {
+      metrics.fleetIncident?.(app.version, false);
+      log.info(
+        `fleet breaker closed for app ${app.version} (appId ${app.appId}): ${status.refused} of ${status.attempted} installations refused within the window; refusals count as revocation evidence again`,
+        counts,
+      );
     }
   }
 
-  async function mintOnce(app: OttoApp, installationId: string, sellerId: string): Promise<MintedToken> {
+  /**
+   * Every installation-token mint (first one and refreshes) is counted once by outcome and recorded in
+   * the app's fleet breaker. `during` says which activity mints: OTTO refusing the client credentials is
+   * an incident during a refresh, and stays InvalidClientCredentials while completing an authorization.
+   */
+  async function mintWith(
+    app: OttoApp,
+    installationId: string,
+    sellerId: string,
+    during: 'refresh' | 'authorization',
+    waiting: WaitOptions,
+  ): Promise<MintedToken> {
+    let minted: MintedToken;
+    try {
+      minted = await mintOnce(app, installationId, sellerId, waiting);
+    } catch (err) {
+      throw classifyMintFailure(app, installationId, during, err);
+    }
+    metrics.tokenMint('ok');
+    reportBreaker(app, breaker.recordSuccess(app.appId, installationId));
+    return minted;
+  }
+
+  function classifyMintFailure(
+    app: OttoApp,
+    installationId: string,
+    during: 'refresh' | 'authorization',
+    err: unknown,
+  ): unknown {
+    if (err instanceof CancelledFailure) return err; // neither a failure nor a refusal
+    if (!(err instanceof ApplicationFailure)) {
+      metrics.tokenMint('failed');
+      return err;
+    }
+    if (err.type === FailureTypes.installationRevoked) {
+      const status = breaker.recordRefusal(app.appId, installationId);
+      reportBreaker(app, status);
+      if (!status.open) {
+        metrics.tokenMint('revoked');
+        metrics.mintRefusal?.(app.version, 'revocation_evidence');
+        return err;
+      }
+      metrics.tokenMint('incident');
+      metrics.mintRefusal?.(app.version, 'fleet_incident');
+      return ApplicationFailure.create({
+        type: FailureTypes.fleetIncident,
+        message: `OTTO refuses minting for most installations of app ${app.version} (appId ${app.appId}): ${status.refused} of ${status.attempted} installations refused within the window (this one: ${err.message}). This is an OTTO outage or a wrong appId in OTTO_APPS; nobody is revoked until it clears`,
+        nonRetryable: true,
+        cause: err,
+      });
+    }
+    if (err.type === FailureTypes.invalidClientCredentials && during === 'refresh') {
+      metrics.tokenMint('incident');
+      metrics.mintRefusal?.(app.version, 'client_refused');
+      return ApplicationFailure.create({
+        type: FailureTypes.fleetIncident,
+        message: `OTTO refuses the client credentials of app ${app.version} (appId ${app.appId}, client ${app.clientId}): ${err.message.replace(/: check the app's client id and secret in OTTO_APPS$/, '')}. Check the app's client id and secret in OTTO_APPS; nobody is revoked until it clears`,
+        nonRetryable: true,
+        cause: err,
+      });
+    }
+    metrics.tokenMint('failed');
+    return err;
+  }
+
+  async function mintOnce(
+    app: OttoApp,
+    installationId: string,
+    sellerId: string,
+    waiting: WaitOptions,
+  ): Promise<MintedToken> {
     const url = api(
       `/v1/apps/${encodeURIComponent(app.appId)}/installations/${encodeURIComponent(installationId)}/accessToken`,
     );
     const attempt = async () => {
-      const bearer = await devTokens.get(app);
+      const bearer = await devTokens.get(app, waiting);
       const startedAt = now();
-      const { body } = await tokenRequest({
-        method: 'POST',
-        url,
-        bearer,
-        form: installationScope ? { scope: installationScope } : {},
-      });
+      const { body } = await tokenRequest(
+        {
+          method: 'POST',
+          url,
+          bearer,
+          form: installationScope ? { scope: installationScope } : {},
+        },
+        waiting,
+      );
       const parsed = tokenResponse.parse(body);
       return {
         sealedToken: deps.sealer.seal(parsed.access_token, { purpose: 'installation-token', sellerId }),
@@ -240,6 +361,9 @@ export function createTokenActivities(deps: TokenActivityDeps) {
       let { sealedUserToken, installationId } = checkpoint;
       let partnerId = checkpoint.partnerId;
       const pkce = input.sealedPkceVerifier !== undefined;
+      // Every heartbeat (waits included) carries the checkpoint so far: never a blank that loses a step.
+      let current: AuthorizationCheckpoint = checkpoint;
+      const waiting = activityWaiting(() => current);
 
       const { sellerId } = input;
 
@@ -257,25 +381,29 @@ export function createTokenActivities(deps: TokenActivityDeps) {
             })
           : undefined;
         try {
-          const { body } = await tokenRequest({
-            method: 'POST',
-            url: auth('/oauth2/token'),
-            form: {
-              grant_type: 'authorization_code',
-              code,
-              ...(deps.sendRedirectUri === false ? {} : { redirect_uri: deps.redirectUri }),
-              client_id: app.clientId,
-              client_secret: app.clientSecret,
-              ...(verifier === undefined ? {} : { code_verifier: verifier }),
+          const { body } = await tokenRequest(
+            {
+              method: 'POST',
+              url: auth('/oauth2/token'),
+              form: {
+                grant_type: 'authorization_code',
+                code,
+                ...(deps.sendRedirectUri === false ? {} : { redirect_uri: deps.redirectUri }),
+                client_id: app.clientId,
+                client_secret: app.clientSecret,
+                ...(verifier === undefined ? {} : { code_verifier: verifier }),
+              },
             },
-          });
+            waiting,
+          );
           const userToken = tokenResponse.parse(body).access_token;
           sealedUserToken = deps.sealer.seal(userToken, { purpose: 'user-token', sellerId });
           partnerId = partnerIdFromToken(userToken, partnerClaims);
         } catch (err) {
           throw exchangeFailure(err, pkce);
         }
-        ctx.heartbeat({ sealedUserToken, partnerId } satisfies AuthorizationCheckpoint);
+        current = { sealedUserToken, partnerId };
+        ctx.heartbeat(current);
       }
       partnerId ??= null;
 
@@ -293,10 +421,12 @@ export function createTokenActivities(deps: TokenActivityDeps) {
 
       if (installationId === undefined) {
         try {
+          waiting.heartbeat?.();
           const { body } = await ottoRequest(fetchFn, {
             method: 'GET',
             url: api(`/v1/apps/${encodeURIComponent(app.appId)}/installation`),
             bearer: unsealForAuthorization(deps.sealer, sealedUserToken, { purpose: 'user-token', sellerId }),
+            signal: waiting.signal,
           });
           installationId = installationResponse.parse(body).installationId;
         } catch (err) {
@@ -311,15 +441,21 @@ export function createTokenActivities(deps: TokenActivityDeps) {
           }
           throw classifyOttoError(err, 'installation');
         }
-        ctx.heartbeat({ sealedUserToken, partnerId, installationId } satisfies AuthorizationCheckpoint);
+        current = { sealedUserToken, partnerId, installationId };
+        ctx.heartbeat(current);
       }
 
-      const token = await mintWith(app, installationId, sellerId);
+      const token = await mintWith(app, installationId, sellerId, 'authorization', waiting);
       return { ...token, appVersion: app.version, appId: app.appId, installationId, partnerId };
     },
 
+    /**
+     * A refresh: heartbeats while it waits (the workflow sets a heartbeat timeout), ends early when
+     * cancelled; a refusal is revocation evidence or, while the app's fleet breaker is open, an incident.
+     */
     async mintInstallationToken(input: MintInstallationTokenInput): Promise<MintedToken> {
-      return await mintWith(findApp(deps.apps, input.appVersion), input.installationId, input.sellerId);
+      const app = findApp(deps.apps, input.appVersion);
+      return await mintWith(app, input.installationId, input.sellerId, 'refresh', activityWaiting());
     },
   };
 }

@@ -15,8 +15,17 @@
  * - stockExport `{ackedSeq, lastFullAt}`, pricesExport `{ackedSeq}`: the store change number up to which
  *   everything was sent; what OTTO refused lives in the store's export failures, not in the cursor.
  * - shippingProfilesSync `{}`: the full list is read every time.
+ *
+ * Progress within a run (heartbeat details, zod-validated): a retried attempt resumes from its own
+ * heartbeat details, a new schedule of the same run from `input.resume` (the progress an earlier schedule
+ * handed back when it was cancelled or stopped for a new token). Progress records a hash of the cursor
+ * and `full` it was made for (`basis`): progress for another cursor, or anything invalid, starts over.
+ * A stop hands the last heartbeated progress back: `CancelledFailure(message, [progress])` on
+ * cancellation, `details: [progress]` on TokenExpiring / TokenRejected. Every OTTO call carries the
+ * activity's cancellation signal, and every wait ends early on cancellation.
  */
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { createHash } from 'node:crypto';
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { z } from 'zod';
 import type {
   ExportKind,
@@ -30,6 +39,7 @@ import type {
 import { encodeFeedCursor } from '../common/feed-cursor';
 import { FailureTypes, type TransferInput, type TransferResult } from '../workflows/definitions';
 import { noMetrics, type ActivityMetrics } from './activity-metrics';
+import { waitWithHeartbeats } from './activity-waits';
 import { describeRefusals, priceRefusals, stockRefusals, type Refusals } from './export-refusals';
 import { deriveOrderStatus } from './order-status';
 import type { CallContext, OttoDataClient } from './otto-data-client';
@@ -123,8 +133,13 @@ export function toStoreOrder(o: OttoPartnerOrder): StoreOrder {
 
 // ---- heartbeat progress -------------------------------------------------------------------------
 
+/** Hash of what a run's progress is relative to: the cursor it started from and `full`. */
+const basis = z.string().optional();
+
 const ordersProgress = z.object({
-  nextPath: z.string(),
+  basis,
+  /** Always an orders listing on OTTO's API (resolved against OTTO's origin like every path). */
+  nextPath: z.string().startsWith('/v4/orders'),
   maxLifecycle: z.string().nullable(),
   count: z.number(),
   pages: z.number(),
@@ -138,6 +153,7 @@ export const CHANGED_IDS_MAX = 100;
 
 const cursorValue = z.union([z.string(), z.number(), z.null()]);
 const returnsProgress = z.object({
+  basis,
   pass: z.number().int().min(0),
   page: z.number().int().min(1),
   newestTime: z.string().nullable(),
@@ -150,6 +166,7 @@ const returnsProgress = z.object({
 type ReturnsProgress = z.infer<typeof returnsProgress>;
 
 const exportProgress = z.object({
+  basis,
   upTo: z.number(),
   /** Every SKU ≤ this one is done (batches go out sorted by SKU). */
   afterSku: z.string().nullable(),
@@ -164,10 +181,71 @@ type ExportProgress = z.infer<typeof exportProgress>;
 
 const SEEN_MAX = 500;
 
-/** Heartbeats a copy: the SDK may serialize details later, after the caller has moved on. */
+/** The progress each running attempt heartbeated last (one Context per attempt). */
+const heartbeated = new WeakMap<Context, { progress: unknown }>();
+
+/**
+ * Heartbeats a copy (the SDK may serialize details later, after the caller has moved on) and keeps it
+ * as the attempt's latest progress: what a cancellation or a token stop hands back to the workflow.
+ */
 function beat(details: unknown): void {
-  Context.current().heartbeat(structuredClone(details));
+  const ctx = Context.current();
+  const copy = structuredClone(details);
+  const latest = heartbeated.get(ctx);
+  if (latest) latest.progress = copy;
+  ctx.heartbeat(copy);
 }
+
+/** JSON with sorted keys, so equal cursors hash equally whatever their key order. */
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** What progress is relative to: the cursor the run started from and whether it is a full resync. */
+export function progressBasis(input: Pick<TransferInput, 'cursor' | 'full'>, extra?: unknown): string {
+  return createHash('sha256')
+    .update(stableJson({ cursor: input.cursor, full: input.full === true, extra }))
+    .digest('base64url')
+    .slice(0, 22);
+}
+
+/**
+ * Where this attempt starts: its own heartbeat details (a retry of this schedule) or else
+ * `input.resume` (an earlier schedule's progress), when valid and made for this cursor; else undefined.
+ */
+function startingPoint<S extends z.ZodType<{ basis?: string | undefined }>>(
+  schema: S,
+  input: TransferInput,
+  extra?: unknown,
+): z.output<S> | undefined {
+  const ctx = Context.current();
+  const fromHeartbeat = ctx.info.heartbeatDetails !== undefined && ctx.info.heartbeatDetails !== null;
+  const saved: unknown = fromHeartbeat ? ctx.info.heartbeatDetails : input.resume;
+  if (saved === undefined || saved === null) return undefined;
+  const parsed = schema.safeParse(saved);
+  const source = fromHeartbeat ? 'heartbeat details' : 'resume';
+  if (!parsed.success) {
+    ctx.log.warn(`ignoring invalid ${source}: starting over`, {
+      issues: parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`),
+    });
+    return undefined;
+  }
+  const data = parsed.data;
+  if (data.basis !== undefined && data.basis !== progressBasis(input, extra)) {
+    ctx.log.info(`ignoring ${source} made for another cursor: starting over`);
+    return undefined;
+  }
+  return data;
+}
+
+const STOPPED_FOR_TOKEN: readonly string[] = [FailureTypes.tokenExpiring, FailureTypes.tokenRejected];
 
 export function createTransferActivities(deps: TransferActivityDeps) {
   const { store, otto } = deps;
@@ -183,7 +261,8 @@ export function createTransferActivities(deps: TransferActivityDeps) {
     partnerId: input.partnerId,
     sealedToken: input.sealedToken,
     tokenExpiresAt: input.tokenExpiresAt,
-    onWait: () => beat(progress()),
+    heartbeat: () => beat(progress()),
+    signal: Context.current().cancellationSignal,
   });
 
   /** OTTO's `next`/`self` links must stay on OTTO's origin, whether we follow them or not. */
@@ -194,13 +273,43 @@ export function createTransferActivities(deps: TransferActivityDeps) {
     }
   }
 
-  /** Waits `ms`, heartbeating `progress` regularly so the activity stays alive and resumable. */
-  async function waitWithHeartbeats(ms: number, progress: () => unknown): Promise<void> {
+  /** Waits `ms`, heartbeating `progress` regularly so the activity stays alive and resumable; ends on cancellation. */
+  async function waitHeartbeating(ms: number, progress: () => unknown): Promise<void> {
+    await waitWithHeartbeats(ms, {
+      signal: Context.current().cancellationSignal,
+      heartbeat: () => beat(progress()),
+      heartbeatEveryMs: heartbeatEvery,
+    });
+  }
+
+  /**
+   * The failure a stopped attempt ends with, carrying its last heartbeated progress for the next
+   * schedule: a CancelledFailure when the activity was cancelled (whatever the abort made the call
+   * throw), TokenExpiring / TokenRejected with `details: [progress]`; anything else unchanged.
+   */
+  function withProgress(kind: string, err: unknown, progress: unknown): unknown {
     const ctx = Context.current();
-    for (let left = ms; left > 0; left -= heartbeatEvery) {
-      await ctx.sleep(Math.min(left, heartbeatEvery));
-      beat(progress());
+    const details = progress === undefined ? [] : [progress];
+    if (ctx.cancellationSignal.aborted) {
+      const reason: unknown = ctx.cancellationSignal.reason;
+      const why =
+        reason instanceof Error ? reason.message : typeof reason === 'string' ? reason : 'cancelled';
+      return new CancelledFailure(
+        `${kind} cancelled (${why}); ${progress === undefined ? 'no progress yet' : 'its progress resumes the next run'}`,
+        details,
+        err instanceof Error && !(err instanceof CancelledFailure) ? err : undefined,
+      );
     }
+    if (err instanceof ApplicationFailure && err.type && STOPPED_FOR_TOKEN.includes(err.type)) {
+      return ApplicationFailure.create({
+        type: err.type,
+        message: err.message,
+        nonRetryable: true,
+        details,
+        cause: err.cause,
+      });
+    }
+    return err;
   }
 
   /**
@@ -212,6 +321,8 @@ export function createTransferActivities(deps: TransferActivityDeps) {
     input: TransferInput,
     run: () => Promise<TransferResult>,
   ): Promise<TransferResult> {
+    const latest = { progress: undefined as unknown };
+    heartbeated.set(Context.current(), latest);
     const startedAt = new Date(now()).toISOString();
     const record = async (result: 'ok' | 'failed', count: number, detail: string) => {
       try {
@@ -236,9 +347,13 @@ export function createTransferActivities(deps: TransferActivityDeps) {
       await record('ok', result.count, result.detail);
       return result;
     } catch (err) {
-      metrics.transfer(kind, 'failed', 0);
-      await record('failed', 0, err instanceof Error ? err.message : String(err));
-      throw err;
+      const stopped = withProgress(kind, err, latest.progress);
+      // Cancelled is not failed: the next run resumes it (it is neither counted nor recorded as a run).
+      if (!(stopped instanceof CancelledFailure)) {
+        metrics.transfer(kind, 'failed', 0);
+        await record('failed', 0, stopped instanceof Error ? stopped.message : String(stopped));
+      }
+      throw stopped;
     }
   }
 
@@ -264,20 +379,20 @@ export function createTransferActivities(deps: TransferActivityDeps) {
       resume?: (task: { href: string; skus: string[] }, progress: ExportProgress) => Promise<Refusals>;
     },
   ): Promise<ExportProgress & { ackedSeq: number }> {
-    const ctx = Context.current();
     const acked = seqOf(input.cursor, 'ackedSeq');
-    const saved = exportProgress.safeParse(ctx.info.heartbeatDetails);
-    const progress: ExportProgress = saved.success
-      ? saved.data
-      : {
-          upTo: await store.currentChangeSeq(),
-          afterSku: null,
-          taken: 0,
-          refused: 0,
-          sample: [],
-          batches: 0,
-          task: null,
-        };
+    // A retried or rescheduled export (a full resync too) goes on after the last SKU done, against the
+    // same change snapshot; heartbeated at once, so every later attempt shares that snapshot.
+    const progress: ExportProgress = startingPoint(exportProgress, input) ?? {
+      basis: progressBasis(input),
+      upTo: await store.currentChangeSeq(),
+      afterSku: null,
+      taken: 0,
+      refused: 0,
+      sample: [],
+      batches: 0,
+      task: null,
+    };
+    beat(progress);
 
     const settle = async (skus: string[], refusals: Refusals) => {
       const refused = [...refusals].map(([sku, error]) => ({ sku, error }));
@@ -341,7 +456,7 @@ export function createTransferActivities(deps: TransferActivityDeps) {
       }
       const pingAt = task.pingAfter ? Date.parse(task.pingAfter) : NaN;
       const wait = Number.isNaN(pingAt) ? pollMin : Math.min(Math.max(pingAt - now(), pollMin), pollMax);
-      await waitWithHeartbeats(wait, () => progress);
+      await waitHeartbeating(wait, () => progress);
       task = await otto.call(
         callContext(input, () => progress),
         { method: 'GET', path: href },
@@ -384,22 +499,23 @@ export function createTransferActivities(deps: TransferActivityDeps) {
   }
 
   return {
-    /** OTTO → store: orders changed since the cursor, page by page; resumes at the last heartbeated page. */
+    /**
+     * OTTO → store: orders changed since the cursor, page by page; resumes at the last heartbeated page
+     * (of this schedule, or of an earlier one handed back in `input.resume`).
+     */
     async ordersImport(input: TransferInput): Promise<TransferResult> {
       return await measured('ordersImport', input, async () => {
-        const ctx = Context.current();
-        const saved = ordersProgress.safeParse(ctx.info.heartbeatDetails);
         const fromDate = typeof input.cursor.fromDate === 'string' ? input.cursor.fromDate : null;
-        let progress = saved.success
-          ? saved.data
-          : {
-              nextPath: `/v4/orders?limit=${ORDERS_PAGE_LIMIT}${fromDate ? `&fromDate=${encodeURIComponent(fromDate)}` : ''}`,
-              maxLifecycle: fromDate,
-              count: 0,
-              pages: 0,
-              changedIds: [],
-              maxChangeSeq: 0,
-            };
+        let progress: z.output<typeof ordersProgress> = startingPoint(ordersProgress, input) ?? {
+          basis: progressBasis(input),
+          nextPath: `/v4/orders?limit=${ORDERS_PAGE_LIMIT}${fromDate ? `&fromDate=${encodeURIComponent(fromDate)}` : ''}`,
+          maxLifecycle: fromDate,
+          count: 0,
+          pages: 0,
+          changedIds: [],
+          maxChangeSeq: 0,
+        };
+        beat(progress);
         let inserted = 0;
         let withoutLastModified = 0;
         for (;;) {
@@ -435,6 +551,7 @@ export function createTransferActivities(deps: TransferActivityDeps) {
             maxChangeSeq = Math.max(maxChangeSeq, c.changeSeq);
           }
           progress = {
+            basis: progress.basis,
             nextPath,
             maxLifecycle,
             count: progress.count + upserted.inserted + upserted.updated,
@@ -573,24 +690,30 @@ export function createTransferActivities(deps: TransferActivityDeps) {
      */
     async returnsImport(input: TransferInput): Promise<TransferResult> {
       return await measured('returnsImport', input, async () => {
-        const ctx = Context.current();
         const passes = deps.returnStatuses?.length ? deps.returnStatuses : [null];
-        const saved = returnsProgress.safeParse(ctx.info.heartbeatDetails);
-        const progress: ReturnsProgress = saved.success
-          ? saved.data
-          : {
-              pass: 0,
-              page: 1,
-              newestTime: null,
-              newestSeen: [],
-              cursor: { ...input.cursor },
-              count: 0,
-              pages: 0,
-              skipped: 0,
-            };
+        // The passes are part of what progress means: a deploy that changes them starts over.
+        const saved = startingPoint(returnsProgress, input, passes);
+        const progress: ReturnsProgress = saved ?? {
+          basis: progressBasis(input, passes),
+          pass: 0,
+          page: 1,
+          newestTime: null,
+          newestSeen: [],
+          cursor: { ...input.cursor },
+          count: 0,
+          pages: 0,
+          skipped: 0,
+        };
+        // Resumed within a pass: read the last page done once more (only here: the progress keeps its
+        // page, so retries do not step back further). Newest-first pages shift when a return changes
+        // status meanwhile (it moves to the front); the overlap keeps such a shift from skipping an
+        // item, and what comes again is an unchanged upsert.
+        let pageNo = saved && progress.page > 1 ? progress.page - 1 : progress.page;
+        beat(progress);
 
-        for (; progress.pass < passes.length; progress.pass++) {
-          const status = passes[progress.pass] ?? null;
+        while (progress.pass < passes.length) {
+          const passIndex = progress.pass;
+          const status = passes[passIndex] ?? null;
           const key = status === null ? 'all' : status.toLowerCase();
           const since =
             typeof input.cursor[`${key}.since`] === 'string'
@@ -598,7 +721,7 @@ export function createTransferActivities(deps: TransferActivityDeps) {
               : null;
           const seen = new Set<string>(parseSeen(input.cursor[`${key}.seen`]));
           for (let guard = 0; guard < MAX_PAGES; guard++) {
-            const path = `/v3/returns?limit=${RETURNS_PAGE_LIMIT}&page=${progress.page}${status ? `&status=${encodeURIComponent(status)}` : ''}`;
+            const path = `/v3/returns?limit=${RETURNS_PAGE_LIMIT}&page=${pageNo}${status ? `&status=${encodeURIComponent(status)}` : ''}`;
             const page = await otto.call(
               callContext(input, () => progress),
               { method: 'GET', path },
@@ -632,7 +755,11 @@ export function createTransferActivities(deps: TransferActivityDeps) {
                 if (progress.newestTime === null || later(t, progress.newestTime)) {
                   progress.newestTime = t;
                   progress.newestSeen = [itemKey];
-                } else if (sameTime(t, progress.newestTime) && progress.newestSeen.length < SEEN_MAX) {
+                } else if (
+                  sameTime(t, progress.newestTime) &&
+                  progress.newestSeen.length < SEEN_MAX &&
+                  !progress.newestSeen.includes(itemKey)
+                ) {
                   progress.newestSeen.push(itemKey);
                 }
               }
@@ -640,7 +767,8 @@ export function createTransferActivities(deps: TransferActivityDeps) {
             const upserted = await store.upsertReturns(input.sellerId, fresh);
             progress.count += upserted.inserted + upserted.updated;
             progress.pages += 1;
-            progress.page += 1;
+            pageNo += 1;
+            progress.page = Math.max(progress.page, pageNo);
             const more =
               page.positionItems.length > 0 &&
               !reachedOld &&
@@ -655,12 +783,21 @@ export function createTransferActivities(deps: TransferActivityDeps) {
                 progress.cursor[`${key}.since`] = progress.newestTime;
                 progress.cursor[`${key}.seen`] = JSON.stringify(seenNow.slice(-SEEN_MAX));
               }
-              progress.page = 1;
+              progress.pass += 1;
+              progress.page = pageNo = 1;
               progress.newestTime = null;
               progress.newestSeen = [];
             }
+            // Stored first, then heartbeated (with the next pass once this one is complete).
             beat(progress);
             if (!more) break;
+          }
+          if (progress.pass === passIndex) {
+            // The page guard ran out (never with a real listing): go on with the next pass.
+            progress.pass += 1;
+            progress.page = pageNo = 1;
+            progress.newestTime = null;
+            progress.newestSeen = [];
           }
         }
         const skipped = progress.skipped > 0 ? `; ${progress.skipped} without positionItemId skipped` : '';

@@ -3,7 +3,9 @@
  * for the secrets (API keys, seal keys, state key), the OTTO hosts and the public URL exist only with
  * `OTTO_CONNECT_ENV=dev` (`loadApiConfig` generates the secrets then); without it every secret is
  * required, published or weak keys are refused and the URLs must be https — each refusal names the
- * variable. The API needs OTTO client ids only: OTTO_APPS is parsed without client secrets.
+ * variable. The API needs OTTO client ids only: OTTO_APPS is parsed without client secrets. Sellers'
+ * workflow settings (intervals, margins, token queues) are the worker's configuration, not the API's:
+ * the API starts each workflow with the seller's overrides only.
  */
 import { z } from 'zod';
 import {
@@ -23,11 +25,9 @@ import {
   withSecretFiles,
 } from '../common/config';
 import { sealKeysFromEnv } from '../common/dev-secrets';
-import { transferIntervalsEnvSchema } from '../common/transfer-intervals';
-import { latestVersion, publicOttoAppsEnvSchema, type PublicOttoApp } from '../common/otto-apps';
+import { publicOttoAppsEnvSchema, type PublicOttoApp } from '../common/otto-apps';
 import { onOff, ottoFlowSettingsSchema, realmIssuer } from '../common/otto-settings';
 import { parseSealKeys, type SealKey } from '../common/seal';
-import { DEFAULT_TOKEN_TASK_QUEUE, type WorkflowSettingsInput } from '../workflows/definitions';
 import { frameAncestorsSchema } from './assistant-session';
 import { apiKeysEnvSchema, DEV_API_KEYS, productionApiKeyWeakness } from './api-keys';
 import { devStateSigningKey } from './dev-state-key';
@@ -49,7 +49,6 @@ export const apiConfigSchema = temporalConfigSchema
     /** `dev` turns on dev defaults and relaxations (npm run dev, tests); unset or `production`: none. */
     OTTO_CONNECT_ENV: runEnvSchema,
     NODE_ENV: z.string().default('development'),
-    TOKEN_TASK_QUEUE: z.string().min(1).default(DEFAULT_TOKEN_TASK_QUEUE),
     /** Interface the API listens on: dev 127.0.0.1; otherwise all interfaces unless set (0.0.0.0 in compose). */
     HOST: z.string().trim().min(1).optional(),
     PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
@@ -75,8 +74,6 @@ export const apiConfigSchema = temporalConfigSchema
     OTTO_ISSUER: z.url().optional(),
     /** PKCE (S256) on /oauth2/auth and the code exchange; OTTO does not document it (otto-api.md §2.3). */
     OTTO_PKCE: onOff('on'),
-    /** The token scope that allows shipping profiles (no OTTO source names it). */
-    OTTO_SHIPPING_PROFILES_SCOPE: z.string().trim().min(1).default('shipping-profiles'),
     /** How long the browser-binding consent cookie (and the admin's consent link) stays valid. */
     CONSENT_COOKIE_TTL: durationMs('1h'),
     /** Assistant sessions (api/assistant-session.ts): the shop's one-time link, then the session cookie. */
@@ -86,17 +83,6 @@ export const apiConfigSchema = temporalConfigSchema
     ASSISTANT_FRAME_ANCESTORS: frameAncestorsSchema,
     /** Client ids only: a `clientSecret` in an entry is accepted and dropped (the worker exchanges codes). */
     OTTO_APPS: publicOttoAppsEnvSchema.optional(),
-    CONSENT_TIMEOUT: durationMs('24h'),
-    TOKEN_REFRESH_MARGIN_SECONDS: z.coerce.number().int().positive().default(300),
-    /** Per-kind transfer intervals (`kind=15m|off`); the API passes them to each new seller workflow. */
-    TRANSFER_INTERVALS: transferIntervalsEnvSchema,
-    /**
-     * The shop's webhook endpoint, as the worker has it (the worker signs and sends; the API only needs
-     * to know whether webhooks are on, to start sellers' workflows with them on or off).
-     */
-    WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
-    /** Daily transfers (prices) run at this hour, Europe/Berlin. */
-    PRICES_EXPORT_HOUR: z.coerce.number().int().min(0).max(23).default(2),
     /** Upper bound for one Temporal call, so an unreachable server becomes a quick 503 rather than a hang. */
     TEMPORAL_CALL_TIMEOUT: durationMs('10s'),
     /** The seller store the shop routes read and write (store/open-seller-store.ts): as the worker's. */
@@ -179,20 +165,6 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
       }
     : resolved;
   return loadConfig(apiConfigSchema, withDefaults);
-}
-
-/** The workflow's timing settings, passed by the API as the workflow's starter. */
-export function workflowSettingsFrom(config: ApiConfig): WorkflowSettingsInput {
-  return {
-    consentTimeoutMs: config.CONSENT_TIMEOUT,
-    tokenRefreshMarginMs: config.TOKEN_REFRESH_MARGIN_SECONDS * 1000,
-    tokenTaskQueue: config.TOKEN_TASK_QUEUE,
-    latestAppVersion: latestVersion(config.OTTO_APPS),
-    transferIntervalsMs: config.TRANSFER_INTERVALS,
-    dailyTransferHour: config.PRICES_EXPORT_HOUR,
-    shippingProfilesScope: config.OTTO_SHIPPING_PROFILES_SCOPE,
-    webhooksEnabled: config.WEBHOOK_URL !== undefined,
-  };
 }
 
 export function offeredApp(config: ApiConfig, version: string): PublicOttoApp | undefined {

@@ -9,8 +9,8 @@ import {
   connectionStateSchema,
   sellerIdSchema,
   transferKindSchema,
-  WEBHOOK_EVENT_TYPES,
 } from '../workflows/definitions';
+import { connectionStatusSchema } from '../workflows/status-view';
 import { FORM_TOKEN_FIELD, MAX_ASSISTANT_TOKEN_LENGTH } from './assistant-session';
 import { MAX_CONSENT_TICKET_LENGTH } from './consent-cookie';
 import { MAX_STATE_LENGTH } from './oauth-state';
@@ -169,50 +169,11 @@ export const beginConnectionResponseSchema = z.object({
 const temporalLinkSchema = z.object({ workflowId: z.string(), runId: z.string(), uiUrl: z.url() });
 const isoOrNull = z.iso.datetime().nullable();
 
-export const statusViewSchema = z.object({
-  sellerId: sellerIdSchema,
-  state: connectionStateSchema,
-  appVersion: appVersionSchema.nullable(),
-  partnerId: z.string().nullable(),
-  installationId: z.string().nullable(),
-  scopes: z.array(z.string()),
-  token: z.object({
-    expiresAt: isoOrNull,
-    lastRefreshedAt: isoOrNull,
-    nextRefreshAt: isoOrNull,
-    refreshCount: z.number().int(),
-  }),
-  pendingConsent: z.object({ appVersion: appVersionSchema, deadline: z.iso.datetime() }).nullable(),
-  transfers: z.partialRecord(
-    transferKindSchema,
-    z.object({
-      intervalMs: z.number().nullable(),
-      lastRunAt: isoOrNull,
-      lastResult: z.enum(['ok', 'failed', 'skipped']).nullable(),
-      lastCount: z.number().nullable(),
-      lastDetail: z.string().nullable(),
-      nextDueAt: isoOrNull,
-    }),
-  ),
-  upgradeAvailable: z.boolean(),
-  lastError: z.string().nullable(),
-  events: z.array(z.object({ at: z.iso.datetime(), type: z.string(), detail: z.string().optional() })),
-  webhooks: z
-    .array(
-      z.object({
-        eventId: z.string().describe('The webhook-id header: the idempotency key.'),
-        type: z.enum(WEBHOOK_EVENT_TYPES),
-        at: z.iso.datetime(),
-        status: z.enum(['pending', 'delivered', 'failed']),
-        attempts: z.number().int().nonnegative(),
-        lastError: z.string().nullable(),
-        deliveredAt: isoOrNull,
-      }),
-    )
-    .optional()
-    .describe('The last webhook deliveries to the shop, oldest first (every pending one is listed).'),
-  temporal: temporalLinkSchema,
-});
+/**
+ * The status view as the API answers it: the workflow's query result (workflows/status-view.ts, defined
+ * once for the query, this response and the OpenAPI document) with a link into the Temporal UI.
+ */
+export const statusViewSchema = connectionStatusSchema.extend({ temporal: temporalLinkSchema });
 
 export const connectionSummarySchema = z.object({
   sellerId: z.string(),
@@ -228,6 +189,17 @@ export const connectionSummarySchema = z.object({
 
 export const listResponseSchema = z.object({ connections: z.array(connectionSummarySchema) });
 export const commandResponseSchema = z.object({ sellerId: sellerIdSchema, state: connectionStateSchema });
+export const applySettingsResponseSchema = z.object({
+  matched: z.number().int().nonnegative().describe('Running seller workflows found.'),
+  applied: z
+    .number()
+    .int()
+    .nonnegative()
+    .describe('Of those, how many now run with the worker’s current settings.'),
+  failed: z
+    .array(z.object({ sellerId: z.string(), message: z.string() }))
+    .describe('Sellers that did not take the update (ended meanwhile, an older run, Temporal errors).'),
+});
 export const healthResponseSchema = z.object({ status: z.literal('ok') });
 export const readyResponseSchema = z.object({ status: z.literal('ready'), temporal: z.literal('reachable') });
 

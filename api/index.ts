@@ -7,7 +7,7 @@
 import { createServer } from 'node:http';
 import { ConfigError } from '../common/config';
 import { createLogger } from '../common/logger';
-import { loadApiConfig, workflowSettingsFrom } from './config';
+import { loadApiConfig } from './config';
 import { createApp } from './create-app';
 import { createOpsApp } from './create-ops-app';
 import { installLastResort } from './last-resort';
@@ -31,7 +31,6 @@ async function main(): Promise<void> {
     client: temporal.client,
     taskQueue: config.TASK_QUEUE,
     uiUrl: config.TEMPORAL_UI_URL,
-    settings: workflowSettingsFrom(config),
     callTimeoutMs: config.TEMPORAL_CALL_TIMEOUT,
   });
   const metrics = createMetrics();

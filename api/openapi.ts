@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { TRANSFER_KINDS } from '../workflows/definitions';
 import {
+  applySettingsResponseSchema,
   beginConnectionBodySchema,
   beginConnectionResponseSchema,
   callbackQuerySchema,
@@ -199,6 +200,26 @@ export const ROUTES: RouteSpec[] = [
     responses: {
       200: { description: 'Connections, newest first', schema: listResponseSchema },
       400: err('Invalid state or limit'),
+      ...authErrors,
+      ...temporalDown,
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/settings/apply',
+    summary:
+      'Apply the workers’ current settings (TRANSFER_INTERVALS, TOKEN_REFRESH_MARGIN_SECONDS, TOKEN_TASK_QUEUES, …) to every running seller now, instead of at each seller’s next run',
+    auth: 'admin',
+    tag: 'Sellers',
+    body: { schema: emptyBodySchema, contentType: json, required: false },
+    responses: {
+      200: {
+        description:
+          'Sent to every running seller workflow (8 at a time); those that did not take it are listed',
+        schema: applySettingsResponseSchema,
+      },
+      400: err('A body other than `{}`'),
+      415: err('Body is not JSON'),
       ...authErrors,
       ...temporalDown,
     },

@@ -17,6 +17,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import {
+  applySettingsUpdate,
   beginConsentUpdate,
   consentCallbackUpdate,
   connectionStateSchema,
@@ -29,6 +30,7 @@ import {
   runTransferNowUpdate,
   searchAttributes,
   sellerWorkflowId,
+  WORKFLOW_ID_PREFIX,
   WORKFLOW_TYPE,
   appVersionSchema,
   type AppVersion,
@@ -41,8 +43,8 @@ import {
   type ConnectionStatus,
   type RedeliverWebhookResult,
   type SellerConnectionInput,
+  type SettingsOverrides,
   type TransferKind,
-  type WorkflowSettingsInput,
 } from '../workflows/definitions';
 import {
   ENDED_STATES,
@@ -84,6 +86,19 @@ export interface ConnectionSummary {
   temporal: TemporalLink;
 }
 
+/** The answer of `applySettings`: how many running sellers were found, how many took the update. */
+export interface ApplySettingsOutcome {
+  /** Running seller workflows found. */
+  matched: number;
+  /** Of those, how many re-resolved their settings. */
+  applied: number;
+  /** The others, each with the reason (ended meanwhile, handler missing in an old run, Temporal errors). */
+  failed: Array<{ sellerId: string; message: string }>;
+}
+
+/** How many applySettings updates are in flight at once. */
+export const APPLY_SETTINGS_CONCURRENCY = 8;
+
 export interface ListFilter {
   state?: ConnectionState;
   limit: number;
@@ -112,6 +127,12 @@ export interface SellerConnections {
   runTransferNow(sellerId: string, kind: TransferKind): Promise<CommandResult>;
   /** Sends a recorded webhook again with the same id; SellerConnectionError('webhook_not_found') if unknown. */
   redeliverWebhook(sellerId: string, eventId: string): Promise<RedeliverWebhookResult>;
+  /**
+   * Every running seller workflow re-resolves its settings from the worker's current configuration now
+   * (the `applySettings` update with `{}`, a few at a time); SellerConnectionError('unavailable') when
+   * Temporal cannot list them.
+   */
+  applySettings(): Promise<ApplySettingsOutcome>;
   /** Resolves when Temporal answers; SellerConnectionError('unavailable') otherwise. */
   ping(): Promise<void>;
   /**
@@ -160,7 +181,11 @@ export interface TemporalSellerConnectionsOptions {
   taskQueue: string;
   /** TEMPORAL_UI_URL without a trailing slash. */
   uiUrl: string;
-  settings: WorkflowSettingsInput;
+  /**
+   * Each new seller workflow's settings overrides (its input; the worker resolves everything else).
+   * Production: none. Tests shorten lifetimes with them.
+   */
+  overrides?: SettingsOverrides;
   callTimeoutMs: number;
   /**
    * Narrows lists and counts to seller workflows on `taskQueue` (tests on the shared dev server);
@@ -186,7 +211,8 @@ const UNAVAILABLE_MESSAGE =
 export function createTemporalSellerConnections(
   options: TemporalSellerConnectionsOptions,
 ): SellerConnections {
-  const { client, taskQueue, settings, callTimeoutMs } = options;
+  const { client, taskQueue, callTimeoutMs } = options;
+  const overrides: SettingsOverrides = options.overrides ?? {};
   const namespace = client.options.namespace;
   const scope: VisibilityScope = options.scopeToTaskQueue ? { taskQueue } : {};
 
@@ -251,7 +277,7 @@ export function createTemporalSellerConnections(
           {
             workflowId: sellerWorkflowId(input.sellerId),
             taskQueue,
-            args: [{ sellerId: input.sellerId, settings }],
+            args: [{ sellerId: input.sellerId, overrides }],
             // A running workflow takes the update; an ended one is replaced by a fresh run with the same id.
             workflowIdConflictPolicy: 'USE_EXISTING',
             typedSearchAttributes: [{ key: searchAttributes.sellerId, value: input.sellerId }],
@@ -318,6 +344,53 @@ export function createTemporalSellerConnections(
       return await command(sellerId, () =>
         handle(sellerId).executeUpdate(redeliverWebhookUpdate, { args: [{ eventId }] }),
       );
+    },
+
+    async applySettings() {
+      // Page by page, each page within the call timeout: a large fleet is listed in several calls.
+      const sellerIds: string[] = [];
+      let nextPageToken: Uint8Array | undefined;
+      do {
+        const page = await call(undefined, () =>
+          client.workflowService.listWorkflowExecutions({
+            namespace,
+            query: runningQuery(undefined, scope),
+            pageSize: 1000,
+            nextPageToken,
+          }),
+        );
+        for (const execution of page.executions) {
+          const workflowId = execution.execution?.workflowId;
+          if (workflowId?.startsWith(WORKFLOW_ID_PREFIX))
+            sellerIds.push(workflowId.slice(WORKFLOW_ID_PREFIX.length));
+        }
+        nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+      } while (nextPageToken);
+      const failed: ApplySettingsOutcome['failed'] = [];
+      let applied = 0;
+      let next = 0;
+      const worker = async () => {
+        while (next < sellerIds.length) {
+          const sellerId = sellerIds[next++]!;
+          try {
+            await call(sellerId, () => handle(sellerId).executeUpdate(applySettingsUpdate, { args: [{}] }));
+            applied++;
+          } catch (err) {
+            const ended = err instanceof SellerConnectionError && err.kind === 'not_connected';
+            const message = ended
+              ? 'the workflow ended before the update reached it'
+              : err instanceof Error
+                ? err.message
+                : String(err);
+            failed.push({ sellerId, message });
+          }
+        }
+      };
+      await Promise.all(
+        Array.from({ length: Math.min(APPLY_SETTINGS_CONCURRENCY, sellerIds.length) }, worker),
+      );
+      failed.sort((a, b) => a.sellerId.localeCompare(b.sellerId));
+      return { matched: sellerIds.length, applied, failed };
     },
 
     async ping() {

@@ -126,6 +126,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/settings/apply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Apply the workers’ current settings (TRANSFER_INTERVALS, TOKEN_REFRESH_MARGIN_SECONDS, TOKEN_TASK_QUEUES, …) to every running seller now, instead of at each seller’s next run */
+        post: operations["postApiSettingsApply"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/oauth/start": {
         parameters: {
             query?: never;
@@ -415,13 +432,27 @@ export interface operations {
                         } | null;
                         transfers: {
                             [key: string]: {
+                                /** @description null: this transfer is off. */
                                 intervalMs: number | null;
                                 lastRunAt: string | null;
                                 lastResult: ("ok" | "failed" | "skipped") | null;
                                 lastCount: number | null;
                                 lastDetail: string | null;
                                 nextDueAt: string | null;
+                                /** @description A run of this kind is in progress right now. */
+                                running: boolean;
+                                /** @description An earlier run was stopped part-way (new token, deploy); the next run resumes it. */
+                                resumable: boolean;
                             };
+                        };
+                        health: {
+                            /** @description What keeps the connection degraded: "token" and/or transfer kinds. */
+                            failing: string[];
+                            /** @description A fleet-wide OTTO problem (not this seller’s): nobody is revoked while it lasts. */
+                            incident: string | null;
+                            /** @description Minting was refused since then; revoked only if refusals span the confirmation window. */
+                            revocationSuspectedAt: string | null;
+                            refusals: number;
                         };
                         upgradeAvailable: boolean;
                         lastError: string | null;
@@ -432,7 +463,7 @@ export interface operations {
                             detail?: string;
                         }[];
                         /** @description The last webhook deliveries to the shop, oldest first (every pending one is listed). */
-                        webhooks?: {
+                        webhooks: {
                             /** @description The webhook-id header: the idempotency key. */
                             eventId: string;
                             /** @enum {string} */
@@ -1738,6 +1769,142 @@ export interface operations {
             };
             /** @description The key lacks the needed role */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable */
+                            code: string;
+                            /** @description For humans */
+                            message: string;
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Too many failed authentication attempts from this address */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable */
+                            code: string;
+                            /** @description For humans */
+                            message: string;
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Temporal is unreachable; nothing was changed */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable */
+                            code: string;
+                            /** @description For humans */
+                            message: string;
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    postApiSettingsApply: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Sent to every running seller workflow (8 at a time); those that did not take it are listed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Running seller workflows found. */
+                        matched: number;
+                        /** @description Of those, how many now run with the worker’s current settings. */
+                        applied: number;
+                        /** @description Sellers that did not take the update (ended meanwhile, an older run, Temporal errors). */
+                        failed: {
+                            sellerId: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description A body other than `{}` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable */
+                            code: string;
+                            /** @description For humans */
+                            message: string;
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description No or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable */
+                            code: string;
+                            /** @description For humans */
+                            message: string;
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description The key lacks the needed role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable */
+                            code: string;
+                            /** @description For humans */
+                            message: string;
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

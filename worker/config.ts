@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import {
   DEV_OTTO_BASE_URL,
+  durationMs,
   DEV_PUBLIC_BASE_URL,
   httpsOutsideDev,
   isDevEnv,
@@ -18,19 +19,52 @@ import {
   withSecretFiles,
 } from '../common/config';
 import { sealKeysFromEnv } from '../common/dev-secrets';
-import { ottoAppsEnvSchema } from '../common/otto-apps';
+import { fleetBreakerEnvSchema } from '../common/fleet-breaker-config';
+import { latestVersion, ottoAppsEnvSchema } from '../common/otto-apps';
 import { parseSealKeys } from '../common/seal';
 import { ottoFlowSettingsSchema } from '../common/otto-settings';
-import { DEFAULT_TOKEN_TASK_QUEUE } from '../workflows/definitions';
+import { refreshMarginProblem } from '../common/token-lifetime';
+import { transferIntervalsEnvSchema } from '../common/transfer-intervals';
+import { DEFAULT_TOKEN_TASK_QUEUE, type WorkflowSettingsInput } from '../workflows/definitions';
+
+/** A comma-separated list of task queue names (blanks ignored, duplicates dropped); unset = undefined. */
+const queueListSchema = z
+  .string()
+  .optional()
+  .transform((text, ctx) => {
+    if (text === undefined) return undefined;
+    const queues = [
+      ...new Set(
+        text
+          .split(',')
+          .map((q) => q.trim())
+          .filter(Boolean),
+      ),
+    ];
+    if (queues.length === 0) {
+      ctx.addIssue({ code: 'custom', message: 'must name at least one task queue (comma-separated)' });
+      return z.NEVER;
+    }
+    return queues;
+  });
 
 export const workerConfigSchema = temporalConfigSchema
   .extend({
     ...ottoFlowSettingsSchema.shape,
+    /** FLEET_BREAKER_WINDOW, FLEET_BREAKER_MIN_REFUSALS, FLEET_BREAKER_RATIO (activities/fleet-breaker.ts). */
+    ...fleetBreakerEnvSchema.shape,
     /** `dev` turns on dev defaults and relaxations (npm run dev, tests); unset or `production`: none. */
     OTTO_CONNECT_ENV: runEnvSchema,
     /** OTTO allows 20 requests/s per partner id (otto-api.md §5.8); per worker process here. */
     OTTO_PARTNER_REQUESTS_PER_SECOND: z.coerce.number().positive().default(20),
+    /** The token task queue THIS process's token worker polls (its egress IP's queue). */
     TOKEN_TASK_QUEUE: z.string().min(1).default(DEFAULT_TOKEN_TASK_QUEUE),
+    /**
+     * Every egress IP's token task queue: sellers are spread over them by a stable hash of the seller id
+     * (an admin override may pin a seller to another). The same list on every worker; default
+     * [TOKEN_TASK_QUEUE].
+     */
+    TOKEN_TASK_QUEUES: queueListSchema,
     /** Task-queue-wide (enforced by the Temporal server across all workers); OTTO allows 10/s per IP (otto-api.md §5). */
     TOKEN_ACTIVITIES_PER_SECOND: z.coerce.number().positive().default(8),
     /** Seller workflows kept in memory per worker (unset: the SDK's default from available memory). */
@@ -50,6 +84,19 @@ export const workerConfigSchema = temporalConfigSchema
     /** Key ring `kid:base64(32 bytes)[,…]`; the worker parses it where it builds the sealer. */
     SEAL_KEYS: z.string().min(1).optional(),
     LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+    // ---- sellers' workflow settings: resolved by this worker at each run start (settings-activities.ts) ----
+    /** How long a pending consent waits. */
+    CONSENT_TIMEOUT: durationMs('24h'),
+    /** Mint this long before a token expires; less than half the token's life (30 min tokens: < 900). */
+    TOKEN_REFRESH_MARGIN_SECONDS: z.coerce.number().int().positive().default(300),
+    /** Per-kind transfer intervals (`kind=15m|off`); kinds not named keep their defaults. */
+    TRANSFER_INTERVALS: transferIntervalsEnvSchema,
+    /** Daily transfers (prices) run at this hour, Europe/Berlin. */
+    PRICES_EXPORT_HOUR: z.coerce.number().int().min(0).max(23).default(2),
+    /** The token scope that allows shipping profiles (no OTTO source names it). */
+    OTTO_SHIPPING_PROFILES_SCOPE: z.string().trim().min(1).default('shipping-profiles'),
+    /** Refused mints must span this long (with no successful data call between) before a seller is revoked. */
+    REVOCATION_CONFIRM_WINDOW: durationMs('30m'),
     /** Interface the metrics endpoints bind to; 0.0.0.0 in a container so Prometheus can scrape. */
     WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
     /** The Temporal SDK's Prometheus metrics (served by the SDK core). */
@@ -65,6 +112,9 @@ export const workerConfigSchema = temporalConfigSchema
       .optional(),
   })
   .superRefine((c, ctx) => {
+    const marginProblem = refreshMarginProblem(c.TOKEN_REFRESH_MARGIN_SECONDS * 1000);
+    if (marginProblem)
+      ctx.addIssue({ code: 'custom', path: ['TOKEN_REFRESH_MARGIN_SECONDS'], message: marginProblem });
     requireSecret(ctx, 'SEAL_KEYS', c.SEAL_KEYS);
     requireSecret(ctx, 'OTTO_APPS', c.OTTO_APPS);
     if ((c.WEBHOOK_URL === undefined) !== (c.WEBHOOK_SECRET === undefined)) {
@@ -117,8 +167,27 @@ export const workerConfigSchema = temporalConfigSchema
     OTTO_AUTH_BASE_URL: c.OTTO_AUTH_BASE_URL ?? DEV_OTTO_BASE_URL,
     OTTO_API_BASE_URL: c.OTTO_API_BASE_URL ?? DEV_OTTO_BASE_URL,
     PUBLIC_BASE_URL: c.PUBLIC_BASE_URL ?? DEV_PUBLIC_BASE_URL,
+    TOKEN_TASK_QUEUES: c.TOKEN_TASK_QUEUES ?? [c.TOKEN_TASK_QUEUE],
   }));
 export type WorkerConfig = z.output<typeof workerConfigSchema>;
+
+/**
+ * This deployment's workflow settings, from the worker's configuration: the defaults the settings
+ * activity merges each seller's overrides into (the token task queue is chosen per seller from
+ * TOKEN_TASK_QUEUES, see activities/settings-activities.ts).
+ */
+export function workflowSettingsDefaultsFrom(config: WorkerConfig): WorkflowSettingsInput {
+  return {
+    consentTimeoutMs: config.CONSENT_TIMEOUT,
+    tokenRefreshMarginMs: config.TOKEN_REFRESH_MARGIN_SECONDS * 1000,
+    revocationConfirmWindowMs: config.REVOCATION_CONFIRM_WINDOW,
+    latestAppVersion: latestVersion(config.OTTO_APPS),
+    transferIntervalsMs: config.TRANSFER_INTERVALS,
+    dailyTransferHour: config.PRICES_EXPORT_HOUR,
+    shippingProfilesScope: config.OTTO_SHIPPING_PROFILES_SCOPE,
+    webhooksEnabled: config.WEBHOOK_URL !== undefined,
+  };
+}
 
 /**
  * Reads the environment once (secrets also from `<NAME>_FILE`); only with OTTO_CONNECT_ENV=dev is a

@@ -1,21 +1,32 @@
 /**
- * Builds the two workers of one worker process: the main one (seller workflows and their activities)
- * and the token one (token activities only, on their own task queue with a per-second cap, so a wave
- * of refreshes never exceeds OTTO's token-endpoint limit).
+ * Builds the two workers of one worker process: the main one (seller workflows, their data activities
+ * and the settings activity the workflow runs locally at each run start) and the token one (token
+ * activities only, on their own task queue with a per-second cap, so a wave of refreshes never exceeds
+ * OTTO's token-endpoint limit).
  */
 import { join } from 'node:path';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { DEFAULT_DATA_DIR } from '../common/dev-secrets';
 import type { SellerStore } from '../store/seller-store';
 import { openSellerStore } from '../store/open-seller-store';
+import { latestVersion } from '../common/otto-apps';
 import { createDataActivities, createTokenActivities, type ActivityDeps } from '../activities';
+import { createSettingsActivities } from '../activities/settings-activities';
+import type { WorkflowSettingsInput } from '../workflows/definitions';
 
 export interface CreateWorkersOptions {
   connection: NativeConnection;
   namespace?: string;
   taskQueue: string;
+  /** The token task queue this process's token worker polls. */
   tokenTaskQueue: string;
   tokenActivitiesPerSecond: number;
+  /**
+   * What sellers' runs resolve their settings from (worker/config.ts `workflowSettingsDefaultsFrom`,
+   * TOKEN_TASK_QUEUES). Default: the schema's defaults, with `latestAppVersion` and `webhooksEnabled`
+   * taken from `deps`, and `[tokenTaskQueue]` as the only token queue.
+   */
+  settings?: { defaults?: WorkflowSettingsInput; tokenTaskQueues?: readonly string[] };
   /**
    * The seller store; without one, the store `sellerStorePath` names (a `postgres://…` URL or a SQLite
    * file, default .data/seller-store.db), opened and migrated here.
@@ -41,7 +52,18 @@ export async function createWorkers(opts: CreateWorkersOptions): Promise<Worker[
     namespace: opts.namespace ?? 'default',
     taskQueue: opts.taskQueue,
     ...workflowSource,
-    activities: createDataActivities(deps),
+    activities: {
+      ...createDataActivities(deps),
+      // Run by the workflow as a local activity: it must be registered on the workflow's own worker.
+      ...createSettingsActivities({
+        defaults: {
+          latestAppVersion: latestVersion(deps.apps),
+          webhooksEnabled: deps.webhook !== undefined,
+          ...opts.settings?.defaults,
+        },
+        tokenTaskQueues: opts.settings?.tokenTaskQueues ?? [opts.tokenTaskQueue],
+      }),
+    },
     ...(opts.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
   });
   const tokens = await Worker.create({

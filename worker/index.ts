@@ -6,10 +6,11 @@
  */
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { ConfigError } from '../common/config';
+import { fleetBreakerOptions } from '../common/fleet-breaker-config';
 import { describeSellerStore, openSellerStore, sellerStoreKind } from '../store/open-seller-store';
 import { createLogger } from '../common/logger';
 import { createSealer, parseSealKeys } from '../common/seal';
-import { callbackUrl, loadWorkerConfig } from './config';
+import { callbackUrl, loadWorkerConfig, workflowSettingsDefaultsFrom } from './config';
 import { createWorkers, runWorkers } from './create-workers';
 import { createWorkerMetrics, serveWorkerMetrics } from './metrics';
 import { temporalLogger } from './temporal-logger';
@@ -62,6 +63,10 @@ async function main(): Promise<void> {
       taskQueue: config.TASK_QUEUE,
       tokenTaskQueue: config.TOKEN_TASK_QUEUE,
       tokenActivitiesPerSecond: config.TOKEN_ACTIVITIES_PER_SECOND,
+      settings: {
+        defaults: workflowSettingsDefaultsFrom(config),
+        tokenTaskQueues: config.TOKEN_TASK_QUEUES,
+      },
       maxCachedWorkflows: config.MAX_CACHED_WORKFLOWS,
       deps: {
         store,
@@ -76,18 +81,25 @@ async function main(): Promise<void> {
         partnerIdClaims: config.OTTO_PARTNER_ID_CLAIM,
         sendRedirectUri: config.OTTO_SEND_REDIRECT_URI,
         installationTokenScope: config.OTTO_INSTALLATION_TOKEN_SCOPE,
+        fleetBreaker: fleetBreakerOptions(config),
         metrics,
         ...(config.WEBHOOK_URL && config.WEBHOOK_SECRET
           ? { webhook: { url: config.WEBHOOK_URL, secret: config.WEBHOOK_SECRET } }
           : {}),
       },
     });
+    if (!config.TOKEN_TASK_QUEUES.includes(config.TOKEN_TASK_QUEUE))
+      logger.warn(
+        { tokenTaskQueue: config.TOKEN_TASK_QUEUE, tokenTaskQueues: config.TOKEN_TASK_QUEUES },
+        `TOKEN_TASK_QUEUE "${config.TOKEN_TASK_QUEUE}" is not in TOKEN_TASK_QUEUES: only sellers pinned to it by an override use this worker's token queue`,
+      );
     metricsServer.setReady(true);
     // Tests and the dev launcher wait for this line ("worker polling").
     lifecycle.info(
       {
         temporal: config.TEMPORAL_ADDRESS,
         namespace: config.TEMPORAL_NAMESPACE,
+        tokenTaskQueues: config.TOKEN_TASK_QUEUES,
         sdkMetrics: `http://${metricsAddress}/metrics`,
         appMetrics: `http://${config.WORKER_METRICS_HOST}:${metricsServer.port}/metrics`,
       },

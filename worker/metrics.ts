@@ -1,15 +1,17 @@
 /**
- * The worker's own Prometheus metrics (token mints, transfers), the `ActivityMetrics` the activities
+ * The worker's own Prometheus metrics (token mints, refusals, fleet incidents, transfers), the
+ * `ActivityMetrics` the activities
  * report to, and a small HTTP server for them. The Temporal SDK's metrics (task latencies, slots,
  * polls …) are served by the SDK's Rust core on WORKER_METRICS_PORT; these sit beside them on
  * WORKER_APP_METRICS_PORT, with /healthz (process up) and /readyz (workers polling) for orchestrators.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ActivityMetrics } from '../activities/activity-metrics';
+import { appVersionSchema } from '../workflows/definitions';
 
-export interface WorkerMetrics extends ActivityMetrics {
+export interface WorkerMetrics extends Required<ActivityMetrics> {
   registry: Registry;
 }
 
@@ -19,8 +21,20 @@ export function createWorkerMetrics(options: { defaultMetrics?: boolean } = {}):
     collectDefaultMetrics({ register: registry, prefix: 'otto_connect_worker_' });
   const tokenMints = new Counter({
     name: 'otto_connect_token_mints_total',
-    help: 'Installation-token mints (refreshes) by result: ok, failed (will retry), revoked',
+    help: 'Installation-token mints (refreshes) by result: ok, failed (will retry), revoked (refused: revocation evidence), incident (refused while the fleet breaker is open, or client credentials refused)',
     labelNames: ['result'],
+    registers: [registry],
+  });
+  const mintRefusals = new Counter({
+    name: 'otto_connect_mint_refusals_total',
+    help: 'Refused installation-token mints by app version and outcome: revocation_evidence (this seller), fleet_incident (breaker open), client_refused (developer token refused)',
+    labelNames: ['app_version', 'outcome'],
+    registers: [registry],
+  });
+  const fleetIncident = new Gauge({
+    name: 'otto_connect_fleet_incident',
+    help: '1 while the fleet breaker of an app version is open (most installations refused at once: OTTO outage or wrong appId; nobody is revoked), else 0',
+    labelNames: ['app_version'],
     registers: [registry],
   });
   const transfers = new Counter({
@@ -36,10 +50,14 @@ export function createWorkerMetrics(options: { defaultMetrics?: boolean } = {}):
     registers: [registry],
   });
   // Zero series for the known results, so alerts on rate(…{result="failed"}) see a series from the start.
-  for (const result of ['ok', 'failed', 'revoked']) tokenMints.inc({ result }, 0);
+  for (const result of ['ok', 'failed', 'revoked', 'incident']) tokenMints.inc({ result }, 0);
+  // No incident until a breaker opens: a 0 per app version, so alerts see the series from the start.
+  for (const appVersion of appVersionSchema.options) fleetIncident.set({ app_version: appVersion }, 0);
   return {
     registry,
     tokenMint: (result) => tokenMints.inc({ result }),
+    mintRefusal: (appVersion, outcome) => mintRefusals.inc({ app_version: appVersion, outcome }),
+    fleetIncident: (appVersion, open) => fleetIncident.set({ app_version: appVersion }, open ? 1 : 0),
     transfer: (kind, result, items) => {
       transfers.inc({ kind, result });
       if (items > 0) transferItems.inc({ kind, result }, items);

@@ -106,6 +106,12 @@ export function apiRoutes({
     res.status(202).json({ sellerId, eventId: result.eventId, status: result.status });
   });
 
+  // Every running seller re-resolves its settings from the workers' current configuration now.
+  router.post('/api/settings/apply', admin, jsonBody, async (req, res) => {
+    parse(emptyBodySchema, req.body, 'body');
+    res.json(await connections.applySettings());
+  });
+
   router.get('/api/connections', support, async (req, res) => {
     const { state, limit } = parse(listQuerySchema, req.query, 'query');
     res.json({ connections: await connections.list(state === undefined ? { limit } : { state, limit }) });

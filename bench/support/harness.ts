@@ -64,7 +64,7 @@ export function acceleratedSettings(tokenTtlSeconds: number, tokenTaskQueue: str
     // No jitter, so every refresh's planned time is known exactly (production: up to 30 s earlier).
     refreshJitterMs: 0,
     refreshRetryMaxIntervalMs: s(30_000),
-    revocationConfirmDelayMs: s(10_000),
+    revocationConfirmWindowMs: s(10_000),
     transferIntervalsMs: {
       ordersImport: s(15 * 60_000),
       stockExport: s(15 * 60_000),
@@ -309,7 +309,7 @@ export class Fleet {
         client: temporal.client,
         taskQueue,
         uiUrl: config.TEMPORAL_UI_URL,
-        settings,
+        overrides: settings,
         callTimeoutMs: 10_000,
       });
       const app = createApp({ config, connections, sealer, log: { error: () => undefined } });

@@ -1,12 +1,19 @@
 /**
  * Token activities against a scripted fake OTTO (no server): developer-token caching, error
- * classification, and resuming an authorization from its heartbeat checkpoint.
+ * classification, the fleet breaker's classification of refused mints, cancellation and heartbeats
+ * while waiting, and resuming an authorization from its heartbeat checkpoint; and, against the
+ * emulator, what OTTO answers a mint for an appId that is not ours.
  */
+import { CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger, type LogEntry } from '@temporalio/worker';
+import request from 'supertest';
+import type { ActivityMetrics, MintRefusalOutcome } from '../../activities/activity-metrics';
 import { createTokenActivities } from '../../activities/token-activities';
+import { startEmulator } from '../../emulator/start-emulator';
 import { createSealer, generateSealKey, parseSealKeys, SealError } from '../../common/seal';
-import { FailureTypes } from '../../workflows/definitions';
-import { failureOf } from '../support/activity-helpers';
+import { FailureTypes, type AppVersion } from '../../workflows/definitions';
+import { failureOf, quiet } from '../support/activity-helpers';
 
 const sealer = createSealer(parseSealKeys(generateSealKey('k')));
 const app = {
@@ -17,12 +24,18 @@ const app = {
   scopes: ['orders'],
 };
 
-type Reply = { status: number; body?: unknown; headers?: Record<string, string> } | Error;
+/** `hang`: no answer until the request's signal aborts (then it rejects with the abort reason, as fetch does). */
+type Reply = { status: number; body?: unknown; headers?: Record<string, string> } | Error | 'hang';
 
 function fakeOtto(script: Record<string, Reply[]>) {
   const calls: string[] = [];
   /** Form bodies sent, by call key. */
   const forms: Record<string, URLSearchParams[]> = {};
+  /** The signals of requests that hung, in order. */
+  const hung: AbortSignal[] = [];
+  let onHang: () => void = () => undefined;
+  /** Resolves once a request hangs. */
+  const hanging = new Promise<void>((resolve) => (onHang = resolve));
   const fetchFn: typeof fetch = (input, init) => {
     const url = new URL(input instanceof Request ? input.url : input.toString());
     const key = `${init?.method ?? 'GET'} ${url.pathname}`;
@@ -31,11 +44,19 @@ function fakeOtto(script: Record<string, Reply[]>) {
     const replies = script[key];
     const reply = replies && replies.length > 1 ? replies.shift()! : replies?.[0];
     if (!reply) return Promise.resolve(new Response('{}', { status: 404 }));
+    if (reply === 'hang') {
+      const signal = init!.signal!;
+      hung.push(signal);
+      onHang();
+      return new Promise<Response>((_, reject) =>
+        signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }),
+      );
+    }
     if (reply instanceof Error) return Promise.reject(reply);
     const body = reply.body === undefined ? '' : JSON.stringify(reply.body);
     return Promise.resolve(new Response(body, { status: reply.status, headers: reply.headers }));
   };
-  return { calls, forms, fetchFn };
+  return { calls, forms, fetchFn, hung, hanging };
 }
 
 /** A JWT-shaped user token as OTTO's Keycloak issues it (only the payload matters to us). */
@@ -65,7 +86,7 @@ function activities(
     fetch: otto.fetchFn,
     ...options,
   });
-  return { acts, calls: otto.calls, forms: otto.forms };
+  return { acts, calls: otto.calls, forms: otto.forms, hung: otto.hung, hanging: otto.hanging };
 }
 
 const env = () => new MockActivityEnvironment();
@@ -172,12 +193,22 @@ describe('mintInstallationToken', () => {
     });
   });
 
-  it('wrong client credentials are a deployment problem, not a seller problem', async () => {
-    const { acts } = activities({ 'POST /v1/token': [{ status: 401, body: { error: 'invalid_client' } }] });
-    const failure = await failureOf(run((i: typeof mintInput) => acts.mintInstallationToken(i), mintInput));
-    expect(failure).toMatchObject({ type: FailureTypes.invalidClientCredentials, nonRetryable: true });
-    expect(failure.message).toContain('OTTO_APPS');
-  });
+  it.each([
+    ['invalid_client', { status: 401, body: { error: 'invalid_client' } }],
+    ['a 401 without a reason', { status: 401 }],
+    ['invalid_client with 400', { status: 400, body: { error: 'invalid_client' } }],
+  ])(
+    'OTTO refusing the client credentials (%s) during a mint is a fleet incident naming the app, not a seller problem',
+    async (_what, refusal) => {
+      const { acts, calls } = activities({ 'POST /v1/token': [refusal] });
+      const failure = await failureOf(run((i: typeof mintInput) => acts.mintInstallationToken(i), mintInput));
+      expect(failure).toMatchObject({ type: FailureTypes.fleetIncident, nonRetryable: true });
+      expect(failure.message).toContain('OTTO refuses the client credentials of app v1 (appId app-1');
+      expect(failure.message).toContain('OTTO_APPS');
+      expect(failure.message).not.toContain('secret-1');
+      expect(calls).not.toContain(MINT);
+    },
+  );
 });
 
 describe('completeAuthorization', () => {
@@ -374,5 +405,347 @@ describe('completeAuthorization', () => {
     expect(failure).toMatchObject({ type: FailureTypes.authorizationRejected, nonRetryable: true });
     expect(failure.message).toContain('OTTO_PKCE=off');
     expect(failure.message).not.toContain('the-verifier');
+  });
+});
+
+describe('completeAuthorization keeps its classification of refused client credentials', () => {
+  it('a developer token refused while minting the first token is InvalidClientCredentials', async () => {
+    const { acts } = activities({
+      'POST /v1/token': [{ status: 401, body: { error: 'invalid_client' } }],
+    });
+    const resumed = new MockActivityEnvironment({
+      heartbeatDetails: {
+        sealedUserToken: sealer.seal(userJwt({ partner_id: 'P1' }), { purpose: 'user-token', sellerId: 's' }),
+        partnerId: 'P1',
+        installationId: 'inst-1',
+      },
+    });
+    const input = {
+      sellerId: 's',
+      appVersion: 'v1' as const,
+      sealedCode: sealer.seal('the-code', { purpose: 'authorization-code', sellerId: 's' }),
+    };
+    const failure = await failureOf(run((i: typeof input) => acts.completeAuthorization(i), input, resumed));
+    expect(failure).toMatchObject({ type: FailureTypes.invalidClientCredentials, nonRetryable: true });
+    expect(failure.message).toContain('OTTO_APPS');
+  });
+});
+
+// ---- the fleet breaker ------------------------------------------------------------------------------
+
+/** No token-endpoint limit to wait for in tests that mint for many installations. */
+const FAST = 1_000;
+
+const mintKey = (installationId: string, appId = 'app-1') =>
+  `POST /v1/apps/${appId}/installations/${installationId}/accessToken`;
+const mintFor = (installationId: string, appVersion: AppVersion = 'v1') => ({
+  sellerId: `s-${installationId}`,
+  appVersion,
+  installationId,
+});
+
+/** A Context whose log lines (info and up) are kept, and metrics that record what they are told. */
+function observed() {
+  const lines: LogEntry[] = [];
+  const context = new MockActivityEnvironment(undefined, {
+    logger: new DefaultLogger('INFO', (entry) => lines.push(entry)),
+  });
+  const incidents: Array<[string, boolean]> = [];
+  const refusals: Array<[string, MintRefusalOutcome]> = [];
+  const mints: string[] = [];
+  const metrics: ActivityMetrics = {
+    tokenMint: (result) => void mints.push(result),
+    transfer: () => undefined,
+    mintRefusal: (version, outcome) => void refusals.push([version, outcome]),
+    fleetIncident: (version, open) => void incidents.push([version, open]),
+  };
+  const breakerLines = () => lines.filter((l) => l.message.includes('fleet breaker'));
+  return { context, metrics, incidents, refusals, mints, breakerLines };
+}
+
+describe('the fleet breaker', () => {
+  const installations = (n: number, from = 1) => Array.from({ length: n }, (_, i) => `inst-${from + i}`);
+
+  it.each([401, 403, 404])(
+    'a refusal (%i) for every installation (a wrong appId, an OTTO outage) opens it: the 5th refusal on is an incident, nobody is revoked',
+    async (status) => {
+      const ids = installations(8);
+      const script: Record<string, Reply[]> = { 'POST /v1/token': [devToken] };
+      for (const id of ids) script[mintKey(id)] = [{ status, body: { errors: [{ title: 'Not Found' }] } }];
+      const o = observed();
+      const { acts } = activities(script, { metrics: o.metrics, tokenRequestsPerSecond: FAST });
+      const failures = [];
+      for (const id of ids)
+        failures.push(
+          await failureOf(
+            run((i: ReturnType<typeof mintFor>) => acts.mintInstallationToken(i), mintFor(id), o.context),
+          ),
+        );
+      expect(failures.map((f) => f.type)).toEqual([
+        ...Array<string>(4).fill(FailureTypes.installationRevoked),
+        ...Array<string>(4).fill(FailureTypes.fleetIncident),
+      ]);
+      const incident = failures[4]!;
+      expect(incident.nonRetryable).toBe(true);
+      expect(incident.message).toContain('app v1 (appId app-1)');
+      expect(incident.message).toContain('5 of 5 installations refused');
+      expect(incident.message).toContain(
+        'an OTTO outage or a wrong appId in OTTO_APPS; nobody is revoked until it clears',
+      );
+      expect(failures[7]!.message).toContain('8 of 8 installations refused');
+      // One warn line when it opened, none for the refusals after; the gauge set once.
+      expect(o.breakerLines().map((l) => l.level)).toEqual(['WARN']);
+      expect(o.breakerLines()[0]!.message).toContain('appId app-1');
+      expect(o.incidents).toEqual([['v1', true]]);
+      expect(o.refusals.map(([, outcome]) => outcome)).toEqual([
+        ...Array<string>(4).fill('revocation_evidence'),
+        ...Array<string>(4).fill('fleet_incident'),
+      ]);
+      expect(o.mints).toEqual([...Array<string>(4).fill('revoked'), ...Array<string>(4).fill('incident')]);
+    },
+  );
+
+  it('a lone refusal among many successes stays InstallationRevoked (revocation evidence)', async () => {
+    const ids = installations(20);
+    const script: Record<string, Reply[]> = { 'POST /v1/token': [devToken] };
+    for (const id of ids) script[mintKey(id)] = [minted];
+    script[mintKey('inst-gone')] = [{ status: 403 }];
+    const o = observed();
+    const { acts } = activities(script, { metrics: o.metrics, tokenRequestsPerSecond: FAST });
+    for (const id of ids)
+      await run((i: ReturnType<typeof mintFor>) => acts.mintInstallationToken(i), mintFor(id), o.context);
+    const failure = await failureOf(
+      run((i: ReturnType<typeof mintFor>) => acts.mintInstallationToken(i), mintFor('inst-gone'), o.context),
+    );
+    expect(failure).toMatchObject({ type: FailureTypes.installationRevoked, nonRetryable: true });
+    expect(o.breakerLines()).toEqual([]);
+    expect(o.incidents).toEqual([]);
+  });
+
+  it('stays closed while refusals are fewer than half of the installations attempted, even when five or more', async () => {
+    const ok = installations(6, 1);
+    const refused = installations(5, 100);
+    const script: Record<string, Reply[]> = { 'POST /v1/token': [devToken] };
+    for (const id of ok) script[mintKey(id)] = [minted];
+    for (const id of refused) script[mintKey(id)] = [{ status: 404 }];
+    const { acts } = activities(script, { tokenRequestsPerSecond: FAST });
+    const context = new MockActivityEnvironment(undefined, quiet());
+    for (const id of ok)
+      await run((i: ReturnType<typeof mintFor>) => acts.mintInstallationToken(i), mintFor(id), context);
+    const types = [];
+    for (const id of refused)
+      types.push(
+        (
+          await failureOf(
+            run((i: ReturnType<typeof mintFor>) => acts.mintInstallationToken(i), mintFor(id), context),
+          )
+        ).type,
+      );
+    // 5 refused of 11 attempted: below the ratio 0.5.
+    expect(types).toEqual(Array<string>(5).fill(FailureTypes.installationRevoked));
+  });
+
+  it('closes by itself when installations mint again (one info line), and refusals are evidence again', async () => {
+    const ids = installations(5);
+    const script: Record<string, Reply[]> = { 'POST /v1/token': [devToken] };
+    // Refused once each (the outage), then minted again.
+    for (const id of ids) script[mintKey(id)] = [{ status: 404 }, minted];
+    script[mintKey('inst-gone')] = [{ status: 404 }];
+    const o = observed();
+    const { acts } = activities(script, { metrics: o.metrics, tokenRequestsPerSecond: FAST });
+    const mint = (id: string) =>
+      run((i: ReturnType<typeof mintFor>) => acts.mintInstallationToken(i), mintFor(id), o.context);
+    for (const id of ids) await failureOf(mint(id));
+    expect(o.incidents).toEqual([['v1', true]]);
+    // OTTO is back: the first successes bring the refused share under the ratio.
+    for (const id of ids) await mint(id);
+    expect(o.breakerLines().map((l) => l.level)).toEqual(['WARN', 'INFO']);
+    expect(o.breakerLines()[1]!.message).toContain('closed for app v1 (appId app-1)');
+    expect(o.incidents).toEqual([
+      ['v1', true],
+      ['v1', false],
+    ]);
+    expect(await failureOf(mint('inst-gone'))).toMatchObject({ type: FailureTypes.installationRevoked });
+  });
+
+  it('closes when the refusals fall out of its window (configured through deps.fleetBreaker)', async () => {
+    let clock = Date.parse('2025-03-01T10:00:00Z');
+    const ids = installations(3);
+    const script: Record<string, Reply[]> = { 'POST /v1/token': [devToken] };
+    for (const id of ids) script[mintKey(id)] = [{ status: 404 }];
+    script[mintKey('inst-later')] = [{ status: 404 }];
+    const o = observed();
+    const { acts } = activities(script, {
+      metrics: o.metrics,
+      tokenRequestsPerSecond: FAST,
+      now: () => clock,
+      fleetBreaker: { windowMs: 60_000, minRefusals: 3, ratio: 0.5 },
+    });
+    const mint = (id: string) =>
+      failureOf(
+        run((i: ReturnType<typeof mintFor>) => acts.mintInstallationToken(i), mintFor(id), o.context),
+      );
+    const types = [];
+    for (const id of ids) types.push((await mint(id)).type);
+    expect(types).toEqual([
+      FailureTypes.installationRevoked,
+      FailureTypes.installationRevoked,
+      FailureTypes.fleetIncident,
+    ]);
+    clock += 61_000;
+    // The window slid past the outage: this refusal stands alone.
+    expect((await mint('inst-later')).type).toBe(FailureTypes.installationRevoked);
+    expect(o.breakerLines().map((l) => l.level)).toEqual(['WARN', 'INFO']);
+  });
+
+  it('keeps apps apart: an incident of one app does not turn the other app’s refusals into incidents', async () => {
+    const other = { ...app, version: 'v2' as const, appId: 'app-2', clientId: 'client-2' };
+    const script: Record<string, Reply[]> = { 'POST /v1/token': [devToken] };
+    for (const id of installations(5)) script[mintKey(id)] = [{ status: 404 }];
+    script[mintKey('inst-x', 'app-2')] = [{ status: 404 }];
+    const { acts } = activities(script, { apps: [app, other], tokenRequestsPerSecond: FAST });
+    const context = new MockActivityEnvironment(undefined, quiet());
+    for (const id of installations(5))
+      await failureOf(
+        run((i: ReturnType<typeof mintFor>) => acts.mintInstallationToken(i), mintFor(id), context),
+      );
+    const failure = await failureOf(
+      run((i: ReturnType<typeof mintFor>) => acts.mintInstallationToken(i), mintFor('inst-x', 'v2'), context),
+    );
+    expect(failure.type).toBe(FailureTypes.installationRevoked);
+  });
+});
+
+describe('a wrong appId against the emulator', () => {
+  it('OTTO (the emulator) refuses the mint with 403, not something kinder, and the breaker calls it an incident', async () => {
+    const running = await startEmulator({
+      tokenRateLimitPerSecond: 10_000,
+      partnerRateLimitPerSecond: 10_000,
+    });
+    try {
+      const list = (await request(running.url).get('/__admin/apps').expect(200)).body as Array<{
+        version: string;
+        appId: string;
+        clientId: string;
+        clientSecret: string;
+        scopes: string[];
+      }>;
+      const real = list.find((a) => a.version === 'v1')!;
+      const wrong = {
+        version: 'v1' as const,
+        appId: `${real.appId}-staging`,
+        clientId: real.clientId,
+        clientSecret: real.clientSecret,
+        scopes: real.scopes,
+      };
+      const acts = createTokenActivities({
+        sealer,
+        apps: [wrong],
+        authBaseUrl: running.url,
+        apiBaseUrl: running.url,
+        redirectUri: 'https://shop.test/oauth/callback',
+        tokenRequestsPerSecond: 1_000,
+      });
+      const context = new MockActivityEnvironment(undefined, quiet());
+      const failures = [];
+      for (let n = 1; n <= 5; n++)
+        failures.push(
+          await failureOf(
+            run(
+              (i: ReturnType<typeof mintFor>) => acts.mintInstallationToken(i),
+              mintFor(`inst-${n}`),
+              context,
+            ),
+          ),
+        );
+      expect(failures[0]!.message).toMatch(/OTTO answered 403/);
+      expect(failures.map((f) => f.type)).toEqual([
+        ...Array<string>(4).fill(FailureTypes.installationRevoked),
+        FailureTypes.fleetIncident,
+      ]);
+      expect(failures[4]!.message).toContain(`appId ${wrong.appId}`);
+    } finally {
+      await running.close();
+    }
+  });
+});
+
+// ---- cancellation and heartbeats ----------------------------------------------------------------------
+
+describe('token activities honour cancellation and heartbeat while waiting', () => {
+  it('cancelling a mint aborts the request in flight; it counts neither as refusal nor failure', async () => {
+    const o = observed();
+    const { acts, hung, hanging } = activities(
+      { 'POST /v1/token': [devToken], [MINT]: ['hang'] },
+      { metrics: o.metrics },
+    );
+    const context = new MockActivityEnvironment(undefined, quiet());
+    const pending = run((i: typeof mintInput) => acts.mintInstallationToken(i), mintInput, context);
+    await hanging;
+    context.cancel();
+    await expect(pending).rejects.toBeInstanceOf(CancelledFailure);
+    expect(hung[0]!.aborted).toBe(true);
+    expect(o.mints).toEqual([]);
+    expect(o.refusals).toEqual([]);
+  });
+
+  it('a mint waiting for the token-endpoint limit heartbeats and stops at once when cancelled, sending nothing', async () => {
+    const { acts, calls } = activities(
+      { 'POST /v1/token': [devToken], [MINT]: [minted] },
+      { tokenRequestsPerSecond: 1 },
+    );
+    const context = new MockActivityEnvironment(undefined, quiet());
+    const beats: unknown[] = [];
+    context.on('heartbeat', (d: unknown) => beats.push(d));
+    const pending = run((i: typeof mintInput) => acts.mintInstallationToken(i), mintInput, context);
+    // The developer token took this second's only slot: the mint waits (~1 s) for the next.
+    await new Promise((r) => setTimeout(r, 150));
+    expect(calls).toEqual(['POST /v1/token']);
+    expect(beats.length).toBeGreaterThan(0);
+    const cancelledAt = Date.now();
+    context.cancel();
+    await expect(pending).rejects.toBeInstanceOf(CancelledFailure);
+    expect(Date.now() - cancelledAt).toBeLessThan(300);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(calls).toEqual(['POST /v1/token']);
+  });
+
+  it('completeAuthorization waiting for the limit heartbeats its checkpoint, never a blank', async () => {
+    const { acts } = activities(
+      { 'POST /v1/token': [devToken], [MINT]: [minted] },
+      { tokenRequestsPerSecond: 1 },
+    );
+    const checkpoint = {
+      sealedUserToken: sealer.seal(userJwt({ partner_id: 'P1' }), { purpose: 'user-token', sellerId: 's' }),
+      partnerId: 'P1',
+      installationId: 'inst-1',
+    };
+    const context = new MockActivityEnvironment({ heartbeatDetails: checkpoint }, quiet());
+    const beats: unknown[] = [];
+    context.on('heartbeat', (d: unknown) => beats.push(d));
+    const input = {
+      sellerId: 's',
+      appVersion: 'v1' as const,
+      sealedCode: sealer.seal('the-code', { purpose: 'authorization-code', sellerId: 's' }),
+    };
+    const result = await run((i: typeof input) => acts.completeAuthorization(i), input, context);
+    expect(result.installationId).toBe('inst-1');
+    expect(beats.length).toBeGreaterThan(0);
+    for (const beat of beats) expect(beat).toEqual(checkpoint);
+  });
+
+  it('cancelling completeAuthorization aborts the code exchange in flight', async () => {
+    const { acts, hung, hanging } = activities({ 'POST /oauth2/token': ['hang'] });
+    const context = new MockActivityEnvironment(undefined, quiet());
+    const input = {
+      sellerId: 's',
+      appVersion: 'v1' as const,
+      sealedCode: sealer.seal('the-code', { purpose: 'authorization-code', sellerId: 's' }),
+    };
+    const pending = run((i: typeof input) => acts.completeAuthorization(i), input, context);
+    await hanging;
+    context.cancel();
+    await expect(pending).rejects.toBeInstanceOf(CancelledFailure);
+    expect(hung[0]!.aborted).toBe(true);
   });
 });

@@ -4,11 +4,16 @@
  * fake OTTO for what the emulator cannot be made to do on demand (429 without Retry-After, resuming a
  * price task from a heartbeat, exact paging requests, redirects).
  */
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import request from 'supertest';
 import { createOttoDataClient, FOREIGN_ORIGIN_MESSAGE } from '../../activities/otto-data-client';
 import { deriveOrderStatus } from '../../activities/order-status';
-import { createTransferActivities, type TransferActivityDeps } from '../../activities/transfer-activities';
+import {
+  createTransferActivities,
+  progressBasis,
+  type TransferActivityDeps,
+} from '../../activities/transfer-activities';
 import { createSealer, generateSealKey, parseSealKeys } from '../../common/seal';
 import { startEmulator, type RunningEmulator } from '../../emulator/start-emulator';
 import type { SellerStore } from '../../store/seller-store';
@@ -213,6 +218,26 @@ describe('transfers against the OTTO emulator', () => {
       expect(recorder.calls.length).toBe(1);
       expect(recorder.calls.every((c) => new URL(c.url).origin === origin)).toBe(true);
     });
+  });
+
+  it('cancelling aborts a slow OTTO request on the socket at once and hands back the progress', async () => {
+    await admin('POST', '/faults', { method: 'GET', pathPattern: '^/v4/orders', latencyMs: 1_500, times: 1 });
+    const env = mockEnv();
+    const pending = run(activities(), 'ordersImport', input(), env);
+    await new Promise((r) => setTimeout(r, 300));
+    const cancelledAt = Date.now();
+    env.cancel();
+    const stopped = await pending.then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(Date.now() - cancelledAt).toBeLessThan(500);
+    expect(stopped).toBeInstanceOf(CancelledFailure);
+    expect((stopped as CancelledFailure).details[0]).toMatchObject({
+      nextPath: '/v4/orders?limit=128',
+      pages: 0,
+    });
+    expect(recorder.calls).toHaveLength(1);
   });
 
   describe('returnsImport', () => {
@@ -452,7 +477,8 @@ describe('transfers against the OTTO emulator', () => {
 
 // ---- against a scripted OTTO --------------------------------------------------------------------
 
-type Reply = { status: number; body?: unknown; headers?: Record<string, string> };
+/** `hang`: no answer until the request's signal aborts (then it rejects with the abort reason, as fetch does). */
+type Reply = { status: number; body?: unknown; headers?: Record<string, string> } | 'hang';
 
 /** A fake OTTO: replies by "METHOD /path" (a list is served in order, the last one repeats). */
 function scriptedOtto(script: Record<string, Reply[]>) {
@@ -460,17 +486,30 @@ function scriptedOtto(script: Record<string, Reply[]>) {
     const list = script[key];
     return list && list.length > 1 ? list.shift() : list?.[0];
   };
-  return recordingFetch((input) => {
+  /** The signals of the requests that hung. */
+  const hung: AbortSignal[] = [];
+  let onHang: () => void = () => undefined;
+  const hanging = new Promise<void>((resolve) => (onHang = resolve));
+  const recorded = recordingFetch((input, init) => {
     const url = new URL(input instanceof Request ? input.url : input.toString());
     return Promise.resolve().then(() => {
       const reply = replies(`${url.pathname}${url.search}`) ?? replies(url.pathname);
       if (!reply) return new Response('{}', { status: 404 });
+      if (reply === 'hang') {
+        const signal = init!.signal!;
+        hung.push(signal);
+        onHang();
+        return new Promise<Response>((_, reject) =>
+          signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }),
+        );
+      }
       return new Response(reply.body === undefined ? '' : JSON.stringify(reply.body), {
         status: reply.status,
         headers: reply.headers,
       });
     });
   });
+  return { ...recorded, hung, hanging };
 }
 
 describe('transfers against a scripted OTTO', () => {
@@ -483,10 +522,14 @@ describe('transfers against a scripted OTTO', () => {
     await store.close();
   });
 
-  function setup(script: Record<string, Reply[]>, extra: Partial<TransferActivityDeps> = {}) {
+  function setup(
+    script: Record<string, Reply[]>,
+    extra: Partial<TransferActivityDeps> = {},
+    client: Partial<Parameters<typeof createOttoDataClient>[0]> = {},
+  ) {
     const otto = scriptedOtto(script);
     const waits: number[] = [];
-    const client = createOttoDataClient({
+    const dataClient = createOttoDataClient({
       apiBaseUrl: API,
       sealer,
       fetch: otto.fetchFn,
@@ -494,15 +537,16 @@ describe('transfers against a scripted OTTO', () => {
         waits.push(ms);
         return Promise.resolve();
       },
+      ...client,
     });
     const acts = createTransferActivities({
       store,
-      otto: client,
+      otto: dataClient,
       taskPollMinMs: 1,
       heartbeatEveryMs: 5,
       ...extra,
     });
-    return { acts, calls: otto.calls, waits };
+    return { acts, calls: otto.calls, waits, hung: otto.hung, hanging: otto.hanging };
   }
   const input = (cursor: TransferInput['cursor'] = {}): TransferInput => ({
     sellerId: 's',
@@ -809,5 +853,334 @@ describe('transfers against a scripted OTTO', () => {
     expect(failure.message).toContain(FOREIGN_ORIGIN_MESSAGE);
     expect(calls.map((c) => new URL(c.url).origin)).toEqual([API]);
     expect(await store.exportFailures('s', 'prices')).toEqual([]);
+  });
+  // ---- stopping and resuming ------------------------------------------------------------------------
+
+  /** The failure an activity run rejects with (CancelledFailure or ApplicationFailure). */
+  async function rejection(p: Promise<unknown>): Promise<CancelledFailure | ApplicationFailure> {
+    try {
+      await p;
+    } catch (err) {
+      if (err instanceof CancelledFailure || err instanceof ApplicationFailure) return err;
+      throw err;
+    }
+    throw new Error('expected a failure');
+  }
+
+  /** The progress a stopped transfer hands back (its failure's details[0]). */
+  const progressOf = (f: CancelledFailure | ApplicationFailure): unknown => (f.details ?? [])[0];
+
+  const page = (orders: unknown[], next?: string) => ({
+    status: 200,
+    body: { resources: orders, links: next ? [{ rel: 'next', href: next }] : [] },
+  });
+
+  it('cancelling aborts the OTTO request in flight and hands back the progress heartbeated last; the next schedule resumes there', async () => {
+    const { acts, hung, hanging } = setup({
+      '/v4/orders': [
+        page([order('1', '2025-03-01T10:00:00Z', ['PROCESSABLE'])], '/v4/orders?nextcursor=p2'),
+        'hang',
+      ],
+    });
+    const env = mockEnv();
+    const pending = run(acts, 'ordersImport', input(), env);
+    await hanging;
+    env.cancel();
+    const stopped = await rejection(pending);
+    expect(stopped).toBeInstanceOf(CancelledFailure);
+    expect(hung[0]!.aborted).toBe(true);
+    const progress = progressOf(stopped);
+    expect(progress).toMatchObject({ nextPath: '/v4/orders?limit=128&nextcursor=p2', pages: 1, count: 1 });
+    expect((await store.listOrders('s')).map((o) => o.salesOrderId)).toEqual(['1']);
+    // Cancelled is not failed: no failed run recorded for the shop.
+    expect(await store.transferRuns('s')).toEqual([]);
+
+    const next = setup({
+      '/v4/orders': [page([order('2', '2025-03-01T11:00:00Z', ['SENT'])])],
+    });
+    const result = await run(next.acts, 'ordersImport', { ...input(), resume: progress });
+    expect(next.calls.map((c) => c.url)).toEqual([`${API}/v4/orders?limit=128&nextcursor=p2`]);
+    expect(result).toMatchObject({ count: 2, cursor: { fromDate: '2025-03-01T11:00:00Z' } });
+    expect(result.detail).toContain('over 2 page(s)');
+  });
+
+  it('a token that turns out to expire too soon mid-run stops with TokenExpiring carrying the progress', async () => {
+    let sent = 0;
+    const { acts, calls } = setup(
+      {
+        '/v4/orders': [
+          page([order('1', '2025-03-01T10:00:00Z', ['PROCESSABLE'])], '/v4/orders?nextcursor=p2'),
+          page([]),
+        ],
+      },
+      {},
+      // After the first page the clock has moved: the token would expire within the safety margin.
+      { now: () => Date.now() + (sent > 0 ? 24 * 60_000 + 58_000 : 0) },
+    );
+    const env = mockEnv();
+    env.on('heartbeat', () => (sent = calls.length));
+    const stopped = await rejection(run(acts, 'ordersImport', input(), env));
+    expect(stopped).toBeInstanceOf(ApplicationFailure);
+    expect(stopped).toMatchObject({ type: FailureTypes.tokenExpiring, nonRetryable: true });
+    expect(progressOf(stopped)).toMatchObject({
+      nextPath: '/v4/orders?limit=128&nextcursor=p2',
+      pages: 1,
+      count: 1,
+    });
+    expect(calls).toHaveLength(1);
+  });
+
+  it('a 401 mid-run stops with TokenRejected carrying the progress', async () => {
+    const { acts, calls } = setup({
+      '/v4/orders': [
+        page([order('1', '2025-03-01T10:00:00Z', ['PROCESSABLE'])], '/v4/orders?nextcursor=p2'),
+        { status: 401, body: { errors: [{ title: 'Unauthorized' }] } },
+      ],
+    });
+    const stopped = await rejection(run(acts, 'ordersImport', input()));
+    expect(stopped).toMatchObject({ type: FailureTypes.tokenRejected, nonRetryable: true });
+    expect(progressOf(stopped)).toMatchObject({ nextPath: '/v4/orders?limit=128&nextcursor=p2', pages: 1 });
+    expect(calls).toHaveLength(2);
+  });
+
+  /** Where the earlier progress comes from: the workflow's `input.resume`, or this schedule's heartbeat. */
+  const from = (how: 'resume' | 'heartbeat', progress: unknown, base: TransferInput) =>
+    how === 'resume'
+      ? { input: { ...base, resume: progress }, env: mockEnv() }
+      : { input: base, env: mockEnv({ heartbeatDetails: progress }) };
+
+  describe.each(['resume', 'heartbeat'] as const)('resuming from %s', (how) => {
+    it('ordersImport goes on at the page it had reached', async () => {
+      const base = input({ fromDate: '2025-03-01T09:00:00Z' });
+      const progress = {
+        basis: progressBasis(base),
+        nextPath: '/v4/orders?limit=128&nextcursor=c3',
+        maxLifecycle: '2025-03-01T10:00:00Z',
+        count: 7,
+        pages: 2,
+        changedIds: ['x'],
+        maxChangeSeq: 0,
+      };
+      const { acts, calls } = setup({ '/v4/orders': [page([order('2', '2025-03-01T11:00:00Z', ['SENT'])])] });
+      const start = from(how, progress, base);
+      const result = await run(acts, 'ordersImport', start.input, start.env);
+      expect(calls.map((c) => c.url)).toEqual([`${API}/v4/orders?limit=128&nextcursor=c3`]);
+      expect(result).toMatchObject({ count: 8, cursor: { fromDate: '2025-03-01T11:00:00Z' } });
+      expect(result.detail).toContain('over 3 page(s)');
+    });
+
+    it('returnsImport goes on at its page (reading the last page done once more), not at page 1', async () => {
+      const base = input();
+      const progress = {
+        basis: progressBasis(base, [null]),
+        pass: 0,
+        page: 3,
+        newestTime: '2025-03-02T00:00:00.000Z',
+        newestSeen: ['n0|ANNOUNCED'],
+        cursor: {},
+        count: 100,
+        pages: 2,
+        skipped: 0,
+      };
+      const item = (id: string, at: string) => ({
+        positionItemId: id,
+        salesOrderId: `o-${id}`,
+        status: 'ANNOUNCED',
+        occurredTime: at,
+      });
+      const { acts, calls } = setup({
+        '/v3/returns?limit=50&page=2': [
+          {
+            status: 200,
+            body: {
+              positionItems: Array.from({ length: 50 }, (_, i) => item(`p2-${i}`, '2025-03-01T12:00:00Z')),
+            },
+          },
+        ],
+        '/v3/returns?limit=50&page=3': [
+          { status: 200, body: { positionItems: [item('p3-0', '2025-03-01T11:00:00Z')] } },
+        ],
+      });
+      const start = from(how, progress, base);
+      const beats: Array<{ pass: number; page: number }> = [];
+      start.env.on('heartbeat', (d: { pass: number; page: number }) => beats.push(d));
+      const result = await run(acts, 'returnsImport', start.input, start.env);
+      expect(calls.map((c) => new URL(c.url).searchParams.get('page'))).toEqual(['2', '3']);
+      // The overlap is not heartbeated: a retry would not step back another page.
+      const inPass = beats.filter((b) => b.pass === 0).map((b) => b.page);
+      expect(inPass.length).toBeGreaterThan(1);
+      expect(new Set(inPass)).toEqual(new Set([3]));
+      expect(beats.at(-1)).toMatchObject({ pass: 1, page: 1 });
+      expect(result.count).toBe(100 + 51);
+      // The pass completes with the newest change of the whole pass, seen on page 1 before the stop.
+      expect(result.cursor['all.since']).toBe('2025-03-02T00:00:00.000Z');
+      expect(JSON.parse(result.cursor['all.seen'] as string)).toEqual(['n0|ANNOUNCED']);
+    });
+
+    it('stockExport (a full resync) goes on after the last SKU done, against the same snapshot', async () => {
+      await store.setStock(
+        's',
+        ['A', 'B', 'C', 'D', 'E'].map((sku, i) => ({ sku, quantity: i })),
+      );
+      const base = { ...input({ ackedSeq: 0, lastFullAt: null }), full: true };
+      const progress = {
+        basis: progressBasis(base),
+        upTo: await store.currentChangeSeq(),
+        afterSku: 'B',
+        taken: 2,
+        refused: 0,
+        sample: [],
+        batches: 1,
+        task: null,
+      };
+      const { acts, calls } = setup({ '/v1/availability/quantities': [{ status: 200, body: {} }] });
+      const start = from(how, progress, base);
+      const result = await run(acts, 'stockExport', start.input, start.env);
+      expect(calls.flatMap((c) => (c.body as Array<{ sku: string }>).map((i) => i.sku))).toEqual([
+        'C',
+        'D',
+        'E',
+      ]);
+      expect(result.count).toBe(5);
+      expect(result.detail).toContain('full daily resync');
+      expect(result.cursor.ackedSeq).toBe(progress.upTo);
+    });
+
+    it('pricesExport goes on after the last SKU done', async () => {
+      await store.setPrices('s', [
+        { sku: 'P1', amount: 1, currency: 'EUR' },
+        { sku: 'P2', amount: 2, currency: 'EUR' },
+        { sku: 'P3', amount: 3, currency: 'EUR' },
+      ]);
+      const base = input();
+      const progress = {
+        basis: progressBasis(base),
+        upTo: await store.currentChangeSeq(),
+        afterSku: 'P1',
+        taken: 1,
+        refused: 0,
+        sample: [],
+        batches: 1,
+        task: null,
+      };
+      const { acts, calls } = setup({
+        '/v5/products/prices': [
+          {
+            status: 202,
+            body: { state: 'done', total: 2, succeeded: 2, failed: 0, unchanged: 0, links: [] },
+          },
+        ],
+      });
+      const start = from(how, progress, base);
+      const result = await run(acts, 'pricesExport', start.input, start.env);
+      expect(calls.flatMap((c) => (c.body as Array<{ sku: string }>).map((i) => i.sku))).toEqual([
+        'P2',
+        'P3',
+      ]);
+      expect(result.count).toBe(3);
+    });
+  });
+
+  it('heartbeat details win over input.resume; progress for another cursor, or invalid, starts over', async () => {
+    const base = input({ fromDate: '2025-03-01T09:00:00Z' });
+    const at = (nextcursor: string, basis = progressBasis(base)) => ({
+      basis,
+      nextPath: `/v4/orders?limit=128&nextcursor=${nextcursor}`,
+      maxLifecycle: null,
+      count: 0,
+      pages: 1,
+      changedIds: [],
+      maxChangeSeq: 0,
+    });
+    const firstUrl = async (resume: unknown, heartbeatDetails?: unknown) => {
+      const { acts, calls } = setup({ '/v4/orders': [page([])] });
+      await run(acts, 'ordersImport', { ...base, resume }, mockEnv({ heartbeatDetails }));
+      return calls[0]!.url;
+    };
+    const fresh = `${API}/v4/orders?limit=128&fromDate=2025-03-01T09%3A00%3A00Z`;
+    expect(await firstUrl(at('from-resume'), at('from-heartbeat'))).toContain('nextcursor=from-heartbeat');
+    expect(
+      await firstUrl(at('other-cursor', progressBasis(input({ fromDate: '2025-02-01T00:00:00Z' })))),
+    ).toBe(fresh);
+    expect(await firstUrl({ nextPath: 'https://evil.example/v4/orders', pages: 'many' })).toBe(fresh);
+    expect(await firstUrl({ ...at('x'), nextPath: '/v1/shipping-profiles' })).toBe(fresh);
+  });
+
+  it('a full stock resync cancelled part-way resumes in the next schedule instead of starting from zero', async () => {
+    const skus = Array.from({ length: 450 }, (_, i) => `S${String(i).padStart(4, '0')}`);
+    await store.setStock(
+      's',
+      skus.map((sku, i) => ({ sku, quantity: i })),
+    );
+    const base = { ...input({ ackedSeq: 0, lastFullAt: null }), full: true };
+    const first = setup({ '/v1/availability/quantities': [{ status: 200, body: {} }, 'hang'] });
+    const env = mockEnv();
+    const pending = run(first.acts, 'stockExport', base, env);
+    await first.hanging;
+    env.cancel();
+    const stopped = await rejection(pending);
+    expect(stopped).toBeInstanceOf(CancelledFailure);
+    expect(first.hung[0]!.aborted).toBe(true);
+    expect(progressOf(stopped)).toMatchObject({ afterSku: skus[199], taken: 200, batches: 1 });
+
+    const second = setup({ '/v1/availability/quantities': [{ status: 200, body: {} }] });
+    const result = await run(second.acts, 'stockExport', { ...base, resume: progressOf(stopped) });
+    const sent = second.calls.flatMap((c) => (c.body as Array<{ sku: string }>).map((i) => i.sku));
+    expect(sent).toEqual(skus.slice(200));
+    expect(result.count).toBe(450);
+  });
+
+  it('a wait for a price update task ends at once when cancelled, handing back the task to poll', async () => {
+    await store.setPrices('s', [{ sku: 'P1', amount: 1, currency: 'EUR' }]);
+    const { acts } = setup(
+      {
+        '/v5/products/prices': [
+          {
+            status: 202,
+            body: {
+              state: 'pending',
+              pingAfter: new Date(Date.now() + 20_000).toISOString(),
+              links: [{ rel: 'self', href: '/v5/products/update-tasks/t-1' }],
+            },
+          },
+        ],
+      },
+      { heartbeatEveryMs: 50 },
+    );
+    const env = mockEnv();
+    const beats: unknown[] = [];
+    env.on('heartbeat', (d: unknown) => beats.push(d));
+    const pending = run(acts, 'pricesExport', input(), env);
+    await new Promise((r) => setTimeout(r, 300));
+    const before = beats.length;
+    expect(before).toBeGreaterThan(2); // heartbeating while it waits
+    const cancelledAt = Date.now();
+    env.cancel();
+    const stopped = await rejection(pending);
+    expect(Date.now() - cancelledAt).toBeLessThan(200);
+    expect(stopped).toBeInstanceOf(CancelledFailure);
+    expect(progressOf(stopped)).toMatchObject({
+      task: { href: `${API}/v5/products/update-tasks/t-1`, skus: ['P1'] },
+    });
+  });
+
+  it('a Retry-After wait ends at once when cancelled, heartbeating while it lasts', async () => {
+    const { acts } = setup(
+      { '/v4/orders': [{ status: 429, headers: { 'retry-after': '5' } }] },
+      {},
+      { sleep: undefined, heartbeatEveryMs: 50 },
+    );
+    const env = mockEnv();
+    let beats = 0;
+    env.on('heartbeat', () => beats++);
+    const pending = run(acts, 'ordersImport', input(), env);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(beats).toBeGreaterThan(3);
+    const cancelledAt = Date.now();
+    env.cancel();
+    const stopped = await rejection(pending);
+    expect(Date.now() - cancelledAt).toBeLessThan(200);
+    expect(stopped).toBeInstanceOf(CancelledFailure);
+    expect(progressOf(stopped)).toMatchObject({ nextPath: '/v4/orders?limit=128', pages: 0 });
   });
 });

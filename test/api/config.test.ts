@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../common/config';
 import { generateSealKey } from '../../common/seal';
-import { apiConfigSchema, loadApiConfig, workflowSettingsFrom } from '../../api/config';
+import { apiConfigSchema, loadApiConfig } from '../../api/config';
 
 const APPS = JSON.stringify([{ version: 'v1', appId: 'a1', clientId: 'c1', clientSecret: 's1' }]);
 /** Dev: npm run dev and the tests set it; without it, production rules apply. */
@@ -67,7 +67,6 @@ describe('api config', () => {
     expect(config.OTTO_SEND_REDIRECT_URI).toBe(true);
     expect(config.OTTO_PARTNER_ID_CLAIM).toEqual(['partner_id', 'partner']);
     expect(config.OTTO_INSTALLATION_TOKEN_SCOPE).toBe('');
-    expect(config.OTTO_SHIPPING_PROFILES_SCOPE).toBe('shipping-profiles');
     expect(config.CONSENT_COOKIE_TTL).toBe(3_600_000);
     expect(config.STATE_TTL).toBe(15 * 60_000);
     expect(config.STATE_SIGNING_KEY).toBe(readFileSync(join(dataDir, 'state-signing-key'), 'utf8').trim());
@@ -75,33 +74,17 @@ describe('api config', () => {
     expect(loadApiConfig({ ...DEV, OTTO_APPS: APPS, DATA_DIR: dataDir }).STATE_SIGNING_KEY).toBe(
       config.STATE_SIGNING_KEY,
     );
-    expect(workflowSettingsFrom(config)).toEqual({
-      consentTimeoutMs: 24 * 3_600_000,
-      tokenRefreshMarginMs: 300_000,
-      tokenTaskQueue: 'otto-connect-tokens',
-      latestAppVersion: 'v1',
-      transferIntervalsMs: {
-        ordersImport: 900_000,
-        stockExport: 900_000,
-        pricesExport: 86_400_000,
-        returnsImport: 3_600_000,
-        shippingProfilesSync: 3_600_000,
-      },
-      dailyTransferHour: 2,
-      shippingProfilesScope: 'shipping-profiles',
-      webhooksEnabled: false,
-    });
-    // WEBHOOK_URL on the API starts sellers' workflows with webhooks on.
-    expect(
-      workflowSettingsFrom(
-        loadApiConfig({
-          ...DEV,
-          OTTO_APPS: APPS,
-          DATA_DIR: dataDir,
-          WEBHOOK_URL: 'https://shop.example/hooks',
-        }),
-      ).webhooksEnabled,
-    ).toBe(true);
+    // Sellers' workflow settings are the worker's configuration (worker/config.ts): the API reads none.
+    for (const name of [
+      'TRANSFER_INTERVALS',
+      'TOKEN_REFRESH_MARGIN_SECONDS',
+      'CONSENT_TIMEOUT',
+      'PRICES_EXPORT_HOUR',
+      'OTTO_SHIPPING_PROFILES_SCOPE',
+      'TOKEN_TASK_QUEUE',
+      'WEBHOOK_URL',
+    ])
+      expect(Object.keys(config)).not.toContain(name);
   });
 
   it('reads the OTTO flow switches and derives issuer and portal from the auth base URL', () => {
@@ -114,7 +97,6 @@ describe('api config', () => {
       OTTO_SEND_REDIRECT_URI: 'false',
       OTTO_PARTNER_ID_CLAIM: ' partnerId , sub ',
       OTTO_INSTALLATION_TOKEN_SCOPE: 'orders availability',
-      OTTO_SHIPPING_PROFILES_SCOPE: 'shippingprofiles',
       CONSENT_COOKIE_TTL: '30m',
     });
     expect(config.OTTO_ISSUER).toBe('https://api.otto.market/sec-api/auth/realms/otto-partner');
@@ -124,7 +106,6 @@ describe('api config', () => {
     expect(config.OTTO_PARTNER_ID_CLAIM).toEqual(['partnerId', 'sub']);
     expect(config.OTTO_INSTALLATION_TOKEN_SCOPE).toBe('orders availability');
     expect(config.CONSENT_COOKIE_TTL).toBe(30 * 60_000);
-    expect(workflowSettingsFrom(config).shippingProfilesScope).toBe('shippingprofiles');
 
     const explicit = loadApiConfig({
       ...DEV,
@@ -350,7 +331,7 @@ describe('api config', () => {
     ['API_KEYS', 'root:some-long-key-123', /API_KEYS: entry 1 must look like admin:<key>/],
     ['API_KEYS', 'admin:short', /API_KEYS: entry 1 \(admin\): the key must be at least 12/],
     ['STATE_SIGNING_KEY', 'too-short', /STATE_SIGNING_KEY: must be at least 32/],
-    ['CONSENT_TIMEOUT', 'soon', /CONSENT_TIMEOUT: must be a duration/],
+    ['STATE_TTL', 'soon', /STATE_TTL: must be a duration/],
     ['PORT', 'eighty', /PORT:/],
     ['OTTO_ISSUER', 'not a url', /OTTO_ISSUER:/],
     ['OTTO_PORTAL_BASE_URL', 'portal', /OTTO_PORTAL_BASE_URL:/],

@@ -1,8 +1,13 @@
 /**
  * Lists and counts show each seller once (issue 14 item 2), on the real dev server: a seller whose
- * workflow continued as new twice, and one that was revoked at OTTO and reconnected. The adapter is
- * scoped to this stack's task queue so other suites' sellers on the shared server do not count.
+ * workflow continued as new twice, and one that was revoked at OTTO and reconnected. Proven three ways:
+ * the adapter, `GET /api/connections` on the real API, and the `otto_connect_connections` gauge as the
+ * ops app's `/metrics` serves it. The adapter is scoped to this stack's task queue so other suites'
+ * sellers on the shared server do not count.
  */
+import request from 'supertest';
+import { createApp } from '../../api/create-app';
+import { createOpsApp } from '../../api/create-ops-app';
 import { createMetrics, trackConnections } from '../../api/metrics';
 import {
   createTemporalSellerConnections,
@@ -11,20 +16,34 @@ import {
 } from '../../api/seller-connections';
 import { sellerWorkflowId, type ConnectionState } from '../../workflows/definitions';
 import { TestStack } from '../support/stack';
+import { stackApiConfig } from '../support/stack-api';
 import { eventually } from '../support/temporal';
+import { ADMIN_KEY, STATE_KEY, SUPPORT_KEY } from './test-app';
 
 let stack: TestStack;
 let connections: SellerConnections;
+let api: ReturnType<typeof createApp>;
+let ops: ReturnType<typeof createOpsApp>;
 
 beforeAll(async () => {
   stack = await TestStack.start({
     tokenTtlSeconds: 6,
     settings: {
-      tokenRefreshMarginMs: 3_000,
+      tokenRefreshMarginMs: 2_000,
       refreshJitterMs: 300,
       refreshRetryMaxIntervalMs: 500,
-      revocationConfirmDelayMs: 200,
-      // A small history bound: the workflows continue as new every few refreshes.
+      // A revocation is confirmed by refusals spanning 1 s (at least 3): quick, but on evidence.
+      revocationConfirmWindowMs: 1_000,
+      revocationMinRefusals: 3,
+      minTokenValidityMs: 1_000,
+      // Orders every second and a small history bound: the workflows continue as new every few seconds.
+      transferIntervalsMs: {
+        ordersImport: 1_000,
+        stockExport: null,
+        pricesExport: null,
+        returnsImport: null,
+        shippingProfilesSync: null,
+      },
       maxHistoryEvents: 50,
     },
   });
@@ -32,23 +51,64 @@ beforeAll(async () => {
     client: stack.env.client,
     taskQueue: stack.taskQueue,
     uiUrl: 'http://localhost:8233',
-    settings: stack.settings,
+    overrides: stack.settings,
     callTimeoutMs: 10_000,
     scopeToTaskQueue: true,
   });
+  // The API and its ops app over the same (scoped) adapter; the gauge reads visibility on every scrape.
+  const metrics = createMetrics();
+  trackConnections(metrics, () => connections.countByState(), { cacheMs: 0 });
+  const config = stackApiConfig(stack, { admin: ADMIN_KEY, support: SUPPORT_KEY, stateKey: STATE_KEY });
+  api = createApp({ config, connections, sealer: stack.sealer, metrics });
+  ops = createOpsApp({ connections, metrics });
 });
 
 afterAll(async () => {
   await stack?.close();
 });
 
-const ids = (list: ConnectionSummary[]) => list.map((c) => c.sellerId).sort();
+const ids = (list: Array<{ sellerId: string }>) => list.map((c) => c.sellerId).sort();
+
+/** `GET /api/connections` as support sees it. */
+async function listed(query: Record<string, string> = {}): Promise<ConnectionSummary[]> {
+  const res = await request(api)
+    .get('/api/connections')
+    .query(query)
+    .set('Authorization', `Bearer ${SUPPORT_KEY}`);
+  if (res.status !== 200) throw new Error(`GET /api/connections → ${res.status}: ${res.text}`);
+  return (res.body as { connections: ConnectionSummary[] }).connections;
+}
+
+/** `otto_connect_connections{state}` as the ops app's /metrics serves it. */
+async function gauge(): Promise<Record<string, number>> {
+  const res = await request(ops).get('/metrics');
+  if (res.status !== 200) throw new Error(`GET /metrics → ${res.status}: ${res.text}`);
+  return Object.fromEntries(
+    [...res.text.matchAll(/^otto_connect_connections\{state="([a-z_]+)"\} (\d+)$/gm)].map((m) => [
+      m[1]!,
+      Number(m[2]),
+    ]),
+  );
+}
+
+const none: Record<ConnectionState, number> = {
+  new: 0,
+  pending_consent: 0,
+  authorizing: 0,
+  active: 0,
+  degraded: 0,
+  paused: 0,
+  revoked: 0,
+  disconnected: 0,
+  consent_expired: 0,
+};
 
 it('a seller that continued as new twice and one revoked and reconnected are listed and counted once', async () => {
   const longLived = await stack.connectSeller();
   const reconnected = await stack.connectSeller();
 
-  // Revoked at OTTO: the workflow ends in `revoked`, and is listed as such while it is the latest run.
+  // Revoked at OTTO: the workflow ends in `revoked` once the refusals span the window, and is listed
+  // (by the adapter and the API) and counted as such while it is the seller's latest run.
   await stack.admin('POST', `/partners/${reconnected.partner.partnerId}/revoke`, {});
   expect((await reconnected.handle.result()).state).toBe('revoked');
   const revokedOnly = await eventually(
@@ -57,6 +117,8 @@ it('a seller that continued as new twice and one revoked and reconnected are lis
     30_000,
   );
   expect(revokedOnly[0]).toMatchObject({ sellerId: reconnected.sellerId, state: 'revoked', running: false });
+  expect(ids(await listed({ state: 'revoked' }))).toEqual([reconnected.sellerId]);
+  expect(await connections.countByState()).toEqual({ ...none, active: 1, revoked: 1 });
 
   // Reconnects: a new run of the same workflow id, next to the closed `revoked` one.
   const again = await stack.connectSeller(reconnected.sellerId);
@@ -70,37 +132,48 @@ it('a seller that continued as new twice and one revoked and reconnected are lis
     (n) => n >= 3,
     90_000,
   );
+  // Visibility holds them all: two continued-as-new runs of one seller, a revoked and a running run of
+  // the other (so "once" below is the query builder's doing, not an empty visibility store).
+  const closedRuns = await eventually(
+    async () => {
+      const byStatus = new Map<string, number>();
+      for await (const info of stack.env.client.workflow.list({
+        query: `TaskQueue = '${stack.taskQueue}' AND ExecutionStatus != 'Running'`,
+      })) {
+        byStatus.set(info.status.name, (byStatus.get(info.status.name) ?? 0) + 1);
+      }
+      return Object.fromEntries(byStatus);
+    },
+    (byStatus) => (byStatus.CONTINUED_AS_NEW ?? 0) >= 2 && (byStatus.COMPLETED ?? 0) >= 1,
+    30_000,
+  );
+  expect(closedRuns.CONTINUED_AS_NEW).toBeGreaterThanOrEqual(2);
 
-  const listed = await eventually(
+  const live = await eventually(
     () => connections.list({ limit: 100 }),
     (list) => list.length === 2 && list.every((c) => c.running && c.state === 'active'),
     30_000,
   );
   // Each seller once, with its live run (never a continued-as-new or the revoked run).
-  expect(ids(listed)).toEqual([longLived.sellerId, reconnected.sellerId].sort());
-  expect(listed.map((c) => c.executionStatus)).toEqual(['RUNNING', 'RUNNING']);
+  expect(ids(live)).toEqual([longLived.sellerId, reconnected.sellerId].sort());
+  expect(live.map((c) => c.executionStatus)).toEqual(['RUNNING', 'RUNNING']);
   expect(await connections.list({ state: 'revoked', limit: 100 })).toEqual([]);
-  expect(ids(await connections.list({ state: 'active', limit: 100 }))).toEqual(ids(listed));
+  expect(ids(await connections.list({ state: 'active', limit: 100 }))).toEqual(ids(live));
 
-  const expected: Record<ConnectionState, number> = {
-    new: 0,
-    pending_consent: 0,
-    authorizing: 0,
-    active: 2,
-    degraded: 0,
-    paused: 0,
-    revoked: 0,
-    disconnected: 0,
-    consent_expired: 0,
-  };
+  // The same through the API.
+  const fromApi = await listed();
+  expect(ids(fromApi)).toEqual(ids(live));
+  expect(fromApi.map((c) => [c.state, c.running, c.executionStatus])).toEqual([
+    ['active', true, 'RUNNING'],
+    ['active', true, 'RUNNING'],
+  ]);
+  expect(await listed({ state: 'revoked' })).toEqual([]);
+  expect(ids(await listed({ state: 'active' }))).toEqual(ids(live));
+
+  const expected: Record<ConnectionState, number> = { ...none, active: 2 };
   expect(await connections.countByState()).toEqual(expected);
-
-  // The gauge shows the same counts.
-  const metrics = createMetrics();
-  trackConnections(metrics, () => connections.countByState(), { cacheMs: 0 });
-  const text = await metrics.registry.metrics();
-  expect(text).toContain('otto_connect_connections{state="active"} 2');
-  expect(text).toContain('otto_connect_connections{state="revoked"} 0');
+  // The gauge shows the same counts, every state present.
+  expect(await gauge()).toEqual(expected);
 
   // Disconnected: the latest closed run is listed once, in `disconnected`, and no longer as revoked.
   await stack.disconnect(stack.env.client.workflow.getHandle(sellerWorkflowId(reconnected.sellerId)));
@@ -109,7 +182,9 @@ it('a seller that continued as new twice and one revoked and reconnected are lis
     (list) => list.some((c) => c.sellerId === reconnected.sellerId && c.state === 'disconnected'),
     30_000,
   );
-  expect(ids(ended)).toEqual(ids(listed));
-  expect(await connections.list({ state: 'revoked', limit: 100 })).toEqual([]);
+  expect(ids(ended)).toEqual(ids(live));
+  expect(ids(await listed())).toEqual(ids(live));
+  expect(await listed({ state: 'revoked' })).toEqual([]);
   expect(await connections.countByState()).toEqual({ ...expected, active: 1, disconnected: 1 });
+  expect(await gauge()).toEqual({ ...expected, active: 1, disconnected: 1 });
 }, 240_000);

@@ -25,6 +25,7 @@ const WRITES: ReadonlySet<PortMethod> = new Set([
   'resume',
   'runTransferNow',
   'redeliverWebhook',
+  'applySettings',
 ]);
 
 export function statusView(sellerId: string, overrides: Partial<StatusView> = {}): StatusView {
@@ -44,9 +45,11 @@ export function statusView(sellerId: string, overrides: Partial<StatusView> = {}
     },
     pendingConsent: null,
     transfers: {},
+    health: { failing: [], incident: null, revocationSuspectedAt: null, refusals: 0 },
     upgradeAvailable: false,
     lastError: null,
     events: [{ at: '2030-01-01T00:00:00.000Z', type: 'authorized', detail: 'app v1 installed' }],
+    webhooks: [],
     temporal: {
       workflowId,
       runId: 'run-1',
@@ -236,6 +239,27 @@ export class FakeSellerConnections implements SellerConnections {
       );
     }
     return await Promise.resolve({ eventId, status: 'pending' as const });
+  }
+  /** Sellers whose next applySettings update fails with this message (once each). */
+  readonly applySettingsFailures = new Map<string, string>();
+  /** How many times each seller took applySettings. */
+  readonly settingsApplied = new Map<string, number>();
+  async applySettings() {
+    this.record('applySettings', []);
+    const running = [...this.sellers].filter(([, s]) => s.running).map(([sellerId]) => sellerId);
+    const failed: Array<{ sellerId: string; message: string }> = [];
+    for (const sellerId of running) {
+      const message = this.applySettingsFailures.get(sellerId);
+      if (message !== undefined) {
+        this.applySettingsFailures.delete(sellerId);
+        failed.push({ sellerId, message });
+      } else this.settingsApplied.set(sellerId, (this.settingsApplied.get(sellerId) ?? 0) + 1);
+    }
+    return await Promise.resolve({
+      matched: running.length,
+      applied: running.length - failed.length,
+      failed,
+    });
   }
   async ping() {
     this.record('ping', []);

@@ -18,7 +18,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { loadConfig } from '../../common/config';
 import type { OttoApp } from '../../common/otto-apps';
 import { createSealer, generateSealKey, parseSealKeys } from '../../common/seal';
-import { apiConfigSchema, workflowSettingsFrom } from '../../api/config';
+import { apiConfigSchema } from '../../api/config';
 import { createApp } from '../../api/create-app';
 import { createTemporalSellerConnections } from '../../api/seller-connections';
 import { defaultApps } from '../../emulator/options';
@@ -105,7 +105,6 @@ beforeAll(async () => {
     client: env.client,
     taskQueue,
     uiUrl: config.TEMPORAL_UI_URL,
-    settings: workflowSettingsFrom(config),
     callTimeoutMs: 10_000,
   });
   handler = createApp({ config, connections });

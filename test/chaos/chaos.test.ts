@@ -51,7 +51,7 @@ beforeAll(async () => {
       tokenRefreshMarginMs: 10_000,
       refreshJitterMs: 1_000,
       refreshRetryMaxIntervalMs: 1_000,
-      revocationConfirmDelayMs: 500,
+      revocationConfirmWindowMs: 500,
       transferIntervalsMs: {
         ordersImport: 1_000,
         stockExport: 1_000,

@@ -31,7 +31,7 @@ const STATE_KEY = 'e2e-state-signing-key-0123456789abcdef';
 const SETTINGS: WorkflowSettingsInput = {
   tokenRefreshMarginMs: 10_000,
   refreshJitterMs: 0,
-  revocationConfirmDelayMs: 200,
+  revocationConfirmWindowMs: 200,
   transferIntervalsMs: {
     ordersImport: 1_000,
     stockExport: 1_000,

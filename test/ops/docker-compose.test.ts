@@ -279,7 +279,6 @@ describe('docker-compose.yml', () => {
       'TEMPORAL_ADDRESS',
       'TEMPORAL_NAMESPACE',
       'TASK_QUEUE',
-      'TOKEN_TASK_QUEUE',
       'SEAL_KEYS',
       'OTTO_API_BASE_URL',
       'PUBLIC_BASE_URL',

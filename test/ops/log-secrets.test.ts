@@ -47,7 +47,7 @@ it('logs a whole lifecycle without a single plaintext code, token or secret', as
     tokenRefreshMarginMs: 1_700,
     refreshJitterMs: 0,
     refreshRetryMaxIntervalMs: 200,
-    revocationConfirmDelayMs: 0,
+    revocationConfirmWindowMs: 0,
   });
   const app = createApp({ config, connections, sealer: stack.sealer, logger });
   const admin = { Authorization: `Bearer ${ADMIN_KEY}` };

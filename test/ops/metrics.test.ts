@@ -141,7 +141,7 @@ describe('API /metrics: connections by state', () => {
         client: stack.env.client,
         taskQueue: stack.taskQueue,
         uiUrl: 'http://localhost:8233',
-        settings: stack.settings,
+        overrides: stack.settings,
         callTimeoutMs: 10_000,
       });
       const counts = await eventually(

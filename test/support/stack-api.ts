@@ -1,10 +1,10 @@
 /** The real API (createApp + the Temporal adapter) wired to a TestStack's emulator, queues and sealer. */
 import type { Express } from 'express';
 import request from 'supertest';
-import { apiConfigSchema, workflowSettingsFrom, type ApiConfig } from '../../api/config';
+import { apiConfigSchema, type ApiConfig } from '../../api/config';
 import { createTemporalSellerConnections, type SellerConnections } from '../../api/seller-connections';
 import { loadConfig } from '../../common/config';
-import type { WorkflowSettingsInput } from '../../workflows/definitions';
+import type { SettingsOverrides } from '../../workflows/definitions';
 import { PUBLIC_BASE_URL, REDIRECT_URI, type TestStack } from './stack';
 import { assistantSession as openAssistantSession, type TestAssistantSession } from '../api/test-app';
 
@@ -27,26 +27,28 @@ export function stackApiEnv(
     SEAL_KEYS: stack.sealKeys,
     STATE_SIGNING_KEY: keys.stateKey,
     TASK_QUEUE: stack.taskQueue,
-    TOKEN_TASK_QUEUE: stack.tokenTaskQueue,
     PUBLIC_BASE_URL,
     OTTO_AUTH_BASE_URL: stack.emulatorUrl,
     OTTO_API_BASE_URL: stack.emulatorUrl,
     OTTO_APPS: JSON.stringify(stack.apps),
     TEMPORAL_ADDRESS: stack.temporalAddress,
-    ...(stack.webhook ? { WEBHOOK_URL: stack.webhook.url } : {}),
   };
 }
 
+/**
+ * The real Temporal adapter on this stack: every seller workflow it starts carries `overrides` (default
+ * none: the stack's workers resolve the rest).
+ */
 export function stackConnections(
   stack: TestStack,
   config: ApiConfig,
-  settings: WorkflowSettingsInput = {},
+  overrides: SettingsOverrides = {},
 ): SellerConnections {
   return createTemporalSellerConnections({
     client: stack.env.client,
     taskQueue: stack.taskQueue,
     uiUrl: config.TEMPORAL_UI_URL,
-    settings: { ...workflowSettingsFrom(config), ...settings },
+    overrides,
     callTimeoutMs: 10_000,
   });
 }

@@ -10,7 +10,9 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
+import type { ActivityDeps } from '../../activities';
 import { buildAuthorizeUrl, createPkcePair, newNonce } from '../../common/oauth';
+import type { FleetBreakerOptions } from '../../common/fleet-breaker-config';
 import type { OttoApp } from '../../common/otto-apps';
 import { createSealer, generateSealKey, parseSealKeys, type Sealer } from '../../common/seal';
 import { startEmulator } from '../../emulator/start-emulator';
@@ -27,11 +29,12 @@ import {
   type AppVersion,
   type ConnectionState,
   type ConnectionStatus,
+  type SettingsOverrides,
   type WorkflowSettingsInput,
 } from '../../workflows/definitions';
 import type { sellerConnection } from '../../workflows/seller-connection';
 import { isTransientUpdateFailure } from '../../api/seller-connections';
-import { createWorkers, runWorkers } from '../../worker/create-workers';
+import { createWorkers, runWorkers, type CreateWorkersOptions } from '../../worker/create-workers';
 import { createTestDatabase, type TestDatabase } from './postgres';
 import { connectTestEnv, eventually, uniqueName, workflowBundleCode } from './temporal';
 
@@ -42,7 +45,16 @@ export interface StackOptions {
   tokenTtlSeconds?: number;
   tokenRateLimitPerSecond?: number;
   tokenActivitiesPerSecond?: number;
-  settings?: WorkflowSettingsInput;
+  /**
+   * The per-seller settings overrides every workflow this stack starts carries in its input
+   * (`{ sellerId, overrides }`): short lifetimes and intervals for tests.
+   */
+  settings?: SettingsOverrides;
+  /**
+   * The in-process workers' own settings defaults (what TRANSFER_INTERVALS and friends are for a real
+   * worker); overrides win over them. `restartWorkers()` can change them.
+   */
+  workerSettings?: WorkflowSettingsInput;
   /** Another Temporal server than the shared one (the chaos suite restarts its own). */
   temporalAddress?: string;
   /** false: start no in-process workers (the test runs worker processes itself, see workerEnv()). */
@@ -55,6 +67,8 @@ export interface StackOptions {
   webhook?: { url: string; secret: string };
   /** The seller store: SQLite in a temp dir (default), or a fresh database on the harness's PostgreSQL. */
   sellerStore?: 'sqlite' | 'postgres';
+  /** The in-process workers' fleet breaker (FLEET_BREAKER_* for a real worker); its defaults when absent. */
+  fleetBreaker?: FleetBreakerOptions;
 }
 
 export interface Captured {
@@ -86,6 +100,8 @@ export class TestStack {
   tokenTaskQueue = '';
   webhook: { url: string; secret: string } | undefined;
   private running: Promise<void> | undefined;
+  /** How the in-process workers are built (absent with `inProcessWorkers: false`). */
+  private workerOptions: Omit<CreateWorkersOptions, 'settings'> | undefined;
   private constructor(
     readonly env: TestWorkflowEnvironment,
     readonly emulatorUrl: string,
@@ -93,7 +109,8 @@ export class TestStack {
     readonly apps: OttoApp[],
     readonly sealer: Sealer,
     readonly taskQueue: string,
-    readonly settings: WorkflowSettingsInput,
+    /** The overrides each workflow this stack starts carries (StackOptions.settings). */
+    readonly settings: SettingsOverrides,
   ) {}
 
   static async start(opts: StackOptions = {}): Promise<TestStack> {
@@ -122,11 +139,15 @@ export class TestStack {
     const tokenTaskQueue = `${taskQueue}-tokens`;
     const sealKeys = generateSealKey('t1');
     const sealer = createSealer(parseSealKeys(sealKeys));
-    const stack = new TestStack(env, emulator.url, () => emulator.close(), apps, sealer, taskQueue, {
-      tokenTaskQueue,
-      webhooksEnabled: opts.webhook !== undefined,
-      ...opts.settings,
-    });
+    const stack = new TestStack(
+      env,
+      emulator.url,
+      () => emulator.close(),
+      apps,
+      sealer,
+      taskQueue,
+      opts.settings ?? {},
+    );
     for (const app of apps) stack.captured.secrets.add(app.clientSecret);
     const baseFetch = opts.fetch ?? fetch;
     const recordingFetch: typeof fetch = async (input, init) => {
@@ -148,26 +169,57 @@ export class TestStack {
     stack.tokenTaskQueue = tokenTaskQueue;
     stack.webhook = opts.webhook;
     if (opts.inProcessWorkers === false) return stack;
-    stack.workers = await createWorkers({
+    const deps: ActivityDeps = {
+      sealer,
+      apps,
+      authBaseUrl: emulator.url,
+      apiBaseUrl: emulator.url,
+      redirectUri: REDIRECT_URI,
+      fetch: recordingFetch,
+      store,
+      tokenSafetyMarginMs: 500,
+      ...(opts.webhook ? { webhook: opts.webhook } : {}),
+      ...(opts.fleetBreaker ? { fleetBreaker: opts.fleetBreaker } : {}),
+    };
+    stack.workerOptions = {
       connection: env.nativeConnection,
       taskQueue,
       tokenTaskQueue,
       tokenActivitiesPerSecond: opts.tokenActivitiesPerSecond ?? 50,
       workflowBundle: { code: workflowBundleCode() },
-      deps: {
-        sealer,
-        apps,
-        authBaseUrl: emulator.url,
-        apiBaseUrl: emulator.url,
-        redirectUri: REDIRECT_URI,
-        fetch: recordingFetch,
-        store,
-        tokenSafetyMarginMs: 500,
-        ...(opts.webhook ? { webhook: opts.webhook } : {}),
-      },
-    });
-    stack.running = runWorkers(stack.workers);
+      deps,
+    };
+    await stack.startWorkers(opts.workerSettings ?? {});
     return stack;
+  }
+
+  /**
+   * The in-process workers, with these settings defaults (a real worker's TRANSFER_INTERVALS & co.);
+   * webhooksEnabled and latestAppVersion follow the stack unless given, the token queue is the stack's.
+   */
+  private async startWorkers(workerSettings: WorkflowSettingsInput): Promise<void> {
+    if (!this.workerOptions) throw new Error('this stack runs no in-process workers');
+    this.workers = await createWorkers({
+      ...this.workerOptions,
+      settings: { defaults: workerSettings, tokenTaskQueues: [this.tokenTaskQueue] },
+    });
+    this.running = runWorkers(this.workers);
+  }
+
+  private async stopWorkers(): Promise<void> {
+    for (const w of this.workers) if (w.getState() === 'RUNNING') w.shutdown();
+    await this.running;
+    this.workers = [];
+    this.running = undefined;
+  }
+
+  /**
+   * A deploy: the in-process workers shut down (in-flight tasks drain) and start again with new settings
+   * defaults. Running sellers see them at their next run start, or at once after `applySettings`.
+   */
+  async restartWorkers(options: { workerSettings?: WorkflowSettingsInput } = {}): Promise<void> {
+    await this.stopWorkers();
+    await this.startWorkers(options.workerSettings ?? {});
   }
 
   /** The environment `worker/index.ts` needs to serve this stack from a separate process. */
@@ -193,8 +245,7 @@ export class TestStack {
   }
 
   async close(): Promise<void> {
-    for (const w of this.workers) if (w.getState() === 'RUNNING') w.shutdown();
-    await this.running;
+    await this.stopWorkers();
     await this.closeEmulator();
     await this.store.close();
     // Worker processes must be stopped first; anything still connected is cut off.
@@ -280,7 +331,11 @@ export class TestStack {
    * What the API does on "Allow access" and on the consent callback: nonce + PKCE from Node's crypto,
    * update-with-start, and the `/oauth2/auth` URL the consent callback sends the browser to.
    */
-  async beginConsent(sellerId: string, appVersion: AppVersion = 'v1', options: { pkce?: boolean } = {}) {
+  async beginConsent(
+    sellerId: string,
+    appVersion: AppVersion = 'v1',
+    options: { pkce?: boolean; overrides?: SettingsOverrides } = {},
+  ) {
     const nonce = newNonce();
     const pkce = options.pkce === false ? undefined : createPkcePair();
     const startWorkflowOperation = new WithStartWorkflowOperation<typeof sellerConnection>(
@@ -288,7 +343,7 @@ export class TestStack {
       {
         workflowId: sellerWorkflowId(sellerId),
         taskQueue: this.taskQueue,
-        args: [{ sellerId, settings: this.settings }],
+        args: [{ sellerId, overrides: options.overrides ?? this.settings }],
         workflowIdConflictPolicy: 'USE_EXISTING',
       },
     );
@@ -401,10 +456,17 @@ export class TestStack {
     return await this.waitFor(handle, (s) => s.state === state, timeoutMs);
   }
 
-  /** Consent → OPC installation → OTTO login → code callback → `active`, for a fresh partner. */
-  async connectSeller(sellerId = uniqueName('seller'), appVersion: AppVersion = 'v1') {
+  /**
+   * Consent → OPC installation → OTTO login → code callback → `active`, for a fresh partner. A new
+   * workflow carries `options.overrides` instead of the stack's (StackOptions.settings) when given.
+   */
+  async connectSeller(
+    sellerId = uniqueName('seller'),
+    appVersion: AppVersion = 'v1',
+    options: { overrides?: SettingsOverrides } = {},
+  ) {
     const partner = await this.createPartner();
-    const { handle, nonce, authorizeUrl } = await this.beginConsent(sellerId, appVersion);
+    const { handle, nonce, authorizeUrl } = await this.beginConsent(sellerId, appVersion, options);
     await this.installApp(appVersion, partner);
     const params = await this.consentAtOtto(authorizeUrl, partner);
     await this.deliverCallback(handle, nonce, params);

@@ -20,7 +20,7 @@ beforeAll(async () => {
       tokenRefreshMarginMs: 3_000,
       refreshJitterMs: 300,
       refreshRetryMaxIntervalMs: 500,
-      revocationConfirmDelayMs: 200,
+      revocationConfirmWindowMs: 200,
     },
   });
 });

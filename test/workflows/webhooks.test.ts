@@ -20,7 +20,7 @@ const SETTINGS = {
   tokenRefreshMarginMs: 3_000,
   refreshJitterMs: 300,
   refreshRetryMaxIntervalMs: 500,
-  revocationConfirmDelayMs: 200,
+  revocationConfirmWindowMs: 200,
   webhookRetryMaxIntervalMs: 500,
   webhookDeliveryWindowMs: 120_000,
 } as const;
@@ -97,7 +97,7 @@ describe('webhooks to the shop', () => {
     expect(mine.every((r) => r.verified)).toBe(true);
     // The status view lists every delivery, delivered, without payloads.
     expect(final.webhooks).toHaveLength(forSeller(sellerId).length);
-    for (const w of final.webhooks!) {
+    for (const w of final.webhooks) {
       expect(w).toMatchObject({ status: 'delivered', attempts: 1, lastError: null });
       expect(w).not.toHaveProperty('payload');
     }
@@ -123,7 +123,7 @@ describe('webhooks to the shop', () => {
     const down = await shortHistoryStack.waitFor(handle, (s) =>
       (s.webhooks ?? []).some((w) => w.type === 'orders.changed'),
     );
-    expect(down.webhooks!.every((w) => w.status === 'pending')).toBe(true);
+    expect(down.webhooks.every((w) => w.status === 'pending')).toBe(true);
     expect(acceptedPerId(sellerId).size).toBe(0);
 
     // Down a while longer, the last part not even listening; meanwhile the run continues as new.
@@ -138,34 +138,34 @@ describe('webhooks to the shop', () => {
     await new Promise((r) => setTimeout(r, 1_500));
     const carried = await shortHistoryStack.status(handle);
     expect(carried.temporal.runId).not.toBe(firstRun);
-    expect(carried.webhooks!.map((w) => w.eventId)).toEqual(
-      expect.arrayContaining(down.webhooks!.map((w) => w.eventId)),
+    expect(carried.webhooks.map((w) => w.eventId)).toEqual(
+      expect.arrayContaining(down.webhooks.map((w) => w.eventId)),
     );
-    expect(carried.webhooks!.every((w) => w.status === 'pending')).toBe(true);
+    expect(carried.webhooks.every((w) => w.status === 'pending')).toBe(true);
 
     receiver.failWith = null;
     await receiver.listen();
     const up = await shortHistoryStack.waitFor(
       handle,
-      (s) => (s.webhooks ?? []).length > 0 && s.webhooks!.every((w) => w.status === 'delivered'),
+      (s) => (s.webhooks ?? []).length > 0 && s.webhooks.every((w) => w.status === 'delivered'),
       30_000,
     );
-    const ids = up.webhooks!.map((w) => w.eventId);
+    const ids = up.webhooks.map((w) => w.eventId);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(up.webhooks!.map((w) => w.type)).toEqual(
+    expect(up.webhooks.map((w) => w.type)).toEqual(
       expect.arrayContaining(['connection.state_changed', 'consent.completed', 'orders.changed']),
     );
     const perId = acceptedPerId(sellerId);
     expect([...perId.keys()].sort()).toEqual([...ids].sort());
     expect([...perId.values()].every((n) => n === 1)).toBe(true);
-    expect(up.webhooks!.some((w) => w.attempts > 1)).toBe(true);
+    expect(up.webhooks.some((w) => w.attempts > 1)).toBe(true);
     const orders = forSeller(sellerId).find((e) => e.type === 'orders.changed')!;
     expect(typeof orders.data.count).toBe('number');
     expect(orders.data).toHaveProperty('feedCursor');
     expect(Array.isArray(orders.data.salesOrderIds)).toBe(true);
 
     // An admin sends the consent.completed event again: the same id arrives a second time.
-    const again = up.webhooks!.find((w) => w.type === 'consent.completed')!;
+    const again = up.webhooks.find((w) => w.type === 'consent.completed')!;
     expect(
       await handle.executeUpdate(redeliverWebhookUpdate, { args: [{ eventId: again.eventId }] }),
     ).toEqual({ eventId: again.eventId, status: 'pending' });
@@ -196,7 +196,7 @@ describe('webhooks to the shop', () => {
     expect((await handle.describe()).status.name).toBe('RUNNING');
     receiver.failWith = null;
     const final = await handle.result();
-    expect(final.webhooks!.every((w) => w.status === 'delivered')).toBe(true);
+    expect(final.webhooks.every((w) => w.status === 'delivered')).toBe(true);
     expect(stateChanges(sellerId)).toContain('active→disconnected');
   });
 });
