@@ -311,6 +311,8 @@ async function main(): Promise<void> {
         OTTO_API_BASE_URL: emulatorUrl,
         // An explicit OTTO_APPS wins (e.g. testing one app), otherwise the emulator's own.
         OTTO_APPS: env.OTTO_APPS ?? appsJson,
+        // A revocation in the emulator shows within a minute (production: 30 minutes of refusals).
+        REVOCATION_CONFIRM_WINDOW: env.REVOCATION_CONFIRM_WINDOW ?? '1m',
       });
     }
     if (stopping) return;

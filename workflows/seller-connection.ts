@@ -6,12 +6,9 @@
  * and waits when told to. Secrets appear only sealed.
  */
 import {
-  ActivityCancellationType,
-  ActivityFailure,
   allHandlersFinished,
   ApplicationFailure,
   CancellationScope,
-  CancelledFailure,
   condition,
   continueAsNew,
   log,
@@ -20,13 +17,11 @@ import {
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
-  uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SettingsActivities } from '../activities/settings-activities';
 import type { TokenActivities } from '../activities/token-activities';
 import type { TransferActivities } from '../activities/transfer-activities';
-import type { WebhookActivities } from '../activities/webhook-activities';
 import {
   applySettingsUpdate,
   authorizationCallbackSchema,
@@ -36,7 +31,6 @@ import {
   consentCallbackUpdate,
   disconnectUpdate,
   FailureTypes,
-  NON_RETRYABLE_FAILURE_TYPES,
   pauseUpdate,
   redeliverWebhookUpdate,
   resumeUpdate,
@@ -52,9 +46,11 @@ import {
   type TransferKind,
   type WorkflowSettings,
 } from './definitions';
+import { failureOf, tokenOptions, transferOptions } from './activity-options';
 import { decide, type Action } from './decide';
+import { createWebhookDelivery } from './webhook-delivery';
 import * as core from './seller-state';
-import type { Refusal, SellerConnection, WebhookRecord } from './seller-state';
+import type { Refusal, SellerConnection } from './seller-state';
 
 export interface SellerConnectionArgs extends SellerConnectionInput {
   /** Present only on a continued-as-new run: the whole state of the previous run. */
@@ -73,43 +69,6 @@ function invalidInput(issues: { message: string }[]): ApplicationFailure {
   });
 }
 
-interface Failure {
-  type?: string;
-  message: string;
-  cancelled: boolean;
-  /** The activity's progress (failure details[0]): lets the next run resume. */
-  progress: unknown;
-}
-
-/** The failure type, message and progress behind an activity failure. */
-function failureOf(err: unknown): Failure {
-  const cause = err instanceof ActivityFailure ? err.cause : err;
-  if (cause instanceof CancelledFailure) {
-    return { message: cause.message || 'cancelled', cancelled: true, progress: cause.details?.[0] };
-  }
-  if (cause instanceof ApplicationFailure) {
-    return {
-      type: cause.type ?? undefined,
-      message: cause.message,
-      cancelled: false,
-      progress: cause.details?.[0],
-    };
-  }
-  if (cause instanceof Error) {
-    // Timeouts wrap the last attempt's failure.
-    const inner = cause.cause;
-    if (inner instanceof ApplicationFailure)
-      return {
-        type: inner.type ?? undefined,
-        message: inner.message,
-        cancelled: false,
-        progress: inner.details?.[0],
-      };
-    return { type: cause.name, message: cause.message, cancelled: false, progress: undefined };
-  }
-  return { message: String(cause), cancelled: false, progress: undefined };
-}
-
 export async function sellerConnection(args: SellerConnectionArgs): Promise<ConnectionStatus> {
   const parsed = sellerConnectionInputSchema.safeParse(args);
   if (!parsed.success) throw invalidInput(parsed.error.issues);
@@ -117,7 +76,15 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
     args.carried ?? core.initialConnection(parsed.data.sellerId, parsed.data.overrides);
   /** Resolved by the worker at run start (and by applySettings); handlers wait for it. */
   let settings: WorkflowSettings | null = null;
-  const ctx = (): core.Ctx => ({ now: Date.now(), settings: settings! });
+  /**
+   * The decision clock: the task's time, but never before a deadline whose timer has fired. Under load a
+   * timer can be handled in an activation that still carries the previous task's time (seen with queries
+   * arriving while the task is delivered); deciding on that stale time would issue other commands than
+   * a replay, which sees the task's real time. A fired timer proves its deadline has passed.
+   */
+  let firedDeadline = 0;
+  const clock = () => Math.max(Date.now(), firedDeadline);
+  const ctx = (): core.Ctx => ({ now: clock(), settings: settings! });
   const ready = () => condition(() => settings !== null);
   const info = () => ({ workflowId: workflowInfo().workflowId, runId: workflowInfo().runId });
   const jitter = () =>
@@ -137,63 +104,21 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
     }
   }
 
-  // ---- activity options (from the run's settings) ----------------------------------------------------
-
-  const tokenOptions = (set: WorkflowSettings) =>
-    ({
-      taskQueue: set.tokenTaskQueue,
-      startToCloseTimeout: '15s',
-      heartbeatTimeout: '20s',
-      // One mint keeps retrying transient failures for at most the margin; then the policy backs off.
-      scheduleToCloseTimeout: set.tokenRefreshMarginMs,
-      retry: {
-        initialInterval: Math.min(1_000, set.refreshRetryMaxIntervalMs),
-        backoffCoefficient: 2,
-        maximumInterval: set.refreshRetryMaxIntervalMs,
-        nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES,
-      },
-    }) as const;
-  const transferOptions = (set: WorkflowSettings) =>
-    ({
-      startToCloseTimeout: '5m',
-      heartbeatTimeout: '30s',
-      scheduleToCloseTimeout: set.transferRetryWindowMs,
-      // A cancelled transfer reports its progress; wait for it so the next run resumes there.
-      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-      retry: {
-        initialInterval: Math.min(1_000, set.transferRetryMaxIntervalMs),
-        backoffCoefficient: 2,
-        maximumInterval: set.transferRetryMaxIntervalMs,
-        nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES,
-      },
-    }) as const;
-  // At least once: no attempt limit; the delivery window (scheduleToClose) bounds the retrying.
-  const webhookOptions = (set: WorkflowSettings) =>
-    ({
-      startToCloseTimeout: '30s',
-      retry: {
-        initialInterval: Math.min(1_000, set.webhookRetryMaxIntervalMs),
-        backoffCoefficient: 2,
-        maximumInterval: set.webhookRetryMaxIntervalMs,
-      },
-    }) as const;
   const token = () => proxyActivities<TokenActivities>(tokenOptions(settings!));
   const transfers = () => proxyActivities<TransferActivities>(transferOptions(settings!));
-  const webhooks = () => proxyActivities<WebhookActivities>(webhookOptions(settings!));
 
   // ---- change bookkeeping --------------------------------------------------------------------------
 
   /** Bumped by every change: the loop's wait ends on it. */
   let version = 0;
   let published: { state?: string; version?: string; partner?: string; details?: string } = {};
-  /** Event ids whose delivery runs in this run (not carried: a new run restarts every pending one). */
-  const delivering = new Set<string>();
+  const webhooks = createWebhookDelivery(s, { settings: () => settings!, changed: () => changed() });
   /** Running activities by what they do ('authorize', 'mint', a transfer kind), to cancel them. */
   const scopes = new Map<string, CancellationScope>();
 
   function changed(): void {
     version++;
-    if (settings !== null) flushOutbox(settings);
+    if (settings !== null) webhooks.flush();
     publish();
   }
 
@@ -210,84 +135,6 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
     const details = core.describeWaiting(s);
     if (details !== published.details) setCurrentDetails(details);
     published = { state, version: s.appVersion ?? undefined, partner: s.partnerId ?? undefined, details };
-  }
-
-  /** The state's announcements for the shop become webhook deliveries (none when webhooks are off). */
-  function flushOutbox(set: WorkflowSettings): void {
-    for (const item of s.outbox.splice(0)) {
-      if (!set.webhooksEnabled) continue;
-      const now = Date.now();
-      const record: WebhookRecord = {
-        // Deterministic (the workflow's seeded random), so a replay yields the same id.
-        eventId: `evt_${uuid4()}`,
-        type: item.type,
-        at: now,
-        status: 'pending',
-        attempts: 0,
-        lastError: null,
-        deliveredAt: null,
-        deadline: now + set.webhookDeliveryWindowMs,
-        payload: { type: item.type, timestamp: core.iso(now)!, data: { sellerId: s.sellerId, ...item.data } },
-      };
-      s.webhooks.push(record);
-      core.pruneWebhooks(s);
-      void deliverWebhook(record);
-    }
-  }
-
-  async function deliverWebhook(w: WebhookRecord): Promise<void> {
-    if (delivering.has(w.eventId)) return;
-    const remaining = w.deadline - Date.now();
-    if (remaining < 1_000) {
-      w.status = 'failed';
-      w.lastError = w.lastError ?? 'the delivery window passed';
-      core.recordEvent(
-        s,
-        Date.now(),
-        'webhook_failed',
-        `${w.type} ${w.eventId}: ${w.lastError}`,
-        settings!.maxEvents,
-      );
-      core.pruneWebhooks(s);
-      return;
-    }
-    delivering.add(w.eventId);
-    try {
-      const result = await webhooks().deliverWebhook.executeWithOptions(
-        {
-          ...webhookOptions(settings!),
-          scheduleToCloseTimeout: remaining,
-          summary: `webhook ${w.type} ${w.eventId}`,
-        },
-        [{ eventId: w.eventId, payload: w.payload }],
-      );
-      if (result.outcome === 'disabled') {
-        // This worker has no WEBHOOK_URL: there is no delivery to show.
-        s.webhooks = s.webhooks.filter((x) => x !== w);
-        return;
-      }
-      w.status = 'delivered';
-      w.attempts += result.attempt;
-      w.lastError = result.previousError;
-      w.deliveredAt = Date.now();
-    } catch (err) {
-      const failure = failureOf(err);
-      const attempts = /^attempt (\d+):/.exec(failure.message)?.[1];
-      w.status = 'failed';
-      w.attempts += attempts === undefined ? 1 : Number(attempts);
-      w.lastError = failure.message;
-      core.recordEvent(
-        s,
-        Date.now(),
-        'webhook_failed',
-        `${w.type} ${w.eventId}: ${failure.message}`,
-        settings!.maxEvents,
-      );
-    } finally {
-      delivering.delete(w.eventId);
-      core.pruneWebhooks(s);
-      changed();
-    }
   }
 
   // ---- handlers: registered before the first await; they change state only through seller-state.ts ------
@@ -438,7 +285,7 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
           `${w.type} ${w.eventId}`,
           settings!.maxEvents,
         );
-        void deliverWebhook(w);
+        void webhooks.deliver(w);
       }
       return { eventId, status: w.status };
     },
@@ -529,7 +376,7 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
   }
 
   async function runTransfer(kind: TransferKind, full: boolean): Promise<void> {
-    const t = core.transferStarted(s, kind, Date.now());
+    const t = core.transferStarted(s, kind, clock());
     changed();
     try {
       const result = await scoped(kind, () =>
@@ -573,14 +420,14 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
   settings = await resolveSettings();
   core.applySettings(s, ctx());
   // Deliveries still pending when the previous run continued as new start again (same ids, same window).
-  for (const w of s.webhooks) if (w.status === 'pending') void deliverWebhook(w);
+  for (const w of s.webhooks) if (w.status === 'pending') void webhooks.deliver(w);
   changed();
 
   let drainingSince: number | null = null;
   let cancelRequested = false;
   let endCancelled = false;
   for (;;) {
-    if (drainingSince === null && historyTooLong()) drainingSince = Date.now();
+    if (drainingSince === null && historyTooLong()) drainingSince = clock();
     if (core.isOver(s) && !endCancelled) {
       // Nothing may use the installation any more: stop whatever still runs.
       endCancelled = true;
@@ -630,8 +477,12 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
           (!draining && historyTooLong()) ||
           (draining && allHandlersFinished() !== handlersFinished);
         if (action.until === null) await condition(wake);
-        else
-          await condition(wake, Math.max(1, action.until - Date.now()), { summary: core.describeWaiting(s) });
+        else {
+          const woken = await condition(wake, Math.max(1, action.until - clock()), {
+            summary: core.describeWaiting(s),
+          });
+          if (!woken) firedDeadline = Math.max(firedDeadline, action.until);
+        }
         continue;
       }
     }
@@ -640,6 +491,6 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
 
   // The last events (revoked, disconnected) reach the shop before the workflow ends; each delivery is
   // bounded by its window.
-  await condition(() => allHandlersFinished() && delivering.size === 0);
+  await condition(() => allHandlersFinished() && webhooks.idle());
   return core.toStatus(s, settings, info());
 }

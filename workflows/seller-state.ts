@@ -325,19 +325,16 @@ export function resumeRefusal(s: SellerConnection): Refusal | null {
   return null;
 }
 
+/** The same rule the decision core uses to start transfers (`transfersAllowed`), with the reason. */
 export function runNowRefusal(s: SellerConnection): Refusal | null {
-  if (!isConnected(s)) {
-    return {
-      type: FailureTypes.invalidTransition,
-      message: `transfers run only while connected (the connection is ${publicState(s).replace(/_/g, ' ')})`,
-    };
-  }
-  if (s.pause !== null)
-    return {
-      type: FailureTypes.invalidTransition,
-      message: 'transfers are paused; resume the connection first',
-    };
-  return null;
+  if (transfersAllowed(s)) return null;
+  return {
+    type: FailureTypes.invalidTransition,
+    message:
+      s.pause !== null
+        ? 'transfers are paused; resume the connection first'
+        : `transfers run only while connected (the connection is ${publicState(s).replace(/_/g, ' ')})`,
+  };
 }
 
 // ---- message handlers' changes ---------------------------------------------------------------------

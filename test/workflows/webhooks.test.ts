@@ -82,14 +82,16 @@ describe('webhooks to the shop', () => {
       (e) => e.type === 'connection.state_changed' && e.data.to === 'revoked',
     );
     expect(revoked).toBeDefined();
-    expect(revoked!.data).toMatchObject({ sellerId, from: 'active', to: 'revoked', event: 'revoked' });
+    // Revocation needs evidence: the first refusal makes the seller degraded, the confirmation revoked.
+    expect(revoked!.data).toMatchObject({ sellerId, from: 'degraded', to: 'revoked', event: 'revoked' });
     expect(revoked!.data.reason).toEqual(expect.any(String));
     expect(revoked!.timestamp).toEqual(expect.stringMatching(/^\d{4}-\d\d-\d\dT/));
     expect(stateChanges(sellerId)).toEqual([
       'new→pending_consent',
       'pending_consent→authorizing',
       'authorizing→active',
-      'active→revoked',
+      'active→degraded',
+      'degraded→revoked',
     ]);
     // Every request the receiver got for this seller verified with the reference verifier.
     const mine = receiver.received.filter((r) => r.body.includes(`"sellerId":"${sellerId}"`));

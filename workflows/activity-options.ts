@@ -1,0 +1,87 @@
+/**
+ * How the seller workflow calls its activities: one options set per timeout/retry group, built from the
+ * run's settings, and the one reading of an activity's failure (type, message, cancellation, progress).
+ */
+import {
+  ActivityCancellationType,
+  ActivityFailure,
+  ApplicationFailure,
+  CancelledFailure,
+} from '@temporalio/workflow';
+import { NON_RETRYABLE_FAILURE_TYPES, type WorkflowSettings } from './definitions';
+
+export const tokenOptions = (set: WorkflowSettings) =>
+  ({
+    taskQueue: set.tokenTaskQueue,
+    startToCloseTimeout: '15s',
+    heartbeatTimeout: '20s',
+    // One mint keeps retrying transient failures for at most the margin; then the policy backs off.
+    scheduleToCloseTimeout: set.tokenRefreshMarginMs,
+    retry: {
+      initialInterval: Math.min(1_000, set.refreshRetryMaxIntervalMs),
+      backoffCoefficient: 2,
+      maximumInterval: set.refreshRetryMaxIntervalMs,
+      nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES,
+    },
+  }) as const;
+export const transferOptions = (set: WorkflowSettings) =>
+  ({
+    startToCloseTimeout: '5m',
+    heartbeatTimeout: '30s',
+    scheduleToCloseTimeout: set.transferRetryWindowMs,
+    // A cancelled transfer reports its progress; wait for it so the next run resumes there.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: {
+      initialInterval: Math.min(1_000, set.transferRetryMaxIntervalMs),
+      backoffCoefficient: 2,
+      maximumInterval: set.transferRetryMaxIntervalMs,
+      nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES,
+    },
+  }) as const;
+// At least once: no attempt limit; the delivery window (scheduleToClose) bounds the retrying.
+export const webhookOptions = (set: WorkflowSettings) =>
+  ({
+    startToCloseTimeout: '30s',
+    retry: {
+      initialInterval: Math.min(1_000, set.webhookRetryMaxIntervalMs),
+      backoffCoefficient: 2,
+      maximumInterval: set.webhookRetryMaxIntervalMs,
+    },
+  }) as const;
+
+export interface Failure {
+  type?: string;
+  message: string;
+  cancelled: boolean;
+  /** The activity's progress (failure details[0]): lets the next run resume. */
+  progress: unknown;
+}
+
+/** The failure type, message and progress behind an activity failure. */
+export function failureOf(err: unknown): Failure {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof CancelledFailure) {
+    return { message: cause.message || 'cancelled', cancelled: true, progress: cause.details?.[0] };
+  }
+  if (cause instanceof ApplicationFailure) {
+    return {
+      type: cause.type ?? undefined,
+      message: cause.message,
+      cancelled: false,
+      progress: cause.details?.[0],
+    };
+  }
+  if (cause instanceof Error) {
+    // Timeouts wrap the last attempt's failure.
+    const inner = cause.cause;
+    if (inner instanceof ApplicationFailure)
+      return {
+        type: inner.type ?? undefined,
+        message: inner.message,
+        cancelled: false,
+        progress: inner.details?.[0],
+      };
+    return { type: cause.name, message: cause.message, cancelled: false, progress: undefined };
+  }
+  return { message: String(cause), cancelled: false, progress: undefined };
+}

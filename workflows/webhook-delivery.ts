@@ -1,0 +1,101 @@
+/**
+ * Webhooks to the shop (Standard Webhooks, at least once): the state's announcements (its outbox) become
+ * records with deterministic ids, each delivered by an activity beside the main loop; the payload stays
+ * in the state for retries after continue-as-new and for an admin's redelivery.
+ */
+import { proxyActivities, uuid4 } from '@temporalio/workflow';
+import type { WebhookActivities } from '../activities/webhook-activities';
+import { failureOf, webhookOptions } from './activity-options';
+import type { WorkflowSettings } from './definitions';
+import * as core from './seller-state';
+import type { SellerConnection, WebhookRecord } from './seller-state';
+
+export function createWebhookDelivery(
+  s: SellerConnection,
+  run: { settings: () => WorkflowSettings; changed: () => void },
+) {
+  const activities = () => proxyActivities<WebhookActivities>(webhookOptions(run.settings()));
+  /** Event ids whose delivery runs in this run (not carried: a new run restarts every pending one). */
+  const delivering = new Set<string>();
+
+  /** The state's announcements for the shop become webhook deliveries (none when webhooks are off). */
+  function flush(): void {
+    const set = run.settings();
+    for (const item of s.outbox.splice(0)) {
+      if (!set.webhooksEnabled) continue;
+      const now = Date.now();
+      const record: WebhookRecord = {
+        // Deterministic (the workflow's seeded random), so a replay yields the same id.
+        eventId: `evt_${uuid4()}`,
+        type: item.type,
+        at: now,
+        status: 'pending',
+        attempts: 0,
+        lastError: null,
+        deliveredAt: null,
+        deadline: now + set.webhookDeliveryWindowMs,
+        payload: { type: item.type, timestamp: core.iso(now)!, data: { sellerId: s.sellerId, ...item.data } },
+      };
+      s.webhooks.push(record);
+      core.pruneWebhooks(s);
+      void deliver(record);
+    }
+  }
+
+  async function deliver(w: WebhookRecord): Promise<void> {
+    if (delivering.has(w.eventId)) return;
+    const remaining = w.deadline - Date.now();
+    if (remaining < 1_000) {
+      w.status = 'failed';
+      w.lastError = w.lastError ?? 'the delivery window passed';
+      core.recordEvent(
+        s,
+        Date.now(),
+        'webhook_failed',
+        `${w.type} ${w.eventId}: ${w.lastError}`,
+        run.settings().maxEvents,
+      );
+      core.pruneWebhooks(s);
+      return;
+    }
+    delivering.add(w.eventId);
+    try {
+      const result = await activities().deliverWebhook.executeWithOptions(
+        {
+          ...webhookOptions(run.settings()),
+          scheduleToCloseTimeout: remaining,
+          summary: `webhook ${w.type} ${w.eventId}`,
+        },
+        [{ eventId: w.eventId, payload: w.payload }],
+      );
+      if (result.outcome === 'disabled') {
+        // This worker has no WEBHOOK_URL: there is no delivery to show.
+        s.webhooks = s.webhooks.filter((x) => x !== w);
+        return;
+      }
+      w.status = 'delivered';
+      w.attempts += result.attempt;
+      w.lastError = result.previousError;
+      w.deliveredAt = Date.now();
+    } catch (err) {
+      const failure = failureOf(err);
+      const attempts = /^attempt (\d+):/.exec(failure.message)?.[1];
+      w.status = 'failed';
+      w.attempts += attempts === undefined ? 1 : Number(attempts);
+      w.lastError = failure.message;
+      core.recordEvent(
+        s,
+        Date.now(),
+        'webhook_failed',
+        `${w.type} ${w.eventId}: ${failure.message}`,
+        run.settings().maxEvents,
+      );
+    } finally {
+      delivering.delete(w.eventId);
+      core.pruneWebhooks(s);
+      run.changed();
+    }
+  }
+
+  return { flush, deliver, idle: () => delivering.size === 0 };
+}
