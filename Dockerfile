@@ -1,9 +1,10 @@
 # otto-connect: one image for the worker, the API and the OTTO emulator (the command picks which).
 #   docker build -t otto-connect .
-#   docker run otto-connect node lib/worker/index.js   (default: the API)
+#   docker run -e WORKFLOW_BUNDLE=/app/lib/workflow-bundle.js otto-connect node lib/worker/index.js
+#   (default command: the API). Node 24, the LTS line this project targets.
 
 # ---- build: compile TypeScript to lib/ --------------------------------------------------------------
-FROM node:20.19-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 # better-sqlite3 compiles from source when no prebuilt binary matches the platform.
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ \
@@ -21,9 +22,12 @@ COPY emulator ./emulator
 COPY scripts ./scripts
 COPY client ./client
 RUN npm run build
+# The workflow bundle, built once here instead of at every worker start (the worker loads it when
+# WORKFLOW_BUNDLE names it, as docker-compose.yml does): the code a worker started from lib/ would bundle.
+RUN node lib/scripts/build-workflow-bundle.js lib/workflow-bundle.js
 
 # ---- runtime: compiled JS, production dependencies, non-root -------------------------------------------
-FROM node:20.19-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     DATA_DIR=/app/data \
     SELLER_STORE=/app/data/seller-store.db

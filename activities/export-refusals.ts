@@ -2,7 +2,7 @@
  * Which SKUs of an export batch OTTO refused, and in OTTO's words why. Pure, so the rules are unit-tested.
  *
  * Stock (207): OTTO lists the taken entries in `results` and the refusals in `errors`, whose `path` or
- * `detail` names the entry only informally (otto-api.md §5.2 documents no format). We attribute an error
+ * `detail` names the entry only informally (docs/otto-api.md §5.2 documents no format). We attribute an error
  * to a SKU when the SKU appears in its path/detail/title, else to the entry at the first array index in
  * its path. A SKU counts as refused when an error names it or when `results` exists and does not list it.
  * When nothing can be told apart, the whole batch counts as refused: sending a stock level again is

@@ -1,7 +1,7 @@
 /**
  * The fleet breaker: tells one seller's revocation from an incident that refuses the whole fleet.
  *
- * OTTO documents no revocation signal (otto-api.md §4): a refused installation-token mint (401/403/404)
+ * OTTO documents no revocation signal (docs/otto-api.md §4): a refused installation-token mint (401/403/404)
  * is the only evidence that a seller removed the app. But an OTTO outage answering 404, or a wrong
  * appId in OTTO_APPS, refuses every installation of the app at once. So, per app, this keeps each
  * installation's latest mint outcome within a sliding window; it is OPEN while, within the window,

@@ -26,10 +26,11 @@ export function createDataActivities(deps: ActivityDeps) {
     now: deps.now,
     partnerRequestsPerSecond: deps.partnerRequestsPerSecond,
     tokenSafetyMarginMs: deps.tokenSafetyMarginMs,
+    metrics: deps.metrics,
   });
   return {
     ...createTransferActivities({ store: deps.store, otto, metrics: deps.metrics }),
-    ...createWebhookActivities({ webhook: deps.webhook, fetch: deps.fetch }),
+    ...createWebhookActivities({ webhook: deps.webhook, fetch: deps.fetch, metrics: deps.metrics }),
   };
 }
 

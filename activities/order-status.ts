@@ -1,7 +1,7 @@
 /**
  * OTTO orders (v4) have no order-level status: each position item has its own `fulfillmentStatus`.
  * The shop still wants one word per order, so we derive it the way OTTO sorts orders into buckets
- * (otto-api.md §5.1, `mode=BUCKET`): the first bucket in OTTO's order that has at least one item wins,
+ * (docs/otto-api.md §5.1, `mode=BUCKET`): the first bucket in OTTO's order that has at least one item wins,
  * which is exactly "ANNOUNCED if ≥1 announced; PROCESSABLE if ≥1 processable and none announced; …".
  * The cancelled buckets are last, so an order is CANCELLED_* only when all its (known) items are
  * cancelled; one cancelled by the partner and one by the marketplace gives CANCELLED_BY_PARTNER (OTTO's

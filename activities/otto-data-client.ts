@@ -16,6 +16,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { z } from 'zod';
 import { SealError, type Sealer } from '../common/seal';
 import { FailureTypes } from '../workflows/definitions';
+import type { ActivityMetrics } from './activity-metrics';
 import { classifyOttoError } from './otto-errors';
 import { waitWithHeartbeats } from './activity-waits';
 import { OttoHttpError, ottoRequest, type FetchFn } from './otto-http';
@@ -28,6 +29,8 @@ export interface OttoDataClientDeps {
   now?: () => number;
   /** OTTO: 20/s per partner. */
   partnerRequestsPerSecond?: number;
+  /** Every call to OTTO is counted by endpoint pattern and status, with its latency (`ottoCall`). */
+  metrics?: Pick<ActivityMetrics, 'ottoCall'>;
   /** 429s asking for a longer wait fail the attempt instead (the activity retries after that wait). */
   maxInPlaceRetryAfterMs?: number;
   /** Never send a token that expires within this long. */
@@ -168,6 +171,7 @@ export function createOttoDataClient(deps: OttoDataClientDeps) {
           headers: { 'x-request-timestamp': new Date(now()).toISOString() },
           redirect: 'manual',
           signal: ctx.signal,
+          metrics: deps.metrics,
         }));
       } catch (err) {
         if (err instanceof OttoHttpError && err.status === 401) {

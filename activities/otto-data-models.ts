@@ -1,5 +1,5 @@
 /**
- * OTTO's seller-data models as the connector reads them (otto-api.md §5, from OTTO's generated API
+ * OTTO's seller-data models as the connector reads them (docs/otto-api.md §5, from OTTO's generated API
  * clients). Written from the documentation, independent of the emulator. Lenient on purpose (OTTO:
  * "ignore unknown fields"): unknown fields are kept (so whole objects can be stored), optional fields
  * may be absent or null, and only what OTTO marks required is required.

@@ -3,11 +3,12 @@
  * 10 s) and the activity's cancellation signal, error bodies kept for classification, and `Retry-After`
  * parsed. Never logs or echoes a token.
  */
+import type { ActivityMetrics } from './activity-metrics';
 import { cancellationError } from './activity-waits';
 
 export type FetchFn = typeof fetch;
 
-/** One entry of OTTO's error list (otto-api.md §5.7: `{errors: [{path, title, code, detail, logref}]}`). */
+/** One entry of OTTO's error list (docs/otto-api.md §5.7: `{errors: [{path, title, code, detail, logref}]}`). */
 export interface OttoApiError {
   code?: string | number;
   title?: string;
@@ -99,6 +100,39 @@ export interface HttpRequest {
    * flight, and the call rejects with the cancellation (a CancelledFailure), never a network error.
    */
   signal?: AbortSignal;
+  /** Where the call is counted (`ottoCall`: endpoint pattern, status, latency); none = not counted. */
+  metrics?: Pick<ActivityMetrics, 'ottoCall'>;
+}
+
+/**
+ * OTTO's endpoints as metric labels: a fixed list of route patterns, matched at the end of the path (an
+ * API base URL may carry a prefix). Ids never become labels: an unlisted path is `other`.
+ */
+const OTTO_ENDPOINTS: readonly (readonly [RegExp, string])[] = [
+  [/\/oauth2\/token$/, '/oauth2/token'],
+  [/\/v1\/token$/, '/v1/token'],
+  [/\/v1\/apps\/[^/]+\/installation$/, '/v1/apps/:appId/installation'],
+  [
+    /\/v1\/apps\/[^/]+\/installations\/[^/]+\/accessToken$/,
+    '/v1/apps/:appId/installations/:installationId/accessToken',
+  ],
+  [/\/v(\d+)\/orders$/, '/v$1/orders'],
+  [/\/v(\d+)\/availability\/quantities$/, '/v$1/availability/quantities'],
+  [/\/v(\d+)\/products\/prices$/, '/v$1/products/prices'],
+  [/\/v(\d+)\/returns$/, '/v$1/returns'],
+  [/\/v(\d+)\/shipping-profiles$/, '/v$1/shipping-profiles'],
+  [/\/v(\d+)\/shipping-profiles\/[^/]+$/, '/v$1/shipping-profiles/:id'],
+];
+
+/** The low-cardinality route pattern of an OTTO URL's path (`/v4/orders`, …), `other` when unlisted. */
+export function ottoEndpoint(pathname: string): string {
+  const path = pathname.length > 1 ? pathname.replace(/\/+$/, '') : pathname;
+  for (const [pattern, name] of OTTO_ENDPOINTS) {
+    const match = pattern.exec(path);
+    // The version is digits only (the pattern says so): never more than a handful of values.
+    if (match) return name.replace('$1', match[1] ?? '');
+  }
+  return 'other';
 }
 
 export async function ottoRequest<T = unknown>(
@@ -117,10 +151,28 @@ export async function ottoRequest<T = unknown>(
   }
   const path = new URL(req.url).pathname;
   if (req.signal?.aborted) throw cancellationError(req.signal);
+  const startedAt = performance.now();
+  const record = (status: string) => {
+    // A metrics hiccup never fails a call to OTTO.
+    try {
+      req.metrics?.ottoCall?.({
+        endpoint: ottoEndpoint(path),
+        method: req.method,
+        status,
+        seconds: (performance.now() - startedAt) / 1_000,
+      });
+    } catch {
+      // ignored
+    }
+  };
   const timeout = AbortSignal.timeout(req.timeoutMs ?? 10_000);
   const signal = req.signal ? AbortSignal.any([timeout, req.signal]) : timeout;
   const failed = (err: unknown, what: string): Error => {
-    if (req.signal?.aborted) return cancellationError(req.signal);
+    if (req.signal?.aborted) {
+      record('cancelled');
+      return cancellationError(req.signal);
+    }
+    record('network_error');
     const cause = err instanceof Error ? err.message : String(err);
     return new OttoNetworkError(`${req.method} ${path} ${what}: ${cause}`);
   };
@@ -142,6 +194,7 @@ export async function ottoRequest<T = unknown>(
   } catch (err) {
     throw failed(err, 'failed while reading the answer');
   }
+  record(String(res.status));
   let parsed: unknown = undefined;
   if (text) {
     try {

@@ -1,5 +1,5 @@
 /**
- * Client-side rate limit per partner id (OTTO: 20 requests/s per partner, otto-api.md §5), so a worker
+ * Client-side rate limit per partner id (OTTO: 20 requests/s per partner, docs/otto-api.md §5), so a worker
  * never earns a 429 by itself. A sliding one-second window; callers wait for a free slot, heartbeating
  * while they wait and giving up at once when their activity is cancelled.
  */

@@ -45,12 +45,12 @@ export interface TokenActivityDeps {
   tokenRequestsPerSecond?: number;
   /**
    * User-token claims that may carry the partner id, tried in order (OTTO_PARTNER_ID_CLAIM; OTTO's samples
-   * show `partner_id` and `partner`, otto-api.md §2.4).
+   * show `partner_id` and `partner`, docs/otto-api.md §2.4).
    */
   partnerIdClaims?: readonly string[];
   /** Send `redirect_uri` in the code exchange (OTTO_SEND_REDIRECT_URI; must match the authorize request). */
   sendRedirectUri?: boolean;
-  /** `scope` for installation tokens (OTTO_INSTALLATION_TOKEN_SCOPE); omitted when empty (otto-api.md §3). */
+  /** `scope` for installation tokens (OTTO_INSTALLATION_TOKEN_SCOPE); omitted when empty (docs/otto-api.md §3). */
   installationTokenScope?: string;
   /**
    * The fleet breaker (FLEET_BREAKER_WINDOW, FLEET_BREAKER_MIN_REFUSALS, FLEET_BREAKER_RATIO through
@@ -119,7 +119,7 @@ class DeveloperTokenCache {
 export const DEFAULT_PARTNER_ID_CLAIMS = ['partner_id', 'partner'] as const;
 
 /**
- * The partner id from the user token's claims (otto-api.md §2.4: undocumented for this flow, `partner_id`
+ * The partner id from the user token's claims (docs/otto-api.md §2.4: undocumented for this flow, `partner_id`
  * or `partner` in OTTO's samples). We only read what OTTO just gave us over TLS; OTTO checks the signature.
  */
 export function partnerIdFromToken(token: string, claims: readonly string[]): string | null {
@@ -178,7 +178,7 @@ export function createTokenActivities(deps: TokenActivityDeps) {
   const tokenRequest = async (req: HttpRequest, waiting: WaitOptions = {}) => {
     waiting.heartbeat?.();
     await tokenEndpoint.acquire('token-endpoint', waiting);
-    return await ottoRequest(fetchFn, { ...req, signal: waiting.signal });
+    return await ottoRequest(fetchFn, { ...req, signal: waiting.signal, metrics });
   };
 
   /** This activity's cancellation signal, and a heartbeat with `details()` (its checkpoint, if any). */
@@ -256,6 +256,8 @@ export function createTokenActivities(deps: TokenActivityDeps) {
       throw classifyMintFailure(app, installationId, during, err);
     }
     metrics.tokenMint('ok');
+    // For the oldest-token gauge: keyed by app and installation (a newer mint replaces the older), never the token.
+    metrics.tokenIssued?.(`${app.appId}/${installationId}`, minted.expiresAt);
     reportBreaker(app, breaker.recordSuccess(app.appId, installationId));
     return minted;
   }
@@ -427,6 +429,7 @@ export function createTokenActivities(deps: TokenActivityDeps) {
             url: api(`/v1/apps/${encodeURIComponent(app.appId)}/installation`),
             bearer: unsealForAuthorization(deps.sealer, sealedUserToken, { purpose: 'user-token', sellerId }),
             signal: waiting.signal,
+            metrics,
           });
           installationId = installationResponse.parse(body).installationId;
         } catch (err) {
@@ -464,7 +467,7 @@ export type TokenActivities = ReturnType<typeof createTokenActivities>;
 
 /**
  * A refused code exchange. With PKCE on, Keycloak refuses our verifier when OTTO's front door dropped the
- * challenge (otto-api.md §2.3); the message then names the switch, since every seller would hit it.
+ * challenge (docs/otto-api.md §2.3); the message then names the switch, since every seller would hit it.
  */
 function exchangeFailure(err: unknown, pkce: boolean): Error {
   const classified = classifyOttoError(err, 'exchange');

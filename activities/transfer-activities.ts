@@ -1,5 +1,5 @@
 /**
- * The interval data transfers (otto-api.md §5–§6), one activity per kind, speaking OTTO's real models.
+ * The interval data transfers (docs/otto-api.md §5–§6), one activity per kind, speaking OTTO's real models.
  *
  * Imports upsert every page before heartbeating their progress, so a retried activity resumes at the
  * last page. Exports send what changed since OTTO last acknowledged it plus every SKU OTTO refused
@@ -57,7 +57,7 @@ import {
 } from './otto-data-models';
 import { parseApiErrors } from './otto-http';
 
-export const ORDERS_PAGE_LIMIT = 128; // OTTO default; max 128 or 256 (otto-api.md §7.5)
+export const ORDERS_PAGE_LIMIT = 128; // OTTO default; max 128 or 256 (docs/otto-api.md §7.5)
 export const STOCK_BATCH = 200; // OTTO: ≤ 200 SKUs per POST
 export const PRICES_BATCH = 500; // OTTO: ≤ 500 per POST
 export const RETURNS_PAGE_LIMIT = 50; // OTTO: ≤ 50

@@ -11,6 +11,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { Webhook } from 'standardwebhooks';
 import { FailureTypes, type DeliverWebhookInput, type DeliverWebhookResult } from '../workflows/definitions';
+import { noMetrics, type ActivityMetrics } from './activity-metrics';
 import type { FetchFn } from './otto-http';
 
 export interface WebhookTarget {
@@ -25,6 +26,8 @@ export interface WebhookActivityDeps {
   fetch?: FetchFn;
   /** One attempt's HTTP timeout (default 10 s). */
   webhookTimeoutMs?: number;
+  /** `webhookDelivery(result)` per attempt: delivered, failed (retried) or disabled. */
+  metrics?: Pick<ActivityMetrics, 'webhookDelivery'>;
 }
 
 /** Only the status and a short, single-line excerpt of the shop's answer reach history and status view. */
@@ -60,12 +63,22 @@ export function createWebhookActivities(deps: WebhookActivityDeps) {
   const doFetch: FetchFn = deps.fetch ?? fetch;
   const timeoutMs = deps.webhookTimeoutMs ?? 10_000;
   const signer = deps.webhook ? new Webhook(deps.webhook.secret) : null;
+  const metrics = deps.metrics ?? noMetrics;
+  /** Counted, never thrown from: a metrics hiccup must not turn a delivery into a failure. */
+  const count = (result: 'delivered' | 'failed' | 'disabled') => {
+    try {
+      metrics.webhookDelivery?.(result);
+    } catch {
+      // ignored
+    }
+  };
 
   return {
     async deliverWebhook(input: DeliverWebhookInput): Promise<DeliverWebhookResult> {
       const ctx = Context.current();
       const attempt = ctx.info.attempt;
       if (deps.webhook === undefined || signer === null) {
+        count('disabled');
         return { outcome: 'disabled', attempt, httpStatus: null, previousError: null };
       }
       const previousError = lastErrorOf(ctx.info.heartbeatDetails);
@@ -75,6 +88,7 @@ export function createWebhookActivities(deps: WebhookActivityDeps) {
       const signature = signer.sign(input.eventId, sentAt, body);
       const fail = (message: string): never => {
         const text = `attempt ${attempt}: ${message}`;
+        count('failed');
         ctx.heartbeat({ lastError: text });
         throw ApplicationFailure.retryable(text, FailureTypes.webhookDeliveryFailed);
       };
@@ -101,6 +115,7 @@ export function createWebhookActivities(deps: WebhookActivityDeps) {
       if (res.status < 200 || res.status > 299) {
         return fail(`HTTP ${res.status}${answer ? ` ${excerpt(answer)}` : ''}`);
       }
+      count('delivered');
       return { outcome: 'delivered', attempt, httpStatus: res.status, previousError };
     },
   };

@@ -1,5 +1,5 @@
 /**
- * API keys with roles (design §4): `support` reads, `admin` also writes, `shop` moves data (the shop
+ * API keys with roles (docs/design.md §4): `support` reads, `admin` also writes, `shop` moves data (the shop
  * API: stock and prices in, order and return feeds out). Parsed from API_KEYS as `role:key` pairs;
  * errors name the entry, never the key.
  *

@@ -20,7 +20,7 @@ export interface AssistantView {
 }
 
 /**
- * Which rights OTTO said the user lacked. OTTO does not document this refusal (otto-api.md §2.3 [I]);
+ * Which rights OTTO said the user lacked. OTTO does not document this refusal (docs/otto-api.md §2.3 [I]);
  * we read the emulator's wording ("missing admin rights and the permission …") from the description
  * OTTO sent, and fall back to naming both rights when it says nothing specific.
  */

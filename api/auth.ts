@@ -1,5 +1,5 @@
 /**
- * API-key authentication with roles for /api (design §4): `Authorization: Bearer <key>`; no or unknown
+ * API-key authentication with roles for /api (docs/design.md §4): `Authorization: Bearer <key>`; no or unknown
  * key → 401, known key without the role → 403. The key is verified first: a valid key always gets
  * through; only malformed or unknown keys are counted, and they get 429 once their client (IP, or IPv6
  * /64) has failed too often.

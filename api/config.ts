@@ -1,5 +1,5 @@
 /**
- * The API's configuration: one zod schema over the environment (design §5). Fail closed: dev defaults
+ * The API's configuration: one zod schema over the environment (docs/design.md §5). Fail closed: dev defaults
  * for the secrets (API keys, seal keys, state key), the OTTO hosts and the public URL exist only with
  * `OTTO_CONNECT_ENV=dev` (`loadApiConfig` generates the secrets then); without it every secret is
  * required, published or weak keys are refused and the URLs must be https — each refusal names the
@@ -72,7 +72,7 @@ export const apiConfigSchema = temporalConfigSchema
      * URL on the auth host, `https://api.otto.market/sec-api/auth/realms/otto-partner` for the real OTTO.
      */
     OTTO_ISSUER: z.url().optional(),
-    /** PKCE (S256) on /oauth2/auth and the code exchange; OTTO does not document it (otto-api.md §2.3). */
+    /** PKCE (S256) on /oauth2/auth and the code exchange; OTTO does not document it (docs/otto-api.md §2.3). */
     OTTO_PKCE: onOff('on'),
     /** How long the browser-binding consent cookie (and the admin's consent link) stays valid. */
     CONSENT_COOKIE_TTL: durationMs('1h'),

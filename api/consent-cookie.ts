@@ -1,5 +1,5 @@
 /**
- * The browser binding of a consent (otto-api.md §2.2): OTTO's first redirect after the seller installed
+ * The browser binding of a consent (docs/otto-api.md §2.2): OTTO's first redirect after the seller installed
  * our app carries no parameters, so only a cookie set when the seller clicked "Allow access" can say
  * which seller (and which consent) the browser belongs to. The same signed value is the admin's one-time
  * consent link (`/oauth/start?ticket=…`), which sets it. Signed (HMAC-SHA256 under a key derived from

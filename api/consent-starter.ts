@@ -1,5 +1,5 @@
 /**
- * "Allow access": what both the admin API and the assistant do to start consent (otto-api.md §2.1).
+ * "Allow access": what both the admin API and the assistant do to start consent (docs/otto-api.md §2.1).
  * The seller's browser goes to OTTO's installation link (public app) or an invitation link (private
  * app), bound to this consent by a signed cookie, since OTTO's redirect after the installation carries
  * nothing we issued. Nonce and PKCE verifier come from Node's crypto here, never from workflow code; the

@@ -106,7 +106,7 @@ export const allowAccessFormSchema = z.strictObject({
 });
 
 /**
- * OTTO's redirect (otto-api.md §2.3). Lengths are bounded far above real values and within the
+ * OTTO's redirect (docs/otto-api.md §2.3). Lengths are bounded far above real values and within the
  * workflow signal's limits; a repeated parameter arrives as an array and fails as "expected string".
  */
 export const callbackQuerySchema = z.object({

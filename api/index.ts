@@ -33,7 +33,8 @@ async function main(): Promise<void> {
     uiUrl: config.TEMPORAL_UI_URL,
     callTimeoutMs: config.TEMPORAL_CALL_TIMEOUT,
   });
-  const metrics = createMetrics();
+  // With the standard process_* / nodejs_* series (unprefixed) beside ours on the ops port's /metrics.
+  const metrics = createMetrics({ defaultMetrics: true });
   // The shop routes' store (SELLER_STORE, as the worker's); a store that cannot be opened is fatal.
   const store = await openSellerStore(config.SELLER_STORE);
   const server = createServer(createApp({ config, connections, metrics, logger, store }));

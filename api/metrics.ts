@@ -3,7 +3,7 @@
  * in one process, as in the tests, do not collide.
  */
 import type { RequestHandler } from 'express';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ConnectionState } from '../workflows/definitions';
 import { safeListener } from './safe-listener';
 
@@ -14,8 +14,14 @@ export interface ApiMetrics {
   requestDuration: Histogram<'method' | 'route' | 'status'>;
 }
 
-export function createMetrics(): ApiMetrics {
+/**
+ * `defaultMetrics: true` (api/index.ts, the deployed process) adds the standard, unprefixed `process_*`
+ * and `nodejs_*` series, as stock Node.js dashboards expect. Off by default: tests build many apps in
+ * one process, and each collector keeps its own event-loop monitor and GC observer.
+ */
+export function createMetrics(options: { defaultMetrics?: boolean } = {}): ApiMetrics {
   const registry = new Registry();
+  if (options.defaultMetrics ?? false) collectDefaultMetrics({ register: registry });
   return {
     registry,
     callbackOutcomes: new Counter({

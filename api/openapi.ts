@@ -113,7 +113,7 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'get',
     path: '/api/sellers/:sellerId/connection',
-    summary: 'The seller’s connection status view (design §3)',
+    summary: 'The seller’s connection status view (docs/design.md §3)',
     auth: 'support',
     tag: 'Sellers',
     params: sellerParamsSchema,

@@ -67,7 +67,7 @@ export interface TemporalLink {
   uiUrl: string;
 }
 
-/** The public status view of design §3 plus a link into the Temporal UI. */
+/** The public status view of docs/design.md §3 plus a link into the Temporal UI. */
 export interface StatusView extends Omit<ConnectionStatus, 'temporal'> {
   temporal: TemporalLink;
 }

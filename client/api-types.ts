@@ -12,7 +12,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The seller’s connection status view (design §3) */
+        /** The seller’s connection status view (docs/design.md §3) */
         get: operations["getApiSellersSellerIdConnection"];
         put?: never;
         /** Start (or re-issue) consent; answers our one-time link (authorizeUrl) that binds the seller’s browser and opens OTTO’s installation or invitation link */

@@ -1,6 +1,6 @@
 /**
  * The OAuth pieces the API (and tests) need to start a consent: nonce, PKCE pair, the authorize URL
- * (otto-api.md §2). Randomness comes from Node's crypto, never from workflow code.
+ * (docs/otto-api.md §2). Randomness comes from Node's crypto, never from workflow code.
  */
 import { createHash, randomBytes } from 'node:crypto';
 
@@ -40,7 +40,7 @@ export interface AuthorizeUrlInput {
   codeChallenge?: string;
 }
 
-/** OTTO's login (otto-api.md §2.3), where the seller proves who they are after installing the app. */
+/** OTTO's login (docs/otto-api.md §2.3), where the seller proves who they are after installing the app. */
 export function buildAuthorizeUrl(input: AuthorizeUrlInput): string {
   const url = new URL('/oauth2/auth', input.authBaseUrl);
   url.searchParams.set('response_type', 'code');

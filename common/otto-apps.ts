@@ -1,5 +1,5 @@
 /**
- * The OTTO apps this deployment owns (otto-api.md §1: a "v2 app" is a separate app with its own
+ * The OTTO apps this deployment owns (docs/otto-api.md §1: a "v2 app" is a separate app with its own
  * credentials and a larger scope set). Read from OTTO_APPS as JSON; client secrets stay in the worker's
  * memory only (the API parses the list without them).
  */
@@ -12,7 +12,7 @@ export const ottoAppSchema = z.object({
   clientSecret: z.string().min(1),
   scopes: z.array(z.string().min(1)).default([]),
   /**
-   * A public app's installation link from its OPC app page (otto-api.md §2.1). Absent for a private app:
+   * A public app's installation link from its OPC app page (docs/otto-api.md §2.1). Absent for a private app:
    * its consent then needs an invitation link, passed when consent is started.
    */
   installationUrl: z.url({ protocol: /^https?$/ }).nullish(),

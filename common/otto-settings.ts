@@ -1,5 +1,5 @@
 /**
- * The "known unknowns" of otto-api.md §7 that both the API and the worker need, as one zod fragment:
+ * The "known unknowns" of docs/otto-api.md §7 that both the API and the worker need, as one zod fragment:
  * OTTO documents none of them, so each is a setting with the default we reasoned for, and the README's
  * "Running against the real OTTO" section says what to try when the sandbox disagrees.
  */
@@ -19,7 +19,7 @@ export function onOff(defaultValue: 'on' | 'off') {
     });
 }
 
-/** OTTO's login is Keycloak; its issuer is the realm URL on the auth host (otto-api.md §2.3). */
+/** OTTO's login is Keycloak; its issuer is the realm URL on the auth host (docs/otto-api.md §2.3). */
 export const OTTO_REALM_PATH = '/sec-api/auth/realms/otto-partner';
 
 export function realmIssuer(authBaseUrl: string): string {

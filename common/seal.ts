@@ -41,7 +41,7 @@ export type SealPurpose = (typeof SEAL_PURPOSES)[number];
 /** Binds a sealed value to its purpose and its seller; the same context must be named to unseal it. */
 export interface SealContext {
   purpose: SealPurpose;
-  /** The shop system's seller id (design §2); compared exactly, byte for byte. */
+  /** The shop system's seller id (docs/design.md §2); compared exactly, byte for byte. */
   sellerId: string;
 }
 

@@ -1,5 +1,5 @@
 /**
- * How long OTTO's installation (and developer) tokens live: 30 minutes (otto-api.md §3), and the bound it
+ * How long OTTO's installation (and developer) tokens live: 30 minutes (docs/otto-api.md §3), and the bound it
  * puts on the refresh margin. Pure: the worker's configuration, the settings activity and workflow code
  * may import it.
  */

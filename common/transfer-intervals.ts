@@ -1,6 +1,6 @@
 /**
  * TRANSFER_INTERVALS: `kind=duration|off` pairs, e.g. `ordersImport=15m,pricesExport=24h,returnsImport=off`.
- * Kinds not named keep their defaults (otto-api.md §6).
+ * Kinds not named keep their defaults (docs/otto-api.md §6).
  */
 import { z } from 'zod';
 import { TRANSFER_KINDS, type TransferKind } from './workflow-names';

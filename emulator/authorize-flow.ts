@@ -4,7 +4,7 @@ import type { ResolvedApp } from './options';
 import type { Installation, Invitation, OpcUser, Partner } from './state';
 
 /**
- * The two browser flows of otto-api.md §2, shared by the HTML pages and by POST /__admin/consent so that
+ * The two browser flows of docs/otto-api.md §2, shared by the HTML pages and by POST /__admin/consent so that
  * the automation does exactly what a browser would:
  *
  * 1. OPC installation: installation link (public app) or invitation link (private app) → OPC login (needs
@@ -14,7 +14,7 @@ import type { Installation, Invitation, OpcUser, Partner } from './state';
  *    Nothing is installed here.
  */
 
-/** Scopes a client may request at /oauth2/auth (the user token's scopes, otto-api.md §2.3). */
+/** Scopes a client may request at /oauth2/auth (the user token's scopes, docs/otto-api.md §2.3). */
 export const AUTHORIZE_SCOPES = ['installation', 'partnerId', 'openid'];
 
 /** Shown instead of a redirect; `status` is the HTTP status of the page (and of the admin JSON error). */
@@ -90,7 +90,7 @@ function checkInvitation(
     return pageError(404, 'unknown_invitation', 'Link ungültig', 'This invitation link does not exist.');
   }
   if (app.visibility === 'public') {
-    // Making an app public kills its earlier invitation links (otto-api.md §1).
+    // Making an app public kills its earlier invitation links (docs/otto-api.md §1).
     return pageError(
       410,
       'invitation_revoked',

@@ -20,7 +20,7 @@ export const DEFAULT_DATA_SCOPES: Record<DataApi, string> = {
   prices: 'products',
   returns: 'returns',
   shipments: 'shipments',
-  // [I] No source names this scope (otto-api.md §3.1); PlentyONE needed its v2 app for it.
+  // [I] No source names this scope (docs/otto-api.md §3.1); PlentyONE needed its v2 app for it.
   shippingProfiles: 'shipping-profiles',
 };
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { uuid } from './ids';
 import { facts } from './request-log';
 
-/** POST /__admin/faults body (design §6). Unknown fields are ignored. */
+/** POST /__admin/faults body (docs/design.md §6). Unknown fields are ignored. */
 export const faultInputSchema = z.object({
   method: z
     .string()
@@ -88,7 +88,7 @@ export class FaultTable {
       if (fault.latencyMs) await new Promise((resolve) => setTimeout(resolve, fault.latencyMs));
       if (fault.status === undefined) return next();
       if (fault.retryAfterSeconds !== undefined) res.set('Retry-After', String(fault.retryAfterSeconds));
-      // Without a body of its own, the generic error body (otto-api.md §5.7). Retry-After only on request:
+      // Without a body of its own, the generic error body (docs/otto-api.md §5.7). Retry-After only on request:
       // OTTO documents no such header.
       res.status(fault.status).json(
         fault.body ?? {

@@ -2,7 +2,7 @@ import type { Response } from 'express';
 import { uuid } from './ids';
 
 /*
- * Error bodies of OTTO's seller APIs (otto-api.md §5). They differ per API, so each has its own sender:
+ * Error bodies of OTTO's seller APIs (docs/otto-api.md §5). They differ per API, so each has its own sender:
  *   generic (§5.7; orders, prices, the gateway's 401/403/404/429): { errors: [{ path, title, code?, detail, logref }] }
  *   availability (§5.2): { errors: [{ code: <HTTP status>, title, detail, path, logref }] }
  *   returns (§5.4):      { errors: [{ title, detail, path, logref }] }
@@ -126,7 +126,7 @@ export function sendOAuthError(
   res.status(status).json({ error, error_description: description });
 }
 
-/** Admin API errors use the connector's own error shape (design §4), so test failures read the same. */
+/** Admin API errors use the connector's own error shape (docs/design.md §4), so test failures read the same. */
 export function sendAdminError(
   res: Response,
   status: number,

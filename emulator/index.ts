@@ -1,6 +1,6 @@
 /**
  * `npm run start:emulator`: the OTTO emulator as a standalone process for the dev stack and for curl.
- * Configuration comes from the environment (design §5), read once through one zod schema.
+ * Configuration comes from the environment (docs/design.md §5), read once through one zod schema.
  */
 import { z } from 'zod';
 import { DEFAULT_REDIRECT_URI, PARTNER_ID_CLAIMS, type EmulatorPartnerInput } from './options';

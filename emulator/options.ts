@@ -1,12 +1,12 @@
 /**
  * Everything that can be configured about the emulator, with the defaults that make `npm run dev` and the
- * tests work without any configuration. Values OTTO does not document (see ../shared/otto-api.md, [I])
+ * tests work without any configuration. Values OTTO does not document (see docs/otto-api.md, [I])
  * are options on purpose, so a test can switch to the other plausible behaviour.
  */
 
 /**
  * Public apps have one universal installation link; private apps only single-use invitation links
- * (otto-api.md §1, §2.1).
+ * (docs/otto-api.md §1, §2.1).
  */
 export type AppVisibility = 'public' | 'private';
 
@@ -45,7 +45,7 @@ export interface EmulatorPartnerInput {
 export type PartnerIdClaim = 'partner_id' | 'partner';
 export const PARTNER_ID_CLAIMS: PartnerIdClaim[] = ['partner_id', 'partner'];
 
-/** The Keycloak realm behind OTTO's OAuth endpoints (otto-api.md §2.3). */
+/** The Keycloak realm behind OTTO's OAuth endpoints (docs/otto-api.md §2.3). */
 export const REALM_PATH = '/sec-api/auth/realms/otto-partner';
 
 export interface EmulatorOptions {
@@ -79,7 +79,7 @@ export interface EmulatorOptions {
    */
   priceProcessingDelayMs?: number;
   /**
-   * [I] Scope each seller data API requires (otto-api.md §3.1, §7.3). Defaults: orders `orders`,
+   * [I] Scope each seller data API requires (docs/otto-api.md §3.1, §7.3). Defaults: orders `orders`,
    * availability `availability`, prices `products`, returns `returns`, shipments `shipments`,
    * shippingProfiles `shipping-profiles`.
    */

@@ -192,7 +192,7 @@ export function setPositionStatus(
 
 /**
  * What `GET /v4/orders` shows of an order: OTTO's PartnerOrder. No address while any position item is
- * still ANNOUNCED (otto-api.md §5.1), plus a `self` link.
+ * still ANNOUNCED (docs/otto-api.md §5.1), plus a `self` link.
  */
 export function orderView(order: Order): Record<string, unknown> {
   const announced = order.positionItems.some((p) => p.fulfillmentStatus === 'ANNOUNCED');

@@ -1,7 +1,7 @@
 /**
  * Fixed one-second windows on the injectable clock: deterministic in tests (freeze the clock, send N+1
  * requests, the last one is refused) and close enough to OTTO's "N requests per second". OTTO documents
- * no rate-limit or Retry-After headers (otto-api.md §5.8), so a refusal carries none: clients must back
+ * no rate-limit or Retry-After headers (docs/otto-api.md §5.8), so a refusal carries none: clients must back
  * off on their own.
  */
 export interface RateDecision {

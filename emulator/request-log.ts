@@ -2,7 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
 /**
  * How the Bearer token of a request looked to the emulator. `invalid` (a token the emulator never issued)
- * is an addition to design §6's list; requests to endpoints that take no Bearer token have no `token`.
+ * is an addition to docs/design.md §6's list; requests to endpoints that take no Bearer token have no `token`.
  */
 export type TokenFreshness = 'valid' | 'expired' | 'revoked' | 'missing' | 'wrong_scope' | 'invalid';
 

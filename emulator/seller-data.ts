@@ -4,7 +4,7 @@ import type { Order, PartnerData, ReturnItem } from './state';
 const upgraded = new WeakSet<PartnerData>();
 
 /**
- * A partner's seller data, always through here: state files written before the otto-api.md §5 models
+ * A partner's seller data, always through here: state files written before the docs/otto-api.md §5 models
  * lack some collections (they start empty) and hold entries of the old shapes (they are dropped, rather
  * than served in a shape OTTO never sends).
  */

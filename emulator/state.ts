@@ -83,7 +83,7 @@ export interface AuthorizationCode {
 }
 
 /*
- * Seller data (otto-api.md §5). Stored in OTTO's own response models where one exists, so the routes only
+ * Seller data (docs/otto-api.md §5). Stored in OTTO's own response models where one exists, so the routes only
  * hide what OTTO hides (see emulator/routes/*-routes.ts); fields marked "internal" never leave the emulator.
  */
 
@@ -260,7 +260,7 @@ export type ReturnStatus = 'ANNOUNCED' | 'ACCEPTED' | 'REJECTED' | 'MISDIRECTED'
 
 export const RETURN_STATUSES: ReturnStatus[] = ['ANNOUNCED', 'ACCEPTED', 'REJECTED', 'MISDIRECTED'];
 
-/** Returns v3 `details`; which fields are set depends on the status (otto-api.md §5.4). */
+/** Returns v3 `details`; which fields are set depends on the status (docs/otto-api.md §5.4). */
 export interface ReturnDetails {
   returnTrackingKey?: { carrier?: string; trackingNumbers?: string[] };
   condition?: string;

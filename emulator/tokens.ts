@@ -41,7 +41,7 @@ function ttlSeconds(ctx: EmulatorContext, kind: TokenKind): number {
 
 /**
  * OTTO's tokens are Keycloak JWTs and clients may read claims from them, so ours are JWT-shaped too, with
- * the claims OTTO's samples show (otto-api.md §2.4). The emulator itself never trusts the claims: it looks
+ * the claims OTTO's samples show (docs/otto-api.md §2.4). The emulator itself never trusts the claims: it looks
  * every token up in its state.
  */
 const signingKey = randomBytes(32);
@@ -117,7 +117,7 @@ function prune(ctx: EmulatorContext, now: number): void {
   ctx.state.codes = ctx.state.codes.filter((c) => c.expiresAt > cutoff);
 }
 
-/** The code exchange / refresh answer, field for field OTTO's token samples (otto-api.md §2.4). */
+/** The code exchange / refresh answer, field for field OTTO's token samples (docs/otto-api.md §2.4). */
 export function userTokenResponse(
   ctx: EmulatorContext,
   access: IssuedToken,

@@ -1,6 +1,6 @@
 /**
  * `npm run demo`: connects the demo seller end to end against a running `npm run dev`, without a
- * browser, making the same hops a seller's browser makes (otto-api.md §2): our consent link ("Allow
+ * browser, making the same hops a seller's browser makes (docs/otto-api.md §2): our consent link ("Allow
  * access": sets the browser-binding cookie, on to OTTO's installation link); login and "Confirm" in OPC
  * (the emulator's consent automation) → OTTO redirects to /oauth/callback without parameters; we send
  * the browser to OTTO's login (/oauth2/auth); login there → OTTO redirects back with the code; the code

@@ -63,7 +63,7 @@ export interface Price {
   changeSeq: number;
 }
 
-/** A shipping profile with every field OTTO gives (otto-api.md §5.5); `data` keeps the whole object. */
+/** A shipping profile with every field OTTO gives (docs/otto-api.md §5.5); `data` keeps the whole object. */
 export interface StoreShippingProfile {
   shippingProfileId: string;
   shippingProfileName: string;

@@ -66,7 +66,7 @@ export const MIGRATIONS: string[] = [
    CREATE TABLE shipping_profiles (
      seller_id TEXT NOT NULL, profile_id TEXT NOT NULL, name TEXT NOT NULL, last_modified TEXT NOT NULL,
      data TEXT NOT NULL, PRIMARY KEY (seller_id, profile_id));`,
-  // v2: OTTO's real models (otto-api.md §5). Orders: no order-level status at OTTO (ours is derived),
+  // v2: OTTO's real models (docs/otto-api.md §5). Orders: no order-level status at OTTO (ours is derived),
   // lastModifiedDate optional, lifecycleChangeDate required, the whole order kept. Returns v3: status,
   // occurredTime and details (no sku/reason at OTTO). Shipping profiles: every field; the old rows lack
   // them and are dropped (the next sync brings them back). Refused export SKUs, retried every run.
@@ -127,16 +127,19 @@ const later = (a: string, b: string) => Date.parse(a) > Date.parse(b);
 export function openSqliteSellerStore(file: string): SellerStore {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file);
-  db.pragma('journal_mode = WAL');
+  // busy_timeout first: on a new file the worker and the API (npm run dev starts both at once) race for it.
   db.pragma('busy_timeout = 5000');
+  db.pragma('journal_mode = WAL');
   db.pragma('foreign_keys = ON');
-  const version = db.pragma('user_version', { simple: true }) as number;
-  for (let v = version; v < MIGRATIONS.length; v++) {
-    db.transaction(() => {
+  // Read the schema version and migrate under one write lock (BEGIN IMMEDIATE), so a second process
+  // opening the file meanwhile waits and then sees the migrated version instead of migrating again.
+  db.transaction(() => {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    for (let v = version; v < MIGRATIONS.length; v++) {
       db.exec(MIGRATIONS[v]!);
       db.pragma(`user_version = ${v + 1}`);
-    })();
-  }
+    }
+  }).immediate();
 
   const nextSeq = db.prepare('UPDATE change_counter SET value = value + 1 WHERE id = 1 RETURNING value');
   const now = () => new Date().toISOString();

@@ -1,5 +1,5 @@
 /**
- * The worker's configuration: one zod schema over the environment (design §5). Fail closed like the API
+ * The worker's configuration: one zod schema over the environment (docs/design.md §5). Fail closed like the API
  * (common/config.ts): without `OTTO_CONNECT_ENV=dev`, SEAL_KEYS and OTTO_APPS are required, the OTTO
  * hosts and PUBLIC_BASE_URL have no default and must be https, and a weak seal key is refused.
  */
@@ -48,6 +48,9 @@ const queueListSchema = z
     return queues;
   });
 
+/** Compose passes `${WEBHOOK_URL:-}` as an empty string when .env leaves it out: the same as unset. */
+const emptyAsUnset = (value: unknown) => (value === '' ? undefined : value);
+
 export const workerConfigSchema = temporalConfigSchema
   .extend({
     ...ottoFlowSettingsSchema.shape,
@@ -55,7 +58,7 @@ export const workerConfigSchema = temporalConfigSchema
     ...fleetBreakerEnvSchema.shape,
     /** `dev` turns on dev defaults and relaxations (npm run dev, tests); unset or `production`: none. */
     OTTO_CONNECT_ENV: runEnvSchema,
-    /** OTTO allows 20 requests/s per partner id (otto-api.md §5.8); per worker process here. */
+    /** OTTO allows 20 requests/s per partner id (docs/otto-api.md §5.8); per worker process here. */
     OTTO_PARTNER_REQUESTS_PER_SECOND: z.coerce.number().positive().default(20),
     /** The token task queue THIS process's token worker polls (its egress IP's queue). */
     TOKEN_TASK_QUEUE: z.string().min(1).default(DEFAULT_TOKEN_TASK_QUEUE),
@@ -65,11 +68,25 @@ export const workerConfigSchema = temporalConfigSchema
      * [TOKEN_TASK_QUEUE].
      */
     TOKEN_TASK_QUEUES: queueListSchema,
-    /** Task-queue-wide (enforced by the Temporal server across all workers); OTTO allows 10/s per IP (otto-api.md §5). */
+    /** Task-queue-wide (enforced by the Temporal server across all workers); OTTO allows 10/s per IP (docs/otto-api.md §5). */
     TOKEN_ACTIVITIES_PER_SECOND: z.coerce.number().positive().default(8),
+    /**
+     * How long a stopping worker lets running activities finish (a page of a transfer, a token mint)
+     * before it cancels them: the SDK's `shutdownGraceTime`. Keep the container's stop grace period
+     * (docker-compose.yml `stop_grace_period`) longer than this, or the process is killed first.
+     */
+    WORKER_SHUTDOWN_GRACE: durationMs('30s'),
+    /**
+     * A workflow bundle prebuilt at image build (scripts/build-workflow-bundle.ts): the worker starts in
+     * seconds instead of bundling the workflows at every start. Unset: bundled from source at start.
+     */
+    WORKFLOW_BUNDLE: z.string().min(1).optional(),
     /** Seller workflows kept in memory per worker (unset: the SDK's default from available memory). */
     MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).optional(),
-    /** Hard per-process cap on token-endpoint requests per second (the queue limit above is an average). */
+    /**
+     * Hard per-process cap on token-endpoint requests per second (the queue limit above is an average).
+     * Per process: the worker replicas that share one egress IP must add up to under OTTO's 10/s.
+     */
     TOKEN_REQUESTS_PER_SECOND: z.coerce.number().int().positive().default(8),
     /** Required (https) outside dev; dev default: the emulator on localhost:3900. */
     OTTO_AUTH_BASE_URL: z.url().optional(),
@@ -103,13 +120,16 @@ export const workerConfigSchema = temporalConfigSchema
     WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65_535).default(9464),
     /** Our own metrics (token mints, transfers) plus /healthz and /readyz; 0 picks a free port. */
     WORKER_APP_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9465),
-    /** Where the shop receives webhooks; unset (with WEBHOOK_SECRET) = webhooks off. */
-    WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
+    /** Where the shop receives webhooks; unset or empty (with WEBHOOK_SECRET) = webhooks off. */
+    WEBHOOK_URL: z.preprocess(emptyAsUnset, z.url({ protocol: /^https?$/ }).optional()),
     /** Standard Webhooks signing secret `whsec_<base64>` (24–64 random bytes); also WEBHOOK_SECRET_FILE. */
-    WEBHOOK_SECRET: z
-      .string()
-      .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, 'must be whsec_<base64> (the Standard Webhooks format)')
-      .optional(),
+    WEBHOOK_SECRET: z.preprocess(
+      emptyAsUnset,
+      z
+        .string()
+        .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, 'must be whsec_<base64> (the Standard Webhooks format)')
+        .optional(),
+    ),
   })
   .superRefine((c, ctx) => {
     const marginProblem = refreshMarginProblem(c.TOKEN_REFRESH_MARGIN_SECONDS * 1000);

@@ -37,6 +37,13 @@ export interface CreateWorkersOptions {
   maxCachedWorkflows?: number;
   /** Pre-built bundle (tests); otherwise the workflows are bundled from source. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** A bundle file prebuilt at image build (WORKFLOW_BUNDLE); used when `workflowBundle` is not given. */
+  workflowBundlePath?: string;
+  /**
+   * How long both workers let running activities finish after SIGTERM before cancelling them
+   * (WORKER_SHUTDOWN_GRACE, in ms or a duration string); default the SDK's (0: cancel at once).
+   */
+  shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
 }
 
 export async function createWorkers(opts: CreateWorkersOptions): Promise<Worker[]> {
@@ -44,9 +51,12 @@ export async function createWorkers(opts: CreateWorkersOptions): Promise<Worker[
     opts.deps.store ??
     (await openSellerStore(opts.sellerStorePath ?? join(DEFAULT_DATA_DIR, 'seller-store.db')));
   const deps: ActivityDeps = { ...opts.deps, store };
-  const workflowSource = opts.workflowBundle
-    ? { workflowBundle: opts.workflowBundle }
+  const workflowBundle =
+    opts.workflowBundle ?? (opts.workflowBundlePath ? { codePath: opts.workflowBundlePath } : undefined);
+  const workflowSource = workflowBundle
+    ? { workflowBundle }
     : { workflowsPath: require.resolve('../workflows') };
+  const shutdown = opts.shutdownGraceTime !== undefined ? { shutdownGraceTime: opts.shutdownGraceTime } : {};
   const main = await Worker.create({
     connection: opts.connection,
     namespace: opts.namespace ?? 'default',
@@ -65,6 +75,7 @@ export async function createWorkers(opts: CreateWorkersOptions): Promise<Worker[
       }),
     },
     ...(opts.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
+    ...shutdown,
   });
   const tokens = await Worker.create({
     connection: opts.connection,
@@ -72,6 +83,7 @@ export async function createWorkers(opts: CreateWorkersOptions): Promise<Worker[
     taskQueue: opts.tokenTaskQueue,
     activities: createTokenActivities(deps),
     maxTaskQueueActivitiesPerSecond: opts.tokenActivitiesPerSecond,
+    ...shutdown,
   });
   return [main, tokens];
 }

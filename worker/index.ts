@@ -28,7 +28,16 @@ async function main(): Promise<void> {
     telemetryOptions: {
       // Forwarded, the Rust core's own warnings land in the same JSON stream instead of raw stderr.
       logging: { forward: {}, filter: { core: 'WARN', other: 'ERROR' } },
-      metrics: { prometheus: { bindAddress: metricsAddress } },
+      // Prometheus naming, as Temporal's SDK dashboards expect: counters end in _total, histograms name
+      // their unit, durations in seconds (temporal_activity_execution_latency_seconds, …).
+      metrics: {
+        prometheus: {
+          bindAddress: metricsAddress,
+          countersTotalSuffix: true,
+          unitSuffix: true,
+          useSecondsForDurations: true,
+        },
+      },
     },
   });
   const metrics = createWorkerMetrics();
@@ -68,6 +77,8 @@ async function main(): Promise<void> {
         tokenTaskQueues: config.TOKEN_TASK_QUEUES,
       },
       maxCachedWorkflows: config.MAX_CACHED_WORKFLOWS,
+      shutdownGraceTime: config.WORKER_SHUTDOWN_GRACE,
+      workflowBundlePath: config.WORKFLOW_BUNDLE,
       deps: {
         store,
         sealer: createSealer(parseSealKeys(config.SEAL_KEYS)),

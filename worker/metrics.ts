@@ -1,13 +1,14 @@
 /**
- * The worker's own Prometheus metrics (token mints, refusals, fleet incidents, transfers), the
- * `ActivityMetrics` the activities
- * report to, and a small HTTP server for them. The Temporal SDK's metrics (task latencies, slots,
- * polls …) are served by the SDK's Rust core on WORKER_METRICS_PORT; these sit beside them on
- * WORKER_APP_METRICS_PORT, with /healthz (process up) and /readyz (workers polling) for orchestrators.
+ * The worker's own Prometheus metrics (token mints, refusals, fleet incidents, transfers, OTTO calls,
+ * token time-to-expiry, webhook deliveries), the `ActivityMetrics` the activities report to, and a small
+ * HTTP server for them. The Temporal SDK's metrics (task latencies, slots, polls …) are served by the
+ * SDK's Rust core on WORKER_METRICS_PORT; these sit beside them on WORKER_APP_METRICS_PORT, with the
+ * standard unprefixed `process_*` / `nodejs_*` series (so stock Node.js dashboards work), /healthz
+ * (process up) and /readyz (workers polling) for orchestrators.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ActivityMetrics } from '../activities/activity-metrics';
 import { appVersionSchema } from '../workflows/definitions';
 
@@ -15,10 +16,18 @@ export interface WorkerMetrics extends Required<ActivityMetrics> {
   registry: Registry;
 }
 
-export function createWorkerMetrics(options: { defaultMetrics?: boolean } = {}): WorkerMetrics {
+/** Seconds, up to OTTO's own 10 s timeout and a little beyond. */
+export const OTTO_CALL_BUCKETS = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15];
+
+export const TOKEN_EXPIRY_METRIC = 'otto_connect_token_oldest_expiry_seconds';
+
+export function createWorkerMetrics(
+  options: { defaultMetrics?: boolean; now?: () => number } = {},
+): WorkerMetrics {
   const registry = new Registry();
-  if (options.defaultMetrics ?? true)
-    collectDefaultMetrics({ register: registry, prefix: 'otto_connect_worker_' });
+  const now = options.now ?? Date.now;
+  // No prefix: the standard process_* and nodejs_* names that Node.js dashboards query.
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
   const tokenMints = new Counter({
     name: 'otto_connect_token_mints_total',
     help: 'Installation-token mints (refreshes) by result: ok, failed (will retry), revoked (refused: revocation evidence), incident (refused while the fleet breaker is open, or client credentials refused)',
@@ -49,10 +58,40 @@ export function createWorkerMetrics(options: { defaultMetrics?: boolean } = {}):
     labelNames: ['kind', 'result'],
     registers: [registry],
   });
+  const ottoCalls = new Histogram({
+    name: 'otto_connect_otto_request_duration_seconds',
+    help: 'Requests to OTTO by endpoint (a route pattern such as /v4/orders or /v1/apps/:appId/installations/:installationId/accessToken, never an id), method and status (the HTTP status, network_error, or cancelled), with their latency; _count is the number of calls',
+    labelNames: ['endpoint', 'method', 'status'],
+    buckets: OTTO_CALL_BUCKETS,
+    registers: [registry],
+  });
+  const webhookDeliveries = new Counter({
+    name: 'otto_connect_webhook_deliveries_total',
+    help: 'Webhook delivery attempts to the shop by result: delivered (2xx), failed (non-2xx, network error or timeout; retried), disabled (no WEBHOOK_URL)',
+    labelNames: ['result'],
+    registers: [registry],
+  });
+  /** The newest token this process minted per installation, by its expiry (ms since epoch). */
+  const liveTokens = new Map<string, number>();
+  new Gauge({
+    name: TOKEN_EXPIRY_METRIC,
+    help: 'Seconds until the earliest expiry among the installation tokens this worker process minted that are still within their lifetime (one per installation: a newer mint here replaces the older); NaN while it holds none. Near 0 means a refresh is late, unless it ran on another replica',
+    registers: [registry],
+    collect() {
+      const at = now();
+      let earliest = Infinity;
+      for (const [key, expiresAt] of liveTokens) {
+        if (expiresAt <= at) liveTokens.delete(key);
+        else earliest = Math.min(earliest, expiresAt);
+      }
+      this.set(earliest === Infinity ? Number.NaN : (earliest - at) / 1_000);
+    },
+  });
   // Zero series for the known results, so alerts on rate(…{result="failed"}) see a series from the start.
   for (const result of ['ok', 'failed', 'revoked', 'incident']) tokenMints.inc({ result }, 0);
   // No incident until a breaker opens: a 0 per app version, so alerts see the series from the start.
   for (const appVersion of appVersionSchema.options) fleetIncident.set({ app_version: appVersion }, 0);
+  for (const result of ['delivered', 'failed', 'disabled']) webhookDeliveries.inc({ result }, 0);
   return {
     registry,
     tokenMint: (result) => tokenMints.inc({ result }),
@@ -62,6 +101,12 @@ export function createWorkerMetrics(options: { defaultMetrics?: boolean } = {}):
       transfers.inc({ kind, result });
       if (items > 0) transferItems.inc({ kind, result }, items);
     },
+    ottoCall: (call) =>
+      ottoCalls.observe({ endpoint: call.endpoint, method: call.method, status: call.status }, call.seconds),
+    tokenIssued: (installation, expiresAt) => {
+      if (expiresAt > now()) liveTokens.set(installation, expiresAt);
+    },
+    webhookDelivery: (result) => webhookDeliveries.inc({ result }),
   };
 }
 

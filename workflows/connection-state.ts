@@ -45,7 +45,7 @@ export const TRANSITIONS: Table = {
     disconnect_requested: 'disconnected',
   },
   connected: {
-    // An upgrade runs beside the live installation (design §2): these keep the seller connected.
+    // An upgrade runs beside the live installation (docs/design.md §2): these keep the seller connected.
     consent_requested: 'connected',
     authorization_succeeded: 'connected',
     consent_timed_out: 'connected',

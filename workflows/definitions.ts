@@ -61,7 +61,7 @@ export const DEFAULT_TOKEN_TASK_QUEUE = 'otto-connect-tokens';
  * The effective settings of one seller's run. The worker resolves them at every run start (a local
  * activity over its own configuration, plus the seller's overrides), so a deploy with new settings
  * reaches every seller at its next run, and `applySettings` reaches them now. Every one has a
- * production default (design §5).
+ * production default (docs/design.md §5).
  */
 // prettier-ignore
 export const workflowSettingsSchema = z.object({
@@ -74,7 +74,7 @@ export const workflowSettingsSchema = z.object({
   refreshRetryMaxIntervalMs: z.number().int().min(100).default(30_000),
   /**
    * Revocation needs evidence: refused mints spanning this window, with no successful data call in
-   * between, before the seller counts as revoked (otto-api.md §4: OTTO documents no revocation signal).
+   * between, before the seller counts as revoked (docs/otto-api.md §4: OTTO documents no revocation signal).
    */
   revocationConfirmWindowMs: z.number().int().min(0).default(30 * 60_000),
   /** …and at least this many refused attempts within it. */
@@ -90,7 +90,7 @@ export const workflowSettingsSchema = z.object({
   tokenTaskQueue: z.string().min(1).default(DEFAULT_TOKEN_TASK_QUEUE),
   /** The newest app version this deployment offers (drives `upgradeAvailable`). */
   latestAppVersion: appVersionSchema.default('v2'),
-  /** Per kind; null = off. Defaults from otto-api.md §6. */
+  /** Per kind; null = off. Defaults from docs/otto-api.md §6. */
   transferIntervalsMs: z
     .object({
       ordersImport: z.number().int().min(100).nullable().default(15 * 60_000),
@@ -102,7 +102,7 @@ export const workflowSettingsSchema = z.object({
     .prefault({}),
   /** A daily transfer (prices) runs at this hour, Europe/Berlin; null = every 24 h from the last run. */
   dailyTransferHour: z.number().int().min(0).max(23).nullable().default(2),
-  /** Stock: a full resync at least this often (otto-api.md §6: "full resync at least daily"). */
+  /** Stock: a full resync at least this often (docs/otto-api.md §6: "full resync at least daily"). */
   stockFullResyncMs: z.number().int().min(1_000).default(24 * 3_600_000),
   /** How long one transfer run may keep retrying (backoff, Retry-After) before it counts as failed. */
   transferRetryWindowMs: z.number().int().min(1_000).default(10 * 60_000),
@@ -115,7 +115,7 @@ export const workflowSettingsSchema = z.object({
    * progress is heartbeated and handed to the next run, which resumes them).
    */
   drainTimeoutMs: z.number().int().min(100).default(60_000),
-  /** The token scope that allows shipping profiles: no OTTO source names it (otto-api.md §3.1, §7). */
+  /** The token scope that allows shipping profiles: no OTTO source names it (docs/otto-api.md §3.1, §7). */
   shippingProfilesScope: z.string().min(1).default('shipping-profiles'),
   maxHistoryEvents: z.number().int().min(50).default(2_000),
   maxEvents: z.number().int().min(1).max(500).default(50),

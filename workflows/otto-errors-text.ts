@@ -1,6 +1,6 @@
 /** OTTO's refusals in words a seller or support person understands. Pure: used by workflow and API. */
 
-/** OTTO's `error=` callback (otto-api.md §2.3: undocumented cases stay explicit). */
+/** OTTO's `error=` callback (docs/otto-api.md §2.3: undocumented cases stay explicit). */
 export function describeOttoCallbackError(error: string, description?: string): string {
   const detail = description ? ` OTTO said: "${description}".` : '';
   if (error === 'access_denied') {

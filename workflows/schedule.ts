@@ -56,7 +56,7 @@ export const DAY_MS = 24 * 3_600_000;
 
 /**
  * The next run of a transfer: a plain interval, except that a daily interval with a configured hour runs
- * at that hour (prices go out nightly, otto-api.md §6).
+ * at that hour (prices go out nightly, docs/otto-api.md §6).
  */
 export function nextDueAt(
   after: number,

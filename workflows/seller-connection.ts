@@ -388,7 +388,7 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
           [
             {
               sellerId: s.sellerId,
-              // The per-partner rate limit's key; OTTO's token may carry no partner id (otto-api.md §2.4).
+              // The per-partner rate limit's key; OTTO's token may carry no partner id (docs/otto-api.md §2.4).
               partnerId: s.partnerId ?? `installation:${s.installationId ?? s.sellerId}`,
               sealedToken: s.token.sealed!,
               tokenExpiresAt: s.token.expiresAt!,

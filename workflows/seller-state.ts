@@ -162,7 +162,7 @@ export function isDegraded(s: SellerConnection): boolean {
   return s.health.failing.length > 0 || s.health.incident !== null || s.health.revocation !== null;
 }
 
-/** The public state (design §2): the lifecycle, refined by the connected sub-states. */
+/** The public state (docs/design.md §2): the lifecycle, refined by the connected sub-states. */
 export function publicState(s: SellerConnection): ConnectionState {
   switch (s.lifecycle) {
     case 'pending_consent':
@@ -397,7 +397,7 @@ export function disconnect(s: SellerConnection, c: Ctx, reason: string | undefin
   move(s, 'disconnect_requested');
   s.consent = null;
   s.authorization = null;
-  // Forget the installation: nothing may use it after this (otto-api.md §4, "removing the data exchange").
+  // Forget the installation: nothing may use it after this (docs/otto-api.md §4, "removing the data exchange").
   dropToken(s.token);
   s.installationId = null;
   announce(s, c, reason ?? 'data exchange removed by the shop system; remove the app in OTTO’s portal too');
@@ -488,7 +488,7 @@ export function authorizationFailed(
 export function authorized(s: SellerConnection, c: Ctx, result: AuthorizationResult, jitter: number): void {
   const upgrading = isConnected(s);
   const previous = s.appVersion;
-  // One step: installation, scopes, version and token switch together (design §2, upgrade while active).
+  // One step: installation, scopes, version and token switch together (docs/design.md §2, upgrade while active).
   s.appVersion = result.appVersion;
   s.installationId = result.installationId;
   s.partnerId = result.partnerId;

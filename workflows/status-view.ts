@@ -1,5 +1,5 @@
 /**
- * The public status view (design §3): the `connectionStatus` query's answer, defined once. The workflow
+ * The public status view (docs/design.md §3): the `connectionStatus` query's answer, defined once. The workflow
  * imports only its type (the schema stays out of the workflow bundle); the API validates its response
  * with it and the OpenAPI document is generated from it, so the three cannot drift.
  */

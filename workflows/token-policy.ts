@@ -1,7 +1,7 @@
 /**
  * The installation token's policy, pure: when to mint, how to back off, and what a refusal means. It
  * alone writes the token's fields; transfers only ask "is there a token valid until T" and, when not,
- * put in a demand. Revocation needs evidence (design §2): refusals spanning the confirmation window,
+ * put in a demand. Revocation needs evidence (docs/design.md §2): refusals spanning the confirmation window,
  * several of them, with no successful data call in between; a fleet incident is never evidence.
  */
 import type { WorkflowSettings } from './definitions';

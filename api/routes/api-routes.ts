@@ -1,5 +1,5 @@
 /**
- * The support and admin API (design §4): thin handlers that parse with zod, make one call on the
+ * The support and admin API (docs/design.md §4): thin handlers that parse with zod, make one call on the
  * SellerConnections port, and answer. Errors go to the one error handler.
  */
 import { Router } from 'express';

@@ -1,5 +1,5 @@
 /**
- * OTTO's redirects back to us (otto-api.md §2.2): public, so the door attackers knock on. Two kinds:
+ * OTTO's redirects back to us (docs/otto-api.md §2.2): public, so the door attackers knock on. Two kinds:
  * - the *consent callback* after the seller installed our app in OPC carries no parameters: the
  *   browser-binding cookie set on "Allow access" names the seller, and we send the browser on to OTTO's
  *   login (`/oauth2/auth`) with our signed `state`;

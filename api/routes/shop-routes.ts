@@ -1,5 +1,5 @@
 /**
- * The shop API (design §4, role `shop`): stock and prices in as batched, idempotent writes, orders and
+ * The shop API (docs/design.md §4, role `shop`): stock and prices in as batched, idempotent writes, orders and
  * returns out as change feeds with opaque cursors, the current shipping profiles, and each transfer's
  * last runs with the items OTTO refused. Everything goes through the SellerStore; nothing calls Temporal.
  */

@@ -47,7 +47,7 @@ const ADMIN_KEY = 'bench-admin-key-0001';
 const SUPPORT_KEY = 'bench-support-key-0001';
 export const SUPPORT_AUTH = { Authorization: `Bearer ${SUPPORT_KEY}` };
 const ADMIN_AUTH = { Authorization: `Bearer ${ADMIN_KEY}` };
-/** OTTO: 10 token requests/s per IP (otto-api.md §5). */
+/** OTTO: 10 token requests/s per IP (docs/otto-api.md §5). */
 export const OTTO_TOKEN_CAP_PER_SECOND = 10;
 /** The worker default TOKEN_ACTIVITIES_PER_SECOND: the token task queue's cap, below OTTO's. */
 export const TOKEN_ACTIVITIES_PER_SECOND = 8;
@@ -373,7 +373,7 @@ export class Fleet {
       if (started.status !== 201)
         throw new Error(`POST connection → ${started.status}: ${await started.text()}`);
       const { authorizeUrl } = (await started.json()) as { authorizeUrl: string };
-      // The browser's hops (otto-api.md §2): our consent link → OPC installation → consent callback →
+      // The browser's hops (docs/otto-api.md §2): our consent link → OPC installation → consent callback →
       // OTTO's login → code callback. Our URLs name PUBLIC_BASE_URL; the API listens on apiUrl.
       const ours = (url: string) => {
         const u = new URL(url);

@@ -37,7 +37,7 @@ const consentSchema = z.object({
 const settingsSchema = z.strictObject({ dropCodeChallenge: z.boolean().optional() });
 
 /**
- * The admin API of design §6, for tests, benchmarks and the dev stack. JSON in and out; errors in the
+ * The admin API of docs/design.md §6, for tests, benchmarks and the dev stack. JSON in and out; errors in the
  * connector's `{ error: { code, message, details? } }` shape.
  */
 export function adminRoutes(ctx: EmulatorContext): Router {

@@ -43,7 +43,7 @@ export function developerRoutes(ctx: EmulatorContext): Router {
     res.json({ installationId: installation.installationId });
   });
 
-  // Called with the app's developer token; the "timed token refresh" of otto-api.md §3.
+  // Called with the app's developer token; the "timed token refresh" of docs/otto-api.md §3.
   router.post('/v1/apps/:appId/installations/:installationId/accessToken', (req, res) => {
     const { appId, installationId } = req.params;
     const { freshness, token } = inspectBearer(ctx, req);

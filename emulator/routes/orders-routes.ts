@@ -10,7 +10,7 @@ import { parseIsoDateTime } from '../validation';
 import { parseLimit, queryValues } from './paging';
 
 export const ORDERS_DEFAULT_LIMIT = 128;
-/** [I] The parameter text says 256, the summary 128 (otto-api.md §5.1, §7.5): 256 is allowed, 257 is not. */
+/** [I] The parameter text says 256, the summary 128 (docs/otto-api.md §5.1, §7.5): 256 is allowed, 257 is not. */
 export const ORDERS_MAX_LIMIT = 256;
 
 const DIRECTIONS = ['ASC', 'DESC'] as const;
@@ -169,7 +169,7 @@ function has(order: Order, status: FulfillmentStatus): boolean {
   return order.positionItems.some((p) => p.fulfillmentStatus === status);
 }
 
-/** OTTO's buckets (otto-api.md §5.1): each status excludes orders that still have "earlier" items. */
+/** OTTO's buckets (docs/otto-api.md §5.1): each status excludes orders that still have "earlier" items. */
 export function inBucket(order: Order, status: FulfillmentStatus): boolean {
   switch (status) {
     case 'ANNOUNCED':

@@ -35,7 +35,7 @@ export const REJECTION_REASONS = [
   'ITEM_NOT_IN_THE_PARCEL',
 ] as const;
 
-/** [I] The spec's enum is the literal "A/B/C/D/E": one letter is sent (otto-api.md §5.4, §7.8). */
+/** [I] The spec's enum is the literal "A/B/C/D/E": one letter is sent (docs/otto-api.md §5.4, §7.8). */
 const condition = z.enum(['A', 'B', 'C', 'D', 'E'], 'condition must be one of A, B, C, D, E');
 
 const itemBase = { positionItemId: z.string().min(1), salesOrderId: z.string().min(1), condition };

@@ -9,7 +9,7 @@ import { sellerData } from '../seller-data';
 import type { Order, PositionItem } from '../state';
 import { validate } from '../validation';
 
-/** TrackingKey carriers of Shipments v1 (otto-api.md §5.6). */
+/** TrackingKey carriers of Shipments v1 (docs/otto-api.md §5.6). */
 export const CARRIERS = [
   'DHL',
   'DHL_EXPRESS',

@@ -9,7 +9,7 @@ import { sellerData } from '../seller-data';
 import type { ShippingProfile } from '../state';
 import { describeIssue, validate } from '../validation';
 
-/** [I] The spec says 300 per page, the docs 200 (otto-api.md §5.5, §7.5). */
+/** [I] The spec says 300 per page, the docs 200 (docs/otto-api.md §5.5, §7.5). */
 export const SHIPPING_PROFILES_PAGE_SIZE = 300;
 
 const WEEKDAYS = ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY', 'SUNDAY'] as const;

@@ -1,4 +1,4 @@
-/** Availability V1 quantities (otto-api.md §5.2). */
+/** Availability V1 quantities (docs/otto-api.md §5.2). */
 import { z } from 'zod';
 import { linkSchema, untypedObjectSchema, utcDateTime } from './common';
 

@@ -1,11 +1,11 @@
 /**
- * Response schemas of OTTO's seller data APIs, written from ../shared/otto-api.md §5 (and the generated
+ * Response schemas of OTTO's seller data APIs, written from docs/otto-api.md §5 (and the generated
  * clients it cites), for the emulator's own tests only. The connector has its own parsers and must never
  * import these; nothing here imports connector code either.
  *
  * Conventions: `z.strictObject` where the doc lists every field (an extra field is a bug in the
  * emulator); fields the doc/client marks optional are optional; date-times are ISO 8601 in UTC ("answers
- * in UTC", otto-api.md §5 General).
+ * in UTC", docs/otto-api.md §5 General).
  */
 import { z } from 'zod';
 
@@ -21,7 +21,7 @@ export const countryAlpha3 = z.string().regex(/^[A-Z]{3}$/);
 /** `{ rel, href }` as in every `links` array. */
 export const linkSchema = z.strictObject({ rel: z.string().min(1), href: z.string().min(1) });
 
-/** Generic error body (otto-api.md §5.7): orders, prices, and the gateway's 401/403/404/429. */
+/** Generic error body (docs/otto-api.md §5.7): orders, prices, and the gateway's 401/403/404/429. */
 export const genericErrorEntrySchema = z.strictObject({
   path: z.string().min(1),
   title: z.string().min(1),

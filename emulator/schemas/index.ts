@@ -1,5 +1,5 @@
 /**
- * Zod schemas of every response body of the otto-api.md §5 endpoints the emulator serves, success and
+ * Zod schemas of every response body of the docs/otto-api.md §5 endpoints the emulator serves, success and
  * error variants, for the emulator's tests (test/emulator/data-schemas.test.ts). Emulator-only: the
  * connector must never import them.
  */

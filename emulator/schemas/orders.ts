@@ -1,4 +1,4 @@
-/** Orders v4 (otto-api.md §5.1): PartnerOrder and the list envelope. */
+/** Orders v4 (docs/otto-api.md §5.1): PartnerOrder and the list envelope. */
 import { z } from 'zod';
 import { countryAlpha3, currencyCode, linkSchema, utcDateTime } from './common';
 

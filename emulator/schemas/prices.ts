@@ -1,4 +1,4 @@
-/** Prices v5 update tasks (otto-api.md §5.3). */
+/** Prices v5 update tasks (docs/otto-api.md §5.3). */
 import { z } from 'zod';
 import { utcDateTime } from './common';
 

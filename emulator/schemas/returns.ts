@@ -1,4 +1,4 @@
-/** Returns v3 (otto-api.md §5.4). */
+/** Returns v3 (docs/otto-api.md §5.4). */
 import { z } from 'zod';
 import { linkSchema, untypedObjectSchema } from './common';
 

@@ -1,4 +1,4 @@
-/** Shipments v1 (otto-api.md §5.6). */
+/** Shipments v1 (docs/otto-api.md §5.6). */
 import { z } from 'zod';
 
 /** POST 201 (`shipmentId` optional in the client; the emulator always sends it). */

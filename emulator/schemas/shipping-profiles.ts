@@ -1,4 +1,4 @@
-/** Shipping profiles v1 (otto-api.md §5.5). */
+/** Shipping profiles v1 (docs/otto-api.md §5.5). */
 import { z } from 'zod';
 
 export const shippingProfileSchema = z.strictObject({

@@ -1,5 +1,5 @@
 /**
- * Connecting the way OTTO does it (otto-api.md §2, design §2): "Allow access" binds the browser with a
+ * Connecting the way OTTO does it (docs/otto-api.md §2, docs/design.md §2): "Allow access" binds the browser with a
  * signed cookie and opens OTTO's installation (or invitation) link; OTTO's parameterless redirect after
  * the installation is recognised by that cookie and sent on to /oauth2/auth with our signed state; the
  * code callback needs state, cookie and issuer to agree. Against createApp() and the recording fake.

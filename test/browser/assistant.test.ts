@@ -1,6 +1,6 @@
 /**
  * The seller's path in a real browser (Debian's Chromium driven by playwright-core), the way OTTO connects
- * an app (otto-api.md §2): the shop's backend opens an assistant session (admin API) and the browser
+ * an app (docs/otto-api.md §2): the shop's backend opens an assistant session (admin API) and the browser
  * follows the one-time link; the assistant, "Allow access", OTTO's installation page (OPC login, the
  * consent screen listing the app's scopes, Confirm), OTTO's parameterless redirect to our callback, OTTO's
  * login (identity), the code callback, back to the assistant, and after a reload "authorization
@@ -26,7 +26,8 @@ import { startEmulator, type RunningEmulator } from '../../emulator/start-emulat
 import { createWorkers, runWorkers } from '../../worker/create-workers';
 import { connectTestEnv, uniqueName, workflowBundleCode } from '../support/temporal';
 
-const CHROMIUM = '/usr/bin/chromium';
+/** A Chromium or Chrome binary: CHROMIUM_PATH, else Debian's package (README, Prerequisites). */
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ARTIFACTS = resolve(__dirname, '..', '..', 'test-artifacts');
 const CHROMIUM_ARGS = [
   '--headless',
@@ -51,7 +52,9 @@ let apps: OttoApp[] = [];
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
-      `The browser test needs Debian's Chromium at ${CHROMIUM}: install it with "apt-get update && apt-get install -y chromium".`,
+      process.env.CHROMIUM_PATH
+        ? `CHROMIUM_PATH names ${CHROMIUM}, which does not exist: point it at a Chromium or Chrome binary.`
+        : `The browser test needs Chromium at ${CHROMIUM}: install Debian's package ("apt-get update && apt-get install -y chromium") or set CHROMIUM_PATH to a Chromium or Chrome binary.`,
     );
   }
   mkdirSync(ARTIFACTS, { recursive: true });

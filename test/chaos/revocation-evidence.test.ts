@@ -150,7 +150,7 @@ function noneRevoked(list: ConnectionStatus[], sellers: Seller[]): ConnectionSta
   return list;
 }
 
-/** OTTO's refusals of a mint (otto-api.md §4: 401/403/404; a 429 or 5xx is no refusal). */
+/** OTTO's refusals of a mint (docs/otto-api.md §4: 401/403/404; a 429 or 5xx is no refusal). */
 const REFUSED = new Set([401, 403, 404]);
 
 const degradedByIncident = (s: ConnectionStatus) =>

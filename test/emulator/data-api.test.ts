@@ -1,5 +1,5 @@
 /**
- * Behaviour of the emulator's seller data endpoints (otto-api.md §5). Response shapes are checked in
+ * Behaviour of the emulator's seller data endpoints (docs/otto-api.md §5). Response shapes are checked in
  * data-schemas.test.ts; this file checks what the endpoints do.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * Every response of every seller data endpoint the emulator serves (otto-api.md §5), each success and
+ * Every response of every seller data endpoint the emulator serves (docs/otto-api.md §5), each success and
  * error status it can produce, validated against the zod schemas of emulator/schemas (written from the
  * doc). A final test checks that every (endpoint, status) pair was exercised.
  */
@@ -113,7 +113,7 @@ interface Order {
   invoiceAddress?: unknown;
 }
 
-describe('seller data responses match their schemas (otto-api.md §5)', () => {
+describe('seller data responses match their schemas (docs/otto-api.md §5)', () => {
   let h: Harness;
   let c: Connected;
   let v1: Connected;

@@ -258,7 +258,7 @@ export interface Connected {
 }
 
 /**
- * The whole connector journey (otto-api.md §2–§3): installation link → OPC consent → callback without
+ * The whole connector journey (docs/otto-api.md §2–§3): installation link → OPC consent → callback without
  * parameters; /oauth2/auth → code → user token → installation id; developer token → installation token.
  */
 export async function connect(

@@ -24,7 +24,7 @@ describe('rate limits', () => {
 
     const limited = await http.post('/v1/token').type('form').send(form);
     expect(limited.status).toBe(429);
-    // OTTO documents no Retry-After or rate-limit headers (otto-api.md §5.8): clients back off on their own.
+    // OTTO documents no Retry-After or rate-limit headers (docs/otto-api.md §5.8): clients back off on their own.
     expect(limited.headers['retry-after']).toBeUndefined();
     expect(Object.keys(limited.headers).filter((name) => /ratelimit|retry/i.test(name))).toEqual([]);
     expect((await http.post('/oauth2/token').type('form').send(form)).status).toBe(429);

@@ -2,11 +2,16 @@
  * docker-compose.yml cannot be run here (no container engine), so its promises are checked statically:
  * every app service's environment, interpolated as `docker compose` would with a production .env, is
  * accepted by that process's zod config schema and names no variable the process does not read; ports,
- * dependencies and the search-attribute job agree with the code; the Dockerfile runs what compose names.
+ * dependencies and the Temporal jobs agree with the code; the Temporal server and admin-tools images are
+ * a pair Temporal ships together; the Dockerfile runs what compose names. Beyond the static checks:
+ * `docker compose config` (a real Compose build, when .tools/bin/docker-compose or COMPOSE_BIN exists)
+ * accepts the file, and the namespace job's script runs against the test Temporal server.
  */
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, dirname, join, posix } from 'node:path';
 import { parse } from 'yaml';
 import type { z } from 'zod';
 import { apiConfigSchema } from '../../api/config';
@@ -15,6 +20,7 @@ import { generateSealKey } from '../../common/seal';
 import { defaultApps } from '../../emulator/options';
 import { workerConfigSchema } from '../../worker/config';
 import { searchAttributes, SEARCH_ATTRIBUTE_REGISTRATIONS } from '../../workflows/definitions';
+import { generateEnv, writeEnvFile } from '../../scripts/generate-env';
 
 const ROOT = join(__dirname, '..', '..');
 const composeText = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
@@ -26,6 +32,7 @@ const OPERATOR_SECRETS: Record<string, string> = {
   API_KEYS: `admin:${randomBytes(24).toString('hex')},support:${randomBytes(24).toString('hex')}`,
   STATE_SIGNING_KEY: randomBytes(32).toString('base64url'),
   POSTGRES_PASSWORD: 'pg-secret',
+  GRAFANA_ADMIN_PASSWORD: randomBytes(16).toString('hex'),
   SELLER_STORE_PASSWORD: randomBytes(24).toString('hex'),
   OTTO_APPS: JSON.stringify(
     defaultApps().map(({ version, appId, clientId, clientSecret, scopes }) => ({
@@ -105,6 +112,8 @@ interface Service {
   ports?: string[];
   expose?: string[];
   depends_on?: Record<string, { condition: string }>;
+  volumes?: string[];
+  stop_grace_period?: string;
   profiles?: string[];
   restart?: string;
   deploy?: { replicas?: number | string };
@@ -190,22 +199,100 @@ const publicOnHost = (mapping: string) => {
   return ip === undefined || !LOOPBACK.has(ip);
 };
 
+/**
+ * Server and admin-tools tags that Temporal itself pairs, with where it does (read there, not guessed):
+ * keep this table to pairs found in Temporal's own files.
+ */
+const VERIFIED_PAIRS: ReadonlyArray<{ server: string; adminTools: string; source: string }> = [
+  {
+    server: '1.29.1',
+    adminTools: '1.29.1-tctl-1.18.4-cli-1.5.0',
+    source:
+      'temporalio/samples-server compose/.env at 21ba633 (2026-01-05); temporalio/helm-charts charts/temporal/values.yaml at 790373a (chart 0.69.0)',
+  },
+  {
+    server: '1.29.2',
+    adminTools: '1.29.1-tctl-1.18.4-cli-1.5.0',
+    source: 'temporalio/helm-charts charts/temporal/values.yaml at 4f47773 (chart 1.0.0-rc.2)',
+  },
+  {
+    server: '1.30.1',
+    adminTools: '1.30.1',
+    source: 'temporalio/samples-server compose/.env at 80d59e2 (2026-03-07)',
+  },
+  {
+    server: '1.30.2',
+    adminTools: '1.30.2',
+    source: 'temporalio/helm-charts charts/temporal/values.yaml at cae2e33 (chart 1.0.0-rc.3)',
+  },
+];
+/** Dynamic config keys Temporal marks for development only. */
+const DEV_ONLY_DYNAMIC_CONFIG = ['system.forceSearchAttributesCacheRefreshOnRead'];
+/** OTTO's token endpoint: 10 requests/s per IP (docs/otto-api.md §5). */
+const OTTO_TOKEN_REQUESTS_PER_IP = 10;
+
+/** Go/compose durations (`90s`, `1m30s`, `720h`) in ms. */
+function goDurationMs(text: string): number {
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|h|m|s)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text)
+    throw new Error(`not a duration: ${text}`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+  return parts.reduce((sum, [, n, u]) => sum + Number(n) * unit[u as keyof typeof unit], 0);
+}
+
+/** A one-shot job's script: the file its command runs, read from the directory its volume mounts. */
+function jobScript(name: string): { path: string; text: string } {
+  const s = service(name);
+  expect(s.entrypoint).toEqual(['/bin/sh']);
+  const [inContainer] = s.command as string[];
+  const mount = (s.volumes ?? [])
+    .map((v) => v.split(':'))
+    .find(([, target]) => inContainer!.startsWith(`${target}/`));
+  if (!mount) throw new Error(`${name}: ${inContainer} is not in a mounted directory`);
+  const path = join(ROOT, mount[0]!, inContainer!.slice(mount[1]!.length));
+  return { path, text: readFileSync(path, 'utf8') };
+}
+
+/** A .env file as Compose reads it (the subset generate-env writes: KEY=value and KEY='literal'). */
+function parseDotEnv(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const raw of text.split('\n')) {
+    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(raw.trim());
+    if (!m) continue;
+    const value = m[2]!;
+    out[m[1]!] = /^'.*'$/.test(value) ? value.slice(1, -1) : value;
+  }
+  return out;
+}
+
+const COMPOSE_BIN_DEFAULT = '.tools/bin/docker-compose';
+const COMPOSE_INSTALL_HINT =
+  'go mod download github.com/docker/compose/v5@v5.6.0, then go build ./cmd in that module (see README)';
+function composeBinary(): string | undefined {
+  const candidate = process.env.COMPOSE_BIN ?? join(ROOT, COMPOSE_BIN_DEFAULT);
+  if (!existsSync(candidate)) return undefined;
+  return spawnSync(candidate, ['version'], { encoding: 'utf8' }).status === 0 ? candidate : undefined;
+}
+
 describe('docker-compose.yml', () => {
-  it('has the production shape: PostgreSQL, Temporal on it, the UI, the search-attribute job, worker, API, emulator profile', () => {
+  it('has the production shape: PostgreSQL, Temporal on it with its two jobs, the UI, worker, API, emulator and observability profiles', () => {
     expect(Object.keys(services).sort()).toEqual(
       [
         'api',
         'emulator',
+        'grafana',
         'postgresql',
+        'prometheus',
         'seller-store-db',
         'temporal',
-        'temporal-search-attributes',
+        'temporal-admin-tools',
+        'temporal-namespace',
         'temporal-ui',
         'worker',
       ].sort(),
     );
     expect(service('postgresql').image).toMatch(/^postgres:/);
-    expect(service('temporal').image).toMatch(/^temporalio\/auto-setup:/);
+    expect(service('temporal').image).toMatch(/^temporalio\/server:/);
     expect(envOf('temporal')).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgresql' });
     expect(service('temporal-ui').image).toMatch(/^temporalio\/ui:/);
     expect(service('emulator').profiles).toEqual(['emulator']);
@@ -419,18 +506,22 @@ describe('docker-compose.yml', () => {
         if (condition === 'service_completed_successfully') expect(services[target]?.restart).toBe('no');
       }
     }
-    expect(service('worker').depends_on?.['temporal-search-attributes']?.condition).toBe(
+    // The schema job before the server; the namespace job after it; the app services after both.
+    expect(service('temporal').depends_on?.['temporal-admin-tools']?.condition).toBe(
       'service_completed_successfully',
     );
-    expect(service('api').depends_on?.['temporal-search-attributes']?.condition).toBe(
-      'service_completed_successfully',
-    );
+    expect(service('temporal-admin-tools').depends_on?.postgresql?.condition).toBe('service_healthy');
+    expect(service('temporal-namespace').depends_on?.temporal?.condition).toBe('service_healthy');
+    for (const name of ['worker', 'api'])
+      expect([name, service(name).depends_on?.['temporal-namespace']?.condition]).toEqual([
+        name,
+        'service_completed_successfully',
+      ]);
   });
 
-  it('the search-attribute job registers exactly the keys of workflows/definitions.ts, as Keyword', () => {
-    const job = service('temporal-search-attributes');
-    const script = [job.entrypoint, job.command].flat().join('\n');
-    const registered = [...script.matchAll(/^\s*register\s+(\S+)\s+(\S+)\s*$/gm)].map(
+  it('the namespace job registers exactly the keys of workflows/definitions.ts, as Keyword', () => {
+    const script = jobScript('temporal-namespace');
+    const registered = [...script.text.matchAll(/^\s*register\s+(\S+)\s+(\S+)\s*$/gm)].map(
       (m) => `${m[1]}=${m[2]}`,
     );
     expect(registered.sort()).toEqual(
@@ -441,16 +532,337 @@ describe('docker-compose.yml', () => {
     expect(registered.sort()).toEqual(
       SEARCH_ATTRIBUTE_REGISTRATIONS.map((r) => `${r.name}=${r.cliType}`).sort(),
     );
-    expect(script).toContain('temporal operator search-attribute create --name "$1" --type "$2"');
+    expect(script.text).toContain('temporal operator search-attribute create');
+    expect(script.text).toContain('--name "$1" --type "$2"');
+    // The app services' namespace is the one the job creates.
+    expect(envOf('temporal-namespace').TEMPORAL_NAMESPACE).toBe(envOf('worker').TEMPORAL_NAMESPACE);
+    expect(envOf('temporal-namespace').TEMPORAL_ADDRESS).toBe(envOf('worker').TEMPORAL_ADDRESS);
   });
 
-  it('Temporal gets updates and update-with-start enabled', () => {
-    const config = JSON.stringify(compose.configs);
-    expect(config).toContain('frontend.enableUpdateWorkflowExecution');
-    expect(config).toContain('frontend.enableExecuteMultiOperation');
+  it('Temporal gets updates and update-with-start enabled, and no dev-only dynamic config', () => {
+    const env = envOf('temporal');
+    // DYNAMIC_CONFIG_FILE_PATH is relative to the image's /etc/temporal (config_template.yaml).
+    const target = posix.resolve('/etc/temporal', env.DYNAMIC_CONFIG_FILE_PATH!);
+    const mount = (service('temporal').volumes ?? []).map((v) => v.split(':')).find((v) => v[1] === target);
+    expect(mount?.[0]).toBe('./deploy/temporal/dynamicconfig.yaml');
+    const text = readFileSync(join(ROOT, mount![0]!), 'utf8');
+    const config = parse(text) as Record<string, Array<{ value: unknown }>>;
+    expect(config['frontend.enableUpdateWorkflowExecution']?.[0]?.value).toBe(true);
+    expect(config['frontend.enableExecuteMultiOperation']?.[0]?.value).toBe(true);
+    // Temporal: "Dev setup only. Please don't turn this on in production." (samples-server development-sql.yaml)
+    // Not set anywhere (the compose file's comments may name it; its content may not).
+    for (const source of [text, JSON.stringify(parse(composeText))])
+      expect(source).not.toContain('system.forceSearchAttributesCacheRefreshOnRead');
+    expect(Object.keys(config).filter((k) => DEV_ONLY_DYNAMIC_CONFIG.includes(k))).toEqual([]);
+  });
+
+  it('runs no deprecated Temporal image, and a server and admin-tools pair that Temporal ships together', () => {
+    const images = Object.entries(services).map(([name, s]) => `${name} ${s.image ?? '(build)'}`);
+    expect(images.filter((i) => /auto-setup/.test(i))).toEqual([]);
+    const server = /^temporalio\/server:(\S+)$/.exec(service('temporal').image ?? '')?.[1];
+    const tools = ['temporal-admin-tools', 'temporal-namespace'].map(
+      (name) => /^temporalio\/admin-tools:(\S+)$/.exec(service(name).image ?? '')?.[1],
+    );
+    expect(tools[0]).toBe(tools[1]);
+    expect(VERIFIED_PAIRS.some((p) => p.server === server && p.adminTools === tools[0])).toBe(true);
+    // Pinned (no floating tags) and on the 1.29 line or newer; the app's own image is built here.
+    for (const [name, { image, build }] of Object.entries(services))
+      if (!build) expect([name, image, /:(latest)?$/.test(image ?? ':')]).toEqual([name, image, false]);
+    const [major, minor] = server!.split('.').map(Number);
+    expect(major! * 1000 + minor!).toBeGreaterThanOrEqual(1029);
+    // The UI and server are the ones of the dev server the tests and `npm run dev` run.
+    const dev = /Server (\S+), UI (\S+)\)/.exec(process.env.TEMPORAL_TEST_SERVER_VERSION ?? '');
+    if (dev) {
+      expect(server).toBe(dev[1]);
+      expect(service('temporal-ui').image).toBe(`temporalio/ui:${dev[2]}`);
+    } else console.log('[compose test] no dev server version (external Temporal): server match not checked');
+  });
+
+  it("the schema job creates and migrates both of Temporal's PostgreSQL stores with temporal-sql-tool", () => {
+    const job = service('temporal-admin-tools');
+    expect(job.restart).toBe('no');
+    const env = envOf('temporal-admin-tools');
+    const server = envOf('temporal');
+    expect(env.POSTGRES_SEEDS).toBe(server.POSTGRES_SEEDS);
+    expect(env.POSTGRES_USER).toBe(server.POSTGRES_USER);
+    expect(env.SQL_PASSWORD).toBe(server.POSTGRES_PWD);
+    expect(services[env.POSTGRES_SEEDS!]?.image).toMatch(/^postgres:/);
+    const { text } = jobScript('temporal-admin-tools');
+    expect(text).toContain('temporal-sql-tool --plugin postgres12');
+    // The databases the server's config_template.yaml defaults to (DBNAME, VISIBILITY_DBNAME).
+    expect(text).toContain('temporal:temporal temporal_visibility:visibility');
+    for (const step of ['create', 'setup-schema -v 0.0', 'update-schema -d "$dir"'])
+      expect(text).toContain(step);
+    expect(text).toContain('/etc/temporal/schema/postgresql/v12');
+    expect(spawnSync('sh', ['-n', join(ROOT, 'deploy/temporal/setup-schema.sh')]).status).toBe(0);
+  });
+
+  it('keeps closed histories for a stated retention (30 days by default), set on every start', () => {
+    const env = envOf('temporal-namespace');
+    expect(env.TEMPORAL_RETENTION).toBe('720h');
+    expect(goDurationMs(env.TEMPORAL_RETENTION!)).toBe(30 * 24 * 3_600_000);
+    expect(
+      envOf('temporal-namespace', load({ ...PRODUCTION_ENV, TEMPORAL_RETENTION: '2160h' }))
+        .TEMPORAL_RETENTION,
+    ).toBe('2160h');
+    const { text } = jobScript('temporal-namespace');
+    expect(text).toMatch(/namespace create [^\n]*\n?[^\n]*--retention "\$TEMPORAL_RETENTION"/);
+    expect(text).toMatch(/namespace update [^\n]*--retention "\$TEMPORAL_RETENTION"/);
+  });
+
+  it('lets a stopping worker finish a page of a transfer: shutdown grace inside the stop grace period', () => {
+    const worker = loadConfig(workerConfigSchema, containerEnv('worker'));
+    expect(worker.WORKER_SHUTDOWN_GRACE).toBe(30_000);
+    const stop = goDurationMs(service('worker').stop_grace_period ?? '10s');
+    expect(stop).toBeGreaterThanOrEqual(60_000);
+    // Room after the activities' grace for the SDK to shut down and the process to close its store.
+    expect(stop - worker.WORKER_SHUTDOWN_GRACE).toBeGreaterThanOrEqual(15_000);
+    expect(goDurationMs(service('api').stop_grace_period ?? '10s')).toBeGreaterThanOrEqual(30_000);
+    // An operator's longer grace is passed through.
+    const longer = load({ ...PRODUCTION_ENV, WORKER_SHUTDOWN_GRACE: '45s' });
+    expect(loadConfig(workerConfigSchema, containerEnv('worker', longer)).WORKER_SHUTDOWN_GRACE).toBe(45_000);
+  });
+
+  it("keeps the token requests of all replicas behind one egress IP under OTTO's 10/s", () => {
+    const worker = loadConfig(workerConfigSchema, containerEnv('worker'));
+    const replicas = Number(service('worker').deploy?.replicas);
+    expect(replicas).toBe(2);
+    // Task-queue-wide: the Temporal server enforces it across every replica.
+    expect(worker.TOKEN_ACTIVITIES_PER_SECOND).toBeLessThan(OTTO_TOKEN_REQUESTS_PER_IP);
+    // Per process: the replicas add up (compose runs them all behind the host's egress IP).
+    expect(replicas * worker.TOKEN_REQUESTS_PER_SECOND).toBeLessThan(OTTO_TOKEN_REQUESTS_PER_IP);
+    // The documented scaling steps stay under it too.
+    for (const [n, each] of [
+      [3, 3],
+      [4, 2],
+    ] as const) {
+      const scaled = load({
+        ...PRODUCTION_ENV,
+        WORKER_REPLICAS: String(n),
+        TOKEN_REQUESTS_PER_SECOND: String(each),
+      });
+      const c = loadConfig(workerConfigSchema, containerEnv('worker', scaled));
+      expect(Number(scaled.services.worker?.deploy?.replicas) * c.TOKEN_REQUESTS_PER_SECOND).toBeLessThan(
+        OTTO_TOKEN_REQUESTS_PER_IP,
+      );
+    }
+  });
+
+  it('starts workers from the workflow bundle built into the image', () => {
+    const env = envOf('worker');
+    expect(loadConfig(workerConfigSchema, containerEnv('worker')).WORKFLOW_BUNDLE).toBe(
+      '/app/lib/workflow-bundle.js',
+    );
+    const build = dockerfile.slice(0, dockerfile.lastIndexOf('\nFROM '));
+    expect(build).toContain(
+      `node lib/scripts/build-workflow-bundle.js ${env.WORKFLOW_BUNDLE!.replace('/app/', '')}`,
+    );
+    expect(existsSync(join(ROOT, 'scripts/build-workflow-bundle.ts'))).toBe(true);
+    const start = (service('worker').healthcheck as { start_period?: string }).start_period ?? '0s';
+    expect(goDurationMs(start)).toBeLessThan(60_000);
+  });
+
+  it('the observability profile: pinned Prometheus and Grafana on loopback, mounting the deploy/ files', () => {
+    for (const name of ['prometheus', 'grafana']) expect(service(name).profiles).toEqual(['observability']);
+    expect(service('prometheus').image).toMatch(/^prom\/prometheus:v\d+\.\d+\.\d+$/);
+    expect(service('grafana').image).toMatch(/^grafana\/grafana:\d+\.\d+\.\d+$/);
+    const sources = (name: string) => (service(name).volumes ?? []).map((v) => v.split(':')[0]);
+    expect(sources('prometheus')).toEqual(
+      expect.arrayContaining(['./deploy/prometheus/prometheus.yml', './deploy/prometheus/alerts.yml']),
+    );
+    expect(sources('grafana')).toEqual(
+      expect.arrayContaining(['./deploy/grafana/provisioning', './deploy/grafana/dashboards']),
+    );
+    // Grafana refuses to start without GRAFANA_ADMIN_PASSWORD (no admin/admin), and only Grafana: the
+    // default start does not need it.
+    const entry = service('grafana').entrypoint as string[];
+    const runEntry = (password: string) =>
+      spawnSync(entry[0]!, [...entry.slice(1), 'web'], {
+        env: { PATH: process.env.PATH, GF_SECURITY_ADMIN_PASSWORD: password },
+        encoding: 'utf8',
+      });
+    const refused = runEntry('');
+    expect([refused.status, refused.stderr]).toEqual([
+      1,
+      expect.stringContaining('set GRAFANA_ADMIN_PASSWORD'),
+    ]);
+    expect(runEntry('s3cret').stderr).toContain('/run.sh'); // got as far as Grafana's own entrypoint
+    const { GRAFANA_ADMIN_PASSWORD: _omitted, ...withoutGrafana } = PRODUCTION_ENV;
+    expect(envOf('grafana', load(withoutGrafana)).GF_SECURITY_ADMIN_PASSWORD).toBe('');
+    expect(envOf('grafana').GF_SECURITY_ADMIN_PASSWORD).toBe(PRODUCTION_ENV.GRAFANA_ADMIN_PASSWORD);
+    for (const name of ['prometheus', 'grafana'])
+      for (const p of service(name).ports ?? [])
+        expect([name, containerPort(p).ip]).toEqual([name, '127.0.0.1']);
+  });
+
+  it('.env.example names every variable the compose file reads; env:generate writes a .env compose accepts', () => {
+    const read = new Set([...composeText.matchAll(/\$\{([A-Z_][A-Z0-9_]*)/g)].map((m) => m[1]!));
+    const example = readFileSync(join(ROOT, '.env.example'), 'utf8');
+    const documented = new Set([...example.matchAll(/^#?\s?([A-Z_][A-Z0-9_]*)=/gm)].map((m) => m[1]!));
+    expect([...read].filter((v) => !documented.has(v)).sort()).toEqual([]);
+    expect([...documented].filter((v) => !read.has(v)).sort()).toEqual([]);
+    expect(example).not.toMatch(/^#?\s?[A-Z_]+=.*\$\(/m);
+
+    // The emulator trial, exactly as written: both schemas accept it (dev mode).
+    const trialEnv = parseDotEnv(generateEnv({ emulator: true }));
+    expect(Object.values(trialEnv).join('\n')).not.toMatch(/\$\(/);
+    const trialCompose = load(trialEnv);
+    expect(loadConfig(workerConfigSchema, containerEnv('worker', trialCompose)).OTTO_CONNECT_ENV).toBe('dev');
+    expect(loadConfig(apiConfigSchema, containerEnv('api', trialCompose)).OTTO_APPS).toHaveLength(2);
+    // Production: compose refuses it until OTTO_APPS is filled in; then the secrets pass production's checks.
+    const prodEnv = parseDotEnv(generateEnv({ webhookUrl: 'https://shop.example/hooks' }));
+    expect(() => load(prodEnv)).toThrow('required variable OTTO_APPS is missing');
+    const filled = load({
+      ...prodEnv,
+      OTTO_APPS: PRODUCTION_ENV.OTTO_APPS,
+      OTTO_APPS_PUBLIC: PRODUCTION_ENV.OTTO_APPS_PUBLIC,
+    });
+    const worker = loadConfig(workerConfigSchema, containerEnv('worker', filled));
+    expect(worker.WEBHOOK_URL).toBe('https://shop.example/hooks');
+    expect(loadConfig(apiConfigSchema, containerEnv('api', filled)).API_KEYS).toHaveLength(2);
+    // Without --webhook-url the webhook lines stay commented out, and compose passes empty values: off.
+    const noHooks = load({
+      ...parseDotEnv(generateEnv()),
+      OTTO_APPS: PRODUCTION_ENV.OTTO_APPS,
+      OTTO_APPS_PUBLIC: PRODUCTION_ENV.OTTO_APPS_PUBLIC,
+    });
+    expect(loadConfig(workerConfigSchema, containerEnv('worker', noHooks)).WEBHOOK_URL).toBeUndefined();
+    // Fresh secrets every time; an existing .env is never overwritten without --force.
+    expect(parseDotEnv(generateEnv()).SEAL_KEYS).not.toBe(parseDotEnv(generateEnv()).SEAL_KEYS);
+    const dir = mkdtempSync(join(tmpdir(), 'otto-env-'));
+    try {
+      const path = join(dir, '.env');
+      writeEnvFile(path, 'FIRST=1\n');
+      expect(() => writeEnvFile(path, 'SECOND=1\n')).toThrow(/exists: not overwritten.*--force/);
+      expect(readFileSync(path, 'utf8')).toBe('FIRST=1\n');
+      writeEnvFile(path, 'SECOND=1\n', true);
+      expect(readFileSync(path, 'utf8')).toBe('SECOND=1\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
+describe('docker compose config (a real Compose implementation)', () => {
+  const bin = composeBinary();
+  if (!bin)
+    console.log(
+      `[compose test] no Compose binary (${COMPOSE_BIN_DEFAULT} or COMPOSE_BIN): \`docker compose config\` not run. Install: ${COMPOSE_INSTALL_HINT}`,
+    );
+  const itWithCompose = bin ? it : it.skip;
+  const run = (envText: string, args: string[]) => {
+    const dir = mkdtempSync(join(tmpdir(), 'otto-compose-'));
+    try {
+      const envFile = join(dir, '.env');
+      writeFileSync(envFile, envText);
+      return spawnSync(bin!, ['-f', join(ROOT, 'docker-compose.yml'), '--env-file', envFile, ...args], {
+        encoding: 'utf8',
+        // No variables from this process leak into the interpolation.
+        env: { PATH: process.env.PATH, HOME: dir },
+        timeout: 60_000,
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const trialEnv = generateEnv({ emulator: true });
+
+  itWithCompose(
+    'accepts the file with a generated .env, every profile, and resolves what the static checks assume',
+    () => {
+      const result = run(trialEnv, [
+        '--profile',
+        'emulator',
+        '--profile',
+        'observability',
+        'config',
+        '--format',
+        'json',
+      ]);
+      expect([result.status, result.stderr]).toEqual([0, expect.anything()]);
+      const model = JSON.parse(result.stdout) as { services: Record<string, Record<string, unknown>> };
+      expect(Object.keys(model.services).sort()).toEqual(Object.keys(services).sort());
+      const worker = model.services.worker as {
+        environment: Record<string, string>;
+        stop_grace_period?: string;
+      };
+      // Compose's own interpolation of the generated .env agrees with this file's (JSON kept literal).
+      const mine = envOf('worker', load(parseDotEnv(trialEnv)));
+      for (const key of ['OTTO_APPS', 'SEAL_KEYS', 'TOKEN_REQUESTS_PER_SECOND', 'WORKER_SHUTDOWN_GRACE'])
+        expect([key, worker.environment[key]]).toEqual([key, mine[key]]);
+      expect(JSON.parse(worker.environment.OTTO_APPS!)).toHaveLength(2);
+      expect(model.services.temporal?.image).toBe(service('temporal').image);
+    },
+  );
+
+  itWithCompose(
+    'without the observability profile, the default start still validates (no Grafana password needed)',
+    () => {
+      const result = run(trialEnv.replace(/^GRAFANA_ADMIN_PASSWORD=.*$/m, ''), ['config', '--services']);
+      expect([result.status, result.stderr]).toEqual([0, expect.anything()]);
+      expect(result.stdout.trim().split('\n').sort()).toEqual(
+        Object.entries(services)
+          .filter(([, s]) => !s.profiles)
+          .map(([name]) => name)
+          .sort(),
+      );
+    },
+  );
+
+  itWithCompose('refuses a .env without the secrets, naming the variable', () => {
+    const without = trialEnv.replace(/^SEAL_KEYS=.*$/m, '');
+    const result = run(without, ['config', '--quiet']);
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain('SEAL_KEYS');
+  });
+});
+
+describe('the namespace job against a real Temporal server (the test dev server)', () => {
+  const address = process.env.TEMPORAL_TEST_ADDRESS;
+  const cli = process.env.TEMPORAL_TEST_CLI;
+  const itWithTemporal = address && cli ? it : it.skip;
+  itWithTemporal(
+    'creates the namespace with the retention and the search attributes; a re-run only updates',
+    () => {
+      const namespace = `compose-job-${randomBytes(4).toString('hex')}`;
+      const env = {
+        PATH: `${dirname(cli!)}${delimiter}${process.env.PATH ?? ''}`,
+        HOME: process.env.HOME ?? tmpdir(),
+        TEMPORAL_ADDRESS: address!,
+        TEMPORAL_NAMESPACE: namespace,
+        TEMPORAL_RETENTION: '720h',
+        SETUP_MAX_TRIES: '15',
+      };
+      const script = join(ROOT, 'deploy/temporal/setup-namespace.sh');
+      const runJob = (extra: Record<string, string> = {}) =>
+        execFileSync('sh', [script], { env: { ...env, ...extra }, encoding: 'utf8', timeout: 90_000 });
+      expect(runJob()).toContain(`namespace ${namespace}: created, retention 720h`);
+      const describeNs = () =>
+        JSON.parse(
+          execFileSync(
+            cli!,
+            ['operator', 'namespace', 'describe', '--address', address!, '-n', namespace, '-o', 'json'],
+            {
+              encoding: 'utf8',
+            },
+          ),
+        ) as { config: { workflowExecutionRetentionTtl: string } };
+      expect(describeNs().config.workflowExecutionRetentionTtl).toBe(`${30 * 24 * 3600}s`);
+      const listed = execFileSync(
+        cli!,
+        ['operator', 'search-attribute', 'list', '--address', address!, '-n', namespace, '-o', 'json'],
+        { encoding: 'utf8' },
+      );
+      for (const { name } of SEARCH_ATTRIBUTE_REGISTRATIONS) expect(listed).toContain(name);
+      // Re-run with another retention: the namespace is updated, the attributes are accepted as they are.
+      expect(runJob({ TEMPORAL_RETENTION: '1440h' })).toContain(
+        `namespace ${namespace}: retention set to 1440h`,
+      );
+      expect(describeNs().config.workflowExecutionRetentionTtl).toBe(`${60 * 24 * 3600}s`);
+    },
+    120_000,
+  );
+});
 describe('Dockerfile and .dockerignore', () => {
   it('is multi-stage, installs production dependencies only in the runtime stage and runs as non-root', () => {
     const stages = [...dockerfile.matchAll(/^FROM\s+\S+(?:\s+AS\s+(\S+))?/gim)].map((m) => m[1]);
@@ -460,6 +872,11 @@ describe('Dockerfile and .dockerignore', () => {
     expect(runtime).toMatch(/^COPY --from=build .*\/app\/lib/m);
     expect(runtime).toMatch(/^USER (node|\d+)/m);
     expect(dockerfile.slice(0, dockerfile.lastIndexOf('\nFROM '))).toContain('npm run build');
+    // Node 24 LTS in both stages.
+    expect([...dockerfile.matchAll(/^FROM\s+(\S+)/gim)].map((m) => m[1])).toEqual([
+      'node:24-bookworm-slim',
+      'node:24-bookworm-slim',
+    ]);
   });
 
   it('every app command runs a compiled entry point that the build produces', () => {

@@ -7,6 +7,7 @@ import request from 'supertest';
 import { createTemporalSellerConnections } from '../../api/seller-connections';
 import { createMetrics, trackConnections } from '../../api/metrics';
 import { freePort } from '../../scripts/temporal-dev-server';
+import { ottoEndpoint } from '../../activities/otto-http';
 import { createWorkerMetrics } from '../../worker/metrics';
 import { testApp } from '../api/test-app';
 import { TestStack } from '../support/stack';
@@ -88,6 +89,49 @@ describe('worker metrics (worker/index.ts in its own process)', () => {
     );
     expect(sample(text, 'otto_connect_transfer_items_total{kind="ordersImport",result="ok"}')).toBe(12);
     expect(sample(text, 'otto_connect_token_mints_total{result="revoked"}')).toBe(1);
+  });
+});
+
+describe('worker metrics: OTTO calls, oldest token, webhook deliveries', () => {
+  it('labels OTTO calls by route pattern, never by id', () => {
+    expect(ottoEndpoint('/v4/orders')).toBe('/v4/orders');
+    expect(ottoEndpoint('/prefix/v1/apps/app-1/installations/inst-9/accessToken')).toBe(
+      '/v1/apps/:appId/installations/:installationId/accessToken',
+    );
+    expect(ottoEndpoint('/v1/apps/app-1/installation')).toBe('/v1/apps/:appId/installation');
+    expect(ottoEndpoint('/v1/shipping-profiles/sp-123/')).toBe('/v1/shipping-profiles/:id');
+    expect(ottoEndpoint('/v9/something/12345')).toBe('other');
+  });
+
+  it('counts OTTO calls with latency, reports the oldest live token and counts webhook deliveries', async () => {
+    let now = 1_000_000;
+    const metrics = createWorkerMetrics({ defaultMetrics: false, now: () => now });
+    expect(sample(await metrics.registry.metrics(), 'otto_connect_token_oldest_expiry_seconds')).toBeNaN();
+    metrics.ottoCall({ endpoint: '/v4/orders', method: 'GET', status: '200', seconds: 0.2 });
+    metrics.ottoCall({ endpoint: '/v4/orders', method: 'GET', status: '429', seconds: 0.01 });
+    metrics.tokenIssued('app/i-1', now + 60_000);
+    metrics.tokenIssued('app/i-2', now + 30_000);
+    metrics.tokenIssued('app/i-2', now + 90_000); // a newer mint replaces the older
+    metrics.webhookDelivery('delivered');
+    let text = await metrics.registry.metrics();
+    expect(
+      sample(
+        text,
+        'otto_connect_otto_request_duration_seconds_count{endpoint="/v4/orders",method="GET",status="429"}',
+      ),
+    ).toBe(1);
+    expect(
+      sample(
+        text,
+        'otto_connect_otto_request_duration_seconds_bucket{le="0.25",endpoint="/v4/orders",method="GET",status="200"}',
+      ),
+    ).toBe(1);
+    expect(sample(text, 'otto_connect_token_oldest_expiry_seconds')).toBe(60);
+    expect(sample(text, 'otto_connect_webhook_deliveries_total{result="delivered"}')).toBe(1);
+    expect(sample(text, 'otto_connect_webhook_deliveries_total{result="failed"}')).toBe(0);
+    now += 70_000; // i-1 expired: dropped
+    text = await metrics.registry.metrics();
+    expect(sample(text, 'otto_connect_token_oldest_expiry_seconds')).toBe(20);
   });
 });
 

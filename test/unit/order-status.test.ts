@@ -1,6 +1,6 @@
 /**
  * OTTO has no order-level status: the connector derives one from the position items the way OTTO
- * buckets orders (otto-api.md §5.1).
+ * buckets orders (docs/otto-api.md §5.1).
  */
 import { deriveOrderStatus } from '../../activities/order-status';
 

@@ -1,7 +1,7 @@
 import { parseTransferIntervals, transferIntervalsEnvSchema } from '../../common/transfer-intervals';
 
 describe('TRANSFER_INTERVALS', () => {
-  it('reads the defaults of design §5', () => {
+  it('reads the defaults of docs/design.md §5', () => {
     expect(transferIntervalsEnvSchema.parse(undefined)).toEqual({
       ordersImport: 900_000,
       stockExport: 900_000,

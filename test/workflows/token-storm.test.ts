@@ -8,7 +8,7 @@ import { eventually, uniqueName } from '../support/temporal';
 import { runningQuery, type LiveState } from '../../workflows/visibility-queries';
 
 const SELLERS = Number(process.env.STORM_SELLERS ?? 40);
-const TOKEN_CAP_PER_SECOND = 10; // OTTO: 10 requests/s per IP on the token endpoint (otto-api.md §5)
+const TOKEN_CAP_PER_SECOND = 10; // OTTO: 10 requests/s per IP on the token endpoint (docs/otto-api.md §5)
 // The server's task-queue rate limiter lets short bursts pass above the rate (seen: 10 in one second at
 // 8/s), so the storm runs with headroom below OTTO's cap; production's default is 8/s (429s, if a burst
 // ever hits the cap, are retried after Retry-After).
