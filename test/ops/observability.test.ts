@@ -16,7 +16,7 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { freePort } from '../../scripts/temporal-dev-server';
 import { TestStack } from '../support/stack';
 import { stackApiEnv } from '../support/stack-api';
-import { eventually } from '../support/temporal';
+import { eventually, uniqueName } from '../support/temporal';
 import { WorkerProcess } from '../support/worker-process';
 
 const ROOT = join(__dirname, '..', '..');
@@ -228,18 +228,15 @@ export function exportedNames(exposition: string): Set<string> {
 }
 
 /**
- * Temporal SDK series that exist only after an event this test does not cause (a failed gRPC request, a
- * failed workflow or workflow task, a sticky-cache miss, an empty long poll after a minute): for these
- * alone, the SDK's native library (the Rust core that serves port 9464) must name the metric instead.
+ * Temporal SDK series that exist only after an event this test cannot cause cheaply (a failed gRPC
+ * request or long poll, a sticky-cache miss after a worker restart): for these alone, the SDK's native
+ * library (the Rust core that serves port 9464) must name the metric instead. Failed workflows, failed
+ * workflow tasks and empty polls are caused below and checked live.
  */
 const EVENT_ONLY_SDK_SERIES: Record<string, string> = {
   temporal_request_failure_total: 'request_failure',
   temporal_long_request_failure_total: 'long_request_failure',
-  temporal_workflow_failed_total: 'workflow_failed',
-  temporal_workflow_task_execution_failed_total: 'workflow_task_execution_failed',
   temporal_sticky_cache_miss_total: 'sticky_cache_miss',
-  temporal_workflow_task_queue_poll_empty_total: 'workflow_task_queue_poll_empty',
-  temporal_activity_poll_no_task_total: 'activity_poll_no_task',
 };
 
 function coreBridgeLibrary(): Buffer {
@@ -435,12 +432,33 @@ describe('every series queried is exported (live scrape of the worker and the AP
     await stack.admin('POST', '/faults', { pathPattern: '/accessToken$', status: 500, times: 2 });
     await stack.waitFor(handle, (s) => s.token.refreshCount >= 2);
     await stack.disconnect(handle);
+    // Failures the SDK dashboard shows: a workflow that fails (invalid input) and workflow tasks that fail
+    // (a workflow type no worker registers); then idle pollers come back empty after a long poll.
+    const failing = await stack.env.client.workflow.start('sellerConnection', {
+      taskQueue: stack.taskQueue,
+      workflowId: uniqueName('obs-invalid'),
+      args: [{ sellerId: 'not a valid seller id!' }],
+    });
+    await expect(failing.result()).rejects.toThrow();
+    const unknown = await stack.env.client.workflow.start('noSuchWorkflowType', {
+      taskQueue: stack.taskQueue,
+      workflowId: uniqueName('obs-unknown'),
+      args: [],
+    });
     const sdk = await eventually(
       () => scrape(sdkUrl),
       (text) =>
-        text.includes('temporal_workflow_completed_total') &&
-        text.includes('temporal_activity_execution_failed_total'),
+        [
+          'temporal_workflow_completed_total',
+          'temporal_activity_execution_failed_total',
+          'temporal_workflow_failed_total',
+          'temporal_workflow_task_execution_failed_total',
+          'temporal_workflow_task_queue_poll_empty_total',
+          'temporal_activity_poll_no_task_total',
+        ].every((name) => text.includes(name)),
+      100_000,
     );
+    await unknown.terminate('observability test: done');
     const exported = {
       'API ops /metrics': exportedNames(await scrape(apiUrl)),
       'worker /metrics': exportedNames(await scrape(appUrl)),
@@ -489,5 +507,5 @@ describe('every series queried is exported (live scrape of the worker and the AP
           missing.push(`${q.file} (${q.where}): ${name} is not exported`);
     expect(missing).toEqual([]);
     expect(queries.length).toBeGreaterThan(20);
-  }, 120_000);
+  }, 200_000);
 });
