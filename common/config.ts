@@ -125,11 +125,28 @@ export function textSecretWeakness(text: string): string | undefined {
     if (chars.every((ch, i) => ch === chars[i % period])) return 'repeats a short pattern';
   }
   if (distinct < 8) return 'uses fewer than 8 distinct characters';
-  let steps = 0;
+  // Characters inside runs of at least 4 that step by +1 or by -1 throughout (abcd, 4321). Random keys
+  // almost never hold one such run, let alone runs covering half the key; equal or merely close
+  // neighbours (random hex has many) do not count.
+  let covered = 0;
+  let runLength = 1;
+  let runStep = 0;
+  const closeRun = () => {
+    if (runLength >= 4) covered += runLength;
+  };
   for (let i = 1; i < chars.length; i++) {
-    if (Math.abs(chars[i]!.codePointAt(0)! - chars[i - 1]!.codePointAt(0)!) <= 1) steps++;
+    const step = chars[i]!.codePointAt(0)! - chars[i - 1]!.codePointAt(0)!;
+    if ((step === 1 || step === -1) && (runLength === 1 || step === runStep)) {
+      runStep = step;
+      runLength++;
+    } else {
+      closeRun();
+      runStep = step === 1 || step === -1 ? step : 0;
+      runLength = runStep === 0 ? 1 : 2;
+    }
   }
-  if (steps * 2 >= chars.length - 1) return 'is mostly a run of neighbouring characters (like abcd or 1234)';
+  closeRun();
+  if (covered * 2 >= chars.length) return 'is mostly a run of neighbouring characters (like abcd or 1234)';
   return undefined;
 }
 

@@ -228,7 +228,9 @@ it(
 
     for (const s of sellers) {
       for (const { history } of await allRuns(stack.env.client, sellerWorkflowId(s.sellerId))) {
-        expect(history.events?.length ?? 0).toBeLessThanOrEqual(MAX_HISTORY + 20);
+        // The bound, plus what a drain adds: running transfers, a mint and their workflow tasks settle (or
+        // are cancelled after drainTimeoutMs) before the run continues as new.
+        expect(history.events?.length ?? 0).toBeLessThanOrEqual(MAX_HISTORY + 60);
       }
     }
   },
