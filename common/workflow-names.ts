@@ -1,6 +1,8 @@
 /**
- * Names both sides need, with no dependency: the seller workflow's id prefix and the transfer kinds.
- * `workflows/definitions.ts` re-exports them, so `common/` never imports `workflows/`.
+ * Names both sides need, with no dependency: the seller workflow's id prefix, its public states, the app
+ * versions, the transfer kinds and the webhook event types. `workflows/definitions.ts` (the messages) and
+ * `workflows/status-view.ts` (the status view's schema) build on these lists, so `common/` never imports
+ * `workflows/` and no list is written twice.
  */
 export const WORKFLOW_ID_PREFIX = 'otto-seller:';
 
@@ -12,3 +14,24 @@ export const TRANSFER_KINDS = [
   'shippingProfilesSync',
 ] as const;
 export type TransferKind = (typeof TRANSFER_KINDS)[number];
+
+export const APP_VERSIONS = ['v1', 'v2'] as const;
+
+export const CONNECTION_STATES = [
+  'new',
+  'pending_consent',
+  'authorizing',
+  'active',
+  'degraded',
+  'paused',
+  'revoked',
+  'disconnected',
+  'consent_expired',
+] as const;
+
+export const WEBHOOK_EVENT_TYPES = [
+  'connection.state_changed',
+  'orders.changed',
+  'transfer.failed',
+  'consent.completed',
+] as const;

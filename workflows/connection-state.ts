@@ -5,8 +5,6 @@
  * from both (`publicState`). Every row can fire: test/unit/decision-core.test.ts explores the decision
  * core and fails on a row nobody reaches.
  */
-import type { ConnectionState } from './definitions';
-
 export const LIFECYCLES = [
   'new',
   'pending_consent',
@@ -79,13 +77,4 @@ export function transition(from: Lifecycle, event: LifecycleEvent): TransitionRe
 
 export function isEnded(lifecycle: Lifecycle): boolean {
   return lifecycle === 'revoked' || lifecycle === 'disconnected' || lifecycle === 'consent_expired';
-}
-
-/** The public states in which the seller's installation is live. */
-export function isConnectedState(state: ConnectionState): boolean {
-  return state === 'active' || state === 'degraded' || state === 'paused';
-}
-
-export function isTerminalState(state: ConnectionState): boolean {
-  return state === 'revoked' || state === 'disconnected' || state === 'consent_expired';
 }

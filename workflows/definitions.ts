@@ -7,7 +7,14 @@ import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { z } from 'zod';
 import type { ConnectionStatus } from './status-view';
-import { TRANSFER_KINDS, WORKFLOW_ID_PREFIX, type TransferKind } from '../common/workflow-names';
+import {
+  APP_VERSIONS,
+  CONNECTION_STATES,
+  TRANSFER_KINDS,
+  WEBHOOK_EVENT_TYPES,
+  WORKFLOW_ID_PREFIX,
+  type TransferKind,
+} from '../common/workflow-names';
 
 export const WORKFLOW_TYPE = 'sellerConnection';
 export const DEFAULT_TASK_QUEUE = 'otto-connect';
@@ -22,25 +29,14 @@ export function sellerWorkflowId(sellerId: SellerId): string {
   return `${WORKFLOW_ID_PREFIX}${sellerId}`;
 }
 
-export const appVersionSchema = z.enum(['v1', 'v2']);
+export const appVersionSchema = z.enum(APP_VERSIONS);
 export type AppVersion = z.infer<typeof appVersionSchema>;
 
-export const CONNECTION_STATES = [
-  'new',
-  'pending_consent',
-  'authorizing',
-  'active',
-  'degraded',
-  'paused',
-  'revoked',
-  'disconnected',
-  'consent_expired',
-] as const;
 export const connectionStateSchema = z.enum(CONNECTION_STATES);
 export type ConnectionState = z.infer<typeof connectionStateSchema>;
 
 export const transferKindSchema = z.enum(TRANSFER_KINDS);
-export { TRANSFER_KINDS, WORKFLOW_ID_PREFIX, type TransferKind };
+export { CONNECTION_STATES, TRANSFER_KINDS, WEBHOOK_EVENT_TYPES, WORKFLOW_ID_PREFIX, type TransferKind };
 
 /** Search attributes (registered on the dev server by the test harness and `npm run dev`). */
 export const searchAttributes = {
@@ -270,17 +266,9 @@ export const consentCallbackUpdate = defineUpdate<ConsentCallbackResult, [Author
 
 // ---- queries -------------------------------------------------------------------------------------
 
-export interface ConnectionEvent {
-  at: string;
-  type: string;
-  detail?: string;
-}
-
 export type WebhookDeliveryState = 'pending' | 'delivered' | 'failed';
 
-export type { ConnectionStatus, TransferStatus } from './status-view';
-/** One webhook as the status view shows it (its payload stays in the workflow for redelivery). */
-export type WebhookDeliveryStatus = NonNullable<ConnectionStatus['webhooks']>[number];
+export type { ConnectionStatus } from './status-view';
 export const connectionStatusQuery = defineQuery<ConnectionStatus>('connectionStatus');
 
 // ---- typed failures ------------------------------------------------------------------------------
@@ -404,12 +392,6 @@ export interface MintInstallationTokenInput {
 
 // ---- webhooks to the shop (Standard Webhooks; activities/webhook-activities.ts signs and sends) ---------
 
-export const WEBHOOK_EVENT_TYPES = [
-  'connection.state_changed',
-  'orders.changed',
-  'transfer.failed',
-  'consent.completed',
-] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
 /** The JSON body the shop receives; `data.sellerId` always set. */

@@ -19,6 +19,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { UpdateDefinition } from '@temporalio/common';
 import type { SettingsActivities } from '../activities/settings-activities';
 import type { TokenActivities } from '../activities/token-activities';
 import type { TransferActivities } from '../activities/transfer-activities';
@@ -41,6 +42,7 @@ import {
   TRANSFER_KINDS,
   transferKindSchema,
   workflowSettingsSchema,
+  type CommandResult,
   type ConnectionStatus,
   type SellerConnectionInput,
   type TransferKind,
@@ -187,58 +189,57 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
     },
   );
 
-  setHandler(
-    disconnectUpdate,
-    async (input) => {
-      await ready();
-      fail(core.disconnectRefusal(s));
-      core.disconnect(s, ctx(), input.reason);
-      changed();
-      return { state: core.publicState(s) };
-    },
-    { validator: (_input) => fail(core.disconnectRefusal(s)) },
-  );
-
-  setHandler(
-    pauseUpdate,
-    async (input) => {
-      await ready();
-      fail(core.pauseRefusal(s));
-      core.pause(s, ctx(), input.reason);
-      changed();
-      return { state: core.publicState(s) };
-    },
-    { validator: (_input) => fail(core.pauseRefusal(s)) },
-  );
-
-  setHandler(
-    resumeUpdate,
-    async () => {
-      await ready();
-      fail(core.resumeRefusal(s));
-      core.resume(s, ctx());
-      changed();
-      return { state: core.publicState(s) };
-    },
-    { validator: () => fail(core.resumeRefusal(s)) },
-  );
-
-  setHandler(
-    runTransferNowUpdate,
-    async ({ kind }) => {
-      await ready();
-      fail(core.runNowRefusal(s));
-      core.requestTransferNow(s, ctx(), kind);
-      changed();
-      return { state: core.publicState(s) };
-    },
-    {
-      validator: (input) => {
-        const kind = transferKindSchema.safeParse((input as { kind?: unknown } | undefined)?.kind);
-        if (!kind.success)
-          throw invalidInput([{ message: `kind must be one of ${TRANSFER_KINDS.join(', ')}` }]);
-        fail(core.runNowRefusal(s));
+  /**
+   * A command answered with the new state. Validator and handler ask the same refusal (the state may
+   * have moved while the handler waited for the settings); the change goes through seller-state.ts.
+   */
+  function command<Args extends unknown[]>(
+    def: UpdateDefinition<CommandResult, Args>,
+    refusal: () => Refusal | null,
+    apply: (...args: Args) => void,
+    checkInput: (...args: Args) => void = () => undefined,
+  ): void {
+    setHandler(
+      def,
+      async (...args: Args) => {
+        await ready();
+        fail(refusal());
+        apply(...args);
+        changed();
+        return { state: core.publicState(s) };
       },
+      {
+        validator: (...args: Args) => {
+          checkInput(...args);
+          fail(refusal());
+        },
+      },
+    );
+  }
+
+  command(
+    disconnectUpdate,
+    () => core.disconnectRefusal(s),
+    (input) => core.disconnect(s, ctx(), input.reason),
+  );
+  command(
+    pauseUpdate,
+    () => core.pauseRefusal(s),
+    (input) => core.pause(s, ctx(), input.reason),
+  );
+  command(
+    resumeUpdate,
+    () => core.resumeRefusal(s),
+    () => core.resume(s, ctx()),
+  );
+  command(
+    runTransferNowUpdate,
+    () => core.runNowRefusal(s),
+    ({ kind }) => core.requestTransferNow(s, ctx(), kind),
+    (input) => {
+      const kind = transferKindSchema.safeParse((input as { kind?: unknown } | undefined)?.kind);
+      if (!kind.success)
+        throw invalidInput([{ message: `kind must be one of ${TRANSFER_KINDS.join(', ')}` }]);
     },
   );
 

@@ -4,26 +4,17 @@
  * with it and the OpenAPI document is generated from it, so the three cannot drift.
  */
 import { z } from 'zod';
-import { TRANSFER_KINDS } from '../common/workflow-names';
+import {
+  APP_VERSIONS,
+  CONNECTION_STATES,
+  TRANSFER_KINDS,
+  WEBHOOK_EVENT_TYPES,
+} from '../common/workflow-names';
 
 const isoOrNull = z.iso.datetime().nullable();
-// The enums below repeat definitions.ts's lists by reference, not by hand.
-const states = [
-  'new',
-  'pending_consent',
-  'authorizing',
-  'active',
-  'degraded',
-  'paused',
-  'revoked',
-  'disconnected',
-  'consent_expired',
-] as const;
+const appVersion = z.enum(APP_VERSIONS);
 
-export const statusConnectionStateSchema = z.enum(states);
-const appVersion = z.enum(['v1', 'v2']);
-
-export const transferStatusSchema = z.object({
+const transferStatusSchema = z.object({
   intervalMs: z.number().nullable().describe('null: this transfer is off.'),
   lastRunAt: isoOrNull,
   lastResult: z.enum(['ok', 'failed', 'skipped']).nullable(),
@@ -38,7 +29,7 @@ export const transferStatusSchema = z.object({
 
 export const connectionStatusSchema = z.object({
   sellerId: z.string(),
-  state: statusConnectionStateSchema,
+  state: z.enum(CONNECTION_STATES),
   appVersion: appVersion.nullable(),
   partnerId: z.string().nullable(),
   installationId: z.string().nullable(),
@@ -71,7 +62,7 @@ export const connectionStatusSchema = z.object({
     .array(
       z.object({
         eventId: z.string().describe('The webhook-id header: the idempotency key.'),
-        type: z.enum(['connection.state_changed', 'orders.changed', 'transfer.failed', 'consent.completed']),
+        type: z.enum(WEBHOOK_EVENT_TYPES),
         at: z.iso.datetime(),
         status: z.enum(['pending', 'delivered', 'failed']),
         attempts: z.number().int().nonnegative(),
@@ -83,4 +74,3 @@ export const connectionStatusSchema = z.object({
   temporal: z.object({ workflowId: z.string(), runId: z.string() }),
 });
 export type ConnectionStatus = z.infer<typeof connectionStatusSchema>;
-export type TransferStatus = z.infer<typeof transferStatusSchema>;

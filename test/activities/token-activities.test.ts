@@ -13,7 +13,7 @@ import { createTokenActivities } from '../../activities/token-activities';
 import { startEmulator } from '../../emulator/start-emulator';
 import { createSealer, generateSealKey, parseSealKeys, SealError } from '../../common/seal';
 import { FailureTypes, type AppVersion } from '../../workflows/definitions';
-import { failureOf, quiet } from '../support/activity-helpers';
+import { failureOf, hangingRequests, quiet, until } from '../support/activity-helpers';
 
 const sealer = createSealer(parseSealKeys(generateSealKey('k')));
 const app = {
@@ -31,11 +31,7 @@ function fakeOtto(script: Record<string, Reply[]>) {
   const calls: string[] = [];
   /** Form bodies sent, by call key. */
   const forms: Record<string, URLSearchParams[]> = {};
-  /** The signals of requests that hung, in order. */
-  const hung: AbortSignal[] = [];
-  let onHang: () => void = () => undefined;
-  /** Resolves once a request hangs. */
-  const hanging = new Promise<void>((resolve) => (onHang = resolve));
+  const { hung, hanging, hang } = hangingRequests();
   const fetchFn: typeof fetch = (input, init) => {
     const url = new URL(input instanceof Request ? input.url : input.toString());
     const key = `${init?.method ?? 'GET'} ${url.pathname}`;
@@ -44,14 +40,7 @@ function fakeOtto(script: Record<string, Reply[]>) {
     const replies = script[key];
     const reply = replies && replies.length > 1 ? replies.shift()! : replies?.[0];
     if (!reply) return Promise.resolve(new Response('{}', { status: 404 }));
-    if (reply === 'hang') {
-      const signal = init!.signal!;
-      hung.push(signal);
-      onHang();
-      return new Promise<Response>((_, reject) =>
-        signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }),
-      );
-    }
+    if (reply === 'hang') return hang(init);
     if (reply instanceof Error) return Promise.reject(reply);
     const body = reply.body === undefined ? '' : JSON.stringify(reply.body);
     return Promise.resolve(new Response(body, { status: reply.status, headers: reply.headers }));
@@ -698,10 +687,9 @@ describe('token activities honour cancellation and heartbeat while waiting', () 
     const beats: unknown[] = [];
     context.on('heartbeat', (d: unknown) => beats.push(d));
     const pending = run((i: typeof mintInput) => acts.mintInstallationToken(i), mintInput, context);
-    // The developer token took this second's only slot: the mint waits (~1 s) for the next.
-    await new Promise((r) => setTimeout(r, 150));
+    // The developer token took this second's only slot: the mint waits (~1 s) for the next, heartbeating.
+    await until('a heartbeat while the mint waits for the limit', () => beats.length > 0);
     expect(calls).toEqual(['POST /v1/token']);
-    expect(beats.length).toBeGreaterThan(0);
     const cancelledAt = Date.now();
     context.cancel();
     await expect(pending).rejects.toBeInstanceOf(CancelledFailure);

@@ -20,7 +20,7 @@ import type { SellerStore } from '../../store/seller-store';
 import { openSqliteSellerStore } from '../../store/sqlite-seller-store';
 import { FailureTypes, type TransferInput, type TransferResult } from '../../workflows/definitions';
 import { connect, testClock, type AppInfo, type Connected, type Harness } from '../emulator/helpers';
-import { failureOf, quiet } from '../support/activity-helpers';
+import { failureOf, hangingRequests, quiet, until } from '../support/activity-helpers';
 
 const sealer = createSealer(parseSealKeys(generateSealKey('k')));
 
@@ -224,7 +224,7 @@ describe('transfers against the OTTO emulator', () => {
     await admin('POST', '/faults', { method: 'GET', pathPattern: '^/v4/orders', latencyMs: 1_500, times: 1 });
     const env = mockEnv();
     const pending = run(activities(), 'ordersImport', input(), env);
-    await new Promise((r) => setTimeout(r, 300));
+    await until('the orders request is on its way', () => recorder.calls.length === 1);
     const cancelledAt = Date.now();
     env.cancel();
     const stopped = await pending.then(
@@ -486,23 +486,13 @@ function scriptedOtto(script: Record<string, Reply[]>) {
     const list = script[key];
     return list && list.length > 1 ? list.shift() : list?.[0];
   };
-  /** The signals of the requests that hung. */
-  const hung: AbortSignal[] = [];
-  let onHang: () => void = () => undefined;
-  const hanging = new Promise<void>((resolve) => (onHang = resolve));
+  const { hung, hanging, hang } = hangingRequests();
   const recorded = recordingFetch((input, init) => {
     const url = new URL(input instanceof Request ? input.url : input.toString());
     return Promise.resolve().then(() => {
       const reply = replies(`${url.pathname}${url.search}`) ?? replies(url.pathname);
       if (!reply) return new Response('{}', { status: 404 });
-      if (reply === 'hang') {
-        const signal = init!.signal!;
-        hung.push(signal);
-        onHang();
-        return new Promise<Response>((_, reject) =>
-          signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }),
-        );
-      }
+      if (reply === 'hang') return hang(init);
       return new Response(reply.body === undefined ? '' : JSON.stringify(reply.body), {
         status: reply.status,
         headers: reply.headers,
@@ -1151,9 +1141,8 @@ describe('transfers against a scripted OTTO', () => {
     const beats: unknown[] = [];
     env.on('heartbeat', (d: unknown) => beats.push(d));
     const pending = run(acts, 'pricesExport', input(), env);
-    await new Promise((r) => setTimeout(r, 300));
-    const before = beats.length;
-    expect(before).toBeGreaterThan(2); // heartbeating while it waits
+    // Heartbeating while it waits for the price task.
+    await until('three heartbeats while waiting', () => beats.length > 2);
     const cancelledAt = Date.now();
     env.cancel();
     const stopped = await rejection(pending);
@@ -1174,8 +1163,7 @@ describe('transfers against a scripted OTTO', () => {
     let beats = 0;
     env.on('heartbeat', () => beats++);
     const pending = run(acts, 'ordersImport', input(), env);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(beats).toBeGreaterThan(3);
+    await until('heartbeats while the Retry-After wait lasts', () => beats > 3);
     const cancelledAt = Date.now();
     env.cancel();
     const stopped = await rejection(pending);

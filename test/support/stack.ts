@@ -33,7 +33,6 @@ import {
   type WorkflowSettingsInput,
 } from '../../workflows/definitions';
 import type { sellerConnection } from '../../workflows/seller-connection';
-import { isTransientUpdateFailure } from '../../api/seller-connections';
 import { createWorkers, runWorkers, type CreateWorkersOptions } from '../../worker/create-workers';
 import { createTestDatabase, type TestDatabase } from './postgres';
 import { connectTestEnv, eventually, uniqueName, workflowBundleCode } from './temporal';
@@ -416,24 +415,22 @@ export class TestStack {
     if (params.code) this.captured.secrets.add(params.code);
     // The seller whose workflow this is: the code is sealed for exactly that seller.
     const sellerId = handle.workflowId.slice(WORKFLOW_ID_PREFIX.length);
-    return await updateWithRetry(() =>
-      handle.executeUpdate(consentCallbackUpdate, {
-        args: [
-          {
-            nonce,
-            ...(params.code
-              ? { sealedCode: this.sealer.seal(params.code, { purpose: 'authorization-code', sellerId }) }
-              : {}),
-            ...(params.error ? { error: params.error } : {}),
-            ...(params.error_description ? { errorDescription: params.error_description } : {}),
-          },
-        ],
-      }),
-    );
+    return await handle.executeUpdate(consentCallbackUpdate, {
+      args: [
+        {
+          nonce,
+          ...(params.code
+            ? { sealedCode: this.sealer.seal(params.code, { purpose: 'authorization-code', sellerId }) }
+            : {}),
+          ...(params.error ? { error: params.error } : {}),
+          ...(params.error_description ? { errorDescription: params.error_description } : {}),
+        },
+      ],
+    });
   }
 
   async disconnect(handle: SellerHandle): Promise<void> {
-    await updateWithRetry(() => handle.executeUpdate(disconnectUpdate, { args: [{ reason: 'test' }] }));
+    await handle.executeUpdate(disconnectUpdate, { args: [{ reason: 'test' }] });
   }
 
   async status(handle: SellerHandle): Promise<ConnectionStatus> {
@@ -477,19 +474,4 @@ export class TestStack {
 
 function expectEqual(actual: string, expected: string): void {
   if (actual !== expected) throw new Error(`expected ${expected}, got ${actual}`);
-}
-
-/**
- * Updates as the API's adapter sends them: an update refused because its workflow task failed or timed
- * out (a busy machine: the task is retried by Temporal, nothing was applied) is asked again, a few times.
- */
-async function updateWithRetry<T>(send: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await send();
-    } catch (err) {
-      if (attempt >= 5 || !isTransientUpdateFailure(err)) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
-    }
-  }
 }

@@ -137,8 +137,9 @@ describe('webhooks to the shop', () => {
       (runId) => runId !== firstRun,
       40_000,
     );
-    await new Promise((r) => setTimeout(r, 1_500));
-    const carried = await shortHistoryStack.status(handle);
+    const carried = await shortHistoryStack.waitFor(handle, (st) =>
+      down.webhooks.every((w) => st.webhooks.some((x) => x.eventId === w.eventId)),
+    );
     expect(carried.temporal.runId).not.toBe(firstRun);
     expect(carried.webhooks.map((w) => w.eventId)).toEqual(
       expect.arrayContaining(down.webhooks.map((w) => w.eventId)),
