@@ -63,6 +63,20 @@ export default tseslint.config(
               allowTypeImports: true,
               message: 'Workflows may import activities/, api/ and worker/ only as types (import type …).',
             },
+            // Every module in the workflow bundle is evaluated again for each cached workflow (reuseV8Context
+            // routes webpack's module cache per workflow): zod alone cost ~0.5 MB per cached seller.
+            {
+              group: ['zod', 'zod/**'],
+              allowTypeImports: true,
+              message:
+                'No zod in workflow code (evaluated again per cached workflow): check input with workflows/guards.ts; the schemas live in common/workflow-schemas.ts (import type only).',
+            },
+            {
+              group: ['**/common/*', '!**/common/workflow-names', '!**/common/workflow-input-rules'],
+              allowTypeImports: true,
+              message:
+                'Workflows may import from common/ only the pure workflow-names and workflow-input-rules as values; the other common/ modules pull in zod or Node (import type only).',
+            },
           ],
         },
       ],

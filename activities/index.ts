@@ -4,7 +4,8 @@
  */
 import type { SellerStore } from '../store/seller-store';
 import { createOttoDataClient } from './otto-data-client';
-import { createTokenActivities, type TokenActivityDeps } from './token-activities';
+import { createTickActivities } from './tick-activities';
+import { createTokenService, type TokenActivityDeps, type TokenService } from './token-activities';
 import { createTransferActivities } from './transfer-activities';
 import { createWebhookActivities, type WebhookTarget } from './webhook-activities';
 
@@ -18,7 +19,11 @@ export interface ActivityDeps extends TokenActivityDeps {
   webhook?: WebhookTarget;
 }
 
-export function createDataActivities(deps: ActivityDeps) {
+/**
+ * The transfers, the tick that runs them together (minting through `tokens`, the process's one token
+ * service: pass the same one the token activities use) and the webhooks.
+ */
+export function createDataActivities(deps: ActivityDeps, tokens: TokenService = createTokenService(deps)) {
   const otto = createOttoDataClient({
     apiBaseUrl: deps.apiBaseUrl,
     sealer: deps.sealer,
@@ -28,18 +33,27 @@ export function createDataActivities(deps: ActivityDeps) {
     tokenSafetyMarginMs: deps.tokenSafetyMarginMs,
     metrics: deps.metrics,
   });
+  const transfers = createTransferActivities({ store: deps.store, otto, metrics: deps.metrics });
   return {
-    ...createTransferActivities({ store: deps.store, otto, metrics: deps.metrics }),
+    ...transfers,
+    ...createTickActivities({ tokens, transfers, now: deps.now }),
     ...createWebhookActivities({ webhook: deps.webhook, fetch: deps.fetch, metrics: deps.metrics }),
   };
 }
 
 export function createActivities(deps: ActivityDeps) {
-  return { ...createTokenActivities(deps), ...createDataActivities(deps) };
+  const tokens = createTokenService(deps);
+  return { ...tokens.activities, ...createDataActivities(deps, tokens) };
 }
 
 export type Activities = ReturnType<typeof createActivities>;
-export { createTokenActivities, type TokenActivities } from './token-activities';
+export {
+  createTokenActivities,
+  createTokenService,
+  type TokenActivities,
+  type TokenService,
+} from './token-activities';
+export { createTickActivities, type TickActivities } from './tick-activities';
 export { createTransferActivities, type TransferActivities } from './transfer-activities';
 export { createWebhookActivities, type WebhookActivities } from './webhook-activities';
 export { noMetrics, type ActivityMetrics, type MintRefusalOutcome } from './activity-metrics';

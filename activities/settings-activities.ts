@@ -15,14 +15,13 @@ import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import { refreshMarginProblem, OTTO_TOKEN_LIFETIME_MS } from '../common/token-lifetime';
 import {
-  FailureTypes,
   settingsOverridesSchema,
   workflowSettingsSchema,
-  type ResolveSettingsInput,
   type SettingsOverrides,
   type WorkflowSettings,
   type WorkflowSettingsInput,
-} from '../workflows/definitions';
+} from '../common/workflow-schemas';
+import { FailureTypes, type ResolveSettingsInput } from '../workflows/definitions';
 
 export interface SettingsActivityDeps {
   /** This deployment's settings (worker/config.ts `workflowSettingsDefaultsFrom`); unset ones keep the schema's defaults. */

@@ -160,7 +160,12 @@ function unsealForAuthorization(sealer: Sealer, sealed: string, context: SealCon
   }
 }
 
-export function createTokenActivities(deps: TokenActivityDeps) {
+/**
+ * Everything that talks to OTTO's token endpoints in one worker process: the developer-token cache, the
+ * hard per-process limit on token requests, the fleet breaker — shared by the token activities and the
+ * ticks (activities/tick-activities.ts), which mint just in time.
+ */
+export function createTokenService(deps: TokenActivityDeps) {
   const fetchFn = deps.fetch ?? fetch;
   const metrics = deps.metrics ?? noMetrics;
   const now = deps.now ?? Date.now;
@@ -349,7 +354,7 @@ export function createTokenActivities(deps: TokenActivityDeps) {
     }
   }
 
-  return {
+  const activities = {
     /**
      * Code → user token → installation → first installation token. Each finished step is checkpointed in
      * heartbeat details (sealed), so a retry after a late failure (a 429 on minting, say) resumes there
@@ -461,6 +466,21 @@ export function createTokenActivities(deps: TokenActivityDeps) {
       return await mintWith(app, input.installationId, input.sellerId, 'refresh', activityWaiting());
     },
   };
+
+  return {
+    activities,
+    /** A mint inside another activity (a tick): `waiting` carries that activity's signal and heartbeat. */
+    async mint(input: MintInstallationTokenInput, waiting: WaitOptions): Promise<MintedToken> {
+      const app = findApp(deps.apps, input.appVersion);
+      return await mintWith(app, input.installationId, input.sellerId, 'refresh', waiting);
+    },
+  };
+}
+
+export type TokenService = ReturnType<typeof createTokenService>;
+
+export function createTokenActivities(deps: TokenActivityDeps) {
+  return createTokenService(deps).activities;
 }
 
 export type TokenActivities = ReturnType<typeof createTokenActivities>;

@@ -24,6 +24,7 @@
  * cancellation, `details: [progress]` on TokenExpiring / TokenRejected. Every OTTO call carries the
  * activity's cancellation signal, and every wait ends early on cancellation.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { z } from 'zod';
@@ -181,15 +182,52 @@ type ExportProgress = z.infer<typeof exportProgress>;
 
 const SEEN_MAX = 500;
 
-/** The progress each running attempt heartbeated last (one Context per attempt). */
-const heartbeated = new WeakMap<Context, { progress: unknown }>();
+/**
+ * What a transfer needs from the activity it runs in: heartbeats, the cancellation signal, the log and
+ * the progress saved by an earlier attempt. A transfer run as its own activity gets the activity's; a
+ * transfer run inside a tick (activities/tick-activities.ts) gets one per kind from the tick.
+ */
+export interface RunContext {
+  heartbeat(details?: unknown): void;
+  readonly cancellationSignal: AbortSignal;
+  readonly log: Pick<Context['log'], 'info' | 'warn'>;
+  readonly heartbeatDetails: unknown;
+}
+
+const runScope = new AsyncLocalStorage<RunContext>();
+const activityRunContexts = new WeakMap<Context, RunContext>();
+
+/** Runs `fn` (one transfer) with `ctx` in place of the activity's own context. */
+export function runWithContext<T>(ctx: RunContext, fn: () => Promise<T>): Promise<T> {
+  return runScope.run(ctx, fn);
+}
+
+function current(): RunContext {
+  const scoped = runScope.getStore();
+  if (scoped !== undefined) return scoped;
+  const ctx = Context.current();
+  let run = activityRunContexts.get(ctx);
+  if (run === undefined) {
+    run = {
+      heartbeat: (details) => ctx.heartbeat(details),
+      cancellationSignal: ctx.cancellationSignal,
+      log: ctx.log,
+      heartbeatDetails: ctx.info.heartbeatDetails,
+    };
+    activityRunContexts.set(ctx, run);
+  }
+  return run;
+}
+
+/** The progress each running attempt heartbeated last (one context per attempt). */
+const heartbeated = new WeakMap<RunContext, { progress: unknown }>();
 
 /**
  * Heartbeats a copy (the SDK may serialize details later, after the caller has moved on) and keeps it
  * as the attempt's latest progress: what a cancellation or a token stop hands back to the workflow.
  */
 function beat(details: unknown): void {
-  const ctx = Context.current();
+  const ctx = current();
   const copy = structuredClone(details);
   const latest = heartbeated.get(ctx);
   if (latest) latest.progress = copy;
@@ -225,9 +263,9 @@ function startingPoint<S extends z.ZodType<{ basis?: string | undefined }>>(
   input: TransferInput,
   extra?: unknown,
 ): z.output<S> | undefined {
-  const ctx = Context.current();
-  const fromHeartbeat = ctx.info.heartbeatDetails !== undefined && ctx.info.heartbeatDetails !== null;
-  const saved: unknown = fromHeartbeat ? ctx.info.heartbeatDetails : input.resume;
+  const ctx = current();
+  const fromHeartbeat = ctx.heartbeatDetails !== undefined && ctx.heartbeatDetails !== null;
+  const saved: unknown = fromHeartbeat ? ctx.heartbeatDetails : input.resume;
   if (saved === undefined || saved === null) return undefined;
   const parsed = schema.safeParse(saved);
   const source = fromHeartbeat ? 'heartbeat details' : 'resume';
@@ -262,7 +300,7 @@ export function createTransferActivities(deps: TransferActivityDeps) {
     sealedToken: input.sealedToken,
     tokenExpiresAt: input.tokenExpiresAt,
     heartbeat: () => beat(progress()),
-    signal: Context.current().cancellationSignal,
+    signal: current().cancellationSignal,
   });
 
   /** OTTO's `next`/`self` links must stay on OTTO's origin, whether we follow them or not. */
@@ -276,7 +314,7 @@ export function createTransferActivities(deps: TransferActivityDeps) {
   /** Waits `ms`, heartbeating `progress` regularly so the activity stays alive and resumable; ends on cancellation. */
   async function waitHeartbeating(ms: number, progress: () => unknown): Promise<void> {
     await waitWithHeartbeats(ms, {
-      signal: Context.current().cancellationSignal,
+      signal: current().cancellationSignal,
       heartbeat: () => beat(progress()),
       heartbeatEveryMs: heartbeatEvery,
     });
@@ -288,7 +326,7 @@ export function createTransferActivities(deps: TransferActivityDeps) {
    * throw), TokenExpiring / TokenRejected with `details: [progress]`; anything else unchanged.
    */
   function withProgress(kind: string, err: unknown, progress: unknown): unknown {
-    const ctx = Context.current();
+    const ctx = current();
     const details = progress === undefined ? [] : [progress];
     if (ctx.cancellationSignal.aborted) {
       const reason: unknown = ctx.cancellationSignal.reason;
@@ -322,7 +360,7 @@ export function createTransferActivities(deps: TransferActivityDeps) {
     run: () => Promise<TransferResult>,
   ): Promise<TransferResult> {
     const latest = { progress: undefined as unknown };
-    heartbeated.set(Context.current(), latest);
+    heartbeated.set(current(), latest);
     const startedAt = new Date(now()).toISOString();
     const record = async (result: 'ok' | 'failed', count: number, detail: string) => {
       try {
@@ -335,7 +373,7 @@ export function createTransferActivities(deps: TransferActivityDeps) {
           detail,
         });
       } catch (err) {
-        Context.current().log.warn('could not record the transfer run', {
+        current().log.warn('could not record the transfer run', {
           kind,
           error: err instanceof Error ? err.message : String(err),
         });

@@ -1,11 +1,12 @@
 /**
  * The seller's "Base settings – OTTO Market" assistant (the seed's flow): step "Allow access to OTTO",
- * then "Summary" and "Finalise". Rendered on the server from the status view; no front-end build.
+ * then "Summary" and "Finalise". Rendered on the server from the status summary (the workflow's memo, no
+ * worker round trip); no front-end build.
  */
 import type { AppVersion } from '../workflows/definitions';
 import { FORM_TOKEN_FIELD } from './assistant-session';
 import { html, page, type SafeHtml } from './html';
-import type { StatusView } from './seller-connections';
+import type { StatusSummaryView } from './seller-connections';
 
 export const ASSISTANT_TITLE = 'Base settings – OTTO Market';
 
@@ -15,7 +16,7 @@ export interface AssistantView {
   /** The session's form token: a hidden field of every "Allow access" form (api/assistant-session.ts). */
   formToken: string;
   /** Null when the seller never connected. */
-  status: StatusView | null;
+  status: StatusSummaryView | null;
   latestAppVersion: AppVersion;
 }
 
@@ -150,10 +151,10 @@ function accessStep(view: AssistantView): SafeHtml {
   return html``;
 }
 
-const connected = (status: StatusView | null) =>
+const connected = (status: StatusSummaryView | null) =>
   status !== null && ['active', 'degraded', 'paused'].includes(status.state);
 
-function summaryStep(status: StatusView | null): SafeHtml {
+function summaryStep(status: StatusSummaryView | null): SafeHtml {
   if (status === null || !connected(status))
     return html`<p class="muted">Available once access to OTTO is allowed.</p>`;
   const transfers = Object.entries(status.transfers);
@@ -188,7 +189,7 @@ function summaryStep(status: StatusView | null): SafeHtml {
   </table>`;
 }
 
-function finaliseStep(status: StatusView | null): SafeHtml {
+function finaliseStep(status: StatusSummaryView | null): SafeHtml {
   return connected(status)
     ? html`<p id="finalise">
         Done. Orders, stock and prices are now exchanged with OTTO Market automatically.

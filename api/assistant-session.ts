@@ -26,7 +26,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { appVersionSchema, sellerIdSchema, type AppVersion } from '../workflows/definitions';
+import { appVersionSchema, sellerIdSchema, type AppVersion } from '../common/workflow-schemas';
 import { HttpError } from './errors';
 import { cookieAttributes, deriveKey, macText, readCookie, sameMac, signedToken } from './signed-token';
 

@@ -7,7 +7,7 @@
  * HttpOnly + SameSite=Lax (`__Host-` prefixed and Secure over https).
  */
 import { z } from 'zod';
-import { appVersionSchema, beginConsentInputSchema, sellerIdSchema } from '../workflows/definitions';
+import { appVersionSchema, beginConsentInputSchema, sellerIdSchema } from '../common/workflow-schemas';
 import { cookieAttributes, deriveKey, readCookie, signedToken } from './signed-token';
 
 /** Far above a real value (~600 characters with an invitation link): anything longer is refused unread. */

@@ -3,16 +3,17 @@
  * openapi.ts turns the same schemas into the API description. One source, so the two cannot drift.
  */
 import { z } from 'zod';
+import { connectionStatusSchema } from '../common/status-schema';
+import { CONNECTION_STATES } from '../common/workflow-names';
 import {
   appVersionSchema,
-  CONNECTION_STATES,
   connectionStateSchema,
   sellerIdSchema,
   transferKindSchema,
-} from '../workflows/definitions';
-import { connectionStatusSchema } from '../workflows/status-view';
+} from '../common/workflow-schemas';
 import { FORM_TOKEN_FIELD, MAX_ASSISTANT_TOKEN_LENGTH } from './assistant-session';
 import { MAX_CONSENT_TICKET_LENGTH } from './consent-cookie';
+import { MAX_LIST_CURSOR_LENGTH } from './list-cursor';
 import { MAX_STATE_LENGTH } from './oauth-state';
 
 // ---- inputs --------------------------------------------------------------------------------------
@@ -65,10 +66,43 @@ export const reasonBodySchema = z.strictObject({
   reason: z.string().trim().min(1).max(500).optional().describe('Shown in the seller’s event log.'),
 });
 
-export const listQuerySchema = z.strictObject({
-  state: connectionStateSchema.optional().describe(`One of ${CONNECTION_STATES.join(', ')}.`),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
+/** GET …/connection: the summary (from the workflow's memo) or the full view (the workflow's query). */
+export const statusQuerySchema = z.strictObject({
+  view: z
+    .enum(['summary', 'full'])
+    .default('summary')
+    .describe(
+      '`summary` (default): the status without `events` and `webhooks`, read from Temporal without asking the seller’s worker. `full`: everything, from the workflow’s `connectionStatus` query (slower; needs a worker).',
+    ),
 });
+
+/** Connection list page size: default and bounds of `pageSize`. */
+export const DEFAULT_LIST_PAGE_SIZE = 100;
+export const MAX_LIST_PAGE_SIZE = 1000;
+const listPageSize = z.coerce.number().int().min(1).max(MAX_LIST_PAGE_SIZE);
+
+export const listQuerySchema = z
+  .strictObject({
+    state: connectionStateSchema.optional().describe(`One of ${CONNECTION_STATES.join(', ')}.`),
+    pageSize: listPageSize
+      .optional()
+      .describe(
+        `Sellers per page, 1–${MAX_LIST_PAGE_SIZE}; default ${DEFAULT_LIST_PAGE_SIZE}. A page may hold fewer: only \`nextCursor: null\` ends the list.`,
+      ),
+    limit: listPageSize.optional().describe('The older name of `pageSize` (an alias; give one of them).'),
+    cursor: z
+      .string()
+      .min(1)
+      .max(MAX_LIST_CURSOR_LENGTH)
+      .optional()
+      .describe(
+        'The `nextCursor` of the previous page (opaque), with the same `state`; omit for the first page.',
+      ),
+  })
+  .refine((q) => q.pageSize === undefined || q.limit === undefined, {
+    message: 'give pageSize or its alias limit, not both',
+    path: ['limit'],
+  });
 
 export const assistantSessionBodySchema = z
   .strictObject({
@@ -170,10 +204,33 @@ const temporalLinkSchema = z.object({ workflowId: z.string(), runId: z.string(),
 const isoOrNull = z.iso.datetime().nullable();
 
 /**
- * The status view as the API answers it: the workflow's query result (workflows/status-view.ts, defined
- * once for the query, this response and the OpenAPI document) with a link into the Temporal UI.
+ * The full status view (`?view=full`): the workflow's query result (connectionStatusSchema, defined once
+ * for the query, this response and the OpenAPI document) with a link into the Temporal UI.
  */
 export const statusViewSchema = connectionStatusSchema.extend({ temporal: temporalLinkSchema });
+
+/**
+ * The status summary the seller workflow keeps in its memo (workflows/status-summary.ts): the status
+ * view's own fields without the two lists and the Temporal ids. The API validates the memo with it.
+ */
+export const statusSummarySchema = connectionStatusSchema.omit({
+  events: true,
+  webhooks: true,
+  temporal: true,
+});
+
+/** The summary as GET …/connection answers it by default, with the run it was read from. */
+export const statusSummaryViewSchema = statusSummarySchema.extend({ temporal: temporalLinkSchema });
+
+/** GET …/connection's answer: the summary, plus `events` and `webhooks` with `view=full`. */
+export const connectionResponseSchema = statusSummaryViewSchema.extend({
+  events: connectionStatusSchema.shape.events.optional().describe('With `view=full` only: the event log.'),
+  webhooks: connectionStatusSchema.shape.webhooks
+    .optional()
+    .describe(
+      'With `view=full` only: the last webhook deliveries to the shop, oldest first (every pending one is listed).',
+    ),
+});
 
 export const connectionSummarySchema = z.object({
   sellerId: z.string(),
@@ -185,9 +242,20 @@ export const connectionSummarySchema = z.object({
   startedAt: z.iso.datetime(),
   closedAt: isoOrNull,
   temporal: temporalLinkSchema,
+  status: statusSummarySchema
+    .nullable()
+    .describe(
+      'The status summary this run last wrote (its memo, as in GET …/connection); null for a run started before release 0.2.0.',
+    ),
 });
 
-export const listResponseSchema = z.object({ connections: z.array(connectionSummarySchema) });
+export const listResponseSchema = z.object({
+  items: z.array(connectionSummarySchema).describe('Running sellers first (newest first), then ended ones.'),
+  nextCursor: z
+    .string()
+    .nullable()
+    .describe('Pass as `cursor` for the next page; null: this was the last page.'),
+});
 export const commandResponseSchema = z.object({ sellerId: sellerIdSchema, state: connectionStateSchema });
 export const applySettingsResponseSchema = z.object({
   matched: z.number().int().nonnegative().describe('Running seller workflows found.'),

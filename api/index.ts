@@ -12,6 +12,7 @@ import { createApp } from './create-app';
 import { createOpsApp } from './create-ops-app';
 import { installLastResort } from './last-resort';
 import { createMetrics } from './metrics';
+import { listCursorKey } from './list-cursor';
 import { createTemporalClient, createTemporalSellerConnections } from './seller-connections';
 import { openSellerStore } from '../store/open-seller-store';
 
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
     taskQueue: config.TASK_QUEUE,
     uiUrl: config.TEMPORAL_UI_URL,
     callTimeoutMs: config.TEMPORAL_CALL_TIMEOUT,
+    cursorKey: listCursorKey(config.STATE_SIGNING_KEY),
   });
   // With the standard process_* / nodejs_* series (unprefixed) beside ours on the ops port's /metrics.
   const metrics = createMetrics({ defaultMetrics: true });

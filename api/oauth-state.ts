@@ -4,7 +4,7 @@
  * short-lived so a leaked callback URL is useless soon. Format: `base64url(json).base64url(mac)`.
  */
 import { z } from 'zod';
-import { appVersionSchema, beginConsentInputSchema, sellerIdSchema } from '../workflows/definitions';
+import { appVersionSchema, beginConsentInputSchema, sellerIdSchema } from '../common/workflow-schemas';
 import { signedToken } from './signed-token';
 
 export const DEFAULT_STATE_TTL_MS = 15 * 60_000;

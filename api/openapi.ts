@@ -18,7 +18,8 @@ import {
   listResponseSchema,
   reasonBodySchema,
   sellerParamsSchema,
-  statusViewSchema,
+  connectionResponseSchema,
+  statusQuerySchema,
   transferParamsSchema,
   redeliverResponseSchema,
   webhookParamsSchema,
@@ -113,12 +114,17 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'get',
     path: '/api/sellers/:sellerId/connection',
-    summary: 'The seller’s connection status view (docs/design.md §3)',
+    summary:
+      'The seller’s connection status (docs/design.md §3) of its latest run, also an ended one: by default the summary the workflow keeps in its memo (fast, no worker involved); `view=full` adds the event log and webhook deliveries (the workflow’s query)',
     auth: 'support',
     tag: 'Sellers',
     params: sellerParamsSchema,
+    query: statusQuerySchema,
     responses: {
-      200: { description: 'Status view', schema: statusViewSchema },
+      200: {
+        description: 'The status summary, or with `view=full` the whole status view',
+        schema: connectionResponseSchema,
+      },
       ...sellerErrors,
       ...authErrors,
       ...temporalDown,
@@ -193,13 +199,17 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'get',
     path: '/api/connections',
-    summary: 'List connections via visibility (search attribute OttoConnectionState)',
+    summary:
+      'List connections via visibility (search attribute OttoConnectionState and each run’s status memo), each seller once, a page at a time: follow `nextCursor` until it is null',
     auth: 'support',
     tag: 'Sellers',
     query: listQuerySchema,
     responses: {
-      200: { description: 'Connections, newest first', schema: listResponseSchema },
-      400: err('Invalid state or limit'),
+      200: {
+        description: 'One page: running sellers first (newest first), then ended ones',
+        schema: listResponseSchema,
+      },
+      400: err('Invalid state, pageSize or limit, or a cursor this API did not issue for this state'),
       ...authErrors,
       ...temporalDown,
     },

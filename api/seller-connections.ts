@@ -15,12 +15,14 @@ import {
   type WorkflowExecutionDescription,
   type WorkflowExecutionInfo,
 } from '@temporalio/client';
+// Decodes a raw visibility row (memo, search attributes) as client.workflow.list() does; the raw call is
+// needed for Temporal's page token, which list() keeps to itself.
+import { executionInfoFromRaw } from '@temporalio/client/lib/helpers';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import {
   applySettingsUpdate,
   beginConsentUpdate,
   consentCallbackUpdate,
-  connectionStateSchema,
   connectionStatusQuery,
   disconnectUpdate,
   FailureTypes,
@@ -32,7 +34,6 @@ import {
   sellerWorkflowId,
   WORKFLOW_ID_PREFIX,
   WORKFLOW_TYPE,
-  appVersionSchema,
   type AppVersion,
   type AuthorizationCallback,
   type BeginConsentInput,
@@ -46,19 +47,26 @@ import {
   type SettingsOverrides,
   type TransferKind,
 } from '../workflows/definitions';
+import { appVersionSchema, connectionStateSchema } from '../common/workflow-schemas';
+import { STATUS_MEMO_KEY, type StatusSummary } from '../workflows/status-summary';
 import {
   ENDED_STATES,
   endedRunsQuery,
   isEndedState,
   latestRun,
+  listPhases,
   LIVE_STATES,
+  newestCandidates,
   runningQuery,
   runsOfWorkflowsQuery,
   WORKFLOW_ID_BATCH,
   type EndedState,
+  type ListPhase,
   type VisibilityScope,
 } from '../workflows/visibility-queries';
 import { SellerConnectionError } from './connection-errors';
+import { statusSummarySchema } from './http-schemas';
+import { createListCursors, type ListPosition } from './list-cursor';
 
 export interface TemporalLink {
   workflowId: string;
@@ -67,8 +75,16 @@ export interface TemporalLink {
   uiUrl: string;
 }
 
-/** The public status view of docs/design.md §3 plus a link into the Temporal UI. */
+/** The public status view of docs/design.md §3 plus a link into the Temporal UI (`?view=full`). */
 export interface StatusView extends Omit<ConnectionStatus, 'temporal'> {
+  temporal: TemporalLink;
+}
+
+/**
+ * The status summary (workflows/status-summary.ts: the status view without events and webhooks) of
+ * the seller's latest run, with a link to that run: what GET …/connection and the assistant show.
+ */
+export interface StatusSummaryView extends StatusSummary {
   temporal: TemporalLink;
 }
 
@@ -84,6 +100,8 @@ export interface ConnectionSummary {
   startedAt: string;
   closedAt: string | null;
   temporal: TemporalLink;
+  /** The status summary this run last wrote to its memo; null for runs started before release 0.2.0. */
+  status: StatusSummary | null;
 }
 
 /** The answer of `applySettings`: how many running sellers were found, how many took the update. */
@@ -101,8 +119,24 @@ export const APPLY_SETTINGS_CONCURRENCY = 8;
 
 export interface ListFilter {
   state?: ConnectionState;
-  limit: number;
+  /** At most this many items (a page may hold fewer: only `nextCursor: null` ends the list). */
+  pageSize: number;
+  /** The previous page's `nextCursor`; absent for the first page. */
+  cursor?: string;
 }
+
+export interface ConnectionPage {
+  items: ConnectionSummary[];
+  /** Where the next page starts (opaque, api/list-cursor.ts); null after the last page. */
+  nextCursor: string | null;
+}
+
+/**
+ * How many visibility calls one page may take before it is answered with fewer items than asked (and a
+ * cursor): ended sellers' candidates can be filtered out page after page (sellers that reconnected),
+ * and one request must stay bounded.
+ */
+export const MAX_LIST_CALLS_PER_PAGE = 10;
 
 export interface SellerConnections {
   /** Update-with-start: creates the seller's workflow when none runs, then begins consent in it. */
@@ -112,15 +146,23 @@ export interface SellerConnections {
    * verdict (SellerConnectionError 'callback_replayed' / 'callback_stale'), the same on every replica.
    */
   deliverCallback(sellerId: string, callback: AuthorizationCallback): Promise<ConsentCallbackResult>;
-  /** The status view; SellerConnectionError('not_connected') when the seller never connected. */
-  status(sellerId: string): Promise<StatusView>;
+  /**
+   * The status summary of the seller's latest run, running or ended, from its memo (Temporal's describe,
+   * no worker involved); a run without one (started before release 0.2.0) is asked with the query.
+   * SellerConnectionError('not_connected') when the seller never connected.
+   */
+  status(sellerId: string): Promise<StatusSummaryView>;
+  /** The full status view (events, webhooks): the workflow's query, answered by a worker. */
+  fullStatus(sellerId: string): Promise<StatusView>;
   /** The latest run's summary, or null when the seller never connected. */
   summary(sellerId: string): Promise<ConnectionSummary | null>;
   /**
    * Each seller once: its running run (live states), or its latest closed run when that ended the
    * connection (revoked, disconnected, consent_expired) and the seller has not reconnected since.
+   * Running sellers first, then ended ones, a page at a time (visibility rows: search attributes and
+   * memo, no worker involved). SellerConnectionError('invalid_input') for a cursor it did not issue.
    */
-  list(filter: ListFilter): Promise<ConnectionSummary[]>;
+  list(filter: ListFilter): Promise<ConnectionPage>;
   disconnect(sellerId: string, reason?: string): Promise<CommandResult>;
   pause(sellerId: string, reason?: string): Promise<CommandResult>;
   resume(sellerId: string): Promise<CommandResult>;
@@ -192,6 +234,11 @@ export interface TemporalSellerConnectionsOptions {
    * default: every seller workflow in the namespace.
    */
   scopeToTaskQueue?: boolean;
+  /**
+   * Signs the list cursors (list-cursor.ts `listCursorKey(STATE_SIGNING_KEY)`): every API replica must
+   * have the same. Default: a random key, so cursors work on this process only.
+   */
+  cursorKey?: string | Buffer;
 }
 
 /**
@@ -215,6 +262,7 @@ export function createTemporalSellerConnections(
   const overrides: SettingsOverrides = options.overrides ?? {};
   const namespace = client.options.namespace;
   const scope: VisibilityScope = options.scopeToTaskQueue ? { taskQueue } : {};
+  const cursors = createListCursors(options.cursorKey);
 
   const link = (workflowId: string, runId: string): TemporalLink => ({
     workflowId,
@@ -269,6 +317,78 @@ export function createTemporalSellerConnections(
   const handle = (sellerId: string) =>
     client.workflow.getHandle<SellerConnectionWorkflow>(sellerWorkflowId(sellerId));
 
+  async function fullStatus(sellerId: string): Promise<StatusView> {
+    const status = await call(sellerId, () => handle(sellerId).query(connectionStatusQuery));
+    return { ...status, temporal: link(status.temporal.workflowId, status.temporal.runId) };
+  }
+
+  /** The visibility query of one part of a list; `state` belongs to that part (listPhases). */
+  function phaseQuery(phase: ListPhase, state: ConnectionState | undefined): string {
+    if (phase === 'running') {
+      if (state !== undefined && isEndedState(state)) throw new Error(`${state} is not a running state`);
+      return runningQuery(state, scope);
+    }
+    if (state !== undefined && !isEndedState(state)) throw new Error(`${state} is not an ended state`);
+    return endedRunsQuery(state, scope);
+  }
+
+  /** One page of Temporal's list, with its page token (client.workflow.list() keeps it to itself). */
+  async function listPage(
+    query: string,
+    pageSize: number,
+    nextPageToken: Uint8Array | undefined,
+  ): Promise<{ infos: WorkflowExecutionInfo[]; nextPageToken: Uint8Array | undefined }> {
+    return await call(undefined, async () => {
+      let response;
+      try {
+        response = await client.workflowService.listWorkflowExecutions({
+          namespace,
+          query,
+          pageSize,
+          nextPageToken: nextPageToken ?? null,
+        });
+      } catch (err) {
+        // Our cursors are signed, so the token is Temporal's own: refused only if Temporal changed since.
+        if (nextPageToken !== undefined && (err as { code?: unknown }).code === 3 /* INVALID_ARGUMENT */) {
+          throw new SellerConnectionError(
+            'invalid_input',
+            'cursor: Temporal no longer accepts this page; start the list again without a cursor',
+            { cause: err },
+          );
+        }
+        throw err;
+      }
+      const infos = await Promise.all(
+        response.executions.map((raw) =>
+          executionInfoFromRaw(raw, client.options.loadedDataConverter, raw, namespace),
+        ),
+      );
+      const token = response.nextPageToken;
+      return { infos, nextPageToken: token && token.length > 0 ? token : undefined };
+    });
+  }
+
+  /** Step 2 of ended states for one page of candidates (visibility-queries.ts): each seller's newest only. */
+  async function newestOfTheirSellers(candidates: WorkflowExecutionInfo[]): Promise<WorkflowExecutionInfo[]> {
+    const workflowIds = [...new Set(candidates.map((c) => c.workflowId))];
+    const batches: string[][] = [];
+    for (let i = 0; i < workflowIds.length; i += WORKFLOW_ID_BATCH)
+      batches.push(workflowIds.slice(i, i + WORKFLOW_ID_BATCH));
+    const runs = await call(undefined, async () =>
+      (
+        await Promise.all(
+          batches.map(async (ids) => {
+            const out: WorkflowExecutionInfo[] = [];
+            for await (const info of client.workflow.list({ query: runsOfWorkflowsQuery(ids, scope) }))
+              out.push(info);
+            return out;
+          }),
+        )
+      ).flat(),
+    );
+    return newestCandidates(candidates, runs);
+  }
+
   return {
     async beginConsent(input) {
       return await call(input.sellerId, async () => {
@@ -297,29 +417,43 @@ export function createTemporalSellerConnections(
     },
 
     async status(sellerId) {
-      const status = await call(sellerId, () => handle(sellerId).query(connectionStatusQuery));
-      return { ...status, temporal: link(status.temporal.workflowId, status.temporal.runId) };
+      // The latest run, running or ended, as getHandle without a run id names it (like the query did).
+      const description = await call(sellerId, () => handle(sellerId).describe());
+      const memo = statusOf(description.memo);
+      if (memo !== null) return { ...memo, temporal: link(description.workflowId, description.runId) };
+      // No summary in the memo: a run started before the statusMemo patch (release 0.2.0), or one that
+      // has not finished its first workflow task yet. Its worker answers the query instead.
+      const { events: _events, webhooks: _webhooks, ...rest } = await fullStatus(sellerId);
+      return rest;
     },
+
+    fullStatus,
 
     summary,
 
-    async list({ state, limit }) {
-      // `state` is a validated enum value; the builder refuses anything else inside a query.
-      return await call(undefined, async () => {
-        const out: ConnectionSummary[] = [];
-        if (state === undefined || !isEndedState(state)) {
-          for await (const info of client.workflow.list({
-            query: runningQuery(state, scope),
-            pageSize: Math.min(limit, 1000),
-          })) {
-            out.push(toSummary(info, link));
-            if (out.length >= limit) return out;
-          }
-          if (state !== undefined) return out;
+    async list({ state, pageSize, cursor }) {
+      // `state` is a validated enum value; the builders refuse anything else inside a query.
+      const filter = state ?? '';
+      const phases = listPhases(state);
+      let position: ListPosition =
+        cursor === undefined
+          ? { phase: phases[0]!, token: undefined }
+          : cursors.decode(cursor, filter, phases);
+      const items: ConnectionSummary[] = [];
+      for (let calls = 1; ; calls++) {
+        const want = pageSize - items.length;
+        const page = await listPage(phaseQuery(position.phase, state), want, position.token);
+        const rows = position.phase === 'running' ? page.infos : await newestOfTheirSellers(page.infos);
+        items.push(...rows.map((info) => toSummary(info, link)));
+        if (page.nextPageToken !== undefined) position = { ...position, token: page.nextPageToken };
+        else {
+          const next = phases[phases.indexOf(position.phase) + 1];
+          if (next === undefined) return { items, nextCursor: null };
+          position = { phase: next, token: undefined };
         }
-        for await (const info of latestEndedRuns(state, limit - out.length)) out.push(toSummary(info, link));
-        return out;
-      });
+        if (items.length >= pageSize || calls >= MAX_LIST_CALLS_PER_PAGE)
+          return { items, nextCursor: cursors.encode(filter, position) };
+      }
     },
 
     async disconnect(sellerId, reason) {
@@ -425,7 +559,7 @@ export function createTemporalSellerConnections(
   /**
    * Each seller's latest closed run in `state` (any ended state when undefined), skipping sellers that
    * run again or whose newer run ended otherwise: candidates from a scan of closed ended-state runs,
-   * checked in batches against all their workflows' runs.
+   * checked in batches against all their workflows' runs. For the counts (the lists page instead).
    */
   async function* latestEndedRuns(state: EndedState | undefined, limit: number) {
     if (limit <= 0) return;
@@ -474,6 +608,14 @@ function withReason(reason: string | undefined): { reason?: string } {
   return reason === undefined ? {} : { reason };
 }
 
+/** The status summary a run wrote to its memo (workflows/status-summary.ts), or null: none, or unreadable. */
+function statusOf(memo: Record<string, unknown> | undefined): StatusSummary | null {
+  const found = memo?.[STATUS_MEMO_KEY];
+  if (found === undefined) return null;
+  const parsed = statusSummarySchema.safeParse(found);
+  return parsed.success ? parsed.data : null;
+}
+
 function toSummary(
   info: WorkflowExecutionInfo | WorkflowExecutionDescription,
   link: (workflowId: string, runId: string) => TemporalLink,
@@ -491,6 +633,7 @@ function toSummary(
     startedAt: info.startTime.toISOString(),
     closedAt: info.closeTime?.toISOString() ?? null,
     temporal: link(info.workflowId, info.runId),
+    status: statusOf(info.memo),
   };
 }
 

@@ -2,16 +2,22 @@
  * floor ratio: the same load as the steady-state window — every seller's first mint and transfer runs at
  * the same offsets, then on the same intervals — from the bare floor workflow (bench/floor-workflow.ts:
  * timers and no-op activities, no logic), on the same server in the same run, after our fleet is gone.
- * Reports ours / floor for throughput and CPU.
+ * The floor takes our workflow's shape (detected by steady state from the histories): one timer and one
+ * activity per tick when ours runs its transfers as one `runTick`, else a refresh mint plus an activity
+ * per transfer. Reports ours / floor for throughput and CPU (the goal: worker CPU ≤ 1.25 × the floor),
+ * and the floor's own lateness and history events per seller-day, the floors of those figures.
  */
 import { Worker } from '@temporalio/worker';
 import type { BenchContext } from './support/context';
 import { createFloorActivities, type FloorCounters } from './support/floor-activities';
+import { fmt, goalRow } from './support/goals';
+import { sampleHistories, spreadSample } from './support/history';
 import { eventsBetween, historyMarks, TOKEN_ACTIVITIES_PER_SECOND } from './support/harness';
 import {
   log,
   mapLimit,
   ownCpuMs,
+  percentile,
   printTable,
   processCpuMs,
   round,
@@ -28,7 +34,8 @@ export async function runFloorRatio(ctx: BenchContext): Promise<void> {
   // Our workers, API and emulator stop and our workflows end: the server and this process run only the floor.
   await ctx.closeFleet();
   const { env } = ctx;
-  const counters: FloorCounters = { mints: 0, transfers: 0 };
+  const counters: FloorCounters = { mints: 0, transfers: 0, ticks: 0 };
+  const shape = ours.tickMode ? 'tick' : 'split';
   const taskQueue = `bench-floor-${Date.now().toString(36)}`;
   const tokenTaskQueue = `${taskQueue}-tokens`;
   const workers = [
@@ -49,19 +56,33 @@ export async function runFloorRatio(ctx: BenchContext): Promise<void> {
   try {
     const n = ours.sellers;
     const originAt = Date.now() + 10_000 + n * 10;
-    const endAt = originAt + ours.windowMs + 5_000;
+    // Room for the history marks taken at the origin (the window starts after them).
+    const endAt = originAt + ours.windowMs + 30_000;
     const ids = ours.schedule.map((_, i) => `bench-floor-${i}-${originAt}`);
-    log(`floor: starting ${n} bare workflows with the steady window's schedule …`);
+    log(`floor: starting ${n} bare workflows (${shape} shape) with the steady window's schedule …`);
     await mapLimit(ids, 32, (id, i) =>
       env.client.workflow.start<typeof floorWorkflow>('floorWorkflow', {
         workflowId: id,
         taskQueue,
-        args: [{ tokenTaskQueue, mintPeriodMs: ours.mintPeriodMs, originAt, endAt, ...ours.schedule[i]! }],
+        args: [
+          {
+            shape,
+            tokenTaskQueue,
+            mintPeriodMs: ours.mintPeriodMs,
+            tokenLifetimeMs: ours.tokenLifetimeMs,
+            reserveMs: ours.reserveMs,
+            originAt,
+            endAt,
+            ...ours.schedule[i]!,
+          },
+        ],
       }),
     );
-    const before = await historyMarks(env.client, ids);
     if (Date.now() > originAt) log('floor: warning — starting took longer than the lead time');
-    await sleep(Math.max(0, originAt - Date.now()));
+    // Marks once every workflow's first task (start, first timer) is behind it, so the window counts
+    // only the schedule's events, as ours does.
+    await sleep(Math.max(0, originAt - 1_000 - Date.now()));
+    const before = await historyMarks(env.client, ids);
     log(`floor: measuring for ${ours.windowMs / 1000} s …`);
     const t0 = Date.now();
     const cpu0 = { worker: ownCpuMs(), server: processCpuMs(env.server.pid) };
@@ -72,10 +93,12 @@ export async function runFloorRatio(ctx: BenchContext): Promise<void> {
     const c1 = { ...counters };
     const after = await historyMarks(env.client, ids);
     const { events } = await eventsBetween(env.client, before, after);
+    const hist = await sampleHistories(env.client, spreadSample(ids, ctx.params.historySample), t0, t1);
     await mapLimit(ids, 32, (id) => env.client.workflow.getHandle(id).result());
 
     const windowS = (t1 - t0) / 1000;
-    const activities = c1.mints - c0.mints + (c1.transfers - c0.transfers);
+    const activities = c1.mints - c0.mints + (c1.transfers - c0.transfers) + (c1.ticks - c0.ticks);
+    const k = ours.timeScale;
     const floor = {
       activitiesPerSecond: activities / windowS,
       historyEventsPerSecond: events / windowS,
@@ -83,6 +106,8 @@ export async function runFloorRatio(ctx: BenchContext): Promise<void> {
       serverCpuPercent: ((cpu1.server - cpu0.server) / (t1 - t0)) * 100,
       workerCpuMsPerActivity: (cpu1.worker - cpu0.worker) / activities,
     };
+    const floorEventsPerSellerDay = events / n / ((windowS * k) / 86_400);
+    const floorLatenessP99 = percentile(hist.lateness, 99);
     const metrics: [string, keyof typeof floor, number][] = [
       ['activity completions/s', 'activitiesPerSecond', 2],
       ['history events/s', 'historyEventsPerSecond', 1],
@@ -97,10 +122,29 @@ export async function runFloorRatio(ctx: BenchContext): Promise<void> {
       round(ours[key] / floor[key], 2),
     ]);
     printTable(
-      `floor ratio: ${n} sellers, same schedule, ${round(windowS)} s window each (ours = steady state)`,
+      `floor ratio: ${n} sellers, same schedule, ${round(windowS)} s window each (ours = steady state; floor shape ${shape})`,
       ['metric', 'ours', 'floor', 'ours/floor'],
-      rows,
+      [
+        ...rows,
+        ['floor: history events per seller-day', '', round(floorEventsPerSellerDay, 0), ''],
+        [
+          'floor: lateness p50 / p99 (ms, run start vs due)',
+          '',
+          `${percentile(hist.lateness, 50)} / ${floorLatenessP99}`,
+          '',
+        ],
+      ],
     );
+    const cpuRatio = ours.workerCpuPercent / floor.workerCpuPercent;
+    ctx.setFloor('latenessP99Ms', `${fmt(floorLatenessP99)} ms (bare workflow)`);
+    ctx.setFloor('historyEventsPerSellerDay', `${fmt(floorEventsPerSellerDay)} (bare workflow)`);
+    const goals = [
+      goalRow('floor', 'workerCpuVsFloor', cpuRatio, {
+        result: `${round(cpuRatio, 2)} × (ours ${round(ours.workerCpuPercent, 1)} % of a core, ${round(ours.workerCpuMsPerActivity, 2)} ms per activity)`,
+        floor: `${round(floor.workerCpuPercent, 1)} % of a core, ${round(floor.workerCpuMsPerActivity, 2)} ms per activity`,
+      }),
+    ];
+    ctx.record('floor', goals);
     const result = {
       sellers: n,
       windowSeconds: round(windowS, 1),
@@ -111,13 +155,22 @@ export async function runFloorRatio(ctx: BenchContext): Promise<void> {
         serverCpuPercent: ours.serverCpuPercent,
         workerCpuMsPerActivity: ours.workerCpuMsPerActivity,
       },
+      shape,
       floor: {
         ...floor,
         mints: c1.mints - c0.mints,
         transfers: c1.transfers - c0.transfers,
+        ticks: c1.ticks - c0.ticks,
         historyEvents: events,
+        historyEventsPerSellerDay: round(floorEventsPerSellerDay, 0),
+        latenessMs: {
+          samples: hist.lateness.length,
+          p50: percentile(hist.lateness, 50),
+          p99: floorLatenessP99,
+        },
       },
       ratio: Object.fromEntries(metrics.map(([, key]) => [key, round(ours[key] / floor[key], 3)])),
+      goals,
     };
     ctx.summary.floor = result;
     log(`wrote ${writeResult('floor', { params: ctx.params, ...result })}`);

@@ -1,16 +1,34 @@
 /**
  * lifecycle: N sellers from "Allow access" to `active`, through the real API, OTTO's (emulated) consent
- * and our /oauth/callback, at most `onboardConcurrency` at a time. Onboarding needs two token-endpoint
- * requests per seller (code exchange, first installation token), so OTTO's 10/s cap bounds it at 5 sellers/s.
+ * and our /oauth/callback, at most `onboardConcurrency` at a time (the throughput: onboarding needs two
+ * token-endpoint requests per seller — code exchange, first installation token — so OTTO's 10/s cap
+ * bounds it at 5 sellers/s). Then the two latency goals: `burstConsents` consents started at the same
+ * moment (callback → active p50/p99), and `singleConsents` consents one after another, each alone.
  */
 import type { BenchContext } from './support/context';
-import { OTTO_TOKEN_CAP_PER_SECOND } from './support/harness';
-import { log, percentile, printTable, round, writeResult } from './support/report';
+import { fmt, goalRow } from './support/goals';
+import { OTTO_TOKEN_CAP_PER_SECOND, type Fleet } from './support/harness';
+import { isTokenCall, perSecond, requestsSince } from './support/otto-log';
+import { log, percentile, printTable, round, sleep, writeResult } from './support/report';
+
+async function burst(fleet: Fleet, count: number) {
+  const samples = await fleet.onboard(count, count);
+  const ok = samples.filter((s) => s.ok);
+  const lat = ok.map((s) => s.activeAt - s.callbackAt);
+  return {
+    consents: count,
+    active: ok.length,
+    firstError: samples.find((s) => !s.ok)?.error ?? null,
+    p50: percentile(lat, 50),
+    p99: percentile(lat, 99),
+    max: percentile(lat, 100),
+  };
+}
 
 export async function runLifecycle(ctx: BenchContext): Promise<void> {
   const { lifecycleSellers: n, onboardConcurrency } = ctx.params;
   const fleet = await ctx.fleet();
-  const logSince = new Date().toISOString();
+  const logSince = Date.now();
   log(`lifecycle: connecting ${n} sellers, ${onboardConcurrency} at a time …`);
   const started = Date.now();
   const samples = await fleet.onboard(n, onboardConcurrency);
@@ -18,13 +36,8 @@ export async function runLifecycle(ctx: BenchContext): Promise<void> {
   const ok = samples.filter((s) => s.ok);
   const callbackToActive = ok.map((s) => s.activeAt - s.callbackAt);
   const consentToActive = ok.map((s) => s.activeAt - s.consentAt);
-  const requests = await fleet.emulator.admin<{ path: string; method: string; status: number }[]>(
-    'GET',
-    `/requests?since=${encodeURIComponent(logSince)}`,
-  );
-  const tokenCalls = requests.filter(
-    (r) => r.method === 'POST' && /(\/accessToken|\/v1\/token|\/oauth2\/token)$/.test(r.path),
-  );
+  const requests = await requestsSince(fleet.emulator, logSince);
+  const tokenCalls = requests.filter(isTokenCall);
   const result = {
     sellers: n,
     concurrency: onboardConcurrency,
@@ -42,7 +55,39 @@ export async function runLifecycle(ctx: BenchContext): Promise<void> {
     consentToActiveMs: { p50: percentile(consentToActive, 50), p99: percentile(consentToActive, 99) },
     tokenEndpointRequests: tokenCalls.length,
     tokenEndpoint429s: tokenCalls.filter((r) => r.status === 429).length,
+    peakTokenRequestsPerSecond: Math.max(0, ...perSecond(tokenCalls).values()),
   };
+
+  // The burst: the token endpoint quiet first (the stream's tail done), then all at once.
+  await sleep(2_000);
+  const { burstConsents, singleConsents } = ctx.params;
+  log(`lifecycle: ${burstConsents} consents at once …`);
+  const burstSince = Date.now();
+  const together = await burst(fleet, burstConsents);
+  const burstTokenCalls = (await requestsSince(fleet.emulator, burstSince)).filter(isTokenCall);
+  log(`lifecycle: ${singleConsents} single consents, one after another …`);
+  const singles: number[] = [];
+  let singleError: string | null = null;
+  for (let i = 0; i < singleConsents; i++) {
+    await sleep(1_000);
+    const [s] = await fleet.onboard(1, 1);
+    if (s?.ok) singles.push(s.activeAt - s.callbackAt);
+    else singleError ??= s?.error ?? 'no sample';
+  }
+  Object.assign(result, {
+    burst: {
+      ...together,
+      tokenRequests: burstTokenCalls.length,
+      peakTokenRequestsPerSecond: Math.max(0, ...perSecond(burstTokenCalls).values()),
+    },
+    singles: {
+      samples: singles,
+      p50: percentile(singles, 50),
+      max: percentile(singles, 100),
+      firstError: singleError,
+    },
+  });
+
   printTable(
     `lifecycle: ${n} sellers, consent → active (${onboardConcurrency} concurrent)`,
     ['metric', 'value'],
@@ -60,9 +105,54 @@ export async function runLifecycle(ctx: BenchContext): Promise<void> {
         'token-endpoint requests (of which 429)',
         `${result.tokenEndpointRequests} (${result.tokenEndpoint429s})`,
       ],
+      [
+        `${burstConsents} consents at once: callback → active p50 / p99 / max (ms)`,
+        `${together.p50} / ${together.p99} / ${together.max} (${together.active} active)`,
+      ],
+      [
+        `single consents: callback → active (ms)`,
+        singles.length ? singles.map((v) => round(v, 0)).join(', ') : '–',
+      ],
     ],
   );
   if (result.firstError) log(`first failure: ${result.firstError}`);
-  ctx.summary.lifecycle = result;
-  log(`wrote ${writeResult('lifecycle', { params: ctx.params, ...result })}`);
+  if (together.firstError) log(`burst: first failure: ${together.firstError}`);
+  if (singleError) log(`singles: first failure: ${singleError}`);
+  const rows = [
+    goalRow('lifecycle', 'callbackBurstP50Ms', together.p50, { digits: 0 }),
+    goalRow(
+      'lifecycle',
+      'callbackBurstP99Ms',
+      together.active === burstConsents ? together.p99 : Number.NaN,
+      {
+        result: `${fmt(together.p99)} ms (max ${fmt(together.max)}; ${together.active} of ${burstConsents} active)`,
+        digits: 0,
+      },
+    ),
+    goalRow(
+      'lifecycle',
+      'callbackSingleMs',
+      singles.length === singleConsents ? percentile(singles, 100) : Number.NaN,
+      {
+        result: `${fmt(percentile(singles, 100))} ms (p50 ${fmt(percentile(singles, 50))}; n=${singles.length})`,
+        digits: 0,
+      },
+    ),
+    goalRow(
+      'lifecycle',
+      'tokenPeakPerSecond',
+      Math.max(result.peakTokenRequestsPerSecond, Math.max(0, ...perSecond(burstTokenCalls).values())),
+      {
+        result: `${result.peakTokenRequestsPerSecond} /s (stream), ${Math.max(0, ...perSecond(burstTokenCalls).values())} /s (burst)`,
+      },
+    ),
+    goalRow(
+      'lifecycle',
+      'tokenEndpoint429s',
+      result.tokenEndpoint429s + burstTokenCalls.filter((r) => r.status === 429).length,
+    ),
+  ];
+  ctx.record('lifecycle', rows);
+  ctx.summary.lifecycle = { ...result, goals: rows };
+  log(`wrote ${writeResult('lifecycle', { params: ctx.params, ...result, goals: rows })}`);
 }

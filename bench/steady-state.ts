@@ -1,15 +1,30 @@
 /**
- * steady state: the fleet's sellers all `active`, time accelerated by k = 1800 / tokenTtlSeconds (token
- * lifetime, refresh margin and every transfer interval divided by k), measured over a fixed window with
- * the driver idle: workflow actions/s (history events and activity completions), refresh lateness
- * (mint time in OTTO's request log vs the planned `nextRefreshAt`), installation-token mints per
- * seller-hour scaled back to real 30-minute tokens against the minimum 60 / (30 − margin), and the
- * worker's CPU and RSS per 1,000 sellers. Also snapshots the schedule so the floor replays the same load.
+ * steady state (and, with `--scale`, the 17,000-seller equivalent): the fleet's sellers all `active`,
+ * time accelerated by k = 1800 / tokenTtlSeconds (token lifetime, refresh margin and every transfer
+ * interval divided by k), measured over a fixed window with the driver idle:
+ * - refresh lateness: each scheduled run's start against its due time, from the histories of a spread
+ *   sample of sellers (bench/support/history.ts); with just-in-time tokens the token is minted inside that
+ *   run. For a workflow that refreshes on a timer, also the old measure: mint time in OTTO's request log
+ *   against the planned `nextRefreshAt`;
+ * - installation-token mints per seller-hour, counted in OTTO's (the emulator's) request log over the
+ *   window and scaled back to real time; requests made with an expired token; the token endpoint's
+ *   busiest wall-clock second (at ×k this IS the rate k times as many real sellers would cause);
+ * - history events per seller-day (every seller's history length before and after, across
+ *   continue-as-new, scaled to 24 real hours); workflow actions/s;
+ * - the worker's CPU and RSS (this process: workers, API and driver), per 1,000 sellers.
+ * Also snapshots the schedule so the floor replays the same load.
  */
 import { TRANSFER_KINDS } from '../workflows/definitions';
 import type { BenchContext } from './support/context';
-import { eventsBetween, historyMarks } from './support/harness';
-import { mintedInstallation, requestsSince } from './support/otto-log';
+import { fmt, goalRow, type GoalRow } from './support/goals';
+import {
+  eventsBetween,
+  historyMarks,
+  OTTO_TOKEN_CAP_PER_SECOND,
+  TOKEN_ACTIVITIES_PER_SECOND,
+} from './support/harness';
+import { sampleHistories, spreadSample } from './support/history';
+import { isTokenCall, mintedInstallation, perSecond, requestsSince } from './support/otto-log';
 import {
   log,
   mapLimit,
@@ -24,25 +39,45 @@ import {
   writeResult,
 } from './support/report';
 
+const DAY_S = 86_400;
+
+/** The status fields this benchmark reads, tolerant of a status view without a refresh plan. */
+interface StatusLike {
+  token?: { nextRefreshAt?: string | null; expiresAt?: string | null } | null;
+  transfers: Partial<
+    Record<string, { intervalMs: number | null; lastResult: string | null; nextDueAt: string | null }>
+  >;
+}
+
 export async function runSteadyState(ctx: BenchContext): Promise<void> {
   const { fleetSellers, settleMs, windowMs, tokenTtlSeconds: ttlS } = ctx.params;
+  const label = ctx.params.mode === 'scale' ? 'scale' : 'steady';
+  const k = ctx.timeScale;
+  if (label === 'scale') {
+    const eq = fleetSellers * k;
+    log(
+      `scale: ${fmt(fleetSellers)} sellers at time ×${round(k, 2)} (token ${ttlS} s instead of 1,800 s, every interval ÷ ${round(k, 2)}) ` +
+        `= the timers, activities and token-endpoint traffic of ${eq.toLocaleString('en-US')} real sellers: OTTO allows ` +
+        `${OTTO_TOKEN_CAP_PER_SECOND} token requests/s per egress IP, and at ×${round(k, 2)} the wall-clock rate of ${fmt(fleetSellers)} ` +
+        `sellers is the real rate of ${eq.toLocaleString('en-US')} (${eq.toLocaleString('en-US')} × 2.1 mints/h ÷ 3,600 = ` +
+        `${round((eq * 2.1) / 3600, 2)}/s). Window ${windowMs / 1000} s wall clock = ${round((windowMs * k) / 60_000, 1)} minutes of real time.`,
+    );
+  }
   const fleet = await ctx.ensureSellers(fleetSellers);
   const n = fleet.sellers.length;
-  const k = 1800 / ttlS;
   const marginMs = fleet.settings.tokenRefreshMarginMs!;
-  const mintPeriodMs = ttlS * 1000 - marginMs;
-  log(`steady: ${n} active sellers, time ×${round(k, 2)}; settling ${settleMs / 1000} s …`);
+  const ttlMs = ttlS * 1000;
+  const mintPeriodMs = ttlMs - marginMs;
+  log(`${label}: ${n} active sellers, time ×${round(k, 2)}; settling ${settleMs / 1000} s …`);
   await sleep(settleMs);
 
   const queryStart = Date.now();
-  const statuses = await mapLimit(fleet.sellers, 16, (s) => fleet.status(s.sellerId));
-  const before = await historyMarks(
-    fleet.env.client,
-    fleet.sellers.map((s) => s.workflowId),
-  );
+  const statuses = (await mapLimit(fleet.sellers, 16, (s) => fleet.status(s.sellerId))) as StatusLike[];
+  const ids = fleet.sellers.map((s) => s.workflowId);
+  const before = await historyMarks(fleet.env.client, ids);
   const pids = fleet.cpuPids();
 
-  log(`steady: measuring for ${windowMs / 1000} s …`);
+  log(`${label}: measuring for ${windowMs / 1000} s …`);
   const t0 = Date.now();
   const cpu0 = {
     worker: ownCpuMs(),
@@ -50,7 +85,11 @@ export async function runSteadyState(ctx: BenchContext): Promise<void> {
     emulator: processCpuMs(pids.emulator),
   };
   const counts0 = { ...fleet.counts };
+  const rss0 = process.memoryUsage().rss;
+  let rssPeak = rss0;
+  const rssTimer = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 1_000);
   await sleep(windowMs);
+  clearInterval(rssTimer);
   const t1 = Date.now();
   const cpu1 = {
     worker: ownCpuMs(),
@@ -65,21 +104,28 @@ export async function runSteadyState(ctx: BenchContext): Promise<void> {
     then === undefined || sellersThen === undefined
       ? Number.NaN
       : ((now - then) / MB / (n - sellersThen)) * 1000;
-  const after = await historyMarks(
-    fleet.env.client,
-    fleet.sellers.map((s) => s.workflowId),
-  );
+  const after = await historyMarks(fleet.env.client, ids);
   const { events, continuedAsNew } = await eventsBetween(fleet.env.client, before, after);
-  // From one period before, so the first in-window mint of every seller has its predecessor.
-  const requests = await requestsSince(fleet.emulator, queryStart - mintPeriodMs - 5_000);
+  // From two lifetimes before, so the first in-window mint of every seller has its predecessor.
+  const requests = await requestsSince(fleet.emulator, queryStart - 2 * ttlMs - 5_000);
+  const sample = spreadSample(ids, ctx.params.historySample);
+  log(`${label}: reading ${sample.length} sellers' histories …`);
+  const hist = await sampleHistories(fleet.env.client, sample, t0, t1);
+  const tickMode = (hist.activityTypesEver.runTick ?? 0) > 0;
 
   // The floor replays exactly this schedule: first mint and first run of each kind, from the window start.
   ctx.steady = {
     sellers: n,
     windowMs,
+    timeScale: k,
+    tickMode,
     mintPeriodMs,
+    tokenLifetimeMs: ttlMs,
+    // The workflow's tick asks for a token that lasts the refresh margin beyond the run's start.
+    reserveMs: marginMs,
     schedule: statuses.map((s) => ({
-      mintPhaseMs: Math.max(0, Date.parse(s.token.nextRefreshAt ?? '') - t0 || 0),
+      mintPhaseMs: Math.max(0, Date.parse(s.token?.nextRefreshAt ?? '') - t0 || 0),
+      tokenExpiresInMs: Date.parse(s.token?.expiresAt ?? '') - t0 || 0,
       transfers: TRANSFER_KINDS.flatMap((kind) => {
         const t = s.transfers[kind];
         if (!t || t.intervalMs === null || t.lastResult === 'skipped') return [];
@@ -92,13 +138,9 @@ export async function runSteadyState(ctx: BenchContext): Promise<void> {
     workerCpuPercent: 0,
     serverCpuPercent: 0,
     workerCpuMsPerActivity: 0,
+    workerCpuMsPerSellerHour: 0,
   };
 
-  // Refresh lateness: each seller's first mint against the queried nextRefreshAt, later ones against
-  // (previous mint + lifetime − margin) — the workflow counts expiry from just before its request.
-  const planned0 = new Map(
-    statuses.map((s, i) => [fleet.sellers[i]!.installationId, Date.parse(s.token.nextRefreshAt ?? '')]),
-  );
   const mintsByInstallation = new Map<string, number[]>();
   for (const r of requests) {
     const inst = mintedInstallation(r);
@@ -108,19 +150,24 @@ export async function runSteadyState(ctx: BenchContext): Promise<void> {
     mintsByInstallation.set(inst, list);
   }
   for (const times of mintsByInstallation.values()) times.sort((a, b) => a - b);
-  // Mint rate from consecutive mints of the same seller (whole periods, not a window's sample of phases).
+  // Mint rate from consecutive mints of the same seller (a check on the window count below).
   const mintIntervals: number[] = [];
   for (const times of mintsByInstallation.values())
     for (let i = 1; i < times.length; i++) if (times[i]! >= t0) mintIntervals.push(times[i]! - times[i - 1]!);
-  const lateness: number[] = [];
-  let early = 0;
-  for (const [inst, times] of mintsByInstallation) {
-    let planned = planned0.get(inst);
-    if (planned === undefined) continue;
-    for (const at of times.filter((t) => t >= queryStart)) {
-      if (at < planned - 5_000) early++;
-      else if (planned >= t0 && planned < t1) lateness.push(at - planned);
-      planned = at + mintPeriodMs;
+  // A timer-refreshing workflow: each seller's first mint against the queried nextRefreshAt, later ones
+  // against (previous mint + lifetime − margin).
+  const mintLateness: number[] = [];
+  if (!tickMode) {
+    const planned0 = new Map(
+      statuses.map((s, i) => [fleet.sellers[i]!.installationId, Date.parse(s.token?.nextRefreshAt ?? '')]),
+    );
+    for (const [inst, times] of mintsByInstallation) {
+      let planned = planned0.get(inst);
+      if (planned === undefined || Number.isNaN(planned)) continue;
+      for (const at of times.filter((t) => t >= queryStart)) {
+        if (at >= planned - 5_000 && planned >= t0 && planned < t1) mintLateness.push(at - planned);
+        planned = at + mintPeriodMs;
+      }
     }
   }
 
@@ -131,54 +178,111 @@ export async function runSteadyState(ctx: BenchContext): Promise<void> {
   const mintsInWindow = inWindow.filter(
     (r) => mintedInstallation(r) !== undefined && r.status === 200,
   ).length;
+  const tokenCalls = inWindow.filter(isTokenCall);
+  const peakTokenPerSecond = Math.max(0, ...perSecond(tokenCalls).values());
   const windowS = (t1 - t0) / 1000;
   const windowH = windowS / 3600;
+  const realDays = (windowS * k) / DAY_S;
   const activities = counts1.mints - counts0.mints + (counts1.transfers - counts0.transfers);
   const workerCpuMs = cpu1.worker - cpu0.worker;
   const serverCpuMs = cpu1.server - cpu0.server;
   const emulatorCpuMs = cpu1.emulator - cpu0.emulator;
   const pct = (ms: number) => (ms / (t1 - t0)) * 100;
   const marginRealMin = (marginMs * k) / 60_000;
-  const minimumPerHour = 60 / (30 - marginRealMin);
+  // A 30-minute token serves at most 30 minutes of runs: 2 per hour is the least any design can mint
+  // with runs every 15 minutes; a timer refreshing `margin` early needs 60 / (30 − margin).
+  const minimumPerHour = tickMode ? 2 : 60 / (30 - marginRealMin);
   const meanMintIntervalMs = mean(mintIntervals);
-  // One mint per mean interval, in real time (intervals are k times shorter here).
-  const mintsPerSellerHourReal = 3_600_000 / (meanMintIntervalMs * k);
+  const intervalMintsPerSellerHourReal = 3_600_000 / (meanMintIntervalMs * k);
   const windowMintsPerSellerHourReal = mintsInWindow / n / windowH / k;
+  // The count in the window is exact whatever the sellers' phases once the window spans a token's
+  // lifetime (every seller mints at least once per lifetime, and runs recur on fixed intervals). A shorter
+  // window samples phases — sellers connected together mint together — so then the mean time between a
+  // seller's consecutive mints decides (intervals ending in the window, their start before it).
+  const windowSpansLifetime = t1 - t0 >= ttlMs * 0.98;
+  const mintsMethod = windowSpansLifetime
+    ? 'counted in the window'
+    : mintIntervals.length > 0
+      ? 'from consecutive mints'
+      : 'not measurable (window < token lifetime, no seller minted twice)';
+  const mintsPerSellerHourReal =
+    mintsMethod === 'counted in the window'
+      ? windowMintsPerSellerHourReal
+      : mintsMethod === 'from consecutive mints'
+        ? intervalMintsPerSellerHourReal
+        : Number.NaN;
   const activitiesPerSellerHourReal = activities / n / windowH / k;
   const workerCpuSecondsPerSellerHourReal = workerCpuMs / 1000 / n / windowH / k;
   const serverCpuSecondsPerSellerHourReal = serverCpuMs / 1000 / n / windowH / k;
+  // No event at all in the window: nothing was due (a window shorter than the shortest interval).
+  const eventsPerSellerDay = events > 0 ? events / n / realDays : Number.NaN;
+  const sampleEventsPerSellerDay = hist.eventsInWindow / hist.sellers / realDays;
+  const lateness = hist.lateness;
+  const rssGrowthPerSellerKB = (mem.rss - fleet.rssBeforeWorkers) / 1024 / n;
+  const onboarding = ctx.onboarding;
 
   const result = {
+    label,
     sellers: n,
     timeScale: k,
+    realSellersEquivalent: n * k,
     tokenTtlSeconds: ttlS,
     refreshMarginMs: marginMs,
     transferIntervalsMs: fleet.settings.transferIntervalsMs,
+    tickMode,
     windowSeconds: round(windowS, 1),
+    realMinutesInWindow: round((windowS * k) / 60, 1),
     historyEvents: events,
     historyEventsPerSecond: round(events / windowS, 1),
+    historyEventsPerSellerDay: round(eventsPerSellerDay, 0),
     continuedAsNew,
     activityCompletions: activities,
     activitiesPerSecond: round(activities / windowS, 2),
     tokenMints: counts1.mints - counts0.mints,
     transfers: counts1.transfers - counts0.transfers,
     refreshLatenessMs: {
+      measure: 'scheduled run start (first activity after the timer) − timer due time, sampled histories',
       samples: lateness.length,
       p50: percentile(lateness, 50),
       p99: percentile(lateness, 99),
       max: percentile(lateness, 100),
-      earlyMints: early,
+      timerFireDelayP99: percentile(hist.fireDelay, 99),
+      mintVsPlanned: mintLateness.length
+        ? {
+            samples: mintLateness.length,
+            p50: percentile(mintLateness, 50),
+            p99: percentile(mintLateness, 99),
+            max: percentile(mintLateness, 100),
+          }
+        : null,
+    },
+    historySample: {
+      sellers: hist.sellers,
+      timersFired: hist.timersFired,
+      timersCancelled: hist.timersCancelled,
+      workflowTasks: hist.workflowTasks,
+      activityTypes: hist.activityTypes,
+      eventsPerSellerDay: round(sampleEventsPerSellerDay, 0),
     },
     mintsInWindow,
+    mintsPerSellerHourReal: round(mintsPerSellerHourReal, 3),
+    mintsMethod,
+    windowMintsPerSellerHourReal: round(windowMintsPerSellerHourReal, 3),
     mintIntervals: mintIntervals.length,
     meanMintIntervalMs: round(meanMintIntervalMs, 0),
-    mintsPerSellerHourReal: round(mintsPerSellerHourReal, 3),
-    windowMintsPerSellerHourReal: round(windowMintsPerSellerHourReal, 3),
+    intervalMintsPerSellerHourReal: round(intervalMintsPerSellerHourReal, 3),
     minimumMintsPerSellerHour: round(minimumPerHour, 3),
-    mintsVsMinimum: round(mintsPerSellerHourReal / minimumPerHour, 3),
     requestsWithExpiredToken: inWindow.filter((r) => r.token === 'expired').length,
-    failedTokenRequests: inWindow.filter((r) => mintedInstallation(r) !== undefined && r.status !== 200)
-      .length,
+    tokenEndpoint: {
+      requestsInWindow: tokenCalls.length,
+      meanPerSecond: round(tokenCalls.length / windowS, 2),
+      peakPerSecond: peakTokenPerSecond,
+      answered429: tokenCalls.filter((r) => r.status === 429).length,
+      failedMints: tokenCalls.filter((r) => mintedInstallation(r) !== undefined && r.status !== 200).length,
+      capPerSecond: OTTO_TOKEN_CAP_PER_SECOND,
+      tokenQueuePerSecond: TOKEN_ACTIVITIES_PER_SECOND,
+    },
+    onboarding,
     cpu: {
       workerPercentOfCore: round(pct(workerCpuMs), 1),
       serverPercentOfCore: round(pct(serverCpuMs), 1),
@@ -196,7 +300,9 @@ export async function runSteadyState(ctx: BenchContext): Promise<void> {
     },
     memory: {
       rssMB: round(mem.rss / MB, 0),
+      rssPeakInWindowMB: round(rssPeak / MB, 0),
       rssBeforeWorkersMB: round(fleet.rssBeforeWorkers / MB, 0),
+      rssGrowthPerSellerKB: round(rssGrowthPerSellerKB, 0),
       rssPer1000SellersMB: round(((mem.rss - fleet.rssBeforeWorkers) / MB / n) * 1000, 1),
       marginalRssPer1000SellersMB: round(marginalPer1000(mem.rss, firstRound?.rss, firstRound?.sellers), 1),
       marginalHeapPer1000SellersMB: round(
@@ -207,36 +313,83 @@ export async function runSteadyState(ctx: BenchContext): Promise<void> {
       heapUsedMB: round(mem.heapUsed / MB, 0),
     },
   };
+  // Temporal activities (what the floor mirrors), estimated from the sample: our metrics count mints and
+  // transfers, which a tick runs several of in one activity.
+  const sampledActivities = Object.values(hist.activityTypes).reduce((a, b) => a + b, 0);
+  const temporalActivities = hist.sellers > 0 ? (sampledActivities * n) / hist.sellers : activities;
   Object.assign(ctx.steady, {
-    activitiesPerSecond: activities / windowS,
+    activitiesPerSecond: temporalActivities / windowS,
     historyEventsPerSecond: events / windowS,
     workerCpuPercent: pct(workerCpuMs),
     serverCpuPercent: pct(serverCpuMs),
-    workerCpuMsPerActivity: workerCpuMs / activities,
+    workerCpuMsPerActivity: workerCpuMs / temporalActivities,
+    workerCpuMsPerSellerHour: workerCpuSecondsPerSellerHourReal * 1000,
   });
 
+  const l = result.refreshLatenessMs;
+  const activityMix = Object.entries(hist.activityTypes)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, c]) => `${name} ${c}`)
+    .join(', ');
   printTable(
-    `steady state: ${n} active sellers, ${round(windowS)} s window, time ×${round(k, 2)} (token ${ttlS} s, margin ${marginMs / 1000} s)`,
+    `${label}: ${n} active sellers = ${(n * k).toLocaleString('en-US')} real, ${round(windowS)} s window = ${result.realMinutesInWindow} real minutes, ` +
+      `time ×${round(k, 2)} (token ${ttlS} s, margin ${marginMs / 1000} s)${tickMode ? ', one activity per tick' : ''}`,
     ['metric', 'value'],
     [
       ['history events/s', result.historyEventsPerSecond],
+      ['history events per seller-day (real time)', result.historyEventsPerSellerDay],
+      [`  same, from ${hist.sellers} sampled histories`, result.historySample.eventsPerSellerDay],
+      ['continued as new in the window', continuedAsNew],
       [
-        'activity completions/s (mints + transfers)',
+        'activity completions/s (mints + transfers, as our metrics count them)',
         `${result.activitiesPerSecond} (${result.tokenMints} + ${result.transfers})`,
       ],
+      [`activities scheduled in ${hist.sellers} sampled histories`, activityMix || '–'],
       [
-        'refresh lateness p50 / p99 / max (ms)',
-        `${result.refreshLatenessMs.p50} / ${result.refreshLatenessMs.p99} / ${result.refreshLatenessMs.max} (n=${lateness.length})`,
+        'Temporal activities/s (from the sample) and worker CPU per activity (ms)',
+        `${round(temporalActivities / windowS, 2)}, ${round(workerCpuMs / temporalActivities, 2)}`,
       ],
       [
-        `mean time between a seller's mints (ms, n=${mintIntervals.length}; planned ${mintPeriodMs})`,
-        result.meanMintIntervalMs,
+        `timers fired / cancelled / workflow tasks (${hist.sellers} sampled)`,
+        `${hist.timersFired} / ${hist.timersCancelled} / ${hist.workflowTasks}`,
       ],
-      ['token mints per seller-hour (real 30-min tokens)', result.mintsPerSellerHourReal],
-      ['  same, counted in the window (phase-sampled)', result.windowMintsPerSellerHourReal],
-      [`minimum 60/(30−${round(marginRealMin, 1)}) per hour`, result.minimumMintsPerSellerHour],
-      ['mints / minimum', result.mintsVsMinimum],
+      [
+        'refresh lateness p50 / p99 / max (ms): run start vs due',
+        `${l.p50} / ${l.p99} / ${l.max} (n=${lateness.length})`,
+      ],
+      ['  timer fire vs due, p99 (ms)', l.timerFireDelayP99],
+      ...(l.mintVsPlanned
+        ? [
+            [
+              '  refresh mint vs planned p50 / p99 / max (ms)',
+              `${l.mintVsPlanned.p50} / ${l.mintVsPlanned.p99} / ${l.mintVsPlanned.max} (n=${l.mintVsPlanned.samples})`,
+            ] as [string, string],
+          ]
+        : []),
+      [`token mints per seller-hour (real 30-min tokens), ${mintsMethod}`, result.mintsPerSellerHourReal],
+      [
+        `  counted in the window (${mintsInWindow} mints${windowSpansLifetime ? '' : '; phase-sampled: window < token lifetime'})`,
+        result.windowMintsPerSellerHourReal,
+      ],
+      [
+        `  from a seller's consecutive mints (mean ${result.meanMintIntervalMs} ms, n=${mintIntervals.length})`,
+        result.intervalMintsPerSellerHourReal,
+      ],
+      [
+        tickMode
+          ? 'minimum: a 30-min token covers at most 30 min of runs'
+          : `minimum 60/(30−${round(marginRealMin, 1)}) per hour`,
+        result.minimumMintsPerSellerHour,
+      ],
       ['requests with an expired token', result.requestsWithExpiredToken],
+      [
+        'token endpoint: requests/s mean / peak in any second (cap)',
+        `${result.tokenEndpoint.meanPerSecond} / ${peakTokenPerSecond} (${OTTO_TOKEN_CAP_PER_SECOND})`,
+      ],
+      [
+        'token endpoint: 429 answers / failed mints',
+        `${result.tokenEndpoint.answered429} / ${result.tokenEndpoint.failedMints}`,
+      ],
       ['worker CPU (% of one core)', result.cpu.workerPercentOfCore],
       ['Temporal server CPU (% of one core)', result.cpu.serverPercentOfCore],
       ['emulator CPU (% of one core)', result.cpu.emulatorPercentOfCore],
@@ -244,14 +397,57 @@ export async function runSteadyState(ctx: BenchContext): Promise<void> {
       ['worker CPU per 1,000 sellers (% core, real time)', result.cpu.workerPercentPer1000SellersRealTime],
       ['server CPU per 1,000 sellers (% core, real time)', result.cpu.serverPercentPer1000SellersRealTime],
       ['worker CPU per activity (ms)', result.cpu.workerCpuMsPerActivity],
-      ['worker RSS (MB) / before workers', `${result.memory.rssMB} / ${result.memory.rssBeforeWorkersMB}`],
-      ['worker RSS growth since before workers, per 1,000 sellers (MB)', result.memory.rssPer1000SellersMB],
+      [
+        'worker RSS (MB) / peak in window / before workers',
+        `${result.memory.rssMB} / ${result.memory.rssPeakInWindowMB} / ${result.memory.rssBeforeWorkersMB}`,
+      ],
+      ['worker RSS growth since before workers, per seller (KB)', result.memory.rssGrowthPerSellerKB],
       [
         `marginal RSS / heap per 1,000 sellers (MB, ${result.memory.marginalFromSellers ?? '?'}→${n} sellers)`,
-        `${result.memory.marginalRssPer1000SellersMB} / ${result.memory.marginalHeapPer1000SellersMB}`,
+        `${fmt(result.memory.marginalRssPer1000SellersMB, 1)} / ${fmt(result.memory.marginalHeapPer1000SellersMB, 1)}`,
       ],
     ],
   );
-  ctx.summary.steady = result;
-  log(`wrote ${writeResult('steady', { params: ctx.params, ...result })}`);
+
+  const rows: GoalRow[] = [
+    goalRow(label, 'mintsPerSellerHour', mintsPerSellerHourReal, {
+      result:
+        mintsMethod === 'counted in the window'
+          ? `${fmt(mintsPerSellerHourReal, 2)} /h (${fmt(mintsInWindow)} mints in ${fmt(n * windowH * k, 1)} seller-hours)`
+          : mintsMethod === 'from consecutive mints'
+            ? `${fmt(mintsPerSellerHourReal, 2)} /h (mean of ${fmt(mintIntervals.length)} intervals between a seller's mints)`
+            : `n/a: ${mintsMethod}`,
+      floor: `${round(minimumPerHour, 2)} /h (minimum)`,
+    }),
+    goalRow(label, 'expiredTokenRequests', result.requestsWithExpiredToken),
+    goalRow(label, 'historyEventsPerSellerDay', eventsPerSellerDay, { digits: 0 }),
+    goalRow(label, 'latenessP99Ms', l.p99, {
+      result: `${fmt(l.p99)} ms (p50 ${fmt(l.p50)}, max ${fmt(l.max)}, n=${fmt(lateness.length)})`,
+    }),
+    goalRow(label, 'memoryPerWorkflowKB', rssGrowthPerSellerKB, {
+      result: `${fmt(rssGrowthPerSellerKB)} KB (worker RSS growth / sellers)`,
+      digits: 0,
+    }),
+    goalRow(label, 'tokenPeakPerSecond', peakTokenPerSecond, {
+      result: `${peakTokenPerSecond} /s (window; mean ${result.tokenEndpoint.meanPerSecond})`,
+    }),
+    goalRow(label, 'tokenEndpoint429s', result.tokenEndpoint.answered429),
+  ];
+  if (label === 'scale')
+    rows.unshift(
+      goalRow(label, 'sellersEquivalent', n * k, {
+        result: `${fmt(n * k)} (${fmt(n)} sellers × ${fmt(k, 2)})`,
+        digits: 0,
+      }),
+    );
+  for (const o of onboarding)
+    rows.push(
+      goalRow(`${label}: onboarding`, 'tokenPeakPerSecond', o.peakTokenRequestsPerSecond, {
+        result: `${o.peakTokenRequestsPerSecond} /s (onboarding ${o.sellers} in ${o.seconds} s)`,
+      }),
+      goalRow(`${label}: onboarding`, 'tokenEndpoint429s', o.token429s),
+    );
+  ctx.record(label, rows);
+  ctx.summary[label] = { ...result, goals: rows };
+  log(`wrote ${writeResult(label, { params: ctx.params, ...result, goals: rows })}`);
 }

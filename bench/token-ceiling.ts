@@ -5,6 +5,7 @@
  * never exceeded the cap in any second, and measures how long until every seller is fresh again.
  */
 import type { BenchContext } from './support/context';
+import { goalRow } from './support/goals';
 import { OTTO_TOKEN_CAP_PER_SECOND, TOKEN_ACTIVITIES_PER_SECOND } from './support/harness';
 import { isTokenCall, mintedInstallation, perSecond, requestsSince } from './support/otto-log';
 import { log, mapLimit, printTable, round, sleep, writeResult } from './support/report';
@@ -127,6 +128,14 @@ export async function runTokenCeiling(ctx: BenchContext): Promise<void> {
     log(
       `over cap: ${o.second} ${o.count} requests ${JSON.stringify(o.byEndpoint)} statuses ${JSON.stringify(o.byStatus)} ms ${o.msIntoSecond.join(',')}`,
     );
-  ctx.summary.ceiling = result;
-  log(`wrote ${writeResult('ceiling', { params: ctx.params, ...result })}`);
+  const rows = [
+    goalRow('ceiling', 'tokenPeakPerSecond', peakAll, {
+      result: `${peakAll} /s (outage and recovery of ${m} sellers)`,
+    }),
+    goalRow('ceiling', 'tokenEndpoint429s', result.tokenEndpoint429s),
+    goalRow('ceiling', 'expiredTokenRequests', result.requestsWithExpiredToken),
+  ];
+  ctx.record('ceiling', rows);
+  ctx.summary.ceiling = { ...result, goals: rows };
+  log(`wrote ${writeResult('ceiling', { params: ctx.params, ...result, goals: rows })}`);
 }

@@ -12,7 +12,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The seller’s connection status view (docs/design.md §3) */
+        /** The seller’s connection status (docs/design.md §3) of its latest run, also an ended one: by default the summary the workflow keeps in its memo (fast, no worker involved); `view=full` adds the event log and webhook deliveries (the workflow’s query) */
         get: operations["getApiSellersSellerIdConnection"];
         put?: never;
         /** Start (or re-issue) consent; answers our one-time link (authorizeUrl) that binds the seller’s browser and opens OTTO’s installation or invitation link */
@@ -116,7 +116,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List connections via visibility (search attribute OttoConnectionState) */
+        /** List connections via visibility (search attribute OttoConnectionState and each run’s status memo), each seller once, a page at a time: follow `nextCursor` until it is null */
         get: operations["getApiConnections"];
         put?: never;
         post?: never;
@@ -395,7 +395,10 @@ export type $defs = Record<string, never>;
 export interface operations {
     getApiSellersSellerIdConnection: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `summary` (default): the status without `events` and `webhooks`, read from Temporal without asking the seller’s worker. `full`: everything, from the workflow’s `connectionStatus` query (slower; needs a worker). */
+                view?: "summary" | "full";
+            };
             header?: never;
             path: {
                 sellerId: string;
@@ -404,7 +407,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Status view */
+            /** @description The status summary, or with `view=full` the whole status view */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -456,14 +459,21 @@ export interface operations {
                         };
                         upgradeAvailable: boolean;
                         lastError: string | null;
-                        events: {
+                        temporal: {
+                            workflowId: string;
+                            runId: string;
+                            /** Format: uri */
+                            uiUrl: string;
+                        };
+                        /** @description With `view=full` only: the event log. */
+                        events?: {
                             /** Format: date-time */
                             at: string;
                             type: string;
                             detail?: string;
                         }[];
-                        /** @description The last webhook deliveries to the shop, oldest first (every pending one is listed). */
-                        webhooks: {
+                        /** @description With `view=full` only: the last webhook deliveries to the shop, oldest first (every pending one is listed). */
+                        webhooks?: {
                             /** @description The webhook-id header: the idempotency key. */
                             eventId: string;
                             /** @enum {string} */
@@ -476,12 +486,6 @@ export interface operations {
                             lastError: string | null;
                             deliveredAt: string | null;
                         }[];
-                        temporal: {
-                            workflowId: string;
-                            runId: string;
-                            /** Format: uri */
-                            uiUrl: string;
-                        };
                     };
                 };
             };
@@ -1698,7 +1702,12 @@ export interface operations {
             query?: {
                 /** @description One of new, pending_consent, authorizing, active, degraded, paused, revoked, disconnected, consent_expired. */
                 state?: "new" | "pending_consent" | "authorizing" | "active" | "degraded" | "paused" | "revoked" | "disconnected" | "consent_expired";
+                /** @description Sellers per page, 1–1000; default 100. A page may hold fewer: only `nextCursor: null` ends the list. */
+                pageSize?: number;
+                /** @description The older name of `pageSize` (an alias; give one of them). */
                 limit?: number;
+                /** @description The `nextCursor` of the previous page (opaque), with the same `state`; omit for the first page. */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -1706,14 +1715,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Connections, newest first */
+            /** @description One page: running sellers first (newest first), then ended ones */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        connections: {
+                        /** @description Running sellers first (newest first), then ended ones. */
+                        items: {
                             sellerId: string;
                             state: ("new" | "pending_consent" | "authorizing" | "active" | "degraded" | "paused" | "revoked" | "disconnected" | "consent_expired") | null;
                             appVersion: ("v1" | "v2") | null;
@@ -1729,11 +1739,61 @@ export interface operations {
                                 /** Format: uri */
                                 uiUrl: string;
                             };
+                            /** @description The status summary this run last wrote (its memo, as in GET …/connection); null for a run started before release 0.2.0. */
+                            status: {
+                                sellerId: string;
+                                /** @enum {string} */
+                                state: "new" | "pending_consent" | "authorizing" | "active" | "degraded" | "paused" | "revoked" | "disconnected" | "consent_expired";
+                                appVersion: ("v1" | "v2") | null;
+                                partnerId: string | null;
+                                installationId: string | null;
+                                scopes: string[];
+                                token: {
+                                    expiresAt: string | null;
+                                    lastRefreshedAt: string | null;
+                                    nextRefreshAt: string | null;
+                                    refreshCount: number;
+                                };
+                                pendingConsent: {
+                                    /** @enum {string} */
+                                    appVersion: "v1" | "v2";
+                                    /** Format: date-time */
+                                    deadline: string;
+                                } | null;
+                                transfers: {
+                                    [key: string]: {
+                                        /** @description null: this transfer is off. */
+                                        intervalMs: number | null;
+                                        lastRunAt: string | null;
+                                        lastResult: ("ok" | "failed" | "skipped") | null;
+                                        lastCount: number | null;
+                                        lastDetail: string | null;
+                                        nextDueAt: string | null;
+                                        /** @description A run of this kind is in progress right now. */
+                                        running: boolean;
+                                        /** @description An earlier run was stopped part-way (new token, deploy); the next run resumes it. */
+                                        resumable: boolean;
+                                    };
+                                };
+                                health: {
+                                    /** @description What keeps the connection degraded: "token" and/or transfer kinds. */
+                                    failing: string[];
+                                    /** @description A fleet-wide OTTO problem (not this seller’s): nobody is revoked while it lasts. */
+                                    incident: string | null;
+                                    /** @description Minting was refused since then; revoked only if refusals span the confirmation window. */
+                                    revocationSuspectedAt: string | null;
+                                    refusals: number;
+                                };
+                                upgradeAvailable: boolean;
+                                lastError: string | null;
+                            } | null;
                         }[];
+                        /** @description Pass as `cursor` for the next page; null: this was the last page. */
+                        nextCursor: string | null;
                     };
                 };
             };
-            /** @description Invalid state or limit */
+            /** @description Invalid state, pageSize or limit, or a cursor this API did not issue for this state */
             400: {
                 headers: {
                     [name: string]: unknown;

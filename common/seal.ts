@@ -154,7 +154,8 @@ export function createSealer(keys: readonly SealKey[]): Sealer {
       // 60 s, PKCE verifiers and invitation links one consent (the seller starts a new one), user tokens
       // one authorization attempt, and installation tokens 30 minutes; the data client turns a refused
       // installation token into TokenRejected, so a running workflow simply mints a fresh (v2) one.
-      // (workflows/definitions.ts still lets the v1 *shape* through, only so recorded histories replay.)
+      // (SEALED_PATTERN in common/workflow-input-rules.ts still lets the v1 *shape* through, only so
+      // recorded histories replay.)
       if (parts.length === 4 && parts[0] === 'v1') {
         throw new SealError(
           `the sealed ${context.purpose} was sealed by an older version (v1, bound to no seller or purpose) and is no longer accepted; start a new consent`,

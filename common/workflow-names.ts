@@ -1,7 +1,7 @@
 /**
  * Names both sides need, with no dependency: the seller workflow's id prefix, its public states, the app
  * versions, the transfer kinds and the webhook event types. `workflows/definitions.ts` (the messages) and
- * `workflows/status-view.ts` (the status view's schema) build on these lists, so `common/` never imports
+ * `common/status-schema.ts` (the status view's schema) build on these lists, so `common/` never imports
  * `workflows/` and no list is written twice.
  */
 export const WORKFLOW_ID_PREFIX = 'otto-seller:';

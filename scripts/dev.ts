@@ -313,6 +313,8 @@ async function main(): Promise<void> {
         OTTO_APPS: env.OTTO_APPS ?? appsJson,
         // A revocation in the emulator shows within a minute (production: 30 minutes of refusals).
         REVOCATION_CONFIRM_WINDOW: env.REVOCATION_CONFIRM_WINDOW ?? '1m',
+        // …and a paused or idle seller is probed every minute (production: hourly).
+        REVOCATION_PROBE_INTERVAL: env.REVOCATION_PROBE_INTERVAL ?? '1m',
       });
     }
     if (stopping) return;

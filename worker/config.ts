@@ -114,6 +114,8 @@ export const workerConfigSchema = temporalConfigSchema
     OTTO_SHIPPING_PROFILES_SCOPE: z.string().trim().min(1).default('shipping-profiles'),
     /** Refused mints must span this long (with no successful data call between) before a seller is revoked. */
     REVOCATION_CONFIRM_WINDOW: durationMs('30m'),
+    /** Tokens are minted for transfers; a paused or idle seller is probed with a mint this often. */
+    REVOCATION_PROBE_INTERVAL: durationMs('1h'),
     /** Interface the metrics endpoints bind to; 0.0.0.0 in a container so Prometheus can scrape. */
     WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
     /** The Temporal SDK's Prometheus metrics (served by the SDK core). */
@@ -201,6 +203,7 @@ export function workflowSettingsDefaultsFrom(config: WorkerConfig): WorkflowSett
     consentTimeoutMs: config.CONSENT_TIMEOUT,
     tokenRefreshMarginMs: config.TOKEN_REFRESH_MARGIN_SECONDS * 1000,
     revocationConfirmWindowMs: config.REVOCATION_CONFIRM_WINDOW,
+    revocationProbeIntervalMs: config.REVOCATION_PROBE_INTERVAL,
     latestAppVersion: latestVersion(config.OTTO_APPS),
     transferIntervalsMs: config.TRANSFER_INTERVALS,
     dailyTransferHour: config.PRICES_EXPORT_HOUR,

@@ -1,8 +1,8 @@
 /**
  * Builds the two workers of one worker process: the main one (seller workflows, their data activities
  * and the settings activity the workflow runs locally at each run start) and the token one (token
- * activities only, on their own task queue with a per-second cap, so a wave of refreshes never exceeds
- * OTTO's token-endpoint limit).
+ * activities and the ticks that must mint, on their own task queue with a per-second cap, so a wave of
+ * mints never exceeds OTTO's token-endpoint limit).
  */
 import { join } from 'node:path';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
@@ -10,7 +10,7 @@ import { DEFAULT_DATA_DIR } from '../common/dev-secrets';
 import type { SellerStore } from '../store/seller-store';
 import { openSellerStore } from '../store/open-seller-store';
 import { latestVersion } from '../common/otto-apps';
-import { createDataActivities, createTokenActivities, type ActivityDeps } from '../activities';
+import { createDataActivities, createTokenService, type ActivityDeps } from '../activities';
 import { createSettingsActivities } from '../activities/settings-activities';
 import type { WorkflowSettingsInput } from '../workflows/definitions';
 
@@ -33,7 +33,7 @@ export interface CreateWorkersOptions {
    */
   deps: Omit<ActivityDeps, 'store'> & { store?: SellerStore };
   sellerStorePath?: string;
-  /** Bounds the worker's memory: each cached seller workflow costs ~1.6 MB (bench/, docs/scaling.md). */
+  /** Bounds the worker's memory: each cached seller workflow costs ~0.11 MB of heap, ~0.23 MB RSS (bench/workflow-memory.ts). */
   maxCachedWorkflows?: number;
   /** Pre-built bundle (tests); otherwise the workflows are bundled from source. */
   workflowBundle?: WorkerOptions['workflowBundle'];
@@ -57,13 +57,17 @@ export async function createWorkers(opts: CreateWorkersOptions): Promise<Worker[
     ? { workflowBundle }
     : { workflowsPath: require.resolve('../workflows') };
   const shutdown = opts.shutdownGraceTime !== undefined ? { shutdownGraceTime: opts.shutdownGraceTime } : {};
+  // One token service per process: the hard token-request limit, the developer tokens and the fleet
+  // breaker are shared by the token activities and the ticks that mint.
+  const tokenService = createTokenService(deps);
+  const data = createDataActivities(deps, tokenService);
   const main = await Worker.create({
     connection: opts.connection,
     namespace: opts.namespace ?? 'default',
     taskQueue: opts.taskQueue,
     ...workflowSource,
     activities: {
-      ...createDataActivities(deps),
+      ...data,
       // Run by the workflow as a local activity: it must be registered on the workflow's own worker.
       ...createSettingsActivities({
         defaults: {
@@ -81,7 +85,8 @@ export async function createWorkers(opts: CreateWorkersOptions): Promise<Worker[
     connection: opts.connection,
     namespace: opts.namespace ?? 'default',
     taskQueue: opts.tokenTaskQueue,
-    activities: createTokenActivities(deps),
+    // A tick that has to mint runs here, under the queue's rate limit (ticks with a token run on main).
+    activities: { ...tokenService.activities, runTick: data.runTick },
     maxTaskQueueActivitiesPerSecond: opts.tokenActivitiesPerSecond,
     ...shutdown,
   });

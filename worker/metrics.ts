@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ActivityMetrics } from '../activities/activity-metrics';
-import { appVersionSchema } from '../workflows/definitions';
+import { appVersionSchema } from '../common/workflow-schemas';
 
 export interface WorkerMetrics extends Required<ActivityMetrics> {
   registry: Registry;

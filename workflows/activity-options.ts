@@ -38,6 +38,25 @@ export const transferOptions = (set: WorkflowSettings) =>
       nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES,
     },
   }) as const;
+/**
+ * A tick (patch jitTicks): one activity for every transfer due together. It retries a transfer's
+ * transient failures itself and reports the rest, so Temporal retries it only when a worker is lost
+ * (heartbeat) or the attempt overruns; a tick that must mint runs on the token queue, under its rate.
+ */
+export const tickOptions = (set: WorkflowSettings, mints: boolean) =>
+  ({
+    ...(mints ? { taskQueue: set.tokenTaskQueue } : {}),
+    startToCloseTimeout: '10m',
+    heartbeatTimeout: '30s',
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: {
+      initialInterval: Math.min(1_000, set.transferRetryMaxIntervalMs),
+      backoffCoefficient: 2,
+      maximumInterval: set.transferRetryMaxIntervalMs,
+      maximumAttempts: 5,
+      nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES,
+    },
+  }) as const;
 // At least once: no attempt limit; the delivery window (scheduleToClose) bounds the retrying.
 export const webhookOptions = (set: WorkflowSettings) =>
   ({

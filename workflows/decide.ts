@@ -5,9 +5,11 @@
  * every state and trigger without a server (test/unit/decision-core.test.ts).
  */
 import type { AppVersion, TransferKind } from './definitions';
-import { mintDueAt } from './token-policy';
+import { mintDueAt, validUntil } from './token-policy';
 import {
   anyTransferRunning,
+  probeDueAt,
+  tickKinds,
   consentExpired,
   dueTransfers,
   fullResyncDue,
@@ -17,7 +19,9 @@ import {
   tokenReadyFor,
   transfersAllowed,
   type Ctx,
+  type RunPatches,
   type SellerConnection,
+  type TickPlan,
 } from './seller-state';
 
 export type Action =
@@ -26,6 +30,7 @@ export type Action =
   | { type: 'mint'; installationId: string; appVersion: AppVersion }
   | { type: 'tokenExpired' }
   | { type: 'transfer'; kind: TransferKind; full: boolean; skip: string | null }
+  | { type: 'tick'; plan: TickPlan }
   | { type: 'cancelTransfers' }
   | { type: 'continueAsNew' }
   | { type: 'finish' }
@@ -37,8 +42,43 @@ export interface RunSituation {
   drainingSince: number | null;
   /** Every update and signal handler has finished. */
   handlersFinished: boolean;
+  /** This run's patch flags (docs/versioning.md). */
+  patches?: RunPatches;
   /** Running transfers were already asked to stop. */
   cancelRequested: boolean;
+}
+
+/**
+ * Ticks (patch `jitTicks`): the transfers due together and the revocation probe run in one activity
+ * that mints only when the carried token will not last through the run; never before a failed mint's
+ * backoff. Pushes what to wake for into `wakeAt`.
+ */
+function decideTick(s: SellerConnection, c: Ctx, draining: boolean, wakeAt: number[]): Action | null {
+  const { now, settings } = c;
+  if (s.token.minting || anyTransferRunning(s)) return null; // one tick at a time; its end wakes us
+  const kinds = transfersAllowed(s) && !draining ? tickKinds(s, now) : [];
+  for (const kind of kinds) {
+    const skip = skipReason(s, settings, kind);
+    if (skip !== null) return { type: 'transfer', kind, full: false, skip };
+  }
+  const probeAt = draining ? null : probeDueAt(s, c);
+  const probe = probeAt !== null && probeAt <= now;
+  if (kinds.length > 0 || probe) {
+    const retryAt = s.token.retryAt ?? 0;
+    if (now >= retryAt) {
+      const mints = probe || !validUntil(s.token, now + settings.tokenRefreshMarginMs);
+      const plan = { kinds: kinds.map((kind) => ({ kind, full: fullResyncDue(s, c, kind) })), probe, mints };
+      return { type: 'tick', plan };
+    }
+    wakeAt.push(retryAt);
+  }
+  if (probeAt !== null && probeAt > now) wakeAt.push(probeAt);
+  if (transfersAllowed(s) && !draining) {
+    for (const t of Object.values(s.transfers)) {
+      if (!t.running && t.nextDueAt !== null && t.nextDueAt > now) wakeAt.push(t.nextDueAt);
+    }
+  }
+  return null;
 }
 
 function busy(s: SellerConnection): boolean {
@@ -55,7 +95,12 @@ export function decide(s: SellerConnection, c: Ctx, run: RunSituation): Action {
   const wakeAt: number[] = [];
   if (s.consent !== null && s.authorization === null) wakeAt.push(s.consent.deadline);
 
-  if (isConnected(s) && s.installationId !== null && s.appVersion !== null) {
+  if (run.patches?.jitTicks === true) {
+    if (isConnected(s) && s.installationId !== null && s.appVersion !== null) {
+      const tick = decideTick(s, c, draining, wakeAt);
+      if (tick !== null) return tick;
+    }
+  } else if (isConnected(s) && s.installationId !== null && s.appVersion !== null) {
     const token = s.token;
     if (!token.minting && token.expiresAt !== null && !s.health.failing.includes('token')) {
       if (now >= token.expiresAt) return { type: 'tokenExpired' };

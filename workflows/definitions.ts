@@ -1,16 +1,25 @@
 /**
  * The one place that names the seller workflow and its messages. The workflow, the worker, the API and
  * the tests import these definitions; no other file spells a signal, query, update or search-attribute
- * name. Pure: safe inside the workflow sandbox.
+ * name. Pure: safe inside the workflow sandbox, and light: with the reusable V8 context every module the
+ * workflow imports is evaluated again per cached workflow, so the zod schemas of the same messages live
+ * in common/workflow-schemas.ts (imported here only as types) and the workflow checks its input with
+ * workflows/guards.ts.
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { z } from 'zod';
 import type { ConnectionStatus } from './status-view';
+import type {
+  AuthorizationCallback,
+  BeginConsentInput,
+  SettingsOverrides,
+  WorkflowSettings,
+} from '../common/workflow-schemas';
+import { DEFAULT_TOKEN_TASK_QUEUE } from '../common/workflow-input-rules';
 import {
-  APP_VERSIONS,
   CONNECTION_STATES,
   TRANSFER_KINDS,
+  type APP_VERSIONS,
   WEBHOOK_EVENT_TYPES,
   WORKFLOW_ID_PREFIX,
   type TransferKind,
@@ -19,23 +28,15 @@ import {
 export const WORKFLOW_TYPE = 'sellerConnection';
 export const DEFAULT_TASK_QUEUE = 'otto-connect';
 
-/** The shop system's id for a seller: 1–64 chars of [A-Za-z0-9._-]. */
-export const sellerIdSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9._-]{1,64}$/, 'sellerId must be 1–64 characters of A–Z, a–z, 0–9, ".", "_" or "-"');
-export type SellerId = z.infer<typeof sellerIdSchema>;
+/** The shop system's id for a seller: 1–64 chars of [A-Za-z0-9._-] (common/workflow-input-rules.ts). */
+export type SellerId = string;
 
 export function sellerWorkflowId(sellerId: SellerId): string {
   return `${WORKFLOW_ID_PREFIX}${sellerId}`;
 }
 
-export const appVersionSchema = z.enum(APP_VERSIONS);
-export type AppVersion = z.infer<typeof appVersionSchema>;
-
-export const connectionStateSchema = z.enum(CONNECTION_STATES);
-export type ConnectionState = z.infer<typeof connectionStateSchema>;
-
-export const transferKindSchema = z.enum(TRANSFER_KINDS);
+export type AppVersion = (typeof APP_VERSIONS)[number];
+export type ConnectionState = (typeof CONNECTION_STATES)[number];
 export { CONNECTION_STATES, TRANSFER_KINDS, WEBHOOK_EVENT_TYPES, WORKFLOW_ID_PREFIX, type TransferKind };
 
 /** Search attributes (registered on the dev server by the test harness and `npm run dev`). */
@@ -51,122 +52,21 @@ export const SEARCH_ATTRIBUTE_REGISTRATIONS: ReadonlyArray<{ name: string; cliTy
   Object.values(searchAttributes).map((key) => ({ name: key.name, cliType: 'Keyword' as const }));
 
 /** Token activities run on this task queue unless TOKEN_TASK_QUEUES spreads sellers over several (egress IPs). */
-export const DEFAULT_TOKEN_TASK_QUEUE = 'otto-connect-tokens';
+export { DEFAULT_TOKEN_TASK_QUEUE };
 
 /**
- * The effective settings of one seller's run. The worker resolves them at every run start (a local
- * activity over its own configuration, plus the seller's overrides), so a deploy with new settings
- * reaches every seller at its next run, and `applySettings` reaches them now. Every one has a
- * production default (docs/design.md §5).
+ * The effective settings of one seller's run, the seller's own overrides, and the workflow's input:
+ * their schemas and what each setting means are in common/workflow-schemas.ts, their defaults in
+ * common/workflow-input-rules.ts.
  */
-// prettier-ignore
-export const workflowSettingsSchema = z.object({
-  consentTimeoutMs: z.number().int().positive().default(24 * 3_600_000),
-  /** Mint this long before expiry (less than half the token's life: config and the token policy enforce it). */
-  tokenRefreshMarginMs: z.number().int().min(1_000).default(5 * 60_000),
-  /** Up to this much earlier, drawn per refresh, so sellers connected together spread out. */
-  refreshJitterMs: z.number().int().nonnegative().default(30_000),
-  /** Longest wait between mint attempts after a failure (the backoff doubles from 1 s up to this). */
-  refreshRetryMaxIntervalMs: z.number().int().min(100).default(30_000),
-  /**
-   * Revocation needs evidence: refused mints spanning this window, with no successful data call in
-   * between, before the seller counts as revoked (docs/otto-api.md §4: OTTO documents no revocation signal).
-   */
-  revocationConfirmWindowMs: z.number().int().min(0).default(30 * 60_000),
-  /** …and at least this many refused attempts within it. */
-  revocationMinRefusals: z.number().int().min(1).default(3),
-  /**
-   * During a fleet incident (breaker open, our credentials refused) each seller tries again this often at
-   * most: thousands of sellers retrying at the normal backoff would only queue up at the token endpoint.
-   */
-  incidentRetryIntervalMs: z.number().int().min(100).default(2 * 60_000),
-  /** How long completing an authorization may take (the code itself lives ~60 s). */
-  authorizationTimeoutMs: z.number().int().min(1_000).default(60_000),
-  /** Token activities run here, rate-limited to stay under OTTO's token-endpoint cap per egress IP. */
-  tokenTaskQueue: z.string().min(1).default(DEFAULT_TOKEN_TASK_QUEUE),
-  /** The newest app version this deployment offers (drives `upgradeAvailable`). */
-  latestAppVersion: appVersionSchema.default('v2'),
-  /** Per kind; null = off. Defaults from docs/otto-api.md §6. */
-  transferIntervalsMs: z
-    .object({
-      ordersImport: z.number().int().min(100).nullable().default(15 * 60_000),
-      stockExport: z.number().int().min(100).nullable().default(15 * 60_000),
-      pricesExport: z.number().int().min(100).nullable().default(24 * 3_600_000),
-      returnsImport: z.number().int().min(100).nullable().default(3_600_000),
-      shippingProfilesSync: z.number().int().min(100).nullable().default(3_600_000),
-    })
-    .prefault({}),
-  /** A daily transfer (prices) runs at this hour, Europe/Berlin; null = every 24 h from the last run. */
-  dailyTransferHour: z.number().int().min(0).max(23).nullable().default(2),
-  /** Stock: a full resync at least this often (docs/otto-api.md §6: "full resync at least daily"). */
-  stockFullResyncMs: z.number().int().min(1_000).default(24 * 3_600_000),
-  /** How long one transfer run may keep retrying (backoff, Retry-After) before it counts as failed. */
-  transferRetryWindowMs: z.number().int().min(1_000).default(10 * 60_000),
-  /** Longest wait between a transfer's retries, and how soon a failed run is tried again. */
-  transferRetryMaxIntervalMs: z.number().int().min(100).default(30_000),
-  /** A transfer starts only with a token valid at least this long; otherwise a token is minted first. */
-  minTokenValidityMs: z.number().int().min(1_000).default(60_000),
-  /**
-   * Before continuing as new, running transfers get this long to finish; then they are cancelled (their
-   * progress is heartbeated and handed to the next run, which resumes them).
-   */
-  drainTimeoutMs: z.number().int().min(100).default(60_000),
-  /** The token scope that allows shipping profiles: no OTTO source names it (docs/otto-api.md §3.1, §7). */
-  shippingProfilesScope: z.string().min(1).default('shipping-profiles'),
-  maxHistoryEvents: z.number().int().min(50).default(2_000),
-  maxEvents: z.number().int().min(1).max(500).default(50),
-  /**
-   * Whether this deployment sends webhooks (WEBHOOK_URL set): off, no delivery is scheduled at all, so
-   * sellers' histories do not grow by an activity per event nobody receives.
-   */
-  webhooksEnabled: z.boolean().default(false),
-  /** Longest wait between a webhook's delivery attempts (the shop may be down for a while). */
-  webhookRetryMaxIntervalMs: z.number().int().min(100).default(5 * 60_000),
-  /** How long one webhook is retried before it counts as failed (redeliverable by an admin). */
-  webhookDeliveryWindowMs: z.number().int().min(1_000).default(3 * 24 * 3_600_000),
-});
-export type WorkflowSettings = z.infer<typeof workflowSettingsSchema>;
-export type WorkflowSettingsInput = z.input<typeof workflowSettingsSchema>;
-
-/**
- * One seller's own settings, kept in its workflow input and carried across continue-as-new; everything
- * else comes from the worker's configuration. Tests use them for short lifetimes; an admin may pin a
- * seller to a token queue (egress IP).
- */
-const withoutDefault = (field: z.ZodType): z.ZodType =>
-  field instanceof z.ZodDefault ? (field.removeDefault() as z.ZodType) : field;
-export const settingsOverridesSchema = z
-  .object(
-    Object.fromEntries(
-      Object.entries(workflowSettingsSchema.shape)
-        .filter(([key]) => key !== 'transferIntervalsMs')
-        .map(([key, field]) => [key, withoutDefault(field).optional()]),
-    ) as {
-      [K in Exclude<keyof WorkflowSettings, 'transferIntervalsMs'>]: z.ZodOptional<
-        z.ZodType<WorkflowSettings[K]>
-      >;
-    },
-  )
-  .extend({
-    // Only the kinds named: the others keep the worker's intervals.
-    transferIntervalsMs: z
-      .object({
-        ordersImport: z.number().int().min(100).nullable(),
-        stockExport: z.number().int().min(100).nullable(),
-        pricesExport: z.number().int().min(100).nullable(),
-        returnsImport: z.number().int().min(100).nullable(),
-        shippingProfilesSync: z.number().int().min(100).nullable(),
-      })
-      .partial()
-      .optional(),
-  });
-export type SettingsOverrides = z.infer<typeof settingsOverridesSchema>;
-
-export const sellerConnectionInputSchema = z.object({
-  sellerId: sellerIdSchema,
-  overrides: settingsOverridesSchema.prefault({}),
-});
-export type SellerConnectionInput = z.input<typeof sellerConnectionInputSchema>;
+export type {
+  AuthorizationCallback,
+  BeginConsentInput,
+  SellerConnectionInput,
+  SettingsOverrides,
+  WorkflowSettings,
+  WorkflowSettingsInput,
+} from '../common/workflow-schemas';
 
 /** The local activity that turns the worker's configuration plus a seller's overrides into its settings. */
 export interface ResolveSettingsInput {
@@ -176,31 +76,6 @@ export interface ResolveSettingsInput {
 
 // ---- updates -------------------------------------------------------------------------------------
 
-/**
- * A sealed secret: `v2.<kid>.<iv>.<ciphertext+tag>`, bound to its purpose and seller (see common/seal.ts).
- * Never plaintext in history. The shape of `v1` (bound to neither) still passes here only because the
- * handlers parse their input again on replay: histories recorded before v2 must replay. A v1 value gets
- * nothing: the sealer refuses to unseal it (the authorization fails asking for a new consent).
- */
-export const sealedSchema = z
-  .string()
-  .regex(/^v[12]\.[A-Za-z0-9_-]{1,32}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'must be a sealed secret');
-
-export const beginConsentInputSchema = z.object({
-  sellerId: sellerIdSchema,
-  appVersion: appVersionSchema,
-  /** Made with Node's crypto by the caller: never by workflow code. */
-  nonce: z.string().regex(/^[A-Za-z0-9_-]{16,128}$/, 'nonce must be 16–128 url-safe characters'),
-  /** Absent when PKCE is off (OTTO_PKCE=off). */
-  sealedPkceVerifier: sealedSchema.optional(),
-  /** A private app's invitation link (OPC "Einladungslink generieren"), sealed: it installs our app once. */
-  sealedInvitationUrl: sealedSchema.optional(),
-  /** An admin explicitly lets this consent land on another OTTO partner than the seller's current one. */
-  allowPartnerChange: z.boolean().optional(),
-  /** The app is private (no installation link): refuse unless an invitation link is given or kept. */
-  invitationRequired: z.boolean().optional(),
-});
-export type BeginConsentInput = z.infer<typeof beginConsentInputSchema>;
 export interface BeginConsentResult {
   state: ConnectionState;
   appVersion: AppVersion;
@@ -243,17 +118,7 @@ export const redeliverWebhookUpdate = defineUpdate<RedeliverWebhookResult, [{ ev
   'redeliverWebhook',
 );
 
-// ---- the consent callback --------------------------------------------------------------------------
-
-export const authorizationCallbackSchema = z.object({
-  nonce: z.string().min(1).max(128),
-  sealedCode: sealedSchema.optional(),
-  error: z.string().max(200).optional(),
-  errorDescription: z.string().max(1000).optional(),
-});
-export type AuthorizationCallback = z.infer<typeof authorizationCallbackSchema>;
-
-// ---- the callback as an update: the workflow's validator gives the verdict on every API replica -------
+// ---- the consent callback as an update: the workflow's validator gives the verdict on every API replica ----
 
 export interface ConsentCallbackResult {
   state: ConnectionState;

@@ -4,4 +4,16 @@
  * flags are read once per run and handed to the pure decision core. Remove an id (deprecatePatch first)
  * only when no run recorded before it can still be replayed: see the policy.
  */
-export const PATCHES = {} as const satisfies Record<string, { since: string; why: string }>;
+export const PATCHES = {
+  jitTicks: {
+    since: '0.2.0',
+    why: 'tokens just in time and one activity per tick (runTick) instead of a refresh timer, mint activities and one activity per transfer; one timer per tick, never cancelled and restarted when a tick ends',
+  },
+  statusMemo: {
+    since: '0.2.0',
+    why: 'the workflow writes its compact status (workflows/status-summary.ts) to its memo whenever it changes (an upsertMemo command), so the API reads status and lists without querying a worker',
+  },
+} as const satisfies Record<string, { since: string; why: string }>;
+
+/** A patch id: only the ids declared above can be asked for. */
+export type PatchId = keyof typeof PATCHES;

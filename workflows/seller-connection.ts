@@ -12,21 +12,23 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
+  sleep,
+  upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { SettingsActivities } from '../activities/settings-activities';
+import type { TickActivities } from '../activities/tick-activities';
 import type { TokenActivities } from '../activities/token-activities';
 import type { TransferActivities } from '../activities/transfer-activities';
 import {
   applySettingsUpdate,
-  authorizationCallbackSchema,
-  beginConsentInputSchema,
   beginConsentUpdate,
   connectionStatusQuery,
   consentCallbackUpdate,
@@ -37,19 +39,32 @@ import {
   resumeUpdate,
   runTransferNowUpdate,
   searchAttributes,
-  sellerConnectionInputSchema,
-  settingsOverridesSchema,
   TRANSFER_KINDS,
-  transferKindSchema,
-  workflowSettingsSchema,
   type CommandResult,
   type ConnectionStatus,
   type SellerConnectionInput,
   type TransferKind,
   type WorkflowSettings,
 } from './definitions';
-import { failureOf, tokenOptions, transferOptions } from './activity-options';
+import {
+  checkAuthorizationCallback,
+  checkBeginConsentInput,
+  checkSellerConnectionInput,
+  checkSettingsOverrides,
+  isTransferKind,
+  mustPass,
+  settingsWithDefaults,
+} from './guards';
+import { failureOf, tickOptions, tokenOptions, transferOptions } from './activity-options';
+import type { TickResult } from './tick-types';
 import { decide, type Action } from './decide';
+import type { PatchId } from './patches';
+import {
+  STATUS_MEMO_KEY,
+  SUMMARY_VOLATILE_REFRESH_MS,
+  summaryChangeKey,
+  toStatusSummary,
+} from './status-summary';
 import { createWebhookDelivery } from './webhook-delivery';
 import * as core from './seller-state';
 import type { Refusal, SellerConnection } from './seller-state';
@@ -72,8 +87,11 @@ function invalidInput(issues: { message: string }[]): ApplicationFailure {
 }
 
 export async function sellerConnection(args: SellerConnectionArgs): Promise<ConnectionStatus> {
-  const parsed = sellerConnectionInputSchema.safeParse(args);
-  if (!parsed.success) throw invalidInput(parsed.error.issues);
+  // Run-start patch flags (docs/versioning.md): read once, before the first await.
+  const statusMemo = patched('statusMemo' satisfies PatchId);
+  const patches: core.RunPatches = { jitTicks: patched('jitTicks' satisfies PatchId) };
+  const parsed = checkSellerConnectionInput(args);
+  if (!parsed.success) throw invalidInput(parsed.issues);
   const s: SellerConnection =
     args.carried ?? core.initialConnection(parsed.data.sellerId, parsed.data.overrides);
   /** Resolved by the worker at run start (and by applySettings); handlers wait for it. */
@@ -86,7 +104,7 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
    */
   let firedDeadline = 0;
   const clock = () => Math.max(Date.now(), firedDeadline);
-  const ctx = (): core.Ctx => ({ now: clock(), settings: settings! });
+  const ctx = (): core.Ctx => ({ now: clock(), settings: settings!, patches });
   const ready = () => condition(() => settings !== null);
   const info = () => ({ workflowId: workflowInfo().workflowId, runId: workflowInfo().runId });
   const jitter = () =>
@@ -102,18 +120,21 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
     } catch (err) {
       // A worker that cannot resolve (bad override): the schema's defaults keep the seller running.
       log.warn('settings could not be resolved; using defaults', { error: failureOf(err).message });
-      return workflowSettingsSchema.parse(s.overrides);
+      return settingsWithDefaults(s.overrides);
     }
   }
 
   const token = () => proxyActivities<TokenActivities>(tokenOptions(settings!));
   const transfers = () => proxyActivities<TransferActivities>(transferOptions(settings!));
+  const ticks = () => proxyActivities<TickActivities>(tickOptions(settings!, false));
 
   // ---- change bookkeeping --------------------------------------------------------------------------
 
   /** Bumped by every change: the loop's wait ends on it. */
   let version = 0;
   let published: { state?: string; version?: string; partner?: string; details?: string } = {};
+  /** The status summary last written to the memo: its change key, its JSON and when. */
+  let publishedSummary: { key?: string; json?: string; at: number } = { at: 0 };
   const webhooks = createWebhookDelivery(s, { settings: () => settings!, changed: () => changed() });
   /** Running activities by what they do ('authorize', 'mint', a transfer kind), to cancel them. */
   const scopes = new Map<string, CancellationScope>();
@@ -137,19 +158,31 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
     const details = core.describeWaiting(s);
     if (details !== published.details) setCurrentDetails(details);
     published = { state, version: s.appVersion ?? undefined, partner: s.partnerId ?? undefined, details };
+    // The compact status for the API (workflows/status-summary.ts): written when what it says changed,
+    // and at least hourly when only the times that move with every tick did.
+    if (statusMemo && settings !== null) {
+      const summary = toStatusSummary(s, settings);
+      const key = summaryChangeKey(summary);
+      const json = JSON.stringify(summary);
+      const now = clock();
+      const stale =
+        json !== publishedSummary.json && now - publishedSummary.at >= SUMMARY_VOLATILE_REFRESH_MS;
+      if (key !== publishedSummary.key || stale) {
+        upsertMemo({ [STATUS_MEMO_KEY]: summary });
+        publishedSummary = { key, json, at: now };
+      }
+    }
   }
 
   // ---- handlers: registered before the first await; they change state only through seller-state.ts ------
 
-  setHandler(connectionStatusQuery, () =>
-    core.toStatus(s, settings ?? workflowSettingsSchema.parse({}), info()),
-  );
+  setHandler(connectionStatusQuery, () => core.toStatus(s, settings ?? settingsWithDefaults(), info()));
 
   setHandler(
     beginConsentUpdate,
     async (input) => {
       await ready();
-      const consentInput = beginConsentInputSchema.parse(input);
+      const consentInput = mustPass(checkBeginConsentInput(input));
       fail(core.beginConsentRefusal(s, consentInput));
       const consent = core.beginConsent(s, ctx(), consentInput);
       changed();
@@ -163,8 +196,8 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
     },
     {
       validator: (input) => {
-        const result = beginConsentInputSchema.safeParse(input);
-        if (!result.success) throw invalidInput(result.error.issues);
+        const result = checkBeginConsentInput(input);
+        if (!result.success) throw invalidInput(result.issues);
         fail(core.beginConsentRefusal(s, result.data));
       },
     },
@@ -174,7 +207,7 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
     consentCallbackUpdate,
     async (input) => {
       await ready();
-      const callback = authorizationCallbackSchema.parse(input);
+      const callback = mustPass(checkAuthorizationCallback(input));
       fail(core.callbackRefusal(s, callback.nonce));
       const outcome = core.answerConsent(s, ctx(), callback);
       changed();
@@ -182,8 +215,8 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
     },
     {
       validator: (input) => {
-        const callback = authorizationCallbackSchema.safeParse(input);
-        if (!callback.success) throw invalidInput(callback.error.issues);
+        const callback = checkAuthorizationCallback(input);
+        if (!callback.success) throw invalidInput(callback.issues);
         fail(core.callbackRefusal(s, callback.data.nonce));
       },
     },
@@ -237,8 +270,7 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
     () => core.runNowRefusal(s),
     ({ kind }) => core.requestTransferNow(s, ctx(), kind),
     (input) => {
-      const kind = transferKindSchema.safeParse((input as { kind?: unknown } | undefined)?.kind);
-      if (!kind.success)
+      if (!isTransferKind((input as { kind?: unknown } | undefined)?.kind))
         throw invalidInput([{ message: `kind must be one of ${TRANSFER_KINDS.join(', ')}` }]);
     },
   );
@@ -247,7 +279,7 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
     applySettingsUpdate,
     async (input) => {
       await ready();
-      if (input.overrides !== undefined) s.overrides = settingsOverridesSchema.parse(input.overrides);
+      if (input.overrides !== undefined) s.overrides = mustPass(checkSettingsOverrides(input.overrides));
       settings = await resolveSettings();
       core.applySettings(s, ctx());
       changed();
@@ -261,8 +293,8 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
       validator: (input) => {
         const overrides = (input as { overrides?: unknown } | undefined)?.overrides;
         if (overrides !== undefined) {
-          const result = settingsOverridesSchema.safeParse(overrides);
-          if (!result.success) throw invalidInput(result.error.issues);
+          const result = checkSettingsOverrides(overrides);
+          if (!result.success) throw invalidInput(result.issues);
         }
         if (core.isOver(s)) fail(core.disconnectRefusal(s));
       },
@@ -411,6 +443,79 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
     }
   }
 
+  /**
+   * One tick (patch jitTicks): the due transfers in one activity with the carried token; a tick that
+   * must mint runs on the token queue (its rate limit caps mints across workers).
+   */
+  async function runTick(plan: core.TickPlan): Promise<void> {
+    const installationId = s.installationId!;
+    const input = {
+      sellerId: s.sellerId,
+      appVersion: s.appVersion!,
+      installationId,
+      partnerId: s.partnerId ?? `installation:${installationId}`,
+      token:
+        s.token.sealed !== null && s.token.expiresAt !== null
+          ? { sealed: s.token.sealed, expiresAt: s.token.expiresAt }
+          : null,
+      reserveMs: settings!.tokenRefreshMarginMs,
+      probe: plan.probe,
+      retryWindowMs: settings!.transferRetryWindowMs,
+      runs: plan.kinds.map(({ kind, full }) => {
+        const t = s.transfers[kind]!;
+        return { kind, full, cursor: t.cursor, ...(t.resume === null ? {} : { resume: t.resume }) };
+      }),
+    };
+    core.tickStarted(s, ctx(), plan);
+    changed();
+    let result: TickResult;
+    let cancelled = false;
+    try {
+      result = await scoped('tick', () =>
+        ticks().runTick.executeWithOptions(
+          { ...tickOptions(settings!, plan.mints), summary: core.describeTick(s, plan) },
+          [input],
+        ),
+      );
+    } catch (err) {
+      const failure = failureOf(err);
+      cancelled = failure.cancelled;
+      result = core.tickResultAfterFailure(plan, failure);
+    }
+    core.tickFinished(s, ctx(), plan, installationId, result, cancelled);
+    changed();
+  }
+
+  /**
+   * The loop's timer (patch jitTicks): kept while the loop waits for the same deadline, so a tick's end
+   * or a query-free change costs no cancelled and restarted timer.
+   */
+  interface LoopTimer {
+    at: number;
+    scope: CancellationScope;
+    fired: boolean;
+  }
+  let timer: LoopTimer | null = null;
+  function armTimer(at: number | null): LoopTimer | null {
+    if (timer !== null && (timer.fired || timer.at !== at)) {
+      if (!timer.fired) timer.scope.cancel();
+      timer = null;
+    }
+    if (at === null || timer !== null) return timer;
+    const t: LoopTimer = { at, scope: new CancellationScope(), fired: false };
+    timer = t;
+    t.scope
+      .run(() => sleep(Math.max(1, at - clock()), { summary: core.describeWaiting(s) }))
+      .then(
+        () => {
+          t.fired = true;
+          firedDeadline = Math.max(firedDeadline, at);
+        },
+        () => undefined,
+      );
+    return t;
+  }
+
   function historyTooLong(): boolean {
     const { continueAsNewSuggested, historyLength } = workflowInfo();
     return continueAsNewSuggested || historyLength > settings!.maxHistoryEvents;
@@ -435,7 +540,7 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
       for (const scope of scopes.values()) scope.cancel();
     }
     const handlersFinished = allHandlersFinished();
-    const action = decide(s, ctx(), { drainingSince, handlersFinished, cancelRequested });
+    const action = decide(s, ctx(), { drainingSince, handlersFinished, cancelRequested, patches });
     switch (action.type) {
       case 'expireConsent':
         core.expireConsent(s, ctx());
@@ -457,9 +562,13 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
           changed();
         } else void runTransfer(action.kind, action.full);
         continue;
+      case 'tick':
+        void runTick(action.plan);
+        continue;
       case 'cancelTransfers':
         cancelRequested = true;
         for (const kind of TRANSFER_KINDS) scopes.get(kind)?.cancel();
+        scopes.get('tick')?.cancel();
         continue;
       case 'continueAsNew':
         log.info('continuing as new to bound history', { historyLength: workflowInfo().historyLength });
@@ -477,7 +586,10 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
           version !== seen ||
           (!draining && historyTooLong()) ||
           (draining && allHandlersFinished() !== handlersFinished);
-        if (action.until === null) await condition(wake);
+        if (patches.jitTicks === true) {
+          const armed = armTimer(action.until);
+          await condition(() => wake() || armed?.fired === true);
+        } else if (action.until === null) await condition(wake);
         else {
           const woken = await condition(wake, Math.max(1, action.until - clock()), {
             summary: core.describeWaiting(s),

@@ -26,6 +26,7 @@ import { FailureTypes, TRANSFER_KINDS } from './definitions';
 import { isEnded, transition, type Lifecycle, type LifecycleEvent } from './connection-state';
 import { describeOttoCallbackError } from './otto-errors-text';
 import { nextDueAt } from './schedule';
+import type { TickResult } from './tick-types';
 import {
   addRefusal,
   discardToken,
@@ -74,6 +75,15 @@ export interface TransferState {
   resume: unknown;
   /** A 401 already led to one re-mint; a second one is a failure. */
   remintRequested: boolean;
+  /**
+   * Ticks (patch `jitTicks`): the due time the running (or last) run served; the next one is due an
+   * interval after it, not after the run ended, so transfers due together stay together.
+   */
+  servedDueAt?: number | null;
+  /** Ticks: when the running run started (lastRunAt moves only when it ends, with its result). */
+  runStartedAt?: number | null;
+  /** Ticks: "run now" arrived while a run was going on: the next run is due when this one ends. */
+  rerunRequested?: boolean;
 }
 
 export interface Health {
@@ -200,6 +210,14 @@ export function recordEvent(
 export interface Ctx {
   now: number;
   settings: WorkflowSettings;
+  /** This run's patch flags (docs/versioning.md); absent: every patch off. */
+  patches?: RunPatches;
+}
+
+/** The `patched()` flags of workflows/patches.ts, read once at run start. */
+export interface RunPatches {
+  /** Just-in-time tokens and one activity per tick (workflows/tick-types.ts). */
+  jitTicks?: boolean;
 }
 
 function note(s: SellerConnection, c: Ctx, type: string, detail?: string): void {
@@ -416,7 +434,8 @@ export function resume(s: SellerConnection, c: Ctx): void {
 
 export function requestTransferNow(s: SellerConnection, c: Ctx, kind: TransferKind): void {
   const t = ensureTransfer(s, c.settings, kind);
-  t.nextDueAt = c.now;
+  if (c.patches?.jitTicks === true && t.running) t.rerunRequested = true;
+  else t.nextDueAt = c.now;
   note(s, c, 'transfer_requested', `${kind} run requested now`);
 }
 
@@ -699,6 +718,10 @@ export function transferStarted(s: SellerConnection, kind: TransferKind, now: nu
 
 export function transferSkipped(s: SellerConnection, c: Ctx, kind: TransferKind, reason: string): void {
   const t = s.transfers[kind]!;
+  if (c.patches?.jitTicks === true) {
+    t.servedDueAt = t.nextDueAt ?? c.now;
+    t.nextDueAt = null;
+  }
   t.lastResult = 'skipped';
   t.lastCount = 0;
   t.lastDetail = reason;
@@ -708,6 +731,10 @@ export function transferSkipped(s: SellerConnection, c: Ctx, kind: TransferKind,
 
 function scheduleNext(s: SellerConnection, c: Ctx, kind: TransferKind, retrySoon: boolean): void {
   const t = s.transfers[kind]!;
+  if (c.patches?.jitTicks === true) {
+    scheduleAnchored(t, c, retrySoon);
+    return;
+  }
   t.running = false;
   if (t.nextDueAt !== null && t.lastRunAt !== null && t.nextDueAt > t.lastRunAt) return; // asked again meanwhile
   if (t.intervalMs === null) t.nextDueAt = null;
@@ -800,6 +827,163 @@ export function transferFailed(
 }
 
 export const anyTransferRunning = (s: SellerConnection) => Object.values(s.transfers).some((t) => t.running);
+
+// ---- ticks (patch jitTicks): every transfer due together in one activity, tokens just in time ----------
+
+/**
+ * The next due time an interval after the due time the run served (a run requested meanwhile keeps its
+ * time); a failure retries soon. Runs that fell behind skip what they missed instead of catching up.
+ */
+function scheduleAnchored(t: TransferState, c: Ctx, retrySoon: boolean): void {
+  t.running = false;
+  if (t.nextDueAt !== null) return; // asked again meanwhile
+  if (t.intervalMs === null) return;
+  if (retrySoon) {
+    t.nextDueAt = c.now + Math.min(t.intervalMs, c.settings.transferRetryMaxIntervalMs);
+    return;
+  }
+  const { dailyTransferHour } = c.settings;
+  const next = nextDueAt(t.servedDueAt ?? c.now, t.intervalMs, dailyTransferHour, 'Europe/Berlin');
+  t.nextDueAt = next > c.now ? next : nextDueAt(c.now, t.intervalMs, dailyTransferHour, 'Europe/Berlin');
+}
+
+/** A transfer due this soon joins a tick that runs now (at most a quarter of its interval early). */
+export const TICK_JOIN_WINDOW_MS = 60_000;
+
+/** The transfers a tick starting at `now` runs: the due ones and those due within the join window. */
+export function tickKinds(s: SellerConnection, now: number): TransferKind[] {
+  const due = dueTransfers(s, now);
+  if (due.length === 0) return [];
+  return TRANSFER_KINDS.filter((kind) => {
+    const t = s.transfers[kind];
+    if (t === undefined || t.running || t.nextDueAt === null || t.intervalMs === null) return false;
+    return t.nextDueAt <= now + Math.min(TICK_JOIN_WINDOW_MS, t.intervalMs / 4);
+  });
+}
+
+/**
+ * When a tick must mint even without a transfer due, so a revocation shows while paused or idle: an
+ * interval after the last mint (a failed one is retried at its backoff instead). Null: not connected.
+ */
+export function probeDueAt(s: SellerConnection, c: Ctx): number | null {
+  if (!isConnected(s) || s.installationId === null) return null;
+  if (s.token.failures > 0) return s.token.retryAt ?? c.now;
+  return (s.token.lastRefreshedAt ?? c.now) + c.settings.revocationProbeIntervalMs;
+}
+
+export interface TickPlan {
+  kinds: { kind: TransferKind; full: boolean }[];
+  probe: boolean;
+  /** The carried token will not last through the run (or the probe): the tick mints first. */
+  mints: boolean;
+}
+
+/**
+ * The tick starts: its transfers run, all anchored to the earliest due time among them. Nothing the
+ * status summary shows changes here (lastRunAt and nextDueAt move when the tick ends), so a tick costs
+ * one summary write, not two.
+ */
+export function tickStarted(s: SellerConnection, c: Ctx, plan: TickPlan): void {
+  const anchor = Math.min(c.now, ...plan.kinds.map(({ kind }) => s.transfers[kind]!.nextDueAt ?? c.now));
+  for (const { kind } of plan.kinds) {
+    const t = s.transfers[kind]!;
+    t.running = true;
+    t.runStartedAt = c.now;
+    t.servedDueAt = anchor;
+  }
+  s.token.minting = plan.mints;
+}
+
+/**
+ * What a tick did (or, cancelled, how far it got): the token first (a mint clears revocation
+ * suspicions, a failed one feeds the token policy), then each transfer's result. A transfer without an
+ * outcome (cancelled, or the mint failed) resumes from its progress in the next tick.
+ */
+export function tickFinished(
+  s: SellerConnection,
+  c: Ctx,
+  plan: TickPlan,
+  installationId: string,
+  result: TickResult,
+  cancelled: boolean,
+): void {
+  s.token.minting = false;
+  if (result.minted !== null) {
+    minted(s, c, installationId, { ...result.minted, sealedToken: result.minted.sealed }, 0);
+    if (result.mints > 1) s.token.refreshCount += result.mints - 1;
+  }
+  if (result.mintFailure !== null) mintFailed(s, c, installationId, result.mintFailure);
+  for (const { kind } of plan.kinds) {
+    const t = s.transfers[kind];
+    if (t === undefined) continue;
+    if (isOver(s)) {
+      t.running = false;
+      continue;
+    }
+    const outcome = result.outcomes[kind];
+    const progress = result.progress[kind];
+    const rerun = t.rerunRequested === true;
+    t.rerunRequested = false;
+    if (outcome !== undefined) {
+      t.lastRunAt = t.runStartedAt ?? c.now;
+      // Asked to run again meanwhile: due now; otherwise the schedule sets the next due time.
+      t.nextDueAt = rerun ? c.now : null;
+    }
+    if (outcome !== undefined && 'ok' in outcome) {
+      transferSucceeded(s, c, kind, outcome.ok);
+    } else if (outcome !== undefined) {
+      if (outcome.failed.type === FailureTypes.tokenRejected) {
+        // The tick re-minted once already; OTTO refused the new token too.
+        t.remintRequested = true;
+        discardToken(s.token);
+      }
+      transferFailed(s, c, kind, { ...outcome.failed }, outcome.progress);
+    } else {
+      // Still due (its due time never moved): the next tick resumes it.
+      if (progress !== undefined && progress !== null) t.resume = progress;
+      t.running = false;
+      if (rerun) t.nextDueAt = c.now;
+      if (cancelled) note(s, c, 'transfer_interrupted', `${kind}: resumes in the next run`);
+    }
+  }
+}
+
+/** A tick that ended without its result (attempts exhausted, or cancelled with no progress saved). */
+export function tickResultAfterFailure(
+  plan: TickPlan,
+  failure: { type?: string; message: string; cancelled?: boolean; progress?: unknown },
+): TickResult {
+  const saved = failure.progress as Partial<TickResult> | undefined;
+  if (saved !== undefined && saved !== null && typeof saved === 'object' && typeof saved.mints === 'number') {
+    return {
+      minted: saved.minted ?? null,
+      mints: saved.mints,
+      mintFailure: saved.mintFailure ?? null,
+      outcomes: saved.outcomes ?? {},
+      progress: saved.progress ?? {},
+    };
+  }
+  const error = { ...(failure.type === undefined ? {} : { type: failure.type }), message: failure.message };
+  return {
+    minted: null,
+    mints: 0,
+    // A failed probe counts as a failed mint: the token policy backs off and retries.
+    mintFailure: failure.cancelled !== true && plan.kinds.length === 0 ? error : null,
+    outcomes:
+      failure.cancelled === true
+        ? {}
+        : Object.fromEntries(plan.kinds.map(({ kind }) => [kind, { failed: error }])),
+    progress: {},
+  };
+}
+
+/** The tick's summary in the Temporal UI. */
+export function describeTick(s: SellerConnection, plan: TickPlan): string {
+  const what = plan.kinds.map(({ kind, full }) => (full ? `${kind} (full resync)` : kind));
+  if (plan.probe) what.push('revocation probe');
+  const token = plan.mints ? `mint token #${s.token.refreshCount + 1}` : 'carried token';
+  return `${what.join(' + ')} for seller ${s.sellerId} (${token})`;
+}
 
 // ---- webhooks ----------------------------------------------------------------------------------------
 

@@ -22,6 +22,13 @@
  *   query per {@link WORKFLOW_ID_BATCH} distinct candidate sellers. Proportional to recently ended
  *   runs, not to the fleet; the gauge caches it (15 s).
  *
+ * **Paged lists** (`GET /api/connections`, issue 15) walk the {@link listPhases}: the running runs
+ * (one Temporal page at a time), then the ended candidates, each page of candidates checked with step 2
+ * and kept by {@link newestCandidates}: a candidate counts only if it *is* its seller's newest run. So a
+ * seller with several ended runs is listed once (at its newest run) without remembering anything
+ * between pages, and a page of the list ends exactly where a page of Temporal's ends: the cursor is
+ * Temporal's own page token (api/list-cursor.ts).
+ *
  * A run that closed in a live state (terminated, failed or timed out by hand, not by the workflow) is
  * in neither set: it is not a connection, and such runs are found with Temporal's own UI or CLI.
  */
@@ -106,6 +113,15 @@ export function runsOfWorkflowsQuery(workflowIds: readonly string[], scope?: Vis
   );
 }
 
+/** The parts of a list, in the order they are listed. */
+export type ListPhase = 'running' | 'ended';
+
+/** Which parts a list with this state filter has: no filter lists running sellers, then ended ones. */
+export function listPhases(state?: ConnectionState): ListPhase[] {
+  if (state === undefined) return ['running', 'ended'];
+  return isEndedState(state) ? ['ended'] : ['running'];
+}
+
 /** What {@link latestRun} needs of a visibility row (a WorkflowExecutionInfo fits). */
 export interface RunInfo {
   workflowId: string;
@@ -135,4 +151,16 @@ export function latestRun<T extends RunInfo>(runs: Iterable<T>): Map<string, T> 
     if (known === undefined || newer(run, known)) latest.set(run.workflowId, run);
   }
   return latest;
+}
+
+/**
+ * Step 2 of the ended states for one page of candidates: those that are their workflow's newest run
+ * among `runs` (all runs of the candidates' workflows, {@link runsOfWorkflowsQuery}), in their order.
+ * A seller that runs again, or whose newer run ended otherwise, drops out; so does every older
+ * candidate of a seller, which is listed at its newest run only.
+ */
+export function newestCandidates<T extends RunInfo>(candidates: readonly T[], runs: Iterable<RunInfo>): T[] {
+  // The candidates are runs too (visibility may not list a just-closed one in the second query yet).
+  const latest = latestRun([...runs, ...candidates]);
+  return candidates.filter((c) => latest.get(c.workflowId)?.runId === c.runId);
 }

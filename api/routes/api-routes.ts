@@ -10,9 +10,11 @@ import {
   assistantSessionBodySchema,
   beginConnectionBodySchema,
   emptyBodySchema,
+  DEFAULT_LIST_PAGE_SIZE,
   listQuerySchema,
   reasonBodySchema,
   sellerParamsSchema,
+  statusQuerySchema,
   transferParamsSchema,
   webhookParamsSchema,
 } from '../http-schemas';
@@ -68,7 +70,8 @@ export function apiRoutes({
 
   router.get('/api/sellers/:sellerId/connection', support, async (req, res) => {
     const { sellerId } = parse(sellerParamsSchema, req.params, 'params');
-    res.json(await connections.status(sellerId));
+    const { view } = parse(statusQuerySchema, req.query, 'query');
+    res.json(view === 'full' ? await connections.fullStatus(sellerId) : await connections.status(sellerId));
   });
 
   router.delete('/api/sellers/:sellerId/connection', admin, jsonBody, async (req, res) => {
@@ -113,8 +116,14 @@ export function apiRoutes({
   });
 
   router.get('/api/connections', support, async (req, res) => {
-    const { state, limit } = parse(listQuerySchema, req.query, 'query');
-    res.json({ connections: await connections.list(state === undefined ? { limit } : { state, limit }) });
+    const { state, pageSize, limit, cursor } = parse(listQuerySchema, req.query, 'query');
+    res.json(
+      await connections.list({
+        ...(state === undefined ? {} : { state }),
+        pageSize: pageSize ?? limit ?? DEFAULT_LIST_PAGE_SIZE,
+        ...(cursor === undefined ? {} : { cursor }),
+      }),
+    );
   });
 
   return router;

@@ -20,7 +20,7 @@ import { SellerConnectionError } from '../connection-errors';
 import type { ConsentStarter } from '../consent-starter';
 import { HttpError } from '../errors';
 import { allowAccessFormSchema, assistantLinkQuerySchema, assistantQuerySchema } from '../http-schemas';
-import type { SellerConnections, StatusView } from '../seller-connections';
+import type { SellerConnections, StatusSummaryView } from '../seller-connections';
 import { parse } from '../validate';
 
 export interface AssistantRoutesDeps {
@@ -116,7 +116,7 @@ export function assistantRoutes(deps: AssistantRoutesDeps): Router {
         `The OTTO Market settings open in this browser belong to another seller. ${OPEN_FROM_SHOP}`,
       );
     }
-    let status: StatusView | null;
+    let status: StatusSummaryView | null;
     try {
       status = await deps.connections.status(session.sellerId);
     } catch (err) {

@@ -2,6 +2,7 @@
 export interface FloorCounters {
   mints: number;
   transfers: number;
+  ticks: number;
 }
 
 export function createFloorActivities(counters: FloorCounters) {
@@ -12,6 +13,10 @@ export function createFloorActivities(counters: FloorCounters) {
     },
     floorTransfer(): Promise<void> {
       counters.transfers++;
+      return Promise.resolve();
+    },
+    floorTick(): Promise<void> {
+      counters.ticks++;
       return Promise.resolve();
     },
   };

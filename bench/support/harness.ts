@@ -20,6 +20,7 @@ import {
   type Worker,
 } from '@temporalio/worker';
 import { loadConfig } from '../../common/config';
+import { workflowSettingsSchema } from '../../common/workflow-schemas';
 import type { OttoApp } from '../../common/otto-apps';
 import { createSealer, generateSealKey, parseSealKeys } from '../../common/seal';
 import { apiConfigSchema } from '../../api/config';
@@ -30,6 +31,7 @@ import { ensureTemporalCli, PROJECT_ROOT } from '../../scripts/ensure-temporal';
 import { startDevServer, type DevServer } from '../../scripts/temporal-dev-server';
 import { openSqliteSellerStore } from '../../store/sqlite-seller-store';
 import type { SellerStore } from '../../store/seller-store';
+import { workerConfigSchema } from '../../worker/config';
 import { createWorkers, runWorkers } from '../../worker/create-workers';
 import {
   connectionStatusQuery,
@@ -49,16 +51,66 @@ export const SUPPORT_AUTH = { Authorization: `Bearer ${SUPPORT_KEY}` };
 const ADMIN_AUTH = { Authorization: `Bearer ${ADMIN_KEY}` };
 /** OTTO: 10 token requests/s per IP (docs/otto-api.md §5). */
 export const OTTO_TOKEN_CAP_PER_SECOND = 10;
+/** A default of the worker's configuration (worker/config.ts), so the fleet runs with production's caps. */
+function workerDefault(name: string, fallback: number): number {
+  try {
+    const shape = (
+      workerConfigSchema as unknown as { in?: { shape?: Record<string, { parse(v: unknown): unknown }> } }
+    ).in?.shape;
+    const value = shape?.[name]?.parse(undefined);
+    return typeof value === 'number' ? value : fallback;
+  } catch {
+    return fallback;
+  }
+}
 /** The worker default TOKEN_ACTIVITIES_PER_SECOND: the token task queue's cap, below OTTO's. */
-export const TOKEN_ACTIVITIES_PER_SECOND = 8;
+export const TOKEN_ACTIVITIES_PER_SECOND = workerDefault('TOKEN_ACTIVITIES_PER_SECOND', 8);
+/** The worker default TOKEN_REQUESTS_PER_SECOND: the process's hard cap on token-endpoint requests. */
+export const TOKEN_REQUESTS_PER_SECOND = workerDefault('TOKEN_REQUESTS_PER_SECOND', 8);
 
 const DAY = 24 * 3_600_000;
 
-/** Production timing divided by `k` = 1800 / tokenTtlSeconds, so every interval keeps its proportion. */
-export function acceleratedSettings(tokenTtlSeconds: number, tokenTaskQueue: string): WorkflowSettingsInput {
+/** Kept at production values: they bound waits on other parties (OTTO's code lifetime, the shop, drains). */
+const REAL_TIME_SETTINGS = new Set([
+  'consentTimeoutMs',
+  'authorizationTimeoutMs',
+  'drainTimeoutMs',
+  'incidentRetryIntervalMs',
+  'webhookRetryMaxIntervalMs',
+  'webhookDeliveryWindowMs',
+]);
+
+/** The schema's lower bound of a numeric setting (zod 4), so a divided default stays valid. */
+function settingMinimum(key: string): number | undefined {
+  const field = (workflowSettingsSchema.shape as Record<string, unknown>)[key] as
+    { removeDefault?: () => { minValue?: number | null } } | undefined;
+  try {
+    return field?.removeDefault?.().minValue ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export type TransferIntervals = NonNullable<WorkflowSettingsInput['transferIntervalsMs']>;
+
+/**
+ * Production timing divided by `k` = 1800 / tokenTtlSeconds, so every interval keeps its proportion.
+ * Every other duration setting (`…Ms`) with a numeric default is divided too — a setting added later
+ * (e.g. the idle seller's revocation probe interval) is accelerated without touching this file — except
+ * the few that bound waits on other parties (REAL_TIME_SETTINGS).
+ */
+export function acceleratedSettings(
+  tokenTtlSeconds: number,
+  tokenTaskQueue: string,
+  intervals?: Partial<Record<keyof TransferIntervals, number | null>>,
+): WorkflowSettingsInput {
   const k = 1800 / tokenTtlSeconds;
   const s = (ms: number, min = 100) => Math.max(min, Math.round(ms / k));
-  return {
+  const perKind = (name: keyof TransferIntervals, ms: number) => {
+    const v = intervals?.[name];
+    return v === undefined ? s(ms) : v === null ? null : s(v);
+  };
+  const explicit: Record<string, unknown> = {
     tokenTaskQueue,
     tokenRefreshMarginMs: s(5 * 60_000, 1_000),
     // No jitter, so every refresh's planned time is known exactly (production: up to 30 s earlier).
@@ -66,11 +118,11 @@ export function acceleratedSettings(tokenTtlSeconds: number, tokenTaskQueue: str
     refreshRetryMaxIntervalMs: s(30_000),
     revocationConfirmWindowMs: s(10_000),
     transferIntervalsMs: {
-      ordersImport: s(15 * 60_000),
-      stockExport: s(15 * 60_000),
-      pricesExport: s(DAY),
-      returnsImport: s(3_600_000),
-      shippingProfilesSync: s(3_600_000),
+      ordersImport: perKind('ordersImport', 15 * 60_000),
+      stockExport: perKind('stockExport', 15 * 60_000),
+      pricesExport: perKind('pricesExport', DAY),
+      returnsImport: perKind('returnsImport', 3_600_000),
+      shippingProfilesSync: perKind('shippingProfilesSync', 3_600_000),
     },
     dailyTransferHour: null,
     stockFullResyncMs: s(DAY, 1_000),
@@ -78,6 +130,13 @@ export function acceleratedSettings(tokenTtlSeconds: number, tokenTaskQueue: str
     transferRetryMaxIntervalMs: s(30_000),
     minTokenValidityMs: s(60_000, 1_000),
   };
+  const defaults = workflowSettingsSchema.parse({}) as Record<string, unknown>;
+  for (const [key, value] of Object.entries(defaults)) {
+    if (!key.endsWith('Ms') || key in explicit || REAL_TIME_SETTINGS.has(key) || typeof value !== 'number')
+      continue;
+    explicit[key] = s(value, settingMinimum(key) ?? 100);
+  }
+  return explicit;
 }
 
 // ---- the Temporal side -------------------------------------------------------------------------------
@@ -183,6 +242,8 @@ export async function eventsBetween(
 
 export interface FleetOptions {
   tokenTtlSeconds: number;
+  /** Transfer intervals in production terms (accelerated like the rest); default: the production ones. */
+  intervals?: Partial<Record<keyof TransferIntervals, number | null>>;
   /** Emulator log capacity: must hold every request of the longest measured period. */
   requestLogLimit?: number;
 }
@@ -250,7 +311,7 @@ export class Fleet {
       const apps = await emulator.admin<OttoApp[]>('GET', '/apps');
       const taskQueue = `bench-sellers-${Date.now().toString(36)}`;
       const tokenTaskQueue = `${taskQueue}-tokens`;
-      const settings = acceleratedSettings(options.tokenTtlSeconds, tokenTaskQueue);
+      const settings = acceleratedSettings(options.tokenTtlSeconds, tokenTaskQueue, options.intervals);
       const sealKeys = generateSealKey('bench1');
       const sealer = createSealer(parseSealKeys(sealKeys));
       const storeDir = mkdtempSync(join(tmpdir(), 'otto-bench-store-'));
@@ -281,6 +342,7 @@ export class Fleet {
           store,
           metrics,
           tokenSafetyMarginMs: 500,
+          tokenRequestsPerSecond: TOKEN_REQUESTS_PER_SECOND,
         },
       });
       const running = runWorkers(workers);
@@ -349,9 +411,27 @@ export class Fleet {
   }
 
   /** Connects `count` new sellers, at most `concurrency` at a time, through the real API and consent flow. */
-  async onboard(count: number, concurrency: number): Promise<OnboardSample[]> {
+  async onboard(
+    count: number,
+    concurrency: number,
+    opts: {
+      onProgress?: (done: number) => void;
+      /** A reason to stop: the sellers not started yet are reported as failed with it. */
+      stop?: (progress: { done: number; failed: number }) => string | undefined;
+    } = {},
+  ): Promise<OnboardSample[]> {
     const ids = Array.from({ length: count }, () => `bench-${(++this.seq).toString().padStart(5, '0')}`);
-    const samples = await mapLimit(ids, concurrency, (sellerId) => this.connect(sellerId));
+    let done = 0;
+    let failed = 0;
+    const samples = await mapLimit(ids, concurrency, async (sellerId) => {
+      const stopped = opts.stop?.({ done, failed });
+      const sample: OnboardSample = stopped
+        ? { sellerId, ok: false, error: `not started: ${stopped}`, consentAt: 0, callbackAt: 0, activeAt: 0 }
+        : await this.connect(sellerId);
+      if (!sample.ok) failed++;
+      opts.onProgress?.(++done);
+      return sample;
+    });
     const { rss, heapUsed } = process.memoryUsage();
     this.memory.push({ sellers: this.sellers.length, rss, heapUsed });
     return samples;
@@ -424,6 +504,17 @@ export class Fleet {
       sample.error = err instanceof Error ? err.message : String(err);
       return sample;
     }
+  }
+
+  /** Pauses a seller through the API, as an admin would. */
+  async pause(sellerId: string): Promise<void> {
+    const res = await fetch(`${this.apiUrl}/api/sellers/${sellerId}/connection/pause`, {
+      method: 'POST',
+      headers: { ...ADMIN_AUTH, 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: 'benchmark: paused cohort' }),
+    });
+    const text = await res.text();
+    if (res.status !== 200) throw new Error(`pause ${sellerId} → ${res.status}: ${text}`);
   }
 
   /** Visibility count of running seller workflows in one live state (each seller once). */

@@ -96,8 +96,8 @@ function show(cell: Cell): string {
   return String(cell);
 }
 
-/** A plain aligned table: first column left-aligned, numbers right-aligned. */
-export function formatTable(title: string, header: string[], rows: Cell[][]): string {
+/** A plain aligned table: first column left-aligned, numbers right-aligned (unless `leftOnly`). */
+export function formatTable(title: string, header: string[], rows: Cell[][], leftOnly = false): string {
   const text = [header, ...rows.map((r) => r.map(show))];
   const widths = header.map((_, c) => Math.max(...text.map((r) => (r[c] ?? '').length)));
   const line = (r: string[], isHeader: boolean) =>
@@ -105,7 +105,8 @@ export function formatTable(title: string, header: string[], rows: Cell[][]): st
       .map((cell, c) => {
         const w = widths[c] ?? 0;
         const raw = rows[0]?.[c];
-        const numeric = !isHeader && c > 0 && (typeof raw === 'number' || /^[-\d.,]+$/.test(cell));
+        const numeric =
+          !leftOnly && !isHeader && c > 0 && (typeof raw === 'number' || /^[-\d.,]+$/.test(cell));
         return numeric ? cell.padStart(w) : cell.padEnd(w);
       })
       .join('  ')

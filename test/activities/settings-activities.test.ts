@@ -14,12 +14,12 @@ import { ConfigError, loadConfig } from '../../common/config';
 import { generateSealKey } from '../../common/seal';
 import { workerConfigSchema, workflowSettingsDefaultsFrom } from '../../worker/config';
 import {
-  FailureTypes,
   sellerConnectionInputSchema,
   settingsOverridesSchema,
   workflowSettingsSchema,
   type SettingsOverrides,
-} from '../../workflows/definitions';
+} from '../../common/workflow-schemas';
+import { FailureTypes } from '../../workflows/definitions';
 
 const QUEUES = ['tokens-ip-a', 'tokens-ip-b', 'tokens-ip-c'];
 const deps = (over: Partial<SettingsActivityDeps> = {}): SettingsActivityDeps => ({

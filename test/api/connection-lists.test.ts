@@ -69,6 +69,18 @@ afterAll(async () => {
 
 const ids = (list: Array<{ sellerId: string }>) => list.map((c) => c.sellerId).sort();
 
+/** Every seller the adapter lists, all pages (one seller a page, so the walk crosses from running to ended). */
+async function all(filter: { state?: ConnectionState } = {}): Promise<ConnectionSummary[]> {
+  const out: ConnectionSummary[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await connections.list({ ...filter, pageSize: 1, ...(cursor ? { cursor } : {}) });
+    out.push(...page.items);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return out;
+}
+
 /** `GET /api/connections` as support sees it. */
 async function listed(query: Record<string, string> = {}): Promise<ConnectionSummary[]> {
   const res = await request(api)
@@ -76,7 +88,7 @@ async function listed(query: Record<string, string> = {}): Promise<ConnectionSum
     .query(query)
     .set('Authorization', `Bearer ${SUPPORT_KEY}`);
   if (res.status !== 200) throw new Error(`GET /api/connections → ${res.status}: ${res.text}`);
-  return (res.body as { connections: ConnectionSummary[] }).connections;
+  return (res.body as { items: ConnectionSummary[] }).items;
 }
 
 /** `otto_connect_connections{state}` as the ops app's /metrics serves it. */
@@ -112,11 +124,17 @@ it('a seller that continued as new twice and one revoked and reconnected are lis
   await stack.admin('POST', `/partners/${reconnected.partner.partnerId}/revoke`, {});
   expect((await reconnected.handle.result()).state).toBe('revoked');
   const revokedOnly = await eventually(
-    () => connections.list({ state: 'revoked', limit: 100 }),
+    () => all({ state: 'revoked' }),
     (list) => list.length === 1,
     30_000,
   );
-  expect(revokedOnly[0]).toMatchObject({ sellerId: reconnected.sellerId, state: 'revoked', running: false });
+  expect(revokedOnly[0]).toMatchObject({
+    sellerId: reconnected.sellerId,
+    state: 'revoked',
+    running: false,
+    // The run's status memo comes with the visibility row.
+    status: { sellerId: reconnected.sellerId, state: 'revoked', partnerId: reconnected.partner.partnerId },
+  });
   expect(ids(await listed({ state: 'revoked' }))).toEqual([reconnected.sellerId]);
   expect(await connections.countByState()).toEqual({ ...none, active: 1, revoked: 1 });
 
@@ -150,15 +168,15 @@ it('a seller that continued as new twice and one revoked and reconnected are lis
   expect(closedRuns.CONTINUED_AS_NEW).toBeGreaterThanOrEqual(2);
 
   const live = await eventually(
-    () => connections.list({ limit: 100 }),
+    () => all(),
     (list) => list.length === 2 && list.every((c) => c.running && c.state === 'active'),
     30_000,
   );
   // Each seller once, with its live run (never a continued-as-new or the revoked run).
   expect(ids(live)).toEqual([longLived.sellerId, reconnected.sellerId].sort());
   expect(live.map((c) => c.executionStatus)).toEqual(['RUNNING', 'RUNNING']);
-  expect(await connections.list({ state: 'revoked', limit: 100 })).toEqual([]);
-  expect(ids(await connections.list({ state: 'active', limit: 100 }))).toEqual(ids(live));
+  expect(await all({ state: 'revoked' })).toEqual([]);
+  expect(ids(await all({ state: 'active' }))).toEqual(ids(live));
 
   // The same through the API.
   const fromApi = await listed();
@@ -178,7 +196,7 @@ it('a seller that continued as new twice and one revoked and reconnected are lis
   // Disconnected: the latest closed run is listed once, in `disconnected`, and no longer as revoked.
   await stack.disconnect(stack.env.client.workflow.getHandle(sellerWorkflowId(reconnected.sellerId)));
   const ended = await eventually(
-    () => connections.list({ limit: 100 }),
+    () => all(),
     (list) => list.some((c) => c.sellerId === reconnected.sellerId && c.state === 'disconnected'),
     30_000,
   );

@@ -3,7 +3,13 @@
  * refused request sent no update and no signal. Sellers' statuses are set by the test.
  */
 import { SellerConnectionError } from '../../api/connection-errors';
-import type { ConnectionSummary, SellerConnections, StatusView } from '../../api/seller-connections';
+import type {
+  ConnectionPage,
+  ConnectionSummary,
+  SellerConnections,
+  StatusSummaryView,
+  StatusView,
+} from '../../api/seller-connections';
 import {
   CONNECTION_STATES,
   type BeginConsentResult,
@@ -175,8 +181,14 @@ export class FakeSellerConnections implements SellerConnections {
     const outcome = callback.sealedCode === undefined ? ('answered' as const) : ('authorizing' as const);
     return await Promise.resolve({ state: found.status.state, outcome });
   }
-  async status(sellerId: string) {
+  /** The summary, as the real adapter reads it from the workflow's memo: no events, no webhooks. */
+  async status(sellerId: string): Promise<StatusSummaryView> {
     this.record('status', [sellerId]);
+    const { events: _events, webhooks: _webhooks, ...summary } = this.existing(sellerId).status;
+    return await Promise.resolve(summary);
+  }
+  async fullStatus(sellerId: string): Promise<StatusView> {
+    this.record('fullStatus', [sellerId]);
     return await Promise.resolve(this.existing(sellerId).status);
   }
   async summary(sellerId: string): Promise<ConnectionSummary | null> {
@@ -184,6 +196,7 @@ export class FakeSellerConnections implements SellerConnections {
     const found = this.sellers.get(sellerId);
     if (!found) return null;
     const { status, running } = found;
+    const { events: _events, webhooks: _webhooks, temporal: _temporal, ...memo } = status;
     return await Promise.resolve({
       sellerId,
       state: status.state,
@@ -194,17 +207,23 @@ export class FakeSellerConnections implements SellerConnections {
       startedAt: '2030-01-01T00:00:00.000Z',
       closedAt: running ? null : '2030-01-01T01:00:00.000Z',
       temporal: status.temporal,
+      status: memo,
     });
   }
-  async list(...args: Parameters<SellerConnections['list']>) {
+  /** Pages over the sellers in the order they were set; the cursor is `fake-<offset>`. */
+  async list(...args: Parameters<SellerConnections['list']>): Promise<ConnectionPage> {
     this.record('list', args);
-    const [{ state, limit }] = args;
+    const [{ state, pageSize, cursor }] = args;
+    const offset = cursor === undefined ? 0 : Number(/^fake-(\d+)$/.exec(cursor)?.[1] ?? NaN);
+    if (!Number.isInteger(offset))
+      throw new SellerConnectionError('invalid_input', 'cursor: not a cursor this API issued');
     const out: ConnectionSummary[] = [];
     for (const sellerId of this.sellers.keys()) {
       const s = await this.summary(sellerId);
       if (s && (state === undefined || s.state === state)) out.push(s);
     }
-    return out.slice(0, limit);
+    const end = offset + pageSize;
+    return { items: out.slice(offset, end), nextCursor: end < out.length ? `fake-${end}` : null };
   }
   async disconnect(...args: Parameters<SellerConnections['disconnect']>) {
     this.record('disconnect', args);

@@ -5,7 +5,12 @@
 import request from 'supertest';
 import { pkceChallenge } from '../../common/oauth';
 import { SellerConnectionError } from '../../api/connection-errors';
-import { statusViewSchema, beginConnectionResponseSchema, listResponseSchema } from '../../api/http-schemas';
+import {
+  statusViewSchema,
+  statusSummaryViewSchema,
+  beginConnectionResponseSchema,
+  listResponseSchema,
+} from '../../api/http-schemas';
 import type { BeginConsentInput, AuthorizationCallback } from '../../workflows/definitions';
 import {
   ADMIN_KEY,
@@ -150,13 +155,31 @@ describe('POST /api/sellers/:sellerId/connection', () => {
 });
 
 describe('support reads', () => {
-  it('GET /api/sellers/:id/connection answers the status view with the Temporal UI link', async () => {
+  it('GET /api/sellers/:id/connection answers the status summary with the Temporal UI link', async () => {
     const { app, connections } = testApp();
     connections.setSeller('s-2');
     const res = await request(app).get('/api/sellers/s-2/connection').set(support);
     expect(res.status).toBe(200);
-    const view = statusViewSchema.parse(res.body);
+    const view = statusSummaryViewSchema.parse(res.body);
     expect(view.temporal.uiUrl).toContain('/workflows/otto-seller%3As-2/run-1/history');
+    // The summary: no event log, no webhook list; and the port's summary call, not the query.
+    expect(res.body).not.toHaveProperty('events');
+    expect(res.body).not.toHaveProperty('webhooks');
+    expect(connections.calls.map((c) => c.method)).toEqual(['status']);
+  });
+
+  it('GET /api/sellers/:id/connection?view=full answers the whole status view (events, webhooks)', async () => {
+    const { app, connections } = testApp();
+    connections.setSeller('s-2f');
+    const res = await request(app).get('/api/sellers/s-2f/connection?view=full').set(support);
+    expect(res.status).toBe(200);
+    expect(statusViewSchema.parse(res.body).events.map((e) => e.type)).toEqual(['authorized']);
+    expect(connections.calls.map((c) => c.method)).toEqual(['fullStatus']);
+    for (const query of ['view=everything', 'veiw=full']) {
+      const bad = await request(app).get(`/api/sellers/s-2f/connection?${query}`).set(support);
+      expect(bad.status).toBe(400);
+      expect(errorOf(bad).code).toBe('validation_failed');
+    }
   });
 
   it('GET /api/sellers/:id/connection is 404 for a seller who never connected', async () => {
@@ -172,11 +195,50 @@ describe('support reads', () => {
     const { app, connections } = testApp();
     connections.setSeller('a-1', { state: 'active' });
     connections.setSeller('p-1', { state: 'paused' });
+    // `limit` is the older name of pageSize.
     const res = await request(app).get('/api/connections?state=paused&limit=5').set(support);
     expect(res.status).toBe(200);
     const body = listResponseSchema.parse(res.body);
-    expect(body.connections.map((c) => c.sellerId)).toEqual(['p-1']);
-    expect(connections.calls.find((c) => c.method === 'list')?.args).toEqual([{ state: 'paused', limit: 5 }]);
+    expect(body.items.map((c) => c.sellerId)).toEqual(['p-1']);
+    expect(body.nextCursor).toBeNull();
+    expect(connections.calls.find((c) => c.method === 'list')?.args).toEqual([
+      { state: 'paused', pageSize: 5 },
+    ]);
+  });
+
+  it('GET /api/connections pages with pageSize and the cursor it answered; bad paging is a 400', async () => {
+    const { app, connections } = testApp();
+    for (let i = 1; i <= 3; i++) connections.setSeller(`a-${i}`);
+    const first = listResponseSchema.parse(
+      (await request(app).get('/api/connections?pageSize=2').set(support)).body,
+    );
+    expect(first.items.map((c) => c.sellerId)).toEqual(['a-1', 'a-2']);
+    const second = listResponseSchema.parse(
+      (
+        await request(app)
+          .get('/api/connections')
+          .query({ pageSize: 2, cursor: first.nextCursor })
+          .set(support)
+      ).body,
+    );
+    expect(second).toMatchObject({ items: [{ sellerId: 'a-3' }], nextCursor: null });
+    expect(connections.calls.filter((c) => c.method === 'list').map((c) => c.args)).toEqual([
+      [{ pageSize: 2 }],
+      [{ pageSize: 2, cursor: first.nextCursor }],
+    ]);
+    // Default page size 100; the bounds, both names at once, and a cursor the port refuses.
+    await request(app).get('/api/connections').set(support);
+    expect(connections.calls.filter((c) => c.method === 'list').at(-1)?.args).toEqual([{ pageSize: 100 }]);
+    for (const query of ['pageSize=0', 'pageSize=1001', 'pageSize=2&limit=2', 'cursor=']) {
+      const res = await request(app).get(`/api/connections?${query}`).set(support);
+      expect([query, res.status]).toEqual([query, 400]);
+    }
+    const bad = await request(app).get('/api/connections?cursor=not-one').set(support);
+    expect(bad.status).toBe(400);
+    expect(errorOf(bad)).toMatchObject({
+      code: 'invalid_input',
+      message: expect.stringMatching(/^cursor: /) as string,
+    });
   });
 });
 

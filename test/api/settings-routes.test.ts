@@ -2,7 +2,7 @@
  * POST /api/settings/apply (issue 14 item 3): every running seller re-resolves its settings from the
  * workers' configuration now. The route on the recording fake; the Temporal adapter's batch (running
  * runs only, paged listing, 8 updates at a time, failures listed) on a scripted client; and the status
- * view's response schema, which is the workflow's own (workflows/status-view.ts) plus the UI link.
+ * view's response schema, which is the workflow's own (common/status-schema.ts) plus the UI link.
  */
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
@@ -12,7 +12,7 @@ import { applySettingsResponseSchema, statusViewSchema } from '../../api/http-sc
 import { buildOpenApiDocument } from '../../api/openapi';
 import { APPLY_SETTINGS_CONCURRENCY, createTemporalSellerConnections } from '../../api/seller-connections';
 import { applySettingsUpdate, sellerWorkflowId } from '../../workflows/definitions';
-import { connectionStatusSchema } from '../../workflows/status-view';
+import { connectionStatusSchema } from '../../common/status-schema';
 import { ADMIN_KEY, SHOP_KEY, SUPPORT_KEY, errorOf, testApp } from './test-app';
 
 const admin = { Authorization: `Bearer ${ADMIN_KEY}` };

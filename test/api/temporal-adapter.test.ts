@@ -10,7 +10,7 @@ import { apiConfigSchema, type ApiConfig } from '../../api/config';
 import { createApp } from '../../api/create-app';
 import { createOpsApp } from '../../api/create-ops-app';
 import { createMetrics } from '../../api/metrics';
-import { statusViewSchema } from '../../api/http-schemas';
+import { statusSummaryViewSchema } from '../../api/http-schemas';
 import { createTemporalClient, createTemporalSellerConnections } from '../../api/seller-connections';
 import { freePort } from '../../scripts/temporal-dev-server';
 import { TestStack, PUBLIC_BASE_URL } from '../support/stack';
@@ -60,7 +60,7 @@ describe('the API on the real Temporal adapter', () => {
   const status = async (sellerId: string) => {
     const res = await request(app).get(`/api/sellers/${sellerId}/connection`).set(support);
     if (res.status !== 200) throw new Error(`status ${res.status}: ${res.text}`);
-    return statusViewSchema.parse(res.body);
+    return statusSummaryViewSchema.parse(res.body);
   };
 
   it('consent → OTTO → callback → active, then support and admin routes on the running workflow', async () => {
@@ -113,14 +113,15 @@ describe('the API on the real Temporal adapter', () => {
     const listed = await eventually(
       async () =>
         (await request(app).get('/api/connections?state=active&limit=1000').set(support)).body as {
-          connections: { sellerId: string }[];
+          items: { sellerId: string }[];
         },
-      (body) => body.connections.some((c) => c.sellerId === sellerId),
+      (body) => body.items.some((c) => c.sellerId === sellerId),
     );
-    expect(listed.connections.find((c) => c.sellerId === sellerId)).toMatchObject({
+    expect(listed.items.find((c) => c.sellerId === sellerId)).toMatchObject({
       state: 'active',
       appVersion: 'v1',
       running: true,
+      status: { state: 'active', partnerId: partner.partnerId },
     });
 
     const again = await request(app)

@@ -2,7 +2,9 @@
 import {
   endedRunsQuery,
   latestRun,
+  listPhases,
   LIVE_STATES,
+  newestCandidates,
   runningQuery,
   runsOfWorkflowsQuery,
 } from '../../workflows/visibility-queries';
@@ -39,4 +41,31 @@ it('keeps each workflow’s newest run: running first, then the latest close', (
     run('b', 'b3', 'CONTINUED_AS_NEW', 10, 12),
   ]);
   expect([...latest.values()].map((r) => r.runId)).toEqual(['a2', 'b2']);
+});
+
+it('pages list running sellers, then ended ones; a candidate counts only as its seller’s newest run', () => {
+  expect(listPhases()).toEqual(['running', 'ended']);
+  expect(listPhases('paused')).toEqual(['running']);
+  expect(listPhases('revoked')).toEqual(['ended']);
+  const run = (workflowId: string, runId: string, status: string, start: number, close?: number) => ({
+    workflowId,
+    runId,
+    status: { name: status },
+    startTime: new Date(start),
+    ...(close === undefined ? {} : { closeTime: new Date(close) }),
+  });
+  const candidates = [
+    run('a', 'a2', 'COMPLETED', 4, 9), // a's newest: kept
+    run('a', 'a1', 'COMPLETED', 1, 3), // an older ended run of a: dropped (a is listed once)
+    run('b', 'b1', 'COMPLETED', 1, 3), // b reconnected and runs: dropped
+    run('c', 'c1', 'COMPLETED', 1, 3), // c's only run, not (yet) in the second query: kept
+  ];
+  const runs = [
+    run('a', 'a1', 'COMPLETED', 1, 3),
+    run('a', 'a2', 'COMPLETED', 4, 9),
+    run('a', 'a3', 'CONTINUED_AS_NEW', 10, 12),
+    run('b', 'b1', 'COMPLETED', 1, 3),
+    run('b', 'b2', 'RUNNING', 5),
+  ];
+  expect(newestCandidates(candidates, runs).map((r) => r.runId)).toEqual(['a2', 'c1']);
 });

@@ -44,10 +44,10 @@ describe('POST /api/sellers/:sellerId/webhooks/:eventId/redeliver', () => {
     expect(forbidden.status).toBe(403);
   });
 
-  it('the status view carries the webhook list and the API schema accepts it', async () => {
+  it('the full status view carries the webhook list and the API schema accepts it', async () => {
     const { app, connections } = testApp();
     connections.setSeller('s-w3', { webhooks: [delivery] });
-    const res = await request(app).get('/api/sellers/s-w3/connection').set(support);
+    const res = await request(app).get('/api/sellers/s-w3/connection?view=full').set(support);
     expect(res.status).toBe(200);
     expect(statusViewSchema.parse(res.body).webhooks).toEqual([delivery]);
   });

@@ -29,7 +29,7 @@ const OUTAGE_MS = 5 * WINDOW_MS;
 const CONFIRM_SLACK_MS = 4_000;
 
 /**
- * Per-seller overrides: no transfers (only token refreshes talk to OTTO, so every mint is a refresh),
+ * Per-seller overrides: no transfers (only the revocation probe talks to OTTO, so every mint is a probe),
  * mint retries at most 500 ms apart, revocation after refusals spanning 3 s (at least 3 of them).
  */
 const FAST: SettingsOverrides = {
@@ -39,6 +39,8 @@ const FAST: SettingsOverrides = {
   revocationMinRefusals: MIN_REFUSALS,
   incidentRetryIntervalMs: 500,
   minTokenValidityMs: 1_000,
+  // No transfers: the revocation probe mints (each describe sets how often; tokens are otherwise
+  // minted just in time).
   transferIntervalsMs: {
     ordersImport: null,
     stockExport: null,
@@ -182,9 +184,9 @@ describe('OTTO answers 404 to every mint for "30 minutes" (five confirmation win
 
   beforeAll(async () => {
     stack = await TestStack.start({
-      // A refresh every ~3 s per seller: everybody meets the outage within its first second or three.
+      // A probe mint every 3 s per seller: everybody meets the outage within its first second or three.
       tokenTtlSeconds: 6,
-      settings: { ...FAST, tokenRefreshMarginMs: 2_000 },
+      settings: { ...FAST, tokenRefreshMarginMs: 2_000, revocationProbeIntervalMs: 3_000 },
       fleetBreaker: BREAKER,
     });
   }, 60_000);
@@ -302,7 +304,7 @@ describe('a wrong appId in the workers’ OTTO_APPS', () => {
     stack = await TestStack.start({
       inProcessWorkers: false,
       tokenTtlSeconds: 6,
-      settings: { ...FAST, tokenRefreshMarginMs: 2_000 },
+      settings: { ...FAST, tokenRefreshMarginMs: 2_000, revocationProbeIntervalMs: 3_000 },
     });
     workers = await OwnWorkers.start(stack, stack.apps);
   }, 60_000);
@@ -379,9 +381,9 @@ describe('a real revocation of one seller among 50', () => {
 
   beforeAll(async () => {
     stack = await TestStack.start({
-      // A refresh every ~9 s per seller: ~6 mints/s for the fleet, under the worker's 8/s token cap.
+      // A probe mint every 9 s per seller: ~6 mints/s for the fleet, under the worker's 8/s token cap.
       tokenTtlSeconds: 12,
-      settings: { ...FAST, tokenRefreshMarginMs: 3_000 },
+      settings: { ...FAST, tokenRefreshMarginMs: 3_000, revocationProbeIntervalMs: 9_000 },
       fleetBreaker: BREAKER,
     });
   }, 60_000);

@@ -150,7 +150,8 @@ describe('npm run dev / npm run demo', () => {
   };
 
   const status = async () => {
-    const res = await fetch(`http://127.0.0.1:${env.PORT}/api/sellers/demo-seller/connection`, {
+    // The full view: the checks below read the event log.
+    const res = await fetch(`http://127.0.0.1:${env.PORT}/api/sellers/demo-seller/connection?view=full`, {
       headers: { Authorization: 'Bearer dev-support-key' },
     });
     return (await res.json()) as {

@@ -48,6 +48,7 @@ it('logs a whole lifecycle without a single plaintext code, token or secret', as
     refreshJitterMs: 0,
     refreshRetryMaxIntervalMs: 200,
     revocationConfirmWindowMs: 0,
+    revocationProbeIntervalMs: 1_000,
   });
   const app = createApp({ config, connections, sealer: stack.sealer, logger });
   const admin = { Authorization: `Bearer ${ADMIN_KEY}` };
@@ -69,7 +70,9 @@ it('logs a whole lifecycle without a single plaintext code, token or secret', as
   expect((await request(app).get('/oauth/callback').set('Cookie', cookie).query(params)).status).toBe(303);
 
   const status = async () =>
-    statusViewSchema.parse((await request(app).get(`/api/sellers/${sellerId}/connection`).set(admin)).body);
+    statusViewSchema.parse(
+      (await request(app).get(`/api/sellers/${sellerId}/connection?view=full`).set(admin)).body,
+    );
   await eventually(status, (s) => s.state === 'active' && s.token.refreshCount >= 4, 30_000);
   await stack.admin('POST', `/partners/${partner.partnerId}/revoke`, {});
   await eventually(status, (s) => s.state === 'revoked', 30_000);

@@ -32,7 +32,12 @@ describe('worker metrics (worker/index.ts in its own process)', () => {
     stack = await TestStack.start({
       tokenTtlSeconds: 2,
       inProcessWorkers: false,
-      settings: { tokenRefreshMarginMs: 1_700, refreshJitterMs: 0, refreshRetryMaxIntervalMs: 200 },
+      settings: {
+        tokenRefreshMarginMs: 1_700,
+        refreshJitterMs: 0,
+        refreshRetryMaxIntervalMs: 200,
+        revocationProbeIntervalMs: 1_000,
+      },
     });
   });
   afterAll(async () => {

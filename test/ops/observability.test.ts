@@ -363,7 +363,12 @@ describe('every series queried is exported (live scrape of the worker and the AP
     stack = await TestStack.start({
       tokenTtlSeconds: 3,
       inProcessWorkers: false,
-      settings: { tokenRefreshMarginMs: 2_000, refreshJitterMs: 0, refreshRetryMaxIntervalMs: 200 },
+      settings: {
+        tokenRefreshMarginMs: 2_000,
+        refreshJitterMs: 0,
+        refreshRetryMaxIntervalMs: 200,
+        revocationProbeIntervalMs: 1_500,
+      },
     });
   }, 60_000);
   afterAll(async () => {
@@ -425,9 +430,11 @@ describe('every series queried is exported (live scrape of the worker and the AP
       throw new Error(`no metrics URLs in the worker's ready line:\n${worker.log}`);
     const [sdkUrl, appUrl] = [ready[1], ready[2]];
 
-    // A seller connects and its token is refreshed: mints, OTTO calls, activities and workflow tasks run.
-    // A refresh fails twice (OTTO answers 500) before it succeeds: failed mints and activity attempts.
-    // The seller then disconnects: its workflow completes.
+    // A seller connects and tokens are minted (the probe's, every 1.5 s): mints, OTTO calls, activities
+    // and workflow tasks run. The seller then disconnects: its workflow completes.
+    // The code exchange fails once (OTTO answers 500): the authorization activity's attempt fails and is
+    // retried. Mints fail twice the same way; a tick reports those to the workflow's token policy.
+    await stack.admin('POST', '/faults', { pathPattern: '/oauth2/token$', status: 500, times: 1 });
     const { handle } = await stack.connectSeller();
     await stack.admin('POST', '/faults', { pathPattern: '/accessToken$', status: 500, times: 2 });
     await stack.waitFor(handle, (s) => s.token.refreshCount >= 2);

@@ -79,7 +79,8 @@ async function consentInBrowser(sellerId: string, options: { decision?: 'confirm
 }
 
 async function status(sellerId: string) {
-  const res = await request(app).get(`/api/sellers/${sellerId}/connection`).set(support);
+  // The full view: these tests read the event log.
+  const res = await request(app).get(`/api/sellers/${sellerId}/connection?view=full`).set(support);
   expect(res.status).toBe(200);
   return res.body as {
     state: string;
@@ -347,6 +348,7 @@ describe('OAuth security BCP', () => {
     );
     const responses = [
       await request(app).get(`/api/sellers/${sellerId}/connection`).set(support),
+      await request(app).get(`/api/sellers/${sellerId}/connection?view=full`).set(support),
       await request(app).get('/api/connections?state=active').set(support),
       await request(app)
         .get('/assistant/otto')

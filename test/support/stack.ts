@@ -205,7 +205,8 @@ export class TestStack {
     this.running = runWorkers(this.workers);
   }
 
-  private async stopWorkers(): Promise<void> {
+  /** Shuts the in-process workers down (in-flight tasks drain); `restartWorkers()` starts them again. */
+  async stopWorkers(): Promise<void> {
     for (const w of this.workers) if (w.getState() === 'RUNNING') w.shutdown();
     await this.running;
     this.workers = [];

@@ -4,12 +4,8 @@
  */
 import * as lifecycle from '../../workflows/connection-state';
 import { decide, type Action, type RunSituation } from '../../workflows/decide';
-import {
-  workflowSettingsSchema,
-  FailureTypes,
-  type ConnectionState,
-  type WorkflowSettings,
-} from '../../workflows/definitions';
+import { workflowSettingsSchema } from '../../common/workflow-schemas';
+import { FailureTypes, type ConnectionState, type WorkflowSettings } from '../../workflows/definitions';
 import * as core from '../../workflows/seller-state';
 import type { SellerConnection } from '../../workflows/seller-state';
 import { backoffMs, mintDueAt, plannedRefresh } from '../../workflows/token-policy';

@@ -9,7 +9,7 @@ import {
   type SealContext,
   type SealPurpose,
 } from '../../common/seal';
-import { sealedSchema } from '../../workflows/definitions';
+import { sealedSchema } from '../../common/workflow-schemas';
 
 const oldKey = generateSealKey('k1');
 const newKey = generateSealKey('k2');

@@ -1,13 +1,13 @@
 /**
- * A long accelerated run: 2-second tokens refreshed hundreds of times. Every run's history stays under
- * the bound (continue-as-new carries the state), the refresh count never goes backwards, and no
- * installation-token gap appears.
+ * A long accelerated run: 2-second tokens minted hundreds of times (by the revocation probe, every
+ * 300 ms: no transfer is due after the first tick). Every run's history stays under the bound
+ * (continue-as-new carries the state) and the mint count never goes backwards.
  */
 import { sellerWorkflowId } from '../../workflows/definitions';
 import { allRuns } from '../support/history';
 import { TestStack } from '../support/stack';
 
-const REFRESHES = Number(process.env.SOAK_REFRESHES ?? 200);
+const REFRESHES = Number(process.env.SOAK_REFRESHES ?? 100);
 const MAX_HISTORY = 150;
 let stack: TestStack;
 
@@ -19,6 +19,7 @@ beforeAll(async () => {
       refreshJitterMs: 0,
       refreshRetryMaxIntervalMs: 200,
       maxHistoryEvents: MAX_HISTORY,
+      revocationProbeIntervalMs: 300,
     },
   });
 });

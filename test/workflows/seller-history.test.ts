@@ -20,6 +20,8 @@ beforeAll(async () => {
       refreshJitterMs: 200,
       maxHistoryEvents: MAX_HISTORY,
       revocationConfirmWindowMs: 200,
+      // No transfer due after the first tick: the probe mints every second, filling the history.
+      revocationProbeIntervalMs: 1_000,
     },
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The seller workflow end to end on the real dev server against the OTTO emulator, with 6-second tokens:
- * consent → callback → active, timed refreshes, replayed callbacks, denied consent, revocation,
- * disconnect, and the v1 → v2 upgrade while active.
+ * consent → callback → active, mints (here the revocation probe's, every 2.5 s: no transfer is due after
+ * the first), replayed callbacks, denied consent, revocation, disconnect, and the v1 → v2 upgrade while
+ * active.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -21,6 +22,8 @@ beforeAll(async () => {
       refreshJitterMs: 300,
       refreshRetryMaxIntervalMs: 500,
       revocationConfirmWindowMs: 200,
+      // Tokens are minted just in time; with no transfer due, the probe mints and notices revocation.
+      revocationProbeIntervalMs: 2_500,
     },
   });
 });

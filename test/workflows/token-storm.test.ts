@@ -21,7 +21,13 @@ beforeAll(async () => {
     tokenTtlSeconds: TTL_S,
     tokenRateLimitPerSecond: TOKEN_CAP_PER_SECOND,
     tokenActivitiesPerSecond: QUEUE_RATE,
-    settings: { tokenRefreshMarginMs: 10_000, refreshJitterMs: 0, refreshRetryMaxIntervalMs: 2_000 },
+    // No transfer due after the first tick: the revocation probe is what mints (every 10 s).
+    settings: {
+      tokenRefreshMarginMs: 10_000,
+      refreshJitterMs: 0,
+      refreshRetryMaxIntervalMs: 2_000,
+      revocationProbeIntervalMs: 10_000,
+    },
   });
 });
 afterAll(async () => {

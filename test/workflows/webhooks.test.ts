@@ -21,6 +21,8 @@ const SETTINGS = {
   refreshJitterMs: 300,
   refreshRetryMaxIntervalMs: 500,
   revocationConfirmWindowMs: 200,
+  // Tokens just in time: with no transfer due, the probe mints (and notices a revocation) every 2 s.
+  revocationProbeIntervalMs: 2_000,
   webhookRetryMaxIntervalMs: 500,
   webhookDeliveryWindowMs: 120_000,
 } as const;

@@ -1,6 +1,7 @@
 /**
- * Kill the worker process (SIGKILL) while an installation-token mint is in flight, start a new one: the
- * activity is retried by the new worker and the seller never leaves `active`.
+ * Kill the worker process (SIGKILL) while an installation-token mint is in flight (in a tick: here the
+ * revocation probe's, every 10 s), start a new one: the tick is retried by the new worker (after its
+ * heartbeat timeout) and the seller never leaves `active`.
  */
 import { TestStack } from '../support/stack';
 import { WorkerProcess } from '../support/worker-process';
@@ -10,12 +11,11 @@ let stack: TestStack;
 const workers: WorkerProcess[] = [];
 
 beforeAll(async () => {
-  // 40 s tokens, refreshed 25 s before expiry: a killed mint (retried after its 15 s start-to-close
-  // timeout) still lands well before the old token expires.
+  // 40 s tokens; no transfer due after the first tick, so the probe mints every 10 s.
   stack = await TestStack.start({
     tokenTtlSeconds: 40,
     inProcessWorkers: false,
-    settings: { tokenRefreshMarginMs: 25_000, refreshJitterMs: 0 },
+    settings: { tokenRefreshMarginMs: 25_000, refreshJitterMs: 0, revocationProbeIntervalMs: 10_000 },
   });
   workers.push(await WorkerProcess.start(stack.workerEnv()));
 }, 90_000);
@@ -39,10 +39,7 @@ it('survives SIGKILL of the worker in the middle of a mint', async () => {
     async () => (await handle.describe()).raw.pendingActivities ?? [],
     (pending) =>
       pending.some(
-        (a) =>
-          a.activityType?.name === 'mintInstallationToken' &&
-          Number(a.attempt) >= 1 &&
-          a.lastStartedTime != null,
+        (a) => a.activityType?.name === 'runTick' && Number(a.attempt) >= 1 && a.lastStartedTime != null,
       ),
     30_000,
   );
@@ -52,10 +49,10 @@ it('survives SIGKILL of the worker in the middle of a mint', async () => {
   const after = await stack.waitFor(
     handle,
     (s) => s.token.refreshCount >= status.token.refreshCount + 2,
-    60_000,
+    90_000,
   );
   expect(after.state).toBe('active');
   expect(after.events.some((e) => e.type === 'degraded')).toBe(false);
   expect(Date.parse(after.token.expiresAt!)).toBeGreaterThan(Date.now());
   await stack.disconnect(handle);
-}, 120_000);
+}, 150_000);

@@ -1,0 +1,205 @@
+/**
+ * `runTick` with a fake token service and fake transfers: a token is minted only when the carried one
+ * will not last through the run, once for every transfer of the tick (single flight), again when a
+ * transfer finds its token about to expire or rejected; failures come back per kind, never thrown.
+ */
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createTickActivities } from '../../activities/tick-activities';
+import type { TransferActivities } from '../../activities/transfer-activities';
+import {
+  FailureTypes,
+  type MintedToken,
+  type TransferInput,
+  type TransferKind,
+  type TransferResult,
+} from '../../workflows/definitions';
+import type { TickInput, TickResult } from '../../workflows/tick-types';
+import { quiet } from '../support/activity-helpers';
+
+const NOW = 1_000_000;
+
+function setup(opts: { mint?: () => Promise<MintedToken> } = {}) {
+  let clock = NOW;
+  const mints: number[] = [];
+  let n = 0;
+  const tokens = {
+    mint: async (): Promise<MintedToken> => {
+      mints.push(clock);
+      if (opts.mint) return await opts.mint();
+      // A little wait, so concurrent callers overlap.
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      n += 1;
+      return { sealedToken: `sealed-${n}`, expiresAt: clock + 30 * 60_000, scopes: ['orders'] };
+    },
+  };
+  const seen: Record<string, TransferInput[]> = {};
+  const behaviour: Partial<Record<TransferKind, (input: TransferInput) => Promise<TransferResult>>> = {};
+  const transfer =
+    (kind: TransferKind) =>
+    async (input: TransferInput): Promise<TransferResult> => {
+      (seen[kind] ??= []).push(input);
+      const run = behaviour[kind];
+      if (run) return await run(input);
+      return { count: 1, cursor: { seq: 1 }, detail: `${kind} ok` };
+    };
+  const transfers = Object.fromEntries(
+    (['ordersImport', 'stockExport', 'pricesExport', 'returnsImport', 'shippingProfilesSync'] as const).map(
+      (kind) => [kind, transfer(kind)],
+    ),
+  ) as unknown as Pick<TransferActivities, TransferKind>;
+  const { runTick } = createTickActivities({ tokens, transfers, now: () => clock });
+  const env = new MockActivityEnvironment(undefined, quiet());
+  return {
+    mints,
+    seen,
+    behaviour,
+    advance: (ms: number) => (clock += ms),
+    run: (input: Partial<TickInput>): Promise<TickResult> => env.run(runTick, { ...baseInput(), ...input }),
+    env,
+  };
+}
+
+function baseInput(): TickInput {
+  return {
+    sellerId: 's-1',
+    appVersion: 'v1',
+    installationId: 'inst-1',
+    partnerId: 'P1',
+    token: null,
+    reserveMs: 5 * 60_000,
+    probe: false,
+    retryWindowMs: 0,
+    runs: [
+      { kind: 'ordersImport', cursor: {}, full: false },
+      { kind: 'stockExport', cursor: {}, full: false },
+    ],
+  };
+}
+
+it('uses the carried token while it lasts through the run: no mint', async () => {
+  const t = setup();
+  const result = await t.run({ token: { sealed: 'carried', expiresAt: NOW + 10 * 60_000 } });
+  expect(t.mints).toEqual([]);
+  expect(result.minted).toBeNull();
+  expect(result.mints).toBe(0);
+  expect(t.seen.ordersImport?.[0]?.sealedToken).toBe('carried');
+  expect(t.seen.stockExport?.[0]?.sealedToken).toBe('carried');
+  expect(Object.keys(result.outcomes).sort()).toEqual(['ordersImport', 'stockExport']);
+});
+
+it('two transfers due together with a token that would not last: exactly one mint, both use it', async () => {
+  const t = setup();
+  const result = await t.run({ token: { sealed: 'old', expiresAt: NOW + 60_000 } });
+  expect(t.mints).toHaveLength(1);
+  expect(result.mints).toBe(1);
+  expect(result.minted?.sealed).toBe('sealed-1');
+  expect(t.seen.ordersImport?.[0]?.sealedToken).toBe('sealed-1');
+  expect(t.seen.stockExport?.[0]?.sealedToken).toBe('sealed-1');
+});
+
+it('two transfers that both find their token about to expire share one new mint (single flight)', async () => {
+  const t = setup();
+  const expiring = () =>
+    ApplicationFailure.create({
+      type: FailureTypes.tokenExpiring,
+      message: 'about to expire',
+      nonRetryable: true,
+    });
+  for (const kind of ['ordersImport', 'stockExport'] as const) {
+    let first = true;
+    t.behaviour[kind] = () => {
+      if (first) {
+        first = false;
+        return Promise.reject(expiring());
+      }
+      return Promise.resolve({ count: 2, cursor: {}, detail: 'ok' });
+    };
+  }
+  const result = await t.run({ token: { sealed: 'carried', expiresAt: NOW + 10 * 60_000 } });
+  expect(t.mints).toHaveLength(1);
+  expect(result.mints).toBe(1);
+  expect(t.seen.ordersImport?.map((i) => i.sealedToken)).toEqual(['carried', 'sealed-1']);
+  expect(t.seen.stockExport?.map((i) => i.sealedToken)).toEqual(['carried', 'sealed-1']);
+  expect(result.outcomes.ordersImport).toEqual({ ok: { count: 2, cursor: {}, detail: 'ok' } });
+});
+
+it('a token OTTO rejects is replaced once; a second rejection is that transfer’s failure', async () => {
+  const t = setup();
+  t.behaviour.ordersImport = () =>
+    Promise.reject(
+      ApplicationFailure.create({ type: FailureTypes.tokenRejected, message: '401', nonRetryable: true }),
+    );
+  const result = await t.run({ token: { sealed: 'carried', expiresAt: NOW + 10 * 60_000 } });
+  expect(t.mints).toHaveLength(1);
+  expect(t.seen.ordersImport).toHaveLength(2);
+  expect(result.outcomes.ordersImport).toMatchObject({ failed: { type: FailureTypes.tokenRejected } });
+  expect(result.outcomes.stockExport).toMatchObject({ ok: { count: 1 } });
+});
+
+it('a refused mint is reported (no transfer runs without a token), not thrown', async () => {
+  const t = setup({
+    mint: () =>
+      Promise.reject(
+        ApplicationFailure.create({
+          type: FailureTypes.installationRevoked,
+          message: 'OTTO refused (404)',
+          nonRetryable: true,
+        }),
+      ),
+  });
+  const result = await t.run({});
+  expect(result.mintFailure).toEqual({
+    type: FailureTypes.installationRevoked,
+    message: 'OTTO refused (404)',
+  });
+  expect(result.outcomes).toEqual({});
+  expect(t.seen).toEqual({});
+});
+
+it('the probe mints even with a token that would do, and runs no transfer', async () => {
+  const t = setup();
+  const result = await t.run({
+    token: { sealed: 'carried', expiresAt: NOW + 20 * 60_000 },
+    probe: true,
+    runs: [],
+  });
+  expect(t.mints).toHaveLength(1);
+  expect(result.minted?.sealed).toBe('sealed-1');
+  expect(t.seen).toEqual({});
+});
+
+it('a non-retryable transfer failure comes back for that kind; the others succeed', async () => {
+  const t = setup();
+  t.behaviour.stockExport = () =>
+    Promise.reject(
+      ApplicationFailure.create({ type: FailureTypes.invalidInput, message: 'bad', nonRetryable: true }),
+    );
+  const result = await t.run({ token: { sealed: 'carried', expiresAt: NOW + 10 * 60_000 } });
+  expect(result.outcomes.stockExport).toEqual({
+    failed: { type: FailureTypes.invalidInput, message: 'bad' },
+  });
+  expect(result.outcomes.ordersImport).toMatchObject({ ok: { count: 1 } });
+});
+
+it('a cancelled tick hands back what it did and each unfinished kind’s progress', async () => {
+  const t = setup();
+  t.behaviour.stockExport = (input) =>
+    new Promise((_, reject) => {
+      // What the real transfer does: heartbeat its progress, then stop with it on cancellation.
+      void input;
+      setTimeout(() => t.env.cancel('CANCELLED'), 10);
+      setTimeout(() => reject(new CancelledFailure('stock cancelled', [{ upTo: 7 }])), 20);
+    });
+  let thrown: unknown;
+  try {
+    await t.run({ token: { sealed: 'carried', expiresAt: NOW + 10 * 60_000 } });
+  } catch (err) {
+    thrown = err;
+  }
+  expect(thrown).toBeInstanceOf(CancelledFailure);
+  const saved = (thrown as CancelledFailure).details[0] as TickResult;
+  expect(saved.outcomes.ordersImport).toMatchObject({ ok: { count: 1 } });
+  expect(saved.outcomes.stockExport).toBeUndefined();
+  expect(saved.progress.stockExport).toEqual({ upTo: 7 });
+});

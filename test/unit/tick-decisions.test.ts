@@ -1,0 +1,206 @@
+/**
+ * The decision core with the `jitTicks` patch on, without a server: transfers due together become one
+ * tick that mints only when the carried token will not last through the run; the schedule stays
+ * anchored to due times; a paused seller is probed; failed mints back off and count as evidence.
+ */
+import { decide, type Action, type RunSituation } from '../../workflows/decide';
+import { workflowSettingsSchema } from '../../common/workflow-schemas';
+import { FailureTypes, type TransferKind, type WorkflowSettings } from '../../workflows/definitions';
+import * as core from '../../workflows/seller-state';
+import type { SellerConnection, TickPlan } from '../../workflows/seller-state';
+import type { TickResult } from '../../workflows/tick-types';
+
+const T0 = Date.parse('2026-12-01T10:00:00Z');
+const MIN = 60_000;
+const settings: WorkflowSettings = workflowSettingsSchema.parse({
+  revocationConfirmWindowMs: 30 * MIN,
+  revocationMinRefusals: 3,
+  refreshJitterMs: 0,
+  dailyTransferHour: null,
+});
+const patches = { jitTicks: true };
+const run: RunSituation = { drainingSince: null, handlersFinished: true, cancelRequested: false, patches };
+const ctx = (now: number) => ({ now, settings, patches });
+
+/** A seller connected at T0 with a 30-minute token minted then; every transfer due at T0. */
+function connected(): SellerConnection {
+  const s = core.initialConnection('s-1');
+  const c = ctx(T0);
+  core.beginConsent(s, c, { sellerId: 's-1', appVersion: 'v2', nonce: 'nonce-0123456789abcdef' });
+  core.answerConsent(s, c, { nonce: 'nonce-0123456789abcdef', sealedCode: 'v2.k1.code.x' });
+  core.authorized(
+    s,
+    c,
+    {
+      appVersion: 'v2',
+      appId: 'app',
+      installationId: 'inst-1',
+      partnerId: 'P1',
+      sealedToken: 'v2.k1.tok.0',
+      expiresAt: T0 + 30 * MIN,
+      scopes: ['orders', settings.shippingProfilesScope],
+    },
+    0,
+  );
+  return s;
+}
+
+function tick(action: Action): TickPlan {
+  if (action.type !== 'tick') throw new Error(`expected a tick, got ${JSON.stringify(action)}`);
+  return action.plan;
+}
+
+const ok = (kinds: TransferKind[], minted?: number): TickResult => ({
+  minted:
+    minted === undefined
+      ? null
+      : {
+          sealed: `v2.k1.tok.${minted}`,
+          expiresAt: minted + 30 * MIN,
+          scopes: ['orders', settings.shippingProfilesScope],
+          mintedAt: minted,
+        },
+  mints: minted === undefined ? 0 : 1,
+  mintFailure: null,
+  outcomes: Object.fromEntries(kinds.map((k) => [k, { ok: { count: 0, cursor: {}, detail: 'ok' } }])),
+  progress: {},
+});
+
+/** Runs one tick at `now` the way the workflow does: start, the activity's result, finish. */
+function runTick(s: SellerConnection, now: number, result?: (plan: TickPlan) => TickResult): TickPlan {
+  const plan = tick(decide(s, ctx(now), run));
+  core.tickStarted(s, ctx(now), plan);
+  // Nothing to wake for while the tick runs: its end does (no timer started, none cancelled).
+  expect(decide(s, ctx(now), run)).toEqual({ type: 'wait', until: null });
+  const r = result
+    ? result(plan)
+    : ok(
+        plan.kinds.map((k) => k.kind),
+        plan.mints ? now : undefined,
+      );
+  core.tickFinished(s, ctx(now + 200), plan, 'inst-1', r, false);
+  return plan;
+}
+
+it('every transfer due together runs in one tick, with the carried token when it lasts through the run', () => {
+  const s = connected();
+  const plan = runTick(s, T0);
+  expect(plan.kinds.map((k) => k.kind).sort()).toEqual(
+    ['ordersImport', 'pricesExport', 'returnsImport', 'shippingProfilesSync', 'stockExport'].sort(),
+  );
+  expect(plan.mints).toBe(false);
+  expect(plan.probe).toBe(false);
+});
+
+it('mints only when the carried token would not last: every other 15-minute tick on 30-minute tokens', () => {
+  const s = connected();
+  runTick(s, T0);
+  const minting: boolean[] = [];
+  for (let i = 1; i <= 8; i++) {
+    const at = T0 + i * 15 * MIN;
+    expect(decide(s, ctx(at - 1), run)).toEqual({ type: 'wait', until: at });
+    minting.push(runTick(s, at).mints);
+  }
+  // Token from T0 lasts to T0+30: the tick at +15 reuses it, +30 mints (valid to +60), +45 reuses, …
+  expect(minting).toEqual([false, true, false, true, false, true, false, true]);
+});
+
+it('keeps the schedule anchored to due times: hourly transfers stay in every fourth tick', () => {
+  const s = connected();
+  runTick(s, T0);
+  const hourly: number[] = [];
+  for (let i = 1; i <= 8; i++) {
+    const at = T0 + i * 15 * MIN + 700; // each tick fires and ends a little late
+    const plan = runTick(s, at);
+    if (plan.kinds.some((k) => k.kind === 'returnsImport')) hourly.push(i);
+    expect(s.transfers.ordersImport!.nextDueAt).toBe(T0 + (i + 1) * 15 * MIN);
+  }
+  expect(hourly).toEqual([4, 8]);
+});
+
+it('a transfer due within the join window runs with the tick that starts now', () => {
+  const s = connected();
+  runTick(s, T0);
+  s.transfers.returnsImport!.nextDueAt = T0 + 15 * MIN + 30_000;
+  const plan = runTick(s, T0 + 15 * MIN);
+  expect(plan.kinds.map((k) => k.kind)).toContain('returnsImport');
+  expect(s.transfers.returnsImport!.nextDueAt).toBe(T0 + 75 * MIN);
+});
+
+it('never starts a second tick while one runs', () => {
+  const s = connected();
+  const plan = tick(decide(s, ctx(T0), run));
+  core.tickStarted(s, ctx(T0), plan);
+  expect(decide(s, ctx(T0 + 20 * MIN), run)).toEqual({ type: 'wait', until: null });
+});
+
+it('an expired token is no reason to act (the next tick mints), never `degraded`', () => {
+  const s = connected();
+  runTick(s, T0);
+  expect(decide(s, ctx(T0 + 31 * MIN), run).type).not.toBe('tokenExpired');
+  expect(core.publicState(s)).toBe('active');
+});
+
+it('a paused seller runs no transfer but is probed an interval after its last mint', () => {
+  const s = connected();
+  runTick(s, T0);
+  core.pause(s, ctx(T0 + MIN), 'test');
+  const wait = decide(s, ctx(T0 + MIN), run);
+  expect(wait).toEqual({ type: 'wait', until: T0 + 60 * MIN });
+  const plan = runTick(s, T0 + 60 * MIN);
+  expect(plan).toEqual({ kinds: [], probe: true, mints: true });
+  // The next probe an interval after that mint (recorded when the tick ended, 200 ms later).
+  expect(decide(s, ctx(T0 + 61 * MIN), run)).toEqual({ type: 'wait', until: T0 + 120 * MIN + 200 });
+});
+
+it('refused probes back off, count as evidence and revoke once they span the confirmation window', () => {
+  const s = connected();
+  runTick(s, T0);
+  core.pause(s, ctx(T0 + MIN), 'test');
+  const refused = (): TickResult => ({
+    minted: null,
+    mints: 0,
+    mintFailure: { type: FailureTypes.installationRevoked, message: 'OTTO refused (404)' },
+    outcomes: {},
+    progress: {},
+  });
+  let now = T0 + 60 * MIN;
+  runTick(s, now, refused);
+  expect(core.publicState(s)).toBe('paused');
+  expect(s.health.revocation).toMatchObject({ refusals: 1 });
+  // No probe before the backoff.
+  const next = decide(s, ctx(now + 1), run);
+  expect(next).toEqual({ type: 'wait', until: s.token.retryAt });
+  for (let i = 0; i < 200 && core.publicState(s) !== 'revoked'; i++) {
+    now = s.token.retryAt!;
+    runTick(s, now, refused);
+  }
+  expect(core.publicState(s)).toBe('revoked');
+  expect(s.health.revocation!.lastAt - s.health.revocation!.firstAt).toBeGreaterThanOrEqual(30 * MIN);
+});
+
+it('transfers left without an outcome (a failed mint) stay due and resume from their progress', () => {
+  const s = connected();
+  runTick(s, T0);
+  const at = T0 + 30 * MIN;
+  runTick(s, at, () => ({
+    minted: null,
+    mints: 0,
+    mintFailure: { type: 'OttoServerError', message: '503' },
+    outcomes: {},
+    progress: { ordersImport: { page: 2 } },
+  }));
+  expect(s.transfers.ordersImport!.resume).toEqual({ page: 2 });
+  expect(s.transfers.ordersImport!.nextDueAt).toBeLessThanOrEqual(at);
+  expect(decide(s, ctx(at + 1), run)).toEqual({ type: 'wait', until: s.token.retryAt });
+});
+
+it('"run now" during a tick makes that transfer due again when the tick ends', () => {
+  const s = connected();
+  const plan = tick(decide(s, ctx(T0), run));
+  core.tickStarted(s, ctx(T0), plan);
+  core.requestTransferNow(s, ctx(T0 + 100), 'ordersImport');
+  core.tickFinished(s, ctx(T0 + 200), plan, 'inst-1', ok(plan.kinds.map((k) => k.kind)), false);
+  expect(s.transfers.ordersImport!.nextDueAt).toBe(T0 + 200);
+  expect(s.transfers.stockExport!.nextDueAt).toBe(T0 + 15 * MIN);
+});
