@@ -453,8 +453,12 @@ export function createTokenService(deps: TokenActivityDeps) {
         ctx.heartbeat(current);
       }
 
+      const result = { appVersion: app.version, appId: app.appId, installationId, partnerId };
+      // Just in time (the workflow's first tick mints): connecting costs one token request, not two.
+      if (input.mintToken === false)
+        return { ...result, sealedToken: null, expiresAt: null, scopes: [...app.scopes] };
       const token = await mintWith(app, installationId, sellerId, 'authorization', waiting);
-      return { ...token, appVersion: app.version, appId: app.appId, installationId, partnerId };
+      return { ...token, ...result };
     },
 
     /**

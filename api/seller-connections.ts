@@ -444,7 +444,14 @@ export function createTemporalSellerConnections(
         const want = pageSize - items.length;
         const page = await listPage(phaseQuery(position.phase, state), want, position.token);
         const rows = position.phase === 'running' ? page.infos : await newestOfTheirSellers(page.infos);
-        items.push(...rows.map((info) => toSummary(info, link)));
+        const summaries = rows.map((info) => toSummary(info, link));
+        if (position.phase !== 'running') {
+          // A run that closed while this page was being read was listed as running a moment ago: its
+          // closed state is the newer news (across pages such a seller may still show twice).
+          const ended = new Set(summaries.map((s) => s.sellerId));
+          for (let i = items.length - 1; i >= 0; i--) if (ended.has(items[i]!.sellerId)) items.splice(i, 1);
+        }
+        items.push(...summaries);
         if (page.nextPageToken !== undefined) position = { ...position, token: page.nextPageToken };
         else {
           const next = phases[phases.indexOf(position.phase) + 1];

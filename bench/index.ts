@@ -1,7 +1,7 @@
 /**
- * `npm run bench` (the quick mode, also `--quick`: about 12 minutes on 2 cores), `npm run bench -- --scale`
- * (the 17,000-seller equivalent: 1,700 sellers at time ×10 for 30 minutes of accelerated time; about
- * 20 minutes, most of it onboarding under OTTO's token cap) or `npm run bench:full` (real 30-minute tokens,
+ * `npm run bench` (the quick mode, also `--quick`: about 13 minutes on 2 cores), `npm run bench -- --scale`
+ * (the 17,000-seller equivalent: 1,700 sellers at time ×10 for 30 minutes of accelerated time; 13–20
+ * minutes, most of it onboarding under OTTO's token cap) or `npm run bench:full` (real 30-minute tokens,
  * 10,000 sellers, about two hours). `--only=<names>` runs some benchmarks: lifecycle, steady, api,
  * ceiling, floor (floor runs steady first: the ratio needs both), idle, memory. Overrides:
  * --sellers=N (fleet), --lifecycle=N, --ttl=SECONDS (token lifetime; sets the time acceleration

@@ -204,6 +204,11 @@ export interface CompleteAuthorizationInput {
   sealedPkceVerifier?: string;
   /** The partner the seller is connected to; a user token of another partner is refused before minting. */
   expectedPartnerId?: string;
+  /**
+   * false (patch jitTicks): no installation token is minted here; the first tick mints one when it needs
+   * it. Connecting costs one token-endpoint request (the code exchange) instead of two.
+   */
+  mintToken?: boolean;
 }
 export interface MintedToken {
   /** Sealed installation access token. */
@@ -212,7 +217,10 @@ export interface MintedToken {
   expiresAt: number;
   scopes: string[];
 }
-export interface AuthorizationResult extends MintedToken {
+export interface AuthorizationResult extends Omit<MintedToken, 'sealedToken' | 'expiresAt'> {
+  /** Null when nothing was minted (`mintToken: false`); then `scopes` are the app's configured ones. */
+  sealedToken: string | null;
+  expiresAt: number | null;
   appVersion: AppVersion;
   appId: string;
   installationId: string;

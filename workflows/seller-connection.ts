@@ -360,6 +360,9 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
         token().completeAuthorization.executeWithOptions(
           {
             ...tokenOptions(settings!),
+            // One attempt may take the whole window: one cut short at 15 s while waiting for a token
+            // request slot could lose its throttled checkpoint heartbeat and exchange the code twice.
+            startToCloseTimeout: settings!.authorizationTimeoutMs,
             scheduleToCloseTimeout: settings!.authorizationTimeoutMs,
             summary: `authorize app ${pending.appVersion} for seller ${s.sellerId}`,
           },
@@ -375,6 +378,7 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
               ...(s.partnerId === null || pending.allowPartnerChange
                 ? {}
                 : { expectedPartnerId: s.partnerId }),
+              ...(patches.jitTicks === true ? { mintToken: false } : {}),
             },
           ],
         ),

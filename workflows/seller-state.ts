@@ -515,7 +515,15 @@ export function authorized(s: SellerConnection, c: Ctx, result: AuthorizationRes
   s.authorization = null;
   s.health = { failing: [], incident: null, revocation: null };
   s.lastError = null;
-  acceptToken(s, c, result, jitter);
+  if (result.sealedToken !== null && result.expiresAt !== null) {
+    acceptToken(s, c, { ...result, sealedToken: result.sealedToken, expiresAt: result.expiresAt }, jitter);
+  } else {
+    // Just in time: the first tick mints, at once (an upgrade drops the old installation's token here).
+    dropToken(s.token);
+    s.token.expiresAt = null;
+    s.token.lastRefreshedAt = null;
+    s.scopes = [...result.scopes];
+  }
   move(s, 'authorization_succeeded');
   scheduleTransfers(s, c);
   note(
@@ -524,7 +532,7 @@ export function authorized(s: SellerConnection, c: Ctx, result: AuthorizationRes
     upgrading ? 'upgraded' : 'authorized',
     upgrading
       ? `switched from app ${previous} to ${result.appVersion} (partner ${result.partnerId ?? 'unknown'})`
-      : `app ${result.appVersion} installed for partner ${result.partnerId ?? 'unknown'}; token valid until ${iso(result.expiresAt)}`,
+      : `app ${result.appVersion} installed for partner ${result.partnerId ?? 'unknown'}; ${result.expiresAt === null ? 'tokens are minted when transfers need them' : `token valid until ${iso(result.expiresAt)}`}`,
   );
   announce(s, c, upgrading ? 'app upgraded' : 'authorization completed');
   s.outbox.push({
@@ -868,7 +876,9 @@ export function tickKinds(s: SellerConnection, now: number): TransferKind[] {
 export function probeDueAt(s: SellerConnection, c: Ctx): number | null {
   if (!isConnected(s) || s.installationId === null) return null;
   if (s.token.failures > 0) return s.token.retryAt ?? c.now;
-  return (s.token.lastRefreshedAt ?? c.now) + c.settings.revocationProbeIntervalMs;
+  // Never minted for this installation (connected just in time): the first token right away.
+  if (s.token.lastRefreshedAt === null) return c.now;
+  return s.token.lastRefreshedAt + c.settings.revocationProbeIntervalMs;
 }
 
 export interface TickPlan {

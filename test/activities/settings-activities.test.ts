@@ -221,6 +221,7 @@ describe('worker config: the settings defaults', () => {
       consentTimeoutMs: 24 * 3_600_000,
       tokenRefreshMarginMs: 300_000,
       revocationConfirmWindowMs: 30 * 60_000,
+      revocationProbeIntervalMs: 60 * 60_000,
       latestAppVersion: 'v2',
       transferIntervalsMs: {
         ordersImport: 900_000,

@@ -237,10 +237,25 @@ describe('completeAuthorization', () => {
       installationId: 'inst-1',
       partnerId: 'P1',
     });
-    expect(sealer.unseal(result.sealedToken, { purpose: 'installation-token', sellerId: 's' })).toBe(
+    expect(sealer.unseal(result.sealedToken!, { purpose: 'installation-token', sellerId: 's' })).toBe(
       'inst-token',
     );
     expect(calls).toEqual(['POST /oauth2/token', 'GET /v1/apps/app-1/installation', 'POST /v1/token', MINT]);
+
+    // Just in time (the workflow's first tick mints): no developer token, no mint, the app's scopes.
+    const jit = activities(script());
+    const lean = await run((i: typeof input) => jit.acts.completeAuthorization(i), {
+      ...input,
+      mintToken: false,
+    });
+    expect(lean).toMatchObject({
+      installationId: 'inst-1',
+      partnerId: 'P1',
+      sealedToken: null,
+      expiresAt: null,
+    });
+    expect(lean.scopes.length).toBeGreaterThan(0);
+    expect(jit.calls).toEqual(['POST /oauth2/token', 'GET /v1/apps/app-1/installation']);
     const exchange = forms['POST /oauth2/token']![0]!;
     expect(exchange.get('code_verifier')).toBe('the-verifier');
     expect(exchange.get('redirect_uri')).toBe('https://shop.test/oauth/callback');

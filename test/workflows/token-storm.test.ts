@@ -97,10 +97,12 @@ it(`${SELLERS} sellers refreshing at once stay under ${TOKEN_CAP_PER_SECOND} tok
   expect(peak).toBeLessThanOrEqual(TOKEN_CAP_PER_SECOND);
   expect(tokenCalls.filter((r) => r.status === 429)).toEqual([]);
   expect(log.filter((r) => r.token === 'expired')).toEqual([]);
-  for (let i = 0; i < handles.length; i += 50) {
-    const batch = handles.slice(i, i + 50);
+  for (let i = 0; i < handles.length; i += 10) {
+    const batch = handles.slice(i, i + 10);
     const statuses = await Promise.all(batch.map((h) => stack.status(h)));
-    for (const st of statuses) expect(Date.parse(st.token.expiresAt!)).toBeGreaterThan(Date.now());
+    // Minted again after the outage (tokens are minted just in time, so one may have expired since).
+    for (const st of statuses)
+      expect(Date.parse(st.token.lastRefreshedAt!)).toBeGreaterThan(Date.parse(outageEnded));
     await Promise.all(batch.map((h) => stack.disconnect(h)));
   }
 }, 1_800_000);
