@@ -617,11 +617,15 @@ export function mintFailed(
     note(s, c, 'incident', failure.message);
   } else {
     note(s, c, 'token_refresh_failed', failure.message);
-    if (s.token.expiresAt !== null && c.now >= s.token.expiresAt - 1_000) {
+    // Ticks: a seller connected just in time may have no token yet; without one, nothing moves either.
+    const noToken = c.patches?.jitTicks === true && s.token.expiresAt === null;
+    if (noToken || (s.token.expiresAt !== null && c.now >= s.token.expiresAt - 1_000)) {
       markFailing(
         s,
         'token',
-        `The installation token expired before a new one could be minted: ${failure.message}`,
+        noToken
+          ? `No installation token could be minted: ${failure.message}`
+          : `The installation token expired before a new one could be minted: ${failure.message}`,
       );
     } else {
       s.lastError = `Token refresh failed: ${failure.message}`;

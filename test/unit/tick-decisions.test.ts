@@ -204,3 +204,39 @@ it('"run now" during a tick makes that transfer due again when the tick ends', (
   expect(s.transfers.ordersImport!.nextDueAt).toBe(T0 + 200);
   expect(s.transfers.stockExport!.nextDueAt).toBe(T0 + 15 * MIN);
 });
+
+it('connected just in time (no token yet): the first tick mints, and a seller that cannot is degraded', () => {
+  const s = core.initialConnection('s-2');
+  const c = ctx(T0);
+  core.beginConsent(s, c, { sellerId: 's-2', appVersion: 'v1', nonce: 'nonce-0123456789abcdef' });
+  core.answerConsent(s, c, { nonce: 'nonce-0123456789abcdef', sealedCode: 'v2.k1.code.x' });
+  core.authorized(
+    s,
+    c,
+    {
+      appVersion: 'v1',
+      appId: 'app',
+      installationId: 'inst-1',
+      partnerId: 'P1',
+      sealedToken: null,
+      expiresAt: null,
+      scopes: ['orders'],
+    },
+    0,
+  );
+  expect(core.publicState(s)).toBe('active');
+  // Shipping profiles without the v2 scope are skipped (no activity), then the tick runs.
+  const skip = decide(s, ctx(T0), run);
+  expect(skip).toMatchObject({ type: 'transfer', kind: 'shippingProfilesSync' });
+  if (skip.type === 'transfer') core.transferSkipped(s, ctx(T0), skip.kind, skip.skip!);
+  const plan = runTick(s, T0, () => ({
+    minted: null,
+    mints: 0,
+    mintFailure: { type: 'OttoServerError', message: 'OTTO answered 503' },
+    outcomes: {},
+    progress: {},
+  }));
+  expect(plan.mints).toBe(true);
+  expect(core.publicState(s)).toBe('degraded');
+  expect(s.lastError).toMatch(/No installation token could be minted/);
+});
