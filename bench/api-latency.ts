@@ -104,7 +104,7 @@ export async function runApiLatency(ctx: BenchContext): Promise<void> {
   const cpuPct = (ms: number) => round((ms / statusCpu.ms) * 100, 1);
   log(
     `api: during the status loop the API process (pid ${pids.api}) used ${cpuPct(statusCpu.api)} % of a core ` +
-      `(${round(statusCpu.api / status.requests, 2)} ms per request) ; its event loop waited ${cpuPct(statusCpu.apiWait)} % of the time ` +
+      `(${round(statusCpu.api / status.requests, 2)} ms per request); its event loop waited ${cpuPct(statusCpu.apiWait)} % of the time ` +
       `for a CPU (runnable while other processes ran: schedstat); the worker process used ${cpuPct(statusCpu.worker)} %`,
   );
   const meanRows = rowsPerPage.length ? rowsPerPage.reduce((a, b) => a + b, 0) / rowsPerPage.length : 0;
