@@ -2,13 +2,13 @@
  * The benchmark harness: its own Temporal dev server (in memory, free port), both workflow bundles, and
  * a "fleet" — the real connector on that server: the OTTO emulator (child process, port 0), our workers
  * in this process (createWorkers, the production composition), and the real API (createApp with the real
- * Temporal adapter) on a random loopback port. Sellers are connected exactly as in production: "Allow
+ * Temporal adapter, composed as api/index.ts) in a child process of its own on a random loopback port, as
+ * in production. So this process is the worker plus the benchmark's driver: its CPU and RSS are the
+ * worker's, not the API's. Sellers are connected exactly as in production: "Allow
  * access" through the API, installation in OPC and login at the emulator, OTTO's redirects to our
  * /oauth/callback.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -24,8 +24,6 @@ import { workflowSettingsSchema } from '../../common/workflow-schemas';
 import type { OttoApp } from '../../common/otto-apps';
 import { createSealer, generateSealKey, parseSealKeys } from '../../common/seal';
 import { apiConfigSchema } from '../../api/config';
-import { createApp } from '../../api/create-app';
-import { createTemporalClient, createTemporalSellerConnections } from '../../api/seller-connections';
 import type { ActivityMetrics } from '../../activities/activity-metrics';
 import { ensureTemporalCli, PROJECT_ROOT } from '../../scripts/ensure-temporal';
 import { startDevServer, type DevServer } from '../../scripts/temporal-dev-server';
@@ -40,8 +38,9 @@ import {
   type WorkflowSettingsInput,
 } from '../../workflows/definitions';
 import { runningQuery, type LiveState } from '../../workflows/visibility-queries';
+import { startApiProcess, type ApiProcess } from './api-process';
 import { startEmulatorProcess, type EmulatorProcess } from './emulator-process';
-import { log, mapLimit, sleep } from './report';
+import { log, mapLimit, settledRss, sleep } from './report';
 
 export const PUBLIC_BASE_URL = 'http://localhost:3000';
 const REDIRECT_URI = `${PUBLIC_BASE_URL}/oauth/callback`;
@@ -288,12 +287,16 @@ export class Fleet {
     readonly settings: WorkflowSettingsInput,
     private readonly workers: Worker[],
     private readonly running: Promise<void>,
-    private readonly apiServer: Server,
-    private readonly closeApiClient: () => Promise<void>,
+    /** The API in its own process, as in production (api-process.ts). */
+    readonly api: ApiProcess,
     private readonly store: SellerStore,
     private readonly storeDir: string,
-    /** RSS of this process just before the fleet's workers were created. */
+    /** RSS of this process (GC'd) just before the fleet's workers were created. */
     readonly rssBeforeWorkers: number,
+    /** Main-thread heap used (GC'd) at the same moment. */
+    readonly heapBeforeWorkers: number,
+    /** RSS of this process (GC'd) with the workers running and no seller yet. */
+    readonly rssWorkersIdle: number,
   ) {}
 
   static async start(env: BenchEnv, options: FleetOptions): Promise<Fleet> {
@@ -326,7 +329,7 @@ export class Fleet {
         tokenMint: () => void counts.mints++,
         transfer: () => void counts.transfers++,
       };
-      const rssBeforeWorkers = process.memoryUsage().rss;
+      const { rss: rssBeforeWorkers, heapUsed: heapBeforeWorkers } = settledRss();
       const workers = await createWorkers({
         connection: env.nativeConnection,
         taskQueue,
@@ -346,14 +349,20 @@ export class Fleet {
         },
       });
       const running = runWorkers(workers);
+      // The workers' fixed cost (workflow threads with the bundle loaded, the core's buffers), before any
+      // seller: what the steady run's per-seller figure subtracts.
+      await sleep(2_000);
+      const rssWorkersIdle = settledRss().rss;
       cleanups.push(async () => {
         for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
         await running;
       });
 
-      const config = loadConfig(apiConfigSchema, {
+      // The API's environment, checked here so a bad one fails before the child is forked.
+      const apiEnv: Record<string, string> = {
         NODE_ENV: 'test',
         OTTO_CONNECT_ENV: 'dev',
+        LOG_LEVEL: 'ERROR',
         API_KEYS: `admin:${ADMIN_KEY},support:${SUPPORT_KEY}`,
         SEAL_KEYS: sealKeys,
         STATE_SIGNING_KEY: 'bench-state-signing-key-0123456789abcdef',
@@ -364,20 +373,11 @@ export class Fleet {
         OTTO_AUTH_BASE_URL: emulator.url,
         OTTO_API_BASE_URL: emulator.url,
         OTTO_APPS: JSON.stringify(apps),
-      });
-      const temporal = createTemporalClient({ address: env.server.address, namespace: 'default' });
-      cleanups.push(() => temporal.close());
-      const connections = createTemporalSellerConnections({
-        client: temporal.client,
-        taskQueue,
-        uiUrl: config.TEMPORAL_UI_URL,
-        overrides: settings,
-        callTimeoutMs: 10_000,
-      });
-      const app = createApp({ config, connections, sealer, log: { error: () => undefined } });
-      const apiServer = createServer(app);
-      await new Promise<void>((resolve) => apiServer.listen(0, '127.0.0.1', resolve));
-      const apiUrl = `http://127.0.0.1:${(apiServer.address() as AddressInfo).port}`;
+      };
+      loadConfig(apiConfigSchema, apiEnv);
+      const api = await startApiProcess({ env: apiEnv, overrides: settings });
+      cleanups.push(() => api.stop());
+      const apiUrl = api.url;
       const fleet = new Fleet(
         env,
         counts,
@@ -388,13 +388,16 @@ export class Fleet {
         settings,
         workers,
         running,
-        apiServer,
-        () => temporal.close(),
+        api,
         store,
         storeDir,
         rssBeforeWorkers,
+        heapBeforeWorkers,
+        rssWorkersIdle,
       );
-      log(`fleet: emulator ${emulator.url} (pid ${emulator.pid}), API ${apiUrl}, task queue ${taskQueue}`);
+      log(
+        `fleet: emulator ${emulator.url} (pid ${emulator.pid}), API ${apiUrl} (pid ${api.pid}), task queue ${taskQueue}`,
+      );
       return fleet;
     } catch (err) {
       await undo();
@@ -432,7 +435,7 @@ export class Fleet {
       opts.onProgress?.(++done);
       return sample;
     });
-    const { rss, heapUsed } = process.memoryUsage();
+    const { rss, heapUsed } = settledRss();
     this.memory.push({ sellers: this.sellers.length, rss, heapUsed });
     return samples;
   }
@@ -523,19 +526,15 @@ export class Fleet {
     return (await this.env.client.workflow.count(query)).count;
   }
 
-  cpuPids(): { emulator: number; temporal: number } {
-    return { emulator: this.emulator.pid, temporal: this.env.server.pid };
+  cpuPids(): { emulator: number; temporal: number; api: number } {
+    return { emulator: this.emulator.pid, temporal: this.env.server.pid, api: this.api.pid };
   }
 
   /** Stops the workers, API and emulator, and terminates the sellers' workflows so the server is idle. */
   async close(): Promise<void> {
     for (const w of this.workers) if (w.getState() === 'RUNNING') w.shutdown();
     await this.running.catch(() => undefined);
-    await new Promise<void>((resolve) => {
-      this.apiServer.close(() => resolve());
-      this.apiServer.closeAllConnections();
-    });
-    await this.closeApiClient().catch(() => undefined);
+    await this.api.stop().catch(() => undefined);
     await this.emulator.stop();
     await this.store.close().catch(() => undefined);
     rmSync(this.storeDir, { recursive: true, force: true });

@@ -6,6 +6,8 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 export const RESULTS_DIR = join(__dirname, '..', 'results');
 
@@ -75,6 +77,32 @@ export function processRssBytes(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = /VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1];
   return kb === undefined ? Number.NaN : Number(kb) * 1024;
+}
+
+/**
+ * This process's RSS after two full GCs of its main thread (V8's `gc`, exposed at run time), so the
+ * driver's garbage (onboarding requests, history reads) is not counted as the worker's. The SDK's
+ * workflow threads collect on their own schedule: their uncollected garbage stays in.
+ */
+export function settledRss(): { rss: number; heapUsed: number } {
+  try {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as (() => void) | undefined;
+    gc?.();
+    gc?.();
+  } catch {
+    // no GC available: the reading includes garbage
+  }
+  const { rss, heapUsed } = process.memoryUsage();
+  return { rss, heapUsed };
+}
+
+/**
+ * Time (ms) a process's main thread (for Node: its event loop) has spent runnable but waiting for a CPU
+ * so far (Linux /proc/<pid>/schedstat): how much of a latency the machine's other work caused.
+ */
+export function processRunDelayMs(pid: number): number {
+  return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1] ?? 0) / 1e6;
 }
 
 export function ownCpuMs(): number {
