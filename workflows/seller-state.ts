@@ -422,7 +422,11 @@ export function disconnect(s: SellerConnection, c: Ctx, reason: string | undefin
 }
 
 export function pause(s: SellerConnection, c: Ctx, reason: string | undefined): void {
-  s.pause = { since: c.now, reason: reason ?? 'transfers paused; tokens are still refreshed' };
+  const defaultReason =
+    c.patches?.jitTicks === true
+      ? 'transfers paused; a probe mint still notices a revocation'
+      : 'transfers paused; tokens are still refreshed';
+  s.pause = { since: c.now, reason: reason ?? defaultReason };
   announce(s, c, s.pause.reason);
 }
 
