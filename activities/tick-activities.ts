@@ -8,8 +8,9 @@
  * The tick reports instead of throwing: a refused or failed mint comes back as `mintFailure` (the
  * workflow's token policy weighs it: revocation evidence, incident, backoff), each transfer's result or
  * failure per kind. Retryable transfer failures are retried inside the tick for `retryWindowMs`. Its
- * heartbeat details are the result so far: a retried attempt skips what is done and resumes the rest;
- * a cancelled tick hands them back in the CancelledFailure.
+ * heartbeat details are the result so far (a mint at once, other progress coalesced, at most
+ * `heartbeatDelayMs` late): a retried attempt skips what is done and resumes the rest; a cancelled tick
+ * hands them back in the CancelledFailure.
  */
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import {
@@ -31,6 +32,15 @@ export interface TickActivityDeps {
   transfers: Pick<TransferActivities, TransferKind>;
   now?: () => number;
   heartbeatEveryMs?: number;
+  /**
+   * Progress is heartbeated at most this long after it was made, coalesced: a tick that ends sooner
+   * (most do) sends no heartbeat at all (default 2 s). The SDK core throttles what reaches the server
+   * anyway (its first heartbeat goes out at once, the rest at 0.8 × the heartbeat timeout); a
+   * cancellation or a worker shutdown hands back the current result in the failure's details whatever
+   * was heartbeated. A worker that dies within this delay loses that much progress: the retry redoes
+   * it (every transfer resumes idempotently from its cursor).
+   */
+  heartbeatDelayMs?: number;
 }
 
 function failureText(err: unknown): { type?: string; message: string } {
@@ -62,6 +72,7 @@ function savedResult(details: unknown): TickResult | null {
 export function createTickActivities(deps: TickActivityDeps) {
   const now = deps.now ?? Date.now;
   const heartbeatEveryMs = deps.heartbeatEveryMs ?? 5_000;
+  const heartbeatDelayMs = deps.heartbeatDelayMs ?? 2_000;
 
   return {
     runTick: async (input: TickInput): Promise<TickResult> => {
@@ -79,144 +90,158 @@ export function createTickActivities(deps: TickActivityDeps) {
           ? { sealed: state.minted.sealed, expiresAt: state.minted.expiresAt }
           : input.token;
       const snapshot = (): TickResult => structuredClone(state);
-      const beat = () => ctx.heartbeat(snapshot());
-      const waiting = { signal, heartbeat: beat, heartbeatEveryMs };
-      /**
-       * How a stopped tick ends. Cancelled by its workflow (end of the connection, drain): a
-       * CancelledFailure with what it did. Stopped because this worker shuts down: a retryable failure,
-       * so another worker retries it at once (from the heartbeated result) instead of after the
-       * heartbeat timeout.
-       */
-      const cancelled = () =>
-        ctx.cancellationDetails?.workerShutdown === true
-          ? ApplicationFailure.create({
-              type: 'WorkerShutdown',
-              message: 'the worker shut down during the tick; another worker resumes it',
-              details: [snapshot()],
-            })
-          : new CancelledFailure(
-              `tick cancelled (${signal.reason instanceof Error ? signal.reason.message : 'cancelled'}); its progress resumes the next run`,
-              [snapshot()],
-            );
-
-      let minting: Promise<SealedToken> | null = null;
-      /**
-       * A token valid until `until` that is not `stale`: the current one if it does, else one mint that
-       * every transfer of this tick waiting for a token shares.
-       */
-      const tokenUntil = async (until: number, stale: SealedToken | null): Promise<SealedToken> => {
-        if (token !== null && token !== stale && token.expiresAt >= until) return token;
-        minting ??= (async () => {
-          try {
-            const m = await deps.tokens.mint(
-              {
-                sellerId: input.sellerId,
-                appVersion: input.appVersion,
-                installationId: input.installationId,
-              },
-              waiting,
-            );
-            token = { sealed: m.sealedToken, expiresAt: m.expiresAt };
-            state.minted = { ...token, scopes: m.scopes, mintedAt: now() };
-            state.mints += 1;
-            beat();
-            return token;
-          } finally {
-            minting = null;
-          }
-        })();
-        return await minting;
+      // Snapshotted (cloned, serialized, handed to the SDK) once per delay, not per request.
+      let pendingBeat: ReturnType<typeof setTimeout> | undefined;
+      const beatNow = () => {
+        clearTimeout(pendingBeat);
+        pendingBeat = undefined;
+        ctx.heartbeat(snapshot());
       };
+      const beat = () => {
+        pendingBeat ??= setTimeout(beatNow, heartbeatDelayMs);
+      };
+      try {
+        const waiting = { signal, heartbeat: beat, heartbeatEveryMs };
+        /**
+         * How a stopped tick ends. Cancelled by its workflow (end of the connection, drain): a
+         * CancelledFailure with what it did. Stopped because this worker shuts down: a retryable failure,
+         * so another worker retries it at once (from the heartbeated result) instead of after the
+         * heartbeat timeout.
+         */
+        const cancelled = () =>
+          ctx.cancellationDetails?.workerShutdown === true
+            ? ApplicationFailure.create({
+                type: 'WorkerShutdown',
+                message: 'the worker shut down during the tick; another worker resumes it',
+                details: [snapshot()],
+              })
+            : new CancelledFailure(
+                `tick cancelled (${signal.reason instanceof Error ? signal.reason.message : 'cancelled'}); its progress resumes the next run`,
+                [snapshot()],
+              );
 
-      // A token that lasts through the run. The probe mints anyway (only a mint shows a revocation),
-      // unless a retried attempt of it already did.
-      const needMint = input.probe
-        ? state.mints === 0
-        : token === null || token.expiresAt < now() + input.reserveMs;
-      if (needMint) {
-        try {
-          await tokenUntil(now() + input.reserveMs, input.probe ? token : null);
-        } catch (err) {
-          if (err instanceof CancelledFailure || signal.aborted) throw cancelled();
-          state.mintFailure = failureText(err);
-          return snapshot();
-        }
-      }
+        let minting: Promise<SealedToken> | null = null;
+        /**
+         * A token valid until `until` that is not `stale`: the current one if it does, else one mint that
+         * every transfer of this tick waiting for a token shares.
+         */
+        const tokenUntil = async (until: number, stale: SealedToken | null): Promise<SealedToken> => {
+          if (token !== null && token !== stale && token.expiresAt >= until) return token;
+          minting ??= (async () => {
+            try {
+              const m = await deps.tokens.mint(
+                {
+                  sellerId: input.sellerId,
+                  appVersion: input.appVersion,
+                  installationId: input.installationId,
+                },
+                waiting,
+              );
+              token = { sealed: m.sealedToken, expiresAt: m.expiresAt };
+              state.minted = { ...token, scopes: m.scopes, mintedAt: now() };
+              state.mints += 1;
+              // At once: a retry after a crash must not spend another mint.
+              beatNow();
+              return token;
+            } finally {
+              minting = null;
+            }
+          })();
+          return await minting;
+        };
 
-      const runKind = async (run: TickRun): Promise<void> => {
-        let remints = 0;
-        let rejectedOnce = false;
-        let attempt = 0;
-        const giveUpAt = now() + input.retryWindowMs;
-        for (;;) {
-          const used = token!;
-          const kindCtx: RunContext = {
-            heartbeat: (details) => {
-              state.progress[run.kind] = details;
-              beat();
-            },
-            cancellationSignal: signal,
-            log: ctx.log,
-            heartbeatDetails: state.progress[run.kind],
-          };
-          let result: TransferResult;
+        // A token that lasts through the run. The probe mints anyway (only a mint shows a revocation),
+        // unless a retried attempt of it already did.
+        const needMint = input.probe
+          ? state.mints === 0
+          : token === null || token.expiresAt < now() + input.reserveMs;
+        if (needMint) {
           try {
-            result = await runWithContext(kindCtx, () =>
-              deps.transfers[run.kind]({
-                sellerId: input.sellerId,
-                partnerId: input.partnerId,
-                sealedToken: used.sealed,
-                tokenExpiresAt: used.expiresAt,
-                cursor: run.cursor,
-                full: run.full,
-                ...(run.resume === undefined ? {} : { resume: run.resume }),
-              }),
-            );
+            await tokenUntil(now() + input.reserveMs, input.probe ? token : null);
           } catch (err) {
-            const details = (err as { details?: unknown[] } | null)?.details;
-            if (Array.isArray(details) && details[0] !== undefined) state.progress[run.kind] = details[0];
-            if (err instanceof CancelledFailure || signal.aborted) return;
-            const type = err instanceof ApplicationFailure ? err.type : undefined;
-            // A token about to expire is replaced (a long run outlives its token); one OTTO rejected is
-            // replaced once. Bounded, so a token endpoint issuing tokens that expire at once cannot loop.
-            const replace =
-              (type === FailureTypes.tokenExpiring && remints < MAX_REMINTS) ||
-              (type === FailureTypes.tokenRejected && !rejectedOnce);
-            if (replace) {
-              remints += 1;
-              if (type === FailureTypes.tokenRejected) rejectedOnce = true;
-              try {
-                await tokenUntil(now() + input.reserveMs, used);
-              } catch (mintErr) {
-                if (mintErr instanceof CancelledFailure || signal.aborted) return;
-                // Not this transfer's failure: the token policy weighs it; the kind resumes next tick.
-                state.mintFailure = failureText(mintErr);
-                return;
+            if (err instanceof CancelledFailure || signal.aborted) throw cancelled();
+            state.mintFailure = failureText(err);
+            return snapshot();
+          }
+        }
+
+        const runKind = async (run: TickRun): Promise<void> => {
+          let remints = 0;
+          let rejectedOnce = false;
+          let attempt = 0;
+          const giveUpAt = now() + input.retryWindowMs;
+          for (;;) {
+            const used = token!;
+            const kindCtx: RunContext = {
+              heartbeat: (details) => {
+                state.progress[run.kind] = details;
+                beat();
+              },
+              cancellationSignal: signal,
+              log: ctx.log,
+              heartbeatDetails: state.progress[run.kind],
+            };
+            let result: TransferResult;
+            try {
+              result = await runWithContext(kindCtx, () =>
+                deps.transfers[run.kind]({
+                  sellerId: input.sellerId,
+                  partnerId: input.partnerId,
+                  sealedToken: used.sealed,
+                  tokenExpiresAt: used.expiresAt,
+                  cursor: run.cursor,
+                  full: run.full,
+                  ...(run.resume === undefined ? {} : { resume: run.resume }),
+                }),
+              );
+            } catch (err) {
+              const details = (err as { details?: unknown[] } | null)?.details;
+              if (Array.isArray(details) && details[0] !== undefined) state.progress[run.kind] = details[0];
+              if (err instanceof CancelledFailure || signal.aborted) return;
+              const type = err instanceof ApplicationFailure ? err.type : undefined;
+              // A token about to expire is replaced (a long run outlives its token); one OTTO rejected is
+              // replaced once. Bounded, so a token endpoint issuing tokens that expire at once cannot loop.
+              const replace =
+                (type === FailureTypes.tokenExpiring && remints < MAX_REMINTS) ||
+                (type === FailureTypes.tokenRejected && !rejectedOnce);
+              if (replace) {
+                remints += 1;
+                if (type === FailureTypes.tokenRejected) rejectedOnce = true;
+                try {
+                  await tokenUntil(now() + input.reserveMs, used);
+                } catch (mintErr) {
+                  if (mintErr instanceof CancelledFailure || signal.aborted) return;
+                  // Not this transfer's failure: the token policy weighs it; the kind resumes next tick.
+                  state.mintFailure = failureText(mintErr);
+                  return;
+                }
+                continue;
               }
-              continue;
+              const backoff = Math.min(30_000, 1_000 * 2 ** attempt);
+              if (retryable(err) && now() + backoff < giveUpAt) {
+                attempt += 1;
+                await waitWithHeartbeats(backoff, { signal, heartbeat: beat, heartbeatEveryMs });
+                if (signal.aborted) return;
+                continue;
+              }
+              state.outcomes[run.kind] = { failed: failureText(err), progress: state.progress[run.kind] };
+              delete state.progress[run.kind];
+              beat();
+              return;
             }
-            const backoff = Math.min(30_000, 1_000 * 2 ** attempt);
-            if (retryable(err) && now() + backoff < giveUpAt) {
-              attempt += 1;
-              await waitWithHeartbeats(backoff, { signal, heartbeat: beat, heartbeatEveryMs });
-              if (signal.aborted) return;
-              continue;
-            }
-            state.outcomes[run.kind] = { failed: failureText(err), progress: state.progress[run.kind] };
+            state.outcomes[run.kind] = { ok: result };
             delete state.progress[run.kind];
             beat();
             return;
           }
-          state.outcomes[run.kind] = { ok: result };
-          delete state.progress[run.kind];
-          beat();
-          return;
-        }
-      };
+        };
 
-      await Promise.all(input.runs.filter((run) => state.outcomes[run.kind] === undefined).map(runKind));
-      if (signal.aborted) throw cancelled();
-      return snapshot();
+        await Promise.all(input.runs.filter((run) => state.outcomes[run.kind] === undefined).map(runKind));
+        if (signal.aborted) throw cancelled();
+        return snapshot();
+      } finally {
+        clearTimeout(pendingBeat);
+      }
     },
   };
 }

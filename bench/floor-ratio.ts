@@ -9,6 +9,7 @@
  */
 import { Worker } from '@temporalio/worker';
 import type { BenchContext } from './support/context';
+import { startCpuProfile } from './support/cpu-profile';
 import { createFloorActivities, type FloorCounters } from './support/floor-activities';
 import { fmt, goalRow } from './support/goals';
 import { sampleHistories, spreadSample } from './support/history';
@@ -84,6 +85,7 @@ export async function runFloorRatio(ctx: BenchContext): Promise<void> {
     await sleep(Math.max(0, originAt - 1_000 - Date.now()));
     const before = await historyMarks(env.client, ids);
     log(`floor: measuring for ${ours.windowMs / 1000} s …`);
+    const profiler = await startCpuProfile('floor');
     const t0 = Date.now();
     const cpu0 = { worker: ownCpuMs(), server: processCpuMs(env.server.pid) };
     const c0 = { ...counters };
@@ -91,6 +93,8 @@ export async function runFloorRatio(ctx: BenchContext): Promise<void> {
     const t1 = Date.now();
     const cpu1 = { worker: ownCpuMs(), server: processCpuMs(env.server.pid) };
     const c1 = { ...counters };
+    const profileFile = await profiler.stop();
+    if (profileFile) log(`floor: CPU profile ${profileFile}`);
     const after = await historyMarks(env.client, ids);
     const { events } = await eventsBetween(env.client, before, after);
     const hist = await sampleHistories(env.client, spreadSample(ids, ctx.params.historySample), t0, t1);

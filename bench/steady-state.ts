@@ -28,6 +28,7 @@ import {
   OTTO_TOKEN_CAP_PER_SECOND,
   TOKEN_ACTIVITIES_PER_SECOND,
 } from './support/harness';
+import { startCpuProfile } from './support/cpu-profile';
 import { sampleHistories, spreadSample } from './support/history';
 import { isTokenCall, mintedInstallation, perSecond, requestsSince } from './support/otto-log';
 import {
@@ -84,6 +85,7 @@ export async function runSteadyState(ctx: BenchContext): Promise<void> {
   const pids = fleet.cpuPids();
 
   log(`${label}: measuring for ${windowMs / 1000} s …`);
+  const profiler = await startCpuProfile(label);
   const t0 = Date.now();
   const cpu0 = {
     worker: ownCpuMs(),
@@ -103,6 +105,8 @@ export async function runSteadyState(ctx: BenchContext): Promise<void> {
     emulator: processCpuMs(pids.emulator),
   };
   const counts1 = { ...fleet.counts };
+  const profileFile = await profiler.stop();
+  if (profileFile) log(`${label}: CPU profile ${profileFile}`);
   const mem = settledRss();
   // Marginal memory: growth since the first onboarding round, per seller added since then.
   const firstRound = fleet.memory.find((m) => m.sellers < n);

@@ -141,20 +141,31 @@ export function openSqliteSellerStore(file: string): SellerStore {
     }
   }).immediate();
 
-  const nextSeq = db.prepare('UPDATE change_counter SET value = value + 1 WHERE id = 1 RETURNING value');
+  // Statements prepared once and reused (better-sqlite3 runs them synchronously, none is iterated):
+  // preparing costs more than running the small queries a transfer makes.
+  const statements = new Map<string, Database.Statement>();
+  const prepare = (sql: string): Database.Statement => {
+    let statement = statements.get(sql);
+    if (statement === undefined) {
+      statement = db.prepare(sql);
+      statements.set(sql, statement);
+    }
+    return statement;
+  };
+  const nextSeq = prepare('UPDATE change_counter SET value = value + 1 WHERE id = 1 RETURNING value');
   const now = () => new Date().toISOString();
 
   const takeSeq = () => (nextSeq.get() as { value: number }).value;
 
   const upsertOrders = db.transaction((sellerId: string, orders: StoreOrder[]): FeedUpsertResult => {
     const result: FeedUpsertResult = { inserted: 0, updated: 0, unchanged: 0, changed: [] };
-    const find = db.prepare('SELECT change_date FROM orders WHERE seller_id = ? AND sales_order_id = ?');
-    const insert = db.prepare(
+    const find = prepare('SELECT change_date FROM orders WHERE seller_id = ? AND sales_order_id = ?');
+    const insert = prepare(
       `INSERT INTO orders (seller_id, sales_order_id, order_number, order_date, change_date, lifecycle_change_date,
          last_modified_date, fulfillment_status, positions, data, imported_at, change_seq)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    const update = db.prepare(
+    const update = prepare(
       `UPDATE orders SET change_date = ?, lifecycle_change_date = ?, last_modified_date = ?, fulfillment_status = ?,
          positions = ?, data = ?, change_seq = ?
        WHERE seller_id = ? AND sales_order_id = ?`,
@@ -203,14 +214,14 @@ export function openSqliteSellerStore(file: string): SellerStore {
 
   const upsertReturns = db.transaction((sellerId: string, returns: StoreReturn[]): FeedUpsertResult => {
     const result: FeedUpsertResult = { inserted: 0, updated: 0, unchanged: 0, changed: [] };
-    const find = db.prepare(
+    const find = prepare(
       'SELECT status, occurred_time, details FROM returns WHERE seller_id = ? AND position_item_id = ?',
     );
-    const insert = db.prepare(
+    const insert = prepare(
       `INSERT INTO returns (seller_id, position_item_id, sales_order_id, status, occurred_time, details, imported_at, updated_at, change_seq)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    const update = db.prepare(
+    const update = prepare(
       `UPDATE returns SET sales_order_id = ?, status = ?, occurred_time = ?, details = ?, updated_at = ?,
          change_seq = ?
        WHERE seller_id = ? AND position_item_id = ?`,
@@ -254,7 +265,7 @@ export function openSqliteSellerStore(file: string): SellerStore {
 
   const setStock = db.transaction((sellerId: string, levels: Array<{ sku: string; quantity: number }>) => {
     const seqs: number[] = [];
-    const upsert = db.prepare(
+    const upsert = prepare(
       `INSERT INTO stock (seller_id, sku, quantity, change_seq, changed_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (seller_id, sku) DO UPDATE SET quantity = excluded.quantity, change_seq = excluded.change_seq, changed_at = excluded.changed_at`,
     );
@@ -270,7 +281,7 @@ export function openSqliteSellerStore(file: string): SellerStore {
   const setPrices = db.transaction(
     (sellerId: string, prices: Array<{ sku: string; amount: number; currency: string }>) => {
       const seqs: number[] = [];
-      const upsert = db.prepare(
+      const upsert = prepare(
         `INSERT INTO prices (seller_id, sku, amount, currency, change_seq, changed_at) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (seller_id, sku) DO UPDATE SET amount = excluded.amount, currency = excluded.currency,
          change_seq = excluded.change_seq, changed_at = excluded.changed_at`,
@@ -288,20 +299,17 @@ export function openSqliteSellerStore(file: string): SellerStore {
     (sellerId: string, batch: ShopBatch, claim: IdempotencyClaim | undefined): ShopBatchOutcome => {
       if (claim) {
         const cutoff = idempotencyCutoff(claim);
-        db.prepare('DELETE FROM idempotency_keys WHERE seller_id = ? AND created_at < ?').run(
-          sellerId,
-          cutoff,
-        );
-        const existing = db
-          .prepare('SELECT fingerprint, result FROM idempotency_keys WHERE seller_id = ? AND key = ?')
-          .get(sellerId, claim.key) as { fingerprint: string; result: string } | undefined;
+        prepare('DELETE FROM idempotency_keys WHERE seller_id = ? AND created_at < ?').run(sellerId, cutoff);
+        const existing = prepare(
+          'SELECT fingerprint, result FROM idempotency_keys WHERE seller_id = ? AND key = ?',
+        ).get(sellerId, claim.key) as { fingerprint: string; result: string } | undefined;
         if (existing) return storedKeyOutcome(existing, claim);
       }
       const seqs =
         batch.kind === 'stock' ? setStock(sellerId, batch.items) : setPrices(sellerId, batch.items);
       const result = batchResult(seqs);
       if (claim)
-        db.prepare(
+        prepare(
           'INSERT INTO idempotency_keys (seller_id, key, fingerprint, result, created_at) VALUES (?, ?, ?, ?, ?)',
         ).run(sellerId, claim.key, claim.fingerprint, JSON.stringify(result), claim.at);
       return { outcome: 'applied', result };
@@ -309,7 +317,7 @@ export function openSqliteSellerStore(file: string): SellerStore {
   );
 
   const recordTransferRun = db.transaction((sellerId: string, run: TransferRun) => {
-    db.prepare(
+    prepare(
       `INSERT INTO transfer_runs (seller_id, kind, started_at, finished_at, result, count, detail)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
     ).run(
@@ -321,7 +329,7 @@ export function openSqliteSellerStore(file: string): SellerStore {
       run.count,
       run.detail.slice(0, MAX_RUN_DETAIL),
     );
-    db.prepare(
+    prepare(
       `DELETE FROM transfer_runs WHERE seller_id = ? AND kind = ? AND id NOT IN (
          SELECT id FROM transfer_runs WHERE seller_id = ? AND kind = ? ORDER BY finished_at DESC, id DESC LIMIT ?)`,
     ).run(sellerId, run.kind, sellerId, run.kind, TRANSFER_RUNS_KEPT);
@@ -333,8 +341,8 @@ export function openSqliteSellerStore(file: string): SellerStore {
       kind: ExportKind,
       outcome: { taken: string[]; refused: Array<{ sku: string; error: string }> },
     ) => {
-      const clear = db.prepare('DELETE FROM export_failures WHERE seller_id = ? AND kind = ? AND sku = ?');
-      const record = db.prepare(
+      const clear = prepare('DELETE FROM export_failures WHERE seller_id = ? AND kind = ? AND sku = ?');
+      const record = prepare(
         `INSERT INTO export_failures (seller_id, kind, sku, error, attempts, first_failed_at, last_failed_at)
          VALUES (?, ?, ?, ?, 1, ?, ?)
          ON CONFLICT (seller_id, kind, sku) DO UPDATE SET error = excluded.error, attempts = attempts + 1,
@@ -349,8 +357,8 @@ export function openSqliteSellerStore(file: string): SellerStore {
   const upsertProfiles = db.transaction(
     (sellerId: string, profiles: StoreShippingProfile[]): UpsertResult => {
       const result = { inserted: 0, updated: 0, unchanged: 0 };
-      const find = db.prepare('SELECT data FROM shipping_profiles WHERE seller_id = ? AND profile_id = ?');
-      const upsert = db.prepare(
+      const find = prepare('SELECT data FROM shipping_profiles WHERE seller_id = ? AND profile_id = ?');
+      const upsert = prepare(
         `INSERT INTO shipping_profiles (seller_id, profile_id, name, working_days, order_cutoff, delivery_type,
            default_processing_time, transport_time, data, synced_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -389,21 +397,21 @@ export function openSqliteSellerStore(file: string): SellerStore {
     upsertOrders: async (sellerId, orders) => upsertOrders(sellerId, orders),
     listOrders: async (sellerId) =>
       (
-        db
-          .prepare('SELECT * FROM orders WHERE seller_id = ? ORDER BY change_date, sales_order_id')
-          .all(sellerId) as OrderRow[]
+        prepare('SELECT * FROM orders WHERE seller_id = ? ORDER BY change_date, sales_order_id').all(
+          sellerId,
+        ) as OrderRow[]
       ).map(toOrder),
     orderFeed: async (sellerId, afterSeq, limit) =>
       (
-        db
-          .prepare('SELECT * FROM orders WHERE seller_id = ? AND change_seq > ? ORDER BY change_seq LIMIT ?')
-          .all(sellerId, afterSeq, limit) as Array<OrderRow & { change_seq: number }>
+        prepare(
+          'SELECT * FROM orders WHERE seller_id = ? AND change_seq > ? ORDER BY change_seq LIMIT ?',
+        ).all(sellerId, afterSeq, limit) as Array<OrderRow & { change_seq: number }>
       ).map((r) => toFeedEntry(r, toOrder)),
     returnFeed: async (sellerId, afterSeq, limit) =>
       (
-        db
-          .prepare('SELECT * FROM returns WHERE seller_id = ? AND change_seq > ? ORDER BY change_seq LIMIT ?')
-          .all(sellerId, afterSeq, limit) as Array<ReturnRow & { change_seq: number }>
+        prepare(
+          'SELECT * FROM returns WHERE seller_id = ? AND change_seq > ? ORDER BY change_seq LIMIT ?',
+        ).all(sellerId, afterSeq, limit) as Array<ReturnRow & { change_seq: number }>
       ).map((r) => toFeedEntry(r, toReturn)),
     applyShopBatch: async (sellerId, batch, claim) => applyShopBatch(sellerId, batch, claim),
     recordTransferRun: async (sellerId, run) => {
@@ -411,100 +419,84 @@ export function openSqliteSellerStore(file: string): SellerStore {
     },
     transferRuns: async (sellerId) =>
       (
-        db
-          .prepare(
-            `SELECT kind, started_at, finished_at, result, count, detail FROM transfer_runs
+        prepare(
+          `SELECT kind, started_at, finished_at, result, count, detail FROM transfer_runs
              WHERE seller_id = ? ORDER BY finished_at DESC, id DESC`,
-          )
-          .all(sellerId) as TransferRunRow[]
+        ).all(sellerId) as TransferRunRow[]
       ).map(toTransferRun),
     upsertReturns: async (sellerId, returns) => upsertReturns(sellerId, returns),
     listReturns: async (sellerId) =>
       (
-        db
-          .prepare(
-            'SELECT * FROM returns WHERE seller_id = ? ORDER BY occurred_time IS NULL, occurred_time, position_item_id',
-          )
-          .all(sellerId) as ReturnRow[]
+        prepare(
+          'SELECT * FROM returns WHERE seller_id = ? ORDER BY occurred_time IS NULL, occurred_time, position_item_id',
+        ).all(sellerId) as ReturnRow[]
       ).map(toReturn),
     setStock: async (sellerId, levels) => {
       setStock(sellerId, levels);
     },
     stockChanges: async (sellerId, afterSeq, upToSeq = Number.MAX_SAFE_INTEGER) =>
       (
-        db
-          .prepare(
-            'SELECT sku, quantity, change_seq FROM stock WHERE seller_id = ? AND change_seq > ? AND change_seq <= ? ORDER BY change_seq',
-          )
-          .all(sellerId, afterSeq, upToSeq) as SeqRow[]
+        prepare(
+          'SELECT sku, quantity, change_seq FROM stock WHERE seller_id = ? AND change_seq > ? AND change_seq <= ? ORDER BY change_seq',
+        ).all(sellerId, afterSeq, upToSeq) as SeqRow[]
       ).map(toStock),
     allStock: async (sellerId) =>
       (
-        db
-          .prepare('SELECT sku, quantity, change_seq FROM stock WHERE seller_id = ? ORDER BY sku')
-          .all(sellerId) as SeqRow[]
+        prepare('SELECT sku, quantity, change_seq FROM stock WHERE seller_id = ? ORDER BY sku').all(
+          sellerId,
+        ) as SeqRow[]
       ).map(toStock),
     pendingStock: async (sellerId) =>
       (
-        db
-          .prepare(
-            `SELECT s.sku, s.quantity, s.change_seq FROM export_failures f
+        prepare(
+          `SELECT s.sku, s.quantity, s.change_seq FROM export_failures f
              JOIN stock s ON s.seller_id = f.seller_id AND s.sku = f.sku
              WHERE f.seller_id = ? AND f.kind = 'stock' ORDER BY s.sku`,
-          )
-          .all(sellerId) as SeqRow[]
+        ).all(sellerId) as SeqRow[]
       ).map(toStock),
     setPrices: async (sellerId, prices) => {
       setPrices(sellerId, prices);
     },
     priceChanges: async (sellerId, afterSeq, upToSeq = Number.MAX_SAFE_INTEGER) =>
       (
-        db
-          .prepare(
-            'SELECT sku, amount, currency, change_seq FROM prices WHERE seller_id = ? AND change_seq > ? AND change_seq <= ? ORDER BY change_seq',
-          )
-          .all(sellerId, afterSeq, upToSeq) as PriceRow[]
+        prepare(
+          'SELECT sku, amount, currency, change_seq FROM prices WHERE seller_id = ? AND change_seq > ? AND change_seq <= ? ORDER BY change_seq',
+        ).all(sellerId, afterSeq, upToSeq) as PriceRow[]
       ).map(toPrice),
     allPrices: async (sellerId) =>
       (
-        db
-          .prepare('SELECT sku, amount, currency, change_seq FROM prices WHERE seller_id = ? ORDER BY sku')
-          .all(sellerId) as PriceRow[]
+        prepare('SELECT sku, amount, currency, change_seq FROM prices WHERE seller_id = ? ORDER BY sku').all(
+          sellerId,
+        ) as PriceRow[]
       ).map(toPrice),
     pendingPrices: async (sellerId) =>
       (
-        db
-          .prepare(
-            `SELECT p.sku, p.amount, p.currency, p.change_seq FROM export_failures f
+        prepare(
+          `SELECT p.sku, p.amount, p.currency, p.change_seq FROM export_failures f
              JOIN prices p ON p.seller_id = f.seller_id AND p.sku = f.sku
              WHERE f.seller_id = ? AND f.kind = 'prices' ORDER BY p.sku`,
-          )
-          .all(sellerId) as PriceRow[]
+        ).all(sellerId) as PriceRow[]
       ).map(toPrice),
     recordExportOutcome: async (sellerId, kind, outcome) => recordExportOutcome(sellerId, kind, outcome),
     exportFailures: async (sellerId, kind) =>
       (
-        db
-          .prepare(
-            `SELECT sku, error, attempts, first_failed_at, last_failed_at FROM export_failures
+        prepare(
+          `SELECT sku, error, attempts, first_failed_at, last_failed_at FROM export_failures
              WHERE seller_id = ? AND kind = ? ORDER BY sku`,
-          )
-          .all(sellerId, kind) as ExportFailureRow[]
+        ).all(sellerId, kind) as ExportFailureRow[]
       ).map(toExportFailure),
     currentChangeSeq: async () =>
-      (db.prepare('SELECT value FROM change_counter WHERE id = 1').get() as { value: number }).value,
+      (prepare('SELECT value FROM change_counter WHERE id = 1').get() as { value: number }).value,
     upsertShippingProfiles: async (sellerId, profiles) => upsertProfiles(sellerId, profiles),
     removeShippingProfilesExcept: async (sellerId, keepIds) =>
-      db
-        .prepare(
-          'DELETE FROM shipping_profiles WHERE seller_id = ? AND profile_id NOT IN (SELECT value FROM json_each(?))',
-        )
-        .run(sellerId, JSON.stringify(keepIds)).changes,
+      prepare(
+        'DELETE FROM shipping_profiles WHERE seller_id = ? AND profile_id NOT IN (SELECT value FROM json_each(?))',
+      ).run(sellerId, JSON.stringify(keepIds)).changes,
     listShippingProfiles: async (sellerId) =>
       (
-        db
-          .prepare('SELECT * FROM shipping_profiles WHERE seller_id = ? ORDER BY profile_id')
-          .all(sellerId) as ProfileRow[]
+        prepare('SELECT * FROM shipping_profiles WHERE seller_id = ? ORDER BY profile_id').all(
+          sellerId,
+        ) as ProfileRow[]
       ).map(toProfile),
     close: async () => {
       db.close();

@@ -163,13 +163,15 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
     if (statusMemo && settings !== null) {
       const summary = toStatusSummary(s, settings);
       const key = summaryChangeKey(summary);
-      const json = JSON.stringify(summary);
       const now = clock();
+      // The whole summary is serialized only to write it or, once the hour is up, to compare it.
+      let json: string | undefined;
       const stale =
-        json !== publishedSummary.json && now - publishedSummary.at >= SUMMARY_VOLATILE_REFRESH_MS;
+        now - publishedSummary.at >= SUMMARY_VOLATILE_REFRESH_MS &&
+        (json = JSON.stringify(summary)) !== publishedSummary.json;
       if (key !== publishedSummary.key || stale) {
         upsertMemo({ [STATUS_MEMO_KEY]: summary });
-        publishedSummary = { key, json, at: now };
+        publishedSummary = { key, json: json ?? JSON.stringify(summary), at: now };
       }
     }
   }
