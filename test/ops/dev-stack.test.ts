@@ -210,7 +210,8 @@ describe('npm run dev / npm run demo', () => {
     };
     const demo = launch('scripts/demo.ts', demoEnv);
     // With the output, so that a failing demo says why.
-    expect({ code: await demo.exited, output: demo.output() }).toMatchObject({ code: 0 });
+    const code = await demo.exited;
+    if (code !== 0) throw new Error(`the demo exited with ${code}:\n${demo.output()}`);
     expect(demo.output()).toMatch(/^State:\s+active$/m);
     expect(demo.output()).toContain(
       `http://localhost:${env.TEMPORAL_UI_PORT}/namespaces/default/workflows/otto-seller%3Ademo-seller/`,
