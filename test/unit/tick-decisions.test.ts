@@ -5,7 +5,12 @@
  */
 import { decide, type Action, type RunSituation } from '../../workflows/decide';
 import { workflowSettingsSchema } from '../../common/workflow-schemas';
-import { FailureTypes, type TransferKind, type WorkflowSettings } from '../../workflows/definitions';
+import {
+  FailureTypes,
+  type AuthorizationResult,
+  type TransferKind,
+  type WorkflowSettings,
+} from '../../workflows/definitions';
 import * as core from '../../workflows/seller-state';
 import type { SellerConnection, TickPlan } from '../../workflows/seller-state';
 import type { TickResult } from '../../workflows/tick-types';
@@ -22,23 +27,29 @@ const patches = { jitTicks: true };
 const run: RunSituation = { drainingSince: null, handlersFinished: true, cancelRequested: false, patches };
 const ctx = (now: number) => ({ now, settings, patches });
 
-/** A seller connected at T0 with a 30-minute token minted then; every transfer due at T0. */
-function connected(): SellerConnection {
-  const s = core.initialConnection('s-1');
+/**
+ * A seller connected at T0 (every transfer due then): by default on v2 with a 30-minute token minted
+ * then; `result` overrides what the authorization returned (e.g. no token: connected just in time).
+ */
+function connected(result: Partial<AuthorizationResult> = {}): SellerConnection {
+  const sellerId = 's-1';
+  const appVersion = result.appVersion ?? 'v2';
+  const s = core.initialConnection(sellerId);
   const c = ctx(T0);
-  core.beginConsent(s, c, { sellerId: 's-1', appVersion: 'v2', nonce: 'nonce-0123456789abcdef' });
+  core.beginConsent(s, c, { sellerId, appVersion, nonce: 'nonce-0123456789abcdef' });
   core.answerConsent(s, c, { nonce: 'nonce-0123456789abcdef', sealedCode: 'v2.k1.code.x' });
   core.authorized(
     s,
     c,
     {
-      appVersion: 'v2',
+      appVersion,
       appId: 'app',
       installationId: 'inst-1',
       partnerId: 'P1',
       sealedToken: 'v2.k1.tok.0',
       expiresAt: T0 + 30 * MIN,
       scopes: ['orders', settings.shippingProfilesScope],
+      ...result,
     },
     0,
   );
@@ -206,24 +217,7 @@ it('"run now" during a tick makes that transfer due again when the tick ends', (
 });
 
 it('connected just in time (no token yet): the first tick mints, and a seller that cannot is degraded', () => {
-  const s = core.initialConnection('s-2');
-  const c = ctx(T0);
-  core.beginConsent(s, c, { sellerId: 's-2', appVersion: 'v1', nonce: 'nonce-0123456789abcdef' });
-  core.answerConsent(s, c, { nonce: 'nonce-0123456789abcdef', sealedCode: 'v2.k1.code.x' });
-  core.authorized(
-    s,
-    c,
-    {
-      appVersion: 'v1',
-      appId: 'app',
-      installationId: 'inst-1',
-      partnerId: 'P1',
-      sealedToken: null,
-      expiresAt: null,
-      scopes: ['orders'],
-    },
-    0,
-  );
+  const s = connected({ appVersion: 'v1', sealedToken: null, expiresAt: null, scopes: ['orders'] });
   expect(core.publicState(s)).toBe('active');
   // Shipping profiles without the v2 scope are skipped (no activity), then the tick runs.
   const skip = decide(s, ctx(T0), run);
