@@ -2,42 +2,71 @@
  * Client-side rate limit per partner id (OTTO: 20 requests/s per partner, docs/otto-api.md §5), so a worker
  * never earns a 429 by itself. A sliding one-second window; callers wait for a free slot, heartbeating
  * while they wait and giving up at once when their activity is cancelled.
+ *
+ * An `urgent` caller (a seller's code exchange, with a person waiting in the browser) takes the next free
+ * slot before any ordinary waiter (the mints of background ticks): while an urgent caller waits, ordinary
+ * callers stand back even when a slot is free.
  */
 import { sleepUnlessCancelled, throwIfCancelled, type WaitOptions } from './activity-waits';
 
+/** How long an ordinary caller stands back when a free slot is kept for an urgent one. */
+export const URGENT_YIELD_MS = 20;
+
+export interface AcquireOptions extends WaitOptions {
+  /** Goes ahead of every ordinary waiter for the same key. */
+  urgent?: boolean;
+}
+
 export class PartnerRateLimiter {
   private readonly recent = new Map<string, number[]>();
+  /** Urgent callers waiting per key. */
+  private readonly urgentWaiting = new Map<string, number>();
   constructor(
     private readonly perSecond: number,
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Milliseconds until the partner may send the next request (0 = now); reserves the slot when 0. */
-  tryAcquire(partnerId: string): number {
+  /**
+   * Milliseconds until the partner may send the next request (0 = now); reserves the slot when 0. An
+   * ordinary caller gets no free slot while an urgent caller waits for the same key.
+   */
+  tryAcquire(partnerId: string, urgent = false): number {
     const t = this.now();
     const stamps = (this.recent.get(partnerId) ?? []).filter((s) => s > t - 1_000);
+    this.recent.set(partnerId, stamps);
     if (stamps.length < this.perSecond) {
+      if (!urgent && (this.urgentWaiting.get(partnerId) ?? 0) > 0) return URGENT_YIELD_MS;
       stamps.push(t);
-      this.recent.set(partnerId, stamps);
       return 0;
     }
-    this.recent.set(partnerId, stamps);
     return stamps[0]! + 1_000 - t;
   }
 
   /** Waits for a slot; heartbeats (at most once a second) while waiting; rejects when `signal` aborts. */
-  async acquire(partnerId: string, options: WaitOptions = {}): Promise<void> {
-    let lastBeat = -Infinity;
-    for (;;) {
-      throwIfCancelled(options.signal);
-      const wait = this.tryAcquire(partnerId);
-      if (wait <= 0) return;
-      const t = this.now();
-      if (t - lastBeat >= Math.min(1_000, options.heartbeatEveryMs ?? 1_000)) {
-        options.heartbeat?.();
-        lastBeat = t;
+  async acquire(partnerId: string, options: AcquireOptions = {}): Promise<void> {
+    const urgent = options.urgent === true;
+    throwIfCancelled(options.signal);
+    if (this.tryAcquire(partnerId, urgent) <= 0) return;
+    if (urgent) this.urgentWaiting.set(partnerId, (this.urgentWaiting.get(partnerId) ?? 0) + 1);
+    try {
+      let lastBeat = -Infinity;
+      for (;;) {
+        throwIfCancelled(options.signal);
+        const wait = this.tryAcquire(partnerId, urgent);
+        if (wait <= 0) return;
+        const t = this.now();
+        if (t - lastBeat >= Math.min(1_000, options.heartbeatEveryMs ?? 1_000)) {
+          options.heartbeat?.();
+          lastBeat = t;
+        }
+        await sleepUnlessCancelled(wait, options.signal);
       }
-      await sleepUnlessCancelled(wait, options.signal);
+    } finally {
+      if (urgent) {
+        const left = (this.urgentWaiting.get(partnerId) ?? 1) - 1;
+        if (left > 0) this.urgentWaiting.set(partnerId, left);
+        else this.urgentWaiting.delete(partnerId);
+      }
     }
   }
 }

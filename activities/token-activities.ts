@@ -179,10 +179,14 @@ export function createTokenService(deps: TokenActivityDeps) {
   // OTTO's token endpoints allow 10 requests/s per IP. The task queue's rate limit is an average that
   // lets short bursts through; this sliding window is a hard per-process bound on what we send.
   const tokenEndpoint = new PartnerRateLimiter(deps.tokenRequestsPerSecond ?? 8, now);
-  /** A token-endpoint request; `waiting` (the activity's signal and heartbeat) when it belongs to one activity. */
-  const tokenRequest = async (req: HttpRequest, waiting: WaitOptions = {}) => {
+  /**
+   * A token-endpoint request; `waiting` (the activity's signal and heartbeat) when it belongs to one
+   * activity. `urgent` (a code exchange: a person waits in the browser, and the code expires) goes ahead
+   * of the background mints waiting for the same limit.
+   */
+  const tokenRequest = async (req: HttpRequest, waiting: WaitOptions = {}, urgent = false) => {
     waiting.heartbeat?.();
-    await tokenEndpoint.acquire('token-endpoint', waiting);
+    await tokenEndpoint.acquire('token-endpoint', { ...waiting, urgent });
     return await ottoRequest(fetchFn, { ...req, signal: waiting.signal, metrics });
   };
 
@@ -402,6 +406,7 @@ export function createTokenService(deps: TokenActivityDeps) {
               },
             },
             waiting,
+            true,
           );
           const userToken = tokenResponse.parse(body).access_token;
           sealedUserToken = deps.sealer.seal(userToken, { purpose: 'user-token', sellerId });

@@ -1,4 +1,4 @@
-import { PartnerRateLimiter } from '../../activities/partner-rate-limiter';
+import { PartnerRateLimiter, URGENT_YIELD_MS } from '../../activities/partner-rate-limiter';
 
 describe('PartnerRateLimiter (sliding one-second window)', () => {
   it('lets N requests through per partner in any second and says how long the next one waits', () => {
@@ -23,5 +23,41 @@ describe('PartnerRateLimiter (sliding one-second window)', () => {
     for (const start of sent)
       expect(sent.filter((t) => t >= start && t < start + 1_000).length).toBeLessThanOrEqual(8);
     expect(sent.length).toBeGreaterThanOrEqual(36);
+  });
+
+  it('keeps a free slot for an urgent caller: ordinary callers stand back while one waits', async () => {
+    jest.useFakeTimers({ now: 50_000 });
+    try {
+      const limiter = new PartnerRateLimiter(2, Date.now);
+      expect([limiter.tryAcquire('t'), limiter.tryAcquire('t')]).toEqual([0, 0]);
+      const order: string[] = [];
+      // Two background mints wait first, then a code exchange arrives: the exchange goes first.
+      const mints = [1, 2].map((i) => limiter.acquire('t').then(() => order.push(`mint ${i}`)));
+      await jest.advanceTimersByTimeAsync(300);
+      const exchange = limiter.acquire('t', { urgent: true }).then(() => order.push('exchange'));
+      await jest.advanceTimersByTimeAsync(700); // the window's first two slots free at 51,000
+      await exchange;
+      expect(order[0]).toBe('exchange');
+      await jest.advanceTimersByTimeAsync(1_000);
+      await Promise.all(mints);
+      expect(order).toEqual(['exchange', 'mint 1', 'mint 2']);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('an ordinary caller is told to stand back briefly, not refused, when only an urgent one waits', async () => {
+    let now = 0;
+    const limiter = new PartnerRateLimiter(1, () => now);
+    expect(limiter.tryAcquire('t')).toBe(0);
+    const controller = new AbortController();
+    const urgent = limiter.acquire('t', { urgent: true, signal: controller.signal }).catch(() => 'cancelled');
+    now = 1_000; // the slot is free again, but the urgent caller (asleep) has not taken it yet
+    expect(limiter.tryAcquire('t')).toBe(URGENT_YIELD_MS);
+    expect(limiter.tryAcquire('t', true)).toBe(0); // another urgent caller may take it
+    controller.abort();
+    expect(await urgent).toBe('cancelled');
+    now = 2_000;
+    expect(limiter.tryAcquire('t')).toBe(0); // a cancelled urgent caller keeps nothing back
   });
 });
