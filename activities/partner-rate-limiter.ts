@@ -5,12 +5,16 @@
  *
  * An `urgent` caller (a seller's code exchange, with a person waiting in the browser) takes the next free
  * slot before any ordinary waiter (the mints of background ticks): while an urgent caller waits, ordinary
- * callers stand back even when a slot is free.
+ * callers stand back even when a slot is free. An ordinary caller that has waited `URGENT_AFTER_MS` counts
+ * as urgent from then on, so a long stream of urgent callers (an onboarding wave) delays the others by
+ * seconds, never starves them.
  */
 import { sleepUnlessCancelled, throwIfCancelled, type WaitOptions } from './activity-waits';
 
 /** How long an ordinary caller stands back when a free slot is kept for an urgent one. */
 export const URGENT_YIELD_MS = 20;
+/** After this long waiting, an ordinary caller competes as an urgent one. */
+export const URGENT_AFTER_MS = 5_000;
 
 export interface AcquireOptions extends WaitOptions {
   /** Goes ahead of every ordinary waiter for the same key. */
@@ -44,14 +48,20 @@ export class PartnerRateLimiter {
 
   /** Waits for a slot; heartbeats (at most once a second) while waiting; rejects when `signal` aborts. */
   async acquire(partnerId: string, options: AcquireOptions = {}): Promise<void> {
-    const urgent = options.urgent === true;
+    let urgent = options.urgent === true;
     throwIfCancelled(options.signal);
     if (this.tryAcquire(partnerId, urgent) <= 0) return;
-    if (urgent) this.urgentWaiting.set(partnerId, (this.urgentWaiting.get(partnerId) ?? 0) + 1);
+    const since = this.now();
+    const register = () => this.urgentWaiting.set(partnerId, (this.urgentWaiting.get(partnerId) ?? 0) + 1);
+    if (urgent) register();
     try {
       let lastBeat = -Infinity;
       for (;;) {
         throwIfCancelled(options.signal);
+        if (!urgent && this.now() - since >= URGENT_AFTER_MS) {
+          urgent = true;
+          register();
+        }
         const wait = this.tryAcquire(partnerId, urgent);
         if (wait <= 0) return;
         const t = this.now();
@@ -59,7 +69,7 @@ export class PartnerRateLimiter {
           options.heartbeat?.();
           lastBeat = t;
         }
-        await sleepUnlessCancelled(wait, options.signal);
+        await sleepUnlessCancelled(urgent ? wait : Math.min(wait, since + URGENT_AFTER_MS - t), options.signal);
       }
     } finally {
       if (urgent) {

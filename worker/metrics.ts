@@ -75,7 +75,7 @@ export function createWorkerMetrics(
   const liveTokens = new Map<string, number>();
   new Gauge({
     name: TOKEN_EXPIRY_METRIC,
-    help: 'Seconds until the earliest expiry among the installation tokens this worker process minted that are still within their lifetime (one per installation: a newer mint here replaces the older); NaN while it holds none. Near 0 means a refresh is late, unless it ran on another replica',
+    help: 'Seconds until the earliest expiry among the installation tokens this worker process minted that are still within their lifetime (one per installation: a newer mint here replaces the older); NaN while it holds none. Tokens are minted just in time for a tick, so a token running out unused between ticks is normal; the next tick mints a new one',
     registers: [registry],
     collect() {
       const at = now();

@@ -1,4 +1,4 @@
-import { PartnerRateLimiter, URGENT_YIELD_MS } from '../../activities/partner-rate-limiter';
+import { PartnerRateLimiter, URGENT_AFTER_MS, URGENT_YIELD_MS } from '../../activities/partner-rate-limiter';
 
 describe('PartnerRateLimiter (sliding one-second window)', () => {
   it('lets N requests through per partner in any second and says how long the next one waits', () => {
@@ -59,5 +59,28 @@ describe('PartnerRateLimiter (sliding one-second window)', () => {
     expect(await urgent).toBe('cancelled');
     now = 2_000;
     expect(limiter.tryAcquire('t')).toBe(0); // a cancelled urgent caller keeps nothing back
+  });
+
+  it('never starves an ordinary caller: after URGENT_AFTER_MS it competes as urgent', async () => {
+    jest.useFakeTimers({ now: 0 });
+    try {
+      const limiter = new PartnerRateLimiter(1, Date.now);
+      expect(limiter.tryAcquire('t')).toBe(0);
+      let mintAt: number | undefined;
+      const mint = limiter.acquire('t').then(() => (mintAt = Date.now()));
+      // A stream of code exchanges, one new urgent caller every 500 ms, more than the limit can serve.
+      const exchanges: Promise<void>[] = [];
+      for (let i = 0; i < 40 && mintAt === undefined; i++) {
+        exchanges.push(limiter.acquire('t', { urgent: true }));
+        await jest.advanceTimersByTimeAsync(500);
+      }
+      await mint;
+      expect(mintAt).toBeGreaterThanOrEqual(URGENT_AFTER_MS);
+      expect(mintAt).toBeLessThan(URGENT_AFTER_MS * 3);
+      await jest.advanceTimersByTimeAsync(60_000);
+      await Promise.all(exchanges);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });
