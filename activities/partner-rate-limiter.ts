@@ -69,7 +69,10 @@ export class PartnerRateLimiter {
           options.heartbeat?.();
           lastBeat = t;
         }
-        await sleepUnlessCancelled(urgent ? wait : Math.min(wait, since + URGENT_AFTER_MS - t), options.signal);
+        await sleepUnlessCancelled(
+          urgent ? wait : Math.min(wait, since + URGENT_AFTER_MS - t),
+          options.signal,
+        );
       }
     } finally {
       if (urgent) {
