@@ -10,7 +10,10 @@
  *   (the zod config schemas of the API, worker and emulator, or the scripts and test harness that read
  *   it), and every variable the API and worker schemas read is documented;
  * - every link and every repository path in backticks exists, every `#anchor` is a heading;
- * - the Node version it states is package.json's `engines`, and it says which systems are supported.
+ * - the Node version it states is package.json's `engines`, and it says which systems are supported;
+ * - every metric series it names is one the code defines (ours) or the Temporal SDK dashboard queries
+ *   (the SDK's; test/ops/observability.test.ts checks those against a live scrape), and its alert table
+ *   is exactly the alerts in deploy/prometheus/alerts.yml.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -547,5 +550,27 @@ describe('README.md is exact', () => {
     expect(readme).toMatch(/Linux/);
     expect(readme).toMatch(/macOS/);
     expect(readme).toMatch(/Windows/);
+  });
+
+  it('names only metric series the code exports, and exactly the alerts of the rules file', () => {
+    const ours = ['api', 'worker']
+      .flatMap((dir) => readdirSync(join(ROOT, dir)).map((f) => join(dir, f)))
+      .filter((path) => path.endsWith('.ts'))
+      .map(read)
+      .join('\n');
+    const sdkDashboard = read('deploy/grafana/dashboards/temporal-sdk.json');
+    const unknown: string[] = [];
+    for (const [name] of readme.matchAll(/(?<=`)otto_connect_[a-z_]+(?=[`{])/g))
+      if (!ours.includes(`'${name}'`)) unknown.push(name);
+    for (const [name] of readme.matchAll(/(?<=`)temporal_[a-z_]+(?=[`{])/g))
+      if (!sdkDashboard.includes(name)) unknown.push(name);
+    expect([...new Set(unknown)]).toEqual([]);
+
+    const rules = parse(read('deploy/prometheus/alerts.yml')) as {
+      groups: { rules: { alert?: string }[] }[];
+    };
+    const alerts = rules.groups.flatMap((g) => g.rules.flatMap((r) => (r.alert ? [r.alert] : [])));
+    const inReadme = [...readme.matchAll(/^\| `(Otto[A-Za-z]+)` +\|/gm)].map((m) => m[1]);
+    expect(inReadme.sort()).toEqual(alerts.sort());
   });
 });
