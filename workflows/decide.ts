@@ -9,7 +9,9 @@ import { mintDueAt, validUntil } from './token-policy';
 import {
   anyTransferRunning,
   probeDueAt,
+  reuseTick,
   tickKinds,
+  tokenReserveMs,
   consentExpired,
   dueTransfers,
   fullResyncDue,
@@ -56,7 +58,12 @@ export interface RunSituation {
 function decideTick(s: SellerConnection, c: Ctx, draining: boolean, wakeAt: number[]): Action | null {
   const { now, settings } = c;
   if (s.token.minting || anyTransferRunning(s)) return null; // one tick at a time; its end wakes us
-  const kinds = transfersAllowed(s) && !draining ? tickKinds(s, now) : [];
+  const transfersNow = transfersAllowed(s) && !draining;
+  // An early tick that reuses the carried token (seller-state.ts reuseTick): its due time's transfers.
+  // Woken too late for the token (a late timer), it still runs now and mints: no second timer.
+  const reuse = transfersNow ? reuseTick(s, c) : null;
+  const early = reuse !== null && now >= reuse.startAt;
+  const kinds = transfersNow ? tickKinds(s, early ? Math.max(now, reuse.dueAt) : now) : [];
   for (const kind of kinds) {
     const skip = skipReason(s, settings, kind);
     if (skip !== null) return { type: 'transfer', kind, full: false, skip };
@@ -66,13 +73,15 @@ function decideTick(s: SellerConnection, c: Ctx, draining: boolean, wakeAt: numb
   if (kinds.length > 0 || probe) {
     const retryAt = s.token.retryAt ?? 0;
     if (now >= retryAt) {
-      const mints = probe || !validUntil(s.token, now + settings.tokenRefreshMarginMs);
+      const reserve = early ? tokenReserveMs(settings) : settings.tokenRefreshMarginMs;
+      const mints = probe || !validUntil(s.token, now + reserve);
       const plan = { kinds: kinds.map((kind) => ({ kind, full: fullResyncDue(s, c, kind) })), probe, mints };
       return { type: 'tick', plan };
     }
     wakeAt.push(retryAt);
   }
   if (probeAt !== null && probeAt > now) wakeAt.push(probeAt);
+  if (reuse !== null && reuse.startAt > now) wakeAt.push(reuse.startAt);
   if (transfersAllowed(s) && !draining) {
     for (const t of Object.values(s.transfers)) {
       if (!t.running && t.nextDueAt !== null && t.nextDueAt > now) wakeAt.push(t.nextDueAt);

@@ -464,7 +464,9 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
         s.token.sealed !== null && s.token.expiresAt !== null
           ? { sealed: s.token.sealed, expiresAt: s.token.expiresAt }
           : null,
-      reserveMs: settings!.tokenRefreshMarginMs,
+      // A tick planned without a mint has a token valid for at least the reserve (an early tick that
+      // reuses the token, seller-state.ts reuseTick, no more than that); one that mints wants the margin.
+      reserveMs: plan.mints ? settings!.tokenRefreshMarginMs : core.tokenReserveMs(settings!),
       probe: plan.probe,
       retryWindowMs: settings!.transferRetryWindowMs,
       runs: plan.kinds.map(({ kind, full }) => {

@@ -103,17 +103,73 @@ it('every transfer due together runs in one tick, with the carried token when it
   expect(plan.probe).toBe(false);
 });
 
-it('mints only when the carried token would not last: every other 15-minute tick on 30-minute tokens', () => {
+/** Drives the decision loop as the workflow does (wake at each `wait`, run each tick) until `end`. */
+function drive(s: SellerConnection, from: number, end: number): { at: number; plan: TickPlan }[] {
+  const done: { at: number; plan: TickPlan }[] = [];
+  let now = from;
+  let waits = 0;
+  while (now < end) {
+    const action = decide(s, ctx(now), run);
+    if (action.type === 'wait') {
+      if (action.until === null || action.until <= now) throw new Error(`stuck at ${now - T0}`);
+      now = action.until;
+      waits++;
+    } else done.push({ at: now - T0, plan: runTick(s, now) });
+  }
+  // One timer per tick: every wake-up runs a tick (none is a wasted wake before the real one).
+  expect(waits).toBeLessThanOrEqual(done.length);
+  return done;
+}
+
+it('starts a tick early to reuse a token that would run out just before it: 3 ticks per 30-minute token', () => {
+  const s = connected(); // token minted at T0, valid to T0+30
+  const ticks = drive(s, T0, T0 + 180 * MIN);
+  const minute = (ms: number) => ms / MIN;
+  // +30 runs at +29 (the token still valid for the 60 s reserve), +45 mints a token valid to +75, +75 runs
+  // at +74 with it, +90 mints, …: a mint every 45 minutes, never a tick with less than the reserve.
+  expect(ticks.slice(0, 7).map((t) => [minute(t.at), t.plan.mints])).toEqual([
+    [0, false],
+    [15, false],
+    [29, false],
+    [45, true],
+    [60, false],
+    [74, false],
+    [90, true],
+  ]);
+  const mints = ticks.filter((t) => t.plan.mints).length;
+  expect(mints).toBe(3); // +45, +90, +135: with the connecting token, 4 tokens in 3 hours (1.33 per hour)
+  // Early ticks move no schedule: orders and stock stay on the quarter hours, hourly ones on the hour.
+  expect(s.transfers.ordersImport!.nextDueAt).toBe(T0 + 180 * MIN);
+  expect(
+    ticks.filter((t) => t.plan.kinds.some((k) => k.kind === 'returnsImport')).map((t) => minute(t.at)),
+  ).toEqual([0, 60, 119]); // the +120 tick ran at +119 (early), returns with it
+  expect(s.transfers.returnsImport!.nextDueAt).toBe(T0 + 180 * MIN);
+  // Every early tick carried both 15-minute transfers and started at most a quarter interval early.
+  for (const t of ticks) {
+    expect(t.plan.kinds.map((k) => k.kind)).toEqual(expect.arrayContaining(['ordersImport', 'stockExport']));
+    expect((15 * MIN - (t.at % (15 * MIN))) % (15 * MIN)).toBeLessThanOrEqual((15 * MIN) / 4);
+  }
+});
+
+it('woken too late for an early tick (the token no longer lasts the reserve), it runs then and mints', () => {
   const s = connected();
   runTick(s, T0);
-  const minting: boolean[] = [];
-  for (let i = 1; i <= 8; i++) {
-    const at = T0 + i * 15 * MIN;
-    expect(decide(s, ctx(at - 1), run)).toEqual({ type: 'wait', until: at });
-    minting.push(runTick(s, at).mints);
-  }
-  // Token from T0 lasts to T0+30: the tick at +15 reuses it, +30 mints (valid to +60), +45 reuses, …
-  expect(minting).toEqual([false, true, false, true, false, true, false, true]);
+  runTick(s, T0 + 15 * MIN);
+  expect(decide(s, ctx(T0 + 16 * MIN), run)).toEqual({ type: 'wait', until: T0 + 29 * MIN });
+  const plan = runTick(s, T0 + 29 * MIN + 30_000); // the timer fired 30 s late: 30 s of token left
+  expect(plan.mints).toBe(true);
+  expect(plan.kinds.map((k) => k.kind).sort()).toEqual(['ordersImport', 'stockExport']);
+  expect(s.transfers.ordersImport!.nextDueAt).toBe(T0 + 45 * MIN);
+});
+
+it('never starts early when the token would not reach the early window (the tick at its due time mints)', () => {
+  const s = connected({ expiresAt: T0 + 20 * MIN }); // runs out 10 minutes before the +30 tick
+  const ticks = drive(s, T0, T0 + 31 * MIN);
+  expect(ticks.map((t) => [t.at / MIN, t.plan.mints])).toEqual([
+    [0, false],
+    [15, false],
+    [30, true],
+  ]);
 });
 
 it('keeps the schedule anchored to due times: hourly transfers stay in every fourth tick', () => {

@@ -5,7 +5,7 @@
  * at the default intervals stays under 1,200 history events.
  */
 import { defaultPayloadConverter } from '@temporalio/common';
-import type { temporal } from '@temporalio/proto';
+import { temporal } from '@temporalio/proto';
 import { sellerWorkflowId, type TransferKind } from '../../workflows/definitions';
 import type { TickInput } from '../../workflows/tick-types';
 import { allRuns, type History } from '../support/history';
@@ -14,11 +14,13 @@ import { TestStack, type LoggedRequest } from '../support/stack';
 type Event = temporal.api.history.v1.IHistoryEvent;
 
 /** The inputs of every runTick scheduled in `history`, with when it was scheduled. */
-function ticks(history: History): Array<{ at: number; input: TickInput }> {
+function ticks(history: History): Array<{ at: number; input: TickInput; queue: string }> {
   return (history.events ?? [])
     .filter((e: Event) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runTick')
     .map((e: Event) => ({
       at: Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6),
+      // A tick planned to mint runs on the token task queue.
+      queue: e.activityTaskScheduledEventAttributes?.taskQueue?.name ?? '',
       input: defaultPayloadConverter.fromPayload<TickInput>(
         e.activityTaskScheduledEventAttributes!.input!.payloads![0]!,
       ),
@@ -186,7 +188,19 @@ describe('a simulated day at the default intervals (time ×600)', () => {
     ).toBeGreaterThanOrEqual(20);
     expect(status.state).toBe('active');
     const events = history.events?.length ?? 0;
-    console.log(`a simulated day: ${events} history events, ${all.length} ticks`);
+    const byType = new Map<string, number>();
+    for (const e of history.events ?? []) {
+      const type = (temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? 'UNKNOWN').replace(
+        /^EVENT_TYPE_/,
+        '',
+      );
+      byType.set(type, (byType.get(type) ?? 0) + 1);
+    }
+    const mints = all.filter((t) => t.queue === stack.tokenTaskQueue).length;
+    console.log(
+      `a simulated day: ${events} history events, ${all.length} ticks, ${mints} of them minting; ` +
+        JSON.stringify(Object.fromEntries(byType)),
+    );
 
     expect(events).toBeLessThan(1_200);
   }, 240_000);
