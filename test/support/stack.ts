@@ -34,6 +34,7 @@ import {
 } from '../../workflows/definitions';
 import type { sellerConnection } from '../../workflows/seller-connection';
 import { createWorkers, runWorkers, type CreateWorkersOptions } from '../../worker/create-workers';
+import { isTransientUpdateFailure } from '../../api/seller-connections';
 import { createTestDatabase, type TestDatabase } from './postgres';
 import { connectTestEnv, eventually, uniqueName, workflowBundleCode } from './temporal';
 
@@ -416,22 +417,24 @@ export class TestStack {
     if (params.code) this.captured.secrets.add(params.code);
     // The seller whose workflow this is: the code is sealed for exactly that seller.
     const sellerId = handle.workflowId.slice(WORKFLOW_ID_PREFIX.length);
-    return await handle.executeUpdate(consentCallbackUpdate, {
-      args: [
-        {
-          nonce,
-          ...(params.code
-            ? { sealedCode: this.sealer.seal(params.code, { purpose: 'authorization-code', sellerId }) }
-            : {}),
-          ...(params.error ? { error: params.error } : {}),
-          ...(params.error_description ? { errorDescription: params.error_description } : {}),
-        },
-      ],
-    });
+    return await retryTransientUpdate(() =>
+      handle.executeUpdate(consentCallbackUpdate, {
+        args: [
+          {
+            nonce,
+            ...(params.code
+              ? { sealedCode: this.sealer.seal(params.code, { purpose: 'authorization-code', sellerId }) }
+              : {}),
+            ...(params.error ? { error: params.error } : {}),
+            ...(params.error_description ? { errorDescription: params.error_description } : {}),
+          },
+        ],
+      }),
+    );
   }
 
   async disconnect(handle: SellerHandle): Promise<void> {
-    await handle.executeUpdate(disconnectUpdate, { args: [{ reason: 'test' }] });
+    await retryTransientUpdate(() => handle.executeUpdate(disconnectUpdate, { args: [{ reason: 'test' }] }));
   }
 
   async status(handle: SellerHandle): Promise<ConnectionStatus> {
@@ -475,4 +478,20 @@ export class TestStack {
 
 function expectEqual(actual: string, expected: string): void {
   if (actual !== expected) throw new Error(`expected ${expected}, got ${actual}`);
+}
+
+/**
+ * Asks again, as the API does (api/seller-connections.ts), when the server refused an update because the
+ * workflow task carrying it failed (e.g. a completion racing new events while many sellers end at once):
+ * nothing was applied, so a second ask is safe.
+ */
+async function retryTransientUpdate<T>(work: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (err) {
+      if (attempt >= 5 || !isTransientUpdateFailure(err)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
+    }
+  }
 }
