@@ -12,7 +12,7 @@ import { openSellerStore } from '../store/open-seller-store';
 import { latestVersion } from '../common/otto-apps';
 import { createDataActivities, createTokenService, type ActivityDeps } from '../activities';
 import { createSettingsActivities } from '../activities/settings-activities';
-import type { WorkflowSettingsInput } from '../workflows/definitions';
+import type { CompleteAuthorizationInput, WorkflowSettingsInput } from '../workflows/definitions';
 
 export interface CreateWorkersOptions {
   connection: NativeConnection;
@@ -68,6 +68,10 @@ export async function createWorkers(opts: CreateWorkersOptions): Promise<Worker[
     ...workflowSource,
     activities: {
       ...data,
+      // Connecting runs here under jitTicks (not behind the ticks in the token queue's rate limit); the
+      // process's hard token limit still counts its code exchange.
+      completeAuthorization: (input: CompleteAuthorizationInput) =>
+        tokenService.activities.completeAuthorization(input),
       // Run by the workflow as a local activity: it must be registered on the workflow's own worker.
       ...createSettingsActivities({
         defaults: {

@@ -362,6 +362,10 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
         token().completeAuthorization.executeWithOptions(
           {
             ...tokenOptions(settings!),
+            // Just in time (jitTicks): on this workflow's own queue, not behind the ticks waiting in the
+            // rate-limited token queue; the worker's hard token limit lets a code exchange (a seller
+            // waiting in the browser) go ahead of the ticks' mints.
+            ...(patches.jitTicks === true ? { taskQueue: workflowInfo().taskQueue } : {}),
             // One attempt may take the whole window: one cut short at 15 s while waiting for a token
             // request slot could lose its throttled checkpoint heartbeat and exchange the code twice.
             startToCloseTimeout: settings!.authorizationTimeoutMs,

@@ -881,8 +881,9 @@ export function tickKinds(s: SellerConnection, now: number): TransferKind[] {
 
 /**
  * Token reuse (patch `jitTicks`): the next tick would have to mint at its due time because the carried
- * token runs out shortly before or after it — then it may start early instead, while the token is still
- * valid for `tokenReserveMs`, at most a quarter of its transfers' interval early, and reuse that token.
+ * token runs out shortly before or after it — then it may start early instead, aimed at twice
+ * `tokenReserveMs` before the token expires (it needs the reserve when it really starts), at most a
+ * quarter of its transfers' interval early, and reuse that token.
  * A 30-minute token then serves three 15-minute ticks, not two (1.33 mints per seller-hour instead of 2).
  * Due times stay anchored (`tickStarted`): an early tick moves no schedule. A run that outlives the
  * token mints again inside the tick before its next call, as any run does. Null: no early tick.
@@ -901,7 +902,9 @@ export function reuseTick(s: SellerConnection, c: Ctx): { startAt: number; dueAt
   const earliest = Math.max(
     ...waiting.filter((t) => t.nextDueAt === dueAt).map((t) => dueAt - t.intervalMs! / 4),
   );
-  const startAt = Math.min(dueAt, token.expiresAt - tokenReserveMs(c.settings));
+  // Aimed at twice the reserve before expiry: a timer fires a little late (and the workflow task after
+  // it takes its time), and the tick still needs the reserve when it really starts.
+  const startAt = Math.min(dueAt, token.expiresAt - 2 * tokenReserveMs(c.settings));
   return startAt >= earliest ? { startAt, dueAt } : null;
 }
 

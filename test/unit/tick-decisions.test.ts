@@ -125,15 +125,15 @@ it('starts a tick early to reuse a token that would run out just before it: 3 ti
   const s = connected(); // token minted at T0, valid to T0+30
   const ticks = drive(s, T0, T0 + 180 * MIN);
   const minute = (ms: number) => ms / MIN;
-  // +30 runs at +29 (the token still valid for the 60 s reserve), +45 mints a token valid to +75, +75 runs
-  // at +74 with it, +90 mints, …: a mint every 45 minutes, never a tick with less than the reserve.
+  // +30 runs at +28 (aimed at twice the 60 s reserve before expiry), +45 mints a token valid to +75, +75
+  // runs at +73 with it, +90 mints, …: a mint every 45 minutes, never a tick with less than the reserve.
   expect(ticks.slice(0, 7).map((t) => [minute(t.at), t.plan.mints])).toEqual([
     [0, false],
     [15, false],
-    [29, false],
+    [28, false],
     [45, true],
     [60, false],
-    [74, false],
+    [73, false],
     [90, true],
   ]);
   const mints = ticks.filter((t) => t.plan.mints).length;
@@ -142,7 +142,7 @@ it('starts a tick early to reuse a token that would run out just before it: 3 ti
   expect(s.transfers.ordersImport!.nextDueAt).toBe(T0 + 180 * MIN);
   expect(
     ticks.filter((t) => t.plan.kinds.some((k) => k.kind === 'returnsImport')).map((t) => minute(t.at)),
-  ).toEqual([0, 60, 119]); // the +120 tick ran at +119 (early), returns with it
+  ).toEqual([0, 60, 118]); // the +120 tick ran at +118 (early), returns with it
   expect(s.transfers.returnsImport!.nextDueAt).toBe(T0 + 180 * MIN);
   // Every early tick carried both 15-minute transfers and started at most a quarter interval early.
   for (const t of ticks) {
@@ -155,8 +155,8 @@ it('woken too late for an early tick (the token no longer lasts the reserve), it
   const s = connected();
   runTick(s, T0);
   runTick(s, T0 + 15 * MIN);
-  expect(decide(s, ctx(T0 + 16 * MIN), run)).toEqual({ type: 'wait', until: T0 + 29 * MIN });
-  const plan = runTick(s, T0 + 29 * MIN + 30_000); // the timer fired 30 s late: 30 s of token left
+  expect(decide(s, ctx(T0 + 16 * MIN), run)).toEqual({ type: 'wait', until: T0 + 28 * MIN });
+  const plan = runTick(s, T0 + 29 * MIN + 30_000); // the timer fired 90 s late: 30 s of token left
   expect(plan.mints).toBe(true);
   expect(plan.kinds.map((k) => k.kind).sort()).toEqual(['ordersImport', 'stockExport']);
   expect(s.transfers.ordersImport!.nextDueAt).toBe(T0 + 45 * MIN);
