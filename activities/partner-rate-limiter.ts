@@ -14,7 +14,7 @@ import { sleepUnlessCancelled, throwIfCancelled, type WaitOptions } from './acti
 /** How long an ordinary caller stands back when a free slot is kept for an urgent one. */
 export const URGENT_YIELD_MS = 20;
 /** After this long waiting, an ordinary caller competes as an urgent one. */
-export const URGENT_AFTER_MS = 5_000;
+export const URGENT_AFTER_MS = 30_000;
 
 export interface AcquireOptions extends WaitOptions {
   /** Goes ahead of every ordinary waiter for the same key. */
