@@ -25,14 +25,9 @@ export class PartnerRateLimiter {
   private readonly recent = new Map<string, number[]>();
   /** Urgent callers waiting per key. */
   private readonly urgentWaiting = new Map<string, number>();
-  /**
-   * @param reservedForUrgent slots of every window only urgent callers may take (at most perSecond − 1),
-   *   so an urgent caller rarely waits even while ordinary ones fill the window.
-   */
   constructor(
     private readonly perSecond: number,
     private readonly now: () => number = Date.now,
-    private readonly reservedForUrgent = 0,
   ) {}
 
   /**
@@ -43,16 +38,12 @@ export class PartnerRateLimiter {
     const t = this.now();
     const stamps = (this.recent.get(partnerId) ?? []).filter((s) => s > t - 1_000);
     this.recent.set(partnerId, stamps);
-    const limit = urgent
-      ? this.perSecond
-      : this.perSecond - Math.min(this.reservedForUrgent, this.perSecond - 1);
-    if (stamps.length < limit) {
+    if (stamps.length < this.perSecond) {
       if (!urgent && (this.urgentWaiting.get(partnerId) ?? 0) > 0) return URGENT_YIELD_MS;
       stamps.push(t);
       return 0;
     }
-    // The oldest stamp whose expiry brings the count under the limit.
-    return stamps[stamps.length - limit]! + 1_000 - t;
+    return stamps[0]! + 1_000 - t;
   }
 
   /** Waits for a slot; heartbeats (at most once a second) while waiting; rejects when `signal` aborts. */

@@ -178,9 +178,7 @@ export function createTokenService(deps: TokenActivityDeps) {
 
   // OTTO's token endpoints allow 10 requests/s per IP. The task queue's rate limit is an average that
   // lets short bursts through; this sliding window is a hard per-process bound on what we send.
-  // One slot per second is kept for code exchanges (a seller waits in the browser): background mints use
-  // the others.
-  const tokenEndpoint = new PartnerRateLimiter(deps.tokenRequestsPerSecond ?? 8, now, 1);
+  const tokenEndpoint = new PartnerRateLimiter(deps.tokenRequestsPerSecond ?? 8, now);
   /**
    * A token-endpoint request; `waiting` (the activity's signal and heartbeat) when it belongs to one
    * activity. `urgent` (a code exchange: a person waits in the browser, and the code expires) goes ahead

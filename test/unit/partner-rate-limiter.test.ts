@@ -83,18 +83,4 @@ describe('PartnerRateLimiter (sliding one-second window)', () => {
       jest.useRealTimers();
     }
   });
-
-  it('keeps reserved slots for urgent callers: ordinary ones fill the window only up to the rest', () => {
-    let now = 0;
-    const limiter = new PartnerRateLimiter(3, () => now, 1);
-    expect([limiter.tryAcquire('t'), limiter.tryAcquire('t')]).toEqual([0, 0]);
-    now = 100;
-    expect(limiter.tryAcquire('t')).toBe(900); // the third slot is kept: wait for the oldest to expire
-    expect(limiter.tryAcquire('t', true)).toBe(0); // a code exchange takes it at once
-    expect(limiter.tryAcquire('t', true)).toBe(900); // and the window is full for everyone
-    now = 1_000; // the two ordinary ones expired; the exchange's slot (at 100) is still in the window
-    expect(limiter.tryAcquire('t')).toBe(0);
-    expect(limiter.tryAcquire('t')).toBe(100); // two in the window: the rest of the ordinary share
-    expect(limiter.tryAcquire('t', true)).toBe(0);
-  });
 });
