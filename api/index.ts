@@ -28,17 +28,19 @@ async function main(): Promise<void> {
     address: config.TEMPORAL_ADDRESS,
     namespace: config.TEMPORAL_NAMESPACE,
   });
+  // The shop routes' store (SELLER_STORE, as the worker's); a store that cannot be opened is fatal. It
+  // also holds the status rows the workers write, which answer GET …/connection without Temporal.
+  const store = await openSellerStore(config.SELLER_STORE);
   const connections = createTemporalSellerConnections({
     client: temporal.client,
     taskQueue: config.TASK_QUEUE,
     uiUrl: config.TEMPORAL_UI_URL,
     callTimeoutMs: config.TEMPORAL_CALL_TIMEOUT,
     cursorKey: listCursorKey(config.STATE_SIGNING_KEY),
+    statusRows: store,
   });
   // With the standard process_* / nodejs_* series (unprefixed) beside ours on the ops port's /metrics.
   const metrics = createMetrics({ defaultMetrics: true });
-  // The shop routes' store (SELLER_STORE, as the worker's); a store that cannot be opened is fatal.
-  const store = await openSellerStore(config.SELLER_STORE);
   const server = createServer(createApp({ config, connections, metrics, logger, store }));
   // /healthz, /readyz and /metrics on their own port (loopback unless OPS_HOST says otherwise).
   const opsServer = createServer(createOpsApp({ connections, metrics, logger }));

@@ -49,6 +49,7 @@ import {
 } from '../workflows/definitions';
 import { appVersionSchema, connectionStateSchema } from '../common/workflow-schemas';
 import { STATUS_MEMO_KEY, type StatusSummary } from '../workflows/status-summary';
+import type { ConnectionStatusReader } from '../store/seller-store';
 import {
   ENDED_STATES,
   endedRunsQuery,
@@ -147,8 +148,9 @@ export interface SellerConnections {
    */
   deliverCallback(sellerId: string, callback: AuthorizationCallback): Promise<ConsentCallbackResult>;
   /**
-   * The status summary of the seller's latest run, running or ended, from its memo (Temporal's describe,
-   * no worker involved); a run without one (started before release 0.2.0) is asked with the query.
+   * The status summary of the seller's latest run, running or ended: from its status row in the seller
+   * store while that is valid (no Temporal call), otherwise from its memo (Temporal's describe, no worker
+   * involved); a run without one (started before release 0.2.0) is asked with the query.
    * SellerConnectionError('not_connected') when the seller never connected.
    */
   status(sellerId: string): Promise<StatusSummaryView>;
@@ -239,6 +241,14 @@ export interface TemporalSellerConnectionsOptions {
    * have the same. Default: a random key, so cursors work on this process only.
    */
   cursorKey?: string | Buffer;
+  /**
+   * The seller store's status rows (issue 15: the summary each seller workflow publishes through its
+   * worker, workflows/status-summary.ts): `status()` answers from a valid row without calling Temporal.
+   * Without it, every status is Temporal's describe.
+   */
+  statusRows?: ConnectionStatusReader;
+  /** The clock rows' validUntil is compared with (tests). */
+  now?: () => number;
 }
 
 /**
@@ -263,6 +273,7 @@ export function createTemporalSellerConnections(
   const namespace = client.options.namespace;
   const scope: VisibilityScope = options.scopeToTaskQueue ? { taskQueue } : {};
   const cursors = createListCursors(options.cursorKey);
+  const now = options.now ?? Date.now;
 
   const link = (workflowId: string, runId: string): TemporalLink => ({
     workflowId,
@@ -316,6 +327,33 @@ export function createTemporalSellerConnections(
 
   const handle = (sellerId: string) =>
     client.workflow.getHandle<SellerConnectionWorkflow>(sellerWorkflowId(sellerId));
+
+  /**
+   * The seller's status row when it can stand in for describe: present, still valid, and a summary of
+   * this seller that passes the memo's schema. Otherwise null, and the caller asks Temporal: a row that
+   * is missing (a run before this release, a seller that never connected), past its validUntil (its run
+   * stopped writing: a failed write, a run terminated from outside), unreadable, or a store that fails.
+   */
+  async function statusFromRow(sellerId: string): Promise<StatusSummaryView | null> {
+    if (options.statusRows === undefined) return null;
+    let row;
+    try {
+      row = await options.statusRows.getConnectionStatus(sellerId);
+    } catch {
+      // The store is only a shortcut: Temporal still answers.
+      return null;
+    }
+    if (row === null || row.validUntil <= now()) return null;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(row.summary);
+    } catch {
+      return null;
+    }
+    const summary = summaryOf(parsed);
+    if (summary === null || summary.sellerId !== sellerId) return null;
+    return { ...summary, temporal: link(sellerWorkflowId(sellerId), row.runId) };
+  }
 
   async function fullStatus(sellerId: string): Promise<StatusView> {
     const status = await call(sellerId, () => handle(sellerId).query(connectionStatusQuery));
@@ -417,6 +455,9 @@ export function createTemporalSellerConnections(
     },
 
     async status(sellerId) {
+      // The common case: the row the seller's workflow keeps current in the store (at most one row read).
+      const fromRow = await statusFromRow(sellerId);
+      if (fromRow !== null) return fromRow;
       // The latest run, running or ended, as getHandle without a run id names it (like the query did).
       const description = await call(sellerId, () => handle(sellerId).describe());
       const memo = statusOf(description.memo);
@@ -618,8 +659,12 @@ function withReason(reason: string | undefined): { reason?: string } {
 /** The status summary a run wrote to its memo (workflows/status-summary.ts), or null: none, or unreadable. */
 function statusOf(memo: Record<string, unknown> | undefined): StatusSummary | null {
   const found = memo?.[STATUS_MEMO_KEY];
-  if (found === undefined) return null;
-  const parsed = statusSummarySchema.safeParse(found);
+  return found === undefined ? null : summaryOf(found);
+}
+
+/** A status summary (from a memo or a status row) as the API's schema reads it, or null if it does not. */
+function summaryOf(value: unknown): StatusSummary | null {
+  const parsed = statusSummarySchema.safeParse(value);
   return parsed.success ? parsed.data : null;
 }
 

@@ -65,6 +65,8 @@ export async function runApiLatency(ctx: BenchContext): Promise<void> {
     sellerIds,
   });
   const statusView = status.statusView ?? 'unknown';
+  // The route answers from the seller's status row while it is valid, else with Temporal's describe().
+  const validRows = await fleet.validStatusRows();
   const statusCpu = {
     api: processCpuMs(pids.api) - cpu0.api,
     worker: ownCpuMs() - cpu0.worker,
@@ -111,10 +113,10 @@ export async function runApiLatency(ctx: BenchContext): Promise<void> {
   const rows = [
     goalRow(label, 'statusP50Ms', status.p50, { digits: 1 }),
     goalRow(label, 'statusP99Ms', status.p99, {
-      result: `${fmt(status.p99, 1)} ms (${fmt(status.requests)} requests at ${statusRatePerSecond}/s)`,
-      // The route reads the memo with one describe(); the same call alone, at the same rate from the
-      // load generator, is as fast as the route can be on this box.
-      floor: `${fmt(describe.p99, 1)} ms (describe() alone, same rate)`,
+      result: `${fmt(status.p99, 1)} ms (${fmt(status.requests)} requests at ${statusRatePerSecond}/s; status rows valid for ${fmt(validRows)} of ${fmt(sellers.length)} sellers)`,
+      // The route reads the seller's status row (no Temporal call) and falls back to the memo with one
+      // describe(); that call alone, at the same rate from the load generator, is the fallback's floor.
+      floor: `${fmt(describe.p99, 1)} ms (describe() alone, the fallback, same rate)`,
       digits: 1,
     }),
     goalRow(label, 'statusErrors', status.errors, {
@@ -139,6 +141,7 @@ export async function runApiLatency(ctx: BenchContext): Promise<void> {
       worker: cpuPct(statusCpu.worker),
     },
     describeAlone: describe,
+    validStatusRows: validRows,
     apiCpuMsPerStatusRequest: round(statusCpu.api / status.requests, 2),
     listShape: shape,
     listPages: pages,

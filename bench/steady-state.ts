@@ -75,8 +75,16 @@ export async function runSteadyState(ctx: BenchContext): Promise<void> {
   const marginMs = fleet.settings.tokenRefreshMarginMs!;
   const ttlMs = ttlS * 1000;
   const mintPeriodMs = ttlMs - marginMs;
-  log(`${label}: ${n} active sellers, time ×${round(k, 2)}; settling ${settleMs / 1000} s …`);
-  await sleep(settleMs);
+  // Each seller's first token cycle (and the mint phase spread's one early mint in it) ends before the
+  // window: two of the shortest interval after the last connection; then the token queue's backlog.
+  const intervals = Object.values(fleet.settings.transferIntervalsMs ?? {}).filter(
+    (v): v is number => typeof v === 'number' && v > 0,
+  );
+  const settle = Math.max(settleMs, 2 * Math.min(...intervals) + 10_000);
+  log(`${label}: ${n} active sellers, time ×${round(k, 2)}; settling ${round(settle / 1000)} s …`);
+  await sleep(settle);
+  const drained = await fleet.waitForTokenBacklog(0, 120_000);
+  if (drained > 0) log(`${label}: waited ${round(drained / 1000, 1)} s more for the token queue's backlog`);
 
   const queryStart = Date.now();
   const statuses = (await mapLimit(fleet.sellers, 16, (s) => fleet.status(s.sellerId))) as StatusLike[];

@@ -42,6 +42,7 @@ import {
 } from '../workflows/definitions';
 import type { sellerConnection } from '../workflows/seller-connection';
 import { mapLimit, sleep } from './support/report';
+import { noStatusRowSinks } from '../worker/status-row-sink';
 
 const KB = 1024;
 
@@ -159,6 +160,7 @@ export async function measureWorkflowMemory(opts: WorkflowMemoryOptions): Promis
       // The reusable V8 context (the production executor) in this thread, so its heap is ours to read.
       debugMode: true,
       reuseV8Context: true,
+      sinks: noStatusRowSinks(),
       maxCachedWorkflows: n + 50,
     });
 

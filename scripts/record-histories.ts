@@ -39,6 +39,7 @@ import { eventually, uniqueName } from '../test/support/temporal';
 import { WebhookReceiver } from '../test/support/webhook-receiver';
 import { ensureTemporalCli, PROJECT_ROOT } from './ensure-temporal';
 import { startDevServer, type DevServer } from './temporal-dev-server';
+import { noStatusRowSinks } from '../worker/status-row-sink';
 
 export const HISTORIES_DIR = join(PROJECT_ROOT, 'test', 'fixtures', 'histories');
 const TOKEN_TTL_S = 4;
@@ -370,7 +371,10 @@ async function replayProblems(bundleCode: string, files: Array<{ file: string; j
     workflowId: file,
     history: historyFromJSON(JSON.parse(json)),
   }));
-  for await (const result of Worker.runReplayHistories({ workflowBundle: { code: bundleCode } }, histories)) {
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle: { code: bundleCode }, sinks: noStatusRowSinks() },
+    histories,
+  )) {
     if (result.error) problems.push(`${result.workflowId} does not replay: ${result.error.message}`);
   }
   return problems;

@@ -15,12 +15,15 @@
  *   for a moment, so every number at or below the bound it returns is committed (or rolled back) and an
  *   export that reads "changes up to the bound" never skips a change that commits later. Rolled-back
  *   numbers leave gaps, which exports do not mind.
+ * - Connection status rows: one statement each way, as named (server-side prepared) statements; the
+ *   upsert's WHERE compares the ordering key, so concurrent writers need no transaction.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Pool, type PoolClient, type PoolConfig } from 'pg';
 import {
   TRANSFER_RUNS_KEPT,
+  type ConnectionStatusRow,
   type ExportFailure,
   type ExportKind,
   type FeedEntry,
@@ -52,6 +55,8 @@ import {
   toReturn,
   toStock,
   toTransferRun,
+  toConnectionStatus,
+  type ConnectionStatusDbRow,
   type ExportFailureRow,
   type OrderRow,
   type PriceRow,
@@ -662,6 +667,41 @@ export class PostgresSellerStore implements SellerStore {
       [sellerId],
     );
     return rows.map(toProfile);
+  }
+
+  async putConnectionStatus(row: Omit<ConnectionStatusRow, 'updatedAt'>): Promise<boolean> {
+    const { rowCount } = await this.pool.query({
+      name: 'put-connection-status',
+      text: `INSERT INTO connection_status (seller_id, run_id, run_started_at, history_length, seq, summary,
+               valid_until, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (seller_id) DO UPDATE SET run_id = excluded.run_id,
+               run_started_at = excluded.run_started_at, history_length = excluded.history_length,
+               seq = excluded.seq, summary = excluded.summary, valid_until = excluded.valid_until,
+               updated_at = excluded.updated_at
+             WHERE (excluded.run_started_at, excluded.history_length, excluded.seq)
+                 > (connection_status.run_started_at, connection_status.history_length, connection_status.seq)`,
+      values: [
+        row.sellerId,
+        row.runId,
+        row.runStartedAt,
+        row.historyLength,
+        row.seq,
+        row.summary,
+        row.validUntil,
+        Date.now(),
+      ],
+    });
+    return (rowCount ?? 0) > 0;
+  }
+
+  async getConnectionStatus(sellerId: string): Promise<ConnectionStatusRow | null> {
+    const { rows } = await this.pool.query<ConnectionStatusDbRow>({
+      name: 'get-connection-status',
+      text: 'SELECT * FROM connection_status WHERE seller_id = $1',
+      values: [sellerId],
+    });
+    return rows[0] === undefined ? null : toConnectionStatus(rows[0]);
   }
 
   async close(): Promise<void> {

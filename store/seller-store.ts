@@ -165,6 +165,31 @@ export interface TransferRun {
 /** Runs kept per seller and kind (the oldest beyond it are deleted when a run is recorded). */
 export const TRANSFER_RUNS_KEPT = 20;
 
+/**
+ * A seller's connection status as its workflow last published it (issue 15, workflows/status-summary.ts):
+ * written by the worker from the workflow's `statusRows` sink, read by `GET /api/sellers/:id/connection`
+ * instead of calling Temporal. One row per seller: the newest run's latest summary.
+ */
+export interface ConnectionStatusRow {
+  sellerId: string;
+  runId: string;
+  /** The run's start, in ms since the epoch: a newer run (continued as new, reconnected) starts later. */
+  runStartedAt: number;
+  /** The run's history length when the workflow task that published the summary started. */
+  historyLength: number;
+  /** The run's count of published summaries: orders two of one workflow task (same history length). */
+  seq: number;
+  /** The StatusSummary as JSON text (validated by the reader). */
+  summary: string;
+  /** Until when (ms since the epoch) the reader may trust the row; after that it asks Temporal. */
+  validUntil: number;
+  /** When the store wrote the row (ms since the epoch, the writer's clock). */
+  updatedAt: number;
+}
+
+/** What reads status rows (the API's connections adapter): the one method it needs. */
+export type ConnectionStatusReader = Pick<SellerStore, 'getConnectionStatus'>;
+
 export interface SellerStore {
   /**
    * Inserts new orders, applies newer changes (by changeDate), ignores older or equal ones. Every
@@ -252,6 +277,15 @@ export interface SellerStore {
   /** Deletes the seller's profiles OTTO no longer lists; returns how many. */
   removeShippingProfilesExcept(sellerId: string, keepIds: string[]): Promise<number>;
   listShippingProfiles(sellerId: string): Promise<StoreShippingProfile[]>;
+
+  /**
+   * Writes the seller's status row unless the stored one is as new or newer: replaced only when
+   * (runStartedAt, historyLength, seq) is strictly greater, so a late write (a worker that lost the
+   * workflow task, a retried task, an older run) never overwrites a newer one. Returns whether it wrote.
+   */
+  putConnectionStatus(row: Omit<ConnectionStatusRow, 'updatedAt'>): Promise<boolean>;
+  /** The seller's status row, or null when none was written. */
+  getConnectionStatus(sellerId: string): Promise<ConnectionStatusRow | null>;
 
   close(): Promise<void>;
 }

@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import {
   TRANSFER_RUNS_KEPT,
+  type ConnectionStatusRow,
   type ExportKind,
   type FeedUpsertResult,
   type IdempotencyClaim,
@@ -35,6 +36,8 @@ import {
   toReturn,
   toStock,
   toTransferRun,
+  toConnectionStatus,
+  type ConnectionStatusDbRow,
   type ExportFailureRow,
   type OrderRow,
   type PriceRow,
@@ -120,6 +123,12 @@ export const MIGRATIONS: string[] = [
      started_at TEXT NOT NULL, finished_at TEXT NOT NULL, result TEXT NOT NULL CHECK (result IN ('ok', 'failed')),
      count INTEGER NOT NULL, detail TEXT NOT NULL);
    CREATE INDEX transfer_runs_by_seller ON transfer_runs (seller_id, kind, finished_at);`,
+  // v4: each seller's connection status as its workflow last published it (issue 15), read by the API
+  // instead of Temporal. Times in ms since the epoch; (run_started_at, history_length, seq) orders writes.
+  `CREATE TABLE connection_status (
+     seller_id TEXT NOT NULL PRIMARY KEY, run_id TEXT NOT NULL, run_started_at INTEGER NOT NULL,
+     history_length INTEGER NOT NULL, seq INTEGER NOT NULL, summary TEXT NOT NULL, valid_until INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL);`,
 ];
 
 const later = (a: string, b: string) => Date.parse(a) > Date.parse(b);
@@ -156,6 +165,19 @@ export function openSqliteSellerStore(file: string): SellerStore {
   const now = () => new Date().toISOString();
 
   const takeSeq = () => (nextSeq.get() as { value: number }).value;
+
+  // The status row is written at every change of every seller and read by every status request: both
+  // prepared here, up front.
+  const putStatus = prepare(
+    `INSERT INTO connection_status (seller_id, run_id, run_started_at, history_length, seq, summary, valid_until, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (seller_id) DO UPDATE SET run_id = excluded.run_id, run_started_at = excluded.run_started_at,
+       history_length = excluded.history_length, seq = excluded.seq, summary = excluded.summary,
+       valid_until = excluded.valid_until, updated_at = excluded.updated_at
+     WHERE (excluded.run_started_at, excluded.history_length, excluded.seq)
+         > (connection_status.run_started_at, connection_status.history_length, connection_status.seq)`,
+  );
+  const getStatus = prepare('SELECT * FROM connection_status WHERE seller_id = ?');
 
   const upsertOrders = db.transaction((sellerId: string, orders: StoreOrder[]): FeedUpsertResult => {
     const result: FeedUpsertResult = { inserted: 0, updated: 0, unchanged: 0, changed: [] };
@@ -498,6 +520,21 @@ export function openSqliteSellerStore(file: string): SellerStore {
           sellerId,
         ) as ProfileRow[]
       ).map(toProfile),
+    putConnectionStatus: async (row: Omit<ConnectionStatusRow, 'updatedAt'>) =>
+      putStatus.run(
+        row.sellerId,
+        row.runId,
+        row.runStartedAt,
+        row.historyLength,
+        row.seq,
+        row.summary,
+        row.validUntil,
+        Date.now(),
+      ).changes > 0,
+    getConnectionStatus: async (sellerId) => {
+      const row = getStatus.get(sellerId) as ConnectionStatusDbRow | undefined;
+      return row === undefined ? null : toConnectionStatus(row);
+    },
     close: async () => {
       db.close();
     },

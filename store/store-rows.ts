@@ -4,6 +4,7 @@
  * batch is written, and the idempotency-key and transfer-run rules.
  */
 import type {
+  ConnectionStatusRow,
   ExportFailure,
   FeedEntry,
   IdempotencyClaim,
@@ -66,6 +67,29 @@ export interface TransferRunRow {
   count: number;
   detail: string;
 }
+
+/** A connection_status row; pg reads bigint columns as strings. */
+export interface ConnectionStatusDbRow {
+  seller_id: string;
+  run_id: string;
+  run_started_at: number | string;
+  history_length: number;
+  seq: number;
+  summary: string;
+  valid_until: number | string;
+  updated_at: number | string;
+}
+
+export const toConnectionStatus = (r: ConnectionStatusDbRow): ConnectionStatusRow => ({
+  sellerId: r.seller_id,
+  runId: r.run_id,
+  runStartedAt: Number(r.run_started_at),
+  historyLength: r.history_length,
+  seq: r.seq,
+  summary: r.summary,
+  validUntil: Number(r.valid_until),
+  updatedAt: Number(r.updated_at),
+});
 
 /** pg reads timestamptz columns as Date, SQLite keeps the ISO text. */
 export interface ExportFailureRow {

@@ -5,14 +5,16 @@
  * mints never exceeds OTTO's token-endpoint limit).
  */
 import { join } from 'node:path';
-import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { Runtime, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { DEFAULT_DATA_DIR } from '../common/dev-secrets';
 import type { SellerStore } from '../store/seller-store';
 import { openSellerStore } from '../store/open-seller-store';
 import { latestVersion } from '../common/otto-apps';
 import { createDataActivities, createTokenService, type ActivityDeps } from '../activities';
+import type { ActivityMetrics } from '../activities/activity-metrics';
 import { createSettingsActivities } from '../activities/settings-activities';
 import type { CompleteAuthorizationInput, WorkflowSettingsInput } from '../workflows/definitions';
+import { statusRowSinks, type StatusRowWriteResult } from './status-row-sink';
 
 export interface CreateWorkersOptions {
   connection: NativeConnection;
@@ -28,10 +30,15 @@ export interface CreateWorkersOptions {
    */
   settings?: { defaults?: WorkflowSettingsInput; tokenTaskQueues?: readonly string[] };
   /**
-   * The seller store; without one, the store `sellerStorePath` names (a `postgres://…` URL or a SQLite
-   * file, default .data/seller-store.db), opened and migrated here.
+   * The seller store (also where the seller workflows' status rows go, worker/status-row-sink.ts);
+   * without one, the store `sellerStorePath` names (a `postgres://…` URL or a SQLite file, default
+   * .data/seller-store.db), opened and migrated here. `metrics` may also count the status row writes
+   * (worker/metrics.ts does).
    */
-  deps: Omit<ActivityDeps, 'store'> & { store?: SellerStore };
+  deps: Omit<ActivityDeps, 'store' | 'metrics'> & {
+    store?: SellerStore;
+    metrics?: ActivityMetrics & { statusRowWrite?(result: StatusRowWriteResult): void };
+  };
   sellerStorePath?: string;
   /** Bounds the worker's memory: each cached seller workflow costs ~0.11 MB of heap, ~0.23 MB RSS (bench/workflow-memory.ts). */
   maxCachedWorkflows?: number;
@@ -82,6 +89,12 @@ export async function createWorkers(opts: CreateWorkersOptions): Promise<Worker[
         tokenTaskQueues: opts.settings?.tokenTaskQueues ?? [opts.tokenTaskQueue],
       }),
     },
+    // Each seller workflow's status summary, written to its status row for the API (no history event).
+    sinks: statusRowSinks({
+      store,
+      logger: () => Runtime.instance().logger,
+      onResult: (result) => opts.deps.metrics?.statusRowWrite?.(result),
+    }),
     ...(opts.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
     ...shutdown,
   });

@@ -1,19 +1,22 @@
 /**
  * The worker's own Prometheus metrics (token mints, refusals, fleet incidents, transfers, OTTO calls,
- * token time-to-expiry, webhook deliveries), the `ActivityMetrics` the activities report to, and a small
- * HTTP server for them. The Temporal SDK's metrics (task latencies, slots, polls …) are served by the
- * SDK's Rust core on WORKER_METRICS_PORT; these sit beside them on WORKER_APP_METRICS_PORT, with the
- * standard unprefixed `process_*` / `nodejs_*` series (so stock Node.js dashboards work), /healthz
- * (process up) and /readyz (workers polling) for orchestrators.
+ * token time-to-expiry, webhook deliveries, status row writes), the `ActivityMetrics` the activities
+ * report to, and a small HTTP server for them. The Temporal SDK's metrics (task latencies, slots, polls
+ * …) are served by the SDK's Rust core on WORKER_METRICS_PORT; these sit beside them on
+ * WORKER_APP_METRICS_PORT, with the standard unprefixed `process_*` / `nodejs_*` series (so stock Node.js
+ * dashboards work), /healthz (process up) and /readyz (workers polling) for orchestrators.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ActivityMetrics } from '../activities/activity-metrics';
 import { appVersionSchema } from '../common/workflow-schemas';
+import { STATUS_ROW_WRITE_RESULTS, type StatusRowWriteResult } from './status-row-sink';
 
 export interface WorkerMetrics extends Required<ActivityMetrics> {
   registry: Registry;
+  /** One status row write by the `statusRows` sink (worker/status-row-sink.ts). */
+  statusRowWrite(result: StatusRowWriteResult): void;
 }
 
 /** Seconds, up to OTTO's own 10 s timeout and a little beyond. */
@@ -71,6 +74,12 @@ export function createWorkerMetrics(
     labelNames: ['result'],
     registers: [registry],
   });
+  const statusRowWrites = new Counter({
+    name: 'otto_connect_status_row_writes_total',
+    help: 'Status rows written for the API (one per change of a seller workflow status summary) by result: ok, stale (the store held a newer one), failed (the store refused; logged), timeout (not confirmed within 2 s; the write goes on)',
+    labelNames: ['result'],
+    registers: [registry],
+  });
   /** The newest token this process minted per installation, by its expiry (ms since epoch). */
   const liveTokens = new Map<string, number>();
   new Gauge({
@@ -92,6 +101,7 @@ export function createWorkerMetrics(
   // No incident until a breaker opens: a 0 per app version, so alerts see the series from the start.
   for (const appVersion of appVersionSchema.options) fleetIncident.set({ app_version: appVersion }, 0);
   for (const result of ['delivered', 'failed', 'disabled']) webhookDeliveries.inc({ result }, 0);
+  for (const result of STATUS_ROW_WRITE_RESULTS) statusRowWrites.inc({ result }, 0);
   return {
     registry,
     tokenMint: (result) => tokenMints.inc({ result }),
@@ -107,6 +117,7 @@ export function createWorkerMetrics(
       if (expiresAt > now()) liveTokens.set(installation, expiresAt);
     },
     webhookDelivery: (result) => webhookDeliveries.inc({ result }),
+    statusRowWrite: (result) => statusRowWrites.inc({ result }),
   };
 }
 

@@ -9,6 +9,7 @@ import { mintDueAt, validUntil } from './token-policy';
 import {
   anyTransferRunning,
   probeDueAt,
+  retiresBy,
   reuseTick,
   tickKinds,
   tokenReserveMs,
@@ -74,8 +75,15 @@ function decideTick(s: SellerConnection, c: Ctx, draining: boolean, wakeAt: numb
     const retryAt = s.token.retryAt ?? 0;
     if (now >= retryAt) {
       const reserve = early ? tokenReserveMs(settings) : settings.tokenRefreshMarginMs;
-      const mints = probe || !validUntil(s.token, now + reserve);
-      const plan = { kinds: kinds.map((kind) => ({ kind, full: fullResyncDue(s, c, kind) })), probe, mints };
+      // Retired (the mint phase spread): mints although the token would last; the run gets no token.
+      const retire = validUntil(s.token, now + reserve) && retiresBy(s.token, now);
+      const mints = probe || retire || !validUntil(s.token, now + reserve);
+      const plan = {
+        kinds: kinds.map((kind) => ({ kind, full: fullResyncDue(s, c, kind) })),
+        probe,
+        mints,
+        ...(retire ? { retire } : {}),
+      };
       return { type: 'tick', plan };
     }
     wakeAt.push(retryAt);

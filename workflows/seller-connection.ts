@@ -15,6 +15,7 @@ import {
   patched,
   proxyActivities,
   proxyLocalActivities,
+  proxySinks,
   setCurrentDetails,
   setHandler,
   sleep,
@@ -62,12 +63,19 @@ import type { PatchId } from './patches';
 import {
   STATUS_MEMO_KEY,
   SUMMARY_VOLATILE_REFRESH_MS,
+  statusHash,
+  statusRowNeedsRenewal,
+  statusRowValidUntil,
   summaryChangeKey,
   toStatusSummary,
+  type StatusSinks,
 } from './status-summary';
 import { createWebhookDelivery } from './webhook-delivery';
 import * as core from './seller-state';
 import type { Refusal, SellerConnection } from './seller-state';
+
+/** The status row's sink (status-summary.ts): the worker writes what it is handed to the seller store. */
+const { statusRows } = proxySinks<StatusSinks>();
 
 export interface SellerConnectionArgs extends SellerConnectionInput {
   /** Present only on a continued-as-new run: the whole state of the previous run. */
@@ -135,6 +143,11 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
   let published: { state?: string; version?: string; partner?: string; details?: string } = {};
   /** The status summary last written to the memo: its change key, its JSON and when. */
   let publishedSummary: { key?: string; json?: string; at: number } = { at: 0 };
+  /**
+   * What the status row's sink was last handed in this run: at which change `version`, a hash of the
+   * summary's JSON, its validUntil, and the update's number.
+   */
+  let publishedRow = { version: -1, hash: 0, validUntil: 0, seq: 0 };
   const webhooks = createWebhookDelivery(s, { settings: () => settings!, changed: () => changed() });
   /** Running activities by what they do ('authorize', 'mint', a transfer kind), to cancel them. */
   const scopes = new Map<string, CancellationScope>();
@@ -174,6 +187,30 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
         publishedSummary = { key, json: json ?? JSON.stringify(summary), at: now };
       }
     }
+  }
+
+  /**
+   * Hands the summary to the status row's sink when it changed since the last time, or to move the
+   * row's validUntil on (status-summary.ts). Called where the workflow is about to wait, with the time it
+   * will next wake up by itself (null: only a message or an activity wakes it), and before it ends: so
+   * one workflow task usually hands over one row, the summary as the task leaves it, though several
+   * changes were published to the memo on the way. No command: sinks are outside the history, so this
+   * may change under the (unreleased) statusMemo patch without breaking replay.
+   */
+  function publishRow(wakeAt: number | null): void {
+    if (!statusMemo || settings === null) return;
+    const now = clock();
+    const validUntil = statusRowValidUntil(now, wakeAt);
+    const renew = statusRowNeedsRenewal(now, publishedRow.validUntil, validUntil);
+    if (publishedRow.version === version && !renew) return;
+    const summary = JSON.stringify(toStatusSummary(s, settings));
+    const hash = statusHash(summary);
+    if (hash === publishedRow.hash && !renew) {
+      publishedRow.version = version;
+      return;
+    }
+    publishedRow = { version, hash, validUntil, seq: publishedRow.seq + 1 };
+    statusRows.publish({ sellerId: s.sellerId, summary, validUntil, seq: publishedRow.seq });
   }
 
   // ---- handlers: registered before the first await; they change state only through seller-state.ts ------
@@ -465,7 +502,7 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
       installationId,
       partnerId: s.partnerId ?? `installation:${installationId}`,
       token:
-        s.token.sealed !== null && s.token.expiresAt !== null
+        s.token.sealed !== null && s.token.expiresAt !== null && plan.retire !== true
           ? { sealed: s.token.sealed, expiresAt: s.token.expiresAt }
           : null,
       // A tick planned without a mint has a token valid for at least the reserve (an early tick that
@@ -584,6 +621,8 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
         continue;
       case 'continueAsNew':
         log.info('continuing as new to bound history', { historyLength: workflowInfo().historyLength });
+        // The next run writes its own row (a later run start replaces this one) once it has its settings.
+        publishRow(null);
         return await continueAsNew<typeof sellerConnection>({
           sellerId: s.sellerId,
           overrides: s.overrides,
@@ -592,6 +631,7 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
       case 'finish':
         break;
       case 'wait': {
+        publishRow(action.until);
         const seen = version;
         const draining = drainingSince !== null;
         const wake = () =>
@@ -615,7 +655,13 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
   }
 
   // The last events (revoked, disconnected) reach the shop before the workflow ends; each delivery is
-  // bounded by its window.
-  await condition(() => allHandlersFinished() && webhooks.idle());
+  // bounded by its window. The status row follows any change meanwhile and ends with the final state.
+  const done = () => allHandlersFinished() && webhooks.idle();
+  for (;;) {
+    publishRow(null);
+    if (done()) break;
+    const seen = version;
+    await condition(() => done() || version !== seen);
+  }
   return core.toStatus(s, settings, info());
 }

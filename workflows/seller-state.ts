@@ -897,8 +897,9 @@ export function reuseTick(s: SellerConnection, c: Ctx): { startAt: number; dueAt
   });
   if (waiting.length === 0) return null;
   const dueAt = Math.min(...waiting.map((t) => t.nextDueAt!));
-  // The tick at its due time keeps the token anyway.
+  // The tick at its due time keeps the token anyway; or it mints anyway (the phase spread retires it).
   if (token.expiresAt >= dueAt + c.settings.tokenRefreshMarginMs) return null;
+  if (retiresBy(token, dueAt)) return null;
   const earliest = Math.max(
     ...waiting.filter((t) => t.nextDueAt === dueAt).map((t) => dueAt - t.intervalMs! / 4),
   );
@@ -906,6 +907,56 @@ export function reuseTick(s: SellerConnection, c: Ctx): { startAt: number; dueAt
   // it takes its time), and the tick still needs the reserve when it really starts.
   const startAt = Math.min(dueAt, token.expiresAt - 2 * tokenReserveMs(c.settings));
   return startAt >= earliest ? { startAt, dueAt } : null;
+}
+
+/** The token is retired (the mint phase spread) for a tick starting at `at`. */
+export function retiresBy(token: SellerConnection['token'], at: number): boolean {
+  return token.retireAt !== undefined && token.retireAt !== null && at >= token.retireAt;
+}
+
+/** FNV-1a, 32 bits: a stable number per seller id (the same on every worker and in every replay). */
+export function stableHash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/**
+ * The mint phase spread (patch `jitTicks`). With token reuse a token serves `n` ticks (three 15-minute
+ * ticks for a 30-minute token), so a seller mints at every n-th tick, and that phase is set by when its
+ * token cycle began: sellers connected in one wave (a migration, a benchmark's onboarding) or re-minting
+ * together after a token-endpoint outage would mint in the same tick forever and queue at the token
+ * endpoint's cap together, late. After such a phase reset (the installation's first token, or the first
+ * after failed mints) the new token is retired early at the seller's own slot instead: at tick `j` of
+ * its `n` (j from a hash of the seller id; j = n keeps the natural phase), which costs one early mint
+ * for (n − 1) / n of the sellers, once, and spreads the fleet's mints evenly over the cycle.
+ * Returns the time from which a tick mints (a quarter interval before tick j's due time, so an early
+ * tick mints too), or null: no spread (the token serves one tick only, or j = n).
+ */
+export function spreadRetireAt(s: SellerConnection, c: Ctx, anchor: number): number | null {
+  const { expiresAt } = s.token;
+  if (expiresAt === null) return null;
+  const intervals = Object.values(s.transfers).flatMap((t) =>
+    t !== undefined && t.intervalMs !== null && t.intervalMs > 0 ? [t.intervalMs] : [],
+  );
+  if (intervals.length === 0) return null;
+  const interval = Math.min(...intervals);
+  const reserve = tokenReserveMs(c.settings);
+  // The ticks this token serves as reuseTick and decideTick would: on time with the margin, or early.
+  let served = 1;
+  for (let k = 1; k < 64; k++) {
+    const due = anchor + k * interval;
+    const onTime = expiresAt >= due + c.settings.tokenRefreshMarginMs;
+    const early = expiresAt - 2 * reserve >= due - interval / 4;
+    if (!onTime && !early) break;
+    served++;
+  }
+  if (served < 2) return null;
+  const slot = 1 + (stableHash(s.sellerId) % served);
+  return slot === served ? null : anchor + slot * interval - interval / 4;
 }
 
 /**
@@ -925,6 +976,8 @@ export interface TickPlan {
   probe: boolean;
   /** The carried token will not last through the run (or the probe): the tick mints first. */
   mints: boolean;
+  /** The carried token is retired (the mint phase spread, `spreadRetireAt`): the run mints without it. */
+  retire?: boolean;
 }
 
 /**
@@ -959,8 +1012,17 @@ export function tickFinished(
 ): void {
   s.token.minting = false;
   if (result.minted !== null) {
+    // A phase reset: the installation's first token, or the first after failed mints (an outage).
+    const reset = s.token.lastRefreshedAt === null || s.token.failures > 0;
     minted(s, c, installationId, { ...result.minted, sealedToken: result.minted.sealed }, 0);
     if (result.mints > 1) s.token.refreshCount += result.mints - 1;
+    const anchors = plan.kinds.flatMap(({ kind }) => {
+      const at = s.transfers[kind]?.servedDueAt;
+      return at === undefined || at === null ? [] : [at];
+    });
+    const accepted = s.token.sealed === result.minted.sealed;
+    if (reset && accepted && anchors.length > 0)
+      s.token.retireAt = spreadRetireAt(s, c, Math.min(...anchors));
   }
   if (result.mintFailure !== null) mintFailed(s, c, installationId, result.mintFailure);
   for (const { kind } of plan.kinds) {

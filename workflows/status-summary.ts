@@ -1,13 +1,23 @@
 /**
  * The compact status projection (issue 15): the public status view (docs/design.md §3) without the
- * event log, the webhook deliveries and the Temporal ids. The seller workflow writes it to its memo
- * under {@link STATUS_MEMO_KEY} whenever its state, health, errors or results change, and at least
- * hourly for the times that move with every tick (workflows/seller-connection.ts `publish()`, behind
- * the `statusMemo` patch), so `GET /api/sellers/:id/connection`, the connection lists and the assistant
- * read it from Temporal (describe, visibility) without a round trip to a worker; the full view (events,
- * webhooks) stays the `connectionStatus` query's. The API adds `temporal` from the run it read it from.
+ * event log, the webhook deliveries and the Temporal ids. The seller workflow publishes it two ways
+ * (workflows/seller-connection.ts, behind the `statusMemo` patch):
  *
- * Pure and plain JSON: no SDK, no zod (the API validates the memo with its own schema, derived from
+ * - to its memo under {@link STATUS_MEMO_KEY} whenever its state, health, errors or results change, and
+ *   at least hourly for the times that move with every tick. The memo is the source of truth inside
+ *   Temporal: the connection lists and the assistant read it from visibility, and
+ *   `GET /api/sellers/:id/connection` from describe when the status row below cannot be used;
+ * - to the `statusRows` sink ({@link StatusSinks}) whenever its JSON changes (ticks included), at most
+ *   once per loop wait: the worker writes it to the seller store's `connection_status` row before the
+ *   workflow task completes, so `GET /api/sellers/:id/connection` reads one row instead of calling
+ *   Temporal. A sink costs no history event and is not called while history is replayed; the row carries
+ *   a `validUntil` ({@link statusRowValidUntil}) after which the API no longer trusts it (a write that
+ *   failed, a run terminated from outside) and asks Temporal again.
+ *
+ * The full view (events, webhooks) stays the `connectionStatus` query's. The API adds `temporal` from
+ * the run it read the summary from.
+ *
+ * Pure and plain JSON: no SDK, no zod (the API validates memo and row with its own schema, derived from
  * the status view's). It reuses `toStatus` on the state with the two lists emptied, so the projection
  * and the full view cannot drift, and building it costs a shallow copy.
  */
@@ -51,3 +61,74 @@ export function toStatusSummary(s: SellerConnection, settings: WorkflowSettings)
   } = toStatus({ ...s, events: [], webhooks: [] }, settings, NO_RUN);
   return summary;
 }
+
+// ---- the status row (the `statusRows` sink) -------------------------------------------------------
+
+/** The API trusts a status row at most this long after it was written (it is rewritten before then). */
+export const STATUS_ROW_MAX_AGE_MS = 3_600_000;
+
+/**
+ * How long after the time the workflow means to wake up by itself its row still holds: a timer fires a
+ * little late, a busy worker takes a while to run the task. A run that has not written by then is
+ * suspect (stopped, terminated from outside), and the API asks Temporal instead.
+ */
+export const STATUS_ROW_WAKE_SLACK_MS = 60_000;
+
+/**
+ * Until when the row written now may be trusted: the next time the workflow wakes up by itself
+ * (`wakeAt`, its loop's deadline; null when only a message or an activity can wake it) plus the slack,
+ * never more than {@link STATUS_ROW_MAX_AGE_MS} ahead.
+ */
+export function statusRowValidUntil(now: number, wakeAt: number | null): number {
+  const cap = now + STATUS_ROW_MAX_AGE_MS;
+  return wakeAt === null ? cap : Math.min(cap, Math.max(now, wakeAt) + STATUS_ROW_WAKE_SLACK_MS);
+}
+
+/**
+ * Whether an unchanged summary is written again to move its row's `validUntil` on: only when the new
+ * one is later and the row has less than half the maximum age left (a waiting seller writes at most
+ * twice an hour; one that wakes on a timer once per wake-up, which mostly changes the summary anyway).
+ */
+export function statusRowNeedsRenewal(now: number, sentValidUntil: number, validUntil: number): boolean {
+  return validUntil > sentValidUntil && sentValidUntil - now < STATUS_ROW_MAX_AGE_MS / 2;
+}
+
+/**
+ * A 53-bit hash of the summary's JSON (cyrb53): what the workflow keeps of the last summary it handed
+ * to the sink, instead of the string itself (one number per cached workflow). A collision would only
+ * skip one write until the next change or renewal.
+ */
+export function statusHash(json: string): number {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+}
+
+/** One summary handed to the sink; the worker adds the run (id, start, history length) it came from. */
+export interface StatusRowUpdate {
+  sellerId: string;
+  /** The {@link StatusSummary} as JSON, as the row stores it. */
+  summary: string;
+  /** Milliseconds since the epoch: {@link statusRowValidUntil}. */
+  validUntil: number;
+  /**
+   * Counts this run's updates from 1: orders two updates of one workflow task (same history length),
+   * e.g. an activity's result and an update handled in one activation.
+   */
+  seq: number;
+}
+
+/**
+ * The workflow's sink for the status row (a type, not an interface: `proxySinks` wants an index
+ * signature). Registered by worker/create-workers.ts with `callDuringReplay: false`.
+ */
+export type StatusSinks = {
+  statusRows: { publish(update: StatusRowUpdate): void };
+};

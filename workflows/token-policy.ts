@@ -20,6 +20,12 @@ export interface TokenState {
   retryAt: number | null;
   /** A mint is running (one at a time). */
   minting: boolean;
+  /**
+   * Just-in-time ticks: the tick starting at or after this mints even though the token would last (the
+   * mint phase spread, seller-state.ts `spreadRetireAt`); null or absent: the token serves until it
+   * runs out. Optional because states carried from earlier runs lack it.
+   */
+  retireAt?: number | null;
 }
 
 export interface RevocationEvidence {
@@ -39,6 +45,7 @@ export function initialToken(): TokenState {
     failures: 0,
     retryAt: null,
     minting: false,
+    retireAt: null,
   };
 }
 
@@ -90,6 +97,7 @@ export function onMinted(
   token.refreshCount += 1;
   token.failures = 0;
   token.retryAt = null;
+  token.retireAt = null;
 }
 
 /** Backoff after the n-th consecutive failure: 1 s doubling up to the configured maximum. */
@@ -123,4 +131,5 @@ export function dropToken(token: TokenState): void {
   token.sealed = null;
   token.nextRefreshAt = null;
   token.retryAt = null;
+  token.retireAt = null;
 }

@@ -5,8 +5,8 @@
  * process series — configured from the environment (api/config.ts), plus the one thing production has
  * not: the benchmark's accelerated settings as each new seller workflow's overrides. So the workers'
  * CPU bursts and GC pauses are not in the API's latencies, and the API's heap is not in the worker's RSS.
- * Not started here: the ops server (nothing scrapes it) and the shop routes' store (the benchmarks use no
- * shop route; a second SQLite writer would only add lock waits).
+ * The seller store is the benchmark's SQLite file (SELLER_STORE): the status rows the workers write are
+ * what `GET …/connection` reads, as in production. Not started here: the ops server (nothing scrapes it).
  * Parent side: startApiProcess(). Child side: this file run through fork().
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -19,6 +19,7 @@ import { createApp } from '../../api/create-app';
 import { listCursorKey } from '../../api/list-cursor';
 import { createMetrics } from '../../api/metrics';
 import { createTemporalClient, createTemporalSellerConnections } from '../../api/seller-connections';
+import { openSellerStore } from '../../store/open-seller-store';
 import type { WorkflowSettingsInput } from '../../workflows/definitions';
 
 type ToChild = { type: 'stop' };
@@ -82,6 +83,7 @@ async function runChild(): Promise<void> {
   try {
     const config = loadConfig(apiConfigSchema, process.env);
     const logger = createLogger({ name: 'api', level: config.LOG_LEVEL.toLowerCase(), pretty: false });
+    const store = await openSellerStore(config.SELLER_STORE);
     const temporal = createTemporalClient({
       address: config.TEMPORAL_ADDRESS,
       namespace: config.TEMPORAL_NAMESPACE,
@@ -93,9 +95,10 @@ async function runChild(): Promise<void> {
       overrides,
       callTimeoutMs: config.TEMPORAL_CALL_TIMEOUT,
       cursorKey: listCursorKey(config.STATE_SIGNING_KEY),
+      statusRows: store,
     });
     const metrics = createMetrics({ defaultMetrics: true });
-    const server = createServer(createApp({ config, connections, metrics, logger }));
+    const server = createServer(createApp({ config, connections, metrics, logger, store }));
     await new Promise<void>((resolve) => server.listen(config.PORT, config.HOST, resolve));
     send({ type: 'ready', port: (server.address() as AddressInfo).port });
     let stopping = false;
@@ -105,7 +108,7 @@ async function runChild(): Promise<void> {
       server.closeIdleConnections();
       setTimeout(() => server.closeAllConnections(), 5_000).unref();
       server.close(() => {
-        void temporal.close().finally(() => process.exit(0));
+        void Promise.allSettled([temporal.close(), store.close()]).finally(() => process.exit(0));
       });
     };
     process.on('message', (msg: ToChild) => {

@@ -20,7 +20,17 @@ export interface BenchParams {
   onboardConcurrency: number;
   /** Growing the fleet starts no new consent after this long (the scale run measures what it has then). */
   onboardBudgetMs: number;
-  /** Pause after onboarding, so connection-time transfers are out of the steady-state window. */
+  /**
+   * Onboarding admits a consent only while the token task queue keeps up (its backlog at most this many
+   * mints), as a shop rolling out a wave of sellers should: the connected sellers' mints never queue
+   * behind the newcomers'. Null: as fast as `onboardConcurrency` allows (lifecycle measures that).
+   */
+  onboardMaxTokenBacklog: number | null;
+  /**
+   * Pause after onboarding, so connection-time transfers are out of the steady-state window; at least two
+   * of the shortest transfer interval (each seller's first token cycle, with the mint phase spread's one
+   * early mint, ends before the window), and until the token queue's backlog is gone.
+   */
   settleMs: number;
   /** Steady-state (and floor) measuring window (wall clock). */
   windowMs: number;
@@ -61,6 +71,7 @@ export const QUICK: BenchParams = {
   tokenTtlSeconds: 120,
   onboardConcurrency: 20,
   onboardBudgetMs: 1_800_000,
+  onboardMaxTokenBacklog: 4,
   settleMs: 10_000,
   windowMs: 60_000,
   apiDurationMs: 10_000,
@@ -76,6 +87,7 @@ export const FULL: BenchParams = {
   tokenTtlSeconds: 1_800,
   onboardConcurrency: 40,
   onboardBudgetMs: 7_200_000,
+  onboardMaxTokenBacklog: 4,
   settleMs: 120_000,
   windowMs: 900_000,
   historySample: 500,
@@ -97,7 +109,7 @@ export const SCALE: BenchParams = {
   fleetSellers: 1_700,
   tokenTtlSeconds: 180,
   onboardConcurrency: 20,
-  onboardBudgetMs: 1_200_000,
+  onboardBudgetMs: 1_500_000,
   settleMs: 20_000,
   windowMs: 270_000,
   historySample: 400,
@@ -203,7 +215,15 @@ export class BenchContext {
       // Onboarding that cannot keep up (the token caps taken by the connected sellers' own mints) stops
       // instead of failing seller after seller: many failures, or the mode's time budget spent.
       const maxFailures = Math.max(20, Math.ceil(missing * 0.02));
+      const maxBacklog = this.params.onboardMaxTokenBacklog;
+      let gateWaitMs = 0;
       const samples = await fleet.onboard(missing, this.params.onboardConcurrency, {
+        gate:
+          maxBacklog === null
+            ? undefined
+            : sharedGate(async () => {
+                gateWaitMs += await fleet.waitForTokenBacklog(maxBacklog, 60_000);
+              }),
         onProgress: (done) => {
           if (done % 250 === 0)
             log(`  ${done} of ${missing} through consent (${round((Date.now() - started) / 1000)} s)`);
@@ -224,6 +244,11 @@ export class BenchContext {
           `(callback→active p50 ${percentile(lat, 50)} ms, p99 ${percentile(lat, 99)} ms), ${failed.length} failed` +
           (failed[0] ? ` (first: ${failed[0].error})` : ''),
       );
+      if (maxBacklog !== null)
+        log(
+          `  paced by the token queue (a consent starts while at most ${maxBacklog} mints wait): ` +
+            `${round(gateWaitMs / 1000)} s spent waiting for it`,
+        );
       log(
         `  token endpoint meanwhile: ${traffic.tokenRequests} requests, peak ${traffic.peakTokenRequestsPerSecond} in any second ` +
           `(OTTO's cap ${OTTO_TOKEN_CAP_PER_SECOND}), ${traffic.token429s} answered 429`,
@@ -256,5 +281,17 @@ async function onboardingTraffic(fleet: Fleet, since: number, sellers: number): 
     tokenRequests: tokenCalls.length,
     peakTokenRequestsPerSecond: Math.max(0, ...perSecond(tokenCalls).values()),
     token429s: tokenCalls.filter((r) => r.status === 429).length,
+  };
+}
+
+/**
+ * One check for every caller at a time: concurrent consents waiting at the gate share the check in
+ * flight (one describe call per poll, not one per waiting consent).
+ */
+function sharedGate(check: () => Promise<void>): () => Promise<void> {
+  let inFlight: Promise<void> | null = null;
+  return async () => {
+    inFlight ??= check().finally(() => (inFlight = null));
+    await inFlight;
   };
 }

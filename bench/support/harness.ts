@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import {
   bundleWorkflowCode,
   DefaultLogger,
@@ -373,6 +374,8 @@ export class Fleet {
         OTTO_AUTH_BASE_URL: emulator.url,
         OTTO_API_BASE_URL: emulator.url,
         OTTO_APPS: JSON.stringify(apps),
+        // The workers' store: the API reads the sellers' status rows from it.
+        SELLER_STORE: join(storeDir, 'seller-store.db'),
       };
       loadConfig(apiConfigSchema, apiEnv);
       const api = await startApiProcess({ env: apiEnv, overrides: settings });
@@ -413,6 +416,40 @@ export class Fleet {
     return await this.env.client.workflow.getHandle(sellerWorkflowId(sellerId)).query(connectionStatusQuery);
   }
 
+  /** Sellers whose status row (written by their workflow, read by the status route) is valid now. */
+  async validStatusRows(): Promise<number> {
+    const now = Date.now();
+    const rows = await mapLimit(this.sellers, 16, (s) => this.store.getConnectionStatus(s.sellerId));
+    return rows.filter((r) => r !== null && r.validUntil > now).length;
+  }
+
+  /**
+   * Mint ticks waiting for the token task queue (Temporal's approximate backlog of its activity queue):
+   * more than a second's worth means the token caps are taken and the connected sellers' mints wait.
+   */
+  async tokenBacklog(): Promise<number> {
+    const res = await this.env.client.workflowService.describeTaskQueue({
+      namespace: this.env.client.options.namespace,
+      taskQueue: {
+        name: this.tokenTaskQueue,
+        kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL,
+      },
+      taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+      reportStats: true,
+    });
+    return Number(res.stats?.approximateBacklogCount ?? 0);
+  }
+
+  /**
+   * Waits until the token task queue's backlog is at most `max` (polled every 250 ms), or `timeoutMs`.
+   * Returns how long it waited.
+   */
+  async waitForTokenBacklog(max: number, timeoutMs: number): Promise<number> {
+    const started = Date.now();
+    while (Date.now() - started < timeoutMs && (await this.tokenBacklog()) > max) await sleep(250);
+    return Date.now() - started;
+  }
+
   /** Connects `count` new sellers, at most `concurrency` at a time, through the real API and consent flow. */
   async onboard(
     count: number,
@@ -421,12 +458,15 @@ export class Fleet {
       onProgress?: (done: number) => void;
       /** A reason to stop: the sellers not started yet are reported as failed with it. */
       stop?: (progress: { done: number; failed: number }) => string | undefined;
+      /** Awaited before each consent starts (pacing). */
+      gate?: () => Promise<void>;
     } = {},
   ): Promise<OnboardSample[]> {
     const ids = Array.from({ length: count }, () => `bench-${(++this.seq).toString().padStart(5, '0')}`);
     let done = 0;
     let failed = 0;
     const samples = await mapLimit(ids, concurrency, async (sellerId) => {
+      await opts.gate?.();
       const stopped = opts.stop?.({ done, failed });
       const sample: OnboardSample = stopped
         ? { sellerId, ok: false, error: `not started: ${stopped}`, consentAt: 0, callbackAt: 0, activeAt: 0 }

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createSealer, generateSealKey, parseSealKeys } from '../../common/seal';
+import { noStatusRowSinks } from '../../worker/status-row-sink';
 
 let cachedBundle: string | undefined;
 
@@ -54,6 +55,8 @@ export async function createTestWorker(
   return await Worker.create({
     connection: env.nativeConnection,
     workflowBundle: { code: workflowBundleCode() },
+    // A test that checks the status rows passes the real sink (worker/status-row-sink.ts).
+    sinks: noStatusRowSinks(),
     ...options,
     // Every seller run resolves its settings first (a local activity on the workflow worker).
     activities: {

@@ -31,8 +31,7 @@ const ctx = (now: number) => ({ now, settings, patches });
  * A seller connected at T0 (every transfer due then): by default on v2 with a 30-minute token minted
  * then; `result` overrides what the authorization returned (e.g. no token: connected just in time).
  */
-function connected(result: Partial<AuthorizationResult> = {}): SellerConnection {
-  const sellerId = 's-1';
+function connected(result: Partial<AuthorizationResult> = {}, sellerId = 's-1'): SellerConnection {
   const appVersion = result.appVersion ?? 'v2';
   const s = core.initialConnection(sellerId);
   const c = ctx(T0);
@@ -289,4 +288,94 @@ it('connected just in time (no token yet): the first tick mints, and a seller th
   expect(plan.mints).toBe(true);
   expect(core.publicState(s)).toBe('degraded');
   expect(s.lastError).toMatch(/No installation token could be minted/);
+});
+
+describe('the mint phase spread: sellers whose token cycles began together mint in different ticks', () => {
+  const justInTime = { sealedToken: null, expiresAt: null };
+  const minute = (ms: number) => ms / MIN;
+  /** A v2 seller connected just in time at T0, driven for `hours`: the minutes at which it minted. */
+  const mintMinutes = (sellerId: string, hours: number) => {
+    const s = connected(justInTime, sellerId);
+    return drive(s, T0, T0 + hours * 60 * MIN)
+      .filter((t) => t.plan.mints)
+      .map((t) => minute(t.at));
+  };
+  const ids = Array.from({ length: 60 }, (_, i) => `seller-${i}`);
+
+  it('a wave connected at once mints in all three slots of the 45-minute cycle, not in one', () => {
+    const slots = new Map<number, number>();
+    for (const id of ids) {
+      const mints = mintMinutes(id, 4);
+      expect(mints[0]).toBe(0); // the first token right away: data flows at once
+      // Its own slot (tick 1, 2 or 3 of the first token), then every 45 minutes from there.
+      const slot = mints[1]!;
+      expect([15, 30, 45]).toContain(slot);
+      for (let i = 2; i < mints.length; i++) expect(mints[i]! - mints[i - 1]!).toBe(45);
+      slots.set(slot, (slots.get(slot) ?? 0) + 1);
+    }
+    // Evenly enough: every slot holds a fair share of the 60 sellers.
+    expect([...slots.keys()].sort()).toEqual([15, 30, 45]);
+    for (const count of slots.values()) expect(count).toBeGreaterThanOrEqual(10);
+  });
+
+  it('costs at most one extra mint per seller, once: over 12 hours at most one more than without it', () => {
+    for (const id of ids.slice(0, 20)) {
+      const mints = mintMinutes(id, 12).length;
+      // Without the spread: +0, then every 45 minutes (+0 … +675: 16 in 12 hours).
+      expect(mints).toBeGreaterThanOrEqual(16);
+      expect(mints).toBeLessThanOrEqual(17);
+    }
+  });
+
+  it('the retiring tick mints without handing the carried token to the run', () => {
+    const id = ids.find((sellerId) => mintMinutes(sellerId, 1)[1] === 15)!;
+    const s = connected(justInTime, id);
+    runTick(s, T0);
+    expect(s.token.retireAt).toBe(T0 + 15 * MIN - (15 * MIN) / 4);
+    const plan = runTick(s, T0 + 15 * MIN); // the token would last to +30
+    expect(plan).toMatchObject({ mints: true, retire: true, probe: false });
+    expect(s.token.retireAt).toBeNull(); // a later mint keeps its natural phase
+    expect(s.token.expiresAt).toBe(T0 + 45 * MIN);
+  });
+
+  it('a token retired at its third tick is not reused by an early start there', () => {
+    const id = ids.find((sellerId) => mintMinutes(sellerId, 1)[1] === 30)!;
+    const s = connected(justInTime, id);
+    runTick(s, T0);
+    expect(s.token.retireAt).toBe(T0 + 30 * MIN - (15 * MIN) / 4);
+    runTick(s, T0 + 15 * MIN);
+    // No early start at +28 (token reuse would): the tick at +30 mints.
+    expect(decide(s, ctx(T0 + 16 * MIN), run)).toEqual({ type: 'wait', until: T0 + 30 * MIN });
+    expect(runTick(s, T0 + 30 * MIN).mints).toBe(true);
+    expect(s.token.retireAt).toBeNull();
+  });
+
+  it('re-spreads after an outage (the first token after failed mints), not after every natural mint', () => {
+    const id = ids.find((sellerId) => mintMinutes(sellerId, 1)[1] === 15)!;
+    const s = connected({}, id); // a token from the authorization: no reset, no spread
+    runTick(s, T0);
+    expect(s.token.retireAt ?? null).toBeNull();
+    runTick(s, T0 + 15 * MIN);
+    runTick(s, T0 + 28 * MIN);
+    const failed = (): TickResult => ({
+      minted: null,
+      mints: 0,
+      mintFailure: { type: 'OttoServerError', message: 'OTTO answered 503' },
+      outcomes: {},
+      progress: {},
+    });
+    runTick(s, T0 + 45 * MIN, failed);
+    const retry = decide(s, ctx(T0 + 46 * MIN), run);
+    expect(retry.type).toBe('tick');
+    runTick(s, T0 + 46 * MIN);
+    expect(s.token.retireAt).toBe(T0 + 45 * MIN + 15 * MIN - (15 * MIN) / 4);
+  });
+
+  it('an hourly-only seller (each tick needs a new token anyway) gets no spread', () => {
+    const s = connected(justInTime, ids[0]);
+    for (const t of Object.values(s.transfers)) if (t) t.intervalMs = 60 * MIN;
+    expect(core.spreadRetireAt({ ...s, token: { ...s.token, expiresAt: T0 + 30 * MIN } }, ctx(T0), T0)).toBe(
+      null,
+    );
+  });
 });

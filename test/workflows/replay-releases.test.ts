@@ -11,6 +11,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import type { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { workflowBundleCode } from '../support/temporal';
+import { noStatusRowSinks } from '../../worker/status-row-sink';
 
 type History = temporal.api.history.v1.IHistory;
 
@@ -73,7 +74,10 @@ interface ReplayFailure {
 async function replay(bundleCode: string, recorded: Recorded[]): Promise<ReplayFailure[]> {
   const failures: ReplayFailure[] = [];
   const histories = recorded.map(({ path, history }) => ({ workflowId: path, history }));
-  for await (const result of Worker.runReplayHistories({ workflowBundle: { code: bundleCode } }, histories)) {
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle: { code: bundleCode }, sinks: noStatusRowSinks() },
+    histories,
+  )) {
     if (result.error) failures.push({ path: result.workflowId, error: result.error.message });
   }
   return failures;
