@@ -33,6 +33,7 @@ import { sampleHistories, spreadSample } from './support/history';
 import { isTokenCall, mintedInstallation, perSecond, requestsSince } from './support/otto-log';
 import {
   log,
+  heapSnapshot,
   mapLimit,
   MB,
   mean,
@@ -116,6 +117,7 @@ export async function runSteadyState(ctx: BenchContext): Promise<void> {
   const profileFile = await profiler.stop();
   if (profileFile) log(`${label}: CPU profile ${profileFile}`);
   const mem = settledRss();
+  heapSnapshot('window', n);
   // Marginal memory: growth since the first onboarding round, per seller added since then.
   const firstRound = fleet.memory.find((m) => m.sellers < n);
   const marginalPer1000 = (now: number, then: number | undefined, sellersThen: number | undefined) =>

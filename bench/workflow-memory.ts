@@ -23,7 +23,7 @@
  * modest N, e.g. 200: a snapshot of a large heap takes long to write and parse).
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString, writeHeapSnapshot } from 'node:v8';
@@ -41,7 +41,7 @@ import {
   WORKFLOW_TYPE,
 } from '../workflows/definitions';
 import type { sellerConnection } from '../workflows/seller-connection';
-import { mapLimit, sleep } from './support/report';
+import { constructorTotals, mapLimit, sleep } from './support/report';
 import { noStatusRowSinks } from '../worker/status-row-sink';
 
 const KB = 1024;
@@ -281,36 +281,6 @@ export async function measureWorkflowMemory(opts: WorkflowMemoryOptions): Promis
 
 const mb = (bytes: number) => (bytes / KB / KB).toFixed(1);
 const round1 = (x: number) => Math.round(x * 10) / 10;
-
-/**
- * Self size and count of a heap snapshot's nodes by "type:name" (objects by constructor, closures by
- * function name; code, strings, arrays … by type). Parses the whole file: keep N modest.
- */
-function constructorTotals(path: string): Map<string, { size: number; count: number }> {
-  const snap = JSON.parse(readFileSync(path, 'utf8')) as {
-    snapshot: { meta: { node_fields: string[]; node_types: [string[]] } };
-    nodes: number[];
-    strings: string[];
-  };
-  const fields = snap.snapshot.meta.node_fields;
-  const types = snap.snapshot.meta.node_types[0];
-  const [iType, iName, iSize] = ['type', 'name', 'self_size'].map((f) => fields.indexOf(f)) as [
-    number,
-    number,
-    number,
-  ];
-  const totals = new Map<string, { size: number; count: number }>();
-  for (let i = 0; i < snap.nodes.length; i += fields.length) {
-    const type = types[snap.nodes[i + iType]!]!;
-    const named = type === 'object' || type === 'closure' || type === 'native';
-    const key = named ? `${type}:${snap.strings[snap.nodes[i + iName]!]!.slice(0, 80)}` : type;
-    const t = totals.get(key) ?? { size: 0, count: 0 };
-    t.size += snap.nodes[i + iSize]!;
-    t.count++;
-    totals.set(key, t);
-  }
-  return totals;
-}
 
 if (require.main === module) {
   const arg = (name: string) =>

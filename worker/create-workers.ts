@@ -51,6 +51,11 @@ export interface CreateWorkersOptions {
    * (WORKER_SHUTDOWN_GRACE, in ms or a duration string); default the SDK's (0: cancel at once).
    */
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
+  /**
+   * The workflows in this thread instead of a workflow thread (the SDK's debug mode: no deadlock
+   * detection). Never in production; the memory benchmarks use it to read the workflows' heap.
+   */
+  debugMode?: boolean;
 }
 
 export async function createWorkers(opts: CreateWorkersOptions): Promise<Worker[]> {
@@ -96,6 +101,7 @@ export async function createWorkers(opts: CreateWorkersOptions): Promise<Worker[
       onResult: (result) => opts.deps.metrics?.statusRowWrite?.(result),
     }),
     ...(opts.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
+    ...(opts.debugMode === true ? { debugMode: true } : {}),
     ...shutdown,
   });
   const tokens = await Worker.create({

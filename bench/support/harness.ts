@@ -41,7 +41,7 @@ import {
 import { runningQuery, type LiveState } from '../../workflows/visibility-queries';
 import { startApiProcess, type ApiProcess } from './api-process';
 import { startEmulatorProcess, type EmulatorProcess } from './emulator-process';
-import { log, mapLimit, settledRss, sleep } from './report';
+import { heapSnapshot, log, mapLimit, settledRss, sleep } from './report';
 
 export const PUBLIC_BASE_URL = 'http://localhost:3000';
 const REDIRECT_URI = `${PUBLIC_BASE_URL}/oauth/callback`;
@@ -337,6 +337,8 @@ export class Fleet {
         tokenTaskQueue,
         tokenActivitiesPerSecond: TOKEN_ACTIVITIES_PER_SECOND,
         workflowBundle: { code: env.ourBundle },
+        // BENCH_WORKFLOWS_IN_MAIN_THREAD=1: the workflows' heap in this thread (memory diagnosis only).
+        debugMode: process.env.BENCH_WORKFLOWS_IN_MAIN_THREAD === '1',
         deps: {
           sealer,
           apps,
@@ -354,6 +356,7 @@ export class Fleet {
       // seller: what the steady run's per-seller figure subtracts.
       await sleep(2_000);
       const rssWorkersIdle = settledRss().rss;
+      heapSnapshot('idle');
       cleanups.push(async () => {
         for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
         await running;

@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
+import { setFlagsFromString, writeHeapSnapshot } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 export const RESULTS_DIR = join(__dirname, '..', 'results');
@@ -161,4 +161,58 @@ export function writeResult(name: string, data: unknown): string {
 export function log(message: string): void {
   const t = new Date().toISOString().slice(11, 19);
   console.log(`[bench ${t}] ${message}`);
+}
+
+/**
+ * BENCH_HEAP_SNAPSHOT=<prefix>: a V8 heap snapshot of this thread (with BENCH_WORKFLOWS_IN_MAIN_THREAD=1
+ * the seller workflows' too) at `<prefix>-<label>.heapsnapshot`; given `perSellers`, the growth since the
+ * `idle` snapshot by constructor, per seller, is printed (the memory diagnosis of docs/scaling.md §4).
+ */
+export function heapSnapshot(label: string, perSellers?: number): void {
+  const prefix = process.env.BENCH_HEAP_SNAPSHOT;
+  if (!prefix) return;
+  const file = `${prefix}-${label}.heapsnapshot`;
+  settledRss();
+  writeHeapSnapshot(file);
+  log(`heap snapshot ${file}`);
+  if (perSellers === undefined || perSellers <= 0) return;
+  const before = constructorTotals(`${prefix}-idle.heapsnapshot`);
+  const after = constructorTotals(file);
+  const growth = [...after.entries()]
+    .map(([name, a]) => {
+      const b = before.get(name) ?? { size: 0, count: 0 };
+      return { name, kb: (a.size - b.size) / 1024 / perSellers, count: (a.count - b.count) / perSellers };
+    })
+    .sort((x, y) => y.kb - x.kb);
+  const total = growth.reduce((sum, g) => sum + g.kb, 0);
+  log(`heap growth per seller since idle: ${total.toFixed(1)} KB; the largest by constructor (KB, count):`);
+  for (const g of growth.slice(0, 25))
+    log(`  ${g.kb.toFixed(2).padStart(8)} ${g.count.toFixed(1).padStart(8)}  ${g.name}`);
+}
+
+/** Self size and count of a heap snapshot's nodes by "type:name" (objects by constructor). */
+export function constructorTotals(path: string): Map<string, { size: number; count: number }> {
+  const snap = JSON.parse(readFileSync(path, 'utf8')) as {
+    snapshot: { meta: { node_fields: string[]; node_types: [string[]] } };
+    nodes: number[];
+    strings: string[];
+  };
+  const fields = snap.snapshot.meta.node_fields;
+  const types = snap.snapshot.meta.node_types[0];
+  const [iType, iName, iSize] = ['type', 'name', 'self_size'].map((f) => fields.indexOf(f)) as [
+    number,
+    number,
+    number,
+  ];
+  const totals = new Map<string, { size: number; count: number }>();
+  for (let i = 0; i < snap.nodes.length; i += fields.length) {
+    const type = types[snap.nodes[i + iType]!]!;
+    const named = type === 'object' || type === 'closure' || type === 'native';
+    const key = named ? `${type}:${snap.strings[snap.nodes[i + iName]!]!.slice(0, 80)}` : type;
+    const t = totals.get(key) ?? { size: 0, count: 0 };
+    t.size += snap.nodes[i + iSize]!;
+    t.count++;
+    totals.set(key, t);
+  }
+  return totals;
 }
