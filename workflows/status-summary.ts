@@ -93,24 +93,6 @@ export function statusRowNeedsRenewal(now: number, sentValidUntil: number, valid
   return validUntil > sentValidUntil && sentValidUntil - now < STATUS_ROW_MAX_AGE_MS / 2;
 }
 
-/**
- * A 53-bit hash of the summary's JSON (cyrb53): what the workflow keeps of the last summary it handed
- * to the sink, instead of the string itself (one number per cached workflow). A collision would only
- * skip one write until the next change or renewal.
- */
-export function statusHash(json: string): number {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let i = 0; i < json.length; i++) {
-    const c = json.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 2654435761);
-    h2 = Math.imul(h2 ^ c, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
-}
-
 /** One summary handed to the sink; the worker adds the run (id, start, history length) it came from. */
 export interface StatusRowUpdate {
   sellerId: string;
