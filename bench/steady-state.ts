@@ -34,6 +34,7 @@ import { isTokenCall, mintedInstallation, perSecond, requestsSince } from './sup
 import {
   log,
   heapSnapshot,
+  memoryBreakdown,
   mapLimit,
   MB,
   mean,
@@ -93,6 +94,7 @@ export async function runSteadyState(ctx: BenchContext): Promise<void> {
   const before = await historyMarks(fleet.env.client, ids);
   const pids = fleet.cpuPids();
 
+  memoryBreakdown(`${n} sellers at the window's start`);
   log(`${label}: measuring for ${windowMs / 1000} s …`);
   const profiler = await startCpuProfile(label);
   const t0 = Date.now();
@@ -117,6 +119,7 @@ export async function runSteadyState(ctx: BenchContext): Promise<void> {
   const profileFile = await profiler.stop();
   if (profileFile) log(`${label}: CPU profile ${profileFile}`);
   const mem = settledRss();
+  memoryBreakdown(`${n} sellers after the window`);
   heapSnapshot('window', n);
   // Marginal memory: growth since the first onboarding round, per seller added since then.
   const firstRound = fleet.memory.find((m) => m.sellers < n);

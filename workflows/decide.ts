@@ -9,6 +9,7 @@ import { mintDueAt, validUntil } from './token-policy';
 import {
   anyTransferRunning,
   probeDueAt,
+  mintLeadTick,
   retiresBy,
   reuseTick,
   tickKinds,
@@ -64,7 +65,11 @@ function decideTick(s: SellerConnection, c: Ctx, draining: boolean, wakeAt: numb
   // Woken too late for the token (a late timer), it still runs now and mints: no second timer.
   const reuse = transfersNow ? reuseTick(s, c) : null;
   const early = reuse !== null && now >= reuse.startAt;
-  const kinds = transfersNow ? tickKinds(s, early ? Math.max(now, reuse.dueAt) : now) : [];
+  // A tick that will mint starts the mint lead early (seller-state.ts mintLeadTick), its due time's transfers.
+  const lead = transfersNow && reuse === null ? mintLeadTick(s, c) : null;
+  const leading = lead !== null && now >= lead.startAt;
+  const dueBy = early ? Math.max(now, reuse.dueAt) : leading ? Math.max(now, lead.dueAt) : now;
+  const kinds = transfersNow ? tickKinds(s, dueBy) : [];
   for (const kind of kinds) {
     const skip = skipReason(s, settings, kind);
     if (skip !== null) return { type: 'transfer', kind, full: false, skip };
@@ -77,7 +82,7 @@ function decideTick(s: SellerConnection, c: Ctx, draining: boolean, wakeAt: numb
       const reserve = early ? tokenReserveMs(settings) : settings.tokenRefreshMarginMs;
       // Retired (the mint phase spread): mints although the token would last; the run gets no token.
       const retire = validUntil(s.token, now + reserve) && retiresBy(s.token, now);
-      const mints = probe || retire || !validUntil(s.token, now + reserve);
+      const mints = probe || retire || (leading && kinds.length > 0) || !validUntil(s.token, now + reserve);
       const plan = {
         kinds: kinds.map((kind) => ({ kind, full: fullResyncDue(s, c, kind) })),
         probe,
@@ -90,6 +95,7 @@ function decideTick(s: SellerConnection, c: Ctx, draining: boolean, wakeAt: numb
   }
   if (probeAt !== null && probeAt > now) wakeAt.push(probeAt);
   if (reuse !== null && reuse.startAt > now) wakeAt.push(reuse.startAt);
+  if (lead !== null && lead.startAt > now) wakeAt.push(lead.startAt);
   if (transfersAllowed(s) && !draining) {
     for (const t of Object.values(s.transfers)) {
       if (!t.running && t.nextDueAt !== null && t.nextDueAt > now) wakeAt.push(t.nextDueAt);

@@ -510,6 +510,10 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
         const t = s.transfers[kind]!;
         return { kind, full, cursor: t.cursor, ...(t.resume === null ? {} : { resume: t.resume }) };
       }),
+      // When its transfers were due (a tick may start early: token reuse, the mint lead).
+      ...(plan.kinds.length > 0
+        ? { dueAt: Math.min(...plan.kinds.map(({ kind }) => s.transfers[kind]!.nextDueAt ?? clock())) }
+        : {}),
     };
     core.tickStarted(s, ctx(), plan);
     changed();

@@ -959,6 +959,32 @@ export function spreadRetireAt(s: SellerConnection, c: Ctx, anchor: number): num
   return slot === served ? null : anchor + slot * interval - interval / 4;
 }
 
+/** How long before its due time a tick that must mint starts (real time: the token queue's wait). */
+export const MINT_LEAD_MS = 10_000;
+
+/**
+ * The mint lead (patch `jitTicks`): the next tick will have to mint (its token will not last and token
+ * reuse cannot start it early), and a mint may wait in the token queue behind other sellers' (seconds,
+ * when the token caps are busy), so it starts `MINT_LEAD_MS` before its due time, at most an eighth of its
+ * transfers' interval: the queue's wait is over by the due time and the transfers start on time (up to
+ * the lead early), anchored to their due time as ever. The mint comes the lead earlier, which token
+ * reuse absorbs (the next early start is the same lead earlier): still three ticks per 30-minute token.
+ */
+export function mintLeadTick(s: SellerConnection, c: Ctx): { startAt: number; dueAt: number } | null {
+  const waiting = TRANSFER_KINDS.flatMap((kind) => {
+    const t = s.transfers[kind];
+    return t !== undefined && !t.running && t.nextDueAt !== null && t.intervalMs !== null ? [t] : [];
+  });
+  if (waiting.length === 0) return null;
+  const dueAt = Math.min(...waiting.map((t) => t.nextDueAt!));
+  const { token } = s;
+  // It mints at its due time only if the token will not last the margin then (or is retired by then).
+  const lasts = validUntil(token, dueAt + c.settings.tokenRefreshMarginMs) && !retiresBy(token, dueAt);
+  if (lasts || reuseTick(s, c) !== null) return null;
+  const interval = Math.min(...waiting.filter((t) => t.nextDueAt === dueAt).map((t) => t.intervalMs!));
+  return { startAt: dueAt - Math.min(MINT_LEAD_MS, interval / 8), dueAt };
+}
+
 /**
  * When a tick must mint even without a transfer due, so a revocation shows while paused or idle: an
  * interval after the last mint (a failed one is retried at its backoff instead). Null: not connected.

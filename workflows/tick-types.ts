@@ -36,6 +36,11 @@ export interface TickInput {
   /** Retryable failures of a transfer are retried inside the tick for this long, then reported. */
   retryWindowMs: number;
   runs: TickRun[];
+  /**
+   * When the tick's transfers were due (ms since the epoch): a tick may start before it (token reuse, the
+   * mint lead). For logs and the benchmarks' lateness; absent in ticks scheduled before it existed.
+   */
+  dueAt?: number;
 }
 
 export type TickOutcome =

@@ -41,7 +41,7 @@ import {
 import { runningQuery, type LiveState } from '../../workflows/visibility-queries';
 import { startApiProcess, type ApiProcess } from './api-process';
 import { startEmulatorProcess, type EmulatorProcess } from './emulator-process';
-import { heapSnapshot, log, mapLimit, settledRss, sleep } from './report';
+import { heapSnapshot, log, mapLimit, memoryBreakdown, settledRss, sleep } from './report';
 
 export const PUBLIC_BASE_URL = 'http://localhost:3000';
 const REDIRECT_URI = `${PUBLIC_BASE_URL}/oauth/callback`;
@@ -129,6 +129,10 @@ export function acceleratedSettings(
     transferRetryWindowMs: s(10 * 60_000, 1_000),
     transferRetryMaxIntervalMs: s(30_000),
     minTokenValidityMs: s(60_000, 1_000),
+    // BENCH_MAX_HISTORY_EVENTS=N: continue as new after N events (memory diagnosis: per-run state).
+    ...(process.env.BENCH_MAX_HISTORY_EVENTS
+      ? { maxHistoryEvents: Number(process.env.BENCH_MAX_HISTORY_EVENTS) }
+      : {}),
   };
   const defaults = workflowSettingsSchema.parse({}) as Record<string, unknown>;
   for (const [key, value] of Object.entries(defaults)) {
@@ -356,6 +360,7 @@ export class Fleet {
       // seller: what the steady run's per-seller figure subtracts.
       await sleep(2_000);
       const rssWorkersIdle = settledRss().rss;
+      memoryBreakdown('workers idle');
       heapSnapshot('idle');
       cleanups.push(async () => {
         for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();

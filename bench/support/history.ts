@@ -2,8 +2,11 @@
  * What the workflow histories of a sample of sellers say about a measured window: how late each scheduled
  * run started against its due time, what the workflow ran, and how many events it wrote.
  *
- * Lateness of a run = when the run started − when it was due. "Due" is the timer's: the TimerStarted
- * event's time plus its startToFireTimeout. "Started" is the ActivityTaskStarted of the first activity the
+ * Lateness of a run = when the run started − when it was due, never below 0 (a run started early on
+ * purpose is on time). "Due" is the due time of its transfers when the run's input names it (`dueAt` of
+ * runTick: a tick may start early, to reuse its token or to get through the token queue's wait before
+ * its due time, the mint lead); otherwise the timer's: the TimerStarted event's time plus its
+ * startToFireTimeout. "Started" is the ActivityTaskStarted of the first activity the
  * workflow scheduled in reaction to the TimerFired (the workflow task completed right after it), i.e. the
  * moment a worker began the run — which includes the timer firing late, the workflow task waiting, and
  * the activity waiting in its task queue (e.g. behind the token queue's rate limit). A fired timer after
@@ -91,6 +94,8 @@ function analyse(events: HistoryEvent[], fromMs: number, toMs: number, out: Hist
   }
   // ActivityTaskScheduled by the workflow task completion that scheduled it.
   const scheduledBy = new Map<number, number[]>();
+  /** Activity scheduled event id → the due time its input names (runTick `dueAt`). */
+  const dueOf = new Map<number, number>();
   for (const e of events) {
     const a = e.activityTaskScheduledEventAttributes;
     if (!a) continue;
@@ -102,6 +107,8 @@ function analyse(events: HistoryEvent[], fromMs: number, toMs: number, out: Hist
     const list = scheduledBy.get(wft) ?? [];
     list.push(num(e.eventId));
     scheduledBy.set(wft, list);
+    const due = inputDueAt(a.input?.payloads?.[0]?.data);
+    if (due !== undefined) dueOf.set(num(e.eventId), due);
   }
   events.forEach((e, index) => {
     const at = tsMs(e.eventTime);
@@ -130,8 +137,21 @@ function analyse(events: HistoryEvent[], fromMs: number, toMs: number, out: Hist
     // Scheduled but not in the history yet (ActivityTaskStarted is written when the attempt ends): skip.
     if (scheduled.length > 0 && runStarts.length === 0) return;
     const ranAt = runStarts.length > 0 ? Math.min(...runStarts) : tsMs(reaction.eventTime);
-    out.lateness.push(ranAt - due);
+    const dues = scheduled.map((id) => dueOf.get(id)).filter((d): d is number => d !== undefined);
+    const runDue = dues.length > 0 ? Math.min(...dues) : due;
+    out.lateness.push(Math.max(0, ranAt - runDue));
   });
+}
+
+/** `dueAt` of an activity input (JSON payload, e.g. runTick's), or undefined. */
+function inputDueAt(data: Uint8Array | null | undefined): number | undefined {
+  if (!data) return undefined;
+  try {
+    const input = JSON.parse(Buffer.from(data).toString('utf8')) as { dueAt?: unknown };
+    return typeof input.dueAt === 'number' ? input.dueAt : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Up to `size` ids spread evenly over the list (every k-th), so early and late onboarded sellers both count. */

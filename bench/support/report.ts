@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setFlagsFromString, writeHeapSnapshot } from 'node:v8';
+import { getHeapSpaceStatistics, setFlagsFromString, writeHeapSnapshot } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 export const RESULTS_DIR = join(__dirname, '..', 'results');
@@ -215,4 +215,25 @@ export function constructorTotals(path: string): Map<string, { size: number; cou
     totals.set(key, t);
   }
   return totals;
+}
+
+/**
+ * This thread's memory by kind (after the GCs of settledRss()): RSS, V8 heap committed and used, each V8
+ * space's committed size, and the memory outside the heap that V8 knows of (ArrayBuffers and the like).
+ * What RSS has beyond these is native: the Temporal core (Rust), the allocator's slack, thread stacks.
+ */
+export function memoryBreakdown(label: string): void {
+  const m = process.memoryUsage();
+  const spaces = getHeapSpaceStatistics()
+    .filter((s) => s.space_size > 0)
+    .map(
+      (s) =>
+        `${s.space_name.replace(/_space$/, '')} ${(s.space_size / MB).toFixed(0)}/${(s.space_used_size / MB).toFixed(0)}`,
+    )
+    .join(', ');
+  log(
+    `memory (${label}): RSS ${(m.rss / MB).toFixed(0)} MB; V8 heap committed ${(m.heapTotal / MB).toFixed(0)} MB, ` +
+      `used ${(m.heapUsed / MB).toFixed(0)} MB (spaces committed/used MB: ${spaces}); external ${(m.external / MB).toFixed(0)} MB ` +
+      `(ArrayBuffers ${(m.arrayBuffers / MB).toFixed(0)} MB)`,
+  );
 }

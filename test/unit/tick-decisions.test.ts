@@ -124,25 +124,29 @@ it('starts a tick early to reuse a token that would run out just before it: 3 ti
   const s = connected(); // token minted at T0, valid to T0+30
   const ticks = drive(s, T0, T0 + 180 * MIN);
   const minute = (ms: number) => ms / MIN;
-  // +30 runs at +28 (aimed at twice the 60 s reserve before expiry), +45 mints a token valid to +75, +75
-  // runs at +73 with it, +90 mints, …: a mint every 45 minutes, never a tick with less than the reserve.
+  const lead = core.MINT_LEAD_MS / MIN;
+  // +30 runs at +28 (aimed at twice the 60 s reserve before expiry), +45 mints (the mint lead early) a
+  // token valid to +75 − lead, +75 runs at +73 − lead with it, +90 mints, …: a mint every 45 minutes,
+  // never a tick with less than the reserve.
   expect(ticks.slice(0, 7).map((t) => [minute(t.at), t.plan.mints])).toEqual([
     [0, false],
     [15, false],
     [28, false],
-    [45, true],
+    [45 - lead, true],
     [60, false],
-    [73, false],
-    [90, true],
+    [73 - lead, false],
+    [90 - lead, true],
   ]);
-  const mints = ticks.filter((t) => t.plan.mints).length;
-  expect(mints).toBe(3); // +45, +90, +135: with the connecting token, 4 tokens in 3 hours (1.33 per hour)
+  // +45, +90, +135 (each the lead early): with the connecting token, 4 tokens in 3 hours (1.33 per hour);
+  // the +180 one starts the lead before the end.
+  const mints = ticks.filter((t) => t.plan.mints && t.at < 175 * MIN).length;
+  expect(mints).toBe(3);
   // Early ticks move no schedule: orders and stock stay on the quarter hours, hourly ones on the hour.
-  expect(s.transfers.ordersImport!.nextDueAt).toBe(T0 + 180 * MIN);
+  expect(s.transfers.ordersImport!.nextDueAt).toBe(T0 + 195 * MIN); // the +180 tick ran (lead early)
   expect(
     ticks.filter((t) => t.plan.kinds.some((k) => k.kind === 'returnsImport')).map((t) => minute(t.at)),
-  ).toEqual([0, 60, 118]); // the +120 tick ran at +118 (early), returns with it
-  expect(s.transfers.returnsImport!.nextDueAt).toBe(T0 + 180 * MIN);
+  ).toEqual([0, 60, 118 - lead, 180 - lead]); // +120 ran at +118 − lead (reuse), +180 at +180 − lead (mint)
+  expect(s.transfers.returnsImport!.nextDueAt).toBe(T0 + 240 * MIN);
   // Every early tick carried both 15-minute transfers and started at most a quarter interval early.
   for (const t of ticks) {
     expect(t.plan.kinds.map((k) => k.kind)).toEqual(expect.arrayContaining(['ordersImport', 'stockExport']));
@@ -167,8 +171,10 @@ it('never starts early when the token would not reach the early window (the tick
   expect(ticks.map((t) => [t.at / MIN, t.plan.mints])).toEqual([
     [0, false],
     [15, false],
-    [30, true],
+    [30 - core.MINT_LEAD_MS / MIN, true], // the mint lead early: its wait in the token queue ends by +30
   ]);
+  // Transfers are told when they were due.
+  expect(s.transfers.ordersImport!.servedDueAt).toBe(T0 + 30 * MIN);
 });
 
 it('keeps the schedule anchored to due times: hourly transfers stay in every fourth tick', () => {
@@ -296,9 +302,10 @@ describe('the mint phase spread: sellers whose token cycles began together mint 
   /** A v2 seller connected just in time at T0, driven for `hours`: the minutes at which it minted. */
   const mintMinutes = (sellerId: string, hours: number) => {
     const s = connected(justInTime, sellerId);
+    // Rounded: the mint lead starts a minting tick seconds before its quarter hour.
     return drive(s, T0, T0 + hours * 60 * MIN)
       .filter((t) => t.plan.mints)
-      .map((t) => minute(t.at));
+      .map((t) => Math.round(minute(t.at)));
   };
   const ids = Array.from({ length: 60 }, (_, i) => `seller-${i}`);
 
@@ -344,9 +351,10 @@ describe('the mint phase spread: sellers whose token cycles began together mint 
     runTick(s, T0);
     expect(s.token.retireAt).toBe(T0 + 30 * MIN - (15 * MIN) / 4);
     runTick(s, T0 + 15 * MIN);
-    // No early start at +28 (token reuse would): the tick at +30 mints.
-    expect(decide(s, ctx(T0 + 16 * MIN), run)).toEqual({ type: 'wait', until: T0 + 30 * MIN });
-    expect(runTick(s, T0 + 30 * MIN).mints).toBe(true);
+    // No early start at +28 (token reuse would): the tick due at +30 mints (the mint lead early).
+    const at = T0 + 30 * MIN - core.MINT_LEAD_MS;
+    expect(decide(s, ctx(T0 + 16 * MIN), run)).toEqual({ type: 'wait', until: at });
+    expect(runTick(s, at).mints).toBe(true);
     expect(s.token.retireAt).toBeNull();
   });
 
