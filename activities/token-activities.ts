@@ -182,12 +182,18 @@ export function createTokenService(deps: TokenActivityDeps) {
   /**
    * A token-endpoint request; `waiting` (the activity's signal and heartbeat) when it belongs to one
    * activity. `urgent` (a code exchange: a person waits in the browser, and the code expires) goes ahead
-   * of the background mints waiting for the same limit.
+   * of the background mints waiting for the same limit. A request given as a function is built once the
+   * slot is granted (a mint's developer token must be fresh when it is sent, not when it began to wait).
    */
-  const tokenRequest = async (req: HttpRequest, waiting: WaitOptions = {}, urgent = false) => {
+  const tokenRequest = async (
+    req: HttpRequest | (() => Promise<HttpRequest>),
+    waiting: WaitOptions = {},
+    urgent = false,
+  ) => {
     waiting.heartbeat?.();
     await tokenEndpoint.acquire('token-endpoint', { ...waiting, urgent });
-    return await ottoRequest(fetchFn, { ...req, signal: waiting.signal, metrics });
+    const request = typeof req === 'function' ? await req() : req;
+    return await ottoRequest(fetchFn, { ...request, signal: waiting.signal, metrics });
   };
 
   /** This activity's cancellation signal, and a heartbeat with `details()` (its checkpoint, if any). */
@@ -323,17 +329,16 @@ export function createTokenService(deps: TokenActivityDeps) {
       `/v1/apps/${encodeURIComponent(app.appId)}/installations/${encodeURIComponent(installationId)}/accessToken`,
     );
     const attempt = async () => {
-      const bearer = await devTokens.get(app, waiting);
-      const startedAt = now();
-      const { body } = await tokenRequest(
-        {
-          method: 'POST',
-          url,
-          bearer,
-          form: installationScope ? { scope: installationScope } : {},
-        },
-        waiting,
-      );
+      // Fetched (if due) before the wait for a slot, and read again once the slot is granted: a wait of
+      // seconds at the token caps must not send a developer token that expired meanwhile (OTTO: 401).
+      await devTokens.get(app, waiting);
+      let startedAt = now();
+      const { body } = await tokenRequest(async (): Promise<HttpRequest> => {
+        const bearer = await devTokens.get(app, waiting);
+        startedAt = now();
+        const form: Record<string, string> = installationScope ? { scope: installationScope } : {};
+        return { method: 'POST', url, bearer, form };
+      }, waiting);
       const parsed = tokenResponse.parse(body);
       return {
         sealedToken: deps.sealer.seal(parsed.access_token, { purpose: 'installation-token', sellerId }),

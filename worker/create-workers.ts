@@ -40,7 +40,10 @@ export interface CreateWorkersOptions {
     metrics?: ActivityMetrics & { statusRowWrite?(result: StatusRowWriteResult): void };
   };
   sellerStorePath?: string;
-  /** Bounds the worker's memory: each cached seller workflow costs ~0.11 MB of heap, ~0.23 MB RSS (bench/workflow-memory.ts). */
+  /**
+   * Bounds the worker's memory: an active cached seller workflow costs ~0.7 MB of RSS, ~0.2 MB of it V8 heap,
+   * growing ~2.4 KB per history event of its run (docs/scaling.md §4).
+   */
   maxCachedWorkflows?: number;
   /** Pre-built bundle (tests); otherwise the workflows are bundled from source. */
   workflowBundle?: WorkerOptions['workflowBundle'];

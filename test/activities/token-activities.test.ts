@@ -104,6 +104,24 @@ describe('mintInstallationToken', () => {
     expect(calls.filter((c) => c === 'POST /v1/token')).toHaveLength(1);
   });
 
+  it('reads the developer token when its slot at the token limit is granted, not before the wait', async () => {
+    // A 1-second developer token (renewed after half of it) and 2 token requests a second: the later
+    // mints wait longer than the token is fresh, so they must fetch a new one instead of sending it stale.
+    const shortDev = { status: 200, body: { access_token: 'dev-token', expires_in: 1 } };
+    const { acts, calls } = activities(
+      { 'POST /v1/token': [shortDev], [MINT]: [minted] },
+      { tokenRequestsPerSecond: 2 },
+    );
+    await Promise.all(
+      [1, 2, 3].map(() => run((i: typeof mintInput) => acts.mintInstallationToken(i), mintInput)),
+    );
+    const order = calls.filter((c) => c === 'POST /v1/token' || c === MINT);
+    expect(order.filter((c) => c === MINT)).toHaveLength(3);
+    // A fresh developer token before the last mint, fetched after the first mint went out.
+    expect(order.indexOf('POST /v1/token', order.indexOf(MINT))).toBeGreaterThan(order.indexOf(MINT));
+    expect(order.indexOf('POST /v1/token', order.indexOf(MINT))).toBeLessThan(order.lastIndexOf(MINT));
+  });
+
   it('asks for the developer scope, and sends no scope for the installation token unless configured', async () => {
     const plain = activities({ 'POST /v1/token': [devToken], [MINT]: [minted] });
     await run((i: typeof mintInput) => plain.acts.mintInstallationToken(i), mintInput);
