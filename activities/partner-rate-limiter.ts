@@ -46,6 +46,12 @@ export class PartnerRateLimiter {
     return stamps[0]! + 1_000 - t;
   }
 
+  /** Gives back a slot `acquire` granted and the caller did not use (its request was never sent). */
+  release(partnerId: string): void {
+    const stamps = this.recent.get(partnerId);
+    if (stamps && stamps.length > 0) stamps.pop();
+  }
+
   /** Waits for a slot; heartbeats (at most once a second) while waiting; rejects when `signal` aborts. */
   async acquire(partnerId: string, options: AcquireOptions = {}): Promise<void> {
     let urgent = options.urgent === true;

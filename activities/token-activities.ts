@@ -77,9 +77,15 @@ const authorizationCheckpoint = z.object({
 });
 type AuthorizationCheckpoint = z.infer<typeof authorizationCheckpoint>;
 
+/** A developer token must be valid this long after a request is sent with it. */
+const DEV_TOKEN_SEND_MARGIN_MS = 1_000;
+
+/** The cached developer token expired while its mint waited for a slot: the mint starts over. */
+class StaleDeveloperToken extends Error {}
+
 /** Developer tokens belong to the app, not a seller: one per app per worker process, reused until near expiry. */
 class DeveloperTokenCache {
-  private readonly tokens = new Map<string, { token: string; refreshAt: number }>();
+  private readonly tokens = new Map<string, { token: string; refreshAt: number; sendBy: number }>();
   private readonly inFlight = new Map<string, Promise<string>>();
   constructor(
     private readonly fetchToken: (app: OttoApp) => Promise<{ token: string; expiresAt: number }>,
@@ -102,6 +108,8 @@ class DeveloperTokenCache {
           this.tokens.set(app.appId, {
             token: fresh.token,
             refreshAt: fresh.expiresAt - Math.min(60_000, lifetime / 2),
+            // Sent no later than a second (or a quarter of a short life) before it expires.
+            sendBy: fresh.expiresAt - Math.min(DEV_TOKEN_SEND_MARGIN_MS, lifetime / 4),
           });
           return fresh.token;
         })
@@ -109,6 +117,12 @@ class DeveloperTokenCache {
       this.inFlight.set(app.appId, pending);
     }
     return await awaitWithHeartbeats(pending, waiting);
+  }
+
+  /** The cached token if a request may still be sent with it now (never fetches); else null. */
+  sendable(app: OttoApp): string | null {
+    const cached = this.tokens.get(app.appId);
+    return cached && cached.sendBy > this.now() ? cached.token : null;
   }
 
   invalidate(app: OttoApp): void {
@@ -186,13 +200,19 @@ export function createTokenService(deps: TokenActivityDeps) {
    * slot is granted (a mint's developer token must be fresh when it is sent, not when it began to wait).
    */
   const tokenRequest = async (
-    req: HttpRequest | (() => Promise<HttpRequest>),
+    req: HttpRequest | (() => HttpRequest),
     waiting: WaitOptions = {},
     urgent = false,
   ) => {
     waiting.heartbeat?.();
     await tokenEndpoint.acquire('token-endpoint', { ...waiting, urgent });
-    const request = typeof req === 'function' ? await req() : req;
+    let request: HttpRequest;
+    try {
+      request = typeof req === 'function' ? req() : req;
+    } catch (err) {
+      tokenEndpoint.release('token-endpoint'); // not sent: the slot goes to the next request
+      throw err;
+    }
     return await ottoRequest(fetchFn, { ...request, signal: waiting.signal, metrics });
   };
 
@@ -329,16 +349,27 @@ export function createTokenService(deps: TokenActivityDeps) {
       `/v1/apps/${encodeURIComponent(app.appId)}/installations/${encodeURIComponent(installationId)}/accessToken`,
     );
     const attempt = async () => {
-      // Fetched (if due) before the wait for a slot, and read again once the slot is granted: a wait of
-      // seconds at the token caps must not send a developer token that expired meanwhile (OTTO: 401).
-      await devTokens.get(app, waiting);
+      // The developer token is fetched (if due) before the wait for a slot, and checked again once the
+      // slot is granted: a wait of seconds at the token caps must not send one that expired meanwhile
+      // (OTTO: 401). Expired by then, the slot is given up and the mint starts over (a fetch never runs
+      // while slots are held: mints blocked on it would all go out at once when it ends).
       let startedAt = now();
-      const { body } = await tokenRequest(async (): Promise<HttpRequest> => {
-        const bearer = await devTokens.get(app, waiting);
-        startedAt = now();
-        const form: Record<string, string> = installationScope ? { scope: installationScope } : {};
-        return { method: 'POST', url, bearer, form };
-      }, waiting);
+      let body: unknown;
+      for (;;) {
+        await devTokens.get(app, waiting);
+        try {
+          ({ body } = await tokenRequest((): HttpRequest => {
+            const bearer = devTokens.sendable(app);
+            if (bearer === null) throw new StaleDeveloperToken();
+            startedAt = now();
+            const form: Record<string, string> = installationScope ? { scope: installationScope } : {};
+            return { method: 'POST', url, bearer, form };
+          }, waiting));
+          break;
+        } catch (err) {
+          if (!(err instanceof StaleDeveloperToken)) throw err;
+        }
+      }
       const parsed = tokenResponse.parse(body);
       return {
         sealedToken: deps.sealer.seal(parsed.access_token, { purpose: 'installation-token', sellerId }),
