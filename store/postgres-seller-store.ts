@@ -64,6 +64,7 @@ import {
   type ReturnRow,
   type SeqRow,
   type TransferRunRow,
+  connectionStatusValues,
 } from './store-rows';
 
 /** Advisory lock keys (per database): migrations, and the change-number horizon. */
@@ -681,16 +682,7 @@ export class PostgresSellerStore implements SellerStore {
                updated_at = excluded.updated_at
              WHERE (excluded.run_started_at, excluded.history_length, excluded.seq)
                  > (connection_status.run_started_at, connection_status.history_length, connection_status.seq)`,
-      values: [
-        row.sellerId,
-        row.runId,
-        row.runStartedAt,
-        row.historyLength,
-        row.seq,
-        row.summary,
-        row.validUntil,
-        Date.now(),
-      ],
+      values: connectionStatusValues(row, Date.now()),
     });
     return (rowCount ?? 0) > 0;
   }

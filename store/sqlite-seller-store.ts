@@ -45,6 +45,7 @@ import {
   type ReturnRow,
   type SeqRow,
   type TransferRunRow,
+  connectionStatusValues,
 } from './store-rows';
 
 export const MIGRATIONS: string[] = [
@@ -521,16 +522,7 @@ export function openSqliteSellerStore(file: string): SellerStore {
         ) as ProfileRow[]
       ).map(toProfile),
     putConnectionStatus: async (row: Omit<ConnectionStatusRow, 'updatedAt'>) =>
-      putStatus.run(
-        row.sellerId,
-        row.runId,
-        row.runStartedAt,
-        row.historyLength,
-        row.seq,
-        row.summary,
-        row.validUntil,
-        Date.now(),
-      ).changes > 0,
+      putStatus.run(...connectionStatusValues(row, Date.now())).changes > 0,
     getConnectionStatus: async (sellerId) => {
       const row = getStatus.get(sellerId) as ConnectionStatusDbRow | undefined;
       return row === undefined ? null : toConnectionStatus(row);

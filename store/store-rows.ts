@@ -215,3 +215,20 @@ export function batchResult(seqs: number[]): ShopBatchResult {
     lastChangeSeq: seqs[seqs.length - 1] ?? 0,
   };
 }
+
+/** A status row's statement values, in the order both stores' upserts name their columns. */
+export function connectionStatusValues(
+  row: Omit<ConnectionStatusRow, 'updatedAt'>,
+  updatedAt: number,
+): [string, string, number, number, number, string, number, number] {
+  return [
+    row.sellerId,
+    row.runId,
+    row.runStartedAt,
+    row.historyLength,
+    row.seq,
+    row.summary,
+    row.validUntil,
+    updatedAt,
+  ];
+}

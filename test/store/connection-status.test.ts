@@ -4,13 +4,8 @@
  * lost the workflow task, or from an older run, never overwrites a newer one; two handles (a worker
  * and the API) see each other's rows.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { openPostgresSellerStore } from '../../store/postgres-seller-store';
 import type { ConnectionStatusRow, SellerStore } from '../../store/seller-store';
-import { openSqliteSellerStore } from '../../store/sqlite-seller-store';
-import { createTestDatabase } from '../support/postgres';
+import { storeBackends, type Backing } from '../support/store-backends';
 
 type Put = Omit<ConnectionStatusRow, 'updatedAt'>;
 
@@ -29,31 +24,7 @@ function row(change: Partial<Put> = {}): Put {
   };
 }
 
-interface Backing {
-  open(): Promise<SellerStore>;
-  destroy(): Promise<void>;
-}
-
-const backends: Array<[string, () => Promise<Backing>]> = [
-  [
-    'sqlite',
-    () => {
-      const dir = mkdtempSync(join(tmpdir(), 'otto-status-rows-'));
-      const file = join(dir, 'seller-store.db');
-      return Promise.resolve({
-        open: () => Promise.resolve(openSqliteSellerStore(file)),
-        destroy: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
-      });
-    },
-  ],
-  [
-    'postgres',
-    async () => {
-      const db = await createTestDatabase('status_rows');
-      return { open: () => openPostgresSellerStore(db.url), destroy: () => db.drop() };
-    },
-  ],
-];
+const backends = storeBackends('status_rows');
 
 describe.each(backends)('%s store: connection status rows', (_name, makeBacking) => {
   let backing: Backing;

@@ -5,10 +5,6 @@
  * OTTO takes them; the shop's change feeds, batch writes with idempotency keys, transfer runs; and two
  * handles on one store (two worker processes) writing at once.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { openPostgresSellerStore } from '../../store/postgres-seller-store';
 import {
   IDEMPOTENCY_KEY_TTL_MS,
   TRANSFER_RUNS_KEPT,
@@ -16,9 +12,8 @@ import {
   type StoreOrder,
   type StoreShippingProfile,
 } from '../../store/seller-store';
-import { openSqliteSellerStore } from '../../store/sqlite-seller-store';
-import { createTestDatabase } from '../support/postgres';
 import { storeOrder } from '../support/store-fixtures';
+import { storeBackends, type Backing } from '../support/store-backends';
 
 function order(id: string, changeDate: string, status = 'PROCESSABLE'): StoreOrder {
   return { ...storeOrder(id, changeDate, status), data: { salesOrderId: id, extra: { kept: true } } };
@@ -37,32 +32,7 @@ function profile(id: string, transportTime = 2): StoreShippingProfile {
   return { ...p, data: { ...p, somethingNew: 'kept' } };
 }
 
-/** One store's backing storage: open() gives a new handle on it (as another worker process would). */
-interface Backing {
-  open(): Promise<SellerStore>;
-  destroy(): Promise<void>;
-}
-
-const backends: Array<[string, () => Promise<Backing>]> = [
-  [
-    'sqlite',
-    () => {
-      const dir = mkdtempSync(join(tmpdir(), 'otto-store-contract-'));
-      const file = join(dir, 'seller-store.db');
-      return Promise.resolve({
-        open: () => Promise.resolve(openSqliteSellerStore(file)),
-        destroy: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
-      });
-    },
-  ],
-  [
-    'postgres',
-    async () => {
-      const db = await createTestDatabase('contract');
-      return { open: () => openPostgresSellerStore(db.url), destroy: () => db.drop() };
-    },
-  ],
-];
+const backends = storeBackends('contract');
 
 describe.each(backends)('%s seller store', (_name, makeBacking) => {
   let backing: Backing;
