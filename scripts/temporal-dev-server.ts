@@ -28,7 +28,21 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
+/** Ports this process handed out: the OS may offer a just-closed port again, so none is given twice. */
+const handedOut = new Set<number>();
+
+/** A port free now on `host` (the OS's choice), never one this process handed out before. */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    const port = await osFreePort(host);
+    if (!handedOut.has(port) || attempt >= 20) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+}
+
+async function osFreePort(host: string): Promise<number> {
   return await new Promise((resolvePort, reject) => {
     const srv = createServer();
     srv.unref();
@@ -81,12 +95,15 @@ async function waitUntilReady(
   namespace: string,
   child: ChildProcess,
   timeoutMs: number,
+  output: () => string,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
     if (child.exitCode !== null)
-      throw new Error(`temporal server exited with code ${child.exitCode} before it was ready`);
+      throw new Error(
+        `temporal server exited with code ${child.exitCode} before it was ready; its last output:\n${output()}`,
+      );
     try {
       const connection = await Connection.connect({ address, connectTimeout: 1_000 });
       try {
@@ -106,7 +123,9 @@ async function waitUntilReady(
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`temporal server at ${address} not ready after ${timeoutMs} ms: ${String(lastError)}`);
+  throw new Error(
+    `temporal server at ${address} not ready after ${timeoutMs} ms: ${String(lastError)}; its last output:\n${output()}`,
+  );
 }
 
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
@@ -118,8 +137,15 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   // Own process group, so stop() takes down anything the CLI spawned too.
   const child = spawn(opts.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const onLog = opts.onLog ?? (() => undefined);
+  // The last lines it printed, for the error when it does not come up.
+  const recent: string[] = [];
   const forward = (chunk: Buffer) => {
-    for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) onLog(line);
+    for (const line of chunk.toString('utf8').split('\n')) {
+      if (!line.trim()) continue;
+      onLog(line);
+      recent.push(line);
+      if (recent.length > 20) recent.shift();
+    }
   };
   child.stdout?.on('data', forward);
   child.stderr?.on('data', forward);
@@ -148,7 +174,9 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
 
   const address = `${ip}:${port}`;
   try {
-    await waitUntilReady(address, opts.namespace ?? 'default', child, opts.readyTimeoutMs ?? 60_000);
+    await waitUntilReady(address, opts.namespace ?? 'default', child, opts.readyTimeoutMs ?? 60_000, () =>
+      recent.join('\n'),
+    );
   } catch (err) {
     await stop();
     throw err;

@@ -39,6 +39,12 @@ export const transferOptions = (set: WorkflowSettings) =>
     },
   }) as const;
 /**
+ * How long a tick may go without a heartbeat before Temporal retries it elsewhere. It bounds how late a
+ * tick runs when its worker is lost: killed, or shut down while the task was in transit to it (a worker's
+ * poll interrupted at shutdown can take a task that it then never runs; the server waits this long).
+ */
+export const TICK_HEARTBEAT_TIMEOUT_MS = 30_000;
+/**
  * A tick (patch jitTicks): one activity for every transfer due together. It retries a transfer's
  * transient failures itself and reports the rest, so Temporal retries it only when a worker is lost
  * (heartbeat) or the attempt overruns; a tick that must mint runs on the token queue, under its rate.
@@ -47,7 +53,7 @@ export const tickOptions = (set: WorkflowSettings, mints: boolean) =>
   ({
     ...(mints ? { taskQueue: set.tokenTaskQueue } : {}),
     startToCloseTimeout: '10m',
-    heartbeatTimeout: '30s',
+    heartbeatTimeout: TICK_HEARTBEAT_TIMEOUT_MS,
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: {
       initialInterval: Math.min(1_000, set.transferRetryMaxIntervalMs),

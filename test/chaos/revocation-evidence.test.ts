@@ -17,6 +17,7 @@ import type { FleetBreakerOptions } from '../../common/fleet-breaker-config';
 import type { OttoApp } from '../../common/otto-apps';
 import { createWorkers, runWorkers } from '../../worker/create-workers';
 import { createWorkerMetrics, type WorkerMetrics } from '../../worker/metrics';
+import { TICK_HEARTBEAT_TIMEOUT_MS } from '../../workflows/activity-options';
 import type { ConnectionStatus, SettingsOverrides } from '../../workflows/definitions';
 import { REDIRECT_URI, TestStack, type LoggedRequest, type SellerHandle } from '../support/stack';
 import { eventually, uniqueName, workflowBundleCode } from '../support/temporal';
@@ -27,6 +28,12 @@ const MIN_REFUSALS = 3;
 const OUTAGE_MS = 5 * WINDOW_MS;
 /** Slack on top of the window for the confirming attempt (backoff ≤ 500 ms) and a workflow task. */
 const CONFIRM_SLACK_MS = 4_000;
+/**
+ * After a worker restart, a tick may be late by up to its heartbeat timeout: the stopped worker's poll,
+ * interrupted at shutdown, can take a tick that was in transit to it and never run it (the server retries
+ * it once the heartbeat timeout passes). Waits that span a restart allow for that, on top of their own.
+ */
+const LOST_TICK_MS = TICK_HEARTBEAT_TIMEOUT_MS;
 
 /**
  * Per-seller overrides: no transfers (only the revocation probe talks to OTTO, so every mint is a probe),
@@ -329,7 +336,7 @@ describe('a wrong appId in the workers’ OTTO_APPS', () => {
     const during = await eventually(
       async () => noneRevoked(await statuses(stack, sellers), sellers),
       (list) => list.every(namesIncident),
-      20_000,
+      LOST_TICK_MS + 20_000,
     );
     for (const s of during) {
       // A clear error: it names the app id OTTO refused and the setting that holds it.
@@ -370,9 +377,9 @@ describe('a wrong appId in the workers’ OTTO_APPS', () => {
     await eventually(
       async () => noneRevoked(await statuses(stack, sellers), sellers),
       (list) => list.every(healthy),
-      30_000,
+      LOST_TICK_MS + 30_000,
     );
-  }, 120_000);
+  }, 200_000);
 });
 
 describe('a real revocation of one seller among 50', () => {

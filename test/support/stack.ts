@@ -206,7 +206,10 @@ export class TestStack {
     this.running = runWorkers(this.workers);
   }
 
-  /** Shuts the in-process workers down (in-flight tasks drain); `restartWorkers()` starts them again. */
+  /**
+   * Shuts the in-process workers down (in-flight tasks drain; a task in transit to a stopping worker can
+   * be lost until its timeout, see TICK_HEARTBEAT_TIMEOUT_MS); `restartWorkers()` starts them again.
+   */
   async stopWorkers(): Promise<void> {
     for (const w of this.workers) if (w.getState() === 'RUNNING') w.shutdown();
     await this.running;
