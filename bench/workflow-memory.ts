@@ -89,14 +89,14 @@ export interface WorkflowMemoryResult {
 }
 
 /** `global.gc`, also when node was started without --expose-gc. */
-function gcFunction(): () => void {
+export function gcFunction(): () => void {
   const existing = (globalThis as { gc?: () => void }).gc;
   if (existing) return existing;
   setFlagsFromString('--expose-gc');
   return runInNewContext('gc') as () => void;
 }
 
-async function fullGc(gc: () => void): Promise<void> {
+export async function fullGc(gc: () => void): Promise<void> {
   // Several rounds: weak callbacks and finalizers free more on the next collection.
   for (let i = 0; i < 4; i++) {
     gc();

@@ -64,7 +64,9 @@ export const SETTINGS_DEFAULTS = {
   minTokenValidityMs: 60_000,
   drainTimeoutMs: 60_000,
   shippingProfilesScope: 'shipping-profiles' as string,
-  maxHistoryEvents: 2_000,
+  // A day at the default intervals is ≈ 1,100 events: at most one continue-as-new a day, and the
+  // worker's memory for a cached run (it grows with the run's events, docs/scaling.md §4) stays bounded.
+  maxHistoryEvents: 1_200,
   maxEvents: 50,
   webhooksEnabled: false as boolean,
   webhookRetryMaxIntervalMs: 5 * MINUTE,

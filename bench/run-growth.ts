@@ -1,0 +1,202 @@
+/**
+ * How a cached run's memory grows with its history (docs/scaling.md §4, "It is the SDK's, not ours"):
+ * N bare workflows (bench/run-growth-workflow.ts: a loop of a 0.5 s timer and one activity echoing a
+ * payload) cached in ONE worker in this process (`debugMode`: the workflows' V8 context runs in the main
+ * thread, so `process.memoryUsage()` sees it), RSS and heap read after forced GCs when every workflow has
+ * run 2 iterations, half of them and all of them. Per workflow and per iteration = the growth between the
+ * first and the last reading / N / iterations. Each payload size runs in its own process (RSS does not
+ * shrink between runs).
+ *
+ *   npm run bench:run-growth -- [--workflows=200] [--iterations=40] [--payload=100,3000] [--continue-every=K]
+ *
+ * `--continue-every=K` continues each workflow as new every K iterations: the growth then stops at K.
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { ensureTemporalCli, PROJECT_ROOT } from '../scripts/ensure-temporal';
+import { startDevServer } from '../scripts/temporal-dev-server';
+import { noStatusRowSinks } from '../worker/status-row-sink';
+import type { GrowthInput, growthWorkflow } from './run-growth-workflow';
+import { log, printTable, round, sleep, writeResult } from './support/report';
+import { fullGc, gcFunction } from './workflow-memory';
+
+const KB = 1024;
+const GAP_MS = 500;
+
+interface Reading {
+  label: string;
+  iterationsPerWorkflow: number;
+  rssKB: number;
+  heapUsedKB: number;
+  externalKB: number;
+}
+
+interface GrowthResult {
+  workflows: number;
+  iterations: number;
+  payloadBytes: number;
+  continueEvery: number | null;
+  readings: Reading[];
+  /** Growth from the first to the last reading, per workflow and per iteration (KB). */
+  rssPerIterationKB: number;
+  heapPerIterationKB: number;
+  /** RSS per workflow above the empty worker at the last reading (KB). */
+  rssPerWorkflowKB: number;
+}
+
+function flag(name: string): string | undefined {
+  const arg = process.argv.slice(2).find((a) => a.startsWith(`--${name}=`));
+  return arg?.slice(name.length + 3);
+}
+
+function positiveInt(name: string, fallback: number): number {
+  const raw = flag(name);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got "${raw}"`);
+  return n;
+}
+
+async function measureOne(opts: Omit<GrowthInput, 'gapMs'> & { workflows: number }): Promise<GrowthResult> {
+  const gc = gcFunction();
+  Runtime.install({
+    logger: new DefaultLogger('ERROR'),
+    telemetryOptions: { logging: { forward: {}, filter: { core: 'ERROR', other: 'ERROR' } } },
+  });
+  const cli = ensureTemporalCli({ log: () => undefined });
+  const server = await startDevServer({ cliPath: cli.path });
+  try {
+    const connection = await NativeConnection.connect({ address: server.address });
+    const client = new Client({ connection: await Connection.connect({ address: server.address }) });
+    const { code } = await bundleWorkflowCode({
+      workflowsPath: join(PROJECT_ROOT, 'bench', 'run-growth-workflow.ts'),
+      logger: new DefaultLogger('ERROR'),
+    });
+    let echoes = 0;
+    const worker = await Worker.create({
+      connection,
+      taskQueue: 'run-growth',
+      workflowBundle: { code },
+      debugMode: true,
+      maxCachedWorkflows: opts.workflows + 10,
+      activities: {
+        echo: (payload: string) => {
+          echoes++;
+          return Promise.resolve(payload);
+        },
+      },
+      sinks: noStatusRowSinks(),
+    });
+    const running = worker.run();
+    const empty = await reading(gc, 'empty worker', 0);
+    const readings: Reading[] = [];
+    const input: GrowthInput = { ...opts, gapMs: GAP_MS };
+    for (let i = 0; i < opts.workflows; i++)
+      await client.workflow.start<typeof growthWorkflow>('growthWorkflow', {
+        taskQueue: 'run-growth',
+        workflowId: `growth-${i}`,
+        args: [input],
+      });
+    const at = async (label: string, iterations: number) => {
+      while (echoes < opts.workflows * iterations) await sleep(250);
+      await sleep(2 * GAP_MS); // the last activity's completion processed by its workflow
+      const r = await reading(gc, label, echoes / opts.workflows);
+      readings.push(r);
+      log(
+        `${label}: ${round(r.iterationsPerWorkflow)} iterations per workflow, RSS ${round((r.rssKB - empty.rssKB) / opts.workflows)} KB per workflow`,
+      );
+    };
+    await at('start', 2);
+    await at('half', Math.floor(opts.iterations / 2));
+    await at('end', opts.iterations);
+    worker.shutdown();
+    await running;
+    const first = readings[0]!;
+    const last = readings[readings.length - 1]!;
+    const iterations = last.iterationsPerWorkflow - first.iterationsPerWorkflow;
+    return {
+      workflows: opts.workflows,
+      iterations: opts.iterations,
+      payloadBytes: opts.payloadBytes,
+      continueEvery: opts.continueEvery,
+      readings: [empty, ...readings],
+      rssPerIterationKB: round((last.rssKB - first.rssKB) / opts.workflows / iterations, 2),
+      heapPerIterationKB: round((last.heapUsedKB - first.heapUsedKB) / opts.workflows / iterations, 2),
+      rssPerWorkflowKB: round((last.rssKB - empty.rssKB) / opts.workflows),
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+async function reading(gc: () => void, label: string, iterationsPerWorkflow: number): Promise<Reading> {
+  await fullGc(gc);
+  const m = process.memoryUsage();
+  return {
+    label,
+    iterationsPerWorkflow,
+    rssKB: m.rss / KB,
+    heapUsedKB: m.heapUsed / KB,
+    externalKB: (m.external + m.arrayBuffers) / KB,
+  };
+}
+
+async function main(): Promise<void> {
+  const workflows = positiveInt('workflows', 200);
+  const iterations = positiveInt('iterations', 40);
+  const continueEveryRaw = flag('continue-every');
+  const continueEvery = continueEveryRaw === undefined ? null : positiveInt('continue-every', 1);
+  const payloads = (flag('payload') ?? '100,3000').split(',').map((p) => {
+    const n = Number(p);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`--payload must list byte counts, got "${p}"`);
+    return n;
+  });
+  if (iterations < 6) throw new Error('--iterations must be at least 6');
+
+  if (flag('one') !== undefined) {
+    const result = await measureOne({ workflows, iterations, payloadBytes: payloads[0]!, continueEvery });
+    process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+    return;
+  }
+  const results: GrowthResult[] = [];
+  for (const payloadBytes of payloads) {
+    log(`payload ${payloadBytes} B: ${workflows} workflows × ${iterations} iterations (own process)`);
+    const args = [
+      '--import',
+      'tsx',
+      __filename,
+      '--one=1',
+      `--workflows=${workflows}`,
+      `--iterations=${iterations}`,
+      `--payload=${payloadBytes}`,
+      ...(continueEvery === null ? [] : [`--continue-every=${continueEvery}`]),
+    ];
+    const child = spawnSync(process.execPath, args, {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const line = child.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+    for (const l of child.stdout.split('\n')) if (l && !l.startsWith('RESULT ')) console.log(l);
+    if (child.status !== 0 || line === undefined)
+      throw new Error(`the run with a ${payloadBytes}-byte payload failed (exit ${child.status})`);
+    results.push(JSON.parse(line.slice('RESULT '.length)) as GrowthResult);
+  }
+  printTable(
+    `A cached run's growth (${workflows} bare workflows, a ${GAP_MS} ms timer and one echo activity per iteration${continueEvery === null ? '' : `, continue-as-new every ${continueEvery}`})`,
+    ['payload', 'RSS per workflow at the end', 'RSS per iteration', 'heap per iteration'],
+    results.map((r) => [
+      `${r.payloadBytes} B`,
+      `${r.rssPerWorkflowKB} KB`,
+      `${r.rssPerIterationKB} KB`,
+      `${r.heapPerIterationKB} KB`,
+    ]),
+  );
+  log(`results: ${writeResult('run-growth', { at: new Date().toISOString(), results })}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
