@@ -69,7 +69,8 @@ async function measureOne(opts: Omit<GrowthInput, 'gapMs'> & { workflows: number
   const server = await startDevServer({ cliPath: cli.path });
   try {
     const connection = await NativeConnection.connect({ address: server.address });
-    const client = new Client({ connection: await Connection.connect({ address: server.address }) });
+    const clientConnection = await Connection.connect({ address: server.address });
+    const client = new Client({ connection: clientConnection });
     const { code } = await bundleWorkflowCode({
       workflowsPath: join(PROJECT_ROOT, 'bench', 'run-growth-workflow.ts'),
       logger: new DefaultLogger('ERROR'),
@@ -113,6 +114,8 @@ async function measureOne(opts: Omit<GrowthInput, 'gapMs'> & { workflows: number
     await at('end', opts.iterations);
     worker.shutdown();
     await running;
+    await clientConnection.close();
+    await connection.close();
     const first = readings[0]!;
     const last = readings[readings.length - 1]!;
     const iterations = last.iterationsPerWorkflow - first.iterationsPerWorkflow;
@@ -158,7 +161,8 @@ async function main(): Promise<void> {
   if (flag('one') !== undefined) {
     const result = await measureOne({ workflows, iterations, payloadBytes: payloads[0]!, continueEvery });
     process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
-    return;
+    // The SDK's runtime keeps the process alive; the parent waits for its exit.
+    process.exit(0);
   }
   const results: GrowthResult[] = [];
   for (const payloadBytes of payloads) {
