@@ -1,3 +1,4 @@
+import * as ids from '../../emulator/ids';
 import { defaultApps } from '../../emulator/options';
 import { adminConsent, bearer, connect, createPartner, harness, invite, type Harness } from './helpers';
 
@@ -86,6 +87,28 @@ describe('admin API', () => {
       .expect(400);
     expect((bad.body as { error: { code: string } }).error.code).toBe('invalid_body');
     await h.http.get('/__admin/partners/nope/orders').expect(404);
+  });
+
+  it('never picks a partner id that is taken: a random id that collides is drawn again', async () => {
+    const user = (name: string) => [
+      { username: name, password: 'p', admin: true, dienstleisterFreigaben: true },
+    ];
+    await h.http
+      .post('/__admin/partners')
+      .send({ partnerId: 'P11111111', users: user('a') })
+      .expect(201);
+    // The next random draw repeats the taken id once, then yields a free one.
+    const draws = jest.spyOn(ids, 'shortId').mockReturnValueOnce('11111111').mockReturnValueOnce('22222222');
+    try {
+      const res = await h.http
+        .post('/__admin/partners')
+        .send({ users: user('b') })
+        .expect(201);
+      expect(res.body).toEqual({ partnerId: 'P22222222' });
+      expect(draws).toHaveBeenCalledTimes(2);
+    } finally {
+      draws.mockRestore();
+    }
   });
 
   it('consent automation answers a 4xx JSON error wherever a page would show one', async () => {
