@@ -2,7 +2,7 @@
  * The bare run of bench/run-growth.ts: a loop of a short timer and one activity that echoes a payload,
  * nothing else (no state, no queries, no memo). Bundled on its own (workflowsPath = this file).
  */
-import { continueAsNew, proxyActivities, sleep } from '@temporalio/workflow';
+import { continueAsNew, proxyActivities, proxySinks, sleep, type Sinks } from '@temporalio/workflow';
 
 export interface GrowthInput {
   payloadBytes: number;
@@ -13,6 +13,12 @@ export interface GrowthInput {
   continueEvery: number | null;
 }
 
+/** Told after each iteration, so the benchmark reads memory once every workflow has processed its echo. */
+export interface GrowthSinks extends Sinks {
+  progress: { iterationDone(): void };
+}
+
+const { progress } = proxySinks<GrowthSinks>();
 const { echo } = proxyActivities<{ echo(payload: string): Promise<string> }>({ startToCloseTimeout: '30s' });
 
 export async function growthWorkflow(input: GrowthInput): Promise<void> {
@@ -23,6 +29,7 @@ export async function growthWorkflow(input: GrowthInput): Promise<void> {
       await continueAsNew<typeof growthWorkflow>({ ...input, iterations: left });
     await sleep(input.gapMs);
     await echo(payload);
+    progress.iterationDone();
   }
   // Stays cached (and its run's state with it) until the benchmark ends.
   await sleep('1 day');

@@ -17,9 +17,8 @@ import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { ensureTemporalCli, PROJECT_ROOT } from '../scripts/ensure-temporal';
 import { startDevServer } from '../scripts/temporal-dev-server';
-import { noStatusRowSinks } from '../worker/status-row-sink';
 import type { GrowthInput, growthWorkflow } from './run-growth-workflow';
-import { log, printTable, round, sleep, writeResult } from './support/report';
+import { cliFlag, log, printTable, round, sleep, writeResult } from './support/report';
 import { fullGc, gcFunction } from './workflow-memory';
 
 const KB = 1024;
@@ -46,13 +45,8 @@ interface GrowthResult {
   rssPerWorkflowKB: number;
 }
 
-function flag(name: string): string | undefined {
-  const arg = process.argv.slice(2).find((a) => a.startsWith(`--${name}=`));
-  return arg?.slice(name.length + 3);
-}
-
 function positiveInt(name: string, fallback: number): number {
-  const raw = flag(name);
+  const raw = cliFlag(name);
   if (raw === undefined) return fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got "${raw}"`);
@@ -75,20 +69,26 @@ async function measureOne(opts: Omit<GrowthInput, 'gapMs'> & { workflows: number
       workflowsPath: join(PROJECT_ROOT, 'bench', 'run-growth-workflow.ts'),
       logger: new DefaultLogger('ERROR'),
     });
-    let echoes = 0;
+    // Iterations whose echo result its workflow has processed (the workflow's sink call, made when the
+    // workflow task that received the result completes).
+    let processed = 0;
     const worker = await Worker.create({
       connection,
       taskQueue: 'run-growth',
       workflowBundle: { code },
       debugMode: true,
       maxCachedWorkflows: opts.workflows + 10,
-      activities: {
-        echo: (payload: string) => {
-          echoes++;
-          return Promise.resolve(payload);
+      activities: { echo: (payload: string) => Promise.resolve(payload) },
+      sinks: {
+        progress: {
+          iterationDone: {
+            fn: () => {
+              processed++;
+            },
+            callDuringReplay: false,
+          },
         },
       },
-      sinks: noStatusRowSinks(),
     });
     const running = worker.run();
     const empty = await reading(gc, 'empty worker', 0);
@@ -101,9 +101,8 @@ async function measureOne(opts: Omit<GrowthInput, 'gapMs'> & { workflows: number
         args: [input],
       });
     const at = async (label: string, iterations: number) => {
-      while (echoes < opts.workflows * iterations) await sleep(250);
-      await sleep(2 * GAP_MS); // the last activity's completion processed by its workflow
-      const r = await reading(gc, label, echoes / opts.workflows);
+      while (processed < opts.workflows * iterations) await sleep(250);
+      const r = await reading(gc, label, processed / opts.workflows);
       readings.push(r);
       log(
         `${label}: ${round(r.iterationsPerWorkflow)} iterations per workflow, RSS ${round((r.rssKB - empty.rssKB) / opts.workflows)} KB per workflow`,
@@ -149,16 +148,16 @@ async function reading(gc: () => void, label: string, iterationsPerWorkflow: num
 async function main(): Promise<void> {
   const workflows = positiveInt('workflows', 200);
   const iterations = positiveInt('iterations', 40);
-  const continueEveryRaw = flag('continue-every');
+  const continueEveryRaw = cliFlag('continue-every');
   const continueEvery = continueEveryRaw === undefined ? null : positiveInt('continue-every', 1);
-  const payloads = (flag('payload') ?? '100,3000').split(',').map((p) => {
+  const payloads = (cliFlag('payload') ?? '100,3000').split(',').map((p) => {
     const n = Number(p);
     if (!Number.isInteger(n) || n < 0) throw new Error(`--payload must list byte counts, got "${p}"`);
     return n;
   });
   if (iterations < 6) throw new Error('--iterations must be at least 6');
 
-  if (flag('one') !== undefined) {
+  if (cliFlag('one') !== undefined) {
     const result = await measureOne({ workflows, iterations, payloadBytes: payloads[0]!, continueEvery });
     process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
     // The SDK's runtime keeps the process alive; the parent waits for its exit.

@@ -41,7 +41,7 @@ import {
   WORKFLOW_TYPE,
 } from '../workflows/definitions';
 import type { sellerConnection } from '../workflows/seller-connection';
-import { constructorTotals, mapLimit, sleep } from './support/report';
+import { cliFlag, constructorTotals, mapLimit, sleep } from './support/report';
 import { noStatusRowSinks } from '../worker/status-row-sink';
 
 const KB = 1024;
@@ -283,8 +283,7 @@ const mb = (bytes: number) => (bytes / KB / KB).toFixed(1);
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
 if (require.main === module) {
-  const arg = (name: string) =>
-    process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? undefined;
+  const arg = cliFlag;
   const sellers = Number(arg('sellers') ?? 1000);
   const concurrency = arg('concurrency') === undefined ? undefined : Number(arg('concurrency'));
   const warmup = arg('warmup') === undefined ? undefined : Number(arg('warmup'));

@@ -149,6 +149,14 @@ export function printTable(title: string, header: string[], rows: Cell[][]): voi
   console.log(formatTable(title, header, rows));
 }
 
+/** The value of `--name=value` among this process's arguments, if given. */
+export function cliFlag(name: string): string | undefined {
+  return process.argv
+    .slice(2)
+    .find((a) => a.startsWith(`--${name}=`))
+    ?.slice(name.length + 3);
+}
+
 /** Writes bench/results/<name>-<timestamp>.json and returns its path. */
 export function writeResult(name: string, data: unknown): string {
   mkdirSync(RESULTS_DIR, { recursive: true });
