@@ -26,6 +26,7 @@ import { BenchContext, FULL, QUICK, SCALE, type BenchParams } from './support/co
 import { formatGoalTable } from './support/goals';
 import { startBenchEnv, type BenchEnv } from './support/harness';
 import { log, round, writeResult } from './support/report';
+import { benchAllocator, rerunOnJemalloc } from './support/allocator';
 
 const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<void>> = {
   lifecycle: runLifecycle,
@@ -99,8 +100,11 @@ function alive(pid: number): boolean {
 
 async function main(): Promise<number> {
   const { params, only } = parseArgs(process.argv.slice(2));
+  const rerun = await rerunOnJemalloc();
+  if (rerun !== null) return rerun;
   const started = Date.now();
   log(`mode ${params.mode}: ${only.join(', ')}; ${JSON.stringify(params)}`);
+  const allocator = benchAllocator();
   let env: BenchEnv | undefined;
   let ctx: BenchContext | undefined;
   let stopping: Promise<void> | undefined;
@@ -154,6 +158,7 @@ async function main(): Promise<number> {
     log(
       `wrote ${writeResult(params.mode === 'quick' ? 'summary' : `summary-${params.mode}`, {
         params,
+        allocator,
         benchmarks: only,
         totalSeconds: totalS,
         goals: rows,

@@ -7,7 +7,9 @@
  */
 import type { BenchContext } from './support/context';
 import { fmt, goalRow } from './support/goals';
+import { sellerWorkflowId } from '../workflows/definitions';
 import { OTTO_TOKEN_CAP_PER_SECOND, type Fleet, TOKEN_REQUESTS_PER_SECOND } from './support/harness';
+import { type ConsentTimeline, consentTimeline } from './support/history';
 import { isTokenCall, perSecond, requestsSince } from './support/otto-log';
 import { log, percentile, printTable, round, sleep, writeResult } from './support/report';
 
@@ -67,12 +69,17 @@ export async function runLifecycle(ctx: BenchContext): Promise<void> {
   const burstTokenCalls = (await requestsSince(fleet.emulator, burstSince)).filter(isTokenCall);
   log(`lifecycle: ${singleConsents} single consents, one after another …`);
   const singles: number[] = [];
+  const timelines: (ConsentTimeline | null)[] = [];
   let singleError: string | null = null;
   for (let i = 0; i < singleConsents; i++) {
     await sleep(1_000);
     const [s] = await fleet.onboard(1, 1);
-    if (s?.ok) singles.push(s.activeAt - s.callbackAt);
-    else singleError ??= s?.error ?? 'no sample';
+    if (s?.ok) {
+      singles.push(s.activeAt - s.callbackAt);
+      timelines.push(
+        await consentTimeline(fleet.env.client, sellerWorkflowId(s.sellerId), s.callbackAt).catch(() => null),
+      );
+    } else singleError ??= s?.error ?? 'no sample';
   }
   Object.assign(result, {
     burst: {
@@ -85,6 +92,7 @@ export async function runLifecycle(ctx: BenchContext): Promise<void> {
       p50: percentile(singles, 50),
       max: percentile(singles, 100),
       firstError: singleError,
+      timelines,
     },
   });
 
@@ -114,6 +122,23 @@ export async function runLifecycle(ctx: BenchContext): Promise<void> {
         singles.length ? singles.map((v) => round(v, 0)).join(', ') : '–',
       ],
     ],
+  );
+  printTable(
+    'single consents: where callback → active went (ms, from the workflow history)',
+    ['consent', 'total', 'update accepted', 'exchange queued', 'exchange ran', 'authorized task'],
+    singles.map((total, i) => {
+      const t = timelines[i];
+      return t
+        ? [
+            i + 1,
+            round(total, 0),
+            t.toUpdateAccepted + t.toExchangeScheduled,
+            t.exchangeQueued,
+            t.exchangeRan,
+            t.toAuthorizedTask,
+          ]
+        : [i + 1, round(total, 0), '–', '–', '–', '–'];
+    }),
   );
   if (result.firstError) log(`first failure: ${result.firstError}`);
   if (together.firstError) log(`burst: first failure: ${together.firstError}`);

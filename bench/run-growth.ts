@@ -15,6 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { type Allocator, allocatorInUse, withJemalloc } from '../worker/allocator';
 import { ensureTemporalCli, PROJECT_ROOT } from '../scripts/ensure-temporal';
 import { startDevServer } from '../scripts/temporal-dev-server';
 import type { GrowthInput, growthWorkflow } from './run-growth-workflow';
@@ -37,6 +38,7 @@ interface GrowthResult {
   iterations: number;
   payloadBytes: number;
   continueEvery: number | null;
+  allocator: Allocator;
   readings: Reading[];
   /** Growth from the first to the last reading, per workflow and per iteration (KB). */
   rssPerIterationKB: number;
@@ -123,6 +125,7 @@ async function measureOne(opts: Omit<GrowthInput, 'gapMs'> & { workflows: number
       iterations: opts.iterations,
       payloadBytes: opts.payloadBytes,
       continueEvery: opts.continueEvery,
+      allocator: allocatorInUse(),
       readings: [empty, ...readings],
       rssPerIterationKB: round((last.rssKB - first.rssKB) / opts.workflows / iterations, 2),
       heapPerIterationKB: round((last.heapUsedKB - first.heapUsedKB) / opts.workflows / iterations, 2),
@@ -178,6 +181,8 @@ async function main(): Promise<void> {
     ];
     const child = spawnSync(process.execPath, args, {
       encoding: 'utf8',
+      // As production runs the worker (worker/allocator.ts); JEMALLOC_PATH= (empty) for the system's malloc.
+      env: withJemalloc(process.env),
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const line = child.stdout.split('\n').find((l) => l.startsWith('RESULT '));
@@ -188,9 +193,10 @@ async function main(): Promise<void> {
   }
   printTable(
     `A cached run's growth (${workflows} bare workflows, a ${GAP_MS} ms timer and one echo activity per iteration${continueEvery === null ? '' : `, continue-as-new every ${continueEvery}`})`,
-    ['payload', 'RSS per workflow at the end', 'RSS per iteration', 'heap per iteration'],
+    ['payload', 'allocator', 'RSS per workflow at the end', 'RSS per iteration', 'heap per iteration'],
     results.map((r) => [
       `${r.payloadBytes} B`,
+      r.allocator,
       `${r.rssPerWorkflowKB} KB`,
       `${r.rssPerIterationKB} KB`,
       `${r.heapPerIterationKB} KB`,

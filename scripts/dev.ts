@@ -14,6 +14,7 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { ensureTemporalCli, PROJECT_ROOT } from './ensure-temporal';
 import { startDevServer, type DevServer } from './temporal-dev-server';
+import { withJemalloc } from '../worker/allocator';
 
 const env = process.env;
 const DATA_DIR = resolve(env.DATA_DIR ?? join(PROJECT_ROOT, '.data'));
@@ -319,11 +320,17 @@ async function main(): Promise<void> {
     }
     if (stopping) return;
 
-    const worker = startChild('worker', 'worker/index.ts', {
-      ...shared,
-      WORKER_METRICS_PORT: String(PORTS.workerMetrics),
-      WORKER_APP_METRICS_PORT: String(PORTS.workerAppMetrics),
-    });
+    // On jemalloc when the machine has it, as in the Docker image (worker/allocator.ts).
+    const worker = startChild(
+      'worker',
+      'worker/index.ts',
+      withJemalloc({
+        ...env,
+        ...shared,
+        WORKER_METRICS_PORT: String(PORTS.workerMetrics),
+        WORKER_APP_METRICS_PORT: String(PORTS.workerAppMetrics),
+      }),
+    );
     watch('worker', worker);
     const api = startChild('api', 'api/index.ts', {
       ...shared,

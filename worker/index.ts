@@ -10,6 +10,7 @@ import { fleetBreakerOptions } from '../common/fleet-breaker-config';
 import { describeSellerStore, openSellerStore, sellerStoreKind } from '../store/open-seller-store';
 import { createLogger } from '../common/logger';
 import { createSealer, parseSealKeys } from '../common/seal';
+import { allocatorInUse } from './allocator';
 import { callbackUrl, loadWorkerConfig, workflowSettingsDefaultsFrom } from './config';
 import { createWorkers, runWorkers } from './create-workers';
 import { createWorkerMetrics, serveWorkerMetrics } from './metrics';
@@ -58,6 +59,13 @@ async function main(): Promise<void> {
   lifecycle.info(
     { sellerStore: describeSellerStore(config.SELLER_STORE) },
     `seller store: ${sellerStoreKind(config.SELLER_STORE)}`,
+  );
+  const allocator = allocatorInUse();
+  lifecycle.info(
+    { allocator },
+    allocator === 'system'
+      ? 'memory allocator: the system malloc (preload jemalloc for about a third of the RSS per seller: docs/scaling.md §4)'
+      : `memory allocator: ${allocator}`,
   );
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS }).catch(
     async (err: unknown) => {

@@ -160,3 +160,49 @@ export function spreadSample<T>(items: readonly T[], size: number): T[] {
   const step = items.length / size;
   return Array.from({ length: size }, (_, i) => items[Math.floor(i * step)]!);
 }
+
+/**
+ * Where a consent's callback → `active` went, from its workflow's history (ms, each from the end of the
+ * one before): the API's update to its acceptance (HTTP, gRPC, the workflow task that ran the update
+ * handler), the code exchange waiting in its task queue, the code exchange itself (the worker's token
+ * limiter and OTTO's token endpoint), and the workflow task that recorded `authorized` (the event's time
+ * is that task's start). Null when the history has no completed code exchange.
+ */
+export interface ConsentTimeline {
+  toUpdateAccepted: number;
+  toExchangeScheduled: number;
+  exchangeQueued: number;
+  exchangeRan: number;
+  toAuthorizedTask: number;
+}
+
+export async function consentTimeline(
+  client: Client,
+  workflowId: string,
+  callbackAt: number,
+): Promise<ConsentTimeline | null> {
+  const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  const accepted = events.find((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
+  const scheduled = events.find(
+    (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'completeAuthorization',
+  );
+  if (!accepted || !scheduled) return null;
+  const id = num(scheduled.eventId);
+  const started = events.find((e) => num(e.activityTaskStartedEventAttributes?.scheduledEventId) === id);
+  const completedIndex = events.findIndex(
+    (e) => num(e.activityTaskCompletedEventAttributes?.scheduledEventId) === id,
+  );
+  const completed = events[completedIndex];
+  const task = events.slice(completedIndex + 1).find((e) => e.workflowTaskStartedEventAttributes);
+  if (!started || !completed || !task) return null;
+  const t = [callbackAt, accepted, scheduled, started, completed, task].map((e) =>
+    typeof e === 'number' ? e : tsMs(e.eventTime),
+  );
+  return {
+    toUpdateAccepted: t[1]! - t[0]!,
+    toExchangeScheduled: t[2]! - t[1]!,
+    exchangeQueued: t[3]! - t[2]!,
+    exchangeRan: t[4]! - t[3]!,
+    toAuthorizedTask: t[5]! - t[4]!,
+  };
+}

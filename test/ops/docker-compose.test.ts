@@ -19,6 +19,7 @@ import { loadConfig } from '../../common/config';
 import { generateSealKey } from '../../common/seal';
 import { defaultApps } from '../../emulator/options';
 import { workerConfigSchema } from '../../worker/config';
+import { JEMALLOC_PATHS } from '../../worker/allocator';
 import { searchAttributes, SEARCH_ATTRIBUTE_REGISTRATIONS } from '../../workflows/definitions';
 import { generateEnv, writeEnvFile } from '../../scripts/generate-env';
 
@@ -889,6 +890,15 @@ describe('Dockerfile and .dockerignore', () => {
         `"${source.split('/')[0]}/**/*.ts"`,
       );
     }
+  });
+
+  it('runs on jemalloc: installed in the runtime stage, linked where worker/allocator.ts looks, preloaded', () => {
+    const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    expect(runtime).toMatch(/apt-get install[^\n]*\blibjemalloc2\b/);
+    expect(runtime).not.toMatch(/apt-get purge[^\n]*libjemalloc2/);
+    const link = /ln -s "\/usr\/lib\/\$\(uname -m\)-linux-gnu\/libjemalloc\.so\.2" (\S+)/.exec(runtime)?.[1];
+    expect(link).toBe(JEMALLOC_PATHS[0]);
+    expect(runtime).toMatch(new RegExp(`^ENV LD_PRELOAD=${link!.replace(/\./g, '\\.')}\\b`, 'm'));
   });
 
   it('keeps local state, secrets and dependencies out of the build context', () => {

@@ -1,0 +1,40 @@
+/**
+ * The benchmarks measure the worker as production runs it: on jemalloc (worker/allocator.ts, the
+ * Dockerfile). A benchmark process started on the system's malloc runs itself again with jemalloc
+ * preloaded when the machine has it (Debian: `apt-get install libjemalloc2`); `JEMALLOC_PATH=` (empty)
+ * measures the system's malloc instead. Every result names the allocator it ran on.
+ */
+import { spawn } from 'node:child_process';
+import { allocatorInUse, findJemalloc, withJemalloc } from '../../worker/allocator';
+import { log } from './report';
+
+/**
+ * Runs this script again, preloading jemalloc, when it runs on the system's malloc and a jemalloc is
+ * there: resolves with the child's exit code (the caller exits with it), or null when this process is
+ * the one to measure. Ctrl-C reaches the child from the terminal; SIGTERM is passed on.
+ */
+export async function rerunOnJemalloc(): Promise<number | null> {
+  if (allocatorInUse() !== 'system' || findJemalloc() === undefined) return null;
+  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: withJemalloc(process.env),
+  });
+  const ignore = () => undefined;
+  const pass = () => child.kill('SIGTERM');
+  process.on('SIGINT', ignore);
+  process.on('SIGTERM', pass);
+  return await new Promise<number>((resolve) => {
+    child.on('exit', (code) => resolve(code ?? 130));
+  });
+}
+
+/** The allocator this benchmark process runs on, logged once and recorded in its results. */
+export function benchAllocator(): string {
+  const allocator = allocatorInUse();
+  if (allocator === 'system')
+    log(
+      'allocator: the system malloc (no jemalloc here: install libjemalloc2, or JEMALLOC_PATH=…); production runs on jemalloc, so the RSS figures are higher than its',
+    );
+  else log(`allocator: ${allocator}`);
+  return allocator;
+}

@@ -1,0 +1,59 @@
+/**
+ * The worker's memory allocator. A cached workflow run keeps native memory in the Temporal core (Rust,
+ * outside V8), allocated and freed from many threads; under glibc's malloc that memory fragments across
+ * per-thread arenas and stays in the RSS long after it is freed. jemalloc, preloaded, gives most of it
+ * back: docs/scaling.md §4 measured about a third of the worker's RSS per seller. The Docker image preloads
+ * it (Dockerfile); `npm run dev` and the benchmarks preload it when the machine has it (Debian:
+ * `apt-get install libjemalloc2`); the worker logs which one it runs on.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+
+export type Allocator = 'jemalloc' | 'system' | 'unknown';
+
+/** Where Debian's libjemalloc2 (and the Docker image's link to it) put the library. */
+export const JEMALLOC_PATHS: readonly string[] = [
+  '/usr/local/lib/libjemalloc.so.2',
+  '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2',
+  '/usr/lib/aarch64-linux-gnu/libjemalloc.so.2',
+];
+
+/**
+ * The jemalloc library to preload: `JEMALLOC_PATH` when set (empty: none, the system's malloc), else the
+ * first of JEMALLOC_PATHS that exists; undefined when there is none.
+ */
+export function findJemalloc(
+  env: NodeJS.ProcessEnv = process.env,
+  exists: (path: string) => boolean = existsSync,
+): string | undefined {
+  const chosen = env.JEMALLOC_PATH;
+  if (chosen !== undefined) return chosen.trim() === '' ? undefined : chosen;
+  return JEMALLOC_PATHS.find((path) => exists(path));
+}
+
+/**
+ * The environment for a child process that should run on jemalloc: LD_PRELOAD gains the library (kept
+ * once) when findJemalloc finds one; otherwise the environment unchanged.
+ */
+export function withJemalloc(
+  env: NodeJS.ProcessEnv = process.env,
+  exists: (path: string) => boolean = existsSync,
+): NodeJS.ProcessEnv {
+  const library = findJemalloc(env, exists);
+  if (library === undefined) return env;
+  const preload = (env.LD_PRELOAD ?? '').split(/[\s:]+/).filter((p) => p !== '');
+  if (preload.includes(library)) return env;
+  return { ...env, LD_PRELOAD: [library, ...preload].join(':') };
+}
+
+/** Which allocator this process runs on, from the libraries mapped into it (Linux); `unknown` elsewhere. */
+export function allocatorInUse(
+  readMaps: () => string = () => readFileSync('/proc/self/maps', 'utf8'),
+): Allocator {
+  let maps: string;
+  try {
+    maps = readMaps();
+  } catch {
+    return 'unknown';
+  }
+  return /libjemalloc[^/\s]*\.so/.test(maps) ? 'jemalloc' : 'system';
+}
