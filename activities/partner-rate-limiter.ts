@@ -8,6 +8,11 @@
  * callers stand back even when a slot is free. An ordinary caller that has waited `URGENT_AFTER_MS` counts
  * as urgent from then on, so a long stream of urgent callers (an onboarding wave) delays the others by
  * seconds, never starves them.
+ *
+ * With `paceOrdinary` (the token endpoint) ordinary callers are also spaced at least 1/N s apart: a
+ * clump of background mints (the token queue hands out several at once) would otherwise fill the window
+ * in a few milliseconds and leave an urgent caller that arrives just after waiting for most of a second;
+ * paced, the window's oldest ordinary request frees a slot within 1/N s. The rate stays N per second.
  */
 import { sleepUnlessCancelled, throwIfCancelled, type WaitOptions } from './activity-waits';
 
@@ -25,9 +30,12 @@ export class PartnerRateLimiter {
   private readonly recent = new Map<string, number[]>();
   /** Urgent callers waiting per key. */
   private readonly urgentWaiting = new Map<string, number>();
+  /** When each key last granted an ordinary caller a slot (paceOrdinary), and the grant before it. */
+  private readonly lastOrdinary = new Map<string, { at: number; before: number }>();
   constructor(
     private readonly perSecond: number,
     private readonly now: () => number = Date.now,
+    private readonly options: { paceOrdinary?: boolean } = {},
   ) {}
 
   /**
@@ -39,7 +47,15 @@ export class PartnerRateLimiter {
     const stamps = (this.recent.get(partnerId) ?? []).filter((s) => s > t - 1_000);
     this.recent.set(partnerId, stamps);
     if (stamps.length < this.perSecond) {
-      if (!urgent && (this.urgentWaiting.get(partnerId) ?? 0) > 0) return URGENT_YIELD_MS;
+      if (!urgent) {
+        if ((this.urgentWaiting.get(partnerId) ?? 0) > 0) return URGENT_YIELD_MS;
+        if (this.options.paceOrdinary === true) {
+          const last = this.lastOrdinary.get(partnerId)?.at ?? -Infinity;
+          const next = last + 1_000 / this.perSecond;
+          if (t < next) return Math.ceil(next - t);
+          this.lastOrdinary.set(partnerId, { at: t, before: last });
+        }
+      }
       stamps.push(t);
       return 0;
     }
@@ -49,7 +65,12 @@ export class PartnerRateLimiter {
   /** Gives back a slot `acquire` granted and the caller did not use (its request was never sent). */
   release(partnerId: string): void {
     const stamps = this.recent.get(partnerId);
-    if (stamps && stamps.length > 0) stamps.pop();
+    if (!stamps || stamps.length === 0) return;
+    const freed = stamps.pop();
+    // An unused ordinary grant does not hold the next ordinary caller back either.
+    const last = this.lastOrdinary.get(partnerId);
+    if (last !== undefined && last.at === freed)
+      this.lastOrdinary.set(partnerId, { at: last.before, before: -Infinity });
   }
 
   /** Waits for a slot; heartbeats (at most once a second) while waiting; rejects when `signal` aborts. */

@@ -192,7 +192,8 @@ export function createTokenService(deps: TokenActivityDeps) {
 
   // OTTO's token endpoints allow 10 requests/s per IP. The task queue's rate limit is an average that
   // lets short bursts through; this sliding window is a hard per-process bound on what we send.
-  const tokenEndpoint = new PartnerRateLimiter(deps.tokenRequestsPerSecond ?? 8, now);
+  // Background mints paced 1/N s apart, so a code exchange never waits long behind a clump of them.
+  const tokenEndpoint = new PartnerRateLimiter(deps.tokenRequestsPerSecond ?? 8, now, { paceOrdinary: true });
   /**
    * A token-endpoint request; `waiting` (the activity's signal and heartbeat) when it belongs to one
    * activity. `urgent` (a code exchange: a person waits in the browser, and the code expires) goes ahead

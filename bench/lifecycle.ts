@@ -123,9 +123,25 @@ export async function runLifecycle(ctx: BenchContext): Promise<void> {
       ],
     ],
   );
+  // What the token endpoint was doing: the code exchange waits for a slot at the worker's token limit.
+  const laterCalls = (await requestsSince(fleet.emulator, burstSince)).filter(isTokenCall);
+  const callsAt = laterCalls.map((r) => Date.parse(r.at));
+  const exchangeSent = (from: number) => {
+    const r = laterCalls.find((c) => c.path === '/oauth2/token' && Date.parse(c.at) >= from);
+    return r === undefined ? '–' : Date.parse(r.at) - from;
+  };
   printTable(
-    'single consents: where callback → active went (ms, from the workflow history)',
-    ['consent', 'total', 'update accepted', 'exchange queued', 'exchange ran', 'authorized task'],
+    'single consents: where callback → active went (ms, from the workflow history and OTTO’s request log)',
+    [
+      'consent',
+      'total',
+      'update accepted',
+      'exchange queued',
+      'exchange ran',
+      '(of it: until sent)',
+      'token calls in the second before',
+      'authorized task',
+    ],
     singles.map((total, i) => {
       const t = timelines[i];
       return t
@@ -135,9 +151,11 @@ export async function runLifecycle(ctx: BenchContext): Promise<void> {
             t.toUpdateAccepted + t.toExchangeScheduled,
             t.exchangeQueued,
             t.exchangeRan,
+            exchangeSent(t.exchangeStartedAt),
+            callsAt.filter((at) => at >= t.exchangeStartedAt - 1_000 && at < t.exchangeStartedAt).length,
             t.toAuthorizedTask,
           ]
-        : [i + 1, round(total, 0), '–', '–', '–', '–'];
+        : [i + 1, round(total, 0), '–', '–', '–', '–', '–', '–'];
     }),
   );
   if (result.firstError) log(`first failure: ${result.firstError}`);

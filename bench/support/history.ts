@@ -174,6 +174,8 @@ export interface ConsentTimeline {
   exchangeQueued: number;
   exchangeRan: number;
   toAuthorizedTask: number;
+  /** When the code exchange's activity started (epoch ms), to line it up with OTTO's request log. */
+  exchangeStartedAt: number;
 }
 
 export async function consentTimeline(
@@ -204,5 +206,6 @@ export async function consentTimeline(
     exchangeQueued: t[3]! - t[2]!,
     exchangeRan: t[4]! - t[3]!,
     toAuthorizedTask: t[5]! - t[4]!,
+    exchangeStartedAt: t[3]!,
   };
 }

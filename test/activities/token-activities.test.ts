@@ -600,7 +600,8 @@ describe('the fleet breaker', () => {
     const { acts } = activities(script, {
       metrics: o.metrics,
       tokenRequestsPerSecond: FAST,
-      now: () => clock,
+      // A clock that moves (a millisecond a read), as the token limit's pacing needs; the jumps are the test's.
+      now: () => clock++,
       fleetBreaker: { windowMs: 60_000, minRefusals: 3, ratio: 0.5 },
     });
     const mint = (id: string) =>

@@ -83,4 +83,56 @@ describe('PartnerRateLimiter (sliding one-second window)', () => {
       jest.useRealTimers();
     }
   });
+
+  describe('paceOrdinary (the token endpoint)', () => {
+    it('spaces ordinary callers 1/N s apart, still N in any second', () => {
+      let now = 0;
+      const limiter = new PartnerRateLimiter(8, () => now, { paceOrdinary: true });
+      expect(limiter.tryAcquire('t')).toBe(0);
+      expect(limiter.tryAcquire('t')).toBe(125); // a clump: the second waits its turn
+      now = 125;
+      expect(limiter.tryAcquire('t')).toBe(0);
+      // Every 125 ms for 3 s: 8 per second, never more.
+      const sent = [0, 125];
+      for (let t = 126; t < 3_000; t++) {
+        now = t;
+        if (limiter.tryAcquire('t') === 0) sent.push(t);
+      }
+      for (const start of sent)
+        expect(sent.filter((t) => t >= start && t < start + 1_000).length).toBeLessThanOrEqual(8);
+      expect(sent.length).toBe(24);
+    });
+
+    it('lets an urgent caller past the pacing: behind a clump of mints it waits at most 1/N s', () => {
+      let now = 0;
+      const paced = new PartnerRateLimiter(8, () => now, { paceOrdinary: true });
+      const unpaced = new PartnerRateLimiter(8, () => now);
+      // Background mints as fast as each limiter grants them, for 1.5 s (the token queue's clumps).
+      for (let t = 0; t <= 1_500; t++) {
+        now = t;
+        paced.tryAcquire('t');
+        unpaced.tryAcquire('t');
+      }
+      // A code exchange now: the paced window's oldest mint frees its slot within 125 ms.
+      const waits = { paced: paced.tryAcquire('t', true), unpaced: unpaced.tryAcquire('t', true) };
+      expect(waits.paced).toBeLessThanOrEqual(125);
+      expect(waits.unpaced).toBe(500); // without pacing: 8 in the second's first ms, then a wait
+      // Urgent callers are not paced among themselves (a burst of consents goes as fast as the window allows).
+      now += waits.paced;
+      expect(paced.tryAcquire('t', true)).toBe(0);
+    });
+
+    it('release gives back an unused grant: its slot and its place in the pacing', () => {
+      let now = 0;
+      const limiter = new PartnerRateLimiter(2, () => now, { paceOrdinary: true });
+      expect(limiter.tryAcquire('t')).toBe(0);
+      now = 500;
+      expect(limiter.tryAcquire('t')).toBe(0); // the window is full now
+      expect(limiter.tryAcquire('t', true)).toBe(500);
+      limiter.release('t'); // the grant at 500 was never sent
+      expect(limiter.tryAcquire('t', true)).toBe(0); // its slot is free again…
+      limiter.release('t');
+      expect(limiter.tryAcquire('t')).toBe(0); // …and an ordinary caller need not wait out its pacing
+    });
+  });
 });
