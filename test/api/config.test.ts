@@ -3,7 +3,7 @@
  * says) every secret is required, published or weak keys and http:// URLs are refused, each refusal
  * naming the variable and never echoing the value; secrets from `<NAME>_FILE`; no client secret held.
  */
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../common/config';
@@ -13,7 +13,16 @@ import { apiConfigSchema, loadApiConfig } from '../../api/config';
 const APPS = JSON.stringify([{ version: 'v1', appId: 'a1', clientId: 'c1', clientSecret: 's1' }]);
 /** Dev: npm run dev and the tests set it; without it, production rules apply. */
 const DEV = { OTTO_CONNECT_ENV: 'dev' } as const;
-const tempDir = () => mkdtempSync(join(tmpdir(), 'api-config-'));
+/** Every directory a test made, removed after the file's tests (they would pile up in /tmp run after run). */
+const made: string[] = [];
+const tempDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'api-config-'));
+  made.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
 
 const ADMIN_KEY = 'f3a9c1e07b2d4856a1c9e3f7b0d2468a9c1e3f5b';
 const SUPPORT_KEY = 'Zq8xW2mN5vB7kL0pR4tY6uI9oE3aS1dF';
@@ -52,7 +61,7 @@ function errorOf(load: () => unknown): Error {
 
 describe('api config', () => {
   it('fills dev defaults and generates the state key once into the data dir', () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'api-config-'));
+    const dataDir = tempDir();
     const config = loadApiConfig({ ...DEV, OTTO_APPS: APPS, DATA_DIR: dataDir });
     expect(config.PORT).toBe(3000);
     expect(config.API_KEYS).toEqual([
@@ -91,7 +100,7 @@ describe('api config', () => {
     const config = loadApiConfig({
       ...DEV,
       OTTO_APPS: APPS,
-      DATA_DIR: mkdtempSync(join(tmpdir(), 'api-config-')),
+      DATA_DIR: tempDir(),
       OTTO_AUTH_BASE_URL: 'https://api.otto.market/some/path',
       OTTO_PKCE: 'off',
       OTTO_SEND_REDIRECT_URI: 'false',
@@ -110,7 +119,7 @@ describe('api config', () => {
     const explicit = loadApiConfig({
       ...DEV,
       OTTO_APPS: APPS,
-      DATA_DIR: mkdtempSync(join(tmpdir(), 'api-config-')),
+      DATA_DIR: tempDir(),
       OTTO_AUTH_BASE_URL: 'https://api.otto.market',
       OTTO_PORTAL_BASE_URL: 'https://portal.otto.market',
       OTTO_ISSUER: 'https://sso.otto.market/realms/x',
@@ -120,7 +129,7 @@ describe('api config', () => {
   });
 
   it("reads a public app's installation link and refuses one that is not http(s)", () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'api-config-'));
+    const dataDir = tempDir();
     const apps = (installationUrl: string) =>
       JSON.stringify([{ version: 'v1', appId: 'a1', clientId: 'c1', clientSecret: 's1', installationUrl }]);
     const config = loadApiConfig({

@@ -3,7 +3,7 @@
  * unique task queues of the shared dev server, and helpers that drive a seller through consent the way
  * the API and a browser would (issue 6 replaces the hand-built parts with the real API).
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -97,6 +97,8 @@ export class TestStack {
   /** What SELLER_STORE is for worker processes: the SQLite file, or the PostgreSQL database's URL. */
   storePath = '';
   private storeDatabase: TestDatabase | undefined;
+  /** The SQLite store's temp directory, removed by close() (absent with the PostgreSQL store). */
+  private storeDir: string | undefined;
   tokenTaskQueue = '';
   webhook: { url: string; secret: string } | undefined;
   private running: Promise<void> | undefined;
@@ -128,12 +130,14 @@ export class TestStack {
     let storePath: string;
     let store: SellerStore;
     let storeDatabase: TestDatabase | undefined;
+    let storeDir: string | undefined;
     if (opts.sellerStore === 'postgres') {
       storeDatabase = await createTestDatabase('stack');
       storePath = storeDatabase.url;
       store = await openPostgresSellerStore(storePath);
     } else {
-      storePath = join(mkdtempSync(join(tmpdir(), 'otto-store-')), 'seller-store.db');
+      storeDir = mkdtempSync(join(tmpdir(), 'otto-store-'));
+      storePath = join(storeDir, 'seller-store.db');
       store = openSqliteSellerStore(storePath);
     }
     const tokenTaskQueue = `${taskQueue}-tokens`;
@@ -166,6 +170,7 @@ export class TestStack {
     stack.store = store;
     stack.storePath = storePath;
     stack.storeDatabase = storeDatabase;
+    stack.storeDir = storeDir;
     stack.tokenTaskQueue = tokenTaskQueue;
     stack.webhook = opts.webhook;
     if (opts.inProcessWorkers === false) return stack;
@@ -252,6 +257,8 @@ export class TestStack {
     await this.stopWorkers();
     await this.closeEmulator();
     await this.store.close();
+    // The SQLite file (and its -wal/-shm) would otherwise pile up in /tmp run after run.
+    if (this.storeDir) rmSync(this.storeDir, { recursive: true, force: true });
     // Worker processes must be stopped first; anything still connected is cut off.
     await this.storeDatabase?.drop();
     await this.env.teardown();

@@ -4,11 +4,21 @@
  * published dev key or http:// URL in production without echoing the value.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
+/** Every directory a test made, removed after the file's tests (they would pile up in /tmp run after run). */
+const made: string[] = [];
+const tempDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'startup-'));
+  made.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
 
 function run(script: string, env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
@@ -32,7 +42,7 @@ function run(script: string, env: Record<string, string>): Promise<{ code: numbe
 
 describe('processes refuse to start on unsafe configuration', () => {
   it('the API, with NODE_ENV unset and no dev flag, names every missing secret and URL', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'startup-'));
+    const dataDir = tempDir();
     const { code, output } = await run('api/index.ts', { DATA_DIR: dataDir });
     expect(code).toBe(1);
     for (const name of ['API_KEYS', 'SEAL_KEYS', 'STATE_SIGNING_KEY', 'OTTO_APPS', 'OTTO_AUTH_BASE_URL'])
@@ -42,7 +52,7 @@ describe('processes refuse to start on unsafe configuration', () => {
   });
 
   it('the worker, with NODE_ENV unset and no dev flag, names every missing secret and URL', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'startup-'));
+    const dataDir = tempDir();
     const { code, output } = await run('worker/index.ts', { DATA_DIR: dataDir });
     expect(code).toBe(1);
     for (const name of [

@@ -2,7 +2,7 @@
  * The CLI lookup order and its failure message, with throwaway tool folders and fake installers (the real
  * pinned install is exercised by `npm run temporal:ensure` in .ci/run and by the jest harness).
  */
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureTemporalCli, PINNED_CLI_VERSION, type Installer } from '../../scripts/ensure-temporal';
@@ -21,6 +21,9 @@ describe('ensureTemporalCli', () => {
   let root: string;
   beforeEach(() => {
     root = mkdtempSync(join(tmpdir(), 'ensure-cli-'));
+  });
+  afterEach(() => {
+    rmSync(root, { recursive: true, force: true });
   });
 
   it('prefers TEMPORAL_CLI over PATH and the cache', () => {

@@ -3,7 +3,7 @@
  * NODE_ENV says) SEAL_KEYS and OTTO_APPS are required, the OTTO hosts and PUBLIC_BASE_URL have no default
  * and must be https, weak seal keys are refused; each refusal names the variable, never the value.
  */
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../common/config';
@@ -21,7 +21,16 @@ const APPS = JSON.stringify([
     installationUrl: 'https://portal.otto.market/apps/a2/install',
   },
 ]);
-const tempDir = () => mkdtempSync(join(tmpdir(), 'worker-config-'));
+/** Every directory a test made, removed after the file's tests (they would pile up in /tmp run after run). */
+const made: string[] = [];
+const tempDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'worker-config-'));
+  made.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
 
 function productionEnv(): Record<string, string> {
   return {
