@@ -36,13 +36,12 @@ COPY package.json package-lock.json ./
 # Compilers only for the time of the install (better-sqlite3 may build from source), then gone again.
 # jemalloc stays (worker/allocator.ts, docs/scaling.md §4): the worker's cached runs keep native memory in
 # the Temporal core, which glibc's malloc fragments across its thread arenas; preloaded, jemalloc gives it
-# back. Linked to one path for every architecture; JEMALLOC_PATH names it for the processes' own checks.
+# back. Linked to one path for every architecture (the first that worker/allocator.ts looks at).
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ libjemalloc2 \
   && ln -s "/usr/lib/$(uname -m)-linux-gnu/libjemalloc.so.2" /usr/local/lib/libjemalloc.so.2 \
   && npm ci --omit=dev && npm cache clean --force \
   && apt-get purge -y python3 make g++ && apt-get autoremove -y && rm -rf /var/lib/apt/lists/*
-ENV LD_PRELOAD=/usr/local/lib/libjemalloc.so.2 \
-    JEMALLOC_PATH=/usr/local/lib/libjemalloc.so.2
+ENV LD_PRELOAD=/usr/local/lib/libjemalloc.so.2
 COPY --from=build --chown=node:node /app/lib ./lib
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node

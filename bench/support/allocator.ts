@@ -8,16 +8,22 @@ import { spawn } from 'node:child_process';
 import { allocatorInUse, findJemalloc, withJemalloc } from '../../worker/allocator';
 import { log } from './report';
 
+/** Set in the rerun's environment. */
+const RERUN_MARK = 'OTTO_BENCH_ALLOCATOR_RERUN';
+
 /**
  * Runs this script again, preloading jemalloc, when it runs on the system's malloc and a jemalloc is
  * there: resolves with the child's exit code (the caller exits with it), or null when this process is
  * the one to measure. Ctrl-C reaches the child from the terminal; SIGTERM is passed on.
  */
 export async function rerunOnJemalloc(): Promise<number | null> {
+  // Once only: a library that is there but does not load (another architecture, say) leaves the rerun on
+  // the system's malloc too, and it must measure that instead of starting yet another process.
+  if (process.env[RERUN_MARK] !== undefined) return null;
   if (allocatorInUse() !== 'system' || findJemalloc() === undefined) return null;
   const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
     stdio: 'inherit',
-    env: withJemalloc(process.env),
+    env: { ...withJemalloc(process.env), [RERUN_MARK]: '1' },
   });
   const ignore = () => undefined;
   const pass = () => child.kill('SIGTERM');
