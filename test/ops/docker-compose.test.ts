@@ -169,8 +169,11 @@ function schemaKeys(schema: z.ZodType): string[] {
   }
   throw new Error('schema has no object shape');
 }
-/** Read outside the schema: by Node, by common/dev-secrets.ts, or by the seller store. */
-const PROCESS_LEVEL = new Set(['NODE_ENV', 'DATA_DIR', 'SELLER_STORE']);
+/**
+ * Read outside the schema: by Node, by common/dev-secrets.ts, or by the seller store; LD_PRELOAD by the
+ * dynamic linker (the image's jemalloc, worker/allocator.ts).
+ */
+const PROCESS_LEVEL = new Set(['NODE_ENV', 'DATA_DIR', 'SELLER_STORE', 'LD_PRELOAD']);
 // emulator/index.ts reads these (its schema is not exported; keep in step with its envSchema).
 const EMULATOR_KEYS = [
   'OTTO_EMULATOR_PORT',
