@@ -4,6 +4,7 @@
  * orphan. Used by the jest global setup and by `npm run dev`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTE_REGISTRATIONS } from '../workflows/definitions';
@@ -28,18 +29,55 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
-/** Ports this process handed out: the OS may offer a just-closed port again, so none is given twice. */
+/** Ports this process handed out: none is given twice. */
 const handedOut = new Set<number>();
 
-/** A port free now on `host` (the OS's choice), never one this process handed out before. */
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  for (let attempt = 0; ; attempt++) {
-    const port = await osFreePort(host);
-    if (!handedOut.has(port) || attempt >= 20) {
-      handedOut.add(port);
-      return port;
-    }
+/**
+ * The range freePort draws from: the 12,000 ports just below the OS's ephemeral range (Linux:
+ * /proc/sys/net/ipv4/ip_local_port_range, 32768–60999 by default). A port handed out is closed again
+ * until its user binds it; in that gap an OS-chosen port (every outgoing connection's local port, every
+ * server listening on port 0, the Temporal dev server's internal services) could take it if it came
+ * from the ephemeral range: "Address already in use" at random. Below that range only another explicit
+ * choice can collide.
+ */
+export function handOutRange(
+  readRange: () => string = () => readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8'),
+): [number, number] {
+  let low = 32_768;
+  try {
+    const first = Number(readRange().trim().split(/\s+/)[0]);
+    if (Number.isInteger(first) && first > 3_000 && first <= 65_535) low = first;
+  } catch {
+    // not Linux: the IANA dynamic range starts at 49152, Linux's default at 32768; the lower is safe for both
   }
+  return [Math.max(1_024, low - 12_000), low - 1];
+}
+
+/**
+ * A port free now on `host`, outside the OS's ephemeral range (handOutRange), never one this process
+ * handed out before; the OS's own choice only if 200 draws found none free.
+ */
+export async function freePort(host = '127.0.0.1', random: () => number = Math.random): Promise<number> {
+  const [from, to] = handOutRange();
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = from + Math.floor(random() * (to - from + 1));
+    if (handedOut.has(port) || !(await bindable(port, host))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  const port = await osFreePort(host);
+  handedOut.add(port);
+  return port;
+}
+
+/** Whether a server could listen on `port` now. */
+async function bindable(port: number, host: string): Promise<boolean> {
+  return await new Promise((resolveFree) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', () => resolveFree(false));
+    srv.listen(port, host, () => srv.close(() => resolveFree(true)));
+  });
 }
 
 async function osFreePort(host: string): Promise<number> {
