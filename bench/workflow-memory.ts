@@ -283,12 +283,11 @@ const mb = (bytes: number) => (bytes / KB / KB).toFixed(1);
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
 if (require.main === module) {
-  const arg = cliFlag;
-  const sellers = Number(arg('sellers') ?? 1000);
-  const concurrency = arg('concurrency') === undefined ? undefined : Number(arg('concurrency'));
-  const warmup = arg('warmup') === undefined ? undefined : Number(arg('warmup'));
-  const snapshotPrefix = arg('snapshot');
-  const entry = arg('workflows');
+  const sellers = Number(cliFlag('sellers') ?? 1000);
+  const concurrency = cliFlag('concurrency') === undefined ? undefined : Number(cliFlag('concurrency'));
+  const warmup = cliFlag('warmup') === undefined ? undefined : Number(cliFlag('warmup'));
+  const snapshotPrefix = cliFlag('snapshot');
+  const entry = cliFlag('workflows');
   const workflowsPath = entry === undefined ? undefined : resolve(entry);
   const log = (line: string) => console.log(`[workflow-memory] ${line}`);
   measureWorkflowMemory({ sellers, log, concurrency, warmup, snapshotPrefix, workflowsPath }).then(
@@ -305,7 +304,7 @@ if (require.main === module) {
             `  ${c.kbPerWorkflow.toFixed(1).padStart(7)}  ${String(c.countPerWorkflow).padStart(7)}  ${c.name}`,
           );
       }
-      const out = arg('out');
+      const out = cliFlag('out');
       if (out) writeFileSync(out, JSON.stringify(r, null, 2));
       process.exit(0);
     },

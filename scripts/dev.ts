@@ -10,10 +10,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { ensureTemporalCli, PROJECT_ROOT } from './ensure-temporal';
-import { startDevServer, type DevServer } from './temporal-dev-server';
+import { bindable, startDevServer, type DevServer } from './temporal-dev-server';
 import { withJemalloc } from '../worker/allocator';
 
 const env = process.env;
@@ -156,15 +155,6 @@ function recordGroup(lock: Lock, pgid: number | undefined): void {
 
 // ---- readiness -------------------------------------------------------------------------------------
 
-async function portFree(p: number): Promise<boolean> {
-  return await new Promise((resolvePort) => {
-    const srv = createServer();
-    srv.once('error', () => resolvePort(false));
-    // No host: the wildcard address conflicts with listeners on any interface, as the API's does.
-    srv.listen(p, () => srv.close(() => resolvePort(true)));
-  });
-}
-
 async function waitForHttp(
   name: string,
   url: string,
@@ -244,7 +234,8 @@ async function main(): Promise<void> {
   try {
     const wanted = Object.entries(PORTS).filter(([name]) => USE_EMULATOR || name !== 'emulator');
     const taken: string[] = [];
-    for (const [name, p] of wanted) if (!(await portFree(p))) taken.push(`${name} ${p}`);
+    // No host: the wildcard address conflicts with listeners on any interface, as the API's does.
+    for (const [name, p] of wanted) if (!(await bindable(p))) taken.push(`${name} ${p}`);
     if (taken.length > 0)
       throw new Error(
         `port(s) in use: ${taken.join(', ')}. Another stack running? Free them or choose others ` +

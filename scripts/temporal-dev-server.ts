@@ -31,6 +31,8 @@ export interface DevServer {
 
 /** Ports this process handed out: none is given twice. */
 const handedOut = new Set<number>();
+/** handOutRange, read once. */
+let range: [number, number] | undefined;
 
 /**
  * The range freePort draws from: the 12,000 ports just below the OS's ephemeral range (Linux:
@@ -58,7 +60,7 @@ export function handOutRange(
  * handed out before; the OS's own choice only if 200 draws found none free.
  */
 export async function freePort(host = '127.0.0.1', random: () => number = Math.random): Promise<number> {
-  const [from, to] = handOutRange();
+  const [from, to] = (range ??= handOutRange());
   for (let attempt = 0; attempt < 200; attempt++) {
     const port = from + Math.floor(random() * (to - from + 1));
     if (handedOut.has(port) || !(await bindable(port, host))) continue;
@@ -70,13 +72,18 @@ export async function freePort(host = '127.0.0.1', random: () => number = Math.r
   return port;
 }
 
-/** Whether a server could listen on `port` now. */
-async function bindable(port: number, host: string): Promise<boolean> {
+/**
+ * Whether a server could listen on `port` now: on `host`, or without one on the wildcard address, which
+ * conflicts with listeners on any interface.
+ */
+export async function bindable(port: number, host?: string): Promise<boolean> {
   return await new Promise((resolveFree) => {
     const srv = createServer();
     srv.unref();
     srv.once('error', () => resolveFree(false));
-    srv.listen(port, host, () => srv.close(() => resolveFree(true)));
+    const listening = () => srv.close(() => resolveFree(true));
+    if (host === undefined) srv.listen(port, listening);
+    else srv.listen(port, host, listening);
   });
 }
 

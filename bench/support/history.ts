@@ -184,10 +184,15 @@ export async function consentTimeline(
   callbackAt: number,
 ): Promise<ConsentTimeline | null> {
   const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
-  const accepted = events.find((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
-  const scheduled = events.find(
+  const scheduledIndex = events.findIndex(
     (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'completeAuthorization',
   );
+  const scheduled = events[scheduledIndex];
+  // The callback's update: the last one accepted before the exchange (beginConsent's came earlier).
+  const accepted = events
+    .slice(0, Math.max(0, scheduledIndex))
+    .reverse()
+    .find((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
   if (!accepted || !scheduled) return null;
   const id = num(scheduled.eventId);
   const started = events.find((e) => num(e.activityTaskStartedEventAttributes?.scheduledEventId) === id);

@@ -3,26 +3,17 @@
  * says) every secret is required, published or weak keys and http:// URLs are refused, each refusal
  * naming the variable and never echoing the value; secrets from `<NAME>_FILE`; no client secret held.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../common/config';
 import { generateSealKey } from '../../common/seal';
 import { apiConfigSchema, loadApiConfig } from '../../api/config';
+import { tempDirs } from '../support/temp-dirs';
 
 const APPS = JSON.stringify([{ version: 'v1', appId: 'a1', clientId: 'c1', clientSecret: 's1' }]);
 /** Dev: npm run dev and the tests set it; without it, production rules apply. */
 const DEV = { OTTO_CONNECT_ENV: 'dev' } as const;
-/** Every directory a test made, removed after the file's tests (they would pile up in /tmp run after run). */
-const made: string[] = [];
-const tempDir = () => {
-  const dir = mkdtempSync(join(tmpdir(), 'api-config-'));
-  made.push(dir);
-  return dir;
-};
-afterAll(() => {
-  for (const dir of made) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirs('api-config-');
 
 const ADMIN_KEY = 'f3a9c1e07b2d4856a1c9e3f7b0d2468a9c1e3f5b';
 const SUPPORT_KEY = 'Zq8xW2mN5vB7kL0pR4tY6uI9oE3aS1dF';

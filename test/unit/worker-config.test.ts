@@ -3,12 +3,12 @@
  * NODE_ENV says) SEAL_KEYS and OTTO_APPS are required, the OTTO hosts and PUBLIC_BASE_URL have no default
  * and must be https, weak seal keys are refused; each refusal names the variable, never the value.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../common/config';
 import { generateSealKey } from '../../common/seal';
 import { loadWorkerConfig, workerConfigSchema } from '../../worker/config';
+import { tempDirs } from '../support/temp-dirs';
 
 const CLIENT_SECRET = 'otto-client-secret-7f3a9c1e07b2d485';
 const APPS = JSON.stringify([
@@ -21,16 +21,7 @@ const APPS = JSON.stringify([
     installationUrl: 'https://portal.otto.market/apps/a2/install',
   },
 ]);
-/** Every directory a test made, removed after the file's tests (they would pile up in /tmp run after run). */
-const made: string[] = [];
-const tempDir = () => {
-  const dir = mkdtempSync(join(tmpdir(), 'worker-config-'));
-  made.push(dir);
-  return dir;
-};
-afterAll(() => {
-  for (const dir of made) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirs('worker-config-');
 
 function productionEnv(): Record<string, string> {
   return {
