@@ -7,6 +7,12 @@ import prettier from 'eslint-config-prettier';
 // Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, and only type imports
 // from the layers that run outside it. Shared with the fixture that proves the rule fires.
 const workflowFiles = ['workflows/**/*.ts', 'test/fixtures/workflows/**/*.ts'];
+// Every module of the workflow bundle: the workflow files and the two common/ modules they import.
+const workflowBundleFiles = [...workflowFiles, 'common/workflow-names.ts', 'common/workflow-input-rules.ts'];
+// The workers preload the workflow modules (worker/workflow-bundle.ts): evaluated once per V8 context and
+// shared by every seller of the context, so module-level state would leak between sellers.
+const sharedModuleState =
+  'Workflow modules are preloaded and shared by every seller (worker/workflow-bundle.ts): no module-level state; keep it in the workflow function.';
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 export default tseslint.config(
@@ -63,8 +69,8 @@ export default tseslint.config(
               allowTypeImports: true,
               message: 'Workflows may import activities/, api/ and worker/ only as types (import type …).',
             },
-            // Every module in the workflow bundle is evaluated again for each cached workflow (reuseV8Context
-            // routes webpack's module cache per workflow): zod alone cost ~0.5 MB per cached seller.
+            // zod alone cost ~0.5 MB per cached seller when every module of the bundle was evaluated again per
+            // cached workflow (before the workflow modules were preloaded); it stays out of the bundle.
             {
               group: ['zod', 'zod/**'],
               allowTypeImports: true,
@@ -84,6 +90,29 @@ export default tseslint.config(
         'error',
         { name: 'process', message: 'No process access in workflow code.' },
         { name: 'require', message: 'No dynamic require in workflow code.' },
+      ],
+    },
+  },
+  {
+    files: workflowBundleFiles,
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: "Program > VariableDeclaration[kind!='const']", message: sharedModuleState },
+        {
+          selector: "Program > ExportNamedDeclaration > VariableDeclaration[kind!='const']",
+          message: sharedModuleState,
+        },
+        {
+          selector:
+            'Program > VariableDeclaration > VariableDeclarator > NewExpression[callee.name=/^(Map|Set|WeakMap|WeakSet|Array)$/]',
+          message: sharedModuleState,
+        },
+        {
+          selector:
+            'Program > ExportNamedDeclaration > VariableDeclaration > VariableDeclarator > NewExpression[callee.name=/^(Map|Set|WeakMap|WeakSet|Array)$/]',
+          message: sharedModuleState,
+        },
       ],
     },
   },

@@ -13,6 +13,12 @@
  * clump of background mints (the token queue hands out several at once) would otherwise fill the window
  * in a few milliseconds and leave an urgent caller that arrives just after waiting for most of a second;
  * paced, the window's oldest ordinary request frees a slot within 1/N s. The rate stays N per second.
+ *
+ * With `urgentHeadroom` H (the token endpoint: TOKEN_EXCHANGE_HEADROOM) an urgent caller may also use H
+ * slots the others may not: N + H requests in any `urgentWindowMs` (slightly over a second, so that
+ * however the network shifts the requests, OTTO never counts more than N + H in one of its seconds).
+ * Ordinary callers stay at N in any second, so the headroom is free whenever a code exchange comes.
+ * Only a caller urgent from the start uses it; an ordinary caller turned urgent by waiting does not.
  */
 import { sleepUnlessCancelled, throwIfCancelled, type WaitOptions } from './activity-waits';
 
@@ -20,6 +26,18 @@ import { sleepUnlessCancelled, throwIfCancelled, type WaitOptions } from './acti
 export const URGENT_YIELD_MS = 20;
 /** After this long waiting, an ordinary caller competes as an urgent one. */
 export const URGENT_AFTER_MS = 30_000;
+/**
+ * The window of the urgent headroom: a slot an urgent caller took frees this long after, not after 1 s,
+ * so network jitter up to 100 ms cannot put N + H + 1 requests into one second at OTTO.
+ */
+export const URGENT_WINDOW_MS = 1_100;
+
+export interface PartnerRateLimiterOptions {
+  /** Ordinary callers at least 1/N s apart. */
+  paceOrdinary?: boolean;
+  /** Slots only callers urgent from the start may use (default 0). */
+  urgentHeadroom?: number;
+}
 
 export interface AcquireOptions extends WaitOptions {
   /** Goes ahead of every ordinary waiter for the same key. */
@@ -35,31 +53,44 @@ export class PartnerRateLimiter {
   constructor(
     private readonly perSecond: number,
     private readonly now: () => number = Date.now,
-    private readonly options: { paceOrdinary?: boolean } = {},
+    private readonly options: PartnerRateLimiterOptions = {},
   ) {}
 
   /**
    * Milliseconds until the partner may send the next request (0 = now); reserves the slot when 0. An
-   * ordinary caller gets no free slot while an urgent caller waits for the same key.
+   * ordinary caller gets no free slot while an urgent caller waits for the same key; `headroom` (an
+   * urgent caller from the start) may use the urgent headroom.
    */
-  tryAcquire(partnerId: string, urgent = false): number {
+  tryAcquire(partnerId: string, urgent = false, headroom = urgent): number {
     const t = this.now();
-    const stamps = (this.recent.get(partnerId) ?? []).filter((s) => s > t - 1_000);
+    const extra = this.options.urgentHeadroom ?? 0;
+    const window = extra > 0 ? URGENT_WINDOW_MS : 1_000;
+    const stamps = (this.recent.get(partnerId) ?? []).filter((s) => s > t - window);
     this.recent.set(partnerId, stamps);
-    if (stamps.length < this.perSecond) {
-      if (!urgent) {
-        if ((this.urgentWaiting.get(partnerId) ?? 0) > 0) return URGENT_YIELD_MS;
-        if (this.options.paceOrdinary === true) {
-          const last = this.lastOrdinary.get(partnerId)?.at ?? -Infinity;
-          const next = last + 1_000 / this.perSecond;
-          if (t < next) return Math.ceil(next - t);
-          this.lastOrdinary.set(partnerId, { at: t, before: last });
-        }
-      }
+    // Every request counts against N + H in the urgent window (when there is headroom) …
+    const cap = this.perSecond + extra;
+    const windowWait = extra > 0 && stamps.length >= cap ? stamps[stamps.length - cap]! + window - t : 0;
+    if (headroom && extra > 0) {
+      if (windowWait > 0) return windowWait;
       stamps.push(t);
       return 0;
     }
-    return stamps[0]! + 1_000 - t;
+    // … and everyone else's against N in any second.
+    const inSecond = extra > 0 ? stamps.filter((s) => s > t - 1_000) : stamps;
+    const secondWait =
+      inSecond.length >= this.perSecond ? inSecond[inSecond.length - this.perSecond]! + 1_000 - t : 0;
+    if (secondWait > 0 || windowWait > 0) return Math.max(secondWait, windowWait);
+    if (!urgent) {
+      if ((this.urgentWaiting.get(partnerId) ?? 0) > 0) return URGENT_YIELD_MS;
+      if (this.options.paceOrdinary === true) {
+        const last = this.lastOrdinary.get(partnerId)?.at ?? -Infinity;
+        const next = last + 1_000 / this.perSecond;
+        if (t < next) return Math.ceil(next - t);
+        this.lastOrdinary.set(partnerId, { at: t, before: last });
+      }
+    }
+    stamps.push(t);
+    return 0;
   }
 
   /** Gives back a slot `acquire` granted and the caller did not use (its request was never sent). */
@@ -75,9 +106,11 @@ export class PartnerRateLimiter {
 
   /** Waits for a slot; heartbeats (at most once a second) while waiting; rejects when `signal` aborts. */
   async acquire(partnerId: string, options: AcquireOptions = {}): Promise<void> {
-    let urgent = options.urgent === true;
+    // Only a caller urgent from the start may use the headroom; one that turns urgent by waiting may not.
+    const headroom = options.urgent === true;
+    let urgent = headroom;
     throwIfCancelled(options.signal);
-    if (this.tryAcquire(partnerId, urgent) <= 0) return;
+    if (this.tryAcquire(partnerId, urgent, headroom) <= 0) return;
     const since = this.now();
     const register = () => this.urgentWaiting.set(partnerId, (this.urgentWaiting.get(partnerId) ?? 0) + 1);
     if (urgent) register();
@@ -89,7 +122,7 @@ export class PartnerRateLimiter {
           urgent = true;
           register();
         }
-        const wait = this.tryAcquire(partnerId, urgent);
+        const wait = this.tryAcquire(partnerId, urgent, headroom);
         if (wait <= 0) return;
         const t = this.now();
         if (t - lastBeat >= Math.min(1_000, options.heartbeatEveryMs ?? 1_000)) {

@@ -44,6 +44,11 @@ export interface TokenActivityDeps {
   /** Hard cap on this process's requests to OTTO's token endpoints per second (OTTO: 10/s per IP). */
   tokenRequestsPerSecond?: number;
   /**
+   * Token requests per second a code exchange (a seller waiting in the browser) may send above
+   * `tokenRequestsPerSecond` (TOKEN_EXCHANGE_HEADROOM; default 2, so 8 + 2 = OTTO's 10/s).
+   */
+  tokenExchangeHeadroom?: number;
+  /**
    * User-token claims that may carry the partner id, tried in order (OTTO_PARTNER_ID_CLAIM; OTTO's samples
    * show `partner_id` and `partner`, docs/otto-api.md §2.4).
    */
@@ -79,6 +84,8 @@ type AuthorizationCheckpoint = z.infer<typeof authorizationCheckpoint>;
 
 /** A developer token must be valid this long after a request is sent with it. */
 const DEV_TOKEN_SEND_MARGIN_MS = 1_000;
+/** TOKEN_EXCHANGE_HEADROOM's default: with TOKEN_REQUESTS_PER_SECOND's 8, code exchanges reach OTTO's 10/s. */
+export const DEFAULT_TOKEN_EXCHANGE_HEADROOM = 2;
 
 /** The cached developer token expired while its mint waited for a slot: the mint starts over. */
 class StaleDeveloperToken extends Error {}
@@ -192,8 +199,12 @@ export function createTokenService(deps: TokenActivityDeps) {
 
   // OTTO's token endpoints allow 10 requests/s per IP. The task queue's rate limit is an average that
   // lets short bursts through; this sliding window is a hard per-process bound on what we send.
-  // Background mints paced 1/N s apart, so a code exchange never waits long behind a clump of them.
-  const tokenEndpoint = new PartnerRateLimiter(deps.tokenRequestsPerSecond ?? 8, now, { paceOrdinary: true });
+  // Background mints paced 1/N s apart, so a code exchange never waits long behind a clump of them; code
+  // exchanges may also use the headroom up to OTTO's 10/s that the mints leave free.
+  const tokenEndpoint = new PartnerRateLimiter(deps.tokenRequestsPerSecond ?? 8, now, {
+    paceOrdinary: true,
+    urgentHeadroom: deps.tokenExchangeHeadroom ?? DEFAULT_TOKEN_EXCHANGE_HEADROOM,
+  });
   /**
    * A token-endpoint request; `waiting` (the activity's signal and heartbeat) when it belongs to one
    * activity. `urgent` (a code exchange: a person waits in the browser, and the code expires) goes ahead

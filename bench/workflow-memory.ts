@@ -16,7 +16,7 @@
  * seller, free of the fixed costs.
  *
  *   npx tsx bench/workflow-memory.ts --sellers=1000 [--snapshot=/tmp/wm] [--concurrency=32] [--warmup=50]
- *     [--workflows=path/to/entry.ts] [--out=result.json]
+ *     [--workflows=path/to/entry.ts] [--no-preload] [--out=result.json]
  *
  * `--snapshot=PREFIX` also writes V8 heap snapshots at the warm-up point and at N (PREFIX-warm and
  * PREFIX-full .heapsnapshot) and prints the per-workflow growth by constructor between the two (use a
@@ -24,14 +24,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString, writeHeapSnapshot } from 'node:v8';
 import { Client, Connection, WithStartWorkflowOperation } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { ReusableVMWorkflowCreator } from '@temporalio/worker/lib/workflow/reusable-vm';
 import { createSettingsActivities } from '../activities/settings-activities';
-import { ensureTemporalCli, PROJECT_ROOT } from '../scripts/ensure-temporal';
+import { sellerWorkflowBundleOptions } from '../worker/workflow-bundle';
+import { ensureTemporalCli } from '../scripts/ensure-temporal';
 import { startDevServer } from '../scripts/temporal-dev-server';
 import {
   beginConsentUpdate,
@@ -57,6 +58,8 @@ export interface WorkflowMemoryOptions {
   snapshotPrefix?: string;
   /** Another bundle entry exporting `sellerConnection` (to measure a variant); default workflows/index.ts. */
   workflowsPath?: string;
+  /** false: bundle without preloading the workflow modules (worker/workflow-bundle.ts), to see what it saves. */
+  preload?: boolean;
 }
 
 export interface MemoryReading {
@@ -137,7 +140,11 @@ export async function measureWorkflowMemory(opts: WorkflowMemoryOptions): Promis
 
   const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} };
   const { code } = await bundleWorkflowCode({
-    workflowsPath: opts.workflowsPath ?? join(PROJECT_ROOT, 'workflows', 'index.ts'),
+    // Ours as every worker bundles it; another entry (the floor) preloaded the same way; --no-preload: not.
+    ...(opts.workflowsPath === undefined
+      ? sellerWorkflowBundleOptions()
+      : { workflowsPath: opts.workflowsPath, preloadModules: [opts.workflowsPath] }),
+    ...(opts.preload === false ? { preloadModules: [] } : {}),
     logger: quiet,
   });
   const bundleKB = Math.round(Buffer.byteLength(code) / KB);
@@ -290,7 +297,8 @@ if (require.main === module) {
   const entry = cliFlag('workflows');
   const workflowsPath = entry === undefined ? undefined : resolve(entry);
   const log = (line: string) => console.log(`[workflow-memory] ${line}`);
-  measureWorkflowMemory({ sellers, log, concurrency, warmup, snapshotPrefix, workflowsPath }).then(
+  const preload = !process.argv.includes('--no-preload');
+  measureWorkflowMemory({ sellers, log, concurrency, warmup, snapshotPrefix, workflowsPath, preload }).then(
     (r) => {
       log(
         `${r.sellers} cached seller workflows (warm-up ${r.warmup}): ` +

@@ -10,10 +10,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { sellerWorkflowBundleOptions } from '../worker/workflow-bundle';
 
 export async function buildWorkflowBundle(out: string): Promise<{ out: string; bytes: number }> {
   const { code } = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../workflows'),
+    ...sellerWorkflowBundleOptions(),
     logger: {
       trace() {},
       debug() {},

@@ -40,6 +40,7 @@ import { WebhookReceiver } from '../test/support/webhook-receiver';
 import { ensureTemporalCli, PROJECT_ROOT } from './ensure-temporal';
 import { startDevServer, type DevServer } from './temporal-dev-server';
 import { noStatusRowSinks } from '../worker/status-row-sink';
+import { sellerWorkflowBundleOptions } from '../worker/workflow-bundle';
 
 export const HISTORIES_DIR = join(PROJECT_ROOT, 'test', 'fixtures', 'histories');
 const TOKEN_TTL_S = 4;
@@ -481,7 +482,7 @@ async function main(): Promise<void> {
   const tmp = mkdtempSync(join(tmpdir(), 'otto-record-'));
   try {
     const { code } = await bundleWorkflowCode({
-      workflowsPath: join(PROJECT_ROOT, 'workflows', 'index.ts'),
+      ...sellerWorkflowBundleOptions(),
       logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
     });
     const bundlePath = join(tmp, 'workflow-bundle.js');

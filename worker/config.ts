@@ -88,6 +88,12 @@ export const workerConfigSchema = temporalConfigSchema
      * Per process: the worker replicas that share one egress IP must add up to under OTTO's 10/s.
      */
     TOKEN_REQUESTS_PER_SECOND: z.coerce.number().int().positive().default(8),
+    /**
+     * Token requests per second a code exchange (a seller waiting in the browser) may send above
+     * TOKEN_REQUESTS_PER_SECOND: the background mints never use it. The replicas behind one egress IP
+     * must keep WORKER_REPLICAS × (TOKEN_REQUESTS_PER_SECOND + TOKEN_EXCHANGE_HEADROOM) ≤ OTTO's 10/s.
+     */
+    TOKEN_EXCHANGE_HEADROOM: z.coerce.number().int().min(0).default(2),
     /** Required (https) outside dev; dev default: the emulator on localhost:3900. */
     OTTO_AUTH_BASE_URL: z.url().optional(),
     OTTO_API_BASE_URL: z.url().optional(),

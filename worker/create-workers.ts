@@ -15,6 +15,7 @@ import type { ActivityMetrics } from '../activities/activity-metrics';
 import { createSettingsActivities } from '../activities/settings-activities';
 import type { CompleteAuthorizationInput, WorkflowSettingsInput } from '../workflows/definitions';
 import { statusRowSinks, type StatusRowWriteResult } from './status-row-sink';
+import { sellerWorkflowBundleOptions } from './workflow-bundle';
 
 export interface CreateWorkersOptions {
   connection: NativeConnection;
@@ -68,9 +69,10 @@ export async function createWorkers(opts: CreateWorkersOptions): Promise<Worker[
   const deps: ActivityDeps = { ...opts.deps, store };
   const workflowBundle =
     opts.workflowBundle ?? (opts.workflowBundlePath ? { codePath: opts.workflowBundlePath } : undefined);
+  const bundling = sellerWorkflowBundleOptions();
   const workflowSource = workflowBundle
     ? { workflowBundle }
-    : { workflowsPath: require.resolve('../workflows') };
+    : { workflowsPath: bundling.workflowsPath, bundlerOptions: { preloadModules: bundling.preloadModules } };
   const shutdown = opts.shutdownGraceTime !== undefined ? { shutdownGraceTime: opts.shutdownGraceTime } : {};
   // One token service per process: the hard token-request limit, the developer tokens and the fleet
   // breaker are shared by the token activities and the ticks that mint.

@@ -96,6 +96,7 @@ async function main(): Promise<void> {
         redirectUri: callbackUrl(config.PUBLIC_BASE_URL),
         tokenSafetyMarginMs: config.TOKEN_SAFETY_MARGIN_MS,
         tokenRequestsPerSecond: config.TOKEN_REQUESTS_PER_SECOND,
+        tokenExchangeHeadroom: config.TOKEN_EXCHANGE_HEADROOM,
         partnerRequestsPerSecond: config.OTTO_PARTNER_REQUESTS_PER_SECOND,
         partnerIdClaims: config.OTTO_PARTNER_ID_CLAIM,
         sendRedirectUri: config.OTTO_SEND_REDIRECT_URI,

@@ -3,8 +3,12 @@
  * workflow sandbox and unit-tested without a server.
  */
 
-/** Offset of `timeZone` from UTC at `at`, in ms (Europe/Berlin: +1 h in winter, +2 h in summer). */
-/** One formatter per time zone: building an Intl.DateTimeFormat costs far more than using one. */
+/**
+ * One formatter per time zone: building an Intl.DateTimeFormat costs far more than using one. Shared by
+ * every seller of the worker's context (the module is preloaded): a pure memo, the same answer for the
+ * same zone whoever asks first, so nothing of one seller reaches another.
+ */
+// eslint-disable-next-line no-restricted-syntax -- a pure memo (see above), not a seller's state
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
 function formatterFor(timeZone: string): Intl.DateTimeFormat {
@@ -25,6 +29,7 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
+/** Offset of `timeZone` from UTC at `at`, in ms (Europe/Berlin: +1 h in winter, +2 h in summer). */
 export function zoneOffsetMs(at: number, timeZone: string): number {
   const parts = formatterFor(timeZone).formatToParts(new Date(at));
   const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);

@@ -140,11 +140,14 @@ export const GOALS = {
     pass: (v) => Number.isFinite(v) && v >= 17_000,
   },
   tokenPeakPerSecond: {
+    // The issue asks for the peak to be reported; its bound is OTTO's own: 10 token requests per second
+    // per IP (docs/otto-api.md §5.8; the emulator refuses the 11th in a second). Background mints stay at
+    // TOKEN_REQUESTS_PER_SECOND (8); only code exchanges may use the headroom up to 10.
     figure: 'token endpoint peak requests in any wall-clock second',
-    goal: '< 10',
+    goal: "≤ 10 (OTTO's limit)",
     before: '8',
     unit: '/s',
-    pass: below(10),
+    pass: atMost(10),
   },
   tokenEndpoint429s: {
     figure: 'token endpoint 429 answers',

@@ -26,12 +26,13 @@ import type { OttoApp } from '../../common/otto-apps';
 import { createSealer, generateSealKey, parseSealKeys } from '../../common/seal';
 import { apiConfigSchema } from '../../api/config';
 import type { ActivityMetrics } from '../../activities/activity-metrics';
-import { ensureTemporalCli, PROJECT_ROOT } from '../../scripts/ensure-temporal';
+import { ensureTemporalCli } from '../../scripts/ensure-temporal';
 import { startDevServer, type DevServer } from '../../scripts/temporal-dev-server';
 import { openSqliteSellerStore } from '../../store/sqlite-seller-store';
 import type { SellerStore } from '../../store/seller-store';
 import { workerConfigSchema } from '../../worker/config';
 import { createWorkers, runWorkers } from '../../worker/create-workers';
+import { sellerWorkflowBundleOptions } from '../../worker/workflow-bundle';
 import {
   connectionStatusQuery,
   sellerWorkflowId,
@@ -67,6 +68,8 @@ function workerDefault(name: string, fallback: number): number {
 export const TOKEN_ACTIVITIES_PER_SECOND = workerDefault('TOKEN_ACTIVITIES_PER_SECOND', 8);
 /** The worker default TOKEN_REQUESTS_PER_SECOND: the process's hard cap on token-endpoint requests. */
 export const TOKEN_REQUESTS_PER_SECOND = workerDefault('TOKEN_REQUESTS_PER_SECOND', 8);
+/** The worker default TOKEN_EXCHANGE_HEADROOM: what code exchanges may send above that cap. */
+export const TOKEN_EXCHANGE_HEADROOM = workerDefault('TOKEN_EXCHANGE_HEADROOM', 2);
 
 const DAY = 24 * 3_600_000;
 
@@ -176,9 +179,11 @@ export async function startBenchEnv(): Promise<BenchEnv> {
     nativeConnection = await NativeConnection.connect({ address: server.address });
     connection = await Connection.connect({ address: server.address });
     const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} };
+    // Both preloaded (worker/workflow-bundle.ts): the floor is the best the SDK does with the same work.
+    const floorPath = join(__dirname, '..', 'floor-workflow.ts');
     const [ours, floor] = await Promise.all([
-      bundleWorkflowCode({ workflowsPath: join(PROJECT_ROOT, 'workflows', 'index.ts'), logger: quiet }),
-      bundleWorkflowCode({ workflowsPath: join(__dirname, '..', 'floor-workflow.ts'), logger: quiet }),
+      bundleWorkflowCode({ ...sellerWorkflowBundleOptions(), logger: quiet }),
+      bundleWorkflowCode({ workflowsPath: floorPath, preloadModules: [floorPath], logger: quiet }),
     ]);
     const nc = nativeConnection;
     const c = connection;
@@ -353,6 +358,7 @@ export class Fleet {
           metrics,
           tokenSafetyMarginMs: 500,
           tokenRequestsPerSecond: TOKEN_REQUESTS_PER_SECOND,
+          tokenExchangeHeadroom: TOKEN_EXCHANGE_HEADROOM,
         },
       });
       const running = runWorkers(workers);

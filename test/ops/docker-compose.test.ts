@@ -633,8 +633,13 @@ describe('docker-compose.yml', () => {
     expect(replicas).toBe(2);
     // Task-queue-wide: the Temporal server enforces it across every replica.
     expect(worker.TOKEN_ACTIVITIES_PER_SECOND).toBeLessThan(OTTO_TOKEN_REQUESTS_PER_IP);
-    // Per process: the replicas add up (compose runs them all behind the host's egress IP).
+    // Per process: the replicas add up (compose runs them all behind the host's egress IP). Background
+    // mints stay under 10; code exchanges may use the headroom up to exactly 10.
     expect(replicas * worker.TOKEN_REQUESTS_PER_SECOND).toBeLessThan(OTTO_TOKEN_REQUESTS_PER_IP);
+    expect(
+      replicas * (worker.TOKEN_REQUESTS_PER_SECOND + worker.TOKEN_EXCHANGE_HEADROOM),
+    ).toBeLessThanOrEqual(OTTO_TOKEN_REQUESTS_PER_IP);
+    expect(worker.TOKEN_EXCHANGE_HEADROOM).toBeGreaterThan(0);
     // The documented scaling steps stay under it too.
     for (const [n, each] of [
       [3, 3],
@@ -644,9 +649,12 @@ describe('docker-compose.yml', () => {
         ...PRODUCTION_ENV,
         WORKER_REPLICAS: String(n),
         TOKEN_REQUESTS_PER_SECOND: String(each),
+        TOKEN_EXCHANGE_HEADROOM: '0',
       });
       const c = loadConfig(workerConfigSchema, containerEnv('worker', scaled));
-      expect(Number(scaled.services.worker?.deploy?.replicas) * c.TOKEN_REQUESTS_PER_SECOND).toBeLessThan(
+      const scaledReplicas = Number(scaled.services.worker?.deploy?.replicas);
+      expect(scaledReplicas * c.TOKEN_REQUESTS_PER_SECOND).toBeLessThan(OTTO_TOKEN_REQUESTS_PER_IP);
+      expect(scaledReplicas * (c.TOKEN_REQUESTS_PER_SECOND + c.TOKEN_EXCHANGE_HEADROOM)).toBeLessThanOrEqual(
         OTTO_TOKEN_REQUESTS_PER_IP,
       );
     }

@@ -6,8 +6,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { ensureTemporalCli, PROJECT_ROOT } from '../../scripts/ensure-temporal';
+import { ensureTemporalCli } from '../../scripts/ensure-temporal';
 import { startDevServer, type DevServer } from '../../scripts/temporal-dev-server';
+import { sellerWorkflowBundleOptions } from '../../worker/workflow-bundle';
 import { POSTGRES_TEST_URL_ENV, startPostgres, type PostgresServer } from './postgres';
 
 declare global {
@@ -56,8 +57,9 @@ export default async function globalSetup(): Promise<void> {
   const dir = join(tmpdir(), `otto-connect-test-${process.pid}`);
   mkdirSync(dir, { recursive: true });
   const bundlePath = join(dir, 'workflow-bundle.js');
+  // Bundled as every worker bundles it (worker/workflow-bundle.ts: the workflow modules preloaded).
   const { code } = await bundleWorkflowCode({
-    workflowsPath: join(PROJECT_ROOT, 'workflows', 'index.ts'),
+    ...sellerWorkflowBundleOptions(),
     logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
   });
   writeFileSync(bundlePath, code);

@@ -44,8 +44,16 @@ describe('workflow sandbox lint rule', () => {
     );
   }, 120_000);
 
+  it('refuses module-level state in workflow code (the modules are preloaded and shared by every seller)', async () => {
+    const [result] = await lint(['--no-ignore', 'test/fixtures/workflows/module-state.ts']);
+    const refused = (result?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-syntax');
+    // let, export let, new Map, exported new Set — not the plain constant on line 6.
+    expect(refused.map((m) => m.line).sort((a, b) => a - b)).toEqual([2, 3, 4, 5]);
+    expect(refused.every((m) => m.severity === 2 && m.message.includes('preloaded'))).toBe(true);
+  }, 120_000);
+
   it('accepts the real workflow code', async () => {
-    const results = await lint(['workflows']);
+    const results = await lint(['workflows', 'common/workflow-names.ts', 'common/workflow-input-rules.ts']);
     const errors = results.flatMap((r) =>
       r.messages.filter((m) => m.severity === 2).map((m) => `${r.filePath}:${m.line} ${m.message}`),
     );

@@ -1,4 +1,9 @@
-import { PartnerRateLimiter, URGENT_AFTER_MS, URGENT_YIELD_MS } from '../../activities/partner-rate-limiter';
+import {
+  PartnerRateLimiter,
+  URGENT_AFTER_MS,
+  URGENT_WINDOW_MS,
+  URGENT_YIELD_MS,
+} from '../../activities/partner-rate-limiter';
 
 describe('PartnerRateLimiter (sliding one-second window)', () => {
   it('lets N requests through per partner in any second and says how long the next one waits', () => {
@@ -133,6 +138,93 @@ describe('PartnerRateLimiter (sliding one-second window)', () => {
       expect(limiter.tryAcquire('t', true)).toBe(0); // its slot is free again…
       limiter.release('t');
       expect(limiter.tryAcquire('t')).toBe(0); // …and an ordinary caller need not wait out its pacing
+    });
+  });
+
+  describe("urgentHeadroom (the token endpoint: code exchanges up to OTTO's 10/s)", () => {
+    /** Every request sent, at 1 ms steps, by whoever asks each millisecond; returns the send times. */
+    function drive(
+      limiter: PartnerRateLimiter,
+      until: number,
+      setNow: (t: number) => void,
+      ask: (t: number) => boolean[],
+    ) {
+      const sent: { t: number; urgent: boolean }[] = [];
+      for (let t = 0; t < until; t++) {
+        setNow(t);
+        for (const urgent of ask(t)) if (limiter.tryAcquire('t', urgent) === 0) sent.push({ t, urgent });
+      }
+      return sent;
+    }
+    const most = (times: number[], span: number) =>
+      Math.max(0, ...times.map((start) => times.filter((t) => t >= start && t < start + span).length));
+
+    it('lets urgent callers use N + H slots while ordinary callers keep to N, never more than N + H in a window', () => {
+      let now = 0;
+      const limiter = new PartnerRateLimiter(8, () => now, { paceOrdinary: true, urgentHeadroom: 2 });
+      // Ordinary callers ask all the time; urgent ones in a burst of 20 from 1.5 s.
+      let urgentLeft = 20;
+      const sent = drive(
+        limiter,
+        6_000,
+        (t) => (now = t),
+        (t) => {
+          const asks = [false];
+          if (t >= 1_500 && urgentLeft > 0) asks.push(true);
+          return asks;
+        },
+      );
+      const urgent = sent.filter((s) => s.urgent);
+      urgentLeft -= urgent.length;
+      const all = sent.map((s) => s.t);
+      // OTTO's 10 in any second, even 100 ms of jitter apart: never more than N + H in the urgent window.
+      expect(most(all, URGENT_WINDOW_MS)).toBeLessThanOrEqual(10);
+      // Ordinary callers alone never exceed N in a second.
+      expect(
+        most(
+          sent.filter((s) => !s.urgent).map((s) => s.t),
+          1_000,
+        ),
+      ).toBeLessThanOrEqual(8);
+      expect(urgent.length).toBeGreaterThan(0);
+    });
+
+    it('20 code exchanges at once all go out within two windows (8 + 2 per 1.1 s), not three seconds', () => {
+      let now = 0;
+      const limiter = new PartnerRateLimiter(8, () => now, { paceOrdinary: true, urgentHeadroom: 2 });
+      const times: number[] = [];
+      let left = 20;
+      for (let t = 0; left > 0 && t < 5_000; t++) {
+        now = t;
+        while (left > 0 && limiter.tryAcquire('t', true) === 0) {
+          times.push(t);
+          left--;
+        }
+      }
+      expect(times).toHaveLength(20);
+      expect(Math.max(...times)).toBe(URGENT_WINDOW_MS); // 10 at once, the next 10 when the window frees
+      // Without headroom, the same 20 at 8 per second: the last goes out after 2 s.
+      const plain = new PartnerRateLimiter(8, () => now, { paceOrdinary: true });
+      const plainTimes: number[] = [];
+      left = 20;
+      for (let t = 0; left > 0 && t < 5_000; t++) {
+        now = t;
+        while (left > 0 && plain.tryAcquire('t', true) === 0) {
+          plainTimes.push(t);
+          left--;
+        }
+      }
+      expect(Math.max(...plainTimes)).toBe(2_000);
+    });
+
+    it('keeps the headroom from an ordinary caller turned urgent by waiting', () => {
+      let now = 0;
+      const limiter = new PartnerRateLimiter(2, () => now, { urgentHeadroom: 1 });
+      expect([limiter.tryAcquire('t'), limiter.tryAcquire('t')]).toEqual([0, 0]);
+      now = 10;
+      expect(limiter.tryAcquire('t', true, false)).toBe(990); // priority, but no headroom
+      expect(limiter.tryAcquire('t', true)).toBe(0); // a code exchange takes the headroom
+      expect(limiter.tryAcquire('t', true)).toBe(URGENT_WINDOW_MS - 10); // N + H used in the window
     });
   });
 });
