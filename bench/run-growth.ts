@@ -8,7 +8,10 @@
  * shrink between runs).
  *
  *   npm run bench:run-growth -- [--workflows=200] [--iterations=40] [--payload=100,3000] [--continue-every=K]
+ *     [--semi-space=MB]
  *
+ * `--semi-space=MB` sizes the child's young generation (default the worker's workflow threads', 16 MB;
+ * 0: V8's own, 64 MB on Node 24 on a box with a few GB).
  * `--continue-every=K` continues each workflow as new every K iterations: the growth then stops at K.
  */
 import { spawnSync } from 'node:child_process';
@@ -16,6 +19,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { type Allocator, allocatorInUse, withJemalloc } from '../worker/allocator';
+import { DEFAULT_WORKFLOW_THREAD_SEMI_SPACE_MB } from '../worker/create-workers';
 import { ensureTemporalCli, PROJECT_ROOT } from '../scripts/ensure-temporal';
 import { startDevServer } from '../scripts/temporal-dev-server';
 import type { GrowthInput, growthWorkflow } from './run-growth-workflow';
@@ -166,10 +170,18 @@ async function main(): Promise<void> {
     // The SDK's runtime keeps the process alive; the parent waits for its exit.
     process.exit(0);
   }
+  const semiSpaceRaw = cliFlag('semi-space');
+  const semiSpaceMb =
+    semiSpaceRaw === undefined ? DEFAULT_WORKFLOW_THREAD_SEMI_SPACE_MB : Number(semiSpaceRaw);
+  if (!Number.isInteger(semiSpaceMb) || semiSpaceMb < 0)
+    throw new Error(`--semi-space must be a whole number of MB, got "${semiSpaceRaw}"`);
   const results: GrowthResult[] = [];
   for (const payloadBytes of payloads) {
     log(`payload ${payloadBytes} B: ${workflows} workflows × ${iterations} iterations (own process)`);
     const args = [
+      // The workflows run in this child's main thread (debugMode): its young generation sized as the
+      // worker sizes its workflow threads' (worker/create-workers.ts); --semi-space=0 for V8's default.
+      ...(semiSpaceMb > 0 ? [`--max-semi-space-size=${semiSpaceMb}`] : []),
       '--import',
       'tsx',
       __filename,

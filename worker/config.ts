@@ -84,6 +84,11 @@ export const workerConfigSchema = temporalConfigSchema
     /** Seller workflows kept in memory per worker (unset: the SDK's default from available memory). */
     MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).optional(),
     /**
+     * The semi-space of each workflow thread's V8 heap, in MB (worker/create-workers.ts): Node 24 grows it
+     * to 64 MB on a box with a few GB, which stays in the RSS; 0 leaves V8's default.
+     */
+    WORKFLOW_THREAD_SEMI_SPACE_MB: z.coerce.number().int().min(0).max(256).default(16),
+    /**
      * Hard per-process cap on token-endpoint requests per second (the queue limit above is an average).
      * Per process: the worker replicas that share one egress IP must add up to under OTTO's 10/s.
      */

@@ -5,6 +5,7 @@
  * mints never exceeds OTTO's token-endpoint limit).
  */
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { Runtime, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { DEFAULT_DATA_DIR } from '../common/dev-secrets';
 import type { SellerStore } from '../store/seller-store';
@@ -16,6 +17,25 @@ import { createSettingsActivities } from '../activities/settings-activities';
 import type { CompleteAuthorizationInput, WorkflowSettingsInput } from '../workflows/definitions';
 import { statusRowSinks, type StatusRowWriteResult } from './status-row-sink';
 import { sellerWorkflowBundleOptions } from './workflow-bundle';
+
+/**
+ * Node 22+ sizes a V8 heap's young generation by the machine's memory: on a box with a few GB each
+ * isolate's semi-spaces grow to 64 MB (128 MB of new space; Node 20: 16 MB). The workflow threads churn
+ * through short-lived garbage (activations, payloads), so theirs grow to the maximum and stay in the RSS:
+ * on Node 24 that was 835 KB of RSS per cached workflow against 269 KB at 8 MB and 194 KB on Node 20
+ * (bench:run-growth, 200 bare workflows, docs/scaling.md §4). 16 MB, Node 20's default, keeps their
+ * garbage collection as it was there.
+ */
+export const DEFAULT_WORKFLOW_THREAD_SEMI_SPACE_MB = 16;
+
+/**
+ * Caps the semi-space of the V8 isolates this process creates from now on: the SDK's workflow threads,
+ * created by Worker.create below (a process-wide V8 flag, read by each new isolate; the main thread's
+ * heap exists already and keeps its size). 0 leaves V8's default.
+ */
+export function limitWorkflowThreadSemiSpace(mb: number): void {
+  if (mb > 0) setFlagsFromString(`--max-semi-space-size=${mb}`);
+}
 
 export interface CreateWorkersOptions {
   connection: NativeConnection;
@@ -42,10 +62,15 @@ export interface CreateWorkersOptions {
   };
   sellerStorePath?: string;
   /**
-   * Bounds the worker's memory: an active cached seller workflow costs ~0.7 MB of RSS, ~0.2 MB of it V8 heap,
-   * growing ~2.4 KB per history event of its run (docs/scaling.md §4).
+   * Bounds the worker's memory: an active cached seller workflow costs ~0.3–0.4 MB of RSS (Node 24,
+   * jemalloc), 65 KB of it V8 heap, growing ~1 KB per history event of its run (docs/scaling.md §4).
    */
   maxCachedWorkflows?: number;
+  /**
+   * The young generation of each workflow thread's V8 heap: its semi-space, in MB
+   * (WORKFLOW_THREAD_SEMI_SPACE_MB; default DEFAULT_WORKFLOW_THREAD_SEMI_SPACE_MB; 0: V8's own default).
+   */
+  workflowThreadSemiSpaceMb?: number;
   /** Pre-built bundle (tests); otherwise the workflows are bundled from source. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** A bundle file prebuilt at image build (WORKFLOW_BUNDLE); used when `workflowBundle` is not given. */
@@ -74,6 +99,7 @@ export async function createWorkers(opts: CreateWorkersOptions): Promise<Worker[
     ? { workflowBundle }
     : { workflowsPath: bundling.workflowsPath, bundlerOptions: { preloadModules: bundling.preloadModules } };
   const shutdown = opts.shutdownGraceTime !== undefined ? { shutdownGraceTime: opts.shutdownGraceTime } : {};
+  limitWorkflowThreadSemiSpace(opts.workflowThreadSemiSpaceMb ?? DEFAULT_WORKFLOW_THREAD_SEMI_SPACE_MB);
   // One token service per process: the hard token-request limit, the developer tokens and the fleet
   // breaker are shared by the token activities and the ticks that mint.
   const tokenService = createTokenService(deps);

@@ -85,6 +85,7 @@ async function main(): Promise<void> {
         tokenTaskQueues: config.TOKEN_TASK_QUEUES,
       },
       maxCachedWorkflows: config.MAX_CACHED_WORKFLOWS,
+      workflowThreadSemiSpaceMb: config.WORKFLOW_THREAD_SEMI_SPACE_MB,
       shutdownGraceTime: config.WORKER_SHUTDOWN_GRACE,
       workflowBundlePath: config.WORKFLOW_BUNDLE,
       deps: {

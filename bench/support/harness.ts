@@ -31,7 +31,12 @@ import { startDevServer, type DevServer } from '../../scripts/temporal-dev-serve
 import { openSqliteSellerStore } from '../../store/sqlite-seller-store';
 import type { SellerStore } from '../../store/seller-store';
 import { workerConfigSchema } from '../../worker/config';
-import { createWorkers, runWorkers } from '../../worker/create-workers';
+import {
+  createWorkers,
+  DEFAULT_WORKFLOW_THREAD_SEMI_SPACE_MB,
+  limitWorkflowThreadSemiSpace,
+  runWorkers,
+} from '../../worker/create-workers';
 import { sellerWorkflowBundleOptions } from '../../worker/workflow-bundle';
 import {
   connectionStatusQuery,
@@ -159,6 +164,9 @@ export interface BenchEnv {
 }
 
 export async function startBenchEnv(): Promise<BenchEnv> {
+  // Ours and the floor's workflow threads alike, as the worker sizes them (createWorkers does it too, but
+  // the floor's workers are made without it).
+  limitWorkflowThreadSemiSpace(DEFAULT_WORKFLOW_THREAD_SEMI_SPACE_MB);
   try {
     Runtime.install({
       logger: new DefaultLogger('ERROR'),

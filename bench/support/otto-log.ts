@@ -42,3 +42,48 @@ export function perSecond(requests: readonly LoggedRequest[]): Map<number, numbe
   }
   return counts;
 }
+
+/**
+ * The earliest the last of `n` requests can go out, in ms after `at`, when all of them wait for a sliding
+ * window of `cap` requests per `windowMs` that already holds `prior` (send times, ms): what the token
+ * endpoint's recent traffic leaves a burst of code exchanges. With an empty window it is
+ * (⌈n / cap⌉ − 1) × windowMs; a window full of background mints adds up to one more window.
+ */
+export function burstFloorMs(
+  prior: readonly number[],
+  at: number,
+  n: number,
+  cap: number,
+  windowMs: number,
+): number {
+  const sent = prior.filter((s) => s > at - windowMs && s <= at).sort((a, b) => a - b);
+  let t = at;
+  for (let i = 0; i < n; i++) {
+    for (;;) {
+      const inWindow = sent.filter((s) => s > t - windowMs);
+      if (inWindow.length < cap) break;
+      t = inWindow[inWindow.length - cap]! + windowMs;
+    }
+    sent.push(t);
+  }
+  return t - at;
+}
+
+/**
+ * Waits until OTTO's log shows no token-endpoint request for `quietMs` (the connected sellers' first
+ * mints done), polling it; gives up after `timeoutMs` and says so. Returns the wait in ms.
+ */
+export async function untilTokenEndpointQuiet(
+  emulator: EmulatorProcess,
+  quietMs: number,
+  timeoutMs: number,
+): Promise<{ waitedMs: number; quiet: boolean }> {
+  const started = Date.now();
+  for (;;) {
+    const now = Date.now();
+    const recent = (await requestsSince(emulator, now - quietMs)).filter(isTokenCall);
+    if (recent.length === 0) return { waitedMs: Date.now() - started, quiet: true };
+    if (now - started > timeoutMs) return { waitedMs: now - started, quiet: false };
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
