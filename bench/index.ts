@@ -26,7 +26,7 @@ import { BenchContext, FULL, QUICK, SCALE, type BenchParams } from './support/co
 import { formatGoalTable } from './support/goals';
 import { startBenchEnv, type BenchEnv } from './support/harness';
 import { log, round, writeResult } from './support/report';
-import { benchAllocator, rerunOnJemalloc } from './support/allocator';
+import { benchAllocator, benchNode, rerunOnJemalloc } from './support/allocator';
 
 const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<void>> = {
   lifecycle: runLifecycle,
@@ -105,6 +105,7 @@ async function main(): Promise<number> {
   const started = Date.now();
   log(`mode ${params.mode}: ${only.join(', ')}; ${JSON.stringify(params)}`);
   const allocator = benchAllocator();
+  const node = benchNode();
   let env: BenchEnv | undefined;
   let ctx: BenchContext | undefined;
   let stopping: Promise<void> | undefined;
@@ -159,6 +160,7 @@ async function main(): Promise<number> {
       `wrote ${writeResult(params.mode === 'quick' ? 'summary' : `summary-${params.mode}`, {
         params,
         allocator,
+        node,
         benchmarks: only,
         totalSeconds: totalS,
         goals: rows,

@@ -5,6 +5,9 @@
  * measures the system's malloc instead. Every result names the allocator it ran on.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../../scripts/ensure-temporal';
 import { allocatorInUse, findJemalloc, withJemalloc } from '../../worker/allocator';
 import { log } from './report';
 
@@ -32,6 +35,27 @@ export async function rerunOnJemalloc(): Promise<number | null> {
   return await new Promise<number>((resolve) => {
     child.on('exit', (code) => resolve(code ?? 130));
   });
+}
+
+/**
+ * The Node this benchmark runs on, logged once and recorded in its results, with a warning when it is not
+ * the project's (.nvmrc; the Docker image's): Node 24 keeps far more of the workflow threads' garbage in
+ * the RSS than Node 20 did (docs/scaling.md §4), so figures from another Node do not describe production.
+ */
+export function benchNode(): string {
+  let wanted: string | undefined;
+  try {
+    wanted = readFileSync(join(PROJECT_ROOT, '.nvmrc'), 'utf8').trim();
+  } catch {
+    wanted = undefined;
+  }
+  const major = (v: string) => v.replace(/^v/, '').split('.')[0];
+  if (wanted !== undefined && major(wanted) !== major(process.version))
+    log(
+      `node ${process.version}: NOT the project's Node ${wanted} (.nvmrc, the Docker image); its memory and CPU figures differ. Run with .tools/node-v${wanted}/bin first on PATH (.ci/run installs it)`,
+    );
+  else log(`node ${process.version}`);
+  return process.version;
 }
 
 /** The allocator this benchmark process runs on, logged once and recorded in its results. */
