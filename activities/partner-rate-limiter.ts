@@ -15,7 +15,7 @@
  * paced, the window's oldest ordinary request frees a slot within 1/N s. The rate stays N per second.
  *
  * With `urgentHeadroom` H (the token endpoint: TOKEN_EXCHANGE_HEADROOM) an urgent caller may also use H
- * slots the others may not: N + H requests in any `urgentWindowMs` (slightly over a second, so that
+ * slots the others may not: N + H requests in any URGENT_WINDOW_MS (slightly over a second, so that
  * however the network shifts the requests, OTTO never counts more than N + H in one of its seconds).
  * Ordinary callers stay at N in any second, so the headroom is free whenever a code exchange comes.
  * Only a caller urgent from the start uses it; an ordinary caller turned urgent by waiting does not.

@@ -108,7 +108,10 @@ export async function runLifecycle(ctx: BenchContext): Promise<void> {
   // The burst's floor: n code exchanges at N + H per urgent window, after what the window already held.
   const exchangeCap = TOKEN_REQUESTS_PER_SECOND + TOKEN_EXCHANGE_HEADROOM;
   const priorStamps = aroundCalls.filter((r) => Date.parse(r.at) < burstSince).map((r) => Date.parse(r.at));
-  const burstFloor = burstFloorMs(priorStamps, burstSince, burstConsents, exchangeCap, URGENT_WINDOW_MS);
+  const burstFloor = burstFloorMs(priorStamps, burstSince, burstConsents, {
+    perSecond: TOKEN_REQUESTS_PER_SECOND,
+    urgentHeadroom: TOKEN_EXCHANGE_HEADROOM,
+  });
   Object.assign(result, {
     burst: {
       ...together,

@@ -18,8 +18,12 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { type Allocator, allocatorInUse, withJemalloc } from '../worker/allocator';
-import { DEFAULT_WORKFLOW_THREAD_SEMI_SPACE_MB } from '../worker/create-workers';
+import {
+  type Allocator,
+  allocatorInUse,
+  DEFAULT_WORKFLOW_THREAD_SEMI_SPACE_MB,
+  withJemalloc,
+} from '../worker/allocator';
 import { ensureTemporalCli, PROJECT_ROOT } from '../scripts/ensure-temporal';
 import { startDevServer } from '../scripts/temporal-dev-server';
 import type { GrowthInput, growthWorkflow } from './run-growth-workflow';

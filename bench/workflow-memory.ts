@@ -31,7 +31,7 @@ import { Client, Connection, WithStartWorkflowOperation } from '@temporalio/clie
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { ReusableVMWorkflowCreator } from '@temporalio/worker/lib/workflow/reusable-vm';
 import { createSettingsActivities } from '../activities/settings-activities';
-import { sellerWorkflowBundleOptions } from '../worker/workflow-bundle';
+import { preloadedBundleOptions, sellerWorkflowBundleOptions } from '../worker/workflow-bundle';
 import { ensureTemporalCli } from '../scripts/ensure-temporal';
 import { startDevServer } from '../scripts/temporal-dev-server';
 import {
@@ -143,7 +143,7 @@ export async function measureWorkflowMemory(opts: WorkflowMemoryOptions): Promis
     // Ours as every worker bundles it; another entry (the floor) preloaded the same way; --no-preload: not.
     ...(opts.workflowsPath === undefined
       ? sellerWorkflowBundleOptions()
-      : { workflowsPath: opts.workflowsPath, preloadModules: [opts.workflowsPath] }),
+      : preloadedBundleOptions(opts.workflowsPath)),
     ...(opts.preload === false ? { preloadModules: [] } : {}),
     logger: quiet,
   });

@@ -7,6 +7,7 @@
  * `apt-get install libjemalloc2`); the worker logs which one it runs on.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 
 export type Allocator = 'jemalloc' | 'system' | 'unknown';
 
@@ -56,4 +57,23 @@ export function allocatorInUse(
     return 'unknown';
   }
   return /libjemalloc[^/\s]*\.so/.test(maps) ? 'jemalloc' : 'system';
+}
+
+/**
+ * Node 22+ sizes a V8 heap's young generation by the machine's memory: on a box with a few GB each
+ * isolate's semi-spaces grow to 64 MB (128 MB of new space; Node 20: 16 MB). The workflow threads churn
+ * through short-lived garbage (activations, payloads), so theirs grow to the maximum and stay in the RSS:
+ * on Node 24 that was 835 KB of RSS per cached workflow against 269 KB at 8 MB and 194 KB on Node 20
+ * (bench:run-growth, 200 bare workflows, docs/scaling.md §4). 16 MB, Node 20's default, keeps their
+ * garbage collection as it was there.
+ */
+export const DEFAULT_WORKFLOW_THREAD_SEMI_SPACE_MB = 16;
+
+/**
+ * Caps the semi-space of the V8 isolates this process creates from now on: the SDK's workflow threads,
+ * created by Worker.create below (a process-wide V8 flag, read by each new isolate; the main thread's
+ * heap exists already and keeps its size). 0 leaves V8's default.
+ */
+export function limitWorkflowThreadSemiSpace(mb: number): void {
+  if (mb > 0) setFlagsFromString(`--max-semi-space-size=${mb}`);
 }

@@ -26,6 +26,7 @@ import { ottoFlowSettingsSchema } from '../common/otto-settings';
 import { refreshMarginProblem } from '../common/token-lifetime';
 import { transferIntervalsEnvSchema } from '../common/transfer-intervals';
 import { DEFAULT_TOKEN_TASK_QUEUE, type WorkflowSettingsInput } from '../workflows/definitions';
+import { DEFAULT_WORKFLOW_THREAD_SEMI_SPACE_MB } from './allocator';
 
 /** A comma-separated list of task queue names (blanks ignored, duplicates dropped); unset = undefined. */
 const queueListSchema = z
@@ -87,7 +88,12 @@ export const workerConfigSchema = temporalConfigSchema
      * The semi-space of each workflow thread's V8 heap, in MB (worker/create-workers.ts): Node 24 grows it
      * to 64 MB on a box with a few GB, which stays in the RSS; 0 leaves V8's default.
      */
-    WORKFLOW_THREAD_SEMI_SPACE_MB: z.coerce.number().int().min(0).max(256).default(16),
+    WORKFLOW_THREAD_SEMI_SPACE_MB: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(256)
+      .default(DEFAULT_WORKFLOW_THREAD_SEMI_SPACE_MB),
     /**
      * Hard per-process cap on token-endpoint requests per second (the queue limit above is an average).
      * Per process: the worker replicas that share one egress IP must add up to under OTTO's 10/s.

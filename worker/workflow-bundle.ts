@@ -15,7 +15,11 @@ export interface SellerWorkflowBundleOptions {
   preloadModules: string[];
 }
 
-export function sellerWorkflowBundleOptions(): SellerWorkflowBundleOptions {
-  const workflowsPath = require.resolve('../workflows');
+/** A workflow entry bundled this way: its whole module tree preloaded (the benchmarks' floors too). */
+export function preloadedBundleOptions(workflowsPath: string): SellerWorkflowBundleOptions {
   return { workflowsPath, preloadModules: [workflowsPath] };
+}
+
+export function sellerWorkflowBundleOptions(): SellerWorkflowBundleOptions {
+  return preloadedBundleOptions(require.resolve('../workflows'));
 }

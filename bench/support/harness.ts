@@ -31,13 +31,9 @@ import { startDevServer, type DevServer } from '../../scripts/temporal-dev-serve
 import { openSqliteSellerStore } from '../../store/sqlite-seller-store';
 import type { SellerStore } from '../../store/seller-store';
 import { workerConfigSchema } from '../../worker/config';
-import {
-  createWorkers,
-  DEFAULT_WORKFLOW_THREAD_SEMI_SPACE_MB,
-  limitWorkflowThreadSemiSpace,
-  runWorkers,
-} from '../../worker/create-workers';
-import { sellerWorkflowBundleOptions } from '../../worker/workflow-bundle';
+import { createWorkers, runWorkers } from '../../worker/create-workers';
+import { DEFAULT_WORKFLOW_THREAD_SEMI_SPACE_MB, limitWorkflowThreadSemiSpace } from '../../worker/allocator';
+import { preloadedBundleOptions, sellerWorkflowBundleOptions } from '../../worker/workflow-bundle';
 import {
   connectionStatusQuery,
   sellerWorkflowId,
@@ -191,7 +187,7 @@ export async function startBenchEnv(): Promise<BenchEnv> {
     const floorPath = join(__dirname, '..', 'floor-workflow.ts');
     const [ours, floor] = await Promise.all([
       bundleWorkflowCode({ ...sellerWorkflowBundleOptions(), logger: quiet }),
-      bundleWorkflowCode({ workflowsPath: floorPath, preloadModules: [floorPath], logger: quiet }),
+      bundleWorkflowCode({ ...preloadedBundleOptions(floorPath), logger: quiet }),
     ]);
     const nc = nativeConnection;
     const c = connection;

@@ -1,4 +1,5 @@
 /** Reading the emulator's request log (GET /__admin/requests?since=…). */
+import { PartnerRateLimiter } from '../../activities/partner-rate-limiter';
 import type { EmulatorProcess } from './emulator-process';
 
 export interface LoggedRequest {
@@ -44,29 +45,32 @@ export function perSecond(requests: readonly LoggedRequest[]): Map<number, numbe
 }
 
 /**
- * The earliest the last of `n` requests can go out, in ms after `at`, when all of them wait for a sliding
- * window of `cap` requests per `windowMs` that already holds `prior` (send times, ms): what the token
- * endpoint's recent traffic leaves a burst of code exchanges. With an empty window it is
- * (⌈n / cap⌉ − 1) × windowMs; a window full of background mints adds up to one more window.
+ * The earliest the last of `n` code exchanges can go out, in ms after `at`, under the worker's own
+ * token-endpoint limiter (N per second, H more for code exchanges in URGENT_WINDOW_MS) when the window
+ * already held `prior` (send times, ms): what the endpoint's recent traffic leaves a burst. With an empty
+ * window it is (⌈n / (N + H)⌉ − 1) × URGENT_WINDOW_MS; a window full of background mints adds up to one
+ * more window.
  */
 export function burstFloorMs(
   prior: readonly number[],
   at: number,
   n: number,
-  cap: number,
-  windowMs: number,
+  limit: { perSecond: number; urgentHeadroom: number },
 ): number {
-  const sent = prior.filter((s) => s > at - windowMs && s <= at).sort((a, b) => a - b);
-  let t = at;
-  for (let i = 0; i < n; i++) {
-    for (;;) {
-      const inWindow = sent.filter((s) => s > t - windowMs);
-      if (inWindow.length < cap) break;
-      t = inWindow[inWindow.length - cap]! + windowMs;
-    }
-    sent.push(t);
+  let clock = 0;
+  const limiter = new PartnerRateLimiter(limit.perSecond, () => clock, {
+    urgentHeadroom: limit.urgentHeadroom,
+  });
+  for (const sent of prior.filter((s) => s <= at).sort((x, y) => x - y)) {
+    clock = sent;
+    limiter.tryAcquire('floor', true);
   }
-  return t - at;
+  clock = at;
+  for (let i = 0; i < n; i++) {
+    for (let wait = limiter.tryAcquire('floor', true); wait > 0; wait = limiter.tryAcquire('floor', true))
+      clock += wait;
+  }
+  return clock - at;
 }
 
 /**

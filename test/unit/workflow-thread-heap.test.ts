@@ -1,13 +1,10 @@
 /**
- * The workflow threads' young generation (worker/create-workers.ts): the cap applies to V8 isolates
+ * The workflow threads' young generation (worker/allocator.ts): the cap applies to V8 isolates
  * created after it, as the SDK's workflow threads are. A thread that churns short-lived garbage grows
  * its new space to the cap (2 × the semi-space), not to Node 24's default of 128 MB on a box this size.
  */
 import { Worker } from 'node:worker_threads';
-import {
-  DEFAULT_WORKFLOW_THREAD_SEMI_SPACE_MB,
-  limitWorkflowThreadSemiSpace,
-} from '../../worker/create-workers';
+import { DEFAULT_WORKFLOW_THREAD_SEMI_SPACE_MB, limitWorkflowThreadSemiSpace } from '../../worker/allocator';
 
 const CHURN = `
   const v8 = require('node:v8');
