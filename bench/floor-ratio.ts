@@ -18,6 +18,8 @@ import {
   log,
   mapLimit,
   ownCpuMs,
+  threadCpuBetween,
+  threadCpuMs,
   percentile,
   printTable,
   processCpuMs,
@@ -87,10 +89,12 @@ export async function runFloorRatio(ctx: BenchContext): Promise<void> {
     log(`floor: measuring for ${ours.windowMs / 1000} s …`);
     const profiler = await startCpuProfile('floor');
     const t0 = Date.now();
+    const threads0 = threadCpuMs();
     const cpu0 = { worker: ownCpuMs(), server: processCpuMs(env.server.pid) };
     const c0 = { ...counters };
     await sleep(ours.windowMs);
     const t1 = Date.now();
+    const threads1 = threadCpuMs();
     const cpu1 = { worker: ownCpuMs(), server: processCpuMs(env.server.pid) };
     const c1 = { ...counters };
     const profileFile = await profiler.stop();
@@ -139,6 +143,24 @@ export async function runFloorRatio(ctx: BenchContext): Promise<void> {
         ],
       ],
     );
+    // Where the worker's CPU went, per activity, by thread group: ours against the floor.
+    const floorByThread = threadCpuBetween(threads0, threads1);
+    const oursActivities = ours.activitiesPerSecond * (ours.windowMs / 1000);
+    const byThread = Object.keys(floorByThread).map((group) => {
+      const o = (ours.workerCpuByThreadMs[group] ?? 0) / oursActivities;
+      const f = (floorByThread[group] ?? 0) / activities;
+      return { group, oursMsPerActivity: round(o, 2), floorMsPerActivity: round(f, 2) };
+    });
+    printTable(
+      'worker CPU per activity by thread (ms; threads that ended in the window are not counted)',
+      ['thread group', 'ours', 'floor', 'ours − floor'],
+      byThread.map((t) => [
+        t.group,
+        t.oursMsPerActivity,
+        t.floorMsPerActivity,
+        round(t.oursMsPerActivity - t.floorMsPerActivity, 2),
+      ]),
+    );
     const cpuRatio = ours.workerCpuPercent / floor.workerCpuPercent;
     ctx.setFloor('latenessP99Ms', `${fmt(floorLatenessP99)} ms (bare workflow)`);
     ctx.setFloor('historyEventsPerSellerDay', `${fmt(floorEventsPerSellerDay)} (bare workflow)`);
@@ -173,6 +195,7 @@ export async function runFloorRatio(ctx: BenchContext): Promise<void> {
           p99: floorLatenessP99,
         },
       },
+      workerCpuByThread: byThread,
       ratio: Object.fromEntries(metrics.map(([, key]) => [key, round(ours[key] / floor[key], 3)])),
       goals,
     };

@@ -39,6 +39,8 @@ import {
   MB,
   mean,
   ownCpuMs,
+  threadCpuMs,
+  threadCpuBetween,
   percentile,
   printTable,
   processCpuMs,
@@ -98,6 +100,7 @@ export async function runSteadyState(ctx: BenchContext): Promise<void> {
   log(`${label}: measuring for ${windowMs / 1000} s …`);
   const profiler = await startCpuProfile(label);
   const t0 = Date.now();
+  const threads0 = threadCpuMs();
   const cpu0 = {
     worker: ownCpuMs(),
     server: processCpuMs(pids.temporal),
@@ -110,6 +113,7 @@ export async function runSteadyState(ctx: BenchContext): Promise<void> {
   await sleep(windowMs);
   clearInterval(rssTimer);
   const t1 = Date.now();
+  const threads1 = threadCpuMs();
   const cpu1 = {
     worker: ownCpuMs(),
     server: processCpuMs(pids.temporal),
@@ -162,6 +166,7 @@ export async function runSteadyState(ctx: BenchContext): Promise<void> {
     serverCpuPercent: 0,
     workerCpuMsPerActivity: 0,
     workerCpuMsPerSellerHour: 0,
+    workerCpuByThreadMs: {},
   };
 
   const mintsByInstallation = new Map<string, number[]>();
@@ -208,6 +213,7 @@ export async function runSteadyState(ctx: BenchContext): Promise<void> {
   const realDays = (windowS * k) / DAY_S;
   const activities = counts1.mints - counts0.mints + (counts1.transfers - counts0.transfers);
   const workerCpuMs = cpu1.worker - cpu0.worker;
+  const workerCpuByThreadMs = threadCpuBetween(threads0, threads1);
   const serverCpuMs = cpu1.server - cpu0.server;
   const emulatorCpuMs = cpu1.emulator - cpu0.emulator;
   const pct = (ms: number) => (ms / (t1 - t0)) * 100;
@@ -319,6 +325,9 @@ export async function runSteadyState(ctx: BenchContext): Promise<void> {
       serverPercentPer1000SellersRealTime: round(((pct(serverCpuMs) / n) * 1000) / k, 2),
       workerCpuMsPerActivity: round(workerCpuMs / activities, 2),
       workerCpuMsPerHistoryEvent: round(workerCpuMs / events, 3),
+      workerByThreadMs: Object.fromEntries(
+        Object.entries(workerCpuByThreadMs).map(([g, ms]) => [g, round(ms, 0)]),
+      ),
     },
     perSellerHourReal: {
       activities: round(activitiesPerSellerHourReal, 2),
@@ -354,6 +363,7 @@ export async function runSteadyState(ctx: BenchContext): Promise<void> {
     serverCpuPercent: pct(serverCpuMs),
     workerCpuMsPerActivity: workerCpuMs / temporalActivities,
     workerCpuMsPerSellerHour: workerCpuSecondsPerSellerHourReal * 1000,
+    workerCpuByThreadMs,
   });
 
   const l = result.refreshLatenessMs;

@@ -13,7 +13,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import { join, resolve } from 'node:path';
 import { ensureTemporalCli, PROJECT_ROOT } from './ensure-temporal';
 import { bindable, startDevServer, type DevServer } from './temporal-dev-server';
-import { withJemalloc } from '../worker/allocator';
+import { withJemalloc, withWorkerNodeOptions } from '../worker/allocator';
 
 const env = process.env;
 const DATA_DIR = resolve(env.DATA_DIR ?? join(PROJECT_ROOT, '.data'));
@@ -311,16 +311,19 @@ async function main(): Promise<void> {
     }
     if (stopping) return;
 
-    // On jemalloc when the machine has it, as in the Docker image (worker/allocator.ts).
+    // On jemalloc when the machine has it, with the main thread's semi-space capped, as in the Docker
+    // Compose worker (worker/allocator.ts).
     const worker = startChild(
       'worker',
       'worker/index.ts',
-      withJemalloc({
-        ...env,
-        ...shared,
-        WORKER_METRICS_PORT: String(PORTS.workerMetrics),
-        WORKER_APP_METRICS_PORT: String(PORTS.workerAppMetrics),
-      }),
+      withWorkerNodeOptions(
+        withJemalloc({
+          ...env,
+          ...shared,
+          WORKER_METRICS_PORT: String(PORTS.workerMetrics),
+          WORKER_APP_METRICS_PORT: String(PORTS.workerAppMetrics),
+        }),
+      ),
     );
     watch('worker', worker);
     const api = startChild('api', 'api/index.ts', {

@@ -70,10 +70,57 @@ export function allocatorInUse(
 export const DEFAULT_WORKFLOW_THREAD_SEMI_SPACE_MB = 16;
 
 /**
+ * The same cap for the worker's main thread, where the SDK's activation pipeline and our activities run:
+ * its heap exists before any of our code, so only a Node option sets it. The Docker Compose worker,
+ * `npm run start:worker`, `npm run dev` and the benchmarks start the worker with it; the worker logs
+ * whether it has it. A steady 500-seller run: 327 → 278 KB of RSS per seller (docs/scaling.md §4).
+ */
+export const WORKER_MAIN_THREAD_NODE_OPTION = `--max-semi-space-size=${DEFAULT_WORKFLOW_THREAD_SEMI_SPACE_MB}`;
+
+/** The main thread's semi-space cap in MB from this process's Node options, or null when none was given. */
+export function mainThreadSemiSpaceMb(
+  execArgv: readonly string[] = process.execArgv,
+  nodeOptions: string = process.env.NODE_OPTIONS ?? '',
+): number | null {
+  let mb: number | null = null;
+  // NODE_OPTIONS is read first, the command line after it (the command line wins).
+  for (const arg of [...nodeOptions.split(/\s+/), ...execArgv]) {
+    const m = /^--max[-_]semi[-_]space[-_]size=(\d+)$/.exec(arg);
+    if (m) mb = Number(m[1]);
+  }
+  return mb;
+}
+
+/** The environment for a worker child process: NODE_OPTIONS gains WORKER_MAIN_THREAD_NODE_OPTION unless it sets a cap. */
+export function withWorkerNodeOptions(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const current = env.NODE_OPTIONS ?? '';
+  if (mainThreadSemiSpaceMb([], current) !== null) return env;
+  return {
+    ...env,
+    NODE_OPTIONS: [WORKER_MAIN_THREAD_NODE_OPTION, current].filter((o) => o.trim() !== '').join(' '),
+  };
+}
+
+/**
  * Caps the semi-space of the V8 isolates this process creates from now on: the SDK's workflow threads,
  * created by Worker.create below (a process-wide V8 flag, read by each new isolate; the main thread's
  * heap exists already and keeps its size). 0 leaves V8's default.
  */
 export function limitWorkflowThreadSemiSpace(mb: number): void {
   if (mb > 0) setFlagsFromString(`--max-semi-space-size=${mb}`);
+}
+
+/**
+ * The size of the pool small Buffers are cut from in the worker's main thread, in bytes. Node 24 cuts
+ * every Buffer under 32 KB from a shared 64 KB ArrayBuffer (`Buffer.poolSize`, 8 KB before), and the
+ * SDK keeps each cached run's last encoded activation completion (a few hundred bytes, cut from that
+ * pool) until the run's next activation: so each cached seller pinned a slice's whole 64 KB slab, about
+ * 25 KB of RSS per seller shared out (heap snapshot of a 500-seller worker, docs/scaling.md §4). With no
+ * pool each Buffer owns exactly its bytes.
+ */
+export const WORKER_BUFFER_POOL_BYTES = 0;
+
+/** Sets the pool small Buffers are cut from (this thread's `Buffer.poolSize`); see WORKER_BUFFER_POOL_BYTES. */
+export function limitBufferPool(bytes: number = WORKER_BUFFER_POOL_BYTES): void {
+  Buffer.poolSize = bytes;
 }

@@ -16,7 +16,11 @@ import { createSettingsActivities } from '../activities/settings-activities';
 import type { CompleteAuthorizationInput, WorkflowSettingsInput } from '../workflows/definitions';
 import { statusRowSinks, type StatusRowWriteResult } from './status-row-sink';
 import { sellerWorkflowBundleOptions } from './workflow-bundle';
-import { DEFAULT_WORKFLOW_THREAD_SEMI_SPACE_MB, limitWorkflowThreadSemiSpace } from './allocator';
+import {
+  DEFAULT_WORKFLOW_THREAD_SEMI_SPACE_MB,
+  limitBufferPool,
+  limitWorkflowThreadSemiSpace,
+} from './allocator';
 
 export interface CreateWorkersOptions {
   connection: NativeConnection;
@@ -81,6 +85,8 @@ export async function createWorkers(opts: CreateWorkersOptions): Promise<Worker[
     : { workflowsPath: bundling.workflowsPath, bundlerOptions: { preloadModules: bundling.preloadModules } };
   const shutdown = opts.shutdownGraceTime !== undefined ? { shutdownGraceTime: opts.shutdownGraceTime } : {};
   limitWorkflowThreadSemiSpace(opts.workflowThreadSemiSpaceMb ?? DEFAULT_WORKFLOW_THREAD_SEMI_SPACE_MB);
+  // The SDK keeps each cached run's last encoded completion: without the pool it pins only its own bytes.
+  limitBufferPool();
   // One token service per process: the hard token-request limit, the developer tokens and the fleet
   // breaker are shared by the token activities and the ticks that mint.
   const tokenService = createTokenService(deps);

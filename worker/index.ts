@@ -10,7 +10,7 @@ import { fleetBreakerOptions } from '../common/fleet-breaker-config';
 import { describeSellerStore, openSellerStore, sellerStoreKind } from '../store/open-seller-store';
 import { createLogger } from '../common/logger';
 import { createSealer, parseSealKeys } from '../common/seal';
-import { allocatorInUse } from './allocator';
+import { allocatorInUse, mainThreadSemiSpaceMb, WORKER_MAIN_THREAD_NODE_OPTION } from './allocator';
 import { callbackUrl, loadWorkerConfig, workflowSettingsDefaultsFrom } from './config';
 import { createWorkers, runWorkers } from './create-workers';
 import { createWorkerMetrics, serveWorkerMetrics } from './metrics';
@@ -66,6 +66,13 @@ async function main(): Promise<void> {
     allocator === 'system'
       ? 'memory allocator: the system malloc (preload jemalloc for about a third of the RSS per seller: docs/scaling.md §4)'
       : `memory allocator: ${allocator}`,
+  );
+  const semiSpaceMb = mainThreadSemiSpaceMb();
+  lifecycle.info(
+    { mainThreadSemiSpaceMb: semiSpaceMb },
+    semiSpaceMb === null
+      ? `main thread semi-space: V8's default (up to 64 MB on Node 24 with a few GB); start the worker with ${WORKER_MAIN_THREAD_NODE_OPTION} for about 50 KB less RSS per seller (docs/scaling.md §4)`
+      : `main thread semi-space: ${semiSpaceMb} MB`,
   );
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS }).catch(
     async (err: unknown) => {

@@ -8,23 +8,34 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../scripts/ensure-temporal';
-import { allocatorInUse, findJemalloc, withJemalloc } from '../../worker/allocator';
+import {
+  allocatorInUse,
+  findJemalloc,
+  mainThreadSemiSpaceMb,
+  WORKER_MAIN_THREAD_NODE_OPTION,
+  withJemalloc,
+} from '../../worker/allocator';
 import { log } from './report';
 
 /** Set in the rerun's environment. */
 const RERUN_MARK = 'OTTO_BENCH_ALLOCATOR_RERUN';
 
 /**
- * Runs this script again, preloading jemalloc, when it runs on the system's malloc and a jemalloc is
- * there: resolves with the child's exit code (the caller exits with it), or null when this process is
+ * Runs this script again as production runs the worker (it hosts the worker): preloading jemalloc when it
+ * runs on the system's malloc and a jemalloc is there, and with the main thread's semi-space capped
+ * (worker/allocator.ts, WORKER_MAIN_THREAD_NODE_OPTION) when its Node options do not cap it: resolves with the child's exit code (the caller exits with it), or null when this process is
  * the one to measure. Ctrl-C reaches the child from the terminal; SIGTERM is passed on.
  */
-export async function rerunOnJemalloc(): Promise<number | null> {
+export async function rerunAsWorker(): Promise<number | null> {
   // Once only: a library that is there but does not load (another architecture, say) leaves the rerun on
   // the system's malloc too, and it must measure that instead of starting yet another process.
   if (process.env[RERUN_MARK] !== undefined) return null;
-  if (allocatorInUse() !== 'system' || findJemalloc() === undefined) return null;
-  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+  const needsJemalloc = allocatorInUse() === 'system' && findJemalloc() !== undefined;
+  if (!needsJemalloc && mainThreadSemiSpaceMb() !== null) return null;
+  // The cap as a command-line option, not in NODE_OPTIONS: the API, emulator and load processes this
+  // one forks run as production runs them, without it (childExecArgv).
+  const cap = mainThreadSemiSpaceMb() === null ? [WORKER_MAIN_THREAD_NODE_OPTION] : [];
+  const child = spawn(process.execPath, [...cap, ...process.execArgv, ...process.argv.slice(1)], {
     stdio: 'inherit',
     env: { ...withJemalloc(process.env), [RERUN_MARK]: '1' },
   });
@@ -58,6 +69,14 @@ export function benchNode(): string {
   return process.version;
 }
 
+/**
+ * The Node options for a process this one forks (the API, the emulator, the load generator): its own, for
+ * tsx's loader, without the worker's main-thread semi-space cap, which production gives the worker only.
+ */
+export function childExecArgv(): string[] {
+  return process.execArgv.filter((arg) => mainThreadSemiSpaceMb([arg], '') === null);
+}
+
 /** The allocator this benchmark process runs on, logged once and recorded in its results. */
 export function benchAllocator(): string {
   const allocator = allocatorInUse();
@@ -66,5 +85,9 @@ export function benchAllocator(): string {
       'allocator: the system malloc (no jemalloc here: install libjemalloc2, or JEMALLOC_PATH=…); production runs on jemalloc, so the RSS figures are higher than its',
     );
   else log(`allocator: ${allocator}`);
+  const semiSpace = mainThreadSemiSpaceMb();
+  log(
+    `main thread semi-space: ${semiSpace === null ? "V8's default (not as production runs the worker)" : `${semiSpace} MB`}`,
+  );
   return allocator;
 }

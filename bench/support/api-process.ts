@@ -11,6 +11,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
+import { childExecArgv } from './allocator';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../../common/config';
 import { createLogger } from '../../common/logger';
@@ -39,11 +40,11 @@ export interface ApiProcessOptions {
 }
 
 export async function startApiProcess(options: ApiProcessOptions): Promise<ApiProcess> {
-  // The child inherits this process's execArgv, i.e. tsx's loader, so it can run TypeScript.
+  // The child takes this process's execArgv (tsx's loader, so it can run TypeScript) minus the worker's cap.
   // BENCH_API_CPU_PROF=<dir>: a V8 CPU profile of the API process, written when it stops.
   const profDir = process.env.BENCH_API_CPU_PROF;
   const child: ChildProcess = fork(__filename, [JSON.stringify(options.overrides)], {
-    execArgv: profDir ? [...process.execArgv, '--cpu-prof', `--cpu-prof-dir=${profDir}`] : process.execArgv,
+    execArgv: profDir ? [...childExecArgv(), '--cpu-prof', `--cpu-prof-dir=${profDir}`] : childExecArgv(),
     env: { PATH: process.env.PATH ?? '', ...options.env, PORT: '0', HOST: '127.0.0.1' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

@@ -149,6 +149,8 @@ export interface SteadyOutcome {
   workerCpuMsPerActivity: number;
   /** Worker CPU per (real-time) seller-hour, ms: comparable with the floor's whatever the activity count. */
   workerCpuMsPerSellerHour: number;
+  /** Worker CPU over the window by thread group (ms; report.ts threadCpuMs). */
+  workerCpuByThreadMs: Record<string, number>;
 }
 
 /** Token-endpoint traffic while the fleet was being connected (OTTO's cap holds for onboarding too). */

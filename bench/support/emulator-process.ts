@@ -4,6 +4,7 @@
  * Parent side: startEmulatorProcess(). Child side: this file run through fork().
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { childExecArgv } from './allocator';
 import { startEmulator, type StartEmulatorOptions } from '../../emulator/start-emulator';
 
 type ToChild = { type: 'stop' };
@@ -19,8 +20,9 @@ export interface EmulatorProcess {
 type ChildOptions = Omit<StartEmulatorOptions, 'now' | 'random' | 'apps'>;
 
 export async function startEmulatorProcess(options: ChildOptions): Promise<EmulatorProcess> {
-  // The child inherits this process's execArgv, i.e. tsx's loader, so it can run TypeScript.
+  // The child takes this process's execArgv (tsx's loader, so it can run TypeScript) minus the worker's cap.
   const child: ChildProcess = fork(__filename, [JSON.stringify({ ...options, port: 0 })], {
+    execArgv: childExecArgv(),
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const url = await new Promise<string>((resolve, reject) => {

@@ -8,6 +8,7 @@
  * Parent side: runLoadProcess(). Child side: this file run through fork().
  */
 import { fork } from 'node:child_process';
+import { childExecArgv } from './allocator';
 import { Client, Connection } from '@temporalio/client';
 import { percentile, round, sleep } from './report';
 
@@ -197,8 +198,11 @@ type FromChild = { type: 'done'; result: LoadResult } | { type: 'error'; message
 
 /** Runs one open loop in a child process and returns what it measured. */
 export async function runLoadProcess(spec: LoadSpec): Promise<LoadResult> {
-  // The child inherits this process's execArgv, i.e. tsx's loader, so it can run TypeScript.
-  const child = fork(__filename, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // The child takes this process's execArgv (tsx's loader, so it can run TypeScript) minus the worker's cap.
+  const child = fork(__filename, [], {
+    execArgv: childExecArgv(),
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
   try {

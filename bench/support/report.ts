@@ -4,7 +4,7 @@
  * the JSON files under bench/results/.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getHeapSpaceStatistics, setFlagsFromString, writeHeapSnapshot } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -70,6 +70,57 @@ export function processCpuMs(pid: number): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i] ?? 0), 0);
   return (ticks * 1000) / ticksPerSecond();
+}
+
+/** The thread groups of a worker process, by the names Node, V8, libuv and the Temporal core give them. */
+export type ThreadGroup = 'main' | 'workflow threads' | 'core' | 'V8 helpers' | 'libuv' | 'other';
+
+function threadGroup(comm: string): ThreadGroup {
+  if (comm === 'MainThread') return 'main';
+  if (comm === 'WorkerThread') return 'workflow threads';
+  // The core's tokio runtime, its workflow-processing thread and its real-time thread (names cut to 15).
+  if (/^(tokio-runtime|workflow-proces|temporal-)/.test(comm)) return 'core';
+  if (/^(V8Worker|DelayedTaskSche)/.test(comm)) return 'V8 helpers';
+  if (comm.startsWith('libuv')) return 'libuv';
+  return 'other';
+}
+
+/**
+ * CPU time (user + system, ms) this process's live threads have used so far, by group (Linux; empty
+ * elsewhere). A thread that ended is no longer listed: over a window, a group's difference is a floor.
+ */
+export function threadCpuMs(): Map<ThreadGroup, number> {
+  const out = new Map<ThreadGroup, number>();
+  let tids: string[];
+  try {
+    tids = readdirSync('/proc/self/task');
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const comm = readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ms = ((Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) * 1000) / ticksPerSecond();
+      const group = threadGroup(comm);
+      out.set(group, (out.get(group) ?? 0) + ms);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return out;
+}
+
+/** What each thread group used between two threadCpuMs() readings (ms). */
+export function threadCpuBetween(
+  before: Map<ThreadGroup, number>,
+  after: Map<ThreadGroup, number>,
+): Record<string, number> {
+  const groups: ThreadGroup[] = ['main', 'workflow threads', 'core', 'V8 helpers', 'libuv', 'other'];
+  return Object.fromEntries(
+    groups.map((g) => [g, Math.max(0, (after.get(g) ?? 0) - (before.get(g) ?? 0))] as const),
+  );
 }
 
 /** Resident set size of another process in bytes (Linux). */

@@ -202,6 +202,8 @@ describe('npm run dev / npm run demo', () => {
     expect(banner.match(/otto-connect dev stack is up/g)).toHaveLength(1);
     for (const name of ['temporal', 'emulator', 'worker', 'api'])
       expect(banner).toMatch(new RegExp(`^${name}\\s*\\| `, 'm'));
+    // The worker runs as in the Docker image: its main thread's young generation capped (worker/allocator.ts).
+    expect(banner).toMatch(/^worker\s*\| .*main thread semi-space: 16 MB/m);
 
     const demoEnv = {
       ...env,

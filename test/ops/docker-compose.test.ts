@@ -19,7 +19,7 @@ import { loadConfig } from '../../common/config';
 import { generateSealKey } from '../../common/seal';
 import { defaultApps } from '../../emulator/options';
 import { workerConfigSchema } from '../../worker/config';
-import { JEMALLOC_PATHS } from '../../worker/allocator';
+import { JEMALLOC_PATHS, WORKER_MAIN_THREAD_NODE_OPTION } from '../../worker/allocator';
 import { searchAttributes, SEARCH_ATTRIBUTE_REGISTRATIONS } from '../../workflows/definitions';
 import { generateEnv, writeEnvFile } from '../../scripts/generate-env';
 
@@ -893,14 +893,28 @@ describe('Dockerfile and .dockerignore', () => {
 
   it('every app command runs a compiled entry point that the build produces', () => {
     for (const name of ['worker', 'api', 'emulator']) {
-      const [node, entry] = service(name).command as string[];
+      const [node, ...args] = service(name).command as string[];
       expect(node).toBe('node');
+      // Node's own options first (the worker's semi-space cap), then the entry point.
+      const entry = args.find((a) => !a.startsWith('--'));
+      expect(args.slice(args.indexOf(entry!) + 1)).toEqual([]);
       const source = entry!.replace(/^lib\//, '').replace(/\.js$/, '.ts');
       expect([name, existsSync(join(ROOT, source))]).toEqual([name, true]);
       expect(readFileSync(join(ROOT, 'tsconfig.build.json'), 'utf8')).toContain(
         `"${source.split('/')[0]}/**/*.ts"`,
       );
     }
+  });
+
+  it("starts the worker with its main thread's semi-space capped, as npm run start:worker does", () => {
+    expect(service('worker').command).toContain(WORKER_MAIN_THREAD_NODE_OPTION);
+    const scripts = (
+      JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+    ).scripts;
+    expect(scripts['start:worker']).toContain(WORKER_MAIN_THREAD_NODE_OPTION);
+    // The API and the emulator keep V8's default: the cap is the worker's (worker/allocator.ts).
+    for (const name of ['api', 'emulator'])
+      expect(service(name).command).not.toContain(WORKER_MAIN_THREAD_NODE_OPTION);
   });
 
   it('runs on jemalloc: installed in the runtime stage, linked where worker/allocator.ts looks, preloaded', () => {

@@ -1,4 +1,13 @@
-import { allocatorInUse, findJemalloc, JEMALLOC_PATHS, withJemalloc } from '../../worker/allocator';
+import {
+  allocatorInUse,
+  findJemalloc,
+  JEMALLOC_PATHS,
+  limitBufferPool,
+  mainThreadSemiSpaceMb,
+  WORKER_MAIN_THREAD_NODE_OPTION,
+  withJemalloc,
+  withWorkerNodeOptions,
+} from '../../worker/allocator';
 
 const only = (path: string) => (p: string) => p === path;
 const none = () => false;
@@ -39,5 +48,38 @@ describe('the worker allocator', () => {
         throw new Error('ENOENT');
       }),
     ).toBe('unknown');
+  });
+
+  it("reads the main thread's semi-space cap from NODE_OPTIONS and the command line, the command line last", () => {
+    expect(mainThreadSemiSpaceMb([], '')).toBeNull();
+    expect(mainThreadSemiSpaceMb(['--import', 'tsx'], '--max-old-space-size=4096')).toBeNull();
+    expect(mainThreadSemiSpaceMb([], '--max-semi-space-size=16')).toBe(16);
+    expect(mainThreadSemiSpaceMb(['--max_semi_space_size=8'], '--max-semi-space-size=16')).toBe(8);
+    expect(mainThreadSemiSpaceMb([WORKER_MAIN_THREAD_NODE_OPTION], '')).toBe(16);
+  });
+
+  it('gives a worker child the cap in NODE_OPTIONS once, keeping its other options', () => {
+    expect(withWorkerNodeOptions({ PATH: '/bin' })).toEqual({
+      PATH: '/bin',
+      NODE_OPTIONS: WORKER_MAIN_THREAD_NODE_OPTION,
+    });
+    expect(withWorkerNodeOptions({ NODE_OPTIONS: '--enable-source-maps' }).NODE_OPTIONS).toBe(
+      `${WORKER_MAIN_THREAD_NODE_OPTION} --enable-source-maps`,
+    );
+    const own = { NODE_OPTIONS: '--max-semi-space-size=32' };
+    expect(withWorkerNodeOptions(own)).toBe(own);
+  });
+
+  it('cuts small Buffers to their own size once the pool is off, so a kept one pins no 64 KB slab', () => {
+    const before = Buffer.poolSize;
+    try {
+      // Node 24's pool: a 300-byte Buffer is a view into a shared slab, which lives as long as it does.
+      Buffer.poolSize = 64 * 1024;
+      expect(Buffer.allocUnsafe(300).buffer.byteLength).toBe(64 * 1024);
+      limitBufferPool();
+      expect(Buffer.allocUnsafe(300).buffer.byteLength).toBe(300);
+    } finally {
+      Buffer.poolSize = before;
+    }
   });
 });
