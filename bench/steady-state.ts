@@ -473,7 +473,13 @@ export async function runSteadyState(ctx: BenchContext): Promise<void> {
       result: `${fmt(l.p99)} ms (p50 ${fmt(l.p50)}, max ${fmt(l.max)}, n=${fmt(lateness.length)})`,
     }),
     goalRow(label, 'memoryPerWorkflowKB', rssAboveIdlePerSellerKB, {
-      result: `${fmt(rssAboveIdlePerSellerKB)} KB RSS (worker process above its idle workers / ${fmt(n)} cached sellers)`,
+      result:
+        `${fmt(rssAboveIdlePerSellerKB)} KB RSS (worker process above its idle workers / ${fmt(n)} cached sellers)` +
+        // The slope, when the fleet grew in rounds: what one more cached seller adds, without the costs
+        // that come with load rather than with sellers (young generations filled, compiled code).
+        (Number.isFinite(result.memory.marginalRssPer1000SellersMB)
+          ? `; ${fmt(result.memory.marginalRssPer1000SellersMB, 0)} KB per seller added from ${fmt(firstRound?.sellers ?? 0)} to ${fmt(n)}`
+          : ''),
       digits: 0,
     }),
     goalRow(label, 'memoryGrowthPerSellerKB', rssGrowthPerSellerKB, {
