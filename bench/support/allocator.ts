@@ -1,8 +1,9 @@
 /**
  * The benchmarks measure the worker as production runs it: on jemalloc (worker/allocator.ts, the
- * Dockerfile). A benchmark process started on the system's malloc runs itself again with jemalloc
- * preloaded when the machine has it (Debian: `apt-get install libjemalloc2`); `JEMALLOC_PATH=` (empty)
- * measures the system's malloc instead. Every result names the allocator it ran on.
+ * Dockerfile) and with its main thread's semi-space capped (the Compose worker's command). A benchmark
+ * process started without them runs itself again with both: jemalloc preloaded when the machine has it
+ * (Debian: `apt-get install libjemalloc2`; `JEMALLOC_PATH=`, empty, measures the system's malloc
+ * instead). Every result names the allocator it ran on; the log names the semi-space too.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -21,10 +22,11 @@ import { log } from './report';
 const RERUN_MARK = 'OTTO_BENCH_ALLOCATOR_RERUN';
 
 /**
- * Runs this script again as production runs the worker (it hosts the worker): preloading jemalloc when it
- * runs on the system's malloc and a jemalloc is there, and with the main thread's semi-space capped
- * (worker/allocator.ts, WORKER_MAIN_THREAD_NODE_OPTION) when its Node options do not cap it: resolves with the child's exit code (the caller exits with it), or null when this process is
- * the one to measure. Ctrl-C reaches the child from the terminal; SIGTERM is passed on.
+ * Runs this script again as production runs the worker (this process hosts it): preloading jemalloc
+ * when it runs on the system's malloc and a jemalloc is there, and with the main thread's semi-space
+ * capped (worker/allocator.ts, WORKER_MAIN_THREAD_NODE_OPTION) when its Node options do not cap it.
+ * Resolves with the child's exit code (the caller exits with it), or null when this process is the one
+ * to measure. Ctrl-C reaches the child from the terminal; SIGTERM is passed on.
  */
 export async function rerunAsWorker(): Promise<number | null> {
   // Once only: a library that is there but does not load (another architecture, say) leaves the rerun on

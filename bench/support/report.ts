@@ -63,13 +63,20 @@ function ticksPerSecond(): number {
   return clockTicks;
 }
 
-/** CPU time (user + system, ms) a process has used so far, children it waited for included; Linux only. */
-export function processCpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/**
+ * CPU time (ms) in a /proc …/stat line: utime and stime, and with `children` the children's it waited
+ * for (cutime, cstime).
+ */
+function statCpuMs(stat: string, children: boolean): number {
   // Fields after the parenthesised command name; utime is field 14 of the whole line.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i] ?? 0), 0);
+  const ticks = (children ? [11, 12, 13, 14] : [11, 12]).reduce((sum, i) => sum + Number(fields[i] ?? 0), 0);
   return (ticks * 1000) / ticksPerSecond();
+}
+
+/** CPU time (user + system, ms) a process has used so far, children it waited for included; Linux only. */
+export function processCpuMs(pid: number): number {
+  return statCpuMs(readFileSync(`/proc/${pid}/stat`, 'utf8'), true);
 }
 
 /** The thread groups of a worker process, by the names Node, V8, libuv and the Temporal core give them. */
@@ -77,6 +84,7 @@ export type ThreadGroup = 'main' | 'workflow threads' | 'core' | 'V8 helpers' | 
 
 function threadGroup(comm: string): ThreadGroup {
   if (comm === 'MainThread') return 'main';
+  // Node's worker threads: the SDK's workflow threads (and tsx's loader thread, idle once all is loaded).
   if (comm === 'WorkerThread') return 'workflow threads';
   // The core's tokio runtime, its workflow-processing thread and its real-time thread (names cut to 15).
   if (/^(tokio-runtime|workflow-proces|temporal-)/.test(comm)) return 'core';
@@ -100,9 +108,7 @@ export function threadCpuMs(): Map<ThreadGroup, number> {
   for (const tid of tids) {
     try {
       const comm = readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const ms = ((Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) * 1000) / ticksPerSecond();
+      const ms = statCpuMs(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8'), false);
       const group = threadGroup(comm);
       out.set(group, (out.get(group) ?? 0) + ms);
     } catch {
