@@ -22,6 +22,7 @@ import {
   type Allocator,
   allocatorInUse,
   DEFAULT_WORKFLOW_THREAD_SEMI_SPACE_MB,
+  semiSpaceOption,
   withJemalloc,
 } from '../worker/allocator';
 import { ensureTemporalCli, PROJECT_ROOT } from '../scripts/ensure-temporal';
@@ -185,7 +186,7 @@ async function main(): Promise<void> {
     const args = [
       // The workflows run in this child's main thread (debugMode): its young generation sized as the
       // worker sizes its workflow threads' (worker/create-workers.ts); --semi-space=0 for V8's default.
-      ...(semiSpaceMb > 0 ? [`--max-semi-space-size=${semiSpaceMb}`] : []),
+      ...(semiSpaceMb > 0 ? [semiSpaceOption(semiSpaceMb)] : []),
       '--import',
       'tsx',
       __filename,

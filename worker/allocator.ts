@@ -69,13 +69,18 @@ export function allocatorInUse(
  */
 export const DEFAULT_WORKFLOW_THREAD_SEMI_SPACE_MB = 16;
 
+/** The V8 option that caps a heap's semi-space at `mb` MB. */
+export function semiSpaceOption(mb: number): string {
+  return `--max-semi-space-size=${mb}`;
+}
+
 /**
  * The same cap for the worker's main thread, where the SDK's activation pipeline and our activities run:
  * its heap exists before any of our code, so only a Node option sets it. The Docker Compose worker,
  * `npm run start:worker`, `npm run dev` and the benchmarks start the worker with it; the worker logs
  * whether it has it. A steady 500-seller run: 327 → 278 KB of RSS per seller (docs/scaling.md §4).
  */
-export const WORKER_MAIN_THREAD_NODE_OPTION = `--max-semi-space-size=${DEFAULT_WORKFLOW_THREAD_SEMI_SPACE_MB}`;
+export const WORKER_MAIN_THREAD_NODE_OPTION = semiSpaceOption(DEFAULT_WORKFLOW_THREAD_SEMI_SPACE_MB);
 
 /** The main thread's semi-space cap in MB from this process's Node options, or null when none was given. */
 export function mainThreadSemiSpaceMb(
@@ -107,7 +112,7 @@ export function withWorkerNodeOptions(env: NodeJS.ProcessEnv = process.env): Nod
  * heap exists already and keeps its size). 0 leaves V8's default.
  */
 export function limitWorkflowThreadSemiSpace(mb: number): void {
-  if (mb > 0) setFlagsFromString(`--max-semi-space-size=${mb}`);
+  if (mb > 0) setFlagsFromString(semiSpaceOption(mb));
 }
 
 /**

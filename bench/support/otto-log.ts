@@ -1,6 +1,7 @@
 /** Reading the emulator's request log (GET /__admin/requests?since=…). */
 import { PartnerRateLimiter } from '../../activities/partner-rate-limiter';
 import type { EmulatorProcess } from './emulator-process';
+import { sleep } from './report';
 
 export interface LoggedRequest {
   seq: number;
@@ -88,6 +89,6 @@ export async function untilTokenEndpointQuiet(
     const recent = (await requestsSince(emulator, now - quietMs)).filter(isTokenCall);
     if (recent.length === 0) return { waitedMs: Date.now() - started, quiet: true };
     if (now - started > timeoutMs) return { waitedMs: now - started, quiet: false };
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
   }
 }
