@@ -10,6 +10,7 @@ import {
   makeGrpcRetryInterceptor,
   QueryNotRegisteredError,
   WithStartWorkflowOperation,
+  WorkflowFailedError,
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
   type WorkflowExecutionDescription,
@@ -325,6 +326,36 @@ export function createTemporalSellerConnections(
     }
   }
 
+  /** beginConsent on the seller's workflow id: a running run takes it, an ended one is replaced. */
+  async function startConsent(input: BeginConsentInput): Promise<BeginConsentResult> {
+    return await call(input.sellerId, async () => {
+      const startWorkflowOperation = new WithStartWorkflowOperation<SellerConnectionWorkflow>(WORKFLOW_TYPE, {
+        workflowId: sellerWorkflowId(input.sellerId),
+        taskQueue,
+        args: [{ sellerId: input.sellerId, overrides }],
+        // A running workflow takes the update; an ended one is replaced by a fresh run with the same id.
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        typedSearchAttributes: [{ key: searchAttributes.sellerId, value: input.sellerId }],
+      });
+      return await client.workflow.executeUpdateWithStart(beginConsentUpdate, {
+        args: [input],
+        startWorkflowOperation,
+      });
+    });
+  }
+
+  /** Waits (a long poll, not a sleep) until the seller's latest run closes: true, or false at the deadline. */
+  async function untilRunCloses(sellerId: string, deadline: number): Promise<boolean> {
+    try {
+      await client.connection.withDeadline(deadline, () => handle(sellerId).result());
+      return true;
+    } catch (err) {
+      if (err instanceof WorkflowFailedError) return true; // closed all the same (failed, terminated …)
+      if (isUnreachable(err)) return false;
+      throw translate(err, sellerId);
+    }
+  }
+
   const handle = (sellerId: string) =>
     client.workflow.getHandle<SellerConnectionWorkflow>(sellerWorkflowId(sellerId));
 
@@ -429,23 +460,22 @@ export function createTemporalSellerConnections(
 
   return {
     async beginConsent(input) {
-      return await call(input.sellerId, async () => {
-        const startWorkflowOperation = new WithStartWorkflowOperation<SellerConnectionWorkflow>(
-          WORKFLOW_TYPE,
-          {
-            workflowId: sellerWorkflowId(input.sellerId),
-            taskQueue,
-            args: [{ sellerId: input.sellerId, overrides }],
-            // A running workflow takes the update; an ended one is replaced by a fresh run with the same id.
-            workflowIdConflictPolicy: 'USE_EXISTING',
-            typedSearchAttributes: [{ key: searchAttributes.sellerId, value: input.sellerId }],
-          },
-        );
-        return await client.workflow.executeUpdateWithStart(beginConsentUpdate, {
-          args: [input],
-          startWorkflowOperation,
-        });
-      });
+      const deadline = Date.now() + callTimeoutMs;
+      try {
+        return await startConsent(input);
+      } catch (err) {
+        if (!(err instanceof SellerConnectionError) || err.kind !== 'connection_ended') throw err;
+        // The previous connection is over but its run is still finishing (a disconnect a moment ago):
+        // once it closes, the same request starts a fresh run.
+        if (!(await untilRunCloses(input.sellerId, deadline))) {
+          throw new SellerConnectionError(
+            'connection_ended',
+            `the previous connection of seller ${input.sellerId} is still closing; try again in a moment`,
+            { cause: err },
+          );
+        }
+        return await startConsent(input);
+      }
     },
 
     async deliverCallback(sellerId, callback) {
@@ -716,6 +746,8 @@ function translate(err: unknown, sellerId: string | undefined): unknown {
         return new SellerConnectionError('already_connected', failure.message, { cause: err });
       case FailureTypes.invalidTransition:
         return new SellerConnectionError('invalid_transition', failure.message, { cause: err });
+      case FailureTypes.connectionEnded:
+        return new SellerConnectionError('connection_ended', failure.message, { cause: err });
       case FailureTypes.invalidInput:
         return new SellerConnectionError('invalid_input', failure.message, { cause: err });
       case FailureTypes.callbackReplayed:

@@ -144,6 +144,12 @@ export const FailureTypes = {
   alreadyConnected: 'AlreadyConnected',
   invalidTransition: 'InvalidTransition',
   /**
+   * The connection is over (disconnected, revoked, consent expired) though its run may still be open for
+   * a moment while it finishes: a command refused for that reason, told apart from other refusals so the
+   * API answers the same whether or not the run has closed yet.
+   */
+  connectionEnded: 'ConnectionEnded',
+  /**
    * Minting refused with 401/403/404 for this installation: evidence that the seller removed the app in
    * OPC, confirmed only by refusals spanning the confirmation window. Non-retryable.
    */

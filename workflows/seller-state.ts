@@ -23,7 +23,13 @@ import type {
   WorkflowSettings,
 } from './definitions';
 import { FailureTypes, TRANSFER_KINDS } from './definitions';
-import { isEnded, transition, type Lifecycle, type LifecycleEvent } from './connection-state';
+import {
+  isEnded,
+  transition,
+  type Lifecycle,
+  type LifecycleEvent,
+  type TransitionResult,
+} from './connection-state';
 import { describeOttoCallbackError } from './otto-errors-text';
 import { nextDueAt } from './schedule';
 import type { TickResult } from './tick-types';
@@ -258,6 +264,15 @@ export interface Refusal {
   message: string;
 }
 
+/** A refused lifecycle move as a refusal: an ended connection has its own type (`connectionEnded`). */
+function transitionRefusal(result: TransitionResult): Refusal | null {
+  if (result.ok) return null;
+  return {
+    type: isEnded(result.from) ? FailureTypes.connectionEnded : FailureTypes.invalidTransition,
+    message: result.reason,
+  };
+}
+
 export function beginConsentRefusal(s: SellerConnection, input: BeginConsentInput): Refusal | null {
   if (input.sellerId !== s.sellerId) {
     return {
@@ -290,8 +305,7 @@ export function beginConsentRefusal(s: SellerConnection, input: BeginConsentInpu
       message: `seller ${s.sellerId} is connected with app ${s.appVersion}; a downgrade to ${input.appVersion} is not offered`,
     };
   }
-  const result = transition(s.lifecycle, 'consent_requested');
-  return result.ok ? null : { type: FailureTypes.invalidTransition, message: result.reason };
+  return transitionRefusal(transition(s.lifecycle, 'consent_requested'));
 }
 
 export function callbackRefusal(s: SellerConnection, nonce: string): Refusal | null {
@@ -317,8 +331,7 @@ export function callbackRefusal(s: SellerConnection, nonce: string): Refusal | n
 }
 
 export function disconnectRefusal(s: SellerConnection): Refusal | null {
-  const result = transition(s.lifecycle, 'disconnect_requested');
-  return result.ok ? null : { type: FailureTypes.invalidTransition, message: result.reason };
+  return transitionRefusal(transition(s.lifecycle, 'disconnect_requested'));
 }
 
 export function pauseRefusal(s: SellerConnection): Refusal | null {
@@ -346,6 +359,7 @@ export function resumeRefusal(s: SellerConnection): Refusal | null {
 /** The same rule the decision core uses to start transfers (`transfersAllowed`), with the reason. */
 export function runNowRefusal(s: SellerConnection): Refusal | null {
   if (transfersAllowed(s)) return null;
+  if (isOver(s)) return disconnectRefusal(s);
   return {
     type: FailureTypes.invalidTransition,
     message:

@@ -162,6 +162,69 @@ describe('the API on the real Temporal adapter', () => {
     expect((await status(sellerId)).state).toBe('disconnected');
   });
 
+  it('“Allow access” while the disconnected run is still finishing waits for it to close, then starts anew', async () => {
+    const sellerId = uniqueName('api-seller');
+    const partner = await stack.createPartner();
+    const started = await request(app)
+      .post(`/api/sellers/${sellerId}/connection`)
+      .set(admin)
+      .send({ appVersion: 'v1' });
+    const { params, cookie } = await walkConsent(
+      stack,
+      app,
+      bodyOf<{ authorizeUrl: string }>(started).authorizeUrl,
+      partner,
+    );
+    await request(app).get('/oauth/callback').set('Cookie', cookie).query(params);
+    const firstRun = (
+      await eventually(
+        () => status(sellerId),
+        (s) => s.state === 'active',
+        30_000,
+      )
+    ).temporal.runId;
+
+    // An orders page that takes 4 s keeps a transfer in flight: the disconnected run waits for its
+    // cancellation (the activity hears of it only at its next heartbeat), so it stays open meanwhile.
+    await stack.admin('POST', '/faults', {
+      method: 'GET',
+      pathPattern: '^/v4/orders',
+      latencyMs: 4_000,
+      times: 1,
+    });
+    try {
+      expect(
+        (await request(app).post(`/api/sellers/${sellerId}/transfers/ordersImport/run`).set(admin)).status,
+      ).toBe(202);
+      await eventually(
+        () => stack.admin<unknown[]>('GET', '/faults'),
+        (faults) => faults.length === 0, // fired: the page is being answered
+      );
+      expect((await request(app).delete(`/api/sellers/${sellerId}/connection`).set(admin)).body).toEqual({
+        sellerId,
+        state: 'disconnected',
+      });
+      const old = stack.env.client.workflow.getHandle(`otto-seller:${sellerId}`, firstRun);
+      expect((await old.describe()).status.name).toBe('RUNNING');
+      // Commands on the ended connection say so, open run or not.
+      const paused = await request(app).post(`/api/sellers/${sellerId}/connection/pause`).set(admin);
+      expect(errorOf(paused).code).toBe('connection_ended');
+
+      const again = await request(app)
+        .post(`/api/sellers/${sellerId}/connection`)
+        .set(admin)
+        .send({ appVersion: 'v1' });
+      expect(again.status).toBe(201);
+      expect(bodyOf<{ state: string }>(again).state).toBe('pending_consent');
+      expect((await old.describe()).status.name).toBe('COMPLETED');
+      const now = await status(sellerId);
+      expect(now.state).toBe('pending_consent');
+      expect(now.temporal.runId).not.toBe(firstRun);
+    } finally {
+      await stack.admin('DELETE', '/faults');
+    }
+  });
+
   it('a user without “Dienstleister Freigaben” is refused by OPC itself: nothing reaches us, consent stays pending', async () => {
     const sellerId = uniqueName('api-seller');
     const partner = await stack.createPartner({ dienstleisterFreigaben: false });

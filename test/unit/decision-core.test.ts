@@ -262,6 +262,8 @@ const TRIGGERS: Record<string, (s: SellerConnection) => string> = {
 
 const R = (type: string) => `refused ${type}`;
 const IT = R(FailureTypes.invalidTransition);
+// An ended connection refuses with its own type, whether or not its run has closed yet.
+const ENDED = R(FailureTypes.connectionEnded);
 // prettier-ignore
 const EXPECTED: Record<ConnectionState, Record<keyof typeof TRIGGERS, string>> = {
   new: {
@@ -303,19 +305,19 @@ const EXPECTED: Record<ConnectionState, Record<keyof typeof TRIGGERS, string>> =
     'mints refused for an hour': 'revoked', 'consent window passes': 'paused',
   },
   revoked: {
-    'beginConsent v2': IT, 'callback with code': R(FailureTypes.callbackStale), disconnect: IT, pause: IT, resume: IT,
-    'run ordersImport now': IT, 'OTTO healthy for an hour': 'revoked', 'OTTO down for an hour': 'revoked',
+    'beginConsent v2': ENDED, 'callback with code': R(FailureTypes.callbackStale), disconnect: ENDED, pause: ENDED, resume: ENDED,
+    'run ordersImport now': ENDED, 'OTTO healthy for an hour': 'revoked', 'OTTO down for an hour': 'revoked',
     'fleet incident for an hour': 'revoked', 'mints refused for an hour': 'revoked', 'consent window passes': 'revoked',
   },
   disconnected: {
-    'beginConsent v2': IT, 'callback with code': R(FailureTypes.callbackStale), disconnect: IT, pause: IT, resume: IT,
-    'run ordersImport now': IT, 'OTTO healthy for an hour': 'disconnected', 'OTTO down for an hour': 'disconnected',
+    'beginConsent v2': ENDED, 'callback with code': R(FailureTypes.callbackStale), disconnect: ENDED, pause: ENDED, resume: ENDED,
+    'run ordersImport now': ENDED, 'OTTO healthy for an hour': 'disconnected', 'OTTO down for an hour': 'disconnected',
     'fleet incident for an hour': 'disconnected', 'mints refused for an hour': 'disconnected',
     'consent window passes': 'disconnected',
   },
   consent_expired: {
-    'beginConsent v2': IT, 'callback with code': R(FailureTypes.callbackStale), disconnect: IT, pause: IT, resume: IT,
-    'run ordersImport now': IT, 'OTTO healthy for an hour': 'consent_expired',
+    'beginConsent v2': ENDED, 'callback with code': R(FailureTypes.callbackStale), disconnect: ENDED, pause: ENDED, resume: ENDED,
+    'run ordersImport now': ENDED, 'OTTO healthy for an hour': 'consent_expired',
     'OTTO down for an hour': 'consent_expired', 'fleet incident for an hour': 'consent_expired',
     'mints refused for an hour': 'consent_expired', 'consent window passes': 'consent_expired',
   },
