@@ -28,6 +28,7 @@ export function createDataActivities(deps: ActivityDeps, tokens: TokenService = 
     apiBaseUrl: deps.apiBaseUrl,
     sealer: deps.sealer,
     fetch: deps.fetch,
+    ottoTransport: deps.ottoTransport,
     now: deps.now,
     partnerRequestsPerSecond: deps.partnerRequestsPerSecond,
     tokenSafetyMarginMs: deps.tokenSafetyMarginMs,

@@ -19,13 +19,12 @@ import { FailureTypes } from '../workflows/definitions';
 import type { ActivityMetrics } from './activity-metrics';
 import { classifyOttoError } from './otto-errors';
 import { waitWithHeartbeats } from './activity-waits';
-import { OttoHttpError, ottoRequest, type FetchFn } from './otto-http';
+import { OttoHttpError, ottoRequest, ottoTransportOf, type OttoHttpDeps } from './otto-http';
 import { PartnerRateLimiter } from './partner-rate-limiter';
 
-export interface OttoDataClientDeps {
+export interface OttoDataClientDeps extends OttoHttpDeps {
   apiBaseUrl: string;
   sealer: Sealer;
-  fetch?: FetchFn;
   now?: () => number;
   /** OTTO: 20/s per partner. */
   partnerRequestsPerSecond?: number;
@@ -127,7 +126,7 @@ export function createOttoDataClient(deps: OttoDataClientDeps) {
     }
   }
 
-  const fetchFn = deps.fetch ?? fetch;
+  const transport = ottoTransportOf(deps);
   const now = deps.now ?? Date.now;
   const heartbeatEveryMs = deps.heartbeatEveryMs ?? 5_000;
   const sleep =
@@ -163,7 +162,7 @@ export function createOttoDataClient(deps: OttoDataClientDeps) {
       let status: number;
       let body: unknown;
       try {
-        ({ status, body } = await ottoRequest(fetchFn, {
+        ({ status, body } = await ottoRequest(transport, {
           method: req.method,
           url: url.toString(),
           bearer,

@@ -3,10 +3,86 @@
  * 10 s) and the activity's cancellation signal, error bodies kept for classification, and `Retry-After`
  * parsed. Never logs or echoes a token.
  */
+import { Agent, interceptors, request as undiciRequest, type Dispatcher } from 'undici';
 import type { ActivityMetrics } from './activity-metrics';
 import { cancellationError } from './activity-waits';
 
 export type FetchFn = typeof fetch;
+
+/** What one exchange with OTTO needs from HTTP: the status, a header, the body as text. */
+export interface HttpAnswer {
+  status: number;
+  /** A response header's value (the first, if repeated), or null. */
+  header(name: string): string | null;
+  text(): Promise<string>;
+}
+
+export interface HttpExchange {
+  method: HttpRequest['method'];
+  headers: Record<string, string>;
+  body: string | undefined;
+  signal: AbortSignal;
+  redirect: 'follow' | 'manual';
+}
+
+/**
+ * How the OTTO clients send a request: rejects only when no answer came (network, abort); any status is
+ * an answer. Production uses `undiciTransport()`; tests may wrap it or pass a fetch (`fetchTransport`).
+ */
+export type HttpTransport = (url: string, exchange: HttpExchange) => Promise<HttpAnswer>;
+
+/** A transport over a WHATWG fetch (tests' fakes and recorders; the webhooks use fetch directly). */
+export function fetchTransport(fetchFn: FetchFn): HttpTransport {
+  return async (url, { method, headers, body, signal, redirect }) => {
+    const res = await fetchFn(url, { method, headers, body, signal, redirect });
+    return { status: res.status, header: (name) => res.headers.get(name), text: () => res.text() };
+  };
+}
+
+/** The injectable HTTP of the OTTO clients: `ottoTransport` when given, else `fetch` when given, else undici. */
+export interface OttoHttpDeps {
+  /** How OTTO is called (default: `undiciTransport()`); tests wrap it to record or to fail requests. */
+  ottoTransport?: HttpTransport;
+  /** A fetch to call OTTO with instead (tests' fakes), unless `ottoTransport` is given; webhooks use it too. */
+  fetch?: FetchFn;
+}
+
+export function ottoTransportOf(deps: OttoHttpDeps): HttpTransport {
+  return deps.ottoTransport ?? (deps.fetch ? fetchTransport(deps.fetch) : undiciTransport());
+}
+
+let sharedUndici: HttpTransport | undefined;
+
+/**
+ * The production transport: undici's `request` on one keep-alive pool per process. It costs a fifth of
+ * the CPU of the global fetch per request (no WHATWG Request/Response and web streams; measured on
+ * Node 24: 0.12 vs 0.58 ms per request with the timeout and cancellation signals), which a worker
+ * making thousands of OTTO calls a minute feels. `redirect: 'follow'` follows up to 20, as fetch does;
+ * `manual` answers the 3xx itself.
+ */
+export function undiciTransport(): HttpTransport {
+  if (sharedUndici) return sharedUndici;
+  const direct: Dispatcher = new Agent();
+  const following: Dispatcher = direct.compose(interceptors.redirect({ maxRedirections: 20 }));
+  sharedUndici = async (url, { method, headers, body, signal, redirect }) => {
+    const res = await undiciRequest(url, {
+      method,
+      headers,
+      body,
+      signal,
+      dispatcher: redirect === 'follow' ? following : direct,
+    });
+    return {
+      status: res.statusCode,
+      header: (name) => {
+        const value = res.headers[name.toLowerCase()];
+        return Array.isArray(value) ? (value[0] ?? null) : (value ?? null);
+      },
+      text: () => res.body.text(),
+    };
+  };
+  return sharedUndici;
+}
 
 /** One entry of OTTO's error list (docs/otto-api.md §5.7: `{errors: [{path, title, code, detail, logref}]}`). */
 export interface OttoApiError {
@@ -136,7 +212,7 @@ export function ottoEndpoint(pathname: string): string {
 }
 
 export async function ottoRequest<T = unknown>(
-  fetchFn: FetchFn,
+  transport: HttpTransport,
   req: HttpRequest,
 ): Promise<{ status: number; body: T }> {
   const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
@@ -176,9 +252,9 @@ export async function ottoRequest<T = unknown>(
     const cause = err instanceof Error ? err.message : String(err);
     return new OttoNetworkError(`${req.method} ${path} ${what}: ${cause}`);
   };
-  let res: Response;
+  let res: HttpAnswer;
   try {
-    res = await fetchFn(req.url, {
+    res = await transport(req.url, {
       method: req.method,
       headers,
       body,
@@ -203,13 +279,13 @@ export async function ottoRequest<T = unknown>(
       parsed = text;
     }
   }
-  if (!res.ok) {
+  if (res.status < 200 || res.status > 299) {
     throw new OttoHttpError(
       req.method,
       path,
       res.status,
       reasonOf(parsed),
-      parseRetryAfter(res.headers.get('retry-after'), Date.now()),
+      parseRetryAfter(res.header('retry-after'), Date.now()),
       descriptionOf(parsed),
       parseApiErrors(parsed),
     );

@@ -26,10 +26,16 @@ import { noMetrics, type ActivityMetrics } from './activity-metrics';
 import { awaitWithHeartbeats, type WaitOptions } from './activity-waits';
 import { FleetBreaker, type FleetBreakerStatus } from './fleet-breaker';
 import { classifyOttoError } from './otto-errors';
-import { OttoHttpError, ottoRequest, type FetchFn, type HttpRequest } from './otto-http';
+import {
+  OttoHttpError,
+  ottoRequest,
+  ottoTransportOf,
+  type HttpRequest,
+  type OttoHttpDeps,
+} from './otto-http';
 import { PartnerRateLimiter } from './partner-rate-limiter';
 
-export interface TokenActivityDeps {
+export interface TokenActivityDeps extends OttoHttpDeps {
   sealer: Sealer;
   apps: readonly OttoApp[];
   /** Where /oauth2/auth and /oauth2/token live. */
@@ -38,7 +44,6 @@ export interface TokenActivityDeps {
   apiBaseUrl: string;
   /** Exactly the callback URL registered for the apps. */
   redirectUri: string;
-  fetch?: FetchFn;
   now?: () => number;
   metrics?: ActivityMetrics;
   /** Hard cap on this process's requests to OTTO's token endpoints per second (OTTO: 10/s per IP). */
@@ -187,7 +192,7 @@ function unsealForAuthorization(sealer: Sealer, sealed: string, context: SealCon
  * ticks (activities/tick-activities.ts), which mint just in time.
  */
 export function createTokenService(deps: TokenActivityDeps) {
-  const fetchFn = deps.fetch ?? fetch;
+  const transport = ottoTransportOf(deps);
   const metrics = deps.metrics ?? noMetrics;
   const now = deps.now ?? Date.now;
   const partnerClaims = deps.partnerIdClaims ?? DEFAULT_PARTNER_ID_CLAIMS;
@@ -225,7 +230,7 @@ export function createTokenService(deps: TokenActivityDeps) {
       tokenEndpoint.release('token-endpoint'); // not sent: the slot goes to the next request
       throw err;
     }
-    return await ottoRequest(fetchFn, { ...request, signal: waiting.signal, metrics });
+    return await ottoRequest(transport, { ...request, signal: waiting.signal, metrics });
   };
 
   /** This activity's cancellation signal, and a heartbeat with `details()` (its checkpoint, if any). */
@@ -482,7 +487,7 @@ export function createTokenService(deps: TokenActivityDeps) {
       if (installationId === undefined) {
         try {
           waiting.heartbeat?.();
-          const { body } = await ottoRequest(fetchFn, {
+          const { body } = await ottoRequest(transport, {
             method: 'GET',
             url: api(`/v1/apps/${encodeURIComponent(app.appId)}/installation`),
             bearer: unsealForAuthorization(deps.sealer, sealedUserToken, { purpose: 'user-token', sellerId }),

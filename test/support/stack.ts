@@ -11,6 +11,7 @@ import { WithStartWorkflowOperation } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import type { ActivityDeps } from '../../activities';
+import { fetchTransport, undiciTransport, type HttpTransport } from '../../activities/otto-http';
 import { buildAuthorizeUrl, createPkcePair, newNonce } from '../../common/oauth';
 import type { FleetBreakerOptions } from '../../common/fleet-breaker-config';
 import type { OttoApp } from '../../common/otto-apps';
@@ -153,17 +154,17 @@ export class TestStack {
       opts.settings ?? {},
     );
     for (const app of apps) stack.captured.secrets.add(app.clientSecret);
-    const baseFetch = opts.fetch ?? fetch;
-    const recordingFetch: typeof fetch = async (input, init) => {
-      const body = typeof init?.body === 'string' ? init.body : '';
-      for (const [key, value] of new URLSearchParams(body)) {
+    // OTTO is called as in production (undici), unless the test wraps a fetch; every secret seen is kept.
+    const base = opts.fetch ? fetchTransport(opts.fetch) : undiciTransport();
+    const recording: HttpTransport = async (url, exchange) => {
+      for (const [key, value] of new URLSearchParams(exchange.body ?? '')) {
         if (['code', 'code_verifier', 'client_secret'].includes(key)) stack.captured.secrets.add(value);
       }
-      const res = await baseFetch(input, init);
-      const text = await res.clone().text();
+      const answer = await base(url, exchange);
+      const text = await answer.text();
       for (const match of text.matchAll(/"access_token"\s*:\s*"([^"]+)"/g))
         if (match[1]) stack.captured.secrets.add(match[1]);
-      return res;
+      return { ...answer, text: () => Promise.resolve(text) };
     };
     stack.sealKeys = sealKeys;
     stack.temporalAddress = address;
@@ -180,7 +181,8 @@ export class TestStack {
       authBaseUrl: emulator.url,
       apiBaseUrl: emulator.url,
       redirectUri: REDIRECT_URI,
-      fetch: recordingFetch,
+      ottoTransport: recording,
+      ...(opts.fetch ? { fetch: opts.fetch } : {}),
       store,
       tokenSafetyMarginMs: 500,
       ...(opts.webhook ? { webhook: opts.webhook } : {}),

@@ -1,0 +1,197 @@
+/**
+ * `ottoRequest` over both transports against a real local HTTP server: production's undici transport
+ * and the fetch transport tests' fakes use must answer every case alike (statuses, error bodies,
+ * Retry-After, redirects, cancellation, timeouts, a refused connection).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CancelledFailure } from '@temporalio/common';
+import {
+  fetchTransport,
+  OttoHttpError,
+  OttoNetworkError,
+  ottoRequest,
+  undiciTransport,
+  type HttpTransport,
+} from '../../activities/otto-http';
+import { freePort } from '../../scripts/temporal-dev-server';
+
+interface Seen {
+  method: string;
+  url: string;
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+let server: Server;
+let base: string;
+const seen: Seen[] = [];
+/** Requests that never get an answer, ended when the test is over. */
+const hanging = new Set<ServerResponse>();
+
+function route(req: IncomingMessage, body: string, res: ServerResponse): void {
+  const json = (status: number, value: unknown, headers: Record<string, string> = {}) => {
+    res.writeHead(status, { 'content-type': 'application/json', ...headers });
+    res.end(JSON.stringify(value));
+  };
+  switch (new URL(req.url ?? '/', base).pathname) {
+    case '/v4/orders':
+      return json(200, { resources: [{ id: 1 }], echo: body });
+    case '/v1/token':
+      return json(400, { error: 'invalid_grant', error_description: 'code expired' });
+    case '/v2/quantities':
+      return json(
+        429,
+        { errors: [{ title: 'Too Many Requests', detail: 'slow down' }] },
+        { 'retry-after': '7' },
+      );
+    case '/moved':
+      res.writeHead(302, { location: '/v4/orders' });
+      return void res.end();
+    case '/hang':
+      hanging.add(res);
+      return;
+    case '/not-json':
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      return void res.end('plain words');
+    default:
+      return json(404, {});
+  }
+}
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => (body += chunk));
+    req.on('end', () => {
+      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
+      route(req, body, res);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterEach(() => {
+  for (const res of hanging) res.destroy();
+  hanging.clear();
+  seen.length = 0;
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+const transports: [string, () => HttpTransport][] = [
+  ['undici (production)', () => undiciTransport()],
+  ['fetch', () => fetchTransport(fetch)],
+];
+
+describe.each(transports)('ottoRequest over %s', (_name, make) => {
+  const transport = make();
+
+  it('sends the bearer, JSON body and headers, and parses the JSON answer', async () => {
+    const { status, body } = await ottoRequest<{ resources: unknown[]; echo: string }>(transport, {
+      method: 'POST',
+      url: `${base}/v4/orders`,
+      bearer: 'secret-token',
+      json: { sku: 'a', quantity: 3 },
+      headers: { 'x-request-timestamp': '2030-01-01T00:00:00.000Z' },
+    });
+    expect(status).toBe(200);
+    expect(body.resources).toEqual([{ id: 1 }]);
+    expect(JSON.parse(body.echo)).toEqual({ sku: 'a', quantity: 3 });
+    expect(seen[0]).toMatchObject({ method: 'POST', url: '/v4/orders' });
+    expect(seen[0]!.headers).toMatchObject({
+      authorization: 'Bearer secret-token',
+      'content-type': 'application/json',
+      accept: 'application/json',
+      'x-request-timestamp': '2030-01-01T00:00:00.000Z',
+    });
+  });
+
+  it('sends a form and turns an OAuth error body into an OttoHttpError with reason and description', async () => {
+    const err = await ottoRequest(transport, {
+      method: 'POST',
+      url: `${base}/v1/token`,
+      form: { grant_type: 'authorization_code', code: 'abc' },
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OttoHttpError);
+    expect(err).toMatchObject({ status: 400, reason: 'invalid_grant', description: 'code expired' });
+    expect(seen[0]!.headers['content-type']).toBe('application/x-www-form-urlencoded');
+    expect(new URLSearchParams(seen[0]!.body).get('code')).toBe('abc');
+  });
+
+  it('reads Retry-After and OTTO’s error list from a 429', async () => {
+    const err = await ottoRequest(transport, {
+      method: 'POST',
+      url: `${base}/v2/quantities`,
+      json: [],
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OttoHttpError);
+    expect(err).toMatchObject({ status: 429, retryAfterMs: 7_000 });
+    expect((err as OttoHttpError).errorText).toContain('slow down');
+  });
+
+  it('redirect manual answers the 3xx itself; follow lands on the target', async () => {
+    const manual = await ottoRequest(transport, {
+      method: 'GET',
+      url: `${base}/moved`,
+      bearer: 'secret-token',
+      redirect: 'manual',
+    }).catch((e: unknown) => e);
+    expect(manual).toMatchObject({ status: 302 });
+    expect(seen.map((s) => s.url)).toEqual(['/moved']);
+
+    const followed = await ottoRequest<{ resources: unknown[] }>(transport, {
+      method: 'GET',
+      url: `${base}/moved`,
+    });
+    expect(followed.body.resources).toEqual([{ id: 1 }]);
+    expect(seen.map((s) => s.url)).toEqual(['/moved', '/moved', '/v4/orders']);
+  });
+
+  it('keeps a body that is not JSON as text', async () => {
+    expect((await ottoRequest(transport, { method: 'GET', url: `${base}/not-json` })).body).toBe(
+      'plain words',
+    );
+  });
+
+  it('the activity’s cancellation aborts a request in flight and rejects with a CancelledFailure', async () => {
+    const controller = new AbortController();
+    const pending = ottoRequest(transport, { method: 'GET', url: `${base}/hang`, signal: controller.signal });
+    await until(() => hanging.size === 1);
+    controller.abort(new CancelledFailure('activity cancelled'));
+    const err = await pending.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CancelledFailure);
+    expect((err as Error).message).toBe('activity cancelled');
+  });
+
+  it('a request OTTO does not answer in time is a network error naming the path, never the token', async () => {
+    const err = await ottoRequest(transport, {
+      method: 'GET',
+      url: `${base}/hang`,
+      bearer: 'secret-token',
+      timeoutMs: 200,
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OttoNetworkError);
+    expect((err as Error).message).toMatch(/^GET \/hang failed/);
+    expect((err as Error).message).not.toContain('secret-token');
+  });
+
+  it('a refused connection is a network error', async () => {
+    const closed = await freePort();
+    const err = await ottoRequest(transport, {
+      method: 'GET',
+      url: `http://127.0.0.1:${closed}/v4/orders`,
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OttoNetworkError);
+  });
+});
+
+/** Waits for a condition of the server's state, checking on each turn of the event loop's I/O. */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setImmediate(resolve));
+}
