@@ -130,9 +130,15 @@ describe('webhooks to the shop', () => {
     expect(down.webhooks.every((w) => w.status === 'pending')).toBe(true);
     expect(acceptedPerId(sellerId).size).toBe(0);
 
-    // Down a while longer, the last part not even listening; meanwhile the run continues as new.
+    // Down a while longer (a delivery refused again), the last part not even listening; meanwhile the run
+    // continues as new.
+    const refused = () =>
+      receiver.received.filter((r) => r.status === 503 && r.body.includes(`"sellerId":"${sellerId}"`)).length;
     const firstRun = (await handle.describe()).runId;
-    await new Promise((r) => setTimeout(r, 1_500));
+    await eventually(
+      () => Promise.resolve(refused()),
+      (n) => n >= 2,
+    );
     await receiver.close();
     await eventually(
       async () => (await handle.describe()).runId,
@@ -148,8 +154,15 @@ describe('webhooks to the shop', () => {
     );
     expect(carried.webhooks.every((w) => w.status === 'pending')).toBe(true);
 
-    receiver.failWith = null;
+    // Listening again, still refusing until the new run has tried once (a closed run schedules no more
+    // attempts, so this one is the new run's): its deliveries then succeed on a later attempt.
+    const refusedBefore = refused();
     await receiver.listen();
+    await eventually(
+      () => Promise.resolve(refused()),
+      (n) => n > refusedBefore,
+    );
+    receiver.failWith = null;
     const up = await shortHistoryStack.waitFor(
       handle,
       (s) => (s.webhooks ?? []).length > 0 && s.webhooks.every((w) => w.status === 'delivered'),
