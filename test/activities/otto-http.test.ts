@@ -12,6 +12,7 @@ import {
   OttoNetworkError,
   ottoRequest,
   undiciTransport,
+  type HttpRequest,
   type HttpTransport,
 } from '../../activities/otto-http';
 import { freePort } from '../../scripts/temporal-dev-server';
@@ -91,6 +92,14 @@ const transports: [string, () => HttpTransport][] = [
 
 describe.each(transports)('ottoRequest over %s', (_name, make) => {
   const transport = make();
+  /** What the request rejected with (a request that succeeds fails the test here). */
+  const rejection = (req: HttpRequest): Promise<unknown> =>
+    ottoRequest(transport, req).then(
+      () => {
+        throw new Error(`${req.method} ${req.url} succeeded`);
+      },
+      (err: unknown) => err,
+    );
 
   it('sends the bearer, JSON body and headers, and parses the JSON answer', async () => {
     const { status, body } = await ottoRequest<{ resources: unknown[]; echo: string }>(transport, {
@@ -113,11 +122,11 @@ describe.each(transports)('ottoRequest over %s', (_name, make) => {
   });
 
   it('sends a form and turns an OAuth error body into an OttoHttpError with reason and description', async () => {
-    const err = await ottoRequest(transport, {
+    const err = await rejection({
       method: 'POST',
       url: `${base}/v1/token`,
       form: { grant_type: 'authorization_code', code: 'abc' },
-    }).catch((e: unknown) => e);
+    });
     expect(err).toBeInstanceOf(OttoHttpError);
     expect(err).toMatchObject({ status: 400, reason: 'invalid_grant', description: 'code expired' });
     expect(seen[0]!.headers['content-type']).toBe('application/x-www-form-urlencoded');
@@ -125,23 +134,23 @@ describe.each(transports)('ottoRequest over %s', (_name, make) => {
   });
 
   it('reads Retry-After and OTTO’s error list from a 429', async () => {
-    const err = await ottoRequest(transport, {
+    const err = await rejection({
       method: 'POST',
       url: `${base}/v2/quantities`,
       json: [],
-    }).catch((e: unknown) => e);
+    });
     expect(err).toBeInstanceOf(OttoHttpError);
     expect(err).toMatchObject({ status: 429, retryAfterMs: 7_000 });
     expect((err as OttoHttpError).errorText).toContain('slow down');
   });
 
   it('redirect manual answers the 3xx itself; follow lands on the target', async () => {
-    const manual = await ottoRequest(transport, {
+    const manual = await rejection({
       method: 'GET',
       url: `${base}/moved`,
       bearer: 'secret-token',
       redirect: 'manual',
-    }).catch((e: unknown) => e);
+    });
     expect(manual).toMatchObject({ status: 302 });
     expect(seen.map((s) => s.url)).toEqual(['/moved']);
 
@@ -170,12 +179,12 @@ describe.each(transports)('ottoRequest over %s', (_name, make) => {
   });
 
   it('a request OTTO does not answer in time is a network error naming the path, never the token', async () => {
-    const err = await ottoRequest(transport, {
+    const err = await rejection({
       method: 'GET',
       url: `${base}/hang`,
       bearer: 'secret-token',
       timeoutMs: 200,
-    }).catch((e: unknown) => e);
+    });
     expect(err).toBeInstanceOf(OttoNetworkError);
     expect((err as Error).message).toMatch(/^GET \/hang failed/);
     expect((err as Error).message).not.toContain('secret-token');
@@ -183,10 +192,10 @@ describe.each(transports)('ottoRequest over %s', (_name, make) => {
 
   it('a refused connection is a network error', async () => {
     const closed = await freePort();
-    const err = await ottoRequest(transport, {
+    const err = await rejection({
       method: 'GET',
       url: `http://127.0.0.1:${closed}/v4/orders`,
-    }).catch((e: unknown) => e);
+    });
     expect(err).toBeInstanceOf(OttoNetworkError);
   });
 });

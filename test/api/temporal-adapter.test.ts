@@ -63,23 +63,26 @@ describe('the API on the real Temporal adapter', () => {
     return statusSummaryViewSchema.parse(res.body);
   };
 
+  /** "Allow access" for app v1, as the shop's admin. */
+  const allowAccess = (sellerId: string) =>
+    request(app).post(`/api/sellers/${sellerId}/connection`).set(admin).send({ appVersion: 'v1' });
+
+  /** The seller's browser from our consent link through OTTO's pages, back with the callback's query. */
+  const walk = (
+    started: Awaited<ReturnType<typeof allowAccess>>,
+    partner: Parameters<typeof walkConsent>[3],
+    options?: Parameters<typeof walkConsent>[4],
+  ) => walkConsent(stack, app, bodyOf<{ authorizeUrl: string }>(started).authorizeUrl, partner, options);
+
   it('consent → OTTO → callback → active, then support and admin routes on the running workflow', async () => {
     const sellerId = uniqueName('api-seller');
     const partner = await stack.createPartner();
 
-    const started = await request(app)
-      .post(`/api/sellers/${sellerId}/connection`)
-      .set(admin)
-      .send({ appVersion: 'v1' });
+    const started = await allowAccess(sellerId);
     expect(started.status).toBe(201);
     expect(bodyOf<{ state: string }>(started).state).toBe('pending_consent');
 
-    const { params, cookie, consentUrl } = await walkConsent(
-      stack,
-      app,
-      bodyOf<{ authorizeUrl: string }>(started).authorizeUrl,
-      partner,
-    );
+    const { params, cookie, consentUrl } = await walk(started, partner);
     expect(consentUrl).toBe(stack.apps.find((a) => a.version === 'v1')!.installationUrl);
     expect(params.iss).toBe(`${stack.emulatorUrl}/sec-api/auth/realms/otto-partner`);
     const callback = await request(app).get('/oauth/callback').set('Cookie', cookie).query(params);
@@ -124,10 +127,7 @@ describe('the API on the real Temporal adapter', () => {
       status: { state: 'active', partnerId: partner.partnerId },
     });
 
-    const again = await request(app)
-      .post(`/api/sellers/${sellerId}/connection`)
-      .set(admin)
-      .send({ appVersion: 'v1' });
+    const again = await allowAccess(sellerId);
     expect(again.status).toBe(409);
     expect(errorOf(again).code).toBe('already_connected');
 
@@ -165,16 +165,8 @@ describe('the API on the real Temporal adapter', () => {
   it('“Allow access” while the disconnected run is still finishing waits for it to close, then starts anew', async () => {
     const sellerId = uniqueName('api-seller');
     const partner = await stack.createPartner();
-    const started = await request(app)
-      .post(`/api/sellers/${sellerId}/connection`)
-      .set(admin)
-      .send({ appVersion: 'v1' });
-    const { params, cookie } = await walkConsent(
-      stack,
-      app,
-      bodyOf<{ authorizeUrl: string }>(started).authorizeUrl,
-      partner,
-    );
+    const started = await allowAccess(sellerId);
+    const { params, cookie } = await walk(started, partner);
     await request(app).get('/oauth/callback').set('Cookie', cookie).query(params);
     const firstRun = (
       await eventually(
@@ -186,55 +178,42 @@ describe('the API on the real Temporal adapter', () => {
 
     // An orders page that takes 4 s keeps a transfer in flight: the disconnected run waits for its
     // cancellation (the activity hears of it only at its next heartbeat), so it stays open meanwhile.
-    await stack.admin('POST', '/faults', {
-      method: 'GET',
-      pathPattern: '^/v4/orders',
-      latencyMs: 4_000,
-      times: 1,
-    });
-    try {
-      expect(
-        (await request(app).post(`/api/sellers/${sellerId}/transfers/ordersImport/run`).set(admin)).status,
-      ).toBe(202);
-      await eventually(
-        () => stack.admin<unknown[]>('GET', '/faults'),
-        (faults) => faults.length === 0, // fired: the page is being answered
-      );
-      expect((await request(app).delete(`/api/sellers/${sellerId}/connection`).set(admin)).body).toEqual({
-        sellerId,
-        state: 'disconnected',
-      });
-      const old = stack.env.client.workflow.getHandle(`otto-seller:${sellerId}`, firstRun);
-      expect((await old.describe()).status.name).toBe('RUNNING');
-      // Commands on the ended connection say so, open run or not.
-      const paused = await request(app).post(`/api/sellers/${sellerId}/connection/pause`).set(admin);
-      expect(errorOf(paused).code).toBe('connection_ended');
+    await stack.withFault(
+      { method: 'GET', pathPattern: '^/v4/orders', latencyMs: 4_000, times: 1 },
+      async () => {
+        expect(
+          (await request(app).post(`/api/sellers/${sellerId}/transfers/ordersImport/run`).set(admin)).status,
+        ).toBe(202);
+        await eventually(
+          () => stack.admin<unknown[]>('GET', '/faults'),
+          (faults) => faults.length === 0, // fired: the page is being answered
+        );
+        expect((await request(app).delete(`/api/sellers/${sellerId}/connection`).set(admin)).body).toEqual({
+          sellerId,
+          state: 'disconnected',
+        });
+        const old = stack.env.client.workflow.getHandle(`otto-seller:${sellerId}`, firstRun);
+        expect((await old.describe()).status.name).toBe('RUNNING');
+        // Commands on the ended connection say so, open run or not.
+        const paused = await request(app).post(`/api/sellers/${sellerId}/connection/pause`).set(admin);
+        expect(errorOf(paused).code).toBe('connection_ended');
 
-      const again = await request(app)
-        .post(`/api/sellers/${sellerId}/connection`)
-        .set(admin)
-        .send({ appVersion: 'v1' });
-      expect(again.status).toBe(201);
-      expect(bodyOf<{ state: string }>(again).state).toBe('pending_consent');
-      expect((await old.describe()).status.name).toBe('COMPLETED');
-      const now = await status(sellerId);
-      expect(now.state).toBe('pending_consent');
-      expect(now.temporal.runId).not.toBe(firstRun);
-    } finally {
-      await stack.admin('DELETE', '/faults');
-    }
+        const again = await allowAccess(sellerId);
+        expect(again.status).toBe(201);
+        expect(bodyOf<{ state: string }>(again).state).toBe('pending_consent');
+        expect((await old.describe()).status.name).toBe('COMPLETED');
+        const now = await status(sellerId);
+        expect(now.state).toBe('pending_consent');
+        expect(now.temporal.runId).not.toBe(firstRun);
+      },
+    );
   });
 
   it('a user without “Dienstleister Freigaben” is refused by OPC itself: nothing reaches us, consent stays pending', async () => {
     const sellerId = uniqueName('api-seller');
     const partner = await stack.createPartner({ dienstleisterFreigaben: false });
-    const started = await request(app)
-      .post(`/api/sellers/${sellerId}/connection`)
-      .set(admin)
-      .send({ appVersion: 'v1' });
-    await expect(
-      walkConsent(stack, app, bodyOf<{ authorizeUrl: string }>(started).authorizeUrl, partner),
-    ).rejects.toThrow(/Dienstleister Freigaben/);
+    const started = await allowAccess(sellerId);
+    await expect(walk(started, partner)).rejects.toThrow(/Dienstleister Freigaben/);
     const s = await status(sellerId);
     expect(s.state).toBe('pending_consent');
     expect(s.lastError).toBeNull();
@@ -243,17 +222,8 @@ describe('the API on the real Temporal adapter', () => {
   it('the seller cancels at OTTO’s login: error=access_denied reaches the workflow and the assistant explains it', async () => {
     const sellerId = uniqueName('api-seller');
     const partner = await stack.createPartner();
-    const started = await request(app)
-      .post(`/api/sellers/${sellerId}/connection`)
-      .set(admin)
-      .send({ appVersion: 'v1' });
-    const { params, cookie } = await walkConsent(
-      stack,
-      app,
-      bodyOf<{ authorizeUrl: string }>(started).authorizeUrl,
-      partner,
-      { decision: 'deny' },
-    );
+    const started = await allowAccess(sellerId);
+    const { params, cookie } = await walk(started, partner, { decision: 'deny' });
     expect(params.error).toBe('access_denied');
     expect((await request(app).get('/oauth/callback').set('Cookie', cookie).query(params)).status).toBe(303);
 

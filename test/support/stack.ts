@@ -16,6 +16,8 @@ import { buildAuthorizeUrl, createPkcePair, newNonce } from '../../common/oauth'
 import type { FleetBreakerOptions } from '../../common/fleet-breaker-config';
 import type { OttoApp } from '../../common/otto-apps';
 import { createSealer, generateSealKey, parseSealKeys, type Sealer } from '../../common/seal';
+import type { z } from 'zod';
+import type { faultInputSchema } from '../../emulator/faults';
 import { startEmulator } from '../../emulator/start-emulator';
 import type { SellerStore } from '../../store/seller-store';
 import { openPostgresSellerStore } from '../../store/postgres-seller-store';
@@ -279,6 +281,16 @@ export class TestStack {
     const text = await res.text();
     if (!res.ok) throw new Error(`emulator admin ${method} ${path} → ${res.status}: ${text}`);
     return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  /** Runs `work` with this fault injected at the emulator, then clears the emulator's faults. */
+  async withFault<T>(fault: z.input<typeof faultInputSchema>, work: () => Promise<T>): Promise<T> {
+    await this.admin('POST', '/faults', fault);
+    try {
+      return await work();
+    } finally {
+      await this.admin('DELETE', '/faults');
+    }
   }
 
   private readonly partnerUsers = new Map<string, { username: string; password: string }>();
