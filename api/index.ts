@@ -8,13 +8,9 @@ import { createServer } from 'node:http';
 import { ConfigError } from '../common/config';
 import { createLogger } from '../common/logger';
 import { loadApiConfig } from './config';
-import { createApp } from './create-app';
+import { composeApi } from './compose';
 import { createOpsApp } from './create-ops-app';
 import { installLastResort } from './last-resort';
-import { createMetrics } from './metrics';
-import { listCursorKey } from './list-cursor';
-import { createTemporalClient, createTemporalSellerConnections } from './seller-connections';
-import { openSellerStore } from '../store/open-seller-store';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 const logger = createLogger({ name: 'api', level: process.env.LOG_LEVEL });
@@ -24,24 +20,9 @@ const lifecycle = logger.child({}, { level: 'info' });
 async function main(): Promise<void> {
   const config = loadApiConfig(process.env);
   logger.level = config.LOG_LEVEL.toLowerCase();
-  const temporal = createTemporalClient({
-    address: config.TEMPORAL_ADDRESS,
-    namespace: config.TEMPORAL_NAMESPACE,
-  });
-  // The shop routes' store (SELLER_STORE, as the worker's); a store that cannot be opened is fatal. It
-  // also holds the status rows the workers write, which answer GET …/connection without Temporal.
-  const store = await openSellerStore(config.SELLER_STORE);
-  const connections = createTemporalSellerConnections({
-    client: temporal.client,
-    taskQueue: config.TASK_QUEUE,
-    uiUrl: config.TEMPORAL_UI_URL,
-    callTimeoutMs: config.TEMPORAL_CALL_TIMEOUT,
-    cursorKey: listCursorKey(config.STATE_SIGNING_KEY),
-    statusRows: store,
-  });
-  // With the standard process_* / nodejs_* series (unprefixed) beside ours on the ops port's /metrics.
-  const metrics = createMetrics({ defaultMetrics: true });
-  const server = createServer(createApp({ config, connections, metrics, logger, store }));
+  // Temporal connects lazily; the store (SELLER_STORE) must open (api/compose.ts).
+  const { app, connections, metrics, close } = await composeApi(config, logger);
+  const server = createServer(app);
   // /healthz, /readyz and /metrics on their own port (loopback unless OPS_HOST says otherwise).
   const opsServer = createServer(createOpsApp({ connections, metrics, logger }));
   for (const [name, s] of [
@@ -86,10 +67,7 @@ async function main(): Promise<void> {
     const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
     server.close(() => {
       clearTimeout(force);
-      Promise.allSettled([temporal.close(), store.close()]).then(
-        () => process.exit(exitCode),
-        () => process.exit(exitCode),
-      );
+      void close().finally(() => process.exit(exitCode));
     });
   };
   process.on('SIGINT', () => stop('SIGINT'));

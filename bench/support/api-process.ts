@@ -1,9 +1,8 @@
 /**
  * The API in a child process of its own, as in production (api/index.ts; docker-compose.yml runs it as
- * its own service): the same composition as api/index.ts — createApp with the real Temporal adapter, a
- * lazy Temporal connection, the cursor key derived from STATE_SIGNING_KEY, Prometheus metrics with the
- * process series — configured from the environment (api/config.ts), plus the one thing production has
- * not: the benchmark's accelerated settings as each new seller workflow's overrides. So the workers'
+ * its own service): the same composition as api/index.ts (api/compose.ts), configured from the
+ * environment (api/config.ts), plus the one thing production has not: the benchmark's accelerated
+ * settings as each new seller workflow's overrides. So the workers'
  * CPU bursts and GC pauses are not in the API's latencies, and the API's heap is not in the worker's RSS.
  * The seller store is the benchmark's SQLite file (SELLER_STORE): the status rows the workers write are
  * what `GET …/connection` reads, as in production. Not started here: the ops server (nothing scrapes it).
@@ -16,11 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../../common/config';
 import { createLogger } from '../../common/logger';
 import { apiConfigSchema } from '../../api/config';
-import { createApp } from '../../api/create-app';
-import { listCursorKey } from '../../api/list-cursor';
-import { createMetrics } from '../../api/metrics';
-import { createTemporalClient, createTemporalSellerConnections } from '../../api/seller-connections';
-import { openSellerStore } from '../../store/open-seller-store';
+import { composeApi } from '../../api/compose';
 import type { WorkflowSettingsInput } from '../../workflows/definitions';
 
 type ToChild = { type: 'stop' };
@@ -84,22 +79,8 @@ async function runChild(): Promise<void> {
   try {
     const config = loadConfig(apiConfigSchema, process.env);
     const logger = createLogger({ name: 'api', level: config.LOG_LEVEL.toLowerCase(), pretty: false });
-    const store = await openSellerStore(config.SELLER_STORE);
-    const temporal = createTemporalClient({
-      address: config.TEMPORAL_ADDRESS,
-      namespace: config.TEMPORAL_NAMESPACE,
-    });
-    const connections = createTemporalSellerConnections({
-      client: temporal.client,
-      taskQueue: config.TASK_QUEUE,
-      uiUrl: config.TEMPORAL_UI_URL,
-      overrides,
-      callTimeoutMs: config.TEMPORAL_CALL_TIMEOUT,
-      cursorKey: listCursorKey(config.STATE_SIGNING_KEY),
-      statusRows: store,
-    });
-    const metrics = createMetrics({ defaultMetrics: true });
-    const server = createServer(createApp({ config, connections, metrics, logger, store }));
+    const { app, close } = await composeApi(config, logger, { overrides });
+    const server = createServer(app);
     await new Promise<void>((resolve) => server.listen(config.PORT, config.HOST, resolve));
     send({ type: 'ready', port: (server.address() as AddressInfo).port });
     let stopping = false;
@@ -109,7 +90,7 @@ async function runChild(): Promise<void> {
       server.closeIdleConnections();
       setTimeout(() => server.closeAllConnections(), 5_000).unref();
       server.close(() => {
-        void Promise.allSettled([temporal.close(), store.close()]).finally(() => process.exit(0));
+        void close().finally(() => process.exit(0));
       });
     };
     process.on('message', (msg: ToChild) => {
