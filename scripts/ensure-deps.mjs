@@ -82,6 +82,20 @@ export function staleReason(root = ROOT) {
   return undefined;
 }
 
+/**
+ * npm ci's environment. node-gyp builds native add-ons (better-sqlite3) against the headers of the Node
+ * that runs it: the running Node's own when it ships them (`<prefix>/include/node`, as the npm registry's
+ * Node packages in .tools/ and Debian's /usr do), set as npm_config_nodedir unless the caller set one.
+ * Without it node-gyp takes whatever headers it finds first (a machine's /usr/include/node of another
+ * Node version: the add-on then does not load) or tries to download them.
+ */
+export function installEnv(env = process.env, execPath = process.execPath) {
+  if (env.npm_config_nodedir) return env;
+  const prefix = dirname(dirname(execPath));
+  if (!existsSync(join(prefix, 'include', 'node', 'node.h'))) return env;
+  return { ...env, npm_config_nodedir: prefix };
+}
+
 /** The npm that runs this script (npm sets npm_execpath), else `npm` on PATH. */
 function npmCommand() {
   const execPath = process.env.npm_execpath;
@@ -112,6 +126,7 @@ function main() {
   const npm = npmCommand();
   const result = spawnSync(npm.cmd, [...npm.args, 'ci', '--no-audit', '--no-fund'], {
     cwd: ROOT,
+    env: installEnv(),
     stdio: 'inherit',
     shell: process.platform === 'win32' && npm.args.length === 0,
   });

@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const ROOT = resolve(__dirname, '..', '..');
 const SCRIPT = join(ROOT, 'scripts', 'ensure-deps.mjs');
@@ -91,6 +92,41 @@ describe('scripts/ensure-deps.mjs staleness check', () => {
     const result = check(ROOT);
     expect(result.stderr).toContain('dependencies are current');
     expect(result.status).toBe(0);
+  });
+});
+
+describe('scripts/ensure-deps.mjs install environment', () => {
+  /** installEnv(env, execPath) as the script computes it, in a child (the script is an ES module). */
+  function installEnv(env: Record<string, string>, execPath: string): Record<string, string> {
+    const code = `import { installEnv } from ${JSON.stringify(pathToFileURL(SCRIPT).href)};
+      console.log(JSON.stringify(installEnv(${JSON.stringify(env)}, ${JSON.stringify(execPath)})));`;
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8' });
+    expect(result.stderr).toBe('');
+    return JSON.parse(result.stdout) as Record<string, string>;
+  }
+
+  function fakeNode(withHeaders: boolean): string {
+    mkdirSync(join(dir, 'bin'));
+    writeFileSync(join(dir, 'bin', 'node'), '');
+    if (withHeaders) {
+      mkdirSync(join(dir, 'include', 'node'), { recursive: true });
+      writeFileSync(join(dir, 'include', 'node', 'node.h'), '');
+    }
+    return join(dir, 'bin', 'node');
+  }
+
+  it('builds native add-ons against the running Node’s own headers when it ships them', () => {
+    expect(installEnv({ PATH: '/bin' }, fakeNode(true))).toEqual({ PATH: '/bin', npm_config_nodedir: dir });
+  });
+
+  it('leaves the environment alone without headers beside the Node, or with a nodedir set', () => {
+    const node = fakeNode(false);
+    expect(installEnv({ PATH: '/bin' }, node)).toEqual({ PATH: '/bin' });
+    mkdirSync(join(dir, 'include', 'node'), { recursive: true });
+    writeFileSync(join(dir, 'include', 'node', 'node.h'), '');
+    expect(installEnv({ npm_config_nodedir: '/opt/node' }, node)).toEqual({
+      npm_config_nodedir: '/opt/node',
+    });
   });
 });
 
