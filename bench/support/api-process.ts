@@ -2,8 +2,8 @@
  * The API in a child process of its own, as in production (api/index.ts; docker-compose.yml runs it as
  * its own service): the same composition as api/index.ts (api/compose.ts), configured from the
  * environment (api/config.ts), plus the one thing production has not: the benchmark's accelerated
- * settings as each new seller workflow's overrides. So the workers'
- * CPU bursts and GC pauses are not in the API's latencies, and the API's heap is not in the worker's RSS.
+ * settings as each new seller workflow's overrides. So the workers' CPU bursts and GC pauses are not in
+ * the API's latencies, and the API's heap is not in the worker's RSS.
  * The seller store is the benchmark's SQLite file (SELLER_STORE): the status rows the workers write are
  * what `GET …/connection` reads, as in production. Not started here: the ops server (nothing scrapes it).
  * Parent side: startApiProcess(). Child side: this file run through fork().

@@ -105,13 +105,17 @@ describe('scripts/ensure-deps.mjs install environment', () => {
     return JSON.parse(result.stdout) as Record<string, string>;
   }
 
+  /** Node's headers under the fake prefix, as the npm registry's Node packages ship them. */
+  function addHeaders(): void {
+    mkdirSync(join(dir, 'include', 'node'), { recursive: true });
+    writeFileSync(join(dir, 'include', 'node', 'node.h'), '');
+  }
+
+  /** A Node executable at <dir>/bin/node, with or without headers beside it. */
   function fakeNode(withHeaders: boolean): string {
     mkdirSync(join(dir, 'bin'));
     writeFileSync(join(dir, 'bin', 'node'), '');
-    if (withHeaders) {
-      mkdirSync(join(dir, 'include', 'node'), { recursive: true });
-      writeFileSync(join(dir, 'include', 'node', 'node.h'), '');
-    }
+    if (withHeaders) addHeaders();
     return join(dir, 'bin', 'node');
   }
 
@@ -122,8 +126,7 @@ describe('scripts/ensure-deps.mjs install environment', () => {
   it('leaves the environment alone without headers beside the Node, or with a nodedir set', () => {
     const node = fakeNode(false);
     expect(installEnv({ PATH: '/bin' }, node)).toEqual({ PATH: '/bin' });
-    mkdirSync(join(dir, 'include', 'node'), { recursive: true });
-    writeFileSync(join(dir, 'include', 'node', 'node.h'), '');
+    addHeaders();
     expect(installEnv({ npm_config_nodedir: '/opt/node' }, node)).toEqual({
       npm_config_nodedir: '/opt/node',
     });

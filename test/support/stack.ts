@@ -16,8 +16,7 @@ import { buildAuthorizeUrl, createPkcePair, newNonce } from '../../common/oauth'
 import type { FleetBreakerOptions } from '../../common/fleet-breaker-config';
 import type { OttoApp } from '../../common/otto-apps';
 import { createSealer, generateSealKey, parseSealKeys, type Sealer } from '../../common/seal';
-import type { z } from 'zod';
-import type { faultInputSchema } from '../../emulator/faults';
+import type { FaultInput } from '../../emulator/faults';
 import { startEmulator } from '../../emulator/start-emulator';
 import type { SellerStore } from '../../store/seller-store';
 import { openPostgresSellerStore } from '../../store/postgres-seller-store';
@@ -284,7 +283,7 @@ export class TestStack {
   }
 
   /** Runs `work` with this fault injected at the emulator, then clears the emulator's faults. */
-  async withFault<T>(fault: z.input<typeof faultInputSchema>, work: () => Promise<T>): Promise<T> {
+  async withFault<T>(fault: FaultInput, work: () => Promise<T>): Promise<T> {
     await this.admin('POST', '/faults', fault);
     try {
       return await work();
