@@ -26,7 +26,7 @@ import { BenchContext, FULL, QUICK, SCALE, type BenchParams } from './support/co
 import { formatGoalTable } from './support/goals';
 import { startBenchEnv, type BenchEnv } from './support/harness';
 import { log, round, writeResult } from './support/report';
-import { benchAllocator, benchNode, rerunAsWorker } from './support/allocator';
+import { allocatorRefusal, benchAllocator, benchNode, rerunAsWorker } from './support/allocator';
 
 const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<void>> = {
   lifecycle: runLifecycle,
@@ -102,6 +102,11 @@ async function main(): Promise<number> {
   const { params, only } = parseArgs(process.argv.slice(2));
   const rerun = await rerunAsWorker();
   if (rerun !== null) return rerun;
+  const refusal = allocatorRefusal();
+  if (refusal !== null) {
+    console.error(`bench: ${refusal}`);
+    return 2;
+  }
   const started = Date.now();
   log(`mode ${params.mode}: ${only.join(', ')}; ${JSON.stringify(params)}`);
   const allocator = benchAllocator();

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../scripts/ensure-temporal';
 import {
+  type Allocator,
   allocatorInUse,
   findJemalloc,
   mainThreadSemiSpaceMb,
@@ -79,12 +80,28 @@ export function childExecArgv(): string[] {
   return process.execArgv.filter((arg) => mainThreadSemiSpaceMb([arg], '') === null);
 }
 
+/**
+ * Why this benchmark process must not measure, or null: it runs on the system's malloc without being
+ * asked to (`JEMALLOC_PATH=`, empty). Production runs the worker on jemalloc, and on glibc's malloc the
+ * RSS per seller comes out about twice as high (docs/scaling.md §4): a run that measures the wrong
+ * allocator by accident costs a quarter of an hour and reads as a regression.
+ */
+export function allocatorRefusal(
+  env: NodeJS.ProcessEnv = process.env,
+  allocator: Allocator = allocatorInUse(),
+): string | null {
+  if (allocator !== 'system' || env.JEMALLOC_PATH === '') return null;
+  return env.JEMALLOC_PATH === undefined
+    ? 'no jemalloc on this machine: the benchmarks measure the worker on jemalloc, as production runs it. Install it (apt-get install libjemalloc2) or name it (JEMALLOC_PATH=/path/libjemalloc.so.2); JEMALLOC_PATH= (empty) measures the system malloc on purpose'
+    : `JEMALLOC_PATH=${env.JEMALLOC_PATH} did not load (this process runs on the system malloc): name a jemalloc library that exists for this architecture, or set JEMALLOC_PATH= (empty) to measure the system malloc on purpose`;
+}
+
 /** The allocator this benchmark process runs on, logged once and recorded in its results. */
 export function benchAllocator(): string {
   const allocator = allocatorInUse();
   if (allocator === 'system')
     log(
-      'allocator: the system malloc (no jemalloc here: install libjemalloc2, or JEMALLOC_PATH=…); production runs on jemalloc, so the RSS figures are higher than its',
+      'allocator: the system malloc, as asked (JEMALLOC_PATH= empty); production runs on jemalloc, so the RSS figures are higher than its',
     );
   else log(`allocator: ${allocator}`);
   const semiSpace = mainThreadSemiSpaceMb();

@@ -8,6 +8,7 @@ import {
   withJemalloc,
   withWorkerNodeOptions,
 } from '../../worker/allocator';
+import { allocatorRefusal } from '../../bench/support/allocator';
 
 const only = (path: string) => (p: string) => p === path;
 const none = () => false;
@@ -37,6 +38,15 @@ describe('the worker allocator', () => {
     expect(
       withJemalloc({ JEMALLOC_PATH: '', PATH: '/bin' }, only(JEMALLOC_PATHS[0]!)).LD_PRELOAD,
     ).toBeUndefined();
+  });
+
+  it('lets a benchmark measure the system malloc only when asked to, naming the way out otherwise', () => {
+    expect(allocatorRefusal({}, 'jemalloc')).toBeNull();
+    expect(allocatorRefusal({ JEMALLOC_PATH: '' }, 'system')).toBeNull();
+    expect(allocatorRefusal({}, 'system')).toMatch(/apt-get install libjemalloc2.*JEMALLOC_PATH= \(empty\)/);
+    expect(allocatorRefusal({ JEMALLOC_PATH: '/opt/je.so' }, 'system')).toMatch(
+      /JEMALLOC_PATH=\/opt\/je\.so did not load/,
+    );
   });
 
   it('tells from the mapped libraries which allocator runs', () => {
