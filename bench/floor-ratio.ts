@@ -5,7 +5,8 @@
  * The floor takes our workflow's shape (detected by steady state from the histories): one timer and one
  * activity per tick when ours runs its transfers as one `runTick`, else a refresh mint plus an activity
  * per transfer. Reports ours / floor for throughput and CPU (the goal: worker CPU ≤ 1.25 × the floor),
- * and the floor's own lateness and history events per seller-day, the floors of those figures.
+ * and the floor's own lateness and history events per seller-day, the floors of those figures. The floor
+ * of the memory figures runs the same schedule again in a fresh process (support/floor-memory-process.ts).
  */
 import { Worker } from '@temporalio/worker';
 import type { BenchContext } from './support/context';
@@ -17,6 +18,7 @@ import { eventsBetween, historyMarks, TOKEN_ACTIVITIES_PER_SECOND } from './supp
 import {
   log,
   mapLimit,
+  MB,
   ownCpuMs,
   threadCpuBetween,
   threadCpuMs,
@@ -28,6 +30,7 @@ import {
   writeResult,
 } from './support/report';
 import { runSteadyState } from './steady-state';
+import { runFloorMemoryProcess } from './support/floor-memory-process';
 import type { floorWorkflow } from './floor-workflow';
 import { runWorkers } from '../worker/create-workers';
 
@@ -103,6 +106,21 @@ export async function runFloorRatio(ctx: BenchContext): Promise<void> {
     const { events } = await eventsBetween(env.client, before, after);
     const hist = await sampleHistories(env.client, spreadSample(ids, ctx.params.historySample), t0, t1);
     await mapLimit(ids, 32, (id) => env.client.workflow.getHandle(id).result());
+    for (const w of workers) w.shutdown();
+    await running;
+
+    log(`floor: the same schedule again in a process of its own, for its memory …`);
+    const mem = await runFloorMemoryProcess({
+      temporalAddress: env.server.address,
+      bundleCode: env.floorBundle,
+      shape,
+      tokenActivitiesPerSecond: TOKEN_ACTIVITIES_PER_SECOND,
+      mintPeriodMs: ours.mintPeriodMs,
+      tokenLifetimeMs: ours.tokenLifetimeMs,
+      reserveMs: ours.reserveMs,
+      windowMs: ours.windowMs,
+      schedule: ours.schedule,
+    });
 
     const windowS = (t1 - t0) / 1000;
     const activities = c1.mints - c0.mints + (c1.transfers - c0.transfers) + (c1.ticks - c0.ticks);
@@ -115,6 +133,16 @@ export async function runFloorRatio(ctx: BenchContext): Promise<void> {
       workerCpuMsPerActivity: (cpu1.worker - cpu0.worker) / activities,
     };
     const floorEventsPerSellerDay = events / n / ((windowS * k) / 86_400);
+    const floorMemory = {
+      rssMB: round(mem.rssAfterWindow / MB, 0),
+      rssBeforeWorkersMB: round(mem.rssBeforeWorkers / MB, 0),
+      rssWorkersIdleMB: round(mem.rssWorkersIdle / MB, 0),
+      rssAboveIdleWorkersPerSellerKB: round(
+        (mem.rssAfterWindow - mem.rssWorkersIdle) / 1024 / mem.sellers,
+        0,
+      ),
+      rssGrowthPerSellerKB: round((mem.rssAfterWindow - mem.rssBeforeWorkers) / 1024 / mem.sellers, 0),
+    };
     const floorLatenessP99 = percentile(hist.lateness, 99);
     const metrics: [string, keyof typeof floor, number][] = [
       ['activity completions/s', 'activitiesPerSecond', 2],
@@ -141,6 +169,18 @@ export async function runFloorRatio(ctx: BenchContext): Promise<void> {
           `${percentile(hist.lateness, 50)} / ${floorLatenessP99}`,
           '',
         ],
+        [
+          'worker RSS above idle workers, per seller (KB)',
+          round(ours.rssAboveIdleWorkersPerSellerKB, 0),
+          floorMemory.rssAboveIdleWorkersPerSellerKB,
+          round(ours.rssAboveIdleWorkersPerSellerKB / floorMemory.rssAboveIdleWorkersPerSellerKB, 2),
+        ],
+        [
+          'worker RSS growth since before workers, per seller (KB)',
+          round(ours.rssGrowthPerSellerKB, 0),
+          floorMemory.rssGrowthPerSellerKB,
+          round(ours.rssGrowthPerSellerKB / floorMemory.rssGrowthPerSellerKB, 2),
+        ],
       ],
     );
     // Where the worker's CPU went, per activity, by thread group: ours against the floor.
@@ -164,6 +204,14 @@ export async function runFloorRatio(ctx: BenchContext): Promise<void> {
     const cpuRatio = ours.workerCpuPercent / floor.workerCpuPercent;
     ctx.setFloor('latenessP99Ms', `${fmt(floorLatenessP99)} ms (bare workflow)`);
     ctx.setFloor('historyEventsPerSellerDay', `${fmt(floorEventsPerSellerDay)} (bare workflow)`);
+    ctx.setFloor(
+      'memoryPerWorkflowKB',
+      `${fmt(floorMemory.rssAboveIdleWorkersPerSellerKB)} KB RSS (bare workflow, same schedule, above its idle workers)`,
+    );
+    ctx.setFloor(
+      'memoryGrowthPerSellerKB',
+      `${fmt(floorMemory.rssGrowthPerSellerKB)} KB RSS (bare workflow, since before its workers)`,
+    );
     const goals = [
       goalRow('floor', 'workerCpuVsFloor', cpuRatio, {
         result: `${round(cpuRatio, 2)} × (ours ${round(ours.workerCpuPercent, 1)} % of a core, ${round(ours.workerCpuMsPerActivity, 2)} ms per activity)`,
@@ -189,6 +237,7 @@ export async function runFloorRatio(ctx: BenchContext): Promise<void> {
         ticks: c1.ticks - c0.ticks,
         historyEvents: events,
         historyEventsPerSellerDay: round(floorEventsPerSellerDay, 0),
+        memory: floorMemory,
         latenessMs: {
           samples: hist.lateness.length,
           p50: percentile(hist.lateness, 50),

@@ -167,6 +167,8 @@ export async function runSteadyState(ctx: BenchContext): Promise<void> {
     workerCpuMsPerActivity: 0,
     workerCpuMsPerSellerHour: 0,
     workerCpuByThreadMs: {},
+    rssAboveIdleWorkersPerSellerKB: 0,
+    rssGrowthPerSellerKB: 0,
   };
 
   const mintsByInstallation = new Map<string, number[]>();
@@ -364,6 +366,8 @@ export async function runSteadyState(ctx: BenchContext): Promise<void> {
     workerCpuMsPerActivity: workerCpuMs / temporalActivities,
     workerCpuMsPerSellerHour: workerCpuSecondsPerSellerHourReal * 1000,
     workerCpuByThreadMs,
+    rssAboveIdleWorkersPerSellerKB: rssAboveIdlePerSellerKB,
+    rssGrowthPerSellerKB,
   });
 
   const l = result.refreshLatenessMs;

@@ -151,6 +151,10 @@ export interface SteadyOutcome {
   workerCpuMsPerSellerHour: number;
   /** Worker CPU over the window by thread group (ms; report.ts threadCpuMs). */
   workerCpuByThreadMs: Record<string, number>;
+  /** Worker RSS after the window above the idle workers, per seller (KB): the memory row the floor mirrors. */
+  rssAboveIdleWorkersPerSellerKB: number;
+  /** Worker RSS after the window since before the workers, per seller (KB). */
+  rssGrowthPerSellerKB: number;
 }
 
 /** Token-endpoint traffic while the fleet was being connected (OTTO's cap holds for onboarding too). */
