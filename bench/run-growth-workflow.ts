@@ -2,6 +2,14 @@
  * The bare run of bench/run-growth.ts: a loop of a short timer and one activity that echoes a payload,
  * nothing else (no state, no queries, no memo). Bundled on its own (workflowsPath = this file).
  */
+
+/**
+ * What each iteration hands the activity: `same`, one argument object for the whole run; `fresh`, a new
+ * one with a new payload each time (as a real workflow's inputs are); `released`, fresh and emptied once
+ * the activity is over (the SDK keeps a call's arguments as long as its cancellation scope lives,
+ * docs/scaling.md §4).
+ */
+export type GrowthArgs = 'same' | 'fresh' | 'released';
 import { continueAsNew, proxyActivities, proxySinks, sleep, type Sinks } from '@temporalio/workflow';
 
 export interface GrowthInput {
@@ -11,6 +19,7 @@ export interface GrowthInput {
   gapMs: number;
   /** Continue as new after this many iterations of one run (null: never). */
   continueEvery: number | null;
+  args: GrowthArgs;
 }
 
 /** Told after each iteration, so the benchmark reads memory once every workflow has processed its echo. */
@@ -19,16 +28,21 @@ export interface GrowthSinks extends Sinks {
 }
 
 const { progress } = proxySinks<GrowthSinks>();
-const { echo } = proxyActivities<{ echo(payload: string): Promise<string> }>({ startToCloseTimeout: '30s' });
+const { echo } = proxyActivities<{ echo(arg: { payload?: string }): Promise<string> }>({
+  startToCloseTimeout: '30s',
+});
 
 export async function growthWorkflow(input: GrowthInput): Promise<void> {
-  const payload = 'x'.repeat(input.payloadBytes);
+  const same = { payload: 'x'.repeat(input.payloadBytes) };
   let left = input.iterations;
   for (let i = 0; left > 0; i++, left--) {
     if (input.continueEvery !== null && i === input.continueEvery)
       await continueAsNew<typeof growthWorkflow>({ ...input, iterations: left });
     await sleep(input.gapMs);
-    await echo(payload);
+    const arg: { payload?: string } =
+      input.args === 'same' ? same : { payload: `${i}:${'x'.repeat(input.payloadBytes)}` };
+    await echo(arg);
+    if (input.args === 'released') delete arg.payload;
     progress.iterationDone();
   }
   // Stays cached (and its run's state with it) until the benchmark ends.

@@ -8,11 +8,13 @@
  * shrink between runs).
  *
  *   npm run bench:run-growth -- [--workflows=200] [--iterations=40] [--payload=100,3000] [--continue-every=K]
- *     [--semi-space=MB]
+ *     [--semi-space=MB] [--args=same|fresh|released]
  *
  * `--semi-space=MB` sizes the child's young generation (default the worker's workflow threads', 16 MB;
  * 0: V8's own, 64 MB on Node 24 on a box with a few GB).
  * `--continue-every=K` continues each workflow as new every K iterations: the growth then stops at K.
+ * `--args=` what each iteration hands the activity (run-growth-workflow.ts GrowthArgs): the same argument
+ * object every time (default), a fresh one, or a fresh one emptied once the activity is over.
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -27,7 +29,7 @@ import {
 } from '../worker/allocator';
 import { ensureTemporalCli, PROJECT_ROOT } from '../scripts/ensure-temporal';
 import { startDevServer } from '../scripts/temporal-dev-server';
-import type { GrowthInput, growthWorkflow } from './run-growth-workflow';
+import type { GrowthArgs, GrowthInput, growthWorkflow } from './run-growth-workflow';
 import { cliFlag, log, printTable, round, sleep, writeResult } from './support/report';
 import { fullGc, gcFunction } from './workflow-memory';
 
@@ -47,6 +49,7 @@ interface GrowthResult {
   iterations: number;
   payloadBytes: number;
   continueEvery: number | null;
+  args: GrowthArgs;
   allocator: Allocator;
   readings: Reading[];
   /** Growth from the first to the last reading, per workflow and per iteration (KB). */
@@ -89,7 +92,7 @@ async function measureOne(opts: Omit<GrowthInput, 'gapMs'> & { workflows: number
       workflowBundle: { code },
       debugMode: true,
       maxCachedWorkflows: opts.workflows + 10,
-      activities: { echo: (payload: string) => Promise.resolve(payload) },
+      activities: { echo: (arg: { payload?: string }) => Promise.resolve(arg.payload ?? '') },
       sinks: {
         progress: {
           iterationDone: {
@@ -134,6 +137,7 @@ async function measureOne(opts: Omit<GrowthInput, 'gapMs'> & { workflows: number
       iterations: opts.iterations,
       payloadBytes: opts.payloadBytes,
       continueEvery: opts.continueEvery,
+      args: opts.args,
       allocator: allocatorInUse(),
       readings: [empty, ...readings],
       rssPerIterationKB: round((last.rssKB - first.rssKB) / opts.workflows / iterations, 2),
@@ -168,9 +172,18 @@ async function main(): Promise<void> {
     return n;
   });
   if (iterations < 6) throw new Error('--iterations must be at least 6');
+  const argsMode = (cliFlag('args') ?? 'same') as GrowthArgs;
+  if (!['same', 'fresh', 'released'].includes(argsMode))
+    throw new Error(`--args must be same, fresh or released, got "${argsMode}"`);
 
   if (cliFlag('one') !== undefined) {
-    const result = await measureOne({ workflows, iterations, payloadBytes: payloads[0]!, continueEvery });
+    const result = await measureOne({
+      workflows,
+      iterations,
+      payloadBytes: payloads[0]!,
+      continueEvery,
+      args: argsMode,
+    });
     process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
     // The SDK's runtime keeps the process alive; the parent waits for its exit.
     process.exit(0);
@@ -195,6 +208,7 @@ async function main(): Promise<void> {
       `--iterations=${iterations}`,
       `--payload=${payloadBytes}`,
       ...(continueEvery === null ? [] : [`--continue-every=${continueEvery}`]),
+      `--args=${argsMode}`,
     ];
     const child = spawnSync(process.execPath, args, {
       encoding: 'utf8',
@@ -209,7 +223,7 @@ async function main(): Promise<void> {
     results.push(JSON.parse(line.slice('RESULT '.length)) as GrowthResult);
   }
   printTable(
-    `A cached run's growth (${workflows} bare workflows, a ${GAP_MS} ms timer and one echo activity per iteration${continueEvery === null ? '' : `, continue-as-new every ${continueEvery}`})`,
+    `A cached run's growth (${workflows} bare workflows, a ${GAP_MS} ms timer and one echo activity per iteration, arguments ${argsMode}${continueEvery === null ? '' : `, continue-as-new every ${continueEvery}`})`,
     ['payload', 'allocator', 'RSS per workflow at the end', 'RSS per iteration', 'heap per iteration'],
     results.map((r) => [
       `${r.payloadBytes} B`,

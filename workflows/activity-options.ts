@@ -74,6 +74,25 @@ export const webhookOptions = (set: WorkflowSettings) =>
     },
   }) as const;
 
+/**
+ * Runs an activity call with `input` as its one argument, then empties `input`. The SDK's handler for
+ * cancelling a call closes over the call's arguments and lives as long as the cancellation scope the call
+ * ran in, which in the seller workflow is the run: without this, every tick's input (its cursors and the
+ * sealed token) stayed in the worker's memory until the run continued as new, ≈ 2 KB per tick
+ * (docs/scaling.md §4, `bench:run-growth -- --args=fresh` against `--args=released`). The arguments are
+ * serialized when the call is scheduled, so emptying the object afterwards changes no command.
+ */
+export async function releasingInput<I extends object, R>(
+  input: I,
+  call: (args: [I]) => Promise<R>,
+): Promise<R> {
+  try {
+    return await call([input]);
+  } finally {
+    for (const key of Object.keys(input)) delete (input as Record<string, unknown>)[key];
+  }
+}
+
 export interface Failure {
   type?: string;
   message: string;

@@ -56,7 +56,7 @@ import {
   mustPass,
   settingsWithDefaults,
 } from './guards';
-import { failureOf, tickOptions, tokenOptions, transferOptions } from './activity-options';
+import { failureOf, releasingInput, tickOptions, tokenOptions, transferOptions } from './activity-options';
 import type { TickResult } from './tick-types';
 import { decide, type Action } from './decide';
 import type { PatchId } from './patches';
@@ -390,36 +390,33 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
     const pending = s.authorization!;
     pending.running = true;
     changed();
+    const input = {
+      sellerId: s.sellerId,
+      appVersion: pending.appVersion,
+      sealedCode: pending.sealedCode,
+      ...(pending.sealedPkceVerifier === null ? {} : { sealedPkceVerifier: pending.sealedPkceVerifier }),
+      // Nobody re-points a connected seller to another OTTO account unless an admin allowed it.
+      ...(s.partnerId === null || pending.allowPartnerChange ? {} : { expectedPartnerId: s.partnerId }),
+      ...(patches.jitTicks === true ? { mintToken: false } : {}),
+    };
     try {
       const result = await scoped('authorize', () =>
-        token().completeAuthorization.executeWithOptions(
-          {
-            ...tokenOptions(settings!),
-            // Just in time (jitTicks): on this workflow's own queue, not behind the ticks waiting in the
-            // rate-limited token queue; the worker's hard token limit lets a code exchange (a seller
-            // waiting in the browser) go ahead of the ticks' mints.
-            ...(patches.jitTicks === true ? { taskQueue: workflowInfo().taskQueue } : {}),
-            // One attempt may take the whole window: one cut short at 15 s while waiting for a token
-            // request slot could lose its throttled checkpoint heartbeat and exchange the code twice.
-            startToCloseTimeout: settings!.authorizationTimeoutMs,
-            scheduleToCloseTimeout: settings!.authorizationTimeoutMs,
-            summary: `authorize app ${pending.appVersion} for seller ${s.sellerId}`,
-          },
-          [
+        releasingInput(input, (args) =>
+          token().completeAuthorization.executeWithOptions(
             {
-              sellerId: s.sellerId,
-              appVersion: pending.appVersion,
-              sealedCode: pending.sealedCode,
-              ...(pending.sealedPkceVerifier === null
-                ? {}
-                : { sealedPkceVerifier: pending.sealedPkceVerifier }),
-              // Nobody re-points a connected seller to another OTTO account unless an admin allowed it.
-              ...(s.partnerId === null || pending.allowPartnerChange
-                ? {}
-                : { expectedPartnerId: s.partnerId }),
-              ...(patches.jitTicks === true ? { mintToken: false } : {}),
+              ...tokenOptions(settings!),
+              // Just in time (jitTicks): on this workflow's own queue, not behind the ticks waiting in the
+              // rate-limited token queue; the worker's hard token limit lets a code exchange (a seller
+              // waiting in the browser) go ahead of the ticks' mints.
+              ...(patches.jitTicks === true ? { taskQueue: workflowInfo().taskQueue } : {}),
+              // One attempt may take the whole window: one cut short at 15 s while waiting for a token
+              // request slot could lose its throttled checkpoint heartbeat and exchange the code twice.
+              startToCloseTimeout: settings!.authorizationTimeoutMs,
+              scheduleToCloseTimeout: settings!.authorizationTimeoutMs,
+              summary: `authorize app ${pending.appVersion} for seller ${s.sellerId}`,
             },
-          ],
+            args,
+          ),
         ),
       );
       if (s.authorization === pending) core.authorized(s, ctx(), result, jitter());
@@ -434,13 +431,20 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
     s.token.minting = true;
     changed();
     try {
+      const input = {
+        sellerId: s.sellerId,
+        appVersion: action.appVersion,
+        installationId: action.installationId,
+      };
       const result = await scoped('mint', () =>
-        token().mintInstallationToken.executeWithOptions(
-          {
-            ...tokenOptions(settings!),
-            summary: `mint installation token #${s.token.refreshCount + 1} (app ${action.appVersion})`,
-          },
-          [{ sellerId: s.sellerId, appVersion: action.appVersion, installationId: action.installationId }],
+        releasingInput(input, (args) =>
+          token().mintInstallationToken.executeWithOptions(
+            {
+              ...tokenOptions(settings!),
+              summary: `mint installation token #${s.token.refreshCount + 1} (app ${action.appVersion})`,
+            },
+            args,
+          ),
         ),
       );
       core.minted(s, ctx(), action.installationId, result, jitter());
@@ -454,25 +458,26 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
   async function runTransfer(kind: TransferKind, full: boolean): Promise<void> {
     const t = core.transferStarted(s, kind, clock());
     changed();
+    const input = {
+      sellerId: s.sellerId,
+      // The per-partner rate limit's key; OTTO's token may carry no partner id (docs/otto-api.md §2.4).
+      partnerId: s.partnerId ?? `installation:${s.installationId ?? s.sellerId}`,
+      sealedToken: s.token.sealed!,
+      tokenExpiresAt: s.token.expiresAt!,
+      cursor: t.cursor,
+      full,
+      ...(t.resume === null ? {} : { resume: t.resume }),
+    };
     try {
       const result = await scoped(kind, () =>
-        transfers()[kind].executeWithOptions(
-          {
-            ...transferOptions(settings!),
-            summary: `${kind}${full ? ' (full resync)' : ''} for seller ${s.sellerId}`,
-          },
-          [
+        releasingInput(input, (args) =>
+          transfers()[kind].executeWithOptions(
             {
-              sellerId: s.sellerId,
-              // The per-partner rate limit's key; OTTO's token may carry no partner id (docs/otto-api.md §2.4).
-              partnerId: s.partnerId ?? `installation:${s.installationId ?? s.sellerId}`,
-              sealedToken: s.token.sealed!,
-              tokenExpiresAt: s.token.expiresAt!,
-              cursor: t.cursor,
-              full,
-              ...(t.resume === null ? {} : { resume: t.resume }),
+              ...transferOptions(settings!),
+              summary: `${kind}${full ? ' (full resync)' : ''} for seller ${s.sellerId}`,
             },
-          ],
+            args,
+          ),
         ),
       );
       if (!core.isOver(s)) core.transferSucceeded(s, ctx(), kind, result);
@@ -521,9 +526,11 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
     let cancelled = false;
     try {
       result = await scoped('tick', () =>
-        ticks().runTick.executeWithOptions(
-          { ...tickOptions(settings!, plan.mints), summary: core.describeTick(s, plan) },
-          [input],
+        releasingInput(input, (args) =>
+          ticks().runTick.executeWithOptions(
+            { ...tickOptions(settings!, plan.mints), summary: core.describeTick(s, plan) },
+            args,
+          ),
         ),
       );
     } catch (err) {

@@ -5,7 +5,7 @@
  */
 import { proxyActivities, uuid4 } from '@temporalio/workflow';
 import type { WebhookActivities } from '../activities/webhook-activities';
-import { failureOf, webhookOptions } from './activity-options';
+import { failureOf, releasingInput, webhookOptions } from './activity-options';
 import type { WorkflowSettings } from './definitions';
 import * as core from './seller-state';
 import type { SellerConnection, WebhookRecord } from './seller-state';
@@ -60,13 +60,15 @@ export function createWebhookDelivery(
     }
     delivering.add(w.eventId);
     try {
-      const result = await activities().deliverWebhook.executeWithOptions(
-        {
-          ...webhookOptions(run.settings()),
-          scheduleToCloseTimeout: remaining,
-          summary: `webhook ${w.type} ${w.eventId}`,
-        },
-        [{ eventId: w.eventId, payload: w.payload }],
+      const result = await releasingInput({ eventId: w.eventId, payload: w.payload }, (args) =>
+        activities().deliverWebhook.executeWithOptions(
+          {
+            ...webhookOptions(run.settings()),
+            scheduleToCloseTimeout: remaining,
+            summary: `webhook ${w.type} ${w.eventId}`,
+          },
+          args,
+        ),
       );
       if (result.outcome === 'disabled') {
         // This worker has no WEBHOOK_URL: there is no delivery to show.
