@@ -1,7 +1,7 @@
 /**
- * How a cached run's memory grows with its history (docs/scaling.md §4, "It is the SDK's, not ours"):
- * N bare workflows (bench/run-growth-workflow.ts: a loop of a 0.5 s timer and one activity echoing a
- * payload) cached in ONE worker in this process (`debugMode`: the workflows' V8 context runs in the main
+ * How a cached run's memory grows with its history (docs/scaling.md §4, "The SDK's core grows with every
+ * event"): N bare workflows (bench/run-growth-workflow.ts: a loop of a 0.5 s timer and one activity
+ * echoing a payload) cached in ONE worker in this process (`debugMode`: the workflows' V8 context runs in the main
  * thread, so `process.memoryUsage()` sees it), RSS and heap read after forced GCs when every workflow has
  * run 2 iterations, half of them and all of them. Per workflow and per iteration = the growth between the
  * first and the last reading / N / iterations. Each payload size runs in its own process (RSS does not
