@@ -8,10 +8,10 @@
  * and the floor's own lateness and history events per seller-day, the floors of those figures. The floor
  * of the memory figures runs the same schedule again in a fresh process (support/floor-memory-process.ts).
  */
-import { Worker } from '@temporalio/worker';
 import type { BenchContext } from './support/context';
 import { startCpuProfile } from './support/cpu-profile';
-import { createFloorActivities, type FloorCounters } from './support/floor-activities';
+import type { FloorCounters } from './support/floor-activities';
+import { createFloorWorkers, startFloorWorkflows, type FloorPlan } from './support/floor-fleet';
 import { fmt, goalRow } from './support/goals';
 import { sampleHistories, spreadSample } from './support/history';
 import { eventsBetween, historyMarks, TOKEN_ACTIVITIES_PER_SECOND } from './support/harness';
@@ -31,7 +31,6 @@ import {
 } from './support/report';
 import { runSteadyState } from './steady-state';
 import { runFloorMemoryProcess } from './support/floor-memory-process';
-import type { floorWorkflow } from './floor-workflow';
 import { runWorkers } from '../worker/create-workers';
 
 export async function runFloorRatio(ctx: BenchContext): Promise<void> {
@@ -42,48 +41,29 @@ export async function runFloorRatio(ctx: BenchContext): Promise<void> {
   const { env } = ctx;
   const counters: FloorCounters = { mints: 0, transfers: 0, ticks: 0 };
   const shape = ours.tickMode ? 'tick' : 'split';
-  const taskQueue = `bench-floor-${Date.now().toString(36)}`;
-  const tokenTaskQueue = `${taskQueue}-tokens`;
-  const workers = [
-    await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: { code: env.floorBundle },
-      activities: createFloorActivities(counters),
-    }),
-    await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue: tokenTaskQueue,
-      activities: createFloorActivities(counters),
-      maxTaskQueueActivitiesPerSecond: TOKEN_ACTIVITIES_PER_SECOND,
-    }),
-  ];
+  const plan: FloorPlan = {
+    shape,
+    mintPeriodMs: ours.mintPeriodMs,
+    tokenLifetimeMs: ours.tokenLifetimeMs,
+    reserveMs: ours.reserveMs,
+    schedule: ours.schedule,
+  };
+  const floorWorkers = await createFloorWorkers({
+    connection: env.nativeConnection,
+    bundleCode: env.floorBundle,
+    counters,
+    tokenActivitiesPerSecond: TOKEN_ACTIVITIES_PER_SECOND,
+    prefix: 'bench-floor',
+  });
+  const { workers } = floorWorkers;
   const running = runWorkers(workers);
   try {
     const n = ours.sellers;
     const originAt = Date.now() + 10_000 + n * 10;
     // Room for the history marks taken at the origin (the window starts after them).
     const endAt = originAt + ours.windowMs + 30_000;
-    const ids = ours.schedule.map((_, i) => `bench-floor-${i}-${originAt}`);
     log(`floor: starting ${n} bare workflows (${shape} shape) with the steady window's schedule …`);
-    await mapLimit(ids, 32, (id, i) =>
-      env.client.workflow.start<typeof floorWorkflow>('floorWorkflow', {
-        workflowId: id,
-        taskQueue,
-        args: [
-          {
-            shape,
-            tokenTaskQueue,
-            mintPeriodMs: ours.mintPeriodMs,
-            tokenLifetimeMs: ours.tokenLifetimeMs,
-            reserveMs: ours.reserveMs,
-            originAt,
-            endAt,
-            ...ours.schedule[i]!,
-          },
-        ],
-      }),
-    );
+    const ids = await startFloorWorkflows(env.client, floorWorkers, plan, { originAt, endAt });
     if (Date.now() > originAt) log('floor: warning — starting took longer than the lead time');
     // Marks once every workflow's first task (start, first timer) is behind it, so the window counts
     // only the schedule's events, as ours does.
@@ -111,15 +91,11 @@ export async function runFloorRatio(ctx: BenchContext): Promise<void> {
 
     log(`floor: the same schedule again in a process of its own, for its memory …`);
     const mem = await runFloorMemoryProcess({
+      ...plan,
       temporalAddress: env.server.address,
       bundleCode: env.floorBundle,
-      shape,
       tokenActivitiesPerSecond: TOKEN_ACTIVITIES_PER_SECOND,
-      mintPeriodMs: ours.mintPeriodMs,
-      tokenLifetimeMs: ours.tokenLifetimeMs,
-      reserveMs: ours.reserveMs,
       windowMs: ours.windowMs,
-      schedule: ours.schedule,
     });
 
     const windowS = (t1 - t0) / 1000;

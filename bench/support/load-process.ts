@@ -7,8 +7,8 @@
  * each latency counts from the moment its request was due, so a stall shows in full.
  * Parent side: runLoadProcess(). Child side: this file run through fork().
  */
-import { fork } from 'node:child_process';
 import { childExecArgv } from './allocator';
+import { runChildOnce, serveChildOnce } from './child-once';
 import { Client, Connection } from '@temporalio/client';
 import { percentile, round, sleep } from './report';
 
@@ -194,46 +194,10 @@ async function runSpec(spec: LoadSpec): Promise<LoadResult> {
   return { ...r, pages, rowsPerPage };
 }
 
-type FromChild = { type: 'done'; result: LoadResult } | { type: 'error'; message: string };
-
 /** Runs one open loop in a child process and returns what it measured. */
 export async function runLoadProcess(spec: LoadSpec): Promise<LoadResult> {
   // The child takes this process's execArgv (tsx's loader, so it can run TypeScript) minus the worker's cap.
-  const child = fork(__filename, [], {
-    execArgv: childExecArgv(),
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-  try {
-    return await new Promise<LoadResult>((resolve, reject) => {
-      child.once('exit', (code) => reject(new Error(`load generator exited with ${code}`)));
-      child.on('message', (raw) => {
-        const msg = raw as FromChild;
-        if (msg.type === 'done') resolve(msg.result);
-        else reject(new Error(`load generator: ${msg.message}`));
-      });
-      child.send(spec);
-    });
-  } finally {
-    process.removeListener('exit', killOnExit);
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-  }
+  return await runChildOnce<LoadSpec, LoadResult>(__filename, childExecArgv(), 'load generator', spec);
 }
 
-function runChild(): void {
-  process.once('message', (spec: LoadSpec) => {
-    runSpec(spec).then(
-      (result) => process.send?.({ type: 'done', result } satisfies FromChild, () => process.exit(0)),
-      (err: unknown) =>
-        process.send?.(
-          { type: 'error', message: err instanceof Error ? err.message : String(err) } satisfies FromChild,
-          () => process.exit(1),
-        ),
-    );
-  });
-  // The parent died or closed the channel: never outlive it.
-  process.on('disconnect', () => process.exit(0));
-}
-
-if (require.main === module && process.send !== undefined) runChild();
+serveChildOnce(module, runSpec);
