@@ -10,7 +10,24 @@
  * docs/scaling.md §4).
  */
 export type GrowthArgs = 'same' | 'fresh' | 'released';
-import { continueAsNew, proxyActivities, proxySinks, sleep, type Sinks } from '@temporalio/workflow';
+
+/**
+ * Where each iteration's timer and activity run: `root`, straight in the workflow's root scope, awaited;
+ * `kept`, each in a child scope of its own with the loop waiting on a `condition()` for it, as the seller
+ * workflow's loop did before workflows/scope-epoch.ts (every handler kept for the run's life); `epoch`,
+ * the same inside a ScopeEpoch, renewed at the top of the loop, as the seller workflow does now.
+ */
+export type GrowthScopes = 'root' | 'kept' | 'epoch';
+import {
+  CancellationScope,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  proxySinks,
+  sleep,
+  type Sinks,
+} from '@temporalio/workflow';
+import { SCOPE_EPOCH_OPERATIONS, ScopeEpoch } from '../workflows/scope-epoch';
 
 export interface GrowthInput {
   payloadBytes: number;
@@ -20,6 +37,7 @@ export interface GrowthInput {
   /** Continue as new after this many iterations of one run (null: never). */
   continueEvery: number | null;
   args: GrowthArgs;
+  scopes: GrowthScopes;
 }
 
 /** Told after each iteration, so the benchmark reads memory once every workflow has processed its echo. */
@@ -34,14 +52,30 @@ const { echo } = proxyActivities<{ echo(arg: { payload?: string }): Promise<stri
 
 export async function growthWorkflow(input: GrowthInput): Promise<void> {
   const same = { payload: 'x'.repeat(input.payloadBytes) };
+  const epoch = input.scopes === 'epoch' ? new ScopeEpoch(SCOPE_EPOCH_OPERATIONS) : null;
+  // Runs `work` as the seller workflow's loop runs its timer and its tick (the `kept` and `epoch` shapes).
+  const step = async (work: () => Promise<unknown>): Promise<void> => {
+    if (input.scopes === 'root') {
+      await work();
+      return;
+    }
+    let over = false;
+    const scope = epoch === null ? new CancellationScope() : epoch.child();
+    void (epoch === null ? scope.run(work) : epoch.run(work, scope)).then(() => {
+      over = true;
+    });
+    if (epoch === null) await condition(() => over);
+    else await epoch.run(() => condition(() => over));
+  };
   let left = input.iterations;
   for (let i = 0; left > 0; i++, left--) {
     if (input.continueEvery !== null && i === input.continueEvery)
       await continueAsNew<typeof growthWorkflow>({ ...input, iterations: left });
-    await sleep(input.gapMs);
+    epoch?.renew();
+    await step(() => sleep(input.gapMs));
     const arg: { payload?: string } =
       input.args === 'same' ? same : { payload: `${i}:${'x'.repeat(input.payloadBytes)}` };
-    await echo(arg);
+    await step(() => echo(arg));
     if (input.args === 'released') delete arg.payload;
     progress.iterationDone();
   }

@@ -8,13 +8,16 @@
  * shrink between runs).
  *
  *   npm run bench:run-growth -- [--workflows=200] [--iterations=40] [--payload=100,3000] [--continue-every=K]
- *     [--semi-space=MB] [--args=same|fresh|released]
+ *     [--semi-space=MB] [--args=same|fresh|released] [--scopes=root|kept|epoch]
  *
  * `--semi-space=MB` sizes the child's young generation (default the worker's workflow threads', 16 MB;
  * 0: V8's own, 64 MB on Node 24 on a box with a few GB).
  * `--continue-every=K` continues each workflow as new every K iterations: the growth then stops at K.
  * `--args=` what each iteration hands the activity (run-growth-workflow.ts GrowthArgs): the same argument
  * object every time (default), a fresh one, or a fresh one emptied once the activity is over.
+ * `--scopes=` where each iteration's timer and activity run (run-growth-workflow.ts GrowthScopes): awaited
+ * in the root scope (default), each in a child scope with a `condition()` waiting for it (the seller
+ * loop's shape, every handler kept), or the same in a renewed ScopeEpoch (workflows/scope-epoch.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -29,7 +32,7 @@ import {
 } from '../worker/allocator';
 import { ensureTemporalCli, PROJECT_ROOT } from '../scripts/ensure-temporal';
 import { startDevServer } from '../scripts/temporal-dev-server';
-import type { GrowthArgs, GrowthInput, growthWorkflow } from './run-growth-workflow';
+import type { GrowthArgs, GrowthInput, GrowthScopes, growthWorkflow } from './run-growth-workflow';
 import { cliFlag, log, printTable, round, sleep, writeResult } from './support/report';
 import { fullGc, gcFunction } from './workflow-memory';
 
@@ -50,6 +53,7 @@ interface GrowthResult {
   payloadBytes: number;
   continueEvery: number | null;
   args: GrowthArgs;
+  scopes: GrowthScopes;
   allocator: Allocator;
   readings: Reading[];
   /** Growth from the first to the last reading, per workflow and per iteration (KB). */
@@ -138,6 +142,7 @@ async function measureOne(opts: Omit<GrowthInput, 'gapMs'> & { workflows: number
       payloadBytes: opts.payloadBytes,
       continueEvery: opts.continueEvery,
       args: opts.args,
+      scopes: opts.scopes,
       allocator: allocatorInUse(),
       readings: [empty, ...readings],
       rssPerIterationKB: round((last.rssKB - first.rssKB) / opts.workflows / iterations, 2),
@@ -175,6 +180,9 @@ async function main(): Promise<void> {
   const argsMode = (cliFlag('args') ?? 'same') as GrowthArgs;
   if (!['same', 'fresh', 'released'].includes(argsMode))
     throw new Error(`--args must be same, fresh or released, got "${argsMode}"`);
+  const scopes = (cliFlag('scopes') ?? 'root') as GrowthScopes;
+  if (!['root', 'kept', 'epoch'].includes(scopes))
+    throw new Error(`--scopes must be root, kept or epoch, got "${scopes}"`);
 
   if (cliFlag('one') !== undefined) {
     const result = await measureOne({
@@ -183,6 +191,7 @@ async function main(): Promise<void> {
       payloadBytes: payloads[0]!,
       continueEvery,
       args: argsMode,
+      scopes,
     });
     process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
     // The SDK's runtime keeps the process alive; the parent waits for its exit.
@@ -209,6 +218,7 @@ async function main(): Promise<void> {
       `--payload=${payloadBytes}`,
       ...(continueEvery === null ? [] : [`--continue-every=${continueEvery}`]),
       `--args=${argsMode}`,
+      `--scopes=${scopes}`,
     ];
     const child = spawnSync(process.execPath, args, {
       encoding: 'utf8',
@@ -223,7 +233,7 @@ async function main(): Promise<void> {
     results.push(JSON.parse(line.slice('RESULT '.length)) as GrowthResult);
   }
   printTable(
-    `A cached run's growth (${workflows} bare workflows, a ${GAP_MS} ms timer and one echo activity per iteration, arguments ${argsMode}${continueEvery === null ? '' : `, continue-as-new every ${continueEvery}`})`,
+    `A cached run's growth (${workflows} bare workflows, a ${GAP_MS} ms timer and one echo activity per iteration, arguments ${argsMode}, scopes ${scopes}${continueEvery === null ? '' : `, continue-as-new every ${continueEvery}`})`,
     ['payload', 'allocator', 'RSS per workflow at the end', 'RSS per iteration', 'heap per iteration'],
     results.map((r) => [
       `${r.payloadBytes} B`,

@@ -8,7 +8,7 @@
 import {
   allHandlersFinished,
   ApplicationFailure,
-  CancellationScope,
+  type CancellationScope,
   condition,
   continueAsNew,
   log,
@@ -70,6 +70,7 @@ import {
   type StatusSinks,
 } from './status-summary';
 import { createWebhookDelivery } from './webhook-delivery';
+import { SCOPE_EPOCH_OPERATIONS, ScopeEpoch } from './scope-epoch';
 import * as core from './seller-state';
 import type { Refusal, SellerConnection } from './seller-state';
 
@@ -147,7 +148,9 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
    * and the update's number.
    */
   let publishedRow = { version: -1, validUntil: 0, seq: 0 };
-  const webhooks = createWebhookDelivery(s, { settings: () => settings!, changed: () => changed() });
+  /** Where the loop's timers, waits and activities run, so the SDK lets go of them (scope-epoch.ts). */
+  const epoch = new ScopeEpoch(SCOPE_EPOCH_OPERATIONS);
+  const webhooks = createWebhookDelivery(s, { settings: () => settings!, changed: () => changed(), epoch });
   /** Running activities by what they do ('authorize', 'mint', a transfer kind), to cancel them. */
   const scopes = new Map<string, CancellationScope>();
 
@@ -377,10 +380,10 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
 
   /** Runs an activity in its own scope, so the end of the connection or the drain bound can cancel it. */
   async function scoped<T>(name: string, work: () => Promise<T>): Promise<T> {
-    const scope = new CancellationScope();
+    const scope = epoch.child();
     scopes.set(name, scope);
     try {
-      return await scope.run(work);
+      return await epoch.run(work, scope);
     } finally {
       scopes.delete(name);
     }
@@ -558,10 +561,10 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
       timer = null;
     }
     if (at === null || timer !== null) return timer;
-    const t: LoopTimer = { at, scope: new CancellationScope(), fired: false };
+    const t: LoopTimer = { at, scope: epoch.child(), fired: false };
     timer = t;
-    t.scope
-      .run(() => sleep(Math.max(1, at - clock()), { summary: core.describeWaiting(s) }))
+    epoch
+      .run(() => sleep(Math.max(1, at - clock()), { summary: core.describeWaiting(s) }), t.scope)
       .then(
         () => {
           t.fired = true;
@@ -589,6 +592,7 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
   let cancelRequested = false;
   let endCancelled = false;
   for (;;) {
+    epoch.renew();
     if (drainingSince === null && historyTooLong()) drainingSince = clock();
     if (core.isOver(s) && !endCancelled) {
       // Nothing may use the installation any more: stop whatever still runs.
@@ -647,12 +651,13 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
           (draining && allHandlersFinished() !== handlersFinished);
         if (patches.jitTicks === true) {
           const armed = armTimer(action.until);
-          await condition(() => wake() || armed?.fired === true);
-        } else if (action.until === null) await condition(wake);
+          await epoch.run(() => condition(() => wake() || armed?.fired === true));
+        } else if (action.until === null) await epoch.run(() => condition(wake));
         else {
-          const woken = await condition(wake, Math.max(1, action.until - clock()), {
-            summary: core.describeWaiting(s),
-          });
+          const until = action.until;
+          const woken = await epoch.run(() =>
+            condition(wake, Math.max(1, until - clock()), { summary: core.describeWaiting(s) }),
+          );
           if (!woken) firedDeadline = Math.max(firedDeadline, action.until);
         }
         continue;

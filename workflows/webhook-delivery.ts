@@ -7,12 +7,13 @@ import { proxyActivities, uuid4 } from '@temporalio/workflow';
 import type { WebhookActivities } from '../activities/webhook-activities';
 import { failureOf, releasingInput, webhookOptions } from './activity-options';
 import type { WorkflowSettings } from './definitions';
+import type { ScopeEpoch } from './scope-epoch';
 import * as core from './seller-state';
 import type { SellerConnection, WebhookRecord } from './seller-state';
 
 export function createWebhookDelivery(
   s: SellerConnection,
-  run: { settings: () => WorkflowSettings; changed: () => void },
+  run: { settings: () => WorkflowSettings; changed: () => void; epoch: ScopeEpoch },
 ) {
   const activities = () => proxyActivities<WebhookActivities>(webhookOptions(run.settings()));
   /** Event ids whose delivery runs in this run (not carried: a new run restarts every pending one). */
@@ -60,14 +61,16 @@ export function createWebhookDelivery(
     }
     delivering.add(w.eventId);
     try {
-      const result = await releasingInput({ eventId: w.eventId, payload: w.payload }, (args) =>
-        activities().deliverWebhook.executeWithOptions(
-          {
-            ...webhookOptions(run.settings()),
-            scheduleToCloseTimeout: remaining,
-            summary: `webhook ${w.type} ${w.eventId}`,
-          },
-          args,
+      const result = await run.epoch.run(() =>
+        releasingInput({ eventId: w.eventId, payload: w.payload }, (args) =>
+          activities().deliverWebhook.executeWithOptions(
+            {
+              ...webhookOptions(run.settings()),
+              scheduleToCloseTimeout: remaining,
+              summary: `webhook ${w.type} ${w.eventId}`,
+            },
+            args,
+          ),
         ),
       );
       if (result.outcome === 'disabled') {
