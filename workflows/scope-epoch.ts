@@ -1,5 +1,8 @@
 import { CancellationScope } from '@temporalio/workflow';
 
+/** Settled operations per epoch in the seller workflow: a few ticks' worth (each starts ≈ 5). */
+export const SCOPE_EPOCH_OPERATIONS = 32;
+
 /**
  * Cancellable work of a long run, grouped so that what the SDK keeps of it can be let go.
  *
@@ -7,7 +10,7 @@ import { CancellationScope } from '@temporalio/workflow';
  * on the cancellation scope it starts in, and the SDK keeps that handler (with the operation's closure:
  * its options, its arguments, the condition's predicate) until that scope is cancelled: for the root
  * scope, until the run ends. A seller's loop starts a handful of them per tick, ≈ 100 ticks a day, all
- * kept until continue-as-new (docs/scaling.md §4, "Not only the core").
+ * kept until continue-as-new (docs/scaling.md §4, "The handlers themselves: scope epochs").
  *
  * So the loop runs its work in an epoch: a child scope of the root. Once enough work has settled in it
  * and none is still running, the epoch is cancelled (each kept handler then runs once and finds its
@@ -15,9 +18,6 @@ import { CancellationScope } from '@temporalio/workflow';
  * handler per epoch on the root. A cancellation of the whole workflow reaches the epoch and whatever
  * runs in it as it reached the root's work before.
  */
-/** Settled operations per epoch in the seller workflow: a few ticks' worth (each starts ≈ 5). */
-export const SCOPE_EPOCH_OPERATIONS = 32;
-
 export class ScopeEpoch {
   /** The scope the epochs are children of: the one current where the epoch was made (the root). */
   private readonly parent = CancellationScope.current();
@@ -37,14 +37,25 @@ export class ScopeEpoch {
    * Runs `work` in `scope` (a child from `child()`; the epoch itself by default), counted as running
    * until it settles, so the epoch is never replaced under it.
    */
-  async run<T>(work: () => Promise<T>, scope: CancellationScope = this.scope): Promise<T> {
+  run<T>(work: () => Promise<T>, scope: CancellationScope = this.scope): Promise<T> {
     this.running++;
-    try {
-      return await scope.run(work);
-    } finally {
-      this.running--;
-      this.settled++;
-    }
+    // One promise more than the work's, not an async function's two: the SDK captures a stack trace for
+    // every promise a workflow creates.
+    return scope.run(work).then(
+      (value) => {
+        this.settle();
+        return value;
+      },
+      (err: unknown) => {
+        this.settle();
+        throw err;
+      },
+    );
+  }
+
+  private settle(): void {
+    this.running--;
+    this.settled++;
   }
 
   /**
