@@ -31,6 +31,7 @@ import {
 } from './support/report';
 import { runSteadyState } from './steady-state';
 import { runFloorMemoryProcess } from './support/floor-memory-process';
+import { describeThreadHeaps } from './support/thread-heaps';
 import { runWorkers } from '../worker/create-workers';
 
 export async function runFloorRatio(ctx: BenchContext): Promise<void> {
@@ -118,7 +119,23 @@ export async function runFloorRatio(ctx: BenchContext): Promise<void> {
         0,
       ),
       rssGrowthPerSellerKB: round((mem.rssAfterWindow - mem.rssBeforeWorkers) / 1024 / mem.sellers, 0),
+      workflowThreads:
+        mem.threadHeapsAfterWindow === null || mem.threadHeapsIdle === null
+          ? null
+          : {
+              usedMB: round(mem.threadHeapsAfterWindow.used / MB, 0),
+              committedMB: round(mem.threadHeapsAfterWindow.committed / MB, 0),
+              usedGrowthPerSellerKB: round(
+                (mem.threadHeapsAfterWindow.used - mem.threadHeapsIdle.used) / 1024 / mem.sellers,
+                0,
+              ),
+              committedGrowthPerSellerKB: round(
+                (mem.threadHeapsAfterWindow.committed - mem.threadHeapsIdle.committed) / 1024 / mem.sellers,
+                0,
+              ),
+            },
     };
+    log(`floor memory (after the window): ${describeThreadHeaps(mem.threadHeapsAfterWindow)}`);
     const floorLatenessP99 = percentile(hist.lateness, 99);
     const metrics: [string, keyof typeof floor, number][] = [
       ['activity completions/s', 'activitiesPerSecond', 2],
@@ -156,6 +173,12 @@ export async function runFloorRatio(ctx: BenchContext): Promise<void> {
           round(ours.rssGrowthPerSellerKB, 0),
           floorMemory.rssGrowthPerSellerKB,
           round(ours.rssGrowthPerSellerKB / floorMemory.rssGrowthPerSellerKB, 2),
+        ],
+        [
+          "of it: workflow threads' committed heap growth since idle, per seller (KB)",
+          ours.threadHeapCommittedGrowthPerSellerKB ?? 'n/a',
+          floorMemory.workflowThreads?.committedGrowthPerSellerKB ?? 'n/a',
+          '',
         ],
       ],
     );

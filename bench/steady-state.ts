@@ -49,6 +49,7 @@ import {
   sleep,
   writeResult,
 } from './support/report';
+import { describeThreadHeaps } from './support/thread-heaps';
 
 const DAY_S = 86_400;
 
@@ -97,6 +98,9 @@ export async function runSteadyState(ctx: BenchContext): Promise<void> {
   const pids = fleet.cpuPids();
 
   memoryBreakdown(`${n} sellers at the window's start`);
+  log(
+    `memory (${n} sellers at the window's start): ${describeThreadHeaps(await fleet.workflowThreadHeaps())}`,
+  );
   log(`${label}: measuring for ${windowMs / 1000} s …`);
   const profiler = await startCpuProfile(label);
   const t0 = Date.now();
@@ -123,6 +127,8 @@ export async function runSteadyState(ctx: BenchContext): Promise<void> {
   const profileFile = await profiler.stop();
   if (profileFile) log(`${label}: CPU profile ${profileFile}`);
   const mem = settledRss();
+  const threadHeaps = await fleet.workflowThreadHeaps();
+  log(`memory (${n} sellers after the window): ${describeThreadHeaps(threadHeaps)}`);
   memoryBreakdown(`${n} sellers after the window`);
   heapSnapshot('window', n);
   // Marginal memory: growth since the first onboarding round, per seller added since then.
@@ -169,6 +175,7 @@ export async function runSteadyState(ctx: BenchContext): Promise<void> {
     workerCpuByThreadMs: {},
     rssAboveIdleWorkersPerSellerKB: 0,
     rssGrowthPerSellerKB: 0,
+    threadHeapCommittedGrowthPerSellerKB: null,
   };
 
   const mintsByInstallation = new Map<string, number[]>();
@@ -352,6 +359,20 @@ export async function runSteadyState(ctx: BenchContext): Promise<void> {
       marginalFromSellers: firstRound?.sellers ?? null,
       heapUsedMB: round(mem.heapUsed / MB, 0),
       heapGrowthPerSellerKB: round((mem.heapUsed - fleet.heapBeforeWorkers) / 1024 / n, 0),
+      // The workflow threads' V8 heaps (not collected by the reading: bench/support/thread-heaps.ts).
+      workflowThreads:
+        threadHeaps === null || fleet.threadHeapsIdle === null
+          ? null
+          : {
+              threads: threadHeaps.threads,
+              usedMB: round(threadHeaps.used / MB, 0),
+              committedMB: round(threadHeaps.committed / MB, 0),
+              usedGrowthPerSellerKB: round((threadHeaps.used - fleet.threadHeapsIdle.used) / 1024 / n, 0),
+              committedGrowthPerSellerKB: round(
+                (threadHeaps.committed - fleet.threadHeapsIdle.committed) / 1024 / n,
+                0,
+              ),
+            },
     },
   };
   // Temporal activities (what the floor mirrors), estimated from the sample: our metrics count mints and
@@ -368,6 +389,7 @@ export async function runSteadyState(ctx: BenchContext): Promise<void> {
     workerCpuByThreadMs,
     rssAboveIdleWorkersPerSellerKB: rssAboveIdlePerSellerKB,
     rssGrowthPerSellerKB,
+    threadHeapCommittedGrowthPerSellerKB: result.memory.workflowThreads?.committedGrowthPerSellerKB ?? null,
   });
 
   const l = result.refreshLatenessMs;
@@ -453,6 +475,12 @@ export async function runSteadyState(ctx: BenchContext): Promise<void> {
       [
         'main-thread heap after GC (MB) / growth since before workers, per seller (KB): driver + SDK main thread',
         `${result.memory.heapUsedMB} / ${result.memory.heapGrowthPerSellerKB}`,
+      ],
+      [
+        "workflow threads' heap used / committed (MB) / growth since the idle workers, per seller (KB): not collected by the reading",
+        result.memory.workflowThreads === null
+          ? 'n/a (none in this process)'
+          : `${result.memory.workflowThreads.usedMB} / ${result.memory.workflowThreads.committedMB} / ${result.memory.workflowThreads.usedGrowthPerSellerKB} / ${result.memory.workflowThreads.committedGrowthPerSellerKB}`,
       ],
       [
         `marginal RSS / heap per 1,000 sellers (MB, ${result.memory.marginalFromSellers ?? '?'}→${n} sellers)`,

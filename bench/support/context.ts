@@ -155,6 +155,8 @@ export interface SteadyOutcome {
   rssAboveIdleWorkersPerSellerKB: number;
   /** Worker RSS after the window since before the workers, per seller (KB). */
   rssGrowthPerSellerKB: number;
+  /** The workflow threads' committed V8 heap growth since the idle workers, per seller (null: none). */
+  threadHeapCommittedGrowthPerSellerKB: number | null;
 }
 
 /** Token-endpoint traffic while the fleet was being connected (OTTO's cap holds for onboarding too). */

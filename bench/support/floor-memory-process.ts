@@ -20,6 +20,7 @@ import { runWorkers } from '../../worker/create-workers';
 import { runChildOnce, serveChildOnce } from './child-once';
 import { createFloorWorkers, startFloorWorkflows, type FloorPlan } from './floor-fleet';
 import { mapLimit, settledRss, sleep } from './report';
+import { type ThreadHeaps, workflowThreadHeaps } from './thread-heaps';
 
 export interface FloorMemorySpec extends FloorPlan {
   temporalAddress: string;
@@ -35,6 +36,9 @@ export interface FloorMemoryResult {
   rssBeforeWorkers: number;
   rssWorkersIdle: number;
   rssAfterWindow: number;
+  /** The floor workers' workflow threads' heaps, idle and after the window (thread-heaps.ts). */
+  threadHeapsIdle: ThreadHeaps | null;
+  threadHeapsAfterWindow: ThreadHeaps | null;
 }
 
 export async function runFloorMemoryProcess(spec: FloorMemorySpec): Promise<FloorMemoryResult> {
@@ -69,14 +73,23 @@ async function measure(spec: FloorMemorySpec): Promise<FloorMemoryResult> {
     // As the fleet's idle reading (harness.ts): the workers' fixed cost, no seller yet.
     await sleep(2_000);
     const rssWorkersIdle = settledRss().rss;
+    const threadHeapsIdle = await workflowThreadHeaps(floor.workers);
     const originAt = Date.now() + 10_000 + spec.schedule.length * 10;
     const readAt = originAt + spec.windowMs;
     // Every seller stays cached until the reading; the workflows end a moment after it.
     const ids = await startFloorWorkflows(client, floor, spec, { originAt, endAt: readAt + 5_000 });
     await sleep(Math.max(0, readAt - Date.now()));
     const rssAfterWindow = settledRss().rss;
+    const threadHeapsAfterWindow = await workflowThreadHeaps(floor.workers);
     await mapLimit(ids, 32, (id) => client.workflow.getHandle(id).result());
-    return { sellers: ids.length, rssBeforeWorkers, rssWorkersIdle, rssAfterWindow };
+    return {
+      sellers: ids.length,
+      rssBeforeWorkers,
+      rssWorkersIdle,
+      rssAfterWindow,
+      threadHeapsIdle,
+      threadHeapsAfterWindow,
+    };
   } finally {
     for (const w of floor.workers) if (w.getState() === 'RUNNING') w.shutdown();
     await running.catch(() => undefined);

@@ -44,6 +44,7 @@ import { runningQuery, type LiveState } from '../../workflows/visibility-queries
 import { startApiProcess, type ApiProcess } from './api-process';
 import { startEmulatorProcess, type EmulatorProcess } from './emulator-process';
 import { heapSnapshot, log, mapLimit, memoryBreakdown, settledRss, sleep } from './report';
+import { describeThreadHeaps, type ThreadHeaps, workflowThreadHeaps } from './thread-heaps';
 
 export const PUBLIC_BASE_URL = 'http://localhost:3000';
 const REDIRECT_URI = `${PUBLIC_BASE_URL}/oauth/callback`;
@@ -311,6 +312,8 @@ export class Fleet {
     readonly heapBeforeWorkers: number,
     /** RSS of this process (GC'd) with the workers running and no seller yet. */
     readonly rssWorkersIdle: number,
+    /** The workflow threads' heaps at the same moment (null: none found). */
+    readonly threadHeapsIdle: ThreadHeaps | null,
   ) {}
 
   static async start(env: BenchEnv, options: FleetOptions): Promise<Fleet> {
@@ -371,6 +374,8 @@ export class Fleet {
       await sleep(2_000);
       const rssWorkersIdle = settledRss().rss;
       memoryBreakdown('workers idle');
+      const threadHeapsIdle = await workflowThreadHeaps(workers);
+      log(`memory (workers idle): ${describeThreadHeaps(threadHeapsIdle)}`);
       heapSnapshot('idle');
       cleanups.push(async () => {
         for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
@@ -415,6 +420,7 @@ export class Fleet {
         rssBeforeWorkers,
         heapBeforeWorkers,
         rssWorkersIdle,
+        threadHeapsIdle,
       );
       log(
         `fleet: emulator ${emulator.url} (pid ${emulator.pid}), API ${apiUrl} (pid ${api.pid}), task queue ${taskQueue}`,
@@ -582,6 +588,11 @@ export class Fleet {
   async countInState(state: LiveState): Promise<number> {
     const query = runningQuery(state, { taskQueue: this.taskQueue });
     return (await this.env.client.workflow.count(query)).count;
+  }
+
+  /** The workers' workflow threads' V8 heaps (thread-heaps.ts): what of a reading is theirs. */
+  async workflowThreadHeaps(): Promise<ThreadHeaps | null> {
+    return await workflowThreadHeaps(this.workers);
   }
 
   cpuPids(): { emulator: number; temporal: number; api: number } {
