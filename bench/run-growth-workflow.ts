@@ -15,7 +15,8 @@ export type GrowthArgs = 'same' | 'fresh' | 'released';
  * Where each iteration's timer and activity run: `root`, straight in the workflow's root scope, awaited;
  * `kept`, each in a child scope of its own with the loop waiting on a `condition()` for it, as the seller
  * workflow's loop did before workflows/scope-epoch.ts (every handler kept for the run's life); `epoch`,
- * the same inside a ScopeEpoch, renewed at the top of the loop, as the seller workflow does now.
+ * the same in a ScopeEpoch's scopes, renewed at the top of the loop, the loop in its `loop` and waiting
+ * through its `wait`, as the seller workflow does now.
  */
 export type GrowthScopes = 'root' | 'kept' | 'epoch';
 import {
@@ -60,25 +61,28 @@ export async function growthWorkflow(input: GrowthInput): Promise<void> {
       return;
     }
     let over = false;
-    const scope = epoch === null ? new CancellationScope() : epoch.child();
-    void (epoch === null ? scope.run(work) : epoch.run(work, scope)).then(() => {
+    void (epoch === null ? new CancellationScope().run(work) : epoch.run(work)).then(() => {
       over = true;
     });
     if (epoch === null) await condition(() => over);
-    else await epoch.run(() => condition(() => over));
+    else await epoch.wait(() => over);
   };
-  let left = input.iterations;
-  for (let i = 0; left > 0; i++, left--) {
-    if (input.continueEvery !== null && i === input.continueEvery)
-      await continueAsNew<typeof growthWorkflow>({ ...input, iterations: left });
-    epoch?.renew();
-    await step(() => sleep(input.gapMs));
-    const arg: { payload?: string } =
-      input.args === 'same' ? same : { payload: `${i}:${'x'.repeat(input.payloadBytes)}` };
-    await step(() => echo(arg));
-    if (input.args === 'released') delete arg.payload;
-    progress.iterationDone();
-  }
+  const loop = async () => {
+    let left = input.iterations;
+    for (let i = 0; left > 0; i++, left--) {
+      if (input.continueEvery !== null && i === input.continueEvery)
+        await continueAsNew<typeof growthWorkflow>({ ...input, iterations: left });
+      epoch?.renew();
+      await step(() => sleep(input.gapMs));
+      const arg: { payload?: string } =
+        input.args === 'same' ? same : { payload: `${i}:${'x'.repeat(input.payloadBytes)}` };
+      await step(() => echo(arg));
+      if (input.args === 'released') delete arg.payload;
+      progress.iterationDone();
+    }
+  };
+  // The seller workflow's loop runs in the epoch's scope that cannot be cancelled (scope-epoch.ts `loop`).
+  await (epoch === null ? loop() : epoch.loop(loop));
   // Stays cached (and its run's state with it) until the benchmark ends.
   await sleep('1 day');
 }

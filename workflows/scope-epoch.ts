@@ -1,7 +1,7 @@
-import { CancellationScope } from '@temporalio/workflow';
+import { CancellationScope, condition } from '@temporalio/workflow';
 
-/** Settled operations per epoch in the seller workflow: a few ticks' worth (each starts ≈ 5). */
-export const SCOPE_EPOCH_OPERATIONS = 32;
+/** Settled operations per epoch in the seller workflow: about eight ticks' worth (a timer and a tick each). */
+export const SCOPE_EPOCH_OPERATIONS = 16;
 
 /**
  * Cancellable work of a long run, grouped so that what the SDK keeps of it can be let go.
@@ -16,46 +16,90 @@ export const SCOPE_EPOCH_OPERATIONS = 32;
  * and none is still running, the epoch is cancelled (each kept handler then runs once and finds its
  * operation over: no command, nothing cancelled) and a new one begins. What a run still keeps is one
  * handler per epoch on the root. A cancellation of the whole workflow reaches the epoch and whatever
- * runs in it as it reached the root's work before.
+ * runs in it as it reached the root's work before. The loop itself runs in a scope that cannot be
+ * cancelled (`loop`), where its `condition()`s register nothing, and learns of a cancellation of the
+ * workflow from one handler (`wait`).
+ *
+ * Each of these costs no promise more than the plain calls did: the SDK captures a source-mapped stack
+ * trace for every promise a workflow creates, which is most of a workflow thread's CPU.
  */
 export class ScopeEpoch {
   /** The scope the epochs are children of: the one current where the epoch was made (the root). */
   private readonly parent = CancellationScope.current();
   private scope = new CancellationScope({ cancellable: true, parent: this.parent });
+  /** Where `loop` runs: not cancellable, so the conditions it waits on leave no handler anywhere. */
+  private readonly waits = new CancellationScope({ cancellable: false, parent: this.parent });
+  /** The cancellation of the parent (the workflow), once it came: `wait` throws it. */
+  private cancelled: unknown = null;
   private settled = 0;
   private running = 0;
 
   /** @param every how many settled operations an epoch holds before it may be replaced */
-  constructor(private readonly every: number) {}
-
-  /** A new scope inside the current epoch, for work that must be cancellable on its own. */
-  child(): CancellationScope {
-    return new CancellationScope({ cancellable: true, parent: this.scope });
+  constructor(private readonly every: number) {
+    // One handler for the run: the loop's waits learn of the workflow's cancellation from it.
+    void this.parent.cancelRequested.catch((err: unknown) => {
+      this.cancelled = err;
+    });
   }
 
   /**
-   * Runs `work` in `scope` (a child from `child()`; the epoch itself by default), counted as running
-   * until it settles, so the epoch is never replaced under it.
+   * A new scope in the current epoch for one operation, counted as running until `done()` (call it
+   * exactly once, when the operation has settled), so the epoch is never replaced under it.
    */
-  run<T>(work: () => Promise<T>, scope: CancellationScope = this.scope): Promise<T> {
+  child(): CancellationScope {
     this.running++;
-    // One promise more than the work's, not an async function's two: the SDK captures a stack trace for
-    // every promise a workflow creates.
+    return new CancellationScope({ cancellable: true, parent: this.scope });
+  }
+
+  /** The operation of a `child()` has settled. */
+  done(): void {
+    this.running--;
+    this.settled++;
+  }
+
+  /** Runs `work` in a `child()` of its own (one promise more than `child()`/`done()` by hand). */
+  run<T>(work: () => Promise<T>): Promise<T> {
+    const scope = this.child();
     return scope.run(work).then(
       (value) => {
-        this.settle();
+        this.done();
         return value;
       },
       (err: unknown) => {
-        this.settle();
+        this.done();
         throw err;
       },
     );
   }
 
-  private settle(): void {
-    this.running--;
-    this.settled++;
+  /**
+   * Runs the workflow's loop in a scope that cannot be cancelled, so the `condition()`s it waits on
+   * register no handler (they would on the root, for the run's life); its waits go through `wait`,
+   * which ends them when the workflow is cancelled. Work the loop starts must be given a scope of its own
+   * (`child()`, `run`): it would not be cancellable here.
+   */
+  loop<T>(body: () => Promise<T>): Promise<T> {
+    return this.waits.run(body);
+  }
+
+  /**
+   * `condition(fn)` (with a timeout: `condition(fn, timeoutMs, options)`, true when `fn` held) that throws
+   * the workflow's cancellation once it comes, as a condition in the root scope would.
+   */
+  wait(fn: () => boolean): Promise<void>;
+  wait(fn: () => boolean, timeoutMs: number, options?: { summary?: string }): Promise<boolean>;
+  wait(fn: () => boolean, timeoutMs?: number, options?: { summary?: string }): Promise<boolean | void> {
+    const holds = () => this.cancelled !== null || fn();
+    const waiting =
+      timeoutMs === undefined
+        ? condition(holds)
+        : options === undefined
+          ? condition(holds, timeoutMs)
+          : condition(holds, timeoutMs, options);
+    return waiting.then((result) => {
+      if (this.cancelled !== null) throw this.cancelled;
+      return result;
+    });
   }
 
   /**

@@ -383,9 +383,10 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
     const scope = epoch.child();
     scopes.set(name, scope);
     try {
-      return await epoch.run(work, scope);
+      return await scope.run(work);
     } finally {
       scopes.delete(name);
+      epoch.done();
     }
   }
 
@@ -563,14 +564,15 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
     if (at === null || timer !== null) return timer;
     const t: LoopTimer = { at, scope: epoch.child(), fired: false };
     timer = t;
-    epoch
-      .run(() => sleep(Math.max(1, at - clock()), { summary: core.describeWaiting(s) }), t.scope)
+    t.scope
+      .run(() => sleep(Math.max(1, at - clock()), { summary: core.describeWaiting(s) }))
       .then(
         () => {
+          epoch.done();
           t.fired = true;
           firedDeadline = Math.max(firedDeadline, at);
         },
-        () => undefined,
+        () => epoch.done(),
       );
     return t;
   }
@@ -591,80 +593,82 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
   let drainingSince: number | null = null;
   let cancelRequested = false;
   let endCancelled = false;
-  for (;;) {
-    epoch.renew();
-    if (drainingSince === null && historyTooLong()) drainingSince = clock();
-    if (core.isOver(s) && !endCancelled) {
-      // Nothing may use the installation any more: stop whatever still runs.
-      endCancelled = true;
-      for (const scope of scopes.values()) scope.cancel();
-    }
-    const handlersFinished = allHandlersFinished();
-    const action = decide(s, ctx(), { drainingSince, handlersFinished, cancelRequested, patches });
-    switch (action.type) {
-      case 'expireConsent':
-        core.expireConsent(s, ctx());
-        changed();
-        continue;
-      case 'authorize':
-        void authorize();
-        continue;
-      case 'mint':
-        void mint(action);
-        continue;
-      case 'tokenExpired':
-        core.tokenExpired(s, ctx());
-        changed();
-        continue;
-      case 'transfer':
-        if (action.skip !== null) {
-          core.transferSkipped(s, ctx(), action.kind, action.skip);
-          changed();
-        } else void runTransfer(action.kind, action.full);
-        continue;
-      case 'tick':
-        void runTick(action.plan);
-        continue;
-      case 'cancelTransfers':
-        cancelRequested = true;
-        for (const kind of TRANSFER_KINDS) scopes.get(kind)?.cancel();
-        scopes.get('tick')?.cancel();
-        continue;
-      case 'continueAsNew':
-        log.info('continuing as new to bound history', { historyLength: workflowInfo().historyLength });
-        // The next run writes its own row (a later run start replaces this one) once it has its settings.
-        publishRow(null);
-        return await continueAsNew<typeof sellerConnection>({
-          sellerId: s.sellerId,
-          overrides: s.overrides,
-          carried: s,
-        });
-      case 'finish':
-        break;
-      case 'wait': {
-        publishRow(action.until);
-        const seen = version;
-        const draining = drainingSince !== null;
-        const wake = () =>
-          version !== seen ||
-          (!draining && historyTooLong()) ||
-          (draining && allHandlersFinished() !== handlersFinished);
-        if (patches.jitTicks === true) {
-          const armed = armTimer(action.until);
-          await epoch.run(() => condition(() => wake() || armed?.fired === true));
-        } else if (action.until === null) await epoch.run(() => condition(wake));
-        else {
-          const until = action.until;
-          const woken = await epoch.run(() =>
-            condition(wake, Math.max(1, until - clock()), { summary: core.describeWaiting(s) }),
-          );
-          if (!woken) firedDeadline = Math.max(firedDeadline, action.until);
-        }
-        continue;
+  // The loop's waits register no handler (scope-epoch.ts); what it starts runs in the epoch's scopes.
+  await epoch.loop(async () => {
+    for (;;) {
+      epoch.renew();
+      if (drainingSince === null && historyTooLong()) drainingSince = clock();
+      if (core.isOver(s) && !endCancelled) {
+        // Nothing may use the installation any more: stop whatever still runs.
+        endCancelled = true;
+        for (const scope of scopes.values()) scope.cancel();
       }
+      const handlersFinished = allHandlersFinished();
+      const action = decide(s, ctx(), { drainingSince, handlersFinished, cancelRequested, patches });
+      switch (action.type) {
+        case 'expireConsent':
+          core.expireConsent(s, ctx());
+          changed();
+          continue;
+        case 'authorize':
+          void authorize();
+          continue;
+        case 'mint':
+          void mint(action);
+          continue;
+        case 'tokenExpired':
+          core.tokenExpired(s, ctx());
+          changed();
+          continue;
+        case 'transfer':
+          if (action.skip !== null) {
+            core.transferSkipped(s, ctx(), action.kind, action.skip);
+            changed();
+          } else void runTransfer(action.kind, action.full);
+          continue;
+        case 'tick':
+          void runTick(action.plan);
+          continue;
+        case 'cancelTransfers':
+          cancelRequested = true;
+          for (const kind of TRANSFER_KINDS) scopes.get(kind)?.cancel();
+          scopes.get('tick')?.cancel();
+          continue;
+        case 'continueAsNew':
+          log.info('continuing as new to bound history', { historyLength: workflowInfo().historyLength });
+          // The next run writes its own row (a later run start replaces this one) once it has its settings.
+          publishRow(null);
+          return await continueAsNew<typeof sellerConnection>({
+            sellerId: s.sellerId,
+            overrides: s.overrides,
+            carried: s,
+          });
+        case 'finish':
+          break;
+        case 'wait': {
+          publishRow(action.until);
+          const seen = version;
+          const draining = drainingSince !== null;
+          const wake = () =>
+            version !== seen ||
+            (!draining && historyTooLong()) ||
+            (draining && allHandlersFinished() !== handlersFinished);
+          if (patches.jitTicks === true) {
+            const armed = armTimer(action.until);
+            await epoch.wait(() => wake() || armed?.fired === true);
+          } else if (action.until === null) await epoch.wait(wake);
+          else {
+            const woken = await epoch.wait(wake, Math.max(1, action.until - clock()), {
+              summary: core.describeWaiting(s),
+            });
+            if (!woken) firedDeadline = Math.max(firedDeadline, action.until);
+          }
+          continue;
+        }
+      }
+      break;
     }
-    break;
-  }
+  });
 
   // The last events (revoked, disconnected) reach the shop before the workflow ends; each delivery is
   // bounded by its window. The status row follows any change meanwhile and ends with the final state.

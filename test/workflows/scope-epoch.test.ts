@@ -3,23 +3,29 @@
  * shape (test/fixtures/workflows/scope-epoch-probe.ts):
  * - an epoch is renewed once enough work has settled in it, never while work runs in it;
  * - renewing cancels nothing that ran in it: the history holds no cancelled timer or activity;
- * - a cancellation of the workflow still reaches the work running in the current epoch.
+ * - a cancellation of the workflow still reaches the work running in the current epoch, and ends a wait of
+ *   the loop (which runs where no cancellation reaches it: ScopeEpoch `loop` and `wait`);
+ * - so a seller workflow cancelled from the Temporal UI still ends as cancelled.
  * What it saves (the SDK's handlers let go) is measured by `npm run bench:run-growth -- --scopes=kept|epoch`.
  */
 import { join } from 'node:path';
-import { WorkflowFailedError } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import type { ProbeState, scopeEpochProbe } from '../fixtures/workflows/scope-epoch-probe';
-import { connectTestEnv, eventually, uniqueName } from '../support/temporal';
+import { beginConsentUpdate, connectionStatusQuery, sellerWorkflowId } from '../../workflows/definitions';
+import type { sellerConnection } from '../../workflows/seller-connection';
+import { connectTestEnv, createTestWorker, eventually, newNonce, uniqueName } from '../support/temporal';
 
 const PROBE = join(__dirname, '..', 'fixtures', 'workflows', 'scope-epoch-probe.ts');
 
 let env: TestWorkflowEnvironment;
 let worker: Worker;
+let sellerWorker: Worker;
 let running: Promise<void>;
 const taskQueue = uniqueName('scope-epoch');
+const sellerQueue = uniqueName('scope-epoch-seller');
 
 beforeAll(async () => {
   env = await connectTestEnv();
@@ -33,21 +39,23 @@ beforeAll(async () => {
     workflowBundle: { code },
     activities: { echo: (n: number) => Promise.resolve(n) },
   });
-  running = worker.run();
+  sellerWorker = await createTestWorker(env, { taskQueue: sellerQueue });
+  running = Promise.all([worker.run(), sellerWorker.run()]).then(() => undefined);
 }, 120_000);
 
 afterAll(async () => {
   worker?.shutdown();
+  sellerWorker?.shutdown();
   await running;
   await env?.teardown();
 });
 
 it('renews only settled epochs, cancels nothing by it, and lets a workflow cancellation through', async () => {
-  // 6 rounds of 4 settled operations (a timer, an activity, a wait on each), an epoch of 8.
+  // 6 rounds of 2 settled operations (a timer, an activity; the waits are not the epoch's), an epoch of 4.
   const handle = await env.client.workflow.start<typeof scopeEpochProbe>('scopeEpochProbe', {
     taskQueue,
     workflowId: uniqueName('probe'),
-    args: [6, 8],
+    args: [6, 4],
   });
   const state = await eventually(
     () => handle.query<ProbeState>('probeState'),
@@ -56,7 +64,7 @@ it('renews only settled epochs, cancels nothing by it, and lets a workflow cance
   );
   expect(state.rounds).toBe(6);
   expect(state.renewed).toEqual([false, false, true, false, true, false]);
-  // 8 operations settled by then, but the day-long timer runs in the epoch.
+  // 4 operations settled by then, but the day-long timer runs in the epoch.
   expect(state.renewedWhileRunning).toBe(false);
 
   /** How many events of the history carry each of these attributes. */
@@ -86,4 +94,28 @@ it('renews only settled epochs, cancels nothing by it, and lets a workflow cance
   expect((failure as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
   expect((await handle.query<ProbeState>('probeState')).longTimer).toBe('cancelled');
   expect((await count()).timersCanceled).toBe(1);
+}, 60_000);
+
+it('a seller workflow cancelled from the Temporal UI ends as cancelled', async () => {
+  const sellerId = uniqueName('epoch-cancel');
+  const startWorkflowOperation = new WithStartWorkflowOperation<typeof sellerConnection>('sellerConnection', {
+    workflowId: sellerWorkflowId(sellerId),
+    taskQueue: sellerQueue,
+    args: [{ sellerId, overrides: {} }],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+  });
+  await env.client.workflow.executeUpdateWithStart(beginConsentUpdate, {
+    args: [{ sellerId, appVersion: 'v1', nonce: newNonce() }],
+    startWorkflowOperation,
+  });
+  const handle = await startWorkflowOperation.workflowHandle();
+  // Its loop waits for the consent (or the consent window's end) in the epoch's loop.
+  expect((await handle.query(connectionStatusQuery)).state).toBe('pending_consent');
+  await handle.cancel();
+  const failure = await handle.result().then(
+    () => null,
+    (err: unknown) => err,
+  );
+  expect(failure).toBeInstanceOf(WorkflowFailedError);
+  expect((failure as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
 }, 60_000);
