@@ -1,4 +1,4 @@
-import { CancellationScope, condition } from '@temporalio/workflow';
+import { CancellationScope, CancelledFailure, condition } from '@temporalio/workflow';
 
 /** Settled operations per epoch in the seller workflow: about eight ticks' worth (a timer and a tick each). */
 export const SCOPE_EPOCH_OPERATIONS = 16;
@@ -30,7 +30,7 @@ export class ScopeEpoch {
   /** Where `loop` runs: not cancellable, so the conditions it waits on leave no handler anywhere. */
   private readonly waits = new CancellationScope({ cancellable: false, parent: this.parent });
   /** The cancellation of the parent (the workflow), once it came: `wait` throws it. */
-  private cancelled: unknown = null;
+  private cancelled: Error | null = null;
   private settled = 0;
   private running = 0;
 
@@ -38,7 +38,8 @@ export class ScopeEpoch {
   constructor(private readonly every: number) {
     // One handler for the run: the loop's waits learn of the workflow's cancellation from it.
     void this.parent.cancelRequested.catch((err: unknown) => {
-      this.cancelled = err;
+      // The SDK rejects with a CancelledFailure; anything else is passed on as one.
+      this.cancelled = err instanceof Error ? err : new CancelledFailure(String(err));
     });
   }
 

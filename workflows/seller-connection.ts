@@ -148,7 +148,7 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
    * and the update's number.
    */
   let publishedRow = { version: -1, validUntil: 0, seq: 0 };
-  /** Where the loop's timers, waits and activities run, so the SDK lets go of them (scope-epoch.ts). */
+  /** Where the loop's timers, ticks and webhook deliveries run, so the SDK lets go of them (scope-epoch.ts). */
   const epoch = new ScopeEpoch(SCOPE_EPOCH_OPERATIONS);
   const webhooks = createWebhookDelivery(s, { settings: () => settings!, changed: () => changed(), epoch });
   /** Running activities by what they do ('authorize', 'mint', a transfer kind), to cancel them. */

@@ -20,7 +20,7 @@ interface ThreadsInternal {
 type HeapStatisticsOf = () => Promise<{ used_heap_size: number; total_heap_size: number }>;
 
 /** The workflow threads of these SDK workers (none when their workflows run in this thread). */
-export function workflowThreads(workers: readonly Worker[]): ThreadWorker[] {
+function workflowThreads(workers: readonly Worker[]): ThreadWorker[] {
   return workers.flatMap((w) =>
     ((w as unknown as ThreadsInternal).workflowCreator?.workerThreadClients ?? [])
       .map((c) => c.workerThread)

@@ -9,7 +9,7 @@
  * What it saves (the SDK's handlers let go) is measured by `npm run bench:run-growth -- --scopes=kept|epoch`.
  */
 import { join } from 'node:path';
-import { WithStartWorkflowOperation, WorkflowFailedError } from '@temporalio/client';
+import { WithStartWorkflowOperation, type WorkflowHandle, WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
@@ -42,6 +42,17 @@ beforeAll(async () => {
   sellerWorker = await createTestWorker(env, { taskQueue: sellerQueue });
   running = Promise.all([worker.run(), sellerWorker.run()]).then(() => undefined);
 }, 120_000);
+
+/** Cancels the workflow as the Temporal UI does; it must end as cancelled. */
+async function cancelledByTheUi(handle: WorkflowHandle): Promise<void> {
+  await handle.cancel();
+  const failure = await handle.result().then(
+    () => null,
+    (err: unknown) => err,
+  );
+  expect(failure).toBeInstanceOf(WorkflowFailedError);
+  expect((failure as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+}
 
 afterAll(async () => {
   worker?.shutdown();
@@ -85,13 +96,7 @@ it('renews only settled epochs, cancels nothing by it, and lets a workflow cance
     activityCancelRequests: 0,
   });
 
-  await handle.cancel();
-  const failure = await handle.result().then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(failure).toBeInstanceOf(WorkflowFailedError);
-  expect((failure as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+  await cancelledByTheUi(handle);
   expect((await handle.query<ProbeState>('probeState')).longTimer).toBe('cancelled');
   expect((await count()).timersCanceled).toBe(1);
 }, 60_000);
@@ -111,11 +116,5 @@ it('a seller workflow cancelled from the Temporal UI ends as cancelled', async (
   const handle = await startWorkflowOperation.workflowHandle();
   // Its loop waits for the consent (or the consent window's end) in the epoch's loop.
   expect((await handle.query(connectionStatusQuery)).state).toBe('pending_consent');
-  await handle.cancel();
-  const failure = await handle.result().then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(failure).toBeInstanceOf(WorkflowFailedError);
-  expect((failure as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+  await cancelledByTheUi(handle);
 }, 60_000);
