@@ -50,6 +50,8 @@ export interface RunSituation {
   patches?: RunPatches;
   /** Running transfers were already asked to stop. */
   cancelRequested: boolean;
+  /** A webhook delivery of this run is still running (an attempt, or the backoff before the next). */
+  webhooksInFlight?: boolean;
 }
 
 /**
@@ -151,9 +153,14 @@ export function decide(s: SellerConnection, c: Ctx, run: RunSituation): Action {
   }
 
   if (draining) {
-    if (!busy(s) && run.handlersFinished) return { type: 'continueAsNew' };
+    const bound = run.drainingSince! + settings.drainTimeoutMs;
+    // Patch webhookDrain: a delivery still running holds the continue-as-new until the bound. An attempt
+    // the shop accepts after the run closed reaches no workflow, so the next run would send it again;
+    // past the bound (the shop is down) the next run takes the delivery over.
+    const deliveriesHold = run.patches?.webhookDrain === true && run.webhooksInFlight === true && now < bound;
+    if (!busy(s) && run.handlersFinished && !deliveriesHold) return { type: 'continueAsNew' };
+    if (deliveriesHold) wakeAt.push(bound);
     if (anyTransferRunning(s) && !run.cancelRequested) {
-      const bound = run.drainingSince! + settings.drainTimeoutMs;
       if (now >= bound) return { type: 'cancelTransfers' };
       wakeAt.push(bound);
     }

@@ -13,6 +13,10 @@ export const PATCHES = {
     since: '0.2.0',
     why: 'the workflow writes its compact status (workflows/status-summary.ts) to its memo whenever it changes (an upsertMemo command), so the API reads status and lists without querying a worker',
   },
+  webhookDrain: {
+    since: '0.2.0',
+    why: 'a run draining for continue-as-new waits for its running webhook deliveries (up to drainTimeoutMs) before it continues: an attempt the shop accepted while the run closed was sent again by the next run',
+  },
 } as const satisfies Record<string, { since: string; why: string }>;
 
 /** A patch id: only the ids declared above can be asked for. */

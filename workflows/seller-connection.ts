@@ -97,7 +97,10 @@ function invalidInput(issues: { message: string }[]): ApplicationFailure {
 export async function sellerConnection(args: SellerConnectionArgs): Promise<ConnectionStatus> {
   // Run-start patch flags (docs/versioning.md): read once, before the first await.
   const statusMemo = patched('statusMemo' satisfies PatchId);
-  const patches: core.RunPatches = { jitTicks: patched('jitTicks' satisfies PatchId) };
+  const patches: core.RunPatches = {
+    jitTicks: patched('jitTicks' satisfies PatchId),
+    webhookDrain: patched('webhookDrain' satisfies PatchId),
+  };
   const parsed = checkSellerConnectionInput(args);
   if (!parsed.success) throw invalidInput(parsed.issues);
   const s: SellerConnection =
@@ -604,7 +607,13 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
         for (const scope of scopes.values()) scope.cancel();
       }
       const handlersFinished = allHandlersFinished();
-      const action = decide(s, ctx(), { drainingSince, handlersFinished, cancelRequested, patches });
+      const action = decide(s, ctx(), {
+        drainingSince,
+        handlersFinished,
+        cancelRequested,
+        patches,
+        webhooksInFlight: !webhooks.idle(),
+      });
       switch (action.type) {
         case 'expireConsent':
           core.expireConsent(s, ctx());

@@ -224,6 +224,8 @@ export interface Ctx {
 export interface RunPatches {
   /** Just-in-time tokens and one activity per tick (workflows/tick-types.ts). */
   jitTicks?: boolean;
+  /** Draining for continue-as-new waits for the run's webhook deliveries, up to the drain bound. */
+  webhookDrain?: boolean;
 }
 
 function note(s: SellerConnection, c: Ctx, type: string, detail?: string): void {

@@ -499,6 +499,30 @@ describe('draining for continue-as-new', () => {
     expect(decide(s, ctx(now), { ...draining, handlersFinished: false })).toMatchObject({ type: 'wait' });
   });
 
+  it('with patch webhookDrain, a running webhook delivery holds the continue-as-new until the bound', () => {
+    const s = active();
+    const now = T0 + 60_000;
+    const draining: RunSituation = {
+      drainingSince: now,
+      handlersFinished: true,
+      cancelRequested: false,
+      patches: { webhookDrain: true },
+      webhooksInFlight: true,
+    };
+    const bound = now + settings.drainTimeoutMs;
+    const held = settle(s, now, healthy, draining);
+    expect(held.type).toBe('wait');
+    expect((held as { until: number | null }).until).toBeLessThanOrEqual(bound);
+    // The delivery ended: the run continues at once.
+    expect(settle(s, now, healthy, { ...draining, webhooksInFlight: false })).toEqual({
+      type: 'continueAsNew',
+    });
+    // Still running at the bound (the shop is down): the next run takes the delivery over.
+    expect(settle(s, bound, healthy, draining)).toEqual({ type: 'continueAsNew' });
+    // Runs recorded before the patch never waited for deliveries.
+    expect(settle(s, now, healthy, { ...draining, patches: {} })).toEqual({ type: 'continueAsNew' });
+  });
+
   it('expires a consent and completes an authorization while draining', () => {
     const s = pendingConsent();
     const draining: RunSituation = { drainingSince: T0, handlersFinished: true, cancelRequested: false };

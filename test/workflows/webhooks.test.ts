@@ -38,7 +38,9 @@ beforeAll(async () => {
   stack = await TestStack.start({ tokenTtlSeconds: TTL_S, settings: SETTINGS, webhook });
   shortHistoryStack = await TestStack.start({
     tokenTtlSeconds: TTL_S,
-    settings: { ...SETTINGS, maxHistoryEvents: 50 },
+    // A run holds its continue-as-new for running deliveries up to the drain bound: with the shop down it
+    // continues after 5 s rather than the default minute.
+    settings: { ...SETTINGS, maxHistoryEvents: 50, drainTimeoutMs: 5_000 },
     webhook,
   });
 });
@@ -210,7 +212,17 @@ describe('webhooks to the shop', () => {
       (s.webhooks ?? []).some((w) => w.status === 'pending'),
     );
     expect(pending.state).toBe('disconnected');
-    await new Promise((r) => setTimeout(r, 1_500));
+    // The shop refused the disconnected event twice: the workflow tried again instead of ending (a closed
+    // run schedules no more attempts), and it is still running.
+    const refusedDisconnected = () =>
+      receiver.received.filter(
+        (r) =>
+          r.status === 503 && r.payload?.data.sellerId === sellerId && r.payload.data.to === 'disconnected',
+      ).length;
+    await eventually(
+      () => Promise.resolve(refusedDisconnected()),
+      (n) => n >= 2,
+    );
     expect((await handle.describe()).status.name).toBe('RUNNING');
     receiver.failWith = null;
     const final = await handle.result();
