@@ -131,6 +131,7 @@ export async function runSteadyState(ctx: BenchContext): Promise<void> {
   log(`memory (${n} sellers after the window): ${describeThreadHeaps(threadHeaps)}`);
   memoryBreakdown(`${n} sellers after the window`);
   heapSnapshot('window', n);
+  await fleet.workflowThreadSnapshots('steady', n);
   // Marginal memory: growth since the first onboarding round, per seller added since then.
   const firstRound = fleet.memory.find((m) => m.sellers < n);
   const marginalPer1000 = (now: number, then: number | undefined, sellersThen: number | undefined) =>

@@ -19,8 +19,8 @@ import {
 import { runWorkers } from '../../worker/create-workers';
 import { runChildOnce, serveChildOnce } from './child-once';
 import { createFloorWorkers, startFloorWorkflows, type FloorPlan } from './floor-fleet';
-import { mapLimit, settledRss, sleep } from './report';
-import { type ThreadHeaps, workflowThreadHeaps } from './thread-heaps';
+import { log, mapLimit, settledRss, sleep } from './report';
+import { threadHeapSnapshots, type ThreadHeaps, workflowThreadHeaps } from './thread-heaps';
 
 export interface FloorMemorySpec extends FloorPlan {
   temporalAddress: string;
@@ -81,6 +81,7 @@ async function measure(spec: FloorMemorySpec): Promise<FloorMemoryResult> {
     await sleep(Math.max(0, readAt - Date.now()));
     const rssAfterWindow = settledRss().rss;
     const threadHeapsAfterWindow = await workflowThreadHeaps(floor.workers);
+    await threadHeapSnapshots('floor', floor.workers, ids.length, log);
     await mapLimit(ids, 32, (id) => client.workflow.getHandle(id).result());
     return {
       sellers: ids.length,

@@ -44,7 +44,12 @@ import { runningQuery, type LiveState } from '../../workflows/visibility-queries
 import { startApiProcess, type ApiProcess } from './api-process';
 import { startEmulatorProcess, type EmulatorProcess } from './emulator-process';
 import { heapSnapshot, log, mapLimit, memoryBreakdown, settledRss, sleep } from './report';
-import { describeThreadHeaps, type ThreadHeaps, workflowThreadHeaps } from './thread-heaps';
+import {
+  describeThreadHeaps,
+  threadHeapSnapshots,
+  type ThreadHeaps,
+  workflowThreadHeaps,
+} from './thread-heaps';
 
 export const PUBLIC_BASE_URL = 'http://localhost:3000';
 const REDIRECT_URI = `${PUBLIC_BASE_URL}/oauth/callback`;
@@ -593,6 +598,11 @@ export class Fleet {
   /** The workers' workflow threads' V8 heaps (thread-heaps.ts): what of a reading is theirs. */
   async workflowThreadHeaps(): Promise<ThreadHeaps | null> {
     return await workflowThreadHeaps(this.workers);
+  }
+
+  /** BENCH_THREAD_HEAP_SNAPSHOT: the workflow threads' heap snapshots (thread-heaps.ts), after the last reading. */
+  async workflowThreadSnapshots(label: string, sellers: number): Promise<void> {
+    await threadHeapSnapshots(label, this.workers, sellers, log);
   }
 
   cpuPids(): { emulator: number; temporal: number; api: number } {

@@ -283,6 +283,42 @@ export function constructorTotals(path: string): Map<string, { size: number; cou
 }
 
 /**
+ * Self size and count of a heap snapshot's strings by shape: UUIDs (U), long base64 runs (x) and digits
+ * (9) normalized, the first 60 characters kept (`evt_U`, `9-9-9T9:9:9.9Z`), so that one seller's kind of string adds up.
+ */
+export function stringShapes(path: string): Map<string, { size: number; count: number }> {
+  const snap = JSON.parse(readFileSync(path, 'utf8')) as {
+    snapshot: { meta: { node_fields: string[]; node_types: [string[]] } };
+    nodes: number[];
+    strings: string[];
+  };
+  const fields = snap.snapshot.meta.node_fields;
+  const types = snap.snapshot.meta.node_types[0];
+  const [iType, iName, iSize] = ['type', 'name', 'self_size'].map((f) => fields.indexOf(f)) as [
+    number,
+    number,
+    number,
+  ];
+  const totals = new Map<string, { size: number; count: number }>();
+  for (let i = 0; i < snap.nodes.length; i += fields.length) {
+    const type = types[snap.nodes[i + iType]!]!;
+    if (!type.includes('string')) continue;
+    const text = snap.strings[snap.nodes[i + iName]!]!;
+    const shape = `${type}:${text
+      .replace(/[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}/gi, 'U')
+      .replace(/[A-Za-z0-9+/=-]{24,}/g, 'x')
+      .replace(/\d+/g, '9')
+      .replace(/\s+/g, ' ')
+      .slice(0, 60)}`;
+    const t = totals.get(shape) ?? { size: 0, count: 0 };
+    t.size += snap.nodes[i + iSize]!;
+    t.count++;
+    totals.set(shape, t);
+  }
+  return totals;
+}
+
+/**
  * This thread's memory by kind (after the GCs of settledRss()): RSS, V8 heap committed and used, each V8
  * space's committed size, and the memory outside the heap that V8 knows of (ArrayBuffers and the like).
  * What RSS has beyond these is native: the Temporal core (Rust), the allocator's slack, thread stacks.
