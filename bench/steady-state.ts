@@ -130,8 +130,6 @@ export async function runSteadyState(ctx: BenchContext): Promise<void> {
   const threadHeaps = await fleet.workflowThreadHeaps();
   log(`memory (${n} sellers after the window): ${describeThreadHeaps(threadHeaps)}`);
   memoryBreakdown(`${n} sellers after the window`);
-  heapSnapshot('window', n);
-  await fleet.workflowThreadSnapshots('steady', n);
   // Marginal memory: growth since the first onboarding round, per seller added since then.
   const firstRound = fleet.memory.find((m) => m.sellers < n);
   const marginalPer1000 = (now: number, then: number | undefined, sellersThen: number | undefined) =>
@@ -146,6 +144,10 @@ export async function runSteadyState(ctx: BenchContext): Promise<void> {
   log(`${label}: reading ${sample.length} sellers' histories …`);
   const hist = await sampleHistories(fleet.env.client, sample, t0, t1);
   const tickMode = (hist.activityTypesEver.runTick ?? 0) > 0;
+  // Diagnosis only (off by default): after the histories are read, as a snapshot pauses its thread for
+  // seconds (runs due meanwhile would read as late, and events as more per seller-day).
+  heapSnapshot('window', n);
+  await fleet.workflowThreadSnapshots('steady', n);
 
   // The floor replays exactly this schedule: first mint and first run of each kind, from the window start.
   ctx.steady = {

@@ -4,7 +4,9 @@
  * workflows in this thread (`debugMode`) so their activators can be read:
  * - no module of ours is in a seller's own module cache (it would be without the preload: the cached
  *   seller's heap went 118 → 67 KB with it, bench/workflow-memory.ts --no-preload);
- * - sellers sharing the modules share no state: each keeps its own, through a disconnect of the other.
+ * - sellers sharing the modules share no state: each keeps its own, through a disconnect of the other;
+ * - the entry point's stack limit holds in the context: the Temporal UI's stack trace view shows each
+ *   pending promise with at most WORKFLOW_STACK_FRAMES frames, still down to the line of ours that waits.
  */
 import { randomBytes } from 'node:crypto';
 import { WithStartWorkflowOperation, type WorkflowHandle } from '@temporalio/client';
@@ -18,6 +20,7 @@ import {
   sellerWorkflowId,
 } from '../../workflows/definitions';
 import type { sellerConnection } from '../../workflows/seller-connection';
+import { WORKFLOW_STACK_FRAMES } from '../../workflows/stack-frames';
 import { connectTestEnv, createTestWorker, eventually, uniqueName } from '../support/temporal';
 
 let env: TestWorkflowEnvironment;
@@ -38,10 +41,10 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-async function begin(sellerId: string, appVersion: 'v1' | 'v2') {
+async function begin(sellerId: string, appVersion: 'v1' | 'v2', queue = taskQueue) {
   const startWorkflowOperation = new WithStartWorkflowOperation<typeof sellerConnection>('sellerConnection', {
     workflowId: sellerWorkflowId(sellerId),
-    taskQueue,
+    taskQueue: queue,
     args: [{ sellerId, overrides: {} }],
     workflowIdConflictPolicy: 'USE_EXISTING',
   });
@@ -89,5 +92,25 @@ describe('preloaded workflow modules', () => {
       pendingConsent: { appVersion: 'v2' },
     });
     expect(sb.events.map((e) => e.type)).toEqual(['consent_requested']);
+  });
+
+  it('capture at most WORKFLOW_STACK_FRAMES frames per pending promise, each stack still naming the line of ours that waits', async () => {
+    // As production runs them, in a workflow thread (with the workflows in this thread, under jest, the
+    // SDK's stack tracking recorded nothing).
+    const threadQueue = uniqueName('preload-thread');
+    const threaded = await createTestWorker(env, { taskQueue: threadQueue, reuseV8Context: true });
+    const trace = await threaded.runUntil(async () => {
+      const { handle } = await begin(uniqueName('st'), 'v1', threadQueue);
+      // The query behind the Temporal UI's "Stack Trace" tab.
+      return await handle.query<string>('__stack_trace');
+    });
+    const stacks = trace.split(/\n\s*\n/).filter((s) => s.trim() !== '');
+    expect(stacks.length).toBeGreaterThan(0);
+    for (const stack of stacks) {
+      const frames = stack.split('\n').filter((line) => /^\s*at /.test(line));
+      expect(frames.length).toBeLessThanOrEqual(WORKFLOW_STACK_FRAMES);
+      // Each still names the line of ours that waits (too few frames would leave only the SDK's).
+      expect(stack).toMatch(/workflows\/[\w-]+\.ts:\d+/);
+    }
   });
 });
