@@ -7,10 +7,8 @@
  */
 import { readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { constructorTotals, stringShapes } from './support/report';
+import { constructorTotals, type HeapTotals, stringShapes } from './support/report';
 import { sumTotals } from './support/thread-heaps';
-
-type Totals = Map<string, { size: number; count: number }>;
 
 function parseSide(arg: string | undefined): { files: string[]; sellers: number } {
   const m = /^(.+):(\d+)$/.exec(arg ?? '');
@@ -32,20 +30,30 @@ function parseSide(arg: string | undefined): { files: string[]; sellers: number 
   return { files, sellers: Number(m[2]) };
 }
 
-function diff(ours: Totals, oursSellers: number, floor: Totals, floorSellers: number, top: number): void {
-  const keys = new Set([...ours.keys(), ...floor.keys()]);
-  const rows = [...keys]
+/** Ours minus the floor's, per seller, of one way of totalling the snapshots. */
+function compare(
+  title: string,
+  ours: { files: string[]; sellers: number },
+  floor: { files: string[]; sellers: number },
+  totalsOf: (file: string) => HeapTotals,
+  top: number,
+): void {
+  const a = sumTotals(ours.files.map(totalsOf));
+  const b = sumTotals(floor.files.map(totalsOf));
+  const none = { size: 0, count: 0 };
+  const rows = [...new Set([...a.keys(), ...b.keys()])]
     .map((k) => {
-      const a = ours.get(k) ?? { size: 0, count: 0 };
-      const b = floor.get(k) ?? { size: 0, count: 0 };
+      const x = a.get(k) ?? none;
+      const y = b.get(k) ?? none;
       return {
         k,
-        kb: a.size / 1024 / oursSellers - b.size / 1024 / floorSellers,
-        count: a.count / oursSellers - b.count / floorSellers,
+        kb: x.size / 1024 / ours.sellers - y.size / 1024 / floor.sellers,
+        count: x.count / ours.sellers - y.count / floor.sellers,
       };
     })
     .sort((x, y) => y.kb - x.kb);
   const total = rows.reduce((s, r) => s + r.kb, 0);
+  console.log(title);
   console.log(`  total ${total.toFixed(1)} KB per seller more than the floor's`);
   for (const r of rows.slice(0, top))
     console.log(`  ${r.kb.toFixed(2).padStart(8)} ${r.count.toFixed(1).padStart(8)}  ${r.k}`);
@@ -53,19 +61,5 @@ function diff(ours: Totals, oursSellers: number, floor: Totals, floorSellers: nu
 
 const ours = parseSide(process.argv[2]);
 const floor = parseSide(process.argv[3]);
-console.log('by constructor (KB, count per seller; ours minus the floor):');
-diff(
-  sumTotals(ours.files.map(constructorTotals)),
-  ours.sellers,
-  sumTotals(floor.files.map(constructorTotals)),
-  floor.sellers,
-  30,
-);
-console.log('strings by shape:');
-diff(
-  sumTotals(ours.files.map(stringShapes)),
-  ours.sellers,
-  sumTotals(floor.files.map(stringShapes)),
-  floor.sellers,
-  20,
-);
+compare('by constructor (KB, count per seller; ours minus the floor):', ours, floor, constructorTotals, 30);
+compare('strings by shape:', ours, floor, stringShapes, 20);

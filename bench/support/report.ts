@@ -255,8 +255,10 @@ export function heapSnapshot(label: string, perSellers?: number): void {
     log(`  ${g.kb.toFixed(2).padStart(8)} ${g.count.toFixed(1).padStart(8)}  ${g.name}`);
 }
 
-/** Self size and count of a heap snapshot's nodes by "type:name" (objects by constructor). */
-export function constructorTotals(path: string): Map<string, { size: number; count: number }> {
+export type HeapTotals = Map<string, { size: number; count: number }>;
+
+/** Self size and count of a heap snapshot's nodes, summed by `keyOf(type, name)` (null: left out). */
+function snapshotTotals(path: string, keyOf: (type: string, name: string) => string | null): HeapTotals {
   const snap = JSON.parse(readFileSync(path, 'utf8')) as {
     snapshot: { meta: { node_fields: string[]; node_types: [string[]] } };
     nodes: number[];
@@ -269,11 +271,10 @@ export function constructorTotals(path: string): Map<string, { size: number; cou
     number,
     number,
   ];
-  const totals = new Map<string, { size: number; count: number }>();
+  const totals: HeapTotals = new Map();
   for (let i = 0; i < snap.nodes.length; i += fields.length) {
-    const type = types[snap.nodes[i + iType]!]!;
-    const named = type === 'object' || type === 'closure' || type === 'native';
-    const key = named ? `${type}:${snap.strings[snap.nodes[i + iName]!]!.slice(0, 80)}` : type;
+    const key = keyOf(types[snap.nodes[i + iType]!]!, snap.strings[snap.nodes[i + iName]!]!);
+    if (key === null) continue;
     const t = totals.get(key) ?? { size: 0, count: 0 };
     t.size += snap.nodes[i + iSize]!;
     t.count++;
@@ -282,40 +283,29 @@ export function constructorTotals(path: string): Map<string, { size: number; cou
   return totals;
 }
 
+/** Self size and count of a heap snapshot's nodes by "type:name" (objects by constructor). */
+export function constructorTotals(path: string): HeapTotals {
+  return snapshotTotals(path, (type, name) =>
+    type === 'object' || type === 'closure' || type === 'native' ? `${type}:${name.slice(0, 80)}` : type,
+  );
+}
+
 /**
  * Self size and count of a heap snapshot's strings by shape: UUIDs (U), long base64 runs (x) and digits
- * (9) normalized, the first 60 characters kept (`evt_U`, `9-9-9T9:9:9.9Z`), so that one seller's kind of string adds up.
+ * (9) normalized, the first 60 characters kept (`evt_U`, `9-9-9T9:9:9.9Z`), so that one seller's kind of
+ * string adds up.
  */
-export function stringShapes(path: string): Map<string, { size: number; count: number }> {
-  const snap = JSON.parse(readFileSync(path, 'utf8')) as {
-    snapshot: { meta: { node_fields: string[]; node_types: [string[]] } };
-    nodes: number[];
-    strings: string[];
-  };
-  const fields = snap.snapshot.meta.node_fields;
-  const types = snap.snapshot.meta.node_types[0];
-  const [iType, iName, iSize] = ['type', 'name', 'self_size'].map((f) => fields.indexOf(f)) as [
-    number,
-    number,
-    number,
-  ];
-  const totals = new Map<string, { size: number; count: number }>();
-  for (let i = 0; i < snap.nodes.length; i += fields.length) {
-    const type = types[snap.nodes[i + iType]!]!;
-    if (!type.includes('string')) continue;
-    const text = snap.strings[snap.nodes[i + iName]!]!;
-    const shape = `${type}:${text
-      .replace(/[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}/gi, 'U')
-      .replace(/[A-Za-z0-9+/=-]{24,}/g, 'x')
-      .replace(/\d+/g, '9')
-      .replace(/\s+/g, ' ')
-      .slice(0, 60)}`;
-    const t = totals.get(shape) ?? { size: 0, count: 0 };
-    t.size += snap.nodes[i + iSize]!;
-    t.count++;
-    totals.set(shape, t);
-  }
-  return totals;
+export function stringShapes(path: string): HeapTotals {
+  return snapshotTotals(path, (type, name) =>
+    type.includes('string')
+      ? `${type}:${name
+          .replace(/[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}/gi, 'U')
+          .replace(/[A-Za-z0-9+/=-]{24,}/g, 'x')
+          .replace(/\d+/g, '9')
+          .replace(/\s+/g, ' ')
+          .slice(0, 60)}`
+      : null,
+  );
 }
 
 /**

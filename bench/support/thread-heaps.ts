@@ -13,7 +13,7 @@ import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { Worker as ThreadWorker } from 'node:worker_threads';
 import type { Worker } from '@temporalio/worker';
-import { constructorTotals, stringShapes } from './report';
+import { constructorTotals, type HeapTotals, stringShapes } from './report';
 
 interface ThreadsInternal {
   workflowCreator?: { workerThreadClients?: { workerThread?: ThreadWorker }[] };
@@ -79,10 +79,8 @@ export async function writeWorkflowThreadSnapshots(
   return files;
 }
 
-type Totals = Map<string, { size: number; count: number }>;
-
-export function sumTotals(maps: Totals[]): Totals {
-  const sum: Totals = new Map();
+export function sumTotals(maps: HeapTotals[]): HeapTotals {
+  const sum: HeapTotals = new Map();
   for (const m of maps)
     for (const [k, v] of m) {
       const s = sum.get(k) ?? { size: 0, count: 0 };
@@ -94,7 +92,7 @@ export function sumTotals(maps: Totals[]): Totals {
 }
 
 /** The largest entries of `totals` per seller, as log lines (KB, count). */
-export function perSellerLines(totals: Totals, sellers: number, top: number): string[] {
+export function perSellerLines(totals: HeapTotals, sellers: number, top: number): string[] {
   const rows = [...totals.entries()]
     .map(([name, t]) => ({ name, kb: t.size / 1024 / sellers, count: t.count / sellers }))
     .sort((a, b) => b.kb - a.kb);
