@@ -10,7 +10,7 @@
  *   npm run bench:run-growth -- [--workflows=200] [--iterations=40] [--payload=100,3000] [--continue-every=K]
  *     [--semi-space=MB] [--args=same|fresh|released] [--scopes=root|kept|epoch]
  *
- * `--semi-space=MB` sizes the child's young generation (default the worker's workflow threads', 16 MB;
+ * `--semi-space=MB` sizes the child's young generation (default the worker's workflow threads', 4 MB;
  * 0: V8's own, 64 MB on Node 24 on a box with a few GB).
  * `--continue-every=K` continues each workflow as new every K iterations: the growth then stops at K.
  * `--args=` what each iteration hands the activity (run-growth-workflow.ts GrowthArgs): the same argument

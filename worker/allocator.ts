@@ -64,10 +64,12 @@ export function allocatorInUse(
  * isolate's semi-spaces grow to 64 MB (128 MB of new space; Node 20: 16 MB). The workflow threads churn
  * through short-lived garbage (activations, payloads), so theirs grow to the maximum and stay in the RSS:
  * on Node 24 that was 835 KB of RSS per cached workflow against 269 KB at 8 MB and 194 KB on Node 20
- * (bench:run-growth, 200 bare workflows, docs/scaling.md §4). 16 MB, Node 20's default, keeps their
- * garbage collection as it was there.
+ * (bench:run-growth, 200 bare workflows, docs/scaling.md §4). A young generation only has to hold what
+ * one activation allocates: at 4 MB a steady 500-seller run read 212 KB of RSS per seller above the idle
+ * workers against 314–334 KB at 16 MB (Node 20's default), with no CPU cost the floor ratio could show;
+ * 2 MB read 194 KB, within the runs' spread (docs/scaling.md §4, "The young generation, smaller").
  */
-export const DEFAULT_WORKFLOW_THREAD_SEMI_SPACE_MB = 16;
+export const DEFAULT_WORKFLOW_THREAD_SEMI_SPACE_MB = 4;
 
 /** The V8 option that caps a heap's semi-space at `mb` MB. */
 export function semiSpaceOption(mb: number): string {

@@ -203,7 +203,7 @@ describe('npm run dev / npm run demo', () => {
     for (const name of ['temporal', 'emulator', 'worker', 'api'])
       expect(banner).toMatch(new RegExp(`^${name}\\s*\\| `, 'm'));
     // The worker runs as in the Docker image: its main thread's young generation capped (worker/allocator.ts).
-    expect(banner).toMatch(/^worker\s*\| .*main thread semi-space: 16 MB/m);
+    expect(banner).toMatch(/^worker\s*\| .*main thread semi-space: 4 MB/m);
 
     const demoEnv = {
       ...env,

@@ -1,5 +1,6 @@
 import {
   allocatorInUse,
+  DEFAULT_WORKFLOW_THREAD_SEMI_SPACE_MB,
   findJemalloc,
   JEMALLOC_PATHS,
   limitBufferPool,
@@ -65,7 +66,9 @@ describe('the worker allocator', () => {
     expect(mainThreadSemiSpaceMb(['--import', 'tsx'], '--max-old-space-size=4096')).toBeNull();
     expect(mainThreadSemiSpaceMb([], '--max-semi-space-size=16')).toBe(16);
     expect(mainThreadSemiSpaceMb(['--max_semi_space_size=8'], '--max-semi-space-size=16')).toBe(8);
-    expect(mainThreadSemiSpaceMb([WORKER_MAIN_THREAD_NODE_OPTION], '')).toBe(16);
+    expect(mainThreadSemiSpaceMb([WORKER_MAIN_THREAD_NODE_OPTION], '')).toBe(
+      DEFAULT_WORKFLOW_THREAD_SEMI_SPACE_MB,
+    );
   });
 
   it('gives a worker child the cap in NODE_OPTIONS once, keeping its other options', () => {
