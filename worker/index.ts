@@ -71,7 +71,7 @@ async function main(): Promise<void> {
   lifecycle.info(
     { mainThreadSemiSpaceMb: semiSpaceMb },
     semiSpaceMb === null
-      ? `main thread semi-space: V8's default (up to 64 MB on Node 24 with a few GB); start the worker with ${WORKER_MAIN_THREAD_NODE_OPTION} for about 50 KB less RSS per seller (docs/scaling.md §4)`
+      ? `main thread semi-space: V8's default (up to 64 MB on Node 24 with a few GB); start the worker with ${WORKER_MAIN_THREAD_NODE_OPTION} for up to 120 MB less RSS (docs/scaling.md §4)`
       : `main thread semi-space: ${semiSpaceMb} MB`,
   );
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS }).catch(
