@@ -47,7 +47,7 @@ export interface CreateWorkersOptions {
   };
   sellerStorePath?: string;
   /**
-   * Bounds the worker's memory: an active cached seller workflow costs ~0.3–0.4 MB of RSS (Node 24,
+   * Bounds the worker's memory: an active cached seller workflow costs ~0.2–0.4 MB of RSS (Node 24,
    * jemalloc), 65 KB of it V8 heap, growing ~1 KB per history event of its run (docs/scaling.md §4).
    */
   maxCachedWorkflows?: number;
