@@ -65,9 +65,11 @@ export function allocatorInUse(
  * through short-lived garbage (activations, payloads), so theirs grow to the maximum and stay in the RSS:
  * on Node 24 that was 835 KB of RSS per cached workflow against 269 KB at 8 MB and 194 KB on Node 20
  * (bench:run-growth, 200 bare workflows, docs/scaling.md §4). A young generation only has to hold what
- * one activation allocates: at 4 MB a steady 500-seller run read 212 KB of RSS per seller above the idle
- * workers against 314–334 KB at 16 MB (Node 20's default), with no CPU cost the floor ratio could show;
- * 2 MB read 194 KB, within the runs' spread (docs/scaling.md §4, "The young generation, smaller").
+ * one activation allocates, and a busy heap writes all of its new space (two semi-spaces): at 4 MB, a
+ * fixed ≈ 48 MB less RSS per worker than at 16 MB (Node 20's default) for the main thread and the
+ * workflow thread together. Steady 500-seller runs side by side read 212 KB of RSS per seller above the
+ * idle workers at 4 MB, 194 KB at 2 MB and 281 KB at 16 MB, with no CPU cost the floor ratio could show
+ * (docs/scaling.md §4, "The young generation, smaller").
  */
 export const DEFAULT_WORKFLOW_THREAD_SEMI_SPACE_MB = 4;
 
