@@ -10,7 +10,13 @@ import { basename, dirname, join } from 'node:path';
 import { constructorTotals, type HeapTotals, stringShapes } from './support/report';
 import { sumTotals } from './support/thread-heaps';
 
-function parseSide(arg: string | undefined): { files: string[]; sellers: number } {
+/** One side of the comparison: a run's thread snapshots and the sellers they held. */
+interface Side {
+  files: string[];
+  sellers: number;
+}
+
+function parseSide(arg: string | undefined): Side {
   const m = /^(.+):(\d+)$/.exec(arg ?? '');
   if (!m) {
     console.error(
@@ -33,8 +39,8 @@ function parseSide(arg: string | undefined): { files: string[]; sellers: number 
 /** Ours minus the floor's, per seller, of one way of totalling the snapshots. */
 function compare(
   title: string,
-  ours: { files: string[]; sellers: number },
-  floor: { files: string[]; sellers: number },
+  ours: Side,
+  floor: Side,
   totalsOf: (file: string) => HeapTotals,
   top: number,
 ): void {

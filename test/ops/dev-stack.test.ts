@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../scripts/temporal-dev-server';
+import { DEFAULT_WORKFLOW_THREAD_SEMI_SPACE_MB } from '../../worker/allocator';
 
 const ROOT = join(__dirname, '..', '..');
 const TSX = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
@@ -203,7 +204,9 @@ describe('npm run dev / npm run demo', () => {
     for (const name of ['temporal', 'emulator', 'worker', 'api'])
       expect(banner).toMatch(new RegExp(`^${name}\\s*\\| `, 'm'));
     // The worker runs as in the Docker image: its main thread's young generation capped (worker/allocator.ts).
-    expect(banner).toMatch(/^worker\s*\| .*main thread semi-space: 4 MB/m);
+    expect(banner).toMatch(
+      new RegExp(`^worker\\s*\\| .*main thread semi-space: ${DEFAULT_WORKFLOW_THREAD_SEMI_SPACE_MB} MB`, 'm'),
+    );
 
     const demoEnv = {
       ...env,
