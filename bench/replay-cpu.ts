@@ -16,7 +16,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { preloadedBundleOptions, sellerWorkflowBundleOptions } from '../worker/workflow-bundle';
+import {
+  preloadedBundleOptions,
+  sellerWorkflowBundleOptions,
+  type SellerWorkflowBundleOptions,
+} from '../worker/workflow-bundle';
 import { WORKFLOW_STACK_FRAMES } from '../workflows/stack-frames';
 import { cliFlag, log, percentile, printTable, round, writeResult } from './support/report';
 
@@ -26,12 +30,8 @@ function latestReleaseDir(): string {
   return join(root, versions[versions.length - 1]!);
 }
 
-async function bundle(workflowsPath: string, preloadModules: string[]): Promise<string> {
-  const { code } = await bundleWorkflowCode({
-    workflowsPath,
-    preloadModules,
-    logger: new DefaultLogger('ERROR'),
-  });
+async function bundle(options: SellerWorkflowBundleOptions): Promise<string> {
+  const { code } = await bundleWorkflowCode({ ...options, logger: new DefaultLogger('ERROR') });
   return code;
 }
 
@@ -52,10 +52,9 @@ async function main(): Promise<void> {
   log(`${histories.length} histories (${events} events) from ${dir}; ${rounds} rounds × ${reps} replays`);
 
   const variants: { name: string; code: string }[] = [];
-  const main = sellerWorkflowBundleOptions();
   variants.push({
     name: `${WORKFLOW_STACK_FRAMES} frames (production)`,
-    code: await bundle(main.workflowsPath, main.preloadModules),
+    code: await bundle(sellerWorkflowBundleOptions()),
   });
   if (frames !== null) {
     // The same workflow behind an entry point that sets another limit (a temporary file beside it).
@@ -66,8 +65,7 @@ async function main(): Promise<void> {
         entry,
         `Error.stackTraceLimit = ${frames};\nexport { sellerConnection } from '../seller-connection';\n`,
       );
-      const o = preloadedBundleOptions(entry);
-      variants.push({ name: `${frames} frames`, code: await bundle(o.workflowsPath, o.preloadModules) });
+      variants.push({ name: `${frames} frames`, code: await bundle(preloadedBundleOptions(entry)) });
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }

@@ -82,7 +82,13 @@ export async function createWorkers(opts: CreateWorkersOptions): Promise<Worker[
   const bundling = sellerWorkflowBundleOptions();
   const workflowSource = workflowBundle
     ? { workflowBundle }
-    : { workflowsPath: bundling.workflowsPath, bundlerOptions: { preloadModules: bundling.preloadModules } };
+    : {
+        workflowsPath: bundling.workflowsPath,
+        bundlerOptions: {
+          preloadModules: bundling.preloadModules,
+          webpackConfigHook: bundling.webpackConfigHook,
+        },
+      };
   const shutdown = opts.shutdownGraceTime !== undefined ? { shutdownGraceTime: opts.shutdownGraceTime } : {};
   limitWorkflowThreadSemiSpace(opts.workflowThreadSemiSpaceMb ?? DEFAULT_WORKFLOW_THREAD_SEMI_SPACE_MB);
   // The SDK keeps each cached run's last encoded completion: without the pool it pins only its own bytes.

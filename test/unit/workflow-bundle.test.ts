@@ -9,6 +9,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { bundleModuleList } from '../../bench/workflow-memory';
+import { sellerWorkflowBundleOptions } from '../../worker/workflow-bundle';
 
 const root = join(__dirname, '..', '..');
 
@@ -23,10 +24,8 @@ describe('the workflow bundle', () => {
 
   beforeAll(async () => {
     const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} };
-    ({ code } = await bundleWorkflowCode({
-      workflowsPath: join(root, 'workflows', 'index.ts'),
-      logger: quiet,
-    }));
+    // As every worker bundles it (worker/workflow-bundle.ts).
+    ({ code } = await bundleWorkflowCode({ ...sellerWorkflowBundleOptions(), logger: quiet }));
     modules = bundleModuleList(code);
     console.log(`workflow bundle: ${Math.round(Buffer.byteLength(code) / 1024)} KiB, ${modules.join(', ')}`);
   }, 120_000);
@@ -46,6 +45,22 @@ describe('the workflow bundle', () => {
         !/^\?[0-9a-f]+$/.test(m),
     );
     expect(outside).toEqual([]);
+  });
+
+  it("maps its code to our files and lines without carrying the sources' text", () => {
+    const at = code.lastIndexOf('//# sourceMappingURL=data:application/json');
+    expect(at).toBeGreaterThan(0);
+    const base64 = code.slice(code.indexOf('base64,', at) + 'base64,'.length).trim();
+    const map = JSON.parse(Buffer.from(base64, 'base64').toString('utf8')) as {
+      sources: string[];
+      mappings: string;
+      sourcesContent?: (string | null)[];
+    };
+    // The SDK source-maps every workflow stack frame through these (the Temporal UI's stack traces).
+    expect(map.sources.some((s) => s.endsWith('/workflows/seller-connection.ts'))).toBe(true);
+    expect(map.mappings.length).toBeGreaterThan(1_000);
+    // The text is read only with the worker option showStackTraceSources, which stays off.
+    expect(map.sourcesContent ?? []).toEqual([]);
   });
 });
 
