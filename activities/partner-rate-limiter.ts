@@ -24,12 +24,9 @@
  * granted: consents come in waves (a shop announces the connector, 20 sellers click within a second),
  * and without this the background mints of the sellers the wave has just connected take slots between
  * its exchanges. 20 exchanges fill two windows exactly, so each such mint pushed the last consent of
- * the wave into a third window (callback → active 2.1 s instead of 1.1 s). The hold lasts at most
- * WAVE_HOLD_MS for each caller: long enough for a wave of 20 to be sent, short enough that a lasting
- * stream of consents (a mass onboarding, exchanges every few hundred ms) does not leave the window's
- * free slots unused while mints wait; after it an ordinary caller takes free slots again (still behind
- * urgent callers that wait). A tick that must mint starts MINT_LEAD_MS (10 s) before its transfers are
- * due, so the hold costs no lateness.
+ * the wave into a third window (callback → active 2.1 s instead of 1.1 s). A mint can wait that long:
+ * a tick that must mint starts MINT_LEAD_MS (10 s) before its transfers are due. An ordinary caller held
+ * back for URGENT_AFTER_MS (a wave that lasts) competes as an urgent one, as above.
  */
 import { sleepUnlessCancelled, throwIfCancelled, type WaitOptions } from './activity-waits';
 
@@ -42,8 +39,6 @@ export const URGENT_AFTER_MS = 30_000;
  * so network jitter up to 100 ms cannot put N + H + 1 requests into one second at OTTO.
  */
 export const URGENT_WINDOW_MS = 1_100;
-/** The longest a code exchange's window holds one ordinary caller back: two windows, a wave of 20. */
-export const WAVE_HOLD_MS = 2 * URGENT_WINDOW_MS;
 
 export interface PartnerRateLimiterOptions {
   /** Ordinary callers at least 1/N s apart. */
@@ -74,10 +69,9 @@ export class PartnerRateLimiter {
   /**
    * Milliseconds until the partner may send the next request (0 = now); reserves the slot when 0. An
    * ordinary caller gets no free slot while an urgent caller waits for the same key; `headroom` (an
-   * urgent caller from the start) may use the urgent headroom. `waitedMs`: how long the caller has
-   * waited so far (an ordinary caller is held back for a code exchange's window at most WAVE_HOLD_MS).
+   * urgent caller from the start) may use the urgent headroom.
    */
-  tryAcquire(partnerId: string, urgent = false, headroom = urgent, waitedMs = 0): number {
+  tryAcquire(partnerId: string, urgent = false, headroom = urgent): number {
     const t = this.now();
     const extra = this.options.urgentHeadroom ?? 0;
     const window = extra > 0 ? URGENT_WINDOW_MS : 1_000;
@@ -95,12 +89,9 @@ export class PartnerRateLimiter {
       urgentStamps.push(t);
       return 0;
     }
-    // A code exchange in the window (perhaps the first of a wave): ordinary callers wait until it left,
-    // each at most WAVE_HOLD_MS.
+    // A code exchange in the window (perhaps the first of a wave): ordinary callers wait until it left.
     const waveWait =
-      !urgent && urgentStamps.length > 0 && waitedMs < WAVE_HOLD_MS
-        ? Math.min(urgentStamps[urgentStamps.length - 1]! + URGENT_WINDOW_MS - t, WAVE_HOLD_MS - waitedMs)
-        : 0;
+      !urgent && urgentStamps.length > 0 ? urgentStamps[urgentStamps.length - 1]! + URGENT_WINDOW_MS - t : 0;
     // … and everyone else's against N in any second.
     const inSecond = extra > 0 ? stamps.filter((s) => s > t - 1_000) : stamps;
     const secondWait =
@@ -150,7 +141,7 @@ export class PartnerRateLimiter {
           urgent = true;
           register();
         }
-        const wait = this.tryAcquire(partnerId, urgent, headroom, this.now() - since);
+        const wait = this.tryAcquire(partnerId, urgent, headroom);
         if (wait <= 0) return;
         const t = this.now();
         if (t - lastBeat >= Math.min(1_000, options.heartbeatEveryMs ?? 1_000)) {
