@@ -19,14 +19,6 @@
  * however the network shifts the requests, OTTO never counts more than N + H in one of its seconds).
  * Ordinary callers stay at N in any second, so the headroom is free whenever a code exchange comes.
  * Only a caller urgent from the start uses it; an ordinary caller turned urgent by waiting does not.
- *
- * With headroom, a code exchange also holds ordinary callers back for one URGENT_WINDOW_MS after it was
- * granted: consents come in waves (a shop announces the connector, 20 sellers click within a second),
- * and without this the background mints of the sellers the wave has just connected take slots between
- * its exchanges. 20 exchanges fill two windows exactly, so each such mint pushed the last consent of
- * the wave into a third window (callback → active 2.1 s instead of 1.1 s). A mint can wait that long:
- * a tick that must mint starts MINT_LEAD_MS (10 s) before its transfers are due. An ordinary caller held
- * back for URGENT_AFTER_MS (a wave that lasts) competes as an urgent one, as above.
  */
 import { sleepUnlessCancelled, throwIfCancelled, type WaitOptions } from './activity-waits';
 
@@ -54,8 +46,6 @@ export interface AcquireOptions extends WaitOptions {
 
 export class PartnerRateLimiter {
   private readonly recent = new Map<string, number[]>();
-  /** Grants to callers urgent from the start (urgentHeadroom only), in the last URGENT_WINDOW_MS. */
-  private readonly urgentRecent = new Map<string, number[]>();
   /** Urgent callers waiting per key. */
   private readonly urgentWaiting = new Map<string, number>();
   /** When each key last granted an ordinary caller a slot (paceOrdinary), and the grant before it. */
@@ -80,23 +70,16 @@ export class PartnerRateLimiter {
     // Every request counts against N + H in the urgent window (when there is headroom) …
     const cap = this.perSecond + extra;
     const windowWait = extra > 0 && stamps.length >= cap ? stamps[stamps.length - cap]! + window - t : 0;
-    const urgentStamps =
-      extra > 0 ? (this.urgentRecent.get(partnerId) ?? []).filter((s) => s > t - URGENT_WINDOW_MS) : [];
-    if (extra > 0) this.urgentRecent.set(partnerId, urgentStamps);
     if (headroom && extra > 0) {
       if (windowWait > 0) return windowWait;
       stamps.push(t);
-      urgentStamps.push(t);
       return 0;
     }
-    // A code exchange in the window (perhaps the first of a wave): ordinary callers wait until it left.
-    const waveWait =
-      !urgent && urgentStamps.length > 0 ? urgentStamps[urgentStamps.length - 1]! + URGENT_WINDOW_MS - t : 0;
     // … and everyone else's against N in any second.
     const inSecond = extra > 0 ? stamps.filter((s) => s > t - 1_000) : stamps;
     const secondWait =
       inSecond.length >= this.perSecond ? inSecond[inSecond.length - this.perSecond]! + 1_000 - t : 0;
-    if (secondWait > 0 || windowWait > 0 || waveWait > 0) return Math.max(secondWait, windowWait, waveWait);
+    if (secondWait > 0 || windowWait > 0) return Math.max(secondWait, windowWait);
     if (!urgent) {
       if ((this.urgentWaiting.get(partnerId) ?? 0) > 0) return URGENT_YIELD_MS;
       if (this.options.paceOrdinary === true) {
@@ -115,8 +98,6 @@ export class PartnerRateLimiter {
     const stamps = this.recent.get(partnerId);
     if (!stamps || stamps.length === 0) return;
     const freed = stamps.pop();
-    const urgentStamps = this.urgentRecent.get(partnerId);
-    if (urgentStamps !== undefined && urgentStamps[urgentStamps.length - 1] === freed) urgentStamps.pop();
     // An unused ordinary grant does not hold the next ordinary caller back either.
     const last = this.lastOrdinary.get(partnerId);
     if (last !== undefined && last.at === freed)
