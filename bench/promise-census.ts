@@ -11,27 +11,17 @@
  *
  * Without `--histories` it replays the latest release's (test/fixtures/histories/<version>/).
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { promiseHooks } from 'node:v8';
-import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { sellerWorkflowBundleOptions } from '../worker/workflow-bundle';
+import { latestReleaseDir, loadHistories } from './support/recorded-histories';
 import { cliFlag, log, printTable, round, writeResult } from './support/report';
-
-function latestReleaseDir(): string {
-  const root = join(__dirname, '..', 'test', 'fixtures', 'histories');
-  const versions = readdirSync(root)
-    .filter((d) => /^\d/.test(d))
-    .sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
-  return join(root, versions[versions.length - 1]!);
-}
 
 /** Frames of the SDK's own workflow library: skipped to find the code of ours that made the promise. */
 const SDK_FRAME = /node_modules\/@temporalio\/|webpack\/|<anonymous>|node:internal/;
 
 /** The first frame of ours in a source-mapped stack (`    at name (source:line:col)`), else the first. */
-export function originOf(stack: string): string {
+function originOf(stack: string): string {
   const frames = stack
     .split('\n')
     .slice(1)
@@ -44,16 +34,11 @@ async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const dir = cliFlag('histories') ?? latestReleaseDir();
   const top = Number(cliFlag('top') ?? 25);
-  const histories = readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => ({
-      workflowId: f.replace(/\.json$/, ''),
-      history: historyFromJSON(JSON.parse(readFileSync(join(dir, f), 'utf8'))),
-    }));
-  if (histories.length === 0) throw new Error(`no *.json histories in ${dir}`);
-  const events = histories.reduce((sum, h) => sum + (h.history.events?.length ?? 0), 0);
-  const o = sellerWorkflowBundleOptions();
-  const { code } = await bundleWorkflowCode({ ...o, logger: new DefaultLogger('ERROR') });
+  const { histories, events } = loadHistories(dir);
+  const { code } = await bundleWorkflowCode({
+    ...sellerWorkflowBundleOptions(),
+    logger: new DefaultLogger('ERROR'),
+  });
 
   const byOrigin = new Map<string, number>();
   let total = 0;

@@ -12,9 +12,8 @@
  * the code paths of that release's patches. Each round replays every history `--reps` times in one replay
  * worker (the worker's start-up is in the figure, spread over reps × events).
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import {
   preloadedBundleOptions,
@@ -22,13 +21,8 @@ import {
   type SellerWorkflowBundleOptions,
 } from '../worker/workflow-bundle';
 import { WORKFLOW_STACK_FRAMES } from '../workflows/stack-frames';
+import { latestReleaseDir, loadHistories } from './support/recorded-histories';
 import { cliFlag, log, percentile, printTable, round, writeResult } from './support/report';
-
-function latestReleaseDir(): string {
-  const root = join(__dirname, '..', 'test', 'fixtures', 'histories');
-  const versions = readdirSync(root).sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
-  return join(root, versions[versions.length - 1]!);
-}
 
 async function bundle(options: SellerWorkflowBundleOptions): Promise<string> {
   const { code } = await bundleWorkflowCode({ ...options, logger: new DefaultLogger('ERROR') });
@@ -41,14 +35,7 @@ async function main(): Promise<void> {
   const rounds = Number(cliFlag('rounds') ?? 10);
   const reps = Number(cliFlag('reps') ?? 10);
   const frames = cliFlag('frames') === undefined ? null : Number(cliFlag('frames'));
-  const histories = readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => ({
-      workflowId: f.replace(/\.json$/, ''),
-      history: historyFromJSON(JSON.parse(readFileSync(join(dir, f), 'utf8'))),
-    }));
-  if (histories.length === 0) throw new Error(`no *.json histories in ${dir}`);
-  const events = histories.reduce((sum, h) => sum + (h.history.events?.length ?? 0), 0);
+  const { histories, events } = loadHistories(dir);
   log(`${histories.length} histories (${events} events) from ${dir}; ${rounds} rounds × ${reps} replays`);
 
   const variants: { name: string; code: string }[] = [];

@@ -79,16 +79,8 @@ export async function createWorkers(opts: CreateWorkersOptions): Promise<Worker[
   const deps: ActivityDeps = { ...opts.deps, store };
   const workflowBundle =
     opts.workflowBundle ?? (opts.workflowBundlePath ? { codePath: opts.workflowBundlePath } : undefined);
-  const bundling = sellerWorkflowBundleOptions();
-  const workflowSource = workflowBundle
-    ? { workflowBundle }
-    : {
-        workflowsPath: bundling.workflowsPath,
-        bundlerOptions: {
-          preloadModules: bundling.preloadModules,
-          webpackConfigHook: bundling.webpackConfigHook,
-        },
-      };
+  const { workflowsPath, ...bundlerOptions } = sellerWorkflowBundleOptions();
+  const workflowSource = workflowBundle ? { workflowBundle } : { workflowsPath, bundlerOptions };
   const shutdown = opts.shutdownGraceTime !== undefined ? { shutdownGraceTime: opts.shutdownGraceTime } : {};
   limitWorkflowThreadSemiSpace(opts.workflowThreadSemiSpaceMb ?? DEFAULT_WORKFLOW_THREAD_SEMI_SPACE_MB);
   // The SDK keeps each cached run's last encoded completion: without the pool it pins only its own bytes.
