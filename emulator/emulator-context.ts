@@ -4,6 +4,7 @@ import { REALM_PATH, type EmulatorPartnerInput, type ResolvedApp, type ResolvedO
 import { RateLimiter } from './rate-limiter';
 import { RequestLog } from './request-log';
 import { loadStateFile, saveStateFile } from './state-file';
+import { inspectBearer } from './tokens';
 import {
   emptyPartnerData,
   emptyPersistentState,
@@ -78,7 +79,7 @@ export class EmulatorContext {
     this.publicBaseUrl = options.publicBaseUrl;
     this.settings = this.initialSettings();
     this.requestLog = new RequestLog(options.requestLogLimit, options.now);
-    this.faults = new FaultTable(options.random);
+    this.faults = new FaultTable(options.random, (req) => inspectBearer(this, req).token?.partnerId);
     this.tokenLimiter = new RateLimiter(options.tokenRateLimitPerSecond, options.now);
     this.partnerLimiter = new RateLimiter(options.partnerRateLimitPerSecond, options.now);
     const loaded = options.stateFile ? loadStateFile(options.stateFile) : undefined;

@@ -17,6 +17,12 @@ export const faultInputSchema = z.object({
   times: z.number().int().min(1).optional(),
   retryAfterSeconds: z.number().int().min(0).optional(),
   body: z.unknown().optional(),
+  /**
+   * Only requests whose Bearer token belongs to this partner (an installation or user token of theirs).
+   * A test's own seller then meets the fault, not another seller of the same emulator whose transfer
+   * happens to run at that moment.
+   */
+  partnerId: z.string().min(1).optional(),
 });
 
 export type FaultInput = z.infer<typeof faultInputSchema>;
@@ -40,7 +46,14 @@ function isValidRegex(pattern: string): boolean {
 export class FaultTable {
   private faults: Fault[] = [];
 
-  constructor(private readonly random: () => number) {}
+  /**
+   * @param partnerOf the partner a request's Bearer token belongs to (undefined without one); asked only
+   *   when a fault scoped to a partner matches the method and path.
+   */
+  constructor(
+    private readonly random: () => number,
+    private readonly partnerOf: (req: Request) => string | undefined = () => undefined,
+  ) {}
 
   add(input: FaultInput): Fault {
     const fault: Fault = { ...input, id: uuid(), fired: 0, remaining: input.times };
@@ -63,10 +76,11 @@ export class FaultTable {
   }
 
   /** The first matching fault that decides to fire; consumes one of its `times`. */
-  private pick(method: string, path: string): Fault | undefined {
+  private pick(req: Request): Fault | undefined {
     for (const fault of this.faults) {
-      if (fault.method && fault.method !== method) continue;
-      if (!new RegExp(fault.pathPattern).test(path)) continue;
+      if (fault.method && fault.method !== req.method) continue;
+      if (!new RegExp(fault.pathPattern).test(req.path)) continue;
+      if (fault.partnerId !== undefined && this.partnerOf(req) !== fault.partnerId) continue;
       if (this.random() >= (fault.probability ?? 1)) continue;
       fault.fired += 1;
       if (fault.remaining !== undefined) {
@@ -81,7 +95,7 @@ export class FaultTable {
   middleware(): RequestHandler {
     return async (req: Request, res: Response, next: NextFunction) => {
       if (req.path.startsWith('/__admin')) return next();
-      const fault = this.pick(req.method, req.path);
+      const fault = this.pick(req);
       if (!fault) return next();
       facts(res).fault = fault.id;
       // Real wall-clock delay on purpose: latency faults exist to exercise the client's timeouts.

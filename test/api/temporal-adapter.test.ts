@@ -176,10 +176,24 @@ describe('the API on the real Temporal adapter', () => {
       )
     ).temporal.runId;
 
+    // The first tick's orders page has been answered, so the fault below meets the run-now transfer.
+    await eventually(
+      () => stack.admin<{ method: string; path: string; partnerId?: string }[]>('GET', '/requests'),
+      (log) =>
+        log.some((r) => r.partnerId === partner.partnerId && r.method === 'GET' && r.path === '/v4/orders'),
+    );
     // An orders page that takes 4 s keeps a transfer in flight: the disconnected run waits for its
     // cancellation (the activity hears of it only at its next heartbeat), so it stays open meanwhile.
+    // Scoped to this seller's partner: the first test's seller may still be finishing its own first tick
+    // (its disconnect cancels it only at its next heartbeat), and its orders page must not take the fault.
     await stack.withFault(
-      { method: 'GET', pathPattern: '^/v4/orders', latencyMs: 4_000, times: 1 },
+      {
+        method: 'GET',
+        pathPattern: '^/v4/orders',
+        latencyMs: 4_000,
+        times: 1,
+        partnerId: partner.partnerId,
+      },
       async () => {
         expect(
           (await request(app).post(`/api/sellers/${sellerId}/transfers/ordersImport/run`).set(admin)).status,

@@ -277,6 +277,31 @@ describe('fault injection', () => {
     expect((await h.http.get('/__admin/faults').expect(200)).body).toEqual([]);
   });
 
+  it('partnerId scopes a fault to that partner’s Bearer tokens; other partners and token-less calls pass', async () => {
+    const a = await connect(h, 'v1');
+    const b = await connect(h, 'v1');
+    const fault = await h.http
+      .post('/__admin/faults')
+      .send({ pathPattern: '^/v4/orders$', status: 500, times: 1, partnerId: b.partnerId })
+      .expect(201);
+    expect(fault.body).toMatchObject({ partnerId: b.partnerId, remaining: 1 });
+    await h.http
+      .get('/v4/orders')
+      .set(...bearer(a.token))
+      .expect(200);
+    expect((await h.http.get('/v4/orders')).status).toBe(401); // no token: not the partner's
+    expect((await h.http.get('/__admin/faults').expect(200)).body).toHaveLength(1);
+    await h.http
+      .get('/v4/orders')
+      .set(...bearer(b.token))
+      .expect(500);
+    await h.http
+      .get('/v4/orders')
+      .set(...bearer(b.token))
+      .expect(200);
+    expect((await h.http.get('/__admin/faults').expect(200)).body).toEqual([]);
+  });
+
   it('probability uses the injectable random source', async () => {
     let next = 0.4;
     const r = await harness({ random: () => next });
