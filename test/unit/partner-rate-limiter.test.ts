@@ -3,6 +3,7 @@ import {
   URGENT_AFTER_MS,
   URGENT_WINDOW_MS,
   URGENT_YIELD_MS,
+  WAVE_HOLD_MS,
 } from '../../activities/partner-rate-limiter';
 
 describe('PartnerRateLimiter (sliding one-second window)', () => {
@@ -215,6 +216,61 @@ describe('PartnerRateLimiter (sliding one-second window)', () => {
         }
       }
       expect(Math.max(...plainTimes)).toBe(2_000);
+    });
+
+    it('holds ordinary callers back for one urgent window after a code exchange, then lets them go', () => {
+      let now = 0;
+      const limiter = new PartnerRateLimiter(8, () => now, { paceOrdinary: true, urgentHeadroom: 2 });
+      expect(limiter.tryAcquire('t', true)).toBe(0); // a code exchange at 0
+      now = 300;
+      expect(limiter.tryAcquire('t')).toBe(URGENT_WINDOW_MS - 300); // a mint waits until it left the window
+      expect(limiter.tryAcquire('other')).toBe(0); // other keys are not held back
+      now = URGENT_WINDOW_MS;
+      expect(limiter.tryAcquire('t')).toBe(0);
+      // Without headroom (the per-partner data limit) an urgent caller holds no one back.
+      const plain = new PartnerRateLimiter(8, () => now);
+      expect(plain.tryAcquire('t', true)).toBe(0);
+      expect(plain.tryAcquire('t')).toBe(0);
+    });
+
+    it('a wave of 20 consents: the mints of the sellers it connects wait, so the last exchange is sent within two windows', () => {
+      let now = 0;
+      const limiter = new PartnerRateLimiter(8, () => now, { paceOrdinary: true, urgentHeadroom: 2 });
+      // Callbacks arrive 25 ms apart; each seller, once its exchange is sent, asks for its first mint 25
+      // ms later (its workflow's first tick) and keeps asking until it gets a slot.
+      const exchanges: number[] = [];
+      const mintsWanted: number[] = [];
+      const mints: number[] = [];
+      for (let t = 0; t < 10_000 && mints.length < 20; t++) {
+        now = t;
+        const arrived = Math.min(20, Math.floor(t / 25) + 1);
+        while (exchanges.length < arrived && limiter.tryAcquire('t', true) === 0) {
+          exchanges.push(t);
+          mintsWanted.push(t + 25);
+        }
+        while (mints.length < mintsWanted.length && mintsWanted[mints.length]! <= t) {
+          if (limiter.tryAcquire('t', false, false, t - mintsWanted[mints.length]!) !== 0) break;
+          mints.push(t);
+        }
+      }
+      expect(exchanges).toHaveLength(20);
+      // 10 in the first window as they arrive, the other 10 as its slots free: none went to a mint.
+      expect(Math.max(...exchanges)).toBeLessThanOrEqual(URGENT_WINDOW_MS + 9 * 25);
+      expect(Math.min(...mints)).toBeGreaterThan(Math.max(...exchanges));
+      expect(mints).toHaveLength(20);
+    });
+
+    it('holds an ordinary caller back at most WAVE_HOLD_MS: a lasting stream of consents leaves it free slots', () => {
+      let now = 0;
+      const limiter = new PartnerRateLimiter(8, () => now, { paceOrdinary: true, urgentHeadroom: 2 });
+      // A code exchange every 250 ms (4 per second: the window is never full), a mint asking from 100 ms.
+      const mintAt: number[] = [];
+      for (let t = 0; t < 5_000 && mintAt.length === 0; t++) {
+        now = t;
+        if (t % 250 === 0) expect(limiter.tryAcquire('t', true)).toBe(0);
+        if (t >= 100 && limiter.tryAcquire('t', false, false, t - 100) === 0) mintAt.push(t);
+      }
+      expect(mintAt).toEqual([100 + WAVE_HOLD_MS]);
     });
 
     it('keeps the headroom from an ordinary caller turned urgent by waiting', () => {
