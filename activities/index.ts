@@ -15,6 +15,8 @@ export interface ActivityDeps extends TokenActivityDeps {
   partnerRequestsPerSecond?: number;
   /** Data calls never go out with a token that expires within this long (default 5 s). */
   tokenSafetyMarginMs?: number;
+  /** RETURN_STATUSES: returns imported by status, a pass each; unset or empty = one pass over all. */
+  returnStatuses?: string[];
   /** WEBHOOK_URL and WEBHOOK_SECRET; unset = webhooks off. */
   webhook?: WebhookTarget;
 }
@@ -34,7 +36,12 @@ export function createDataActivities(deps: ActivityDeps, tokens: TokenService = 
     tokenSafetyMarginMs: deps.tokenSafetyMarginMs,
     metrics: deps.metrics,
   });
-  const transfers = createTransferActivities({ store: deps.store, otto, metrics: deps.metrics });
+  const transfers = createTransferActivities({
+    store: deps.store,
+    otto,
+    metrics: deps.metrics,
+    returnStatuses: deps.returnStatuses,
+  });
   return {
     ...transfers,
     ...createTickActivities({ tokens, transfers, now: deps.now }),

@@ -70,7 +70,7 @@ export interface TransferActivityDeps {
   metrics?: ActivityMetrics;
   /**
    * Returns: one pass over all statuses (no `status` filter, the default), or one pass per status
-   * listed here (e.g. ANNOUNCED, ACCEPTED, REJECTED, MISDIRECTED) if OTTO turns out to need the filter.
+   * listed here (ANNOUNCED, ACCEPTED, REJECTED, MISDIRECTED): the worker's RETURN_STATUSES.
    */
   returnStatuses?: string[];
   /** Price update tasks: poll no sooner than this after the last look (default 500 ms) … */

@@ -28,6 +28,35 @@ import { transferIntervalsEnvSchema } from '../common/transfer-intervals';
 import { DEFAULT_TOKEN_TASK_QUEUE, type WorkflowSettingsInput } from '../workflows/definitions';
 import { DEFAULT_WORKFLOW_THREAD_SEMI_SPACE_MB } from './allocator';
 
+/** The statuses OTTO's returns list can be filtered by (docs/otto-api.md §5.4). */
+export const RETURN_STATUSES = ['ANNOUNCED', 'ACCEPTED', 'REJECTED', 'MISDIRECTED'] as const;
+
+/**
+ * RETURN_STATUSES: comma-separated statuses (any case, blanks ignored, duplicates dropped), each read in
+ * a pass of its own; unset or empty = one pass over every status.
+ */
+const returnStatusesSchema = z.preprocess(
+  (text) =>
+    typeof text === 'string'
+      ? [
+          ...new Set(
+            text
+              .split(',')
+              .map((x) => x.trim().toUpperCase())
+              .filter(Boolean),
+          ),
+        ]
+      : text,
+  z
+    .array(
+      z.enum(RETURN_STATUSES, {
+        error: (issue) =>
+          `unknown return status "${String(issue.input)}" (use ${RETURN_STATUSES.join(', ')})`,
+      }),
+    )
+    .optional(),
+);
+
 /** A comma-separated list of task queue names (blanks ignored, duplicates dropped); unset = undefined. */
 const queueListSchema = z
   .string()
@@ -113,6 +142,8 @@ export const workerConfigSchema = temporalConfigSchema
     PUBLIC_BASE_URL: z.url().optional(),
     /** The seller store: a SQLite file path, or `postgres://…` / `postgresql://…` (migrated on start). */
     SELLER_STORE: z.string().min(1).default('.data/seller-store.db'),
+    /** Returns imported, by status: `ANNOUNCED,ACCEPTED,…` reads each in a pass of its own; unset = all. */
+    RETURN_STATUSES: returnStatusesSchema,
     /** Data calls never go out with a token that expires within this long. */
     TOKEN_SAFETY_MARGIN_MS: z.coerce.number().int().min(0).default(5_000),
     /** Key ring `kid:base64(32 bytes)[,…]`; the worker parses it where it builds the sealer. */

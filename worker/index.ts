@@ -106,6 +106,7 @@ async function main(): Promise<void> {
         tokenRequestsPerSecond: config.TOKEN_REQUESTS_PER_SECOND,
         tokenExchangeHeadroom: config.TOKEN_EXCHANGE_HEADROOM,
         partnerRequestsPerSecond: config.OTTO_PARTNER_REQUESTS_PER_SECOND,
+        returnStatuses: config.RETURN_STATUSES,
         partnerIdClaims: config.OTTO_PARTNER_ID_CLAIM,
         sendRedirectUri: config.OTTO_SEND_REDIRECT_URI,
         installationTokenScope: config.OTTO_INSTALLATION_TOKEN_SCOPE,

@@ -87,6 +87,20 @@ describe('worker config', () => {
     expect(loadConfig(workerConfigSchema, productionEnv()).OTTO_API_BASE_URL).toBe('https://api.otto.market');
   });
 
+  it('RETURN_STATUSES: any case, blanks and duplicates dropped; unset or empty reads every status; an unknown one is named', () => {
+    expect(loadWorkerConfig(productionEnv()).RETURN_STATUSES).toBeUndefined();
+    expect(loadWorkerConfig({ ...productionEnv(), RETURN_STATUSES: ' , ' }).RETURN_STATUSES).toEqual([]);
+    expect(
+      loadWorkerConfig({ ...productionEnv(), RETURN_STATUSES: 'announced, ACCEPTED,,Announced' })
+        .RETURN_STATUSES,
+    ).toEqual(['ANNOUNCED', 'ACCEPTED']);
+    expect(
+      messageOf(() => loadWorkerConfig({ ...productionEnv(), RETURN_STATUSES: 'ANNOUNCED,SENT' })),
+    ).toMatch(
+      /RETURN_STATUSES.*unknown return status "SENT" \(use ANNOUNCED, ACCEPTED, REJECTED, MISDIRECTED\)/,
+    );
+  });
+
   it.each([
     ['SEAL_KEYS', `k1:${Buffer.alloc(32).toString('base64')}`, /SEAL_KEYS: key k1 is all zero bytes/],
     [
