@@ -97,7 +97,11 @@ export class FaultTable {
       if (req.path.startsWith('/__admin')) return next();
       const fault = this.pick(req);
       if (!fault) return next();
-      facts(res).fault = fault.id;
+      const f = facts(res);
+      f.fault = fault.id;
+      // A fault answers before the route reads the token: name its partner here, so the log says whose it was.
+      const partnerId = this.partnerOf(req);
+      if (partnerId !== undefined) f.partnerId = partnerId;
       // Real wall-clock delay on purpose: latency faults exist to exercise the client's timeouts.
       if (fault.latencyMs) await new Promise((resolve) => setTimeout(resolve, fault.latencyMs));
       if (fault.status === undefined) return next();

@@ -300,6 +300,13 @@ describe('fault injection', () => {
       .set(...bearer(b.token))
       .expect(200);
     expect((await h.http.get('/__admin/faults').expect(200)).body).toEqual([]);
+    const log = (await h.http.get('/__admin/requests').expect(200)).body as {
+      partnerId?: string;
+      fault?: string;
+    }[];
+    expect(log.filter((e) => e.fault === (fault.body as { id: string }).id).map((e) => e.partnerId)).toEqual([
+      b.partnerId,
+    ]);
   });
 
   it('probability uses the injectable random source', async () => {
