@@ -86,6 +86,8 @@ export interface LoggedRequest {
   status: number;
   partnerId?: string;
   token?: string;
+  /** The id of the injected fault that answered or delayed it. */
+  fault?: string;
 }
 
 export type SellerHandle = WorkflowHandle<typeof sellerConnection>;
