@@ -47,8 +47,8 @@ export class FaultTable {
   private faults: Fault[] = [];
 
   /**
-   * @param partnerOf the partner a request's Bearer token belongs to (undefined without one); asked only
-   *   when a fault scoped to a partner matches the method and path.
+   * @param partnerOf the partner a request's Bearer token belongs to (undefined without one); asked when
+   *   a fault scoped to a partner matches the method and path, and for the log when a fault fires.
    */
   constructor(
     private readonly random: () => number,

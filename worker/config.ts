@@ -28,25 +28,25 @@ import { transferIntervalsEnvSchema } from '../common/transfer-intervals';
 import { DEFAULT_TOKEN_TASK_QUEUE, type WorkflowSettingsInput } from '../workflows/definitions';
 import { DEFAULT_WORKFLOW_THREAD_SEMI_SPACE_MB } from './allocator';
 
+/** A comma-separated list's items: trimmed, blanks ignored, duplicates dropped, in order. */
+const commaList = (text: string): string[] => [
+  ...new Set(
+    text
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean),
+  ),
+];
+
 /** The statuses OTTO's returns list can be filtered by (docs/otto-api.md §5.4). */
-export const RETURN_STATUSES = ['ANNOUNCED', 'ACCEPTED', 'REJECTED', 'MISDIRECTED'] as const;
+const RETURN_STATUSES = ['ANNOUNCED', 'ACCEPTED', 'REJECTED', 'MISDIRECTED'] as const;
 
 /**
  * RETURN_STATUSES: comma-separated statuses (any case, blanks ignored, duplicates dropped), each read in
  * a pass of its own; unset or empty = one pass over every status.
  */
 const returnStatusesSchema = z.preprocess(
-  (text) =>
-    typeof text === 'string'
-      ? [
-          ...new Set(
-            text
-              .split(',')
-              .map((x) => x.trim().toUpperCase())
-              .filter(Boolean),
-          ),
-        ]
-      : text,
+  (text) => (typeof text === 'string' ? commaList(text.toUpperCase()) : text),
   z
     .array(
       z.enum(RETURN_STATUSES, {
@@ -63,14 +63,7 @@ const queueListSchema = z
   .optional()
   .transform((text, ctx) => {
     if (text === undefined) return undefined;
-    const queues = [
-      ...new Set(
-        text
-          .split(',')
-          .map((q) => q.trim())
-          .filter(Boolean),
-      ),
-    ];
+    const queues = commaList(text);
     if (queues.length === 0) {
       ctx.addIssue({ code: 'custom', message: 'must name at least one task queue (comma-separated)' });
       return z.NEVER;
