@@ -83,6 +83,8 @@ export interface LoggedRequest {
   at: string;
   method: string;
   path: string;
+  /** The query string, secret-looking values redacted. */
+  query?: string;
   status: number;
   partnerId?: string;
   token?: string;

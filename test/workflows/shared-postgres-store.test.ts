@@ -2,13 +2,16 @@
  * Two worker processes share the PostgreSQL seller store (SELLER_STORE=postgres://…, migrated by
  * whichever starts first): sellers' order imports run on both, while orders are created and changed at
  * OTTO; every order lands exactly once with its latest status, and the shop's feed lists each once.
+ * The processes read their environment as in production: RETURN_STATUSES reaches the returns import.
  */
-import { TestStack } from '../support/stack';
+import { TestStack, type LoggedRequest } from '../support/stack';
 import { eventually, uniqueName } from '../support/temporal';
 import { WorkerProcess } from '../support/worker-process';
 
 let stack: TestStack;
 const workers: WorkerProcess[] = [];
+/** The stack's worker environment, with the returns read by status (any case; a duplicate dropped). */
+const workerEnv = () => ({ ...stack.workerEnv(), RETURN_STATUSES: 'announced, ACCEPTED,Announced' });
 
 beforeAll(async () => {
   stack = await TestStack.start({
@@ -28,9 +31,7 @@ beforeAll(async () => {
   });
   expect(stack.storePath).toMatch(/^postgres:\/\//);
   // Both start at once: the migration lock lets one migrate, the other finds the schema done.
-  workers.push(
-    ...(await Promise.all([WorkerProcess.start(stack.workerEnv()), WorkerProcess.start(stack.workerEnv())])),
-  );
+  workers.push(...(await Promise.all([WorkerProcess.start(workerEnv()), WorkerProcess.start(workerEnv())])));
 }, 120_000);
 
 afterAll(async () => {
@@ -80,3 +81,18 @@ it('imports every seller’s orders without losing or duplicating one', async ()
   }
   for (const s of sellers) await stack.disconnect(s.handle);
 }, 180_000);
+
+it('reads the returns of RETURN_STATUSES, one status per pass, from the worker processes’ environment', async () => {
+  const { handle, partner } = await stack.connectSeller(uniqueName('pgshop'));
+  // The first tick runs every transfer, the returns import among them: a pass per status, none without.
+  const statusesOf = (log: LoggedRequest[]) =>
+    log.map((r) => new URLSearchParams(r.query ?? '').get('status'));
+  const returns = await eventually(
+    async () =>
+      (await stack.requests()).filter((r) => r.partnerId === partner.partnerId && r.path === '/v3/returns'),
+    (log) => new Set(statusesOf(log)).size >= 2,
+    30_000,
+  );
+  expect(new Set(statusesOf(returns))).toEqual(new Set(['ANNOUNCED', 'ACCEPTED']));
+  await stack.disconnect(handle);
+}, 60_000);
