@@ -47,8 +47,8 @@ export class FaultTable {
   private faults: Fault[] = [];
 
   /**
-   * @param partnerOf the partner a request's Bearer token belongs to (undefined without one); asked when
-   *   a fault scoped to a partner matches the method and path, and for the log when a fault fires.
+   * @param partnerOf the partner a request's Bearer token belongs to (undefined without one); asked at
+   *   most once per request: when a fault scoped to a partner matches its method and path, or one fires.
    */
   constructor(
     private readonly random: () => number,
@@ -75,12 +75,15 @@ export class FaultTable {
     return this.faults.length !== before;
   }
 
-  /** The first matching fault that decides to fire; consumes one of its `times`. */
-  private pick(req: Request): Fault | undefined {
+  /**
+   * The first matching fault that decides to fire; consumes one of its `times`. `partner` is the
+   * request's partner, looked up once on first use.
+   */
+  private pick(req: Request, partner: () => string | undefined): Fault | undefined {
     for (const fault of this.faults) {
       if (fault.method && fault.method !== req.method) continue;
       if (!new RegExp(fault.pathPattern).test(req.path)) continue;
-      if (fault.partnerId !== undefined && this.partnerOf(req) !== fault.partnerId) continue;
+      if (fault.partnerId !== undefined && partner() !== fault.partnerId) continue;
       if (this.random() >= (fault.probability ?? 1)) continue;
       fault.fired += 1;
       if (fault.remaining !== undefined) {
@@ -95,12 +98,14 @@ export class FaultTable {
   middleware(): RequestHandler {
     return async (req: Request, res: Response, next: NextFunction) => {
       if (req.path.startsWith('/__admin')) return next();
-      const fault = this.pick(req);
+      let known: { partnerId: string | undefined } | undefined;
+      const partner = () => (known ??= { partnerId: this.partnerOf(req) }).partnerId;
+      const fault = this.pick(req, partner);
       if (!fault) return next();
       const f = facts(res);
       f.fault = fault.id;
       // A fault answers before the route reads the token: name its partner here, so the log says whose it was.
-      const partnerId = this.partnerOf(req);
+      const partnerId = partner();
       if (partnerId !== undefined) f.partnerId = partnerId;
       // Real wall-clock delay on purpose: latency faults exist to exercise the client's timeouts.
       if (fault.latencyMs) await new Promise((resolve) => setTimeout(resolve, fault.latencyMs));

@@ -178,7 +178,7 @@ describe('the API on the real Temporal adapter', () => {
 
     // The first tick's orders page has been answered, so the fault below meets the run-now transfer.
     await eventually(
-      () => stack.admin<{ method: string; path: string; partnerId?: string }[]>('GET', '/requests'),
+      () => stack.requests(),
       (log) =>
         log.some((r) => r.partnerId === partner.partnerId && r.method === 'GET' && r.path === '/v4/orders'),
     );
