@@ -6,6 +6,7 @@ import type { SellerStore } from '../store/seller-store';
 import { createOttoDataClient } from './otto-data-client';
 import { createTickActivities } from './tick-activities';
 import { createTokenService, type TokenActivityDeps, type TokenService } from './token-activities';
+import { createStoreTokenVault } from './token-vault';
 import { createTransferActivities } from './transfer-activities';
 import { createWebhookActivities, type WebhookTarget } from './webhook-activities';
 
@@ -44,7 +45,7 @@ export function createDataActivities(deps: ActivityDeps, tokens: TokenService = 
   });
   return {
     ...transfers,
-    ...createTickActivities({ tokens, transfers, now: deps.now }),
+    ...createTickActivities({ tokens, transfers, vault: createStoreTokenVault(deps.store), now: deps.now }),
     ...createWebhookActivities({ webhook: deps.webhook, fetch: deps.fetch, metrics: deps.metrics }),
   };
 }

@@ -22,6 +22,7 @@ import {
 import type { SealedToken, TickInput, TickResult, TickRun } from '../workflows/tick-types';
 import { waitWithHeartbeats } from './activity-waits';
 import type { TokenService } from './token-activities';
+import { isTokenHandle, type TokenVault } from './token-vault';
 import { runWithContext, type RunContext, type TransferActivities } from './transfer-activities';
 
 /** New tokens one transfer may ask for within a tick. */
@@ -30,6 +31,11 @@ const MAX_REMINTS = 3;
 export interface TickActivityDeps {
   tokens: Pick<TokenService, 'mint'>;
   transfers: Pick<TransferActivities, TransferKind>;
+  /**
+   * Where minted tokens are kept (activities/token-vault.ts): the tick's result and heartbeats then
+   * carry a handle instead of the sealed token. Without one they carry the sealed token.
+   */
+  vault?: TokenVault;
   now?: () => number;
   heartbeatEveryMs?: number;
   /**
@@ -73,6 +79,39 @@ export function createTickActivities(deps: TickActivityDeps) {
   const now = deps.now ?? Date.now;
   const heartbeatEveryMs = deps.heartbeatEveryMs ?? 5_000;
   const heartbeatDelayMs = deps.heartbeatDelayMs ?? 2_000;
+  const { vault } = deps;
+
+  type Log = Context['log'];
+  /**
+   * The token a handle names, from the vault; null (so the tick mints) when the handle no longer opens
+   * or the vault cannot be read. A sealed token is used as it is.
+   */
+  async function opened(input: TickInput, token: SealedToken | null, log: Log): Promise<SealedToken | null> {
+    if (token === null || !isTokenHandle(token.sealed)) return token;
+    let sealed: string | null;
+    try {
+      sealed =
+        vault === undefined ? null : await vault.open(input.sellerId, input.installationId, token.sealed);
+    } catch (err) {
+      log.warn('token vault unreadable: minting a new token', { error: failureText(err).message });
+      return null;
+    }
+    if (sealed === null) log.info('the carried token is no longer in the vault: minting a new one');
+    return sealed === null ? null : { sealed, expiresAt: token.expiresAt };
+  }
+
+  /** What the workflow carries for a new token: its handle, or the sealed token when the vault cannot keep it. */
+  async function kept(input: TickInput, token: SealedToken, log: Log): Promise<string> {
+    if (vault === undefined) return token.sealed;
+    try {
+      return await vault.keep(input.sellerId, input.installationId, token.sealed, token.expiresAt);
+    } catch (err) {
+      log.warn('token vault unwritable: the workflow carries the sealed token', {
+        error: failureText(err).message,
+      });
+      return token.sealed;
+    }
+  }
 
   return {
     runTick: async (input: TickInput): Promise<TickResult> => {
@@ -85,10 +124,13 @@ export function createTickActivities(deps: TickActivityDeps) {
         outcomes: {},
         progress: {},
       };
-      let token: SealedToken | null =
+      let token = await opened(
+        input,
         state.minted !== null
           ? { sealed: state.minted.sealed, expiresAt: state.minted.expiresAt }
-          : input.token;
+          : input.token,
+        ctx.log,
+      );
       const snapshot = (): TickResult => structuredClone(state);
       // Snapshotted (cloned, serialized, handed to the SDK) once per delay, not per request.
       let pendingBeat: ReturnType<typeof setTimeout> | undefined;
@@ -138,7 +180,8 @@ export function createTickActivities(deps: TickActivityDeps) {
                 waiting,
               );
               token = { sealed: m.sealedToken, expiresAt: m.expiresAt };
-              state.minted = { ...token, scopes: m.scopes, mintedAt: now() };
+              const carried = await kept(input, token, ctx.log);
+              state.minted = { sealed: carried, expiresAt: m.expiresAt, scopes: m.scopes, mintedAt: now() };
               state.mints += 1;
               // At once: a retry after a crash must not spend another mint.
               beatNow();

@@ -24,6 +24,7 @@ import { Pool, type PoolClient, type PoolConfig } from 'pg';
 import {
   TRANSFER_RUNS_KEPT,
   type ConnectionStatusRow,
+  type InstallationTokenRow,
   type ExportFailure,
   type ExportKind,
   type FeedEntry,
@@ -56,7 +57,9 @@ import {
   toStock,
   toTransferRun,
   toConnectionStatus,
+  toInstallationToken,
   type ConnectionStatusDbRow,
+  type InstallationTokenDbRow,
   type ExportFailureRow,
   type OrderRow,
   type PriceRow,
@@ -694,6 +697,37 @@ export class PostgresSellerStore implements SellerStore {
       values: [sellerId],
     });
     return rows[0] === undefined ? null : toConnectionStatus(rows[0]);
+  }
+
+  async putInstallationToken(row: InstallationTokenRow): Promise<boolean> {
+    const { rowCount } = await this.pool.query({
+      name: 'put-installation-token',
+      text: `INSERT INTO installation_tokens (seller_id, installation_id, handle, sealed, expires_at)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (seller_id, installation_id) DO UPDATE SET handle = excluded.handle,
+               sealed = excluded.sealed, expires_at = excluded.expires_at
+             WHERE excluded.expires_at >= installation_tokens.expires_at`,
+      values: [row.sellerId, row.installationId, row.handle, row.sealed, row.expiresAt],
+    });
+    return (rowCount ?? 0) > 0;
+  }
+
+  async getInstallationToken(sellerId: string, installationId: string): Promise<InstallationTokenRow | null> {
+    const { rows } = await this.pool.query<InstallationTokenDbRow>({
+      name: 'get-installation-token',
+      text: 'SELECT handle, sealed, expires_at FROM installation_tokens WHERE seller_id = $1 AND installation_id = $2',
+      values: [sellerId, installationId],
+    });
+    return rows[0] === undefined ? null : toInstallationToken(sellerId, installationId, rows[0]);
+  }
+
+  async deleteInstallationTokensExpiredBefore(at: number): Promise<number> {
+    const { rowCount } = await this.pool.query({
+      name: 'delete-expired-installation-tokens',
+      text: 'DELETE FROM installation_tokens WHERE expires_at < $1',
+      values: [at],
+    });
+    return rowCount ?? 0;
   }
 
   async close(): Promise<void> {

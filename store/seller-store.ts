@@ -187,6 +187,21 @@ export interface ConnectionStatusRow {
   updatedAt: number;
 }
 
+/**
+ * A seller's current installation token, sealed (common/seal.ts), kept on the workers' side so the
+ * workflow carries only its `handle` (activities/token-vault.ts): one row per seller and installation.
+ */
+export interface InstallationTokenRow {
+  sellerId: string;
+  installationId: string;
+  /** The opaque, non-secret name the workflow carries for this token. */
+  handle: string;
+  /** The token, sealed for this seller (purpose installation-token). */
+  sealed: string;
+  /** When the token expires (ms since the epoch). */
+  expiresAt: number;
+}
+
 /** What reads status rows (the API's connections adapter): the one method it needs. */
 export type ConnectionStatusReader = Pick<SellerStore, 'getConnectionStatus'>;
 
@@ -286,6 +301,17 @@ export interface SellerStore {
   putConnectionStatus(row: Omit<ConnectionStatusRow, 'updatedAt'>): Promise<boolean>;
   /** The seller's status row, or null when none was written. */
   getConnectionStatus(sellerId: string): Promise<ConnectionStatusRow | null>;
+
+  /**
+   * Keeps the installation's newest token: replaces the stored one only when this one expires as late
+   * or later, so a late write (a retried or abandoned attempt of an older tick) never replaces a newer
+   * token. Returns whether it wrote.
+   */
+  putInstallationToken(row: InstallationTokenRow): Promise<boolean>;
+  /** The installation's stored token, or null. */
+  getInstallationToken(sellerId: string, installationId: string): Promise<InstallationTokenRow | null>;
+  /** Deletes every stored token that expired before `at` (ms since the epoch); returns how many. */
+  deleteInstallationTokensExpiredBefore(at: number): Promise<number>;
 
   close(): Promise<void>;
 }

@@ -37,7 +37,9 @@ import {
   toStock,
   toTransferRun,
   toConnectionStatus,
+  toInstallationToken,
   type ConnectionStatusDbRow,
+  type InstallationTokenDbRow,
   type ExportFailureRow,
   type OrderRow,
   type PriceRow,
@@ -130,6 +132,11 @@ export const MIGRATIONS: string[] = [
      seller_id TEXT NOT NULL PRIMARY KEY, run_id TEXT NOT NULL, run_started_at INTEGER NOT NULL,
      history_length INTEGER NOT NULL, seq INTEGER NOT NULL, summary TEXT NOT NULL, valid_until INTEGER NOT NULL,
      updated_at INTEGER NOT NULL);`,
+  // v5: each installation's current token, sealed, so workflow histories carry only its handle
+  // (activities/token-vault.ts). expires_at in ms since the epoch.
+  `CREATE TABLE installation_tokens (
+     seller_id TEXT NOT NULL, installation_id TEXT NOT NULL, handle TEXT NOT NULL, sealed TEXT NOT NULL,
+     expires_at INTEGER NOT NULL, PRIMARY KEY (seller_id, installation_id));`,
 ];
 
 const later = (a: string, b: string) => Date.parse(a) > Date.parse(b);
@@ -179,6 +186,16 @@ export function openSqliteSellerStore(file: string): SellerStore {
          > (connection_status.run_started_at, connection_status.history_length, connection_status.seq)`,
   );
   const getStatus = prepare('SELECT * FROM connection_status WHERE seller_id = ?');
+  // Read by every tick, written by every mint.
+  const putToken = prepare(
+    `INSERT INTO installation_tokens (seller_id, installation_id, handle, sealed, expires_at) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (seller_id, installation_id) DO UPDATE SET handle = excluded.handle, sealed = excluded.sealed,
+       expires_at = excluded.expires_at
+     WHERE excluded.expires_at >= installation_tokens.expires_at`,
+  );
+  const getToken = prepare(
+    'SELECT handle, sealed, expires_at FROM installation_tokens WHERE seller_id = ? AND installation_id = ?',
+  );
 
   const upsertOrders = db.transaction((sellerId: string, orders: StoreOrder[]): FeedUpsertResult => {
     const result: FeedUpsertResult = { inserted: 0, updated: 0, unchanged: 0, changed: [] };
@@ -527,6 +544,14 @@ export function openSqliteSellerStore(file: string): SellerStore {
       const row = getStatus.get(sellerId) as ConnectionStatusDbRow | undefined;
       return row === undefined ? null : toConnectionStatus(row);
     },
+    putInstallationToken: async (row) =>
+      putToken.run(row.sellerId, row.installationId, row.handle, row.sealed, row.expiresAt).changes > 0,
+    getInstallationToken: async (sellerId, installationId) => {
+      const row = getToken.get(sellerId, installationId) as InstallationTokenDbRow | undefined;
+      return row === undefined ? null : toInstallationToken(sellerId, installationId, row);
+    },
+    deleteInstallationTokensExpiredBefore: async (at) =>
+      prepare('DELETE FROM installation_tokens WHERE expires_at < ?').run(at).changes,
     close: async () => {
       db.close();
     },

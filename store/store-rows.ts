@@ -5,6 +5,7 @@
  */
 import type {
   ConnectionStatusRow,
+  InstallationTokenRow,
   ExportFailure,
   FeedEntry,
   IdempotencyClaim,
@@ -89,6 +90,25 @@ export const toConnectionStatus = (r: ConnectionStatusDbRow): ConnectionStatusRo
   summary: r.summary,
   validUntil: Number(r.valid_until),
   updatedAt: Number(r.updated_at),
+});
+
+/** An installation_tokens row (its key columns left out); pg reads bigint columns as strings. */
+export interface InstallationTokenDbRow {
+  handle: string;
+  sealed: string;
+  expires_at: number | string;
+}
+
+export const toInstallationToken = (
+  sellerId: string,
+  installationId: string,
+  r: InstallationTokenDbRow,
+): InstallationTokenRow => ({
+  sellerId,
+  installationId,
+  handle: r.handle,
+  sealed: r.sealed,
+  expiresAt: Number(r.expires_at),
 });
 
 /** pg reads timestamptz columns as Date, SQLite keeps the ISO text. */

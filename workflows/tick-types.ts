@@ -17,6 +17,10 @@ export interface TickRun {
 }
 
 export interface SealedToken {
+  /**
+   * The token's handle in the workers' token vault (`vault:…`, activities/token-vault.ts), or the sealed
+   * token itself (tokens minted before the vault, or when the vault could not keep one).
+   */
   sealed: string;
   expiresAt: number;
 }

@@ -7,7 +7,10 @@
 import type { WorkflowSettings } from './definitions';
 
 export interface TokenState {
-  /** Sealed installation token (common/seal.ts); the workflow never unseals it. */
+  /**
+   * The installation token's handle in the workers' vault (activities/token-vault.ts), or the sealed
+   * token itself (common/seal.ts); the workflow never unseals it, and only compares it.
+   */
   sealed: string | null;
   expiresAt: number | null;
   lastRefreshedAt: number | null;

@@ -6,6 +6,7 @@
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createTickActivities } from '../../activities/tick-activities';
+import { createStoreTokenVault, isTokenHandle, type TokenVault } from '../../activities/token-vault';
 import type { TransferActivities } from '../../activities/transfer-activities';
 import {
   FailureTypes,
@@ -15,11 +16,12 @@ import {
   type TransferResult,
 } from '../../workflows/definitions';
 import type { TickInput, TickResult } from '../../workflows/tick-types';
+import { openSqliteSellerStore } from '../../store/sqlite-seller-store';
 import { quiet } from '../support/activity-helpers';
 
 const NOW = 1_000_000;
 
-function setup(opts: { mint?: () => Promise<MintedToken> } = {}) {
+function setup(opts: { mint?: () => Promise<MintedToken>; vault?: TokenVault } = {}) {
   let clock = NOW;
   const mints: number[] = [];
   let n = 0;
@@ -48,7 +50,7 @@ function setup(opts: { mint?: () => Promise<MintedToken> } = {}) {
       (kind) => [kind, transfer(kind)],
     ),
   ) as unknown as Pick<TransferActivities, TransferKind>;
-  const { runTick } = createTickActivities({ tokens, transfers, now: () => clock });
+  const { runTick } = createTickActivities({ tokens, transfers, vault: opts.vault, now: () => clock });
   const env = new MockActivityEnvironment(undefined, quiet());
   return {
     mints,
@@ -202,4 +204,99 @@ it('a cancelled tick hands back what it did and each unfinished kind’s progres
   expect(saved.outcomes.ordersImport).toMatchObject({ ok: { count: 1 } });
   expect(saved.outcomes.stockExport).toBeUndefined();
   expect(saved.progress.stockExport).toEqual({ upTo: 7 });
+});
+
+describe('with the token vault (the workflow carries a handle, never the sealed token)', () => {
+  const stores: Array<ReturnType<typeof openSqliteSellerStore>> = [];
+  const storeVault = () => {
+    const store = openSqliteSellerStore(':memory:');
+    stores.push(store);
+    return { store, vault: createStoreTokenVault(store) };
+  };
+  afterEach(async () => {
+    for (const store of stores.splice(0)) await store.close();
+  });
+
+  it('a minted token goes into the vault and the result carries its handle; the next tick opens it without minting', async () => {
+    const { store, vault } = storeVault();
+    const t = setup({ vault });
+    const first = await t.run({ token: null });
+    expect(t.mints).toHaveLength(1);
+    const handle = first.minted!.sealed;
+    expect(isTokenHandle(handle)).toBe(true);
+    expect(handle).not.toContain('sealed-1');
+    expect(JSON.stringify(first)).not.toContain('sealed-1');
+    expect(t.seen.ordersImport?.[0]?.sealedToken).toBe('sealed-1');
+    expect(await store.getInstallationToken('s-1', 'inst-1')).toMatchObject({ handle, sealed: 'sealed-1' });
+
+    t.advance(15 * 60_000);
+    const second = await t.run({ token: { sealed: handle, expiresAt: first.minted!.expiresAt } });
+    expect(t.mints).toHaveLength(1);
+    expect(second.minted).toBeNull();
+    expect(t.seen.ordersImport?.map((i) => i.sealedToken)).toEqual(['sealed-1', 'sealed-1']);
+  });
+
+  it('a handle that no longer opens (a newer token kept since, or another store) costs one mint; no transfer sees the handle', async () => {
+    const { vault } = storeVault();
+    const t = setup({ vault });
+    const stale = await vault.keep('s-1', 'inst-1', 'sealed-old', NOW + 20 * 60_000);
+    await vault.keep('s-1', 'inst-1', 'sealed-newer', NOW + 25 * 60_000);
+    const result = await t.run({ token: { sealed: stale, expiresAt: NOW + 20 * 60_000 } });
+    expect(t.mints).toHaveLength(1);
+    expect(isTokenHandle(result.minted!.sealed)).toBe(true);
+    const used = [...(t.seen.ordersImport ?? []), ...(t.seen.stockExport ?? [])].map((i) => i.sealedToken);
+    expect(used).toEqual(['sealed-1', 'sealed-1']);
+  });
+
+  it('without a vault, a carried handle cannot open: the tick mints instead of sending it to OTTO', async () => {
+    const t = setup();
+    const result = await t.run({ token: { sealed: 'vault:abc', expiresAt: NOW + 20 * 60_000 } });
+    expect(t.mints).toHaveLength(1);
+    expect(result.minted?.sealed).toBe('sealed-1');
+    expect(t.seen.ordersImport?.[0]?.sealedToken).toBe('sealed-1');
+  });
+
+  it('a vault that cannot be written or read: the result carries the sealed token, and a handle makes the tick mint', async () => {
+    const broken: TokenVault = {
+      keep: () => Promise.reject(new Error('database is locked')),
+      open: () => Promise.reject(new Error('database is locked')),
+    };
+    const t = setup({ vault: broken });
+    const minted = await t.run({ token: null });
+    expect(minted.minted?.sealed).toBe('sealed-1');
+    expect(minted.outcomes.ordersImport).toMatchObject({ ok: { count: 1 } });
+    const again = await t.run({ token: { sealed: 'vault:abc', expiresAt: NOW + 20 * 60_000 } });
+    expect(t.mints).toHaveLength(2);
+    expect(again.minted?.sealed).toBe('sealed-2');
+  });
+
+  it('a retried attempt opens the handle its earlier attempt heartbeated: no second mint', async () => {
+    const { vault } = storeVault();
+    const t = setup({ vault });
+    const first = await t.run({ token: null });
+    // The earlier attempt heartbeated its mint, then the worker died before its transfers finished.
+    const heartbeated: TickResult = { ...first, outcomes: {}, progress: {} };
+    const retried = new MockActivityEnvironment({ heartbeatDetails: heartbeated }, quiet());
+    const { runTick } = createTickActivities({
+      tokens: { mint: () => Promise.reject(new Error('must not mint')) },
+      transfers: Object.fromEntries(
+        (['ordersImport', 'stockExport'] as const).map((kind) => [
+          kind,
+          (input: TransferInput) => {
+            (t.seen[`${kind}-retry`] ??= []).push(input);
+            return Promise.resolve({ count: 0, cursor: {}, detail: 'ok' });
+          },
+        ]),
+      ) as unknown as Pick<TransferActivities, TransferKind>,
+      vault,
+      now: () => NOW,
+    });
+    const result = await retried.run<[TickInput], TickResult, typeof runTick>(runTick, {
+      ...baseInput(),
+      token: null,
+    });
+    expect(result.mints).toBe(1);
+    expect(result.minted?.sealed).toBe(first.minted!.sealed);
+    expect(t.seen['ordersImport-retry']?.[0]?.sealedToken).toBe('sealed-1');
+  });
 });

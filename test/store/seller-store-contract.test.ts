@@ -457,4 +457,29 @@ describe.each(backends)('%s seller store', (_name, makeBacking) => {
       (outcomes[0] as { result: { firstChangeSeq: number } }).result.firstChangeSeq,
     ]);
   });
+  it('keeps each installation’s newest token: a later expiry replaces it, an earlier one never does', async () => {
+    const row = (handle: string, expiresAt: number, installationId = 'i-1') => ({
+      sellerId: 's',
+      installationId,
+      handle,
+      sealed: `sealed-${handle}`,
+      expiresAt,
+    });
+    expect(await store.getInstallationToken('s', 'i-1')).toBeNull();
+    expect(await store.putInstallationToken(row('a', 2_000_000_000_000))).toBe(true);
+    expect(await store.getInstallationToken('s', 'i-1')).toEqual(row('a', 2_000_000_000_000));
+    // A late write of an older token (an abandoned attempt of an earlier tick) changes nothing.
+    expect(await store.putInstallationToken(row('old', 1_999_999_999_000))).toBe(false);
+    expect(await store.putInstallationToken(row('b', 2_000_000_001_800))).toBe(true);
+    // Another installation of the same seller (an app upgrade) and another handle on the store.
+    const other = await second();
+    await other.putInstallationToken(row('c', 2_000_000_000_500, 'i-2'));
+    expect(await other.getInstallationToken('s', 'i-1')).toEqual(row('b', 2_000_000_001_800));
+    expect(await store.getInstallationToken('s', 'i-2')).toEqual(row('c', 2_000_000_000_500, 'i-2'));
+    expect(await store.getInstallationToken('t', 'i-1')).toBeNull();
+    // Expired tokens are deleted by expiry, whoever's they are.
+    expect(await store.deleteInstallationTokensExpiredBefore(2_000_000_001_000)).toBe(1);
+    expect(await store.getInstallationToken('s', 'i-2')).toBeNull();
+    expect(await other.getInstallationToken('s', 'i-1')).toEqual(row('b', 2_000_000_001_800));
+  });
 });

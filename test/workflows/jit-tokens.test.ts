@@ -7,7 +7,8 @@
 import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { sellerWorkflowId, type TransferKind } from '../../workflows/definitions';
-import type { TickInput } from '../../workflows/tick-types';
+import type { TickInput, TickResult } from '../../workflows/tick-types';
+import { isTokenHandle } from '../../activities/token-vault';
 import { allRuns, type History } from '../support/history';
 import { TestStack, type LoggedRequest } from '../support/stack';
 
@@ -25,6 +26,16 @@ function ticks(history: History): Array<{ at: number; input: TickInput; queue: s
         e.activityTaskScheduledEventAttributes!.input!.payloads![0]!,
       ),
     }));
+}
+
+/** The results of every runTick completed in `history`. */
+function tickResults(history: History): TickResult[] {
+  return (history.events ?? []).flatMap((e: Event) => {
+    const payload = e.activityTaskCompletedEventAttributes?.result?.payloads?.[0];
+    if (payload === undefined) return [];
+    const result = defaultPayloadConverter.fromPayload<Partial<TickResult>>(payload);
+    return result !== null && typeof result === 'object' && 'mints' in result ? [result as TickResult] : [];
+  });
 }
 
 const isMint = (r: LoggedRequest) => /\/installations\/[^/]+\/accessToken$/.test(r.path);
@@ -80,6 +91,14 @@ describe('tokens just in time (4 s tokens)', () => {
     expect(all.some((t) => t.input.token !== null && t.input.token.expiresAt > t.at + 1_000)).toBe(true);
     expect(data.length).toBeGreaterThan(0);
     expect(data.filter((r) => r.token !== 'valid')).toEqual([]);
+    // The token stays in the workers' vault: ticks carry its handle, and results return one, never the
+    // sealed token (activities/token-vault.ts).
+    const carried = all.flatMap((t) => (t.input.token === null ? [] : [t.input.token.sealed]));
+    expect(carried.length).toBeGreaterThan(0);
+    expect(carried.filter((sealed) => !isTokenHandle(sealed))).toEqual([]);
+    const returned = tickResults(run!.history).flatMap((r) => (r.minted === null ? [] : [r.minted.sealed]));
+    expect(returned.length).toBeGreaterThanOrEqual(3);
+    expect(returned.filter((sealed) => !isTokenHandle(sealed))).toEqual([]);
   }, 60_000);
 
   it('a run that outlives its token gets a new one before the next call, never sending the old one', async () => {
@@ -193,8 +212,13 @@ describe('a simulated day at the default intervals (time ×600)', () => {
       byType.set(type, (byType.get(type) ?? 0) + 1);
     }
     const mints = all.filter((t) => t.queue === stack.tokenTaskQueue).length;
+    const bytes = temporal.api.history.v1.History.encode(history).finish().length;
+    const tickInputBytes = Math.round(
+      all.reduce((sum, t) => sum + JSON.stringify(t.input).length, 0) / Math.max(1, all.length),
+    );
     console.log(
-      `a simulated day: ${events} history events, ${all.length} ticks, ${mints} of them minting; ` +
+      `a simulated day: ${events} history events (${Math.round(bytes / 1024)} KB; a tick's input ${tickInputBytes} B), ` +
+        `${all.length} ticks, ${mints} of them minting; ` +
         JSON.stringify(Object.fromEntries(byType)),
     );
 
