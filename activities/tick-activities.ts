@@ -90,8 +90,7 @@ export function createTickActivities(deps: TickActivityDeps) {
     if (token === null || !isTokenHandle(token.sealed)) return token;
     let sealed: string | null;
     try {
-      sealed =
-        vault === undefined ? null : await vault.open(input.sellerId, input.installationId, token.sealed);
+      sealed = (await vault?.open(input.sellerId, input.installationId, token.sealed)) ?? null;
     } catch (err) {
       log.warn('token vault unreadable: minting a new token', { error: failureText(err).message });
       return null;
@@ -124,13 +123,12 @@ export function createTickActivities(deps: TickActivityDeps) {
         outcomes: {},
         progress: {},
       };
-      let token = await opened(
-        input,
+      // What the workflow (or a retried attempt's heartbeat) carries: possibly a vault handle, opened
+      // below only when the tick uses the token rather than minting anyway.
+      let token: SealedToken | null =
         state.minted !== null
           ? { sealed: state.minted.sealed, expiresAt: state.minted.expiresAt }
-          : input.token,
-        ctx.log,
-      );
+          : input.token;
       const snapshot = (): TickResult => structuredClone(state);
       // Snapshotted (cloned, serialized, handed to the SDK) once per delay, not per request.
       let pendingBeat: ReturnType<typeof setTimeout> | undefined;
@@ -198,7 +196,9 @@ export function createTickActivities(deps: TickActivityDeps) {
         const needMint = input.probe
           ? state.mints === 0
           : token === null || token.expiresAt < now() + input.reserveMs;
-        if (needMint) {
+        // A handle that does not open leaves no token: the tick mints as if it carried none.
+        if (!needMint) token = await opened(input, token, ctx.log);
+        if (needMint || token === null) {
           try {
             await tokenUntil(now() + input.reserveMs, input.probe ? token : null);
           } catch (err) {

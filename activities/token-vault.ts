@@ -15,7 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SellerStore } from '../store/seller-store';
 
-/** Every handle starts with this; a sealed token never does (common/seal.ts: `v1.<kid>.…`). */
+/** Every handle starts with this; a sealed token never does (common/seal.ts: `<version>.<kid>.…`). */
 export const TOKEN_HANDLE_PREFIX = 'vault:';
 
 export function isTokenHandle(value: string): boolean {
@@ -29,35 +29,28 @@ export interface TokenVault {
   open(sellerId: string, installationId: string, handle: string): Promise<string | null>;
 }
 
-export interface StoreTokenVaultOptions {
-  random?: (bytes: number) => Buffer;
-  now?: () => number;
-  /**
-   * Tokens that expired this long ago are deleted (the rows of disconnected or revoked sellers, or of an
-   * installation replaced by an upgrade), at most once per this interval per process, as a token is kept.
-   */
-  pruneAfterMs?: number;
-}
+/**
+ * Tokens that expired this long ago are deleted (the rows of disconnected or revoked sellers, or of an
+ * installation replaced by an upgrade), at most once per this interval per process, as a token is kept.
+ */
+const PRUNE_AFTER_MS = 60 * 60_000;
 
 export function createStoreTokenVault(
   store: Pick<
     SellerStore,
     'putInstallationToken' | 'getInstallationToken' | 'deleteInstallationTokensExpiredBefore'
   >,
-  opts: StoreTokenVaultOptions = {},
+  now: () => number = Date.now,
 ): TokenVault {
-  const random = opts.random ?? randomBytes;
-  const now = opts.now ?? Date.now;
-  const pruneAfterMs = opts.pruneAfterMs ?? 60 * 60_000;
   let prunedAt = -Infinity;
   return {
     async keep(sellerId, installationId, sealed, expiresAt) {
-      if (now() - prunedAt >= pruneAfterMs) {
+      if (now() - prunedAt >= PRUNE_AFTER_MS) {
         prunedAt = now();
         // Housekeeping only: a store that cannot delete now fails the write below, or prunes next time.
-        await store.deleteInstallationTokensExpiredBefore(prunedAt - pruneAfterMs).catch(() => 0);
+        await store.deleteInstallationTokensExpiredBefore(prunedAt - PRUNE_AFTER_MS).catch(() => 0);
       }
-      const handle = `${TOKEN_HANDLE_PREFIX}${random(12).toString('base64url')}`;
+      const handle = `${TOKEN_HANDLE_PREFIX}${randomBytes(12).toString('base64url')}`;
       const written = await store.putInstallationToken({
         sellerId,
         installationId,

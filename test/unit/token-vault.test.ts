@@ -10,7 +10,7 @@ import type { SellerStore } from '../../store/seller-store';
 const HOUR = 60 * 60_000;
 let store: SellerStore;
 let clock: number;
-const vault = () => createStoreTokenVault(store, { now: () => clock });
+const vault = () => createStoreTokenVault(store, () => clock);
 
 beforeEach(() => {
   store = openSqliteSellerStore(':memory:');
