@@ -17,17 +17,16 @@
  * it already does in the consent cookie and the admin's consent link: only between our API and the
  * seller's own browser, never in a Referer (the link answers `Referrer-Policy: no-referrer`).
  *
- * **Single use** is best effort: an opened link's id is remembered in this process's memory until the
- * link expires (bounded, oldest dropped first). Behind several API replicas, or after a restart, a link
- * that was already opened could be opened once more on another process within its few minutes. The
- * link only ever goes from the shop's backend to the seller's own browser and expires quickly, so this
- * is defence in depth; where it matters, route `/assistant/otto/session` to one replica (sticky) or keep
- * the ids in a shared store.
+ * **Single use**: an opened link's id is spent in the seller store the API shares with the other
+ * replicas (api/one-time-ids.ts), so a link opens once across replicas and restarts; a store that cannot
+ * be reached refuses the link (503, try again) rather than risk a second opening. An API without a store
+ * (tests) remembers opened ids in its own memory.
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { appVersionSchema, sellerIdSchema, type AppVersion } from '../common/workflow-schemas';
 import { HttpError } from './errors';
+import { memoryOneTimeIds, type OneTimeIds } from './one-time-ids';
 import { cookieAttributes, deriveKey, macText, readCookie, sameMac, signedToken } from './signed-token';
 
 /** Far above a real value (~2,900 characters with the longest invitation link): longer is refused unread. */
@@ -86,8 +85,11 @@ export interface AssistantSessions {
   readonly cookieName: string;
   /** A one-time link (absolute URL on PUBLIC_BASE_URL) for this seller; throws 400 for options not offered. */
   createLink(sellerId: string, options?: AssistantSessionOptions): { url: string; expiresAt: number };
-  /** Verifies a link token and, when it is good, spends it (single use, in memory). */
-  redeemLink(token: string): LinkCheck;
+  /**
+   * Verifies a link token and, when it is good, spends it (single use, see `spentLinks`); rejects when
+   * the spent ids cannot be reached.
+   */
+  redeemLink(token: string): Promise<LinkCheck>;
   /** A new session for the seller a redeemed link named: the `Set-Cookie` header value. */
   startSession(link: Extract<LinkCheck, { ok: true }>): { setCookie: string; session: AssistantSession };
   /** The session a request's `Cookie` header carries, if a valid one. */
@@ -107,8 +109,8 @@ export interface AssistantSessionDeps {
   apps: readonly { version: string }[];
   portalBaseUrl: string;
   now?: () => number;
-  /** How many opened links are remembered at most (default 100,000). */
-  maxUsedLinks?: number;
+  /** Where opened links' ids are spent (default: this process's memory). */
+  spentLinks?: OneTimeIds;
 }
 
 const newId = () => randomBytes(16).toString('base64url');
@@ -130,22 +132,7 @@ export function createAssistantSessions(deps: AssistantSessionDeps): AssistantSe
   const formKey = deriveKey(deps.stateSigningKey, 'otto-connect assistant form token v1');
   const portalOrigin = new URL(deps.portalBaseUrl).origin;
 
-  // Opened links: id → the link's expiry. Insertion order is age order, so the oldest go first.
-  const maxUsed = deps.maxUsedLinks ?? 100_000;
-  const used = new Map<string, number>();
-  const remember = (linkId: string, expiresAt: number) => {
-    if (used.size >= maxUsed) {
-      const t = now();
-      for (const [id, until] of used) if (until <= t) used.delete(id);
-      // Still full: forget the oldest; its link is (nearly) expired by then anyway.
-      while (used.size >= maxUsed) {
-        const oldest = used.keys().next();
-        if (oldest.done) break;
-        used.delete(oldest.value);
-      }
-    }
-    used.set(linkId, expiresAt);
-  };
+  const spentLinks = deps.spentLinks ?? memoryOneTimeIds({ now });
 
   return {
     cookieName,
@@ -177,13 +164,12 @@ export function createAssistantSessions(deps: AssistantSessionDeps): AssistantSe
       url.searchParams.set('token', token);
       return { url: url.toString(), expiresAt };
     },
-    redeemLink(token) {
+    async redeemLink(token) {
       const opened = links.open(token);
       if (!opened.ok) return { ok: false, reason: 'invalid' };
       const link = opened.payload;
       if (now() >= link.e) return { ok: false, reason: 'expired' };
-      if (used.has(link.n)) return { ok: false, reason: 'used' };
-      remember(link.n, link.e);
+      if (!(await spentLinks.spend(link.n, link.e))) return { ok: false, reason: 'used' };
       return { ok: true, sellerId: link.s, linkId: link.n, expiresAt: link.e, options: optionsOf(link) };
     },
     startSession(link) {

@@ -10,6 +10,7 @@ import { createAuthenticator } from './auth';
 import type { ApiConfig } from './config';
 import { callbackUrl } from '../common/oauth';
 import { createAssistantSessions } from './assistant-session';
+import { storeOneTimeIds } from './one-time-ids';
 import { createConsentCookies } from './consent-cookie';
 import { createConsentStartLimit, type ConsentStartLimit } from './consent-start-limit';
 import { createConsentStarter } from './consent-starter';
@@ -46,7 +47,10 @@ export interface AppDeps {
   logger?: Logger;
   /** "Allow access" per assistant session and per address (default 10 per 10 minutes each). */
   consentStartLimit?: ConsentStartLimit;
-  /** The seller store behind the shop routes (role `shop`); without it they answer 503. */
+  /**
+   * The seller store behind the shop routes (role `shop`; without it they answer 503), where opened
+   * assistant links are spent (without it: in this process's memory).
+   */
   store?: SellerStore;
 }
 
@@ -84,6 +88,8 @@ export function createApp(deps: AppDeps): Express {
     apps: config.OTTO_APPS,
     portalBaseUrl: config.OTTO_PORTAL_BASE_URL,
     now,
+    // Opened links are spent in the store every replica shares; without one, in this process's memory.
+    ...(deps.store ? { spentLinks: storeOneTimeIds(deps.store, 'assistant-link', { now }) } : {}),
   });
   const startConsent = createConsentStarter({
     apps: config.OTTO_APPS,
@@ -155,6 +161,7 @@ export function createApp(deps: AppDeps): Express {
       latestAppVersion: latestVersion(config.OTTO_APPS),
       publicBaseUrl: config.PUBLIC_BASE_URL,
       frameAncestors: config.ASSISTANT_FRAME_ANCESTORS,
+      ...(deps.logger ? { logger: deps.logger } : {}),
     }),
   );
   app.use(notFoundHandler);

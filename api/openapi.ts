@@ -289,6 +289,11 @@ export const ROUTES: RouteSpec[] = [
         description: 'Expired, or already opened: an HTML page, or JSON when asked',
         schema: errorResponseSchema,
       },
+      503: {
+        description:
+          'The seller store, where opened links are spent, is unreachable: the link stays unopened; try again (Retry-After)',
+        schema: errorResponseSchema,
+      },
     },
   },
   {

@@ -2165,6 +2165,23 @@ export interface operations {
                     };
                 };
             };
+            /** @description The seller store, where opened links are spent, is unreachable: the link stays unopened; try again (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable */
+                            code: string;
+                            /** @description For humans */
+                            message: string;
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
         };
     };
     getAssistantOtto: {

@@ -730,6 +730,24 @@ export class PostgresSellerStore implements SellerStore {
     return rowCount ?? 0;
   }
 
+  async spendOneTimeId(scope: string, id: string, expiresAt: number): Promise<boolean> {
+    const { rowCount } = await this.pool.query({
+      name: 'spend-one-time-id',
+      text: 'INSERT INTO spent_ids (scope, id, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+      values: [scope, id, expiresAt],
+    });
+    return (rowCount ?? 0) > 0;
+  }
+
+  async deleteSpentIdsExpiredBefore(at: number): Promise<number> {
+    const { rowCount } = await this.pool.query({
+      name: 'delete-expired-spent-ids',
+      text: 'DELETE FROM spent_ids WHERE expires_at < $1',
+      values: [at],
+    });
+    return rowCount ?? 0;
+  }
+
   async close(): Promise<void> {
     await this.pool.end();
   }

@@ -313,5 +313,14 @@ export interface SellerStore {
   /** Deletes every stored token that expired before `at` (ms since the epoch); returns how many. */
   deleteInstallationTokensExpiredBefore(at: number): Promise<number>;
 
+  /**
+   * Spends a one-time id within its scope (e.g. an assistant link's id): true the first time, false
+   * whenever it was spent before, by any process sharing this store. Atomic: of two concurrent calls
+   * exactly one gets true. The row is kept until `expiresAt` (ms since the epoch) has passed.
+   */
+  spendOneTimeId(scope: string, id: string, expiresAt: number): Promise<boolean>;
+  /** Deletes every spent id whose expiry is before `at` (ms since the epoch); returns how many. */
+  deleteSpentIdsExpiredBefore(at: number): Promise<number>;
+
   close(): Promise<void>;
 }

@@ -137,6 +137,10 @@ export const MIGRATIONS: string[] = [
   `CREATE TABLE installation_tokens (
      seller_id TEXT NOT NULL, installation_id TEXT NOT NULL, handle TEXT NOT NULL, sealed TEXT NOT NULL,
      expires_at INTEGER NOT NULL, PRIMARY KEY (seller_id, installation_id));`,
+  // v6: spent one-time ids (api/one-time-ids.ts), so a one-time link opens once across API processes.
+  `CREATE TABLE spent_ids (
+     scope TEXT NOT NULL, id TEXT NOT NULL, expires_at INTEGER NOT NULL, PRIMARY KEY (scope, id));
+   CREATE INDEX spent_ids_by_expiry ON spent_ids (expires_at);`,
 ];
 
 const later = (a: string, b: string) => Date.parse(a) > Date.parse(b);
@@ -552,6 +556,14 @@ export function openSqliteSellerStore(file: string): SellerStore {
     },
     deleteInstallationTokensExpiredBefore: async (at) =>
       prepare('DELETE FROM installation_tokens WHERE expires_at < ?').run(at).changes,
+    spendOneTimeId: async (scope, id, expiresAt) =>
+      prepare('INSERT INTO spent_ids (scope, id, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').run(
+        scope,
+        id,
+        expiresAt,
+      ).changes > 0,
+    deleteSpentIdsExpiredBefore: async (at) =>
+      prepare('DELETE FROM spent_ids WHERE expires_at < ?').run(at).changes,
     close: async () => {
       db.close();
     },

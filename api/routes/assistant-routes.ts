@@ -11,9 +11,10 @@
  * by the shop's admin UI (ASSISTANT_FRAME_ANCESTORS → CSP frame-ancestors).
  */
 import express, { Router, type RequestHandler, type Response } from 'express';
+import type { Logger } from '../../common/logger';
 import type { AppVersion } from '../../workflows/definitions';
 import { renderAssistant } from '../assistant-page';
-import type { AssistantSession, AssistantSessions } from '../assistant-session';
+import type { AssistantSession, AssistantSessions, LinkCheck } from '../assistant-session';
 import { ASSISTANT_SESSION_PATH } from '../assistant-session';
 import type { ConsentCookies } from '../consent-cookie';
 import { SellerConnectionError } from '../connection-errors';
@@ -34,6 +35,8 @@ export interface AssistantRoutesDeps {
   publicBaseUrl: string;
   /** The CSP `frame-ancestors` sources of the assistant pages (ASSISTANT_FRAME_ANCESTORS). */
   frameAncestors: string;
+  /** Where a one-time link that could not be checked (store unreachable) is reported. */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 const OPEN_FROM_SHOP = 'Please open the OTTO Market settings from your shop again.';
@@ -44,6 +47,14 @@ const noSession = () =>
     'assistant_session_required',
     `These OTTO Market settings can only be opened from your shop: this browser has no session for them, or it has expired. ${OPEN_FROM_SHOP}`,
   );
+
+const LINK_NOT_CHECKED = new HttpError(
+  503,
+  'assistant_link_unchecked',
+  'The OTTO Market settings cannot be opened right now. Please reload this page in a moment.',
+  undefined,
+  { 'Retry-After': '5' },
+);
 
 const LINK_REFUSALS = {
   invalid: new HttpError(
@@ -96,11 +107,18 @@ export function assistantRoutes(deps: AssistantRoutesDeps): Router {
   };
 
   // The shop's one-time link: spend it, set the session cookie, show the assistant.
-  router.get(ASSISTANT_SESSION_PATH, (req, res) => {
+  router.get(ASSISTANT_SESSION_PATH, async (req, res) => {
     // The URL carries the one-time token: never cache it, never leak it in a Referer.
     res.set({ 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });
     const parsed = assistantLinkQuerySchema.safeParse(req.query);
-    const link = parsed.success ? deps.sessions.redeemLink(parsed.data.token) : undefined;
+    let link: LinkCheck | undefined;
+    try {
+      link = parsed.success ? await deps.sessions.redeemLink(parsed.data.token) : undefined;
+    } catch (err) {
+      // The spent links could not be read: the link stays unspent and may be opened again shortly.
+      deps.logger?.warn({ err }, 'assistant link not checked: the seller store is unreachable');
+      throw LINK_NOT_CHECKED;
+    }
     if (!link?.ok) throw LINK_REFUSALS[link?.reason ?? 'invalid'];
     res.append('Set-Cookie', deps.sessions.startSession(link).setCookie);
     res.redirect(303, '/assistant/otto');

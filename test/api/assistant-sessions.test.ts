@@ -4,9 +4,15 @@
  * take the seller from that session and nowhere else. Against createApp() and the recording fake:
  * every refusal is checked to have started nothing (no beginConsent recorded) and shown nothing.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import request from 'supertest';
 import type { App } from 'supertest/types';
 import { createConsentCookies } from '../../api/consent-cookie';
+import { createLogger } from '../../common/logger';
+import { openSqliteSellerStore } from '../../store/sqlite-seller-store';
+import type { SellerStore } from '../../store/seller-store';
 import type { BeginConsentInput } from '../../workflows/definitions';
 import {
   ADMIN_KEY,
@@ -219,6 +225,84 @@ describe('opening the link', () => {
     }
     // The real link still works after all that.
     expect((await openWith(app, url)).status).toBe(303);
+  });
+});
+
+describe('one opening across API replicas and restarts (the spent links live in the seller store)', () => {
+  let dir: string;
+  const stores: SellerStore[] = [];
+  /** One API process: its own handle on the shared store file, as each replica opens SELLER_STORE. */
+  const replica = (store: SellerStore = openSqliteSellerStore(join(dir, 'seller-store.db'))) => {
+    stores.push(store);
+    return clockedApp({ store });
+  };
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'assistant-links-'));
+  });
+  afterEach(async () => {
+    for (const s of stores.splice(0)) await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a link opened on one replica is refused (410) on another, and after a restart', async () => {
+    const a = replica();
+    const b = replica();
+    const { url } = bodyOf<{ url: string }>(await createLink(a.app, 'seller-a'));
+    expect((await openWith(b.app, url)).status).toBe(303);
+    const again = await openWith(a.app, url).set('Accept', 'application/json');
+    expect(again.status).toBe(410);
+    expect(errorOf(again).code).toBe('assistant_link_used');
+    expect(setCookiesOf(again)).toEqual([]);
+    // A restarted replica (a new process, a new handle) still knows it.
+    await stores[0]!.close();
+    stores.shift();
+    const restarted = replica();
+    expect((await openWith(restarted.app, url)).status).toBe(410);
+    // Another link of the same seller is its own: it opens once.
+    const other = bodyOf<{ url: string }>(await createLink(a.app, 'seller-a')).url;
+    expect((await openWith(restarted.app, other)).status).toBe(303);
+    expect((await openWith(b.app, other)).status).toBe(410);
+  });
+
+  it('opened on two replicas at once: exactly one gets the session', async () => {
+    const replicas = [replica(), replica(), replica()];
+    const { url } = bodyOf<{ url: string }>(await createLink(replicas[0]!.app, 'seller-a'));
+    const answers = await Promise.all(replicas.flatMap((r) => [openWith(r.app, url), openWith(r.app, url)]));
+    expect(answers.map((r) => r.status).sort()).toEqual([303, 410, 410, 410, 410, 410]);
+    expect(answers.filter((r) => setCookiesOf(r).length > 0)).toHaveLength(1);
+  });
+
+  it('a store that cannot be reached refuses the link (503, logged) and leaves it unopened', async () => {
+    const real = openSqliteSellerStore(join(dir, 'seller-store.db'));
+    let down = true;
+    const flaky: SellerStore = Object.create(real) as SellerStore;
+    flaky.spendOneTimeId = (...args) =>
+      down ? Promise.reject(new Error('connect ECONNREFUSED 10.0.0.5:5432')) : real.spendOneTimeId(...args);
+    stores.push(real);
+    const lines: string[] = [];
+    const logger = createLogger({
+      name: 'api',
+      level: 'info',
+      pretty: false,
+      destination: { write: (line: string) => void lines.push(line) },
+    });
+    const { app } = clockedApp({ store: flaky, logger });
+    const { url } = bodyOf<{ url: string }>(await createLink(app, 'seller-a'));
+    const page = await openWith(app, url);
+    expect(page.status).toBe(503);
+    expect(page.headers['retry-after']).toBe('5');
+    expect(page.type).toBe('text/html');
+    expect(page.text).toContain('assistant_link_unchecked');
+    expect(setCookiesOf(page)).toEqual([]);
+    expect(lines.map((l) => JSON.parse(l) as { msg: string; level: number })).toContainEqual(
+      expect.objectContaining({ msg: 'assistant link not checked: the seller store is unreachable' }),
+    );
+    // The token is never logged: the link is a bearer credential until it is opened.
+    const token = new URL(url).searchParams.get('token')!;
+    expect(lines.join('\n')).not.toContain(token);
+    down = false;
+    expect((await openWith(app, url)).status).toBe(303);
+    expect((await openWith(app, url)).status).toBe(410);
   });
 });
 

@@ -141,7 +141,7 @@ describe('GET /api/openapi.json', () => {
     // … the link sets the session; the assistant and "Allow access" need it, and take no seller id.
     const session = doc.paths['/assistant/otto/session']!.get!;
     expect(session.parameters.map((p) => [p.name, p.required])).toEqual([['token', true]]);
-    expect(Object.keys(session.responses).sort()).toEqual(['303', '400', '410']);
+    expect(Object.keys(session.responses).sort()).toEqual(['303', '400', '410', '503']);
     const allow = doc.paths['/assistant/otto/allow-access']!.post!;
     expect(
       Object.keys(allow.requestBody!.content['application/x-www-form-urlencoded']!.schema.properties).sort(),

@@ -11,6 +11,7 @@ import { createMetrics } from '../../api/metrics';
 import { createConsentCookies } from '../../api/consent-cookie';
 import { createStateSigner } from '../../api/oauth-state';
 import type { SellerStore } from '../../store/seller-store';
+import type { Logger } from '../../common/logger';
 import { FakeSellerConnections } from './fake-seller-connections';
 
 export const ADMIN_KEY = 'test-admin-key-0001';
@@ -61,8 +62,10 @@ export function testApp(
     now?: () => number;
     authLimit?: { maxFailures?: number; windowMs?: number };
     consentStartLimit?: { max: number; windowMs: number };
-    /** The seller store behind the shop routes (none: they answer 503). */
+    /** The seller store behind the shop routes (none: they answer 503) and the spent assistant links. */
     store?: SellerStore;
+    /** Structured logs (request lines, warnings) go here when given. */
+    logger?: Logger;
   } = {},
 ) {
   const config = testConfig(options.env);
@@ -88,6 +91,7 @@ export function testApp(
     ...(options.authLimit ? { authLimit: options.authLimit } : {}),
     ...(options.consentStartLimit ? { consentStartLimit: options.consentStartLimit } : {}),
     ...(options.store ? { store: options.store } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
     log: { error: (...args: unknown[]) => errors.push(args) },
   });
   /** The ops server's app (/healthz, /readyz, /metrics), sharing the metrics and connections. */

@@ -482,4 +482,24 @@ describe.each(backends)('%s seller store', (_name, makeBacking) => {
     expect(await store.getInstallationToken('s', 'i-2')).toBeNull();
     expect(await other.getInstallationToken('s', 'i-1')).toEqual(row('b', 2_000_000_001_800));
   });
+  it('spends a one-time id once across handles and at once, per scope, and forgets it only after its expiry', async () => {
+    const other = await second();
+    expect(await store.spendOneTimeId('link', 'n-1', 2_000_000_000_000)).toBe(true);
+    expect(await store.spendOneTimeId('link', 'n-1', 2_000_000_000_000)).toBe(false);
+    // Another process (a second API replica, or this one after a restart) sees it spent.
+    expect(await other.spendOneTimeId('link', 'n-1', 2_000_000_000_000)).toBe(false);
+    // Scopes are apart.
+    expect(await other.spendOneTimeId('other-scope', 'n-1', 2_000_000_000_000)).toBe(true);
+    // Eight spends of one id at once, from two handles: exactly one wins.
+    const race = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        (i % 2 ? store : other).spendOneTimeId('link', 'n-2', 2_000_000_000_500),
+      ),
+    );
+    expect(race.filter(Boolean)).toHaveLength(1);
+    // Pruning deletes by expiry only: n-1 (and its other scope) go, n-2 stays spent.
+    expect(await store.deleteSpentIdsExpiredBefore(2_000_000_000_100)).toBe(2);
+    expect(await other.spendOneTimeId('link', 'n-2', 2_000_000_000_500)).toBe(false);
+    expect(await other.spendOneTimeId('link', 'n-1', 2_000_000_000_000)).toBe(true);
+  });
 });
