@@ -2,7 +2,8 @@
  * The browser binding of a consent (docs/otto-api.md §2.2): OTTO's first redirect after the seller installed
  * our app carries no parameters, so only a cookie set when the seller clicked "Allow access" can say
  * which seller (and which consent) the browser belongs to. The same signed value is the admin's one-time
- * consent link (`/oauth/start?ticket=…`), which sets it. Signed (HMAC-SHA256 under a key derived from
+ * consent link (`/oauth/start?ticket=…`), which sets it in the first browser that opens it only (its nonce
+ * is spent then, api/one-time-ids.ts). Signed (HMAC-SHA256 under a key derived from
  * STATE_SIGNING_KEY, so a state can never pass as a cookie or the other way round), short-lived, and
  * HttpOnly + SameSite=Lax (`__Host-` prefixed and Secure over https).
  */

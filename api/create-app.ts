@@ -10,7 +10,7 @@ import { createAuthenticator } from './auth';
 import type { ApiConfig } from './config';
 import { callbackUrl } from '../common/oauth';
 import { createAssistantSessions } from './assistant-session';
-import { storeOneTimeIds } from './one-time-ids';
+import { memoryOneTimeIds, storeOneTimeIds } from './one-time-ids';
 import { createConsentCookies } from './consent-cookie';
 import { createConsentStartLimit, type ConsentStartLimit } from './consent-start-limit';
 import { createConsentStarter } from './consent-starter';
@@ -49,7 +49,7 @@ export interface AppDeps {
   consentStartLimit?: ConsentStartLimit;
   /**
    * The seller store behind the shop routes (role `shop`; without it they answer 503), where opened
-   * assistant links are spent (without it: in this process's memory).
+   * assistant and consent links are spent (without it: in this process's memory).
    */
   store?: SellerStore;
 }
@@ -80,6 +80,9 @@ export function createApp(deps: AppDeps): Express {
     publicBaseUrl: config.PUBLIC_BASE_URL,
     now,
   });
+  // One-time links are spent in the store every replica shares; without one, in this process's memory.
+  const spentIds = (scope: string) =>
+    deps.store ? storeOneTimeIds(deps.store, scope, { now }) : memoryOneTimeIds({ now });
   const assistantSessions = createAssistantSessions({
     stateSigningKey: config.STATE_SIGNING_KEY,
     publicBaseUrl: config.PUBLIC_BASE_URL,
@@ -88,8 +91,7 @@ export function createApp(deps: AppDeps): Express {
     apps: config.OTTO_APPS,
     portalBaseUrl: config.OTTO_PORTAL_BASE_URL,
     now,
-    // Opened links are spent in the store every replica shares; without one, in this process's memory.
-    ...(deps.store ? { spentLinks: storeOneTimeIds(deps.store, 'assistant-link', { now }) } : {}),
+    spentLinks: spentIds('assistant-link'),
   });
   const startConsent = createConsentStarter({
     apps: config.OTTO_APPS,
@@ -149,6 +151,8 @@ export function createApp(deps: AppDeps): Express {
       apps: config.OTTO_APPS,
       authBaseUrl: config.OTTO_AUTH_BASE_URL,
       redirectUri: config.OTTO_SEND_REDIRECT_URI ? callbackUrl(config.PUBLIC_BASE_URL) : undefined,
+      spentConsentLinks: spentIds('consent-link'),
+      logger: deps.logger,
     }),
   );
   app.use(

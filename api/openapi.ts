@@ -238,14 +238,20 @@ export const ROUTES: RouteSpec[] = [
     method: 'get',
     path: '/oauth/start',
     summary:
-      'The admin’s one-time consent link (authorizeUrl): sets the browser-binding cookie and opens OTTO’s installation or invitation link (public)',
+      'The admin’s one-time consent link (authorizeUrl): sets the browser-binding cookie and opens OTTO’s installation or invitation link (public); it works in the one browser that opened it first',
     auth: 'public',
     tag: 'OAuth',
     query: consentStartQuerySchema,
     responses: {
       303: { description: 'Cookie set; redirect to OTTO’s installation or invitation link' },
       400: {
-        description: 'Damaged, forged or expired link: an HTML page, or JSON when asked',
+        description:
+          'Damaged, forged or expired link, or one already opened in another browser (callback_consent_link_used): an HTML page, or JSON when asked',
+        schema: errorResponseSchema,
+      },
+      503: {
+        description:
+          'The seller store, where opened links are spent, is unreachable: the link stays unopened; try again (Retry-After)',
         schema: errorResponseSchema,
       },
     },

@@ -150,7 +150,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The admin’s one-time consent link (authorizeUrl): sets the browser-binding cookie and opens OTTO’s installation or invitation link (public) */
+        /** The admin’s one-time consent link (authorizeUrl): sets the browser-binding cookie and opens OTTO’s installation or invitation link (public); it works in the one browser that opened it first */
         get: operations["getOauthStart"];
         put?: never;
         post?: never;
@@ -2034,8 +2034,25 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Damaged, forged or expired link: an HTML page, or JSON when asked */
+            /** @description Damaged, forged or expired link, or one already opened in another browser (callback_consent_link_used): an HTML page, or JSON when asked */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable */
+                            code: string;
+                            /** @description For humans */
+                            message: string;
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description The seller store, where opened links are spent, is unreachable: the link stays unopened; try again (Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -16,11 +16,13 @@ import type { PublicOttoApp } from '../../common/otto-apps';
 import type { Sealer } from '../../common/seal';
 import { SellerConnectionError, type ConnectionErrorKind } from '../connection-errors';
 import type { ConsentCookies } from '../consent-cookie';
-import { wantsHtml } from '../errors';
+import { HttpError, wantsHtml } from '../errors';
 import { html, page } from '../html';
 import { callbackQuerySchema, consentStartQuerySchema } from '../http-schemas';
 import type { ApiMetrics } from '../metrics';
 import type { StateSigner } from '../oauth-state';
+import type { OneTimeIds } from '../one-time-ids';
+import type { Logger } from '../../common/logger';
 import type { SellerConnections } from '../seller-connections';
 
 export interface CallbackRoutesDeps {
@@ -34,9 +36,21 @@ export interface CallbackRoutesDeps {
   authBaseUrl: string;
   /** Sent on /oauth2/auth unless OTTO_SEND_REDIRECT_URI is off. */
   redirectUri: string | undefined;
+  /** Where opened consent links are spent (their nonce), so each opens in one browser only. */
+  spentConsentLinks: OneTimeIds;
+  /** Where a consent link that could not be checked (store unreachable) is reported. */
+  logger?: Pick<Logger, 'warn'> | undefined;
 }
 
 const START_AGAIN = 'Please go back to the OTTO Market settings in your shop and click “Allow access” again.';
+
+const CONSENT_LINK_NOT_CHECKED = new HttpError(
+  503,
+  'consent_link_unchecked',
+  'This link to connect with OTTO cannot be opened right now. Please reload this page in a moment.',
+  undefined,
+  { 'Retry-After': '5' },
+);
 
 /** Why a callback was refused, and what the seller is told. */
 export const CALLBACK_REFUSALS = {
@@ -45,6 +59,8 @@ export const CALLBACK_REFUSALS = {
     'We could not tell which shop seller this browser belongs to: the “Allow access” step was not started in this browser, or too long ago. Nothing was changed.',
   invalid_consent_link:
     'This link to connect with OTTO is damaged or has expired. Ask for a new one, or start from your shop’s assistant.',
+  consent_link_used:
+    'This link to connect with OTTO was already opened in another browser; each link works in one browser only. Ask for a new one, or start from your shop’s assistant.',
   missing_state: 'This page was opened without the information that ties it to your “Allow access” click.',
   malformed_state: 'This link is damaged or was not issued by us, so it was not accepted.',
   forged_state: 'This link was not issued by us or has been altered, so it was not accepted.',
@@ -89,7 +105,9 @@ export function callbackRoutes(deps: CallbackRoutesDeps): Router {
     res.set({ 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });
 
   // The admin's consent link (POST /api/sellers/:id/connection → authorizeUrl): binds this browser, then OPC.
-  router.get('/oauth/start', (req, res) => {
+  // One browser per link: the first opening spends the consent's nonce; the browser it bound (it sends the
+  // cookie this link set) may open it again, any other is refused.
+  router.get('/oauth/start', async (req, res) => {
     noStore(res);
     const parsed = consentStartQuerySchema.safeParse(req.query);
     const check = parsed.success ? deps.consentCookies.verify(parsed.data.ticket) : undefined;
@@ -98,7 +116,22 @@ export function callbackRoutes(deps: CallbackRoutesDeps): Router {
       sendRefusal(req, res, 'invalid_consent_link', undefined, undefined);
       return;
     }
-    res.append('Set-Cookie', deps.consentCookies.setCookie(parsed.data!.ticket));
+    const ticket = parsed.data!.ticket;
+    if (deps.consentCookies.read(req.get('cookie')) !== ticket) {
+      let first: boolean;
+      try {
+        first = await deps.spentConsentLinks.spend(check.binding.nonce, check.binding.expiresAt);
+      } catch (err) {
+        deps.logger?.warn({ err }, 'consent link not checked: the seller store is unreachable');
+        throw CONSENT_LINK_NOT_CHECKED;
+      }
+      if (!first) {
+        deps.metrics.callbackOutcomes.inc({ reason: 'consent_link_used' });
+        sendRefusal(req, res, 'consent_link_used', undefined, undefined);
+        return;
+      }
+    }
+    res.append('Set-Cookie', deps.consentCookies.setCookie(ticket));
     res.redirect(303, check.binding.consentUrl);
   });
 

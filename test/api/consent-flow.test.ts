@@ -4,10 +4,15 @@
  * the installation is recognised by that cookie and sent on to /oauth2/auth with our signed state; the
  * code callback needs state, cookie and issuer to agree. Against createApp() and the recording fake.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import request from 'supertest';
 import type { App } from 'supertest/types';
 import { pkceChallenge } from '../../common/oauth';
 import type { AuthorizationCallback, BeginConsentInput } from '../../workflows/definitions';
+import type { SellerStore } from '../../store/seller-store';
+import { openSqliteSellerStore } from '../../store/sqlite-seller-store';
 import {
   ADMIN_KEY,
   INSTALL_V1,
@@ -338,6 +343,98 @@ describe("GET /oauth/start: the admin's one-time consent link", () => {
     expect(expired.status).toBe(400);
     expect(errorOf(expired).code).toBe('callback_invalid_consent_link');
     expect(setCookiesOf(expired)).toEqual([]);
+  });
+
+  describe('works in one browser: the first opening spends it, across API replicas and restarts', () => {
+    let dir: string;
+    const stores: SellerStore[] = [];
+    const openStore = () => {
+      const store = openSqliteSellerStore(join(dir, 'seller-store.db'));
+      stores.push(store);
+      return store;
+    };
+    beforeEach(() => {
+      dir = mkdtempSync(join(tmpdir(), 'consent-links-'));
+    });
+    afterEach(async () => {
+      for (const s of stores.splice(0)) await s.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const ticketFor = async (app: App, sellerId: string) =>
+      new URL(
+        bodyOf<{ authorizeUrl: string }>(
+          await request(app)
+            .post(`/api/sellers/${sellerId}/connection`)
+            .set(admin)
+            .send({ appVersion: 'v1' }),
+        ).authorizeUrl,
+      ).searchParams.get('ticket')!;
+
+    it('another browser (or replica, or the API after a restart) is refused; the bound browser may reopen it', async () => {
+      const a = testApp({ store: openStore() });
+      const b = testApp({ store: openStore() });
+      const ticket = await ticketFor(a.app, 's-20');
+      const first = await request(b.app).get('/oauth/start').query({ ticket });
+      expect(first.status).toBe(303);
+      const cookie = consentCookieSet(first)!;
+      // The same browser again (its back button; it sends the cookie the link set): on to OTTO again.
+      const back = await request(a.app).get('/oauth/start').query({ ticket }).set('Cookie', cookie.cookie);
+      expect(back.status).toBe(303);
+      expect(back.headers.location).toBe(INSTALL_V1);
+      // Another browser, on either replica or on a restarted one: refused, no cookie.
+      for (const app of [a.app, b.app, testApp({ store: openStore() }).app]) {
+        const other = await request(app).get('/oauth/start').query({ ticket });
+        expect(other.status).toBe(400);
+        expect(other.text).toContain('data-reason="consent_link_used"');
+        expect(setCookiesOf(other)).toEqual([]);
+      }
+      const json = await request(a.app)
+        .get('/oauth/start')
+        .query({ ticket })
+        .set('Accept', 'application/json');
+      expect(errorOf(json).code).toBe('callback_consent_link_used');
+      expect(
+        await a.metrics.registry.getSingleMetricAsString('otto_connect_oauth_callbacks_total'),
+      ).toContain('reason="consent_link_used"');
+      // A new consent link for the seller is a new link.
+      expect(
+        (
+          await request(b.app)
+            .get('/oauth/start')
+            .query({ ticket: await ticketFor(b.app, 's-20') })
+        ).status,
+      ).toBe(303);
+    });
+
+    it('opened in two browsers at once: one gets the cookie', async () => {
+      const apps = [testApp({ store: openStore() }).app, testApp({ store: openStore() }).app];
+      const ticket = await ticketFor(apps[0]!, 's-21');
+      const answers = await Promise.all(
+        [0, 1, 0, 1].map((i) => request(apps[i]!).get('/oauth/start').query({ ticket })),
+      );
+      expect(answers.map((r) => r.status).sort()).toEqual([303, 400, 400, 400]);
+      expect(answers.filter((r) => setCookiesOf(r).length > 0)).toHaveLength(1);
+    });
+
+    it('a store that cannot be reached: 503, the link stays unopened', async () => {
+      const real = openStore();
+      let down = true;
+      const flaky = Object.create(real) as SellerStore;
+      flaky.spendOneTimeId = (...args) =>
+        down ? Promise.reject(new Error('connect ECONNREFUSED')) : real.spendOneTimeId(...args);
+      const { app } = testApp({ store: flaky });
+      const ticket = await ticketFor(app, 's-22');
+      const refused = await request(app)
+        .get('/oauth/start')
+        .query({ ticket })
+        .set('Accept', 'application/json');
+      expect(refused.status).toBe(503);
+      expect(refused.headers['retry-after']).toBe('5');
+      expect(errorOf(refused).code).toBe('consent_link_unchecked');
+      expect(setCookiesOf(refused)).toEqual([]);
+      down = false;
+      expect((await request(app).get('/oauth/start').query({ ticket })).status).toBe(303);
+    });
   });
 });
 

@@ -127,7 +127,7 @@ describe('GET /api/openapi.json', () => {
     expect([...created.required!].sort()).toEqual(Object.keys(created.properties!).sort());
     const start = doc.paths['/oauth/start']!.get!;
     expect(start.parameters.map((p) => [p.name, p.required])).toEqual([['ticket', true]]);
-    expect(Object.keys(start.responses).sort()).toEqual(['303', '400']);
+    expect(Object.keys(start.responses).sort()).toEqual(['303', '400', '503']);
     // Assistant sessions: the shop's backend asks (admin key) for a one-time link …
     const sessions = doc.paths['/api/sellers/{sellerId}/assistant-sessions']!.post!;
     expect(sessions.parameters.map((p) => [p.name, p.required])).toEqual([['sellerId', true]]);
