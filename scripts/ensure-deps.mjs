@@ -138,8 +138,14 @@ function main() {
     console.error(`${PREFIX} npm ci failed (exit ${result.status ?? result.signal}); see its output above`);
     return result.status ?? 1;
   }
-  const after = staleReason();
-  if (after) console.error(`${PREFIX} warning: still stale after npm ci: ${after}`);
+  // Checked again in a fresh process: this one may have loaded the add-on npm ci just replaced (a
+  // process cannot load a native module twice), so an in-process check would fail for that alone.
+  const again = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--check', '--root', ROOT], {
+    encoding: 'utf8',
+    env: { ...process.env, OTTO_SKIP_ENSURE_DEPS: '' },
+  });
+  if (again.status !== 0)
+    console.error(`${PREFIX} warning: still stale after npm ci: ${again.stderr.trim()}`);
   else console.error(`${PREFIX} dependencies installed`);
   return 0;
 }

@@ -135,7 +135,7 @@ describe('scripts/ensure-deps.mjs install environment', () => {
 
 describe('package.json', () => {
   it.each(['dev', 'test', 'demo'])('runs the dependency pre-step before npm run %s', (script) => {
-    expect(pkg.scripts[`pre${script}`]).toBe('node scripts/ensure-deps.mjs');
+    expect(pkg.scripts[`pre${script}`]).toBe('node scripts/on-node.mjs node scripts/ensure-deps.mjs');
   });
 
   it('names one Node line in engines, .nvmrc and .node-version', () => {

@@ -215,14 +215,14 @@ const READERS: Record<string, Set<string>> = {
     'scripts/dev.ts',
     'scripts/ensure-temporal.ts',
     'scripts/temporal-dev-server.ts',
-    ...['scripts/ensure-deps.mjs'].filter((path) => existsSync(join(ROOT, path))),
+    ...['scripts/ensure-deps.mjs', 'scripts/on-node.mjs'].filter((path) => existsSync(join(ROOT, path))),
   ]),
   'npm run demo': readIn(['scripts/demo.ts']),
   tests: new Set([
     ...readIn(tsFiles('test').filter((path) => path !== 'test/ops/readme.test.ts')),
     ...readIn([
       'scripts/ensure-temporal.ts',
-      ...['scripts/ensure-deps.mjs'].filter((p) => existsSync(join(ROOT, p))),
+      ...['scripts/ensure-deps.mjs', 'scripts/on-node.mjs'].filter((p) => existsSync(join(ROOT, p))),
     ]),
     // package.json's long-form test scripts set these for the tests they run.
     ...Object.values(packageJson.scripts).flatMap((s) =>
@@ -313,7 +313,10 @@ describe('README.md is exact', () => {
     const problems: string[] = [];
     for (const [text, script, rest] of commands) {
       const args = [
-        ...packageJson.scripts[script!]!.split(/\s+/).slice(2),
+        // The script as npm runs it, without the Node launcher (scripts/on-node.mjs) and `tsx bench/….ts`.
+        ...packageJson.scripts[script!]!.replace(/^node scripts\/on-node\.mjs /, '')
+          .split(/\s+/)
+          .slice(2),
         ...(rest ?? '').replace(/^ --/, '').split(/\s+/).filter(Boolean),
       ];
       for (const only of args.filter((a) => a.startsWith('--only=')))
