@@ -101,9 +101,12 @@ function ensurePinnedNode(pin, why, root) {
   console.error(
     `${PREFIX} ${why}: installing Node ${pin} (${pkgName}@${pin} from the npm registry) into .tools/ (once) …`,
   );
-  const tmp = `${nodeDir}.tmp`;
+  // Unpacked in a directory of this process's own and renamed into place: two first runs at once (npm run
+  // dev and npm test started together) each install, one rename wins and the other uses its result.
+  const tmp = `${nodeDir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
-  rmSync(nodeDir, { recursive: true, force: true });
+  // A broken or other version there (an interrupted copy, a changed .nvmrc pin) makes way.
+  if (existsSync(nodeDir)) rmSync(nodeDir, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   try {
     const npm = npmCommand();
@@ -117,7 +120,12 @@ function ensurePinnedNode(pin, why, root) {
       throw new Error(`npm pack ${pkgName}@${pin} failed (exit ${packed.status})`);
     const untar = spawnSync('tar', ['-xzf', join(tmp, tarball), '-C', tmp], { stdio: 'inherit' });
     if (untar.status !== 0) throw new Error(`unpacking ${tarball} failed (exit ${untar.status})`);
-    renameSync(join(tmp, 'package'), nodeDir);
+    try {
+      renameSync(join(tmp, 'package'), nodeDir);
+    } catch (err) {
+      // Another run put it there first.
+      if (installedVersion(nodeDir) !== `v${pin}`) throw err;
+    }
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
