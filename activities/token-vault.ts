@@ -13,6 +13,7 @@
  * tokens are kept.
  */
 import { randomBytes } from 'node:crypto';
+import { expiredRowsPruner } from '../store/expired-rows';
 import type { SellerStore } from '../store/seller-store';
 
 /** Every handle starts with this; a sealed token never does (common/seal.ts: `<version>.<kid>.…`). */
@@ -42,14 +43,14 @@ export function createStoreTokenVault(
   >,
   now: () => number = Date.now,
 ): TokenVault {
-  let prunedAt = -Infinity;
+  const prune = expiredRowsPruner((at) => store.deleteInstallationTokensExpiredBefore(at), {
+    keepMs: PRUNE_AFTER_MS,
+    everyMs: PRUNE_AFTER_MS,
+    now,
+  });
   return {
     async keep(sellerId, installationId, sealed, expiresAt) {
-      if (now() - prunedAt >= PRUNE_AFTER_MS) {
-        prunedAt = now();
-        // Housekeeping only: a store that cannot delete now fails the write below, or prunes next time.
-        await store.deleteInstallationTokensExpiredBefore(prunedAt - PRUNE_AFTER_MS).catch(() => 0);
-      }
+      await prune();
       const handle = `${TOKEN_HANDLE_PREFIX}${randomBytes(12).toString('base64url')}`;
       const written = await store.putInstallationToken({
         sellerId,

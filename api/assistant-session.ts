@@ -20,13 +20,13 @@
  * **Single use**: an opened link's id is spent in the seller store the API shares with the other
  * replicas (api/one-time-ids.ts), so a link opens once across replicas and restarts; a store that cannot
  * be reached refuses the link (503, try again) rather than risk a second opening. An API without a store
- * (tests) remembers opened ids in its own memory.
+ * (tests) remembers opened ids in its own memory (api/create-app.ts chooses).
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { appVersionSchema, sellerIdSchema, type AppVersion } from '../common/workflow-schemas';
 import { HttpError } from './errors';
-import { memoryOneTimeIds, type OneTimeIds } from './one-time-ids';
+import type { OneTimeIds } from './one-time-ids';
 import { cookieAttributes, deriveKey, macText, readCookie, sameMac, signedToken } from './signed-token';
 
 /** Far above a real value (~2,900 characters with the longest invitation link): longer is refused unread. */
@@ -109,8 +109,8 @@ export interface AssistantSessionDeps {
   apps: readonly { version: string }[];
   portalBaseUrl: string;
   now?: () => number;
-  /** Where opened links' ids are spent (default: this process's memory). */
-  spentLinks?: OneTimeIds;
+  /** Where opened links' ids are spent (api/one-time-ids.ts). */
+  spentLinks: OneTimeIds;
 }
 
 const newId = () => randomBytes(16).toString('base64url');
@@ -132,7 +132,7 @@ export function createAssistantSessions(deps: AssistantSessionDeps): AssistantSe
   const formKey = deriveKey(deps.stateSigningKey, 'otto-connect assistant form token v1');
   const portalOrigin = new URL(deps.portalBaseUrl).origin;
 
-  const spentLinks = deps.spentLinks ?? memoryOneTimeIds({ now });
+  const { spentLinks } = deps;
 
   return {
     cookieName,

@@ -21,6 +21,11 @@ export class HttpError extends Error {
   }
 }
 
+/** A 503 for a dependency that is not there right now (the seller store): the client may retry in 5 s. */
+export function serviceUnavailable(code: string, message: string): HttpError {
+  return new HttpError(503, code, message, undefined, { 'Retry-After': '5' });
+}
+
 export interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
 }

@@ -9,6 +9,7 @@
  * - `memoryOneTimeIds`: this process's memory only (an API without a store, as in tests), bounded, the
  *   oldest forgotten first.
  */
+import { expiredRowsPruner } from '../store/expired-rows';
 import type { SellerStore } from '../store/seller-store';
 
 export interface OneTimeIds {
@@ -30,17 +31,16 @@ export function storeOneTimeIds(
   scope: string,
   options: { now?: () => number } = {},
 ): OneTimeIds {
-  const now = options.now ?? Date.now;
-  let nextPrune = 0;
+  const prune = expiredRowsPruner((at) => store.deleteSpentIdsExpiredBefore(at), {
+    keepMs: KEEP_AFTER_EXPIRY_MS,
+    everyMs: PRUNE_EVERY_MS,
+    now: options.now ?? Date.now,
+  });
   return {
     async spend(id, expiresAt) {
       const spent = await store.spendOneTimeId(scope, id, expiresAt);
-      const t = now();
-      if (t >= nextPrune) {
-        nextPrune = t + PRUNE_EVERY_MS;
-        // Housekeeping only: a failed delete is tried again at the next prune, never fails the spend.
-        await store.deleteSpentIdsExpiredBefore(t - KEEP_AFTER_EXPIRY_MS).catch(() => 0);
-      }
+      // Housekeeping only: a failed delete never fails the spend.
+      await prune();
       return spent;
     },
   };

@@ -97,7 +97,7 @@ export function installEnv(env = process.env, execPath = process.execPath) {
 }
 
 /** The npm that runs this script (npm sets npm_execpath), else `npm` on PATH. */
-function npmCommand() {
+export function npmCommand() {
   const execPath = process.env.npm_execpath;
   if (execPath && /\.[cm]?js$/.test(execPath) && existsSync(execPath))
     return { cmd: process.execPath, args: [execPath] };

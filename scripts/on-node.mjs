@@ -21,6 +21,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { npmCommand } from './ensure-deps.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const PREFIX = '[on-node]';
@@ -74,14 +75,6 @@ export function nodePackageName(platform = process.platform, arch = process.arch
   const os = { linux: 'linux', darwin: 'darwin' }[platform];
   const cpu = { x64: 'x64', arm64: 'arm64' }[arch];
   return os && cpu ? `node-${os}-${cpu}` : undefined;
-}
-
-/** The npm that runs this script (npm sets npm_execpath), else `npm` on PATH. */
-function npmCommand() {
-  const execPath = process.env.npm_execpath;
-  if (execPath && /\.[cm]?js$/.test(execPath) && existsSync(execPath))
-    return { cmd: process.execPath, args: [execPath] };
-  return { cmd: 'npm', args: [] };
 }
 
 function installedVersion(nodeDir) {
@@ -158,8 +151,6 @@ export function commandEnv(env = process.env, version = process.version, root = 
     ...env,
     [pathKey]: [bin, env[pathKey]].filter(Boolean).join(delimiter),
     npm_config_nodedir: nodeDir,
-    // npm's own record of the Node that runs scripts, for child npm runs.
-    npm_node_execpath: join(bin, 'node'),
   };
 }
 

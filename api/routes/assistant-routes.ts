@@ -19,7 +19,7 @@ import { ASSISTANT_SESSION_PATH } from '../assistant-session';
 import type { ConsentCookies } from '../consent-cookie';
 import { SellerConnectionError } from '../connection-errors';
 import type { ConsentStarter } from '../consent-starter';
-import { HttpError } from '../errors';
+import { HttpError, serviceUnavailable } from '../errors';
 import { allowAccessFormSchema, assistantLinkQuerySchema, assistantQuerySchema } from '../http-schemas';
 import type { SellerConnections, StatusSummaryView } from '../seller-connections';
 import { parse } from '../validate';
@@ -48,12 +48,9 @@ const noSession = () =>
     `These OTTO Market settings can only be opened from your shop: this browser has no session for them, or it has expired. ${OPEN_FROM_SHOP}`,
   );
 
-const LINK_NOT_CHECKED = new HttpError(
-  503,
+const LINK_NOT_CHECKED = serviceUnavailable(
   'assistant_link_unchecked',
   'The OTTO Market settings cannot be opened right now. Please reload this page in a moment.',
-  undefined,
-  { 'Retry-After': '5' },
 );
 
 const LINK_REFUSALS = {

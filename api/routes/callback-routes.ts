@@ -16,7 +16,7 @@ import type { PublicOttoApp } from '../../common/otto-apps';
 import type { Sealer } from '../../common/seal';
 import { SellerConnectionError, type ConnectionErrorKind } from '../connection-errors';
 import type { ConsentCookies } from '../consent-cookie';
-import { HttpError, wantsHtml } from '../errors';
+import { serviceUnavailable, wantsHtml } from '../errors';
 import { html, page } from '../html';
 import { callbackQuerySchema, consentStartQuerySchema } from '../http-schemas';
 import type { ApiMetrics } from '../metrics';
@@ -44,12 +44,9 @@ export interface CallbackRoutesDeps {
 
 const START_AGAIN = 'Please go back to the OTTO Market settings in your shop and click “Allow access” again.';
 
-const CONSENT_LINK_NOT_CHECKED = new HttpError(
-  503,
+const CONSENT_LINK_NOT_CHECKED = serviceUnavailable(
   'consent_link_unchecked',
   'This link to connect with OTTO cannot be opened right now. Please reload this page in a moment.',
-  undefined,
-  { 'Retry-After': '5' },
 );
 
 /** Why a callback was refused, and what the seller is told. */

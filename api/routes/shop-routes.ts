@@ -15,7 +15,7 @@ import {
 } from '../../store/seller-store';
 import { TRANSFER_KINDS, type TransferKind } from '../../workflows/definitions';
 import type { Authenticator } from '../auth';
-import { HttpError, validationError } from '../errors';
+import { HttpError, serviceUnavailable, validationError } from '../errors';
 import {
   feedQuerySchema,
   idempotencyKeySchema,
@@ -70,15 +70,7 @@ export function shopRoutes({ auth, store, now = Date.now }: ShopRoutesDeps): Rou
 
   const storeOf = (): SellerStore => {
     if (!store)
-      throw new HttpError(
-        503,
-        'store_unavailable',
-        'the seller store is not configured on this API',
-        undefined,
-        {
-          'Retry-After': '5',
-        },
-      );
+      throw serviceUnavailable('store_unavailable', 'the seller store is not configured on this API');
     return store;
   };
 

@@ -4,14 +4,13 @@
  * take the seller from that session and nowhere else. Against createApp() and the recording fake:
  * every refusal is checked to have started nothing (no beginConsent recorded) and shown nothing.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import type { App } from 'supertest/types';
 import { createConsentCookies } from '../../api/consent-cookie';
-import { createLogger } from '../../common/logger';
+import { capturingLogger } from '../support/capturing-logger';
 import { openSqliteSellerStore } from '../../store/sqlite-seller-store';
+import { tempDirs } from '../support/temp-dirs';
 import type { SellerStore } from '../../store/seller-store';
 import type { BeginConsentInput } from '../../workflows/definitions';
 import {
@@ -236,12 +235,12 @@ describe('one opening across API replicas and restarts (the spent links live in 
     stores.push(store);
     return clockedApp({ store });
   };
+  const newDir = tempDirs('assistant-links-');
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'assistant-links-'));
+    dir = newDir();
   });
   afterEach(async () => {
     for (const s of stores.splice(0)) await s.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('a link opened on one replica is refused (410) on another, and after a restart', async () => {
@@ -279,13 +278,7 @@ describe('one opening across API replicas and restarts (the spent links live in 
     flaky.spendOneTimeId = (...args) =>
       down ? Promise.reject(new Error('connect ECONNREFUSED 10.0.0.5:5432')) : real.spendOneTimeId(...args);
     stores.push(real);
-    const lines: string[] = [];
-    const logger = createLogger({
-      name: 'api',
-      level: 'info',
-      pretty: false,
-      destination: { write: (line: string) => void lines.push(line) },
-    });
+    const { logger, lines } = capturingLogger('api');
     const { app } = clockedApp({ store: flaky, logger });
     const { url } = bodyOf<{ url: string }>(await createLink(app, 'seller-a'));
     const page = await openWith(app, url);

@@ -4,8 +4,6 @@
  * the installation is recognised by that cookie and sent on to /oauth2/auth with our signed state; the
  * code callback needs state, cookie and issuer to agree. Against createApp() and the recording fake.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import type { App } from 'supertest/types';
@@ -13,6 +11,7 @@ import { pkceChallenge } from '../../common/oauth';
 import type { AuthorizationCallback, BeginConsentInput } from '../../workflows/definitions';
 import type { SellerStore } from '../../store/seller-store';
 import { openSqliteSellerStore } from '../../store/sqlite-seller-store';
+import { tempDirs } from '../support/temp-dirs';
 import {
   ADMIN_KEY,
   INSTALL_V1,
@@ -353,12 +352,12 @@ describe("GET /oauth/start: the admin's one-time consent link", () => {
       stores.push(store);
       return store;
     };
+    const newDir = tempDirs('consent-links-');
     beforeEach(() => {
-      dir = mkdtempSync(join(tmpdir(), 'consent-links-'));
+      dir = newDir();
     });
     afterEach(async () => {
       for (const s of stores.splice(0)) await s.close();
-      rmSync(dir, { recursive: true, force: true });
     });
     const ticketFor = async (app: App, sellerId: string) =>
       new URL(

@@ -16,6 +16,7 @@ import { createMetrics } from '../../api/metrics';
 import { safeListener } from '../../api/safe-listener';
 import { malformedPart } from '../../api/url-guard';
 import { createLogger } from '../../common/logger';
+import { capturingLogger } from '../support/capturing-logger';
 import { generateSealKey } from '../../common/seal';
 import { freePort } from '../../scripts/temporal-dev-server';
 import { testAddress } from '../support/temporal';
@@ -141,18 +142,12 @@ describe('malformed URLs through createApp (supertest)', () => {
 });
 
 describe('malformed URLs against the real HTTP server (raw request lines)', () => {
-  const lines: string[] = [];
+  // With the request logger: its `finish` listener was where the process died.
+  const { logger, lines } = capturingLogger('api', 'debug');
   let server: Server;
   let port: number;
 
   beforeAll(async () => {
-    // With the request logger: its `finish` listener was where the process died.
-    const logger = createLogger({
-      name: 'api',
-      level: 'debug',
-      pretty: false,
-      destination: { write: (line: string) => void lines.push(line) },
-    });
     ({ server, port } = await listen(
       createApp({ config: testConfig(), connections: new FakeSellerConnections(), logger }),
     ));

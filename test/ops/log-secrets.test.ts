@@ -9,20 +9,14 @@ import request from 'supertest';
 import { Runtime } from '@temporalio/worker';
 import { createApp } from '../../api/create-app';
 import { statusViewSchema } from '../../api/http-schemas';
-import { createLogger } from '../../common/logger';
 import { temporalLogger } from '../../worker/temporal-logger';
 import { TestStack } from '../support/stack';
+import { capturingLogger } from '../support/capturing-logger';
 import { stackApiConfig, stackConnections, walkConsent } from '../support/stack-api';
 import { eventually, uniqueName } from '../support/temporal';
 
 const ADMIN_KEY = 'log-test-admin-key-0001';
-const lines: string[] = [];
-const logger = createLogger({
-  name: 'log-secrets',
-  level: 'trace',
-  pretty: false,
-  destination: { write: (line: string) => void lines.push(line) },
-});
+const { logger, lines } = capturingLogger('log-secrets', 'trace');
 
 let stack: TestStack;
 
