@@ -3,7 +3,7 @@
  * DATA_DIR, Web UI, search attributes registered), the OTTO emulator (state file, demo partner), the
  * worker and the API. Waits until each is ready, prints one block of URLs, prefixes every process's log
  * lines, and on Ctrl-C stops everything: each child runs in its own process group, and the group is
- * killed, so grandchildren (tsx runs the script in a second node process) go too.
+ * killed, so whatever a child started goes too.
  *
  * Restarts keep connected sellers connected: Temporal's SQLite file, the emulator's state file and the
  * seal keys all live in DATA_DIR. A lock file there keeps a second `npm run dev` from sharing them.
@@ -181,17 +181,16 @@ async function waitForHttp(
 // ---- children --------------------------------------------------------------------------------------
 
 function startChild(name: ProcName, script: string, childEnv: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(
-    process.execPath,
-    [join(PROJECT_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), script],
-    {
-      cwd: PROJECT_ROOT,
-      env: { ...env, ...childEnv },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      // Own process group: Ctrl-C in the terminal reaches only us, and we stop the group in order.
-      detached: true,
-    },
-  );
+  // One node process per child, tsx as its loader: tsx's CLI would run the script in a second process
+  // and SIGKILL it when it does not confirm a relayed signal within ~60 ms (a busy event loop), cutting
+  // its graceful stop short.
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    cwd: PROJECT_ROOT,
+    env: { ...env, ...childEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // Own process group: Ctrl-C in the terminal reaches only us, and we stop the group in order.
+    detached: true,
+  });
   let partial = '';
   const forward = (chunk: Buffer) => {
     const lines = (partial + chunk.toString('utf8')).split('\n');

@@ -260,31 +260,30 @@ describe('api/index.ts as deployed: public port and ops port', () => {
   it('survives the malformed URLs, keeps answering, serves /readyz and /metrics on the ops port only', async () => {
     const [port, opsPort] = [await freePort(), await freePort()];
     const key = (role: string) => `${role}:${randomBytes(24).toString('base64url')}`;
-    child = spawn(
-      process.execPath,
-      [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(ROOT, 'api', 'index.ts')],
-      {
-        cwd: ROOT,
-        env: {
-          PATH: process.env.PATH,
-          NODE_ENV: 'production',
-          LOG_LEVEL: 'INFO',
-          PORT: String(port),
-          OPS_PORT: String(opsPort),
-          TEMPORAL_ADDRESS: testAddress(),
-          TEMPORAL_CALL_TIMEOUT: '5s',
-          PUBLIC_BASE_URL: 'https://connect.shop.test',
-          OTTO_AUTH_BASE_URL: 'https://otto-auth.test',
-          OTTO_API_BASE_URL: 'https://otto-api.test',
-          OTTO_APPS: JSON.stringify(TEST_APPS),
-          API_KEYS: `${key('admin')},${key('support')}`,
-          SEAL_KEYS: generateSealKey('k1'),
-          STATE_SIGNING_KEY: randomBytes(32).toString('base64url'),
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-        detached: true,
+    // One process, as deployed (`node lib/api/index.js`), with tsx as a loader: tsx's CLI would run the API
+    // in a second process and relay SIGTERM to it, and SIGKILL it (exit 143) when the API's event loop
+    // is busy for ~60 ms just then, as on a loaded CI machine.
+    child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'api', 'index.ts')], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: 'production',
+        LOG_LEVEL: 'INFO',
+        PORT: String(port),
+        OPS_PORT: String(opsPort),
+        TEMPORAL_ADDRESS: testAddress(),
+        TEMPORAL_CALL_TIMEOUT: '5s',
+        PUBLIC_BASE_URL: 'https://connect.shop.test',
+        OTTO_AUTH_BASE_URL: 'https://otto-auth.test',
+        OTTO_API_BASE_URL: 'https://otto-api.test',
+        OTTO_APPS: JSON.stringify(TEST_APPS),
+        API_KEYS: `${key('admin')},${key('support')}`,
+        SEAL_KEYS: generateSealKey('k1'),
+        STATE_SIGNING_KEY: randomBytes(32).toString('base64url'),
       },
-    );
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
     const deadline = Date.now() + 30_000;
