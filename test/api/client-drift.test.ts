@@ -17,9 +17,9 @@ import { createOttoConnectClient } from '../../client';
 import type { SellerStore } from '../../store/seller-store';
 import { openSqliteSellerStore } from '../../store/sqlite-seller-store';
 import { ADMIN_KEY, SHOP_KEY, SUPPORT_KEY, testApp } from './test-app';
+import { tsEntry } from '../support/ts-process';
 
 const ROOT = join(__dirname, '..', '..');
-const TSX = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 const FILES = ['openapi.json', 'api-types.ts'];
 
 /** The first line where two texts differ, to say what changed. */
@@ -37,7 +37,7 @@ describe('typed client (client/)', () => {
     const out = mkdtempSync(join(tmpdir(), 'otto-client-'));
     try {
       // A child process, as `npm run client:generate` runs: openapi-typescript is ESM only.
-      await promisify(execFile)(process.execPath, [TSX, 'scripts/generate-client.ts', '--out', out], {
+      await promisify(execFile)(process.execPath, [...tsEntry('scripts/generate-client.ts'), '--out', out], {
         cwd: ROOT,
         timeout: 60_000,
       });

@@ -22,6 +22,7 @@ import { freePort } from '../../scripts/temporal-dev-server';
 import { testAddress } from '../support/temporal';
 import { FakeSellerConnections } from './fake-seller-connections';
 import { SUPPORT_KEY, TEST_APPS, errorOf, testApp, testConfig } from './test-app';
+import { tsEntry } from '../support/ts-process';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -263,7 +264,7 @@ describe('api/index.ts as deployed: public port and ops port', () => {
     // One process, as deployed (`node lib/api/index.js`), with tsx as a loader: tsx's CLI would run the API
     // in a second process and relay SIGTERM to it, and SIGKILL it (exit 143) when the API's event loop
     // is busy for ~60 ms just then, as on a loaded CI machine.
-    child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'api', 'index.ts')], {
+    child = spawn(process.execPath, tsEntry(join(ROOT, 'api', 'index.ts')), {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH,

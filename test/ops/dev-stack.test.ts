@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../scripts/temporal-dev-server';
 import { DEFAULT_WORKFLOW_THREAD_SEMI_SPACE_MB } from '../../worker/allocator';
+import { tsEntry } from '../support/ts-process';
 
 const ROOT = join(__dirname, '..', '..');
-const TSX = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 
 interface Launched {
   child: ChildProcess;
@@ -24,7 +24,7 @@ interface Launched {
 
 function launch(script: string, env: NodeJS.ProcessEnv): Launched {
   // Own process group, like a shell job: SIGINT to the group is what Ctrl-C does.
-  const child = spawn(process.execPath, [TSX, script], {
+  const child = spawn(process.execPath, tsEntry(script), {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

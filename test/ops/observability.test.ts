@@ -22,6 +22,7 @@ import { stackApiEnv } from '../support/stack-api';
 import { eventually, uniqueName } from '../support/temporal';
 import { WorkerProcess } from '../support/worker-process';
 import { TcpProxy } from './support/tcp-proxy';
+import { tsEntry } from '../support/ts-process';
 
 const ROOT = join(__dirname, '..', '..');
 const ALERTS = join(ROOT, 'deploy', 'prometheus', 'alerts.yml');
@@ -384,26 +385,22 @@ describe('every series queried is exported (live scrape of the worker and the AP
   async function startApi(): Promise<string> {
     const [port, opsPort] = [await freePort(), await freePort()];
     storeDir = mkdtempSync(join(tmpdir(), 'otto-connect-obs-api-'));
-    api = spawn(
-      process.execPath,
-      [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(ROOT, 'api', 'index.ts')],
-      {
-        cwd: ROOT,
-        env: {
-          PATH: process.env.PATH,
-          LOG_LEVEL: 'INFO',
-          ...stackApiEnv(stack, {
-            admin: randomBytes(24).toString('base64url'),
-            stateKey: randomBytes(32).toString('base64url'),
-          }),
-          PORT: String(port),
-          OPS_PORT: String(opsPort),
-          SELLER_STORE: join(storeDir, 'seller-store.db'),
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-        detached: true,
+    api = spawn(process.execPath, tsEntry(join(ROOT, 'api', 'index.ts')), {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH,
+        LOG_LEVEL: 'INFO',
+        ...stackApiEnv(stack, {
+          admin: randomBytes(24).toString('base64url'),
+          stateKey: randomBytes(32).toString('base64url'),
+        }),
+        PORT: String(port),
+        OPS_PORT: String(opsPort),
+        SELLER_STORE: join(storeDir, 'seller-store.db'),
       },
-    );
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     api.stdout?.on('data', (d: Buffer) => (apiOutput += d.toString()));
     api.stderr?.on('data', (d: Buffer) => (apiOutput += d.toString()));
     const deadline = Date.now() + 30_000;

@@ -24,6 +24,7 @@ import type { z } from 'zod';
 import { apiConfigSchema } from '../../api/config';
 import { SECRET_VARIABLES } from '../../common/config';
 import { workerConfigSchema } from '../../worker/config';
+import { tsEntry } from '../support/ts-process';
 
 const ROOT = join(__dirname, '..', '..');
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
@@ -312,11 +313,13 @@ describe('README.md is exact', () => {
     expect(commands.length).toBeGreaterThan(0);
     const problems: string[] = [];
     for (const [text, script, rest] of commands) {
+      // The script's own arguments, after the Node launcher (scripts/on-node.mjs) and the entry point.
+      const launcher = /^node scripts\/on-node\.mjs node --import tsx bench\/index\.ts\b/;
+      const command = packageJson.scripts[script!]!;
+      if (!launcher.test(command))
+        problems.push(`${text}: npm script "${command}" does not run bench/index.ts`);
       const args = [
-        // The script as npm runs it, without the Node launcher (scripts/on-node.mjs) and `tsx bench/….ts`.
-        ...packageJson.scripts[script!]!.replace(/^node scripts\/on-node\.mjs /, '')
-          .split(/\s+/)
-          .slice(2),
+        ...command.replace(launcher, '').split(/\s+/).filter(Boolean),
         ...(rest ?? '').replace(/^ --/, '').split(/\s+/).filter(Boolean),
       ];
       for (const only of args.filter((a) => a.startsWith('--only=')))
@@ -324,11 +327,11 @@ describe('README.md is exact', () => {
           if (!benchmarks.includes(name)) problems.push(`${text}: no benchmark "${name}"`);
       // The real parser, stopped before anything starts: an invalid --sellers is refused only after every
       // other argument was accepted, so that refusal (exit 2) means the README's arguments parse.
-      const run = spawnSync(
-        process.execPath,
-        [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'bench/index.ts', ...args, '--sellers=0'],
-        { cwd: ROOT, encoding: 'utf8', timeout: 60_000 },
-      );
+      const run = spawnSync(process.execPath, [...tsEntry('bench/index.ts'), ...args, '--sellers=0'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
       if (!/--sellers must be a positive number/.test(run.stderr))
         problems.push(`${text}: ${run.stderr.trim() || `exit ${run.status}`}`);
     }

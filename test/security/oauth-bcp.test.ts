@@ -21,6 +21,7 @@ import {
   walkConsent,
 } from '../support/stack-api';
 import { eventually, uniqueName } from '../support/temporal';
+import { tsEntry } from '../support/ts-process';
 
 const ADMIN = 'security-admin-key-000001';
 const STATE_KEY = 'security-suite-state-key-0123456789abcdef';
@@ -258,21 +259,17 @@ describe('OAuth security BCP', () => {
     }
     // …and on a second API process (api/index.ts as deployed), which has never seen this callback.
     const port = await freePort();
-    const child = spawn(
-      process.execPath,
-      [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(ROOT, 'api', 'index.ts')],
-      {
-        cwd: ROOT,
-        env: {
-          PATH: process.env.PATH,
-          ...stackApiEnv(stack, { admin: ADMIN, support: SUPPORT, stateKey: STATE_KEY }),
-          PORT: String(port),
-          OPS_PORT: String(await freePort()),
-          LOG_LEVEL: 'WARN',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
+    const child = spawn(process.execPath, tsEntry(join(ROOT, 'api', 'index.ts')), {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH,
+        ...stackApiEnv(stack, { admin: ADMIN, support: SUPPORT, stateKey: STATE_KEY }),
+        PORT: String(port),
+        OPS_PORT: String(await freePort()),
+        LOG_LEVEL: 'WARN',
       },
-    );
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     try {
       let output = '';
       child.stdout?.on('data', (d: Buffer) => (output += d.toString()));

@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { freePort } from '../../scripts/temporal-dev-server';
+import { tsEntry } from './ts-process';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -30,17 +31,13 @@ export class WorkerProcess {
       WORKER_METRICS_PORT: String(await freePort()),
       WORKER_APP_METRICS_PORT: String(await freePort()),
     };
-    const child = spawn(
-      process.execPath,
-      [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(ROOT, 'worker', 'index.ts')],
-      {
-        cwd: ROOT,
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        // Own process group: tsx runs the worker in a child process, and a kill must take both down.
-        detached: true,
-      },
-    );
+    const child = spawn(process.execPath, tsEntry(join(ROOT, 'worker', 'index.ts')), {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // Own process group: a kill takes down anything the worker started, too.
+      detached: true,
+    });
     const worker = new WorkerProcess(child);
     const deadline = Date.now() + readyTimeoutMs;
     while (!worker.output.includes('worker polling')) {
