@@ -98,6 +98,11 @@ export interface Health {
   /** A fleet-wide problem (breaker open, our credentials refused): not evidence against this seller. */
   incident: string | null;
   revocation: RevocationEvidence | null;
+  /**
+   * What each live problem says ('token', a transfer kind, 'revocation'), so `lastError` can fall back
+   * to one still live when the shown one clears. Optional because states carried from earlier runs lack it.
+   */
+  reasons?: Record<string, string>;
 }
 
 /** One webhook: its payload stays here (for retries after continue-as-new and for redelivery). */
@@ -592,8 +597,6 @@ export function minted(
   if (hadIncident !== null) note(s, c, 'incident_cleared', 'OTTO mints tokens again');
   note(s, c, 'token_refreshed', `#${s.token.refreshCount}, valid until ${iso(s.token.expiresAt)}`);
   markOk(s, 'token');
-  if (!isDegraded(s) && s.lastError !== null && /^(Token|OTTO refuses|Minting)/.test(s.lastError))
-    s.lastError = null;
   announce(s, c, 'token minted');
 }
 
@@ -607,7 +610,7 @@ export function mintFailed(
 ): void {
   s.token.minting = false;
   if (!isConnected(s) || s.installationId !== installationId) return;
-  onMintFailed(s.token, c.now, c.settings);
+  onMintFailed(s.token, c.now, c.settings, failure.message);
   if (failure.type === FailureTypes.installationRevoked) {
     const { evidence, confirmed } = addRefusal(s.health.revocation, c.now, c.settings);
     const first = s.health.revocation === null;
@@ -627,6 +630,7 @@ export function mintFailed(
       return;
     }
     s.lastError = `OTTO refuses installation tokens for this seller (${failure.message}): the app may have been removed in OTTO's portal; confirming until ${iso(evidence.firstAt + c.settings.revocationConfirmWindowMs)}`;
+    (s.health.reasons ??= {}).revocation = s.lastError;
     if (first) note(s, c, 'revocation_suspected', failure.message);
   } else if (INCIDENT_TYPES.includes(failure.type ?? '')) {
     // Not this seller's doing: no evidence counts while the incident lasts, and none from before it.
@@ -657,7 +661,12 @@ export function mintFailed(
 /** The token ran out with no replacement: the seller is degraded until a mint works. */
 export function tokenExpired(s: SellerConnection, c: Ctx): void {
   if (s.health.failing.includes('token')) return;
-  markFailing(s, 'token', s.lastError ?? 'The installation token expired before a new one could be minted');
+  const cause = s.token.lastFailure;
+  markFailing(
+    s,
+    'token',
+    `The installation token expired before a new one could be minted${cause ? `: ${cause}` : ''}`,
+  );
   announce(s, c, 'token expired');
 }
 
@@ -665,12 +674,32 @@ export function tokenExpired(s: SellerConnection, c: Ctx): void {
 
 function markFailing(s: SellerConnection, what: string, message: string): void {
   if (!s.health.failing.includes(what)) s.health.failing.push(what);
+  (s.health.reasons ??= {})[what] = message;
   s.lastError = message;
 }
 
+/**
+ * `what` works again. Healthy: no error to show. Still degraded: `lastError` keeps a problem that is
+ * still live (the newest one shown), else shows one that is: the incident, the suspected revocation,
+ * or the newest failing part's (never a cleared part's message while another part still fails).
+ */
 function markOk(s: SellerConnection, what: string): void {
   s.health.failing = s.health.failing.filter((f) => f !== what);
-  if (!isDegraded(s)) s.lastError = null;
+  const reasons = s.health.reasons ?? {};
+  for (const key of Object.keys(reasons))
+    if (!(key === 'revocation' ? s.health.revocation !== null : s.health.failing.includes(key)))
+      delete reasons[key];
+  if (!isDegraded(s)) {
+    s.lastError = null;
+    return;
+  }
+  const live = [
+    ...s.health.failing.map((f) => reasons[f]),
+    s.health.revocation !== null ? reasons.revocation : undefined,
+    s.health.incident ?? undefined,
+  ].filter((m): m is string => m !== undefined);
+  if (s.lastError !== null && live.includes(s.lastError)) return;
+  s.lastError = live.at(-1) ?? s.lastError;
 }
 
 // ---- transfers ---------------------------------------------------------------------------------------

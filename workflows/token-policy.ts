@@ -29,6 +29,11 @@ export interface TokenState {
    * runs out. Optional because states carried from earlier runs lack it.
    */
   retireAt?: number | null;
+  /**
+   * Why the last mint failed, while no mint has worked since (what an expiry without a replacement
+   * reports). Optional because states carried from earlier runs lack it.
+   */
+  lastFailure?: string | null;
 }
 
 export interface RevocationEvidence {
@@ -49,6 +54,7 @@ export function initialToken(): TokenState {
     retryAt: null,
     minting: false,
     retireAt: null,
+    lastFailure: null,
   };
 }
 
@@ -101,6 +107,7 @@ export function onMinted(
   token.failures = 0;
   token.retryAt = null;
   token.retireAt = null;
+  token.lastFailure = null;
 }
 
 /** Backoff after the n-th consecutive failure: 1 s doubling up to the configured maximum. */
@@ -109,8 +116,14 @@ export function backoffMs(failures: number, settings: WorkflowSettings): number 
   return Math.min(settings.refreshRetryMaxIntervalMs, base * 2 ** Math.max(0, failures - 1));
 }
 
-export function onMintFailed(token: TokenState, now: number, settings: WorkflowSettings): void {
+export function onMintFailed(
+  token: TokenState,
+  now: number,
+  settings: WorkflowSettings,
+  message: string,
+): void {
   token.failures += 1;
+  token.lastFailure = message;
   token.retryAt = now + backoffMs(token.failures, settings);
 }
 

@@ -396,6 +396,96 @@ describe('revocation needs evidence', () => {
   });
 });
 
+describe('lastError shows a problem that is still live', () => {
+  const fail = (s: SellerConnection, now: number, kind: 'ordersImport' | 'stockExport', message: string) => {
+    core.transferStarted(s, kind, now);
+    core.transferFailed(s, ctx(now), kind, { type: FailureTypes.ottoUnavailable, message }, undefined);
+  };
+  const succeed = (s: SellerConnection, now: number, kind: 'ordersImport' | 'stockExport') => {
+    core.transferStarted(s, kind, now);
+    core.transferSucceeded(s, ctx(now), kind, { count: 0, cursor: {}, detail: 'ok' });
+  };
+  const mintFails = (s: SellerConnection, now: number, message: string) => {
+    s.token.minting = true;
+    core.mintFailed(s, ctx(now), s.installationId!, { type: FailureTypes.ottoUnavailable, message });
+  };
+  const mintWorks = (s: SellerConnection, now: number) => {
+    s.token.minting = true;
+    core.minted(
+      s,
+      ctx(now),
+      s.installationId!,
+      { sealedToken: SEALED, expiresAt: now + 30 * 60_000, scopes: s.scopes },
+      0,
+    );
+  };
+
+  it('when the newer of two failing transfers recovers, the older one is shown again', () => {
+    const s = active();
+    fail(s, T0 + 1_000, 'ordersImport', 'HTTP 503 orders');
+    fail(s, T0 + 2_000, 'stockExport', 'HTTP 502 stock');
+    expect(s.lastError).toBe('stockExport failed: HTTP 502 stock');
+    succeed(s, T0 + 3_000, 'stockExport');
+    expect(core.publicState(s)).toBe('degraded');
+    expect(s.lastError).toBe('ordersImport failed: HTTP 503 orders');
+    succeed(s, T0 + 4_000, 'ordersImport');
+    expect(core.publicState(s)).toBe('active');
+    expect(s.lastError).toBeNull();
+  });
+
+  it('a mint that works again never leaves its failure shown while a transfer still fails', () => {
+    const s = active();
+    fail(s, T0 + 1_000, 'ordersImport', 'HTTP 503 orders');
+    mintFails(s, T0 + 2_000, 'HTTP 504 token');
+    expect(s.lastError).toBe('Token refresh failed: HTTP 504 token');
+    mintWorks(s, T0 + 3_000);
+    expect(s.lastError).toBe('ordersImport failed: HTTP 503 orders');
+  });
+
+  it('an expired token names the mint failure, not the transfer failure shown last', () => {
+    const s = active();
+    mintFails(s, T0 + 1_000, 'HTTP 504 token');
+    fail(s, T0 + 2_000, 'ordersImport', 'HTTP 503 orders');
+    core.tokenExpired(s, ctx(s.token.expiresAt!));
+    expect(s.lastError).toBe(
+      'The installation token expired before a new one could be minted: HTTP 504 token',
+    );
+    succeed(s, s.token.expiresAt! + 1_000, 'ordersImport');
+    expect(s.lastError).toBe(
+      'The installation token expired before a new one could be minted: HTTP 504 token',
+    );
+    mintWorks(s, s.token.expiresAt! + 2_000);
+    expect(core.publicState(s)).toBe('active');
+    expect(s.lastError).toBeNull();
+    expect(s.health.reasons).toEqual({});
+  });
+
+  it('a suspected revocation stays shown until a call with the token works', () => {
+    const s = active();
+    fail(s, T0 + 1_000, 'stockExport', 'HTTP 503 stock');
+    core.transferStarted(s, 'ordersImport', T0 + 1_500);
+    s.token.minting = true;
+    core.mintFailed(s, ctx(T0 + 2_000), s.installationId!, {
+      type: FailureTypes.installationRevoked,
+      message: 'HTTP 400 invalid_grant',
+    });
+    const suspicion = s.lastError;
+    expect(suspicion).toMatch(/^OTTO refuses installation tokens for this seller/);
+    // The orders run started before the refusal: its success proves nothing about the revocation.
+    core.transferSucceeded(s, ctx(T0 + 2_500), 'ordersImport', { count: 0, cursor: {}, detail: 'ok' });
+    expect(s.lastError).toBe(suspicion);
+    expect(s.health.reasons).toEqual({
+      stockExport: 'stockExport failed: HTTP 503 stock',
+      revocation: suspicion,
+    });
+    // A run started after it works: the suspicion clears with the failure, nothing is left to show.
+    succeed(s, T0 + 3_000, 'stockExport');
+    expect(core.publicState(s)).toBe('active');
+    expect(s.lastError).toBeNull();
+    expect(s.health.reasons).toEqual({});
+  });
+});
+
 describe('the token policy', () => {
   it('plans the refresh at the margin before expiry, never sooner than half the life', () => {
     expect(plannedRefresh(T0, T0 + 30 * 60_000, settings, 0)).toBe(T0 + 25 * 60_000);
