@@ -458,6 +458,7 @@ export interface operations {
                             refusals: number;
                         };
                         upgradeAvailable: boolean;
+                        /** @description What went wrong, in one line. While degraded: a problem that still holds (the newest; when it clears, another one that still holds). Otherwise: a refused consent, a failed authorization, or a token refresh that failed while the token still lasts. Null when nothing is wrong. */
                         lastError: string | null;
                         temporal: {
                             workflowId: string;
@@ -1785,6 +1786,7 @@ export interface operations {
                                     refusals: number;
                                 };
                                 upgradeAvailable: boolean;
+                                /** @description What went wrong, in one line. While degraded: a problem that still holds (the newest; when it clears, another one that still holds). Otherwise: a refused consent, a failed authorization, or a token refresh that failed while the token still lasts. Null when nothing is wrong. */
                                 lastError: string | null;
                             } | null;
                         }[];

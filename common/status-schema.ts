@@ -52,7 +52,12 @@ export const connectionStatusSchema = z.object({
     refusals: z.number().int().nonnegative(),
   }),
   upgradeAvailable: z.boolean(),
-  lastError: z.string().nullable(),
+  lastError: z
+    .string()
+    .nullable()
+    .describe(
+      'What went wrong, in one line. While degraded: a problem that still holds (the newest; when it clears, another one that still holds). Otherwise: a refused consent, a failed authorization, or a token refresh that failed while the token still lasts. Null when nothing is wrong.',
+    ),
   events: z.array(z.object({ at: z.iso.datetime(), type: z.string(), detail: z.string().optional() })),
   webhooks: z
     .array(
