@@ -10,13 +10,17 @@
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { Webhook } from 'standardwebhooks';
+import { webhookSecrets } from '../common/webhook-secrets';
 import { FailureTypes, type DeliverWebhookInput, type DeliverWebhookResult } from '../workflows/definitions';
 import { noMetrics, type ActivityMetrics } from './activity-metrics';
 import type { FetchFn } from './otto-http';
 
 export interface WebhookTarget {
   url: string;
-  /** `whsec_<base64>` (Standard Webhooks format). */
+  /**
+   * `whsec_<base64>` (Standard Webhooks format), or several separated by spaces or commas while one is
+   * rotated (common/webhook-secrets.ts): each signs every delivery.
+   */
   secret: string;
 }
 
@@ -62,7 +66,7 @@ function lastErrorOf(details: unknown): string | null {
 export function createWebhookActivities(deps: WebhookActivityDeps) {
   const doFetch: FetchFn = deps.fetch ?? fetch;
   const timeoutMs = deps.webhookTimeoutMs ?? 10_000;
-  const signer = deps.webhook ? new Webhook(deps.webhook.secret) : null;
+  const signers = deps.webhook ? webhookSecrets(deps.webhook.secret).map((s) => new Webhook(s)) : [];
   const metrics = deps.metrics ?? noMetrics;
   /** Counted, never thrown from: a metrics hiccup must not turn a delivery into a failure. */
   const count = (result: 'delivered' | 'failed' | 'disabled') => {
@@ -77,7 +81,7 @@ export function createWebhookActivities(deps: WebhookActivityDeps) {
     async deliverWebhook(input: DeliverWebhookInput): Promise<DeliverWebhookResult> {
       const ctx = Context.current();
       const attempt = ctx.info.attempt;
-      if (deps.webhook === undefined || signer === null) {
+      if (deps.webhook === undefined || signers.length === 0) {
         count('disabled');
         return { outcome: 'disabled', attempt, httpStatus: null, previousError: null };
       }
@@ -85,7 +89,8 @@ export function createWebhookActivities(deps: WebhookActivityDeps) {
       // The same bytes on every attempt; only the timestamp (and so the signature) changes.
       const body = JSON.stringify(input.payload);
       const sentAt = new Date();
-      const signature = signer.sign(input.eventId, sentAt, body);
+      // One `v1,<signature>` per secret, space-separated (Standard Webhooks): any one verifies.
+      const signature = signers.map((signer) => signer.sign(input.eventId, sentAt, body)).join(' ');
       const fail = (message: string): never => {
         const text = `attempt ${attempt}: ${message}`;
         count('failed');

@@ -25,6 +25,7 @@ import { parseSealKeys } from '../common/seal';
 import { ottoFlowSettingsSchema } from '../common/otto-settings';
 import { refreshMarginProblem } from '../common/token-lifetime';
 import { transferIntervalsEnvSchema } from '../common/transfer-intervals';
+import { webhookSecretsProblem } from '../common/webhook-secrets';
 import { DEFAULT_TOKEN_TASK_QUEUE, type WorkflowSettingsInput } from '../workflows/definitions';
 import { DEFAULT_WORKFLOW_THREAD_SEMI_SPACE_MB } from './allocator';
 
@@ -165,14 +166,11 @@ export const workerConfigSchema = temporalConfigSchema
     WORKER_APP_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9465),
     /** Where the shop receives webhooks; unset or empty (with WEBHOOK_SECRET) = webhooks off. */
     WEBHOOK_URL: z.preprocess(emptyAsUnset, z.url({ protocol: /^https?$/ }).optional()),
-    /** Standard Webhooks signing secret `whsec_<base64>` (24–64 random bytes); also WEBHOOK_SECRET_FILE. */
-    WEBHOOK_SECRET: z.preprocess(
-      emptyAsUnset,
-      z
-        .string()
-        .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, 'must be whsec_<base64> (the Standard Webhooks format)')
-        .optional(),
-    ),
+    /**
+     * Standard Webhooks signing secret(s) `whsec_<base64>` (24–64 random bytes each), separated by spaces
+     * or commas while rotating (common/webhook-secrets.ts); also WEBHOOK_SECRET_FILE.
+     */
+    WEBHOOK_SECRET: z.preprocess(emptyAsUnset, z.string().optional()),
   })
   .superRefine((c, ctx) => {
     const marginProblem = refreshMarginProblem(c.TOKEN_REFRESH_MARGIN_SECONDS * 1000);
@@ -188,16 +186,10 @@ export const workerConfigSchema = temporalConfigSchema
         message: 'required when the other webhook variable is set (set both, or neither for no webhooks)',
       });
     }
-    const webhookKeyBytes = c.WEBHOOK_SECRET
-      ? Buffer.from(c.WEBHOOK_SECRET.slice('whsec_'.length), 'base64').length
-      : undefined;
-    if (webhookKeyBytes !== undefined && (webhookKeyBytes < 24 || webhookKeyBytes > 64)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['WEBHOOK_SECRET'],
-        message: `must hold 24–64 random bytes (Standard Webhooks); it holds ${webhookKeyBytes}`,
-      });
-    }
+    const webhookSecretProblem =
+      c.WEBHOOK_SECRET === undefined ? null : webhookSecretsProblem(c.WEBHOOK_SECRET);
+    if (webhookSecretProblem !== null)
+      ctx.addIssue({ code: 'custom', path: ['WEBHOOK_SECRET'], message: webhookSecretProblem });
     const dev = c.OTTO_CONNECT_ENV === 'dev';
     for (const name of ['PUBLIC_BASE_URL', 'OTTO_AUTH_BASE_URL', 'OTTO_API_BASE_URL'] as const) {
       requireOutsideDev(ctx, dev, name, c[name]);

@@ -89,6 +89,29 @@ describe('deliverWebhook', () => {
     ).rejects.toThrow(/^attempt 1: network error/);
   });
 
+  it('while a secret is rotated, signs with each: a verifier holding either secret accepts, no other', async () => {
+    const next = newWebhookSecret();
+    const acts = createWebhookActivities({
+      webhook: { url: receiver.url, secret: `${next} ${receiver.secret}` },
+    });
+    await new MockActivityEnvironment(undefined, quiet()).run(
+      (i: DeliverWebhookInput) => acts.deliverWebhook(i),
+      input,
+    );
+    const [got] = receiver.received;
+    // The receiver still verifies with the old secret.
+    expect(got).toMatchObject({ verified: true, status: 204 });
+    expect(got!.signature).toMatch(/^v1,[A-Za-z0-9+/]+=* v1,[A-Za-z0-9+/]+=*$/);
+    const headers = {
+      'webhook-id': got!.id,
+      'webhook-timestamp': got!.timestamp,
+      'webhook-signature': got!.signature,
+    };
+    expect(new Webhook(next).verify(got!.body, headers)).toEqual(input.payload);
+    expect(new Webhook(receiver.secret).verify(got!.body, headers)).toEqual(input.payload);
+    expect(() => new Webhook(newWebhookSecret()).verify(got!.body, headers)).toThrow();
+  });
+
   it('keeps credentials and query of the webhook URL out of the error and the heartbeat', async () => {
     const acts = createWebhookActivities({
       webhook: { url: 'http://shop:pa55w0rd@127.0.0.1:1/hooks?key=q-s3cret', secret: receiver.secret },

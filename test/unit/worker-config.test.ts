@@ -125,6 +125,29 @@ describe('worker config', () => {
     expect(message).not.toContain(CLIENT_SECRET);
   });
 
+  it('WEBHOOK_SECRET: one secret, or several (spaces or commas) while rotating; each checked, none echoed', () => {
+    const secret = (fill: number, bytes = 32) => `whsec_${Buffer.alloc(bytes, fill).toString('base64')}`;
+    const hooks = { WEBHOOK_URL: 'https://shop.example/hooks' };
+    const load = (value: string) => loadWorkerConfig({ ...productionEnv(), ...hooks, WEBHOOK_SECRET: value });
+    expect(load(secret(1)).WEBHOOK_SECRET).toBe(secret(1));
+    expect(load(`${secret(1)} ${secret(2)}`).WEBHOOK_SECRET).toBe(`${secret(1)} ${secret(2)}`);
+    expect(load(`${secret(1)},${secret(2)}`).WEBHOOK_SECRET).toBe(`${secret(1)},${secret(2)}`);
+    const refusals: Array<[string, RegExp]> = [
+      ['whsec-not-base64', /WEBHOOK_SECRET: must be whsec_<base64> \(the Standard Webhooks format\)/],
+      [secret(1, 16), /WEBHOOK_SECRET: must hold 24–64 random bytes \(Standard Webhooks\); it holds 16/],
+      [`${secret(1)} ${secret(2, 80)}`, /WEBHOOK_SECRET: secret 2 of 2 must hold 24–64 random bytes/],
+      [`${secret(1)}, nope`, /WEBHOOK_SECRET: secret 2 of 2 must be whsec_<base64>/],
+      [`${secret(1)} ${secret(1)}`, /WEBHOOK_SECRET: names the same secret twice/],
+      [[1, 2, 3, 4, 5].map((n) => secret(n)).join(' '), /WEBHOOK_SECRET: holds 5 secrets; at most 4/],
+      [' , ', /WEBHOOK_SECRET: holds no secret/],
+    ];
+    for (const [value, expected] of refusals) {
+      const message = messageOf(() => load(value));
+      expect(message).toMatch(expected);
+      for (const part of value.split(/[\s,]+/)) if (part.length >= 8) expect(message).not.toContain(part);
+    }
+  });
+
   it('reads SEAL_KEYS and OTTO_APPS from *_FILE, refusing both set or an unreadable file', () => {
     const dir = tempDir();
     const env = productionEnv();
