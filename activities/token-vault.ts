@@ -9,8 +9,9 @@
  * A handle that does not open (the row was replaced by a newer token, the store was reset, another store)
  * is no error: the tick mints a new token, as it does when it carries none. A vault that cannot write
  * (the store is down) hands the sealed token back instead, and the workflow carries it as before.
- * Rows whose token expired an hour ago (disconnected, revoked or upgraded installations) are deleted as
- * tokens are kept.
+ * A seller's rows are deleted when its connection ends (the final status row, worker/status-row-sink.ts);
+ * rows whose token expired an hour ago (an upgraded installation's, or one kept after that deletion) are
+ * deleted as tokens are kept.
  */
 import { randomBytes } from 'node:crypto';
 import { expiredRowsPruner } from '../store/expired-rows';
@@ -31,8 +32,8 @@ export interface TokenVault {
 }
 
 /**
- * Tokens that expired this long ago are deleted (the rows of disconnected or revoked sellers, or of an
- * installation replaced by an upgrade), at most once per this interval per process, as a token is kept.
+ * Tokens that expired this long ago are deleted (the rows of an installation replaced by an upgrade, or
+ * what an ended seller's deletion missed), at most once per this interval per process, as a token is kept.
  */
 const PRUNE_AFTER_MS = 60 * 60_000;
 

@@ -730,6 +730,15 @@ export class PostgresSellerStore implements SellerStore {
     return rowCount ?? 0;
   }
 
+  async deleteInstallationTokens(sellerId: string): Promise<number> {
+    const { rowCount } = await this.pool.query({
+      name: 'delete-installation-tokens',
+      text: 'DELETE FROM installation_tokens WHERE seller_id = $1',
+      values: [sellerId],
+    });
+    return rowCount ?? 0;
+  }
+
   async spendOneTimeId(scope: string, id: string, expiresAt: number): Promise<boolean> {
     const { rowCount } = await this.pool.query({
       name: 'spend-one-time-id',

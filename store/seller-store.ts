@@ -312,6 +312,8 @@ export interface SellerStore {
   getInstallationToken(sellerId: string, installationId: string): Promise<InstallationTokenRow | null>;
   /** Deletes every stored token that expired before `at` (ms since the epoch); returns how many. */
   deleteInstallationTokensExpiredBefore(at: number): Promise<number>;
+  /** Deletes every stored token of the seller (its connection ended); returns how many. */
+  deleteInstallationTokens(sellerId: string): Promise<number>;
 
   /**
    * Spends a one-time id within its scope (e.g. an assistant link's id): true the first time, false

@@ -556,6 +556,8 @@ export function openSqliteSellerStore(file: string): SellerStore {
     },
     deleteInstallationTokensExpiredBefore: async (at) =>
       prepare('DELETE FROM installation_tokens WHERE expires_at < ?').run(at).changes,
+    deleteInstallationTokens: async (sellerId) =>
+      prepare('DELETE FROM installation_tokens WHERE seller_id = ?').run(sellerId).changes,
     spendOneTimeId: async (scope, id, expiresAt) =>
       prepare('INSERT INTO spent_ids (scope, id, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').run(
         scope,

@@ -10,6 +10,11 @@
  * A write is awaited at most `timeoutMs`: a slow store must not hold up workflow tasks (the write goes on
  * in the background). A failed one is logged and counted; the row then ages out (its validUntil) or the
  * next change replaces it, and until then the API may show the previous summary.
+ *
+ * A summary of an ended connection (`ended`) also deletes the seller's installation tokens from the
+ * vault: nothing may use them any more, and a sealed token of a disconnected seller stays valid at OTTO
+ * for up to 30 minutes. Best effort like the row: a failure is logged, and the vault's own pruning of
+ * expired tokens deletes them an hour after they expire (as it does a token a tick stored after this).
  */
 import type { Logger } from '@temporalio/common';
 import type { InjectedSinks } from '@temporalio/worker';
@@ -25,7 +30,7 @@ export const STATUS_ROW_WRITE_RESULTS: readonly StatusRowWriteResult[] = ['ok', 
 export const STATUS_ROW_WRITE_TIMEOUT_MS = 2_000;
 
 export interface StatusRowSinkOptions {
-  store: Pick<SellerStore, 'putConnectionStatus'>;
+  store: Pick<SellerStore, 'putConnectionStatus' | 'deleteInstallationTokens'>;
   /** Where failures go (the SDK runtime's logger: the worker's pino logger in production). */
   logger: () => Logger;
   /** Told each write's result (the `otto_connect_status_row_writes_total` counter). */
@@ -61,11 +66,28 @@ export function statusRowSinks(options: StatusRowSinkOptions): InjectedSinks<Sta
               return 'failed';
             },
           );
+          const forget =
+            update.ended === true
+              ? options.store.deleteInstallationTokens(row.sellerId).then(
+                  () => undefined,
+                  (err: unknown) => {
+                    options
+                      .logger()
+                      .warn('the ended seller’s tokens were not deleted; they expire in the vault', {
+                        ...where,
+                        error: err instanceof Error ? err.message : String(err),
+                      });
+                  },
+                )
+              : undefined;
           let timer: NodeJS.Timeout | undefined;
           const timeout = new Promise<StatusRowWriteResult>((resolve) => {
             timer = setTimeout(() => resolve('timeout'), timeoutMs);
           });
-          const result = await Promise.race([write, timeout]);
+          const result = await Promise.race([
+            forget === undefined ? write : Promise.all([write, forget]).then(([r]) => r),
+            timeout,
+          ]);
           clearTimeout(timer);
           if (result === 'timeout')
             options.logger().warn(`status row write still pending after ${timeoutMs} ms; not waiting`, where);

@@ -212,7 +212,13 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
     // would cost a pass over the JSON per workflow task for a write the store does as cheaply.
     const summary = JSON.stringify(toStatusSummary(s, settings));
     publishedRow = { version, validUntil, seq: publishedRow.seq + 1 };
-    statusRows.publish({ sellerId: s.sellerId, summary, validUntil, seq: publishedRow.seq });
+    statusRows.publish({
+      sellerId: s.sellerId,
+      summary,
+      validUntil,
+      seq: publishedRow.seq,
+      ...(core.isOver(s) ? { ended: true as const } : {}),
+    });
   }
 
   // ---- handlers: registered before the first await; they change state only through seller-state.ts ------
@@ -681,7 +687,10 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
 
   // The last events (revoked, disconnected) reach the shop before the workflow ends; each delivery is
   // bounded by its window. The status row follows any change meanwhile and ends with the final state.
-  const done = () => allHandlersFinished() && webhooks.idle();
+  // Under jitTicks a cancelled tick is waited for too (it ends at its next heartbeat at the latest): a
+  // token it stored after the ended row deleted the seller's tokens is deleted by the row its end writes.
+  const done = () =>
+    allHandlersFinished() && webhooks.idle() && (patches.jitTicks !== true || !scopes.has('tick'));
   for (;;) {
     publishRow(null);
     if (done()) break;

@@ -105,6 +105,11 @@ export interface StatusRowUpdate {
    * e.g. an activity's result and an update handled in one activation.
    */
   seq: number;
+  /**
+   * The connection ended (disconnected, revoked, consent expired): the worker also forgets the seller's
+   * installation tokens (activities/token-vault.ts) instead of keeping them until they expire.
+   */
+  ended?: true;
 }
 
 /**

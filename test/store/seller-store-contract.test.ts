@@ -481,6 +481,17 @@ describe.each(backends)('%s seller store', (_name, makeBacking) => {
     expect(await store.deleteInstallationTokensExpiredBefore(2_000_000_001_000)).toBe(1);
     expect(await store.getInstallationToken('s', 'i-2')).toBeNull();
     expect(await other.getInstallationToken('s', 'i-1')).toEqual(row('b', 2_000_000_001_800));
+    // A seller whose connection ended: all its tokens go, nobody else's.
+    await store.putInstallationToken(row('d', 2_000_000_000_500, 'i-2'));
+    await store.putInstallationToken({ ...row('e', 2_000_000_000_500), sellerId: 't' });
+    expect(await other.deleteInstallationTokens('s')).toBe(2);
+    expect(await store.getInstallationToken('s', 'i-1')).toBeNull();
+    expect(await store.getInstallationToken('s', 'i-2')).toBeNull();
+    expect(await store.getInstallationToken('t', 'i-1')).toEqual({
+      ...row('e', 2_000_000_000_500),
+      sellerId: 't',
+    });
+    expect(await store.deleteInstallationTokens('s')).toBe(0);
   });
   it('spends a one-time id once across handles and at once, per scope, and forgets it only after its expiry', async () => {
     const other = await second();

@@ -48,20 +48,25 @@ describe('the worker’s status row sink', () => {
   } as unknown as WorkflowInfo;
   const update = { sellerId: 's1', summary: '{"sellerId":"s1"}', validUntil: NOW + 60_000, seq: 7 };
 
-  function setup(put: (row: Omit<ConnectionStatusRow, 'updatedAt'>) => Promise<boolean>, timeoutMs = 200) {
+  function setup(
+    put: (row: Omit<ConnectionStatusRow, 'updatedAt'>) => Promise<boolean>,
+    timeoutMs = 200,
+    deleteTokens: (sellerId: string) => Promise<number> = () => Promise.reject(new Error('not expected')),
+  ) {
     const results: StatusRowWriteResult[] = [];
     const warnings: Array<{ message: string; meta: unknown }> = [];
     const logger = {
       warn: (message: string, meta?: unknown) => warnings.push({ message, meta }),
     } as unknown as Logger;
     const sinks = statusRowSinks({
-      store: { putConnectionStatus: put },
+      store: { putConnectionStatus: put, deleteInstallationTokens: deleteTokens },
       logger: () => logger,
       onResult: (r) => results.push(r),
       timeoutMs,
     });
     expect(sinks.statusRows.publish.callDuringReplay).toBe(false);
-    const publish = () => sinks.statusRows.publish.fn(info, update);
+    const publish = (ended = false) =>
+      sinks.statusRows.publish.fn(info, ended ? { ...update, ended: true } : update);
     return { publish, results, warnings };
   }
 
@@ -102,6 +107,37 @@ describe('the worker’s status row sink', () => {
       error: 'SQLITE_BUSY: database is locked',
     });
     expect(JSON.stringify(warnings)).not.toContain(update.summary);
+  });
+
+  it('an ended connection’s row also deletes the seller’s tokens; a failure there is logged, the row still counts', async () => {
+    const deleted: string[] = [];
+    let refuse = false;
+    const { publish, results, warnings } = setup(
+      () => Promise.resolve(true),
+      200,
+      (sellerId) => {
+        deleted.push(sellerId);
+        return refuse ? Promise.reject(new Error('connection terminated')) : Promise.resolve(1);
+      },
+    );
+    await publish();
+    expect(deleted).toEqual([]);
+    await publish(true);
+    expect(deleted).toEqual(['s1']);
+    refuse = true;
+    await expect(publish(true)).resolves.toBeUndefined();
+    expect(results).toEqual(['ok', 'ok', 'ok']);
+    expect(warnings).toEqual([
+      {
+        message: expect.stringContaining('tokens were not deleted'),
+        meta: {
+          sellerId: 's1',
+          workflowId: 'otto-seller:s1',
+          runId: 'run-1',
+          error: 'connection terminated',
+        },
+      },
+    ]);
   });
 
   it('a slow store is not waited for beyond the bound', async () => {

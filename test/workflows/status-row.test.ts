@@ -106,6 +106,10 @@ it('the row follows the seller through consent, ticks, pause, resume and disconn
   await handle.executeUpdate(resumeUpdate);
   expect((await row(sellerId)).status.state).toBe('active');
 
+  // The ticks' token is kept in the vault (the seller store) until the connection ends.
+  const installationId = active.status.installationId!;
+  expect(await stack.store.getInstallationToken(sellerId, installationId)).not.toBeNull();
+
   // Disconnected: the final state, there as soon as the update returns and after the run ended.
   await stack.disconnect(handle);
   expect((await row(sellerId)).status.state).toBe('disconnected');
@@ -113,6 +117,8 @@ it('the row follows the seller through consent, ticks, pause, resume and disconn
   const ended = await row(sellerId);
   expect(ended).toMatchObject({ runId: firstRunId, status: { state: 'disconnected' } });
   expect(final.state).toBe('disconnected');
+  // Nothing may use the installation any more: its token left the vault with the final row.
+  expect(await stack.store.getInstallationToken(sellerId, installationId)).toBeNull();
   // With no timer left the row holds the maximum age (the API asks Temporal after that).
   expect(ended.validUntil).toBeGreaterThan(Date.now() + STATUS_ROW_MAX_AGE_MS / 2);
 
