@@ -14,7 +14,9 @@
  * A summary of an ended connection (`ended`) also deletes the seller's installation tokens from the
  * vault: nothing may use them any more, and a sealed token of a disconnected seller stays valid at OTTO
  * for up to 30 minutes. Best effort like the row: a failure is logged, and the vault's own pruning of
- * expired tokens deletes them an hour after they expire (as it does a token a tick stored after this).
+ * expired tokens deletes them an hour after they expire. A token a cancelled tick keeps after this goes
+ * too: an ended run finishes only once its running tick settled (workflows/decide.ts), and that tick's end
+ * writes the ended row again.
  */
 import type { Logger } from '@temporalio/common';
 import type { InjectedSinks } from '@temporalio/worker';

@@ -687,10 +687,7 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
 
   // The last events (revoked, disconnected) reach the shop before the workflow ends; each delivery is
   // bounded by its window. The status row follows any change meanwhile and ends with the final state.
-  // Under jitTicks a cancelled tick is waited for too (it ends at its next heartbeat at the latest): a
-  // token it stored after the ended row deleted the seller's tokens is deleted by the row its end writes.
-  const done = () =>
-    allHandlersFinished() && webhooks.idle() && (patches.jitTicks !== true || !scopes.has('tick'));
+  const done = () => allHandlersFinished() && webhooks.idle();
   for (;;) {
     publishRow(null);
     if (done()) break;

@@ -160,3 +160,45 @@ it('GET …/connection reads the row: no Temporal call, what the memo says', asy
   }
   await stack.disconnect(handle);
 }, 60_000);
+
+it('an ended connection leaves no token in the vault, and its run ends only after its cancelled tick', async () => {
+  // The only seller active now: its first tick mints (keeping the token in the vault), then OTTO holds
+  // its orders request for 3 s.
+  const held = await stack.admin<{ id: string }>('POST', '/faults', {
+    pathPattern: '^/v4/orders',
+    latencyMs: 3_000,
+    times: 1,
+  });
+  const { sellerId, handle, status } = await stack.connectSeller(uniqueName('row-vault'));
+  const installationId = status.installationId!;
+  // A fault that fired its last time leaves the list: the tick is in its orders request now.
+  await eventually(
+    () => stack.admin<{ id: string }[]>('GET', '/faults'),
+    (faults) => !faults.some((f) => f.id === held.id),
+    20_000,
+  );
+  expect(await stack.store.getInstallationToken(sellerId, installationId)).not.toBeNull();
+  await stack.disconnect(handle);
+  const final: ConnectionStatus = await handle.result();
+  expect(final.state).toBe('disconnected');
+  expect(await stack.store.getInstallationToken(sellerId, installationId)).toBeNull();
+  // The tick, cancelled by the disconnect, settled before the run completed (decide.ts waits while busy):
+  // so a token it kept late is deleted by the ended row its end writes.
+  const events = (await handle.fetchHistory()).events ?? [];
+  const ticks = events.filter(
+    (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runTick',
+  );
+  const settled = new Set(
+    events.flatMap((e) => {
+      const closed =
+        e.activityTaskCompletedEventAttributes ??
+        e.activityTaskFailedEventAttributes ??
+        e.activityTaskCanceledEventAttributes ??
+        e.activityTaskTimedOutEventAttributes;
+      return closed?.scheduledEventId == null ? [] : [String(closed.scheduledEventId)];
+    }),
+  );
+  expect(ticks.length).toBeGreaterThan(0);
+  expect(ticks.filter((t) => !settled.has(String(t.eventId)))).toEqual([]);
+  expect(events.at(-1)?.workflowExecutionCompletedEventAttributes).toBeTruthy();
+}, 60_000);
