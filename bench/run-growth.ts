@@ -32,6 +32,7 @@ import {
 } from '../worker/allocator';
 import { ensureTemporalCli, PROJECT_ROOT } from '../scripts/ensure-temporal';
 import { startDevServer } from '../scripts/temporal-dev-server';
+import { tsEntry } from '../scripts/ts-entry';
 import type { GrowthArgs, GrowthInput, GrowthScopes, growthWorkflow } from './run-growth-workflow';
 import { cliFlag, log, printTable, round, sleep, writeResult } from './support/report';
 import { fullGc, gcFunction } from './workflow-memory';
@@ -209,9 +210,7 @@ async function main(): Promise<void> {
       // The workflows run in this child's main thread (debugMode): its young generation sized as the
       // worker sizes its workflow threads' (worker/create-workers.ts); --semi-space=0 for V8's default.
       ...(semiSpaceMb > 0 ? [semiSpaceOption(semiSpaceMb)] : []),
-      '--import',
-      'tsx',
-      __filename,
+      ...tsEntry(__filename),
       '--one=1',
       `--workflows=${workflows}`,
       `--iterations=${iterations}`,

@@ -13,6 +13,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import { join, resolve } from 'node:path';
 import { ensureTemporalCli, PROJECT_ROOT } from './ensure-temporal';
 import { bindable, startDevServer, type DevServer } from './temporal-dev-server';
+import { tsEntry } from './ts-entry';
 import { withJemalloc, withWorkerNodeOptions } from '../worker/allocator';
 
 const env = process.env;
@@ -181,10 +182,8 @@ async function waitForHttp(
 // ---- children --------------------------------------------------------------------------------------
 
 function startChild(name: ProcName, script: string, childEnv: NodeJS.ProcessEnv): ChildProcess {
-  // One node process per child, tsx as its loader: tsx's CLI would run the script in a second process
-  // and SIGKILL it when it does not confirm a relayed signal within ~60 ms (a busy event loop), cutting
-  // its graceful stop short.
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+  // One node process per child (scripts/ts-entry.ts), so its graceful stop is never cut short.
+  const child = spawn(process.execPath, tsEntry(script), {
     cwd: PROJECT_ROOT,
     env: { ...env, ...childEnv },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -686,9 +686,9 @@ function markFailing(s: SellerConnection, what: string, message: string): void {
 function markOk(s: SellerConnection, what: string): void {
   s.health.failing = s.health.failing.filter((f) => f !== what);
   const reasons = s.health.reasons ?? {};
-  for (const key of Object.keys(reasons))
-    if (!(key === 'revocation' ? s.health.revocation !== null : s.health.failing.includes(key)))
-      delete reasons[key];
+  const holds = (key: string) =>
+    key === 'revocation' ? s.health.revocation !== null : s.health.failing.includes(key);
+  for (const key of Object.keys(reasons)) if (!holds(key)) delete reasons[key];
   if (!isDegraded(s)) {
     s.lastError = null;
     return;

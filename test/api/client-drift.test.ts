@@ -17,7 +17,7 @@ import { createOttoConnectClient } from '../../client';
 import type { SellerStore } from '../../store/seller-store';
 import { openSqliteSellerStore } from '../../store/sqlite-seller-store';
 import { ADMIN_KEY, SHOP_KEY, SUPPORT_KEY, testApp } from './test-app';
-import { tsEntry } from '../support/ts-process';
+import { tsEntry } from '../../scripts/ts-entry';
 
 const ROOT = join(__dirname, '..', '..');
 const FILES = ['openapi.json', 'api-types.ts'];

@@ -22,7 +22,7 @@ import { freePort } from '../../scripts/temporal-dev-server';
 import { testAddress } from '../support/temporal';
 import { FakeSellerConnections } from './fake-seller-connections';
 import { SUPPORT_KEY, TEST_APPS, errorOf, testApp, testConfig } from './test-app';
-import { tsEntry } from '../support/ts-process';
+import { tsEntry } from '../../scripts/ts-entry';
 
 const ROOT = join(__dirname, '..', '..');
 

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../scripts/temporal-dev-server';
 import { DEFAULT_WORKFLOW_THREAD_SEMI_SPACE_MB } from '../../worker/allocator';
-import { tsEntry } from '../support/ts-process';
+import { tsEntry } from '../../scripts/ts-entry';
 
 const ROOT = join(__dirname, '..', '..');
 

@@ -22,7 +22,7 @@ import { stackApiEnv } from '../support/stack-api';
 import { eventually, uniqueName } from '../support/temporal';
 import { WorkerProcess } from '../support/worker-process';
 import { TcpProxy } from './support/tcp-proxy';
-import { tsEntry } from '../support/ts-process';
+import { tsEntry } from '../../scripts/ts-entry';
 
 const ROOT = join(__dirname, '..', '..');
 const ALERTS = join(ROOT, 'deploy', 'prometheus', 'alerts.yml');

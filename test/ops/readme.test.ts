@@ -24,7 +24,7 @@ import type { z } from 'zod';
 import { apiConfigSchema } from '../../api/config';
 import { SECRET_VARIABLES } from '../../common/config';
 import { workerConfigSchema } from '../../worker/config';
-import { tsEntry } from '../support/ts-process';
+import { tsEntry } from '../../scripts/ts-entry';
 
 const ROOT = join(__dirname, '..', '..');
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');

@@ -21,7 +21,7 @@ import {
   walkConsent,
 } from '../support/stack-api';
 import { eventually, uniqueName } from '../support/temporal';
-import { tsEntry } from '../support/ts-process';
+import { tsEntry } from '../../scripts/ts-entry';
 
 const ADMIN = 'security-admin-key-000001';
 const STATE_KEY = 'security-suite-state-key-0123456789abcdef';

@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { freePort } from '../../scripts/temporal-dev-server';
-import { tsEntry } from './ts-process';
+import { tsEntry } from '../../scripts/ts-entry';
 
 const ROOT = join(__dirname, '..', '..');
 
