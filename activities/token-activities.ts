@@ -77,6 +77,9 @@ const tokenResponse = z.object({
   expires_in: z.coerce.number().positive(),
   scope: z.string().optional(),
 });
+// The code exchange's answer is not specified (docs/otto-api.md §2.4: parse every field as optional): only
+// the token itself is needed, its lifetime is not (the user token is used once, for the installation id).
+const userTokenResponse = z.object({ access_token: z.string().min(1) });
 // OTTO documents only `{ installationId }` (optional in the spec, so a missing one is a clear error).
 const installationResponse = z.object({ installationId: z.string().min(1) });
 
@@ -461,7 +464,7 @@ export function createTokenService(deps: TokenActivityDeps) {
             waiting,
             true,
           );
-          const userToken = tokenResponse.parse(body).access_token;
+          const userToken = userTokenResponse.parse(body).access_token;
           sealedUserToken = deps.sealer.seal(userToken, { purpose: 'user-token', sellerId });
           partnerId = partnerIdFromToken(userToken, partnerClaims);
         } catch (err) {

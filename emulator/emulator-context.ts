@@ -1,6 +1,12 @@
 import { FaultTable } from './faults';
 import { shortId } from './ids';
-import { REALM_PATH, type EmulatorPartnerInput, type ResolvedApp, type ResolvedOptions } from './options';
+import {
+  REALM_PATH,
+  type EmulatorPartnerInput,
+  type PartnerIdClaim,
+  type ResolvedApp,
+  type ResolvedOptions,
+} from './options';
 import { RateLimiter } from './rate-limiter';
 import { RequestLog } from './request-log';
 import { loadStateFile, saveStateFile } from './state-file';
@@ -48,6 +54,7 @@ export type LoginSession = AuthorizeSession | InstallSession;
 /** Runtime switches (`GET/PATCH /__admin/settings`); reset returns them to the configured options. */
 export interface EmulatorSettings {
   dropCodeChallenge: boolean;
+  partnerIdClaim: PartnerIdClaim;
 }
 
 export class EmulatorError extends Error {
@@ -203,7 +210,7 @@ export class EmulatorContext {
   }
 
   private initialSettings(): EmulatorSettings {
-    return { dropCodeChallenge: this.options.dropCodeChallenge };
+    return { dropCodeChallenge: this.options.dropCodeChallenge, partnerIdClaim: this.options.partnerIdClaim };
   }
 
   private initialState(): PersistentState {

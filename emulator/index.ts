@@ -3,7 +3,14 @@
  * Configuration comes from the environment (docs/design.md §5), read once through one zod schema.
  */
 import { z } from 'zod';
-import { DEFAULT_REDIRECT_URI, PARTNER_ID_CLAIMS, type EmulatorPartnerInput } from './options';
+import {
+  DEFAULT_REDIRECT_URI,
+  PARTNER_ID_CLAIMS,
+  USER_TOKEN_ANSWERS,
+  type EmulatorPartnerInput,
+  type PartnerIdClaim,
+  type UserTokenAnswer,
+} from './options';
 import { startEmulator } from './start-emulator';
 
 const DEMO_PARTNER: EmulatorPartnerInput = {
@@ -27,8 +34,14 @@ const envSchema = z.object({
   /** Comma-separated registered redirect URIs; otherwise PUBLIC_BASE_URL/oauth/callback or the default. */
   EMULATOR_REDIRECT_URIS: z.string().min(1).optional(),
   PUBLIC_BASE_URL: z.url().optional(),
-  /** [I] The user token's partner-id claim: partner_id (default) or partner. */
-  EMULATOR_PARTNER_ID_CLAIM: z.enum(PARTNER_ID_CLAIMS as ['partner_id', 'partner']).default('partner_id'),
+  /** [I] The user token's partner-id claim: partner_id (default), partner, or none. */
+  EMULATOR_PARTNER_ID_CLAIM: z
+    .enum(PARTNER_ID_CLAIMS as [PartnerIdClaim, ...PartnerIdClaim[]])
+    .default('partner_id'),
+  /** [I] The code exchange's answer: minimal (default, only access_token) or keycloak (the full shape). */
+  EMULATOR_USER_TOKEN_ANSWER: z
+    .enum(USER_TOKEN_ANSWERS as [UserTokenAnswer, ...UserTokenAnswer[]])
+    .default('minimal'),
   /** 1: /oauth2/auth refuses requests without an S256 code_challenge (Keycloak's default is 0). */
   EMULATOR_REQUIRE_PKCE: z.enum(['0', '1', 'true', 'false']).optional(),
   /** 1: the front door drops code_challenge from /oauth2/auth (start value of the runtime setting). */
@@ -67,6 +80,7 @@ async function main(): Promise<void> {
     priceProcessingDelayMs: env.EMULATOR_PRICE_PROCESSING_DELAY_MS,
     redirectUris,
     partnerIdClaim: env.EMULATOR_PARTNER_ID_CLAIM,
+    userTokenAnswer: env.EMULATOR_USER_TOKEN_ANSWER,
     requirePkce: flag(env.EMULATOR_REQUIRE_PKCE),
     dropCodeChallenge: flag(env.EMULATOR_DROP_CODE_CHALLENGE),
     ...(env.EMULATOR_STATE_FILE ? { stateFile: env.EMULATOR_STATE_FILE } : {}),

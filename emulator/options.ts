@@ -41,9 +41,20 @@ export interface EmulatorPartnerInput {
   users: EmulatorUserInput[];
 }
 
-/** [I] Which JWT claim of the user token carries the partner id (OTTO's samples show both). */
-export type PartnerIdClaim = 'partner_id' | 'partner';
-export const PARTNER_ID_CLAIMS: PartnerIdClaim[] = ['partner_id', 'partner'];
+/**
+ * [I] Which JWT claim of the user token carries the partner id (OTTO's samples show both; a
+ * client-credentials sample has neither, so `none` issues user tokens without one).
+ */
+export type PartnerIdClaim = 'partner_id' | 'partner' | 'none';
+export const PARTNER_ID_CLAIMS: PartnerIdClaim[] = ['partner_id', 'partner', 'none'];
+
+/**
+ * [I] The answer of `/oauth2/token` for the user grants (code exchange, refresh). OTTO does not specify
+ * it (docs/otto-api.md §2.4: "parse every field as optional"), so the default is the least a client can
+ * get, `{ access_token }`; `keycloak` answers the full shape of OTTO's samples for other grants.
+ */
+export type UserTokenAnswer = 'minimal' | 'keycloak';
+export const USER_TOKEN_ANSWERS: UserTokenAnswer[] = ['minimal', 'keycloak'];
 
 /** The Keycloak realm behind OTTO's OAuth endpoints (docs/otto-api.md §2.3). */
 export const REALM_PATH = '/sec-api/auth/realms/otto-partner';
@@ -99,8 +110,10 @@ export interface EmulatorOptions {
    * (`PATCH /__admin/settings`); default false.
    */
   dropCodeChallenge?: boolean;
-  /** [I] The user token's partner-id claim: `partner_id` (default) or `partner`. */
+  /** [I] The user token's partner-id claim: `partner_id` (default), `partner`, or `none` (no such claim). */
   partnerIdClaim?: PartnerIdClaim;
+  /** [I] `/oauth2/token`'s answer for user tokens: `minimal` (default, `{ access_token }`) or `keycloak`. */
+  userTokenAnswer?: UserTokenAnswer;
   /** Injectable clock (epoch ms) so tests can expire codes and tokens without sleeping. */
   now?: () => number;
   /** Injectable randomness for fault probabilities. */
@@ -174,6 +187,7 @@ export interface ResolvedOptions {
   requirePkce: boolean;
   dropCodeChallenge: boolean;
   partnerIdClaim: PartnerIdClaim;
+  userTokenAnswer: UserTokenAnswer;
   now: () => number;
   random: () => number;
   stateFile: string | undefined;
@@ -201,6 +215,10 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
   if (!PARTNER_ID_CLAIMS.includes(partnerIdClaim)) {
     throw new Error(`emulator: partnerIdClaim must be one of ${PARTNER_ID_CLAIMS.join(', ')}`);
   }
+  const userTokenAnswer = options.userTokenAnswer ?? 'minimal';
+  if (!USER_TOKEN_ANSWERS.includes(userTokenAnswer)) {
+    throw new Error(`emulator: userTokenAnswer must be one of ${USER_TOKEN_ANSWERS.join(', ')}`);
+  }
   const tokenTtlSeconds = positive('tokenTtlSeconds', options.tokenTtlSeconds ?? 1800);
   return {
     tokenTtlSeconds,
@@ -223,6 +241,7 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
     requirePkce: options.requirePkce ?? false,
     dropCodeChallenge: options.dropCodeChallenge ?? false,
     partnerIdClaim,
+    userTokenAnswer,
     now: options.now ?? Date.now,
     random: options.random ?? Math.random,
     stateFile: options.stateFile,

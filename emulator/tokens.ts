@@ -56,8 +56,9 @@ function jwt(ctx: EmulatorContext, input: TokenInput, now: number, expiresAt: nu
     jti: uuid(),
     iss: ctx.issuer(),
   };
+  const claim = ctx.settings.partnerIdClaim;
   const partnerClaim =
-    input.partnerId !== undefined ? { [ctx.options.partnerIdClaim]: String(input.partnerId) } : {};
+    input.partnerId !== undefined && claim !== 'none' ? { [claim]: String(input.partnerId) } : {};
   let payload: Record<string, unknown>;
   switch (input.kind) {
     case 'user':
@@ -117,12 +118,16 @@ function prune(ctx: EmulatorContext, now: number): void {
   ctx.state.codes = ctx.state.codes.filter((c) => c.expiresAt > cutoff);
 }
 
-/** The code exchange / refresh answer, field for field OTTO's token samples (docs/otto-api.md §2.4). */
+/**
+ * The code exchange / refresh answer. OTTO does not specify it (docs/otto-api.md §2.4), so by default only
+ * `access_token` (option `userTokenAnswer`); `keycloak`: field for field OTTO's token samples.
+ */
 export function userTokenResponse(
   ctx: EmulatorContext,
   access: IssuedToken,
   refresh: IssuedToken,
 ): Record<string, unknown> {
+  if (ctx.options.userTokenAnswer === 'minimal') return { access_token: access.token };
   return {
     access_token: access.token,
     expires_in: ctx.options.userTokenTtlSeconds,

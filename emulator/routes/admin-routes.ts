@@ -5,6 +5,7 @@ import { createInvitation } from '../authorize-flow';
 import type { EmulatorContext } from '../emulator-context';
 import { faultInputSchema } from '../faults';
 import { sendAdminError } from '../http-errors';
+import { PARTNER_ID_CLAIMS, type PartnerIdClaim } from '../options';
 import { queryParam } from '../request-params';
 import type { Partner } from '../state';
 import { adminDataRoutes } from './admin-data-routes';
@@ -34,7 +35,10 @@ const consentSchema = z.object({
   decision: z.enum(['confirm', 'deny']),
 });
 
-const settingsSchema = z.strictObject({ dropCodeChallenge: z.boolean().optional() });
+const settingsSchema = z.strictObject({
+  dropCodeChallenge: z.boolean().optional(),
+  partnerIdClaim: z.enum(PARTNER_ID_CLAIMS as [PartnerIdClaim, ...PartnerIdClaim[]]).optional(),
+});
 
 /**
  * The admin API of docs/design.md §6, for tests, benchmarks and the dev stack. JSON in and out; errors in the
@@ -86,6 +90,7 @@ export function adminRoutes(ctx: EmulatorContext): Router {
     const body = parseAdminBody(settingsSchema, req.body, res);
     if (!body) return;
     if (body.dropCodeChallenge !== undefined) ctx.settings.dropCodeChallenge = body.dropCodeChallenge;
+    if (body.partnerIdClaim !== undefined) ctx.settings.partnerIdClaim = body.partnerIdClaim;
     res.json(ctx.settings);
   });
 

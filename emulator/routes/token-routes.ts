@@ -18,10 +18,10 @@ export function tokenRoutes(ctx: EmulatorContext): Router {
   const router = Router();
 
   router.post('/oauth2/token', (req, res) => {
-    handleToken(ctx, req, res, ['authorization_code', 'refresh_token', 'client_credentials']);
+    handleToken(ctx, req, res, ['authorization_code', 'refresh_token', 'client_credentials'], true);
   });
   router.post('/v1/token', (req, res) => {
-    handleToken(ctx, req, res, ['client_credentials']);
+    handleToken(ctx, req, res, ['client_credentials'], false);
   });
 
   router.get(`${REALM_PATH}/.well-known/openid-configuration`, (_req, res) => {
@@ -42,7 +42,13 @@ export function tokenRoutes(ctx: EmulatorContext): Router {
   return router;
 }
 
-function handleToken(ctx: EmulatorContext, req: Request, res: Response, grants: string[]): void {
+function handleToken(
+  ctx: EmulatorContext,
+  req: Request,
+  res: Response,
+  grants: string[],
+  basicAuth: boolean,
+): void {
   if (!req.is('application/x-www-form-urlencoded')) {
     sendOAuthError(res, 400, 'invalid_request', 'The request body must be application/x-www-form-urlencoded');
     return;
@@ -57,7 +63,7 @@ function handleToken(ctx: EmulatorContext, req: Request, res: Response, grants: 
     sendOAuthError(res, 400, 'unsupported_grant_type', `Unsupported grant_type "${grantType}"`);
     return;
   }
-  const client = authenticateClient(ctx, req, form);
+  const client = authenticateClient(ctx, req, form, { basic: basicAuth });
   if (!client.ok) {
     const message =
       client.reason === 'missing'

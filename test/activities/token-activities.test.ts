@@ -290,6 +290,14 @@ describe('completeAuthorization', () => {
     expect(result.partnerId).toBe(expected);
   });
 
+  it('the code exchange needs nothing but access_token (OTTO does not specify its answer, otto-api.md §2.4)', async () => {
+    const bare = { status: 200, body: { access_token: userJwt({ partner_id: 'P1' }) } };
+    const { acts, calls } = activities({ ...script(), 'POST /oauth2/token': [bare] });
+    const result = await run((i: typeof input) => acts.completeAuthorization(i), input);
+    expect(result).toMatchObject({ installationId: 'inst-1', partnerId: 'P1' });
+    expect(calls).toEqual(['POST /oauth2/token', 'GET /v1/apps/app-1/installation', 'POST /v1/token', MINT]);
+  });
+
   it('without PKCE no code_verifier is sent; OTTO_SEND_REDIRECT_URI=off sends no redirect_uri', async () => {
     const { acts, forms } = activities(script(), { sendRedirectUri: false });
     const { sealedPkceVerifier: _omitted, ...withoutPkce } = input;

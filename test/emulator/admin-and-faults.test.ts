@@ -152,13 +152,20 @@ describe('admin API', () => {
     });
   });
 
-  it('settings: GET and PATCH dropCodeChallenge', async () => {
-    expect((await h.http.get('/__admin/settings').expect(200)).body).toEqual({ dropCodeChallenge: false });
+  it('settings: GET and PATCH dropCodeChallenge and partnerIdClaim', async () => {
+    expect((await h.http.get('/__admin/settings').expect(200)).body).toEqual({
+      dropCodeChallenge: false,
+      partnerIdClaim: 'partner_id',
+    });
     expect((await h.http.patch('/__admin/settings').send({}).expect(200)).body).toEqual({
       dropCodeChallenge: false,
+      partnerIdClaim: 'partner_id',
     });
     await h.http.patch('/__admin/settings').send({ dropCodeChallenge: true }).expect(200);
     expect(h.emulator.context.settings.dropCodeChallenge).toBe(true);
+    await h.http.patch('/__admin/settings').send({ partnerIdClaim: 'none' }).expect(200);
+    expect(h.emulator.context.settings.partnerIdClaim).toBe('none');
+    await h.http.patch('/__admin/settings').send({ partnerIdClaim: 'seller' }).expect(400);
   });
 
   it('request log: since filters by time, and admin calls are not logged', async () => {
@@ -181,9 +188,15 @@ describe('admin API', () => {
   it('reset forgets partners, installations, data, log, faults and settings but keeps the apps', async () => {
     const c = await connect(h, 'v1');
     await h.http.post('/__admin/faults').send({ pathPattern: '^/v4/orders$', status: 500 }).expect(201);
-    await h.http.patch('/__admin/settings').send({ dropCodeChallenge: true }).expect(200);
+    await h.http
+      .patch('/__admin/settings')
+      .send({ dropCodeChallenge: true, partnerIdClaim: 'none' })
+      .expect(200);
     await h.http.post('/__admin/reset').expect(204);
-    expect((await h.http.get('/__admin/settings').expect(200)).body).toEqual({ dropCodeChallenge: false });
+    expect((await h.http.get('/__admin/settings').expect(200)).body).toEqual({
+      dropCodeChallenge: false,
+      partnerIdClaim: 'partner_id',
+    });
     expect(h.emulator.state.partners).toEqual([]);
     expect(h.emulator.state.installations).toEqual([]);
     expect((await h.http.get('/__admin/requests').expect(200)).body).toEqual([]);

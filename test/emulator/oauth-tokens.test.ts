@@ -48,7 +48,15 @@ describe('code exchange (POST /oauth2/token, authorization_code)', () => {
     h = await harness();
   });
 
-  it('answers with the fields of OTTO’s token samples', async () => {
+  it('answers only access_token by default: OTTO does not specify this answer (otto-api.md §2.4)', async () => {
+    const { code } = await freshCode(h);
+    const res = await exchangeCode(h, h.apps.v1, code).expect(200);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.body).toEqual({ access_token: expect.any(String) as unknown });
+  });
+
+  it('userTokenAnswer "keycloak" answers with the fields of OTTO’s token samples', async () => {
+    h = await harness({ userTokenAnswer: 'keycloak' });
     const { code } = await freshCode(h);
     const res = await exchangeCode(h, h.apps.v1, code).expect(200);
     expect(res.headers['cache-control']).toBe('no-store');
@@ -85,6 +93,7 @@ describe('code exchange (POST /oauth2/token, authorization_code)', () => {
   it('the partner-id claim name is an option (partnerIdClaim: "partner")', async () => {
     const alt = await harness({
       partnerIdClaim: 'partner',
+      userTokenAnswer: 'keycloak',
       userTokenTtlSeconds: 300,
       userTokenRefreshTtlSeconds: 900,
     });
@@ -101,7 +110,19 @@ describe('code exchange (POST /oauth2/token, authorization_code)', () => {
     expect(body).toMatchObject({ expires_in: 300, refresh_expires_in: 900 });
   });
 
+  it('partnerIdClaim "none": the user token carries no partner id (null allowed, otto-api.md §2.4)', async () => {
+    const bare = await harness({ partnerIdClaim: 'none' });
+    const user = await createPartner(bare);
+    const code = await authorizationCode(bare, bare.apps.v1, user);
+    const body = (await exchangeCode(bare, bare.apps.v1, code).expect(200)).body as { access_token: string };
+    const claims = jwtClaims(body.access_token);
+    expect(claims).not.toHaveProperty('partner_id');
+    expect(claims).not.toHaveProperty('partner');
+    expect(JSON.stringify(claims)).not.toContain(user.partnerId);
+  });
+
   it('codes are single-use, and a replay revokes the tokens issued from it', async () => {
+    h = await harness({ userTokenAnswer: 'keycloak' });
     const { code, user } = await freshCode(h);
     await install(h, h.apps.v1, user);
     const first = await exchangeCode(h, h.apps.v1, code).expect(200);
@@ -208,9 +229,12 @@ describe('PKCE as Keycloak does it', () => {
   });
 
   it('dropCodeChallenge (runtime setting): the front door drops the challenge, so an exchange with the verifier fails', async () => {
-    expect((await h.http.get('/__admin/settings').expect(200)).body).toEqual({ dropCodeChallenge: false });
+    expect((await h.http.get('/__admin/settings').expect(200)).body).toEqual({
+      dropCodeChallenge: false,
+      partnerIdClaim: 'partner_id',
+    });
     const patched = await h.http.patch('/__admin/settings').send({ dropCodeChallenge: true }).expect(200);
-    expect(patched.body).toEqual({ dropCodeChallenge: true });
+    expect(patched.body).toEqual({ dropCodeChallenge: true, partnerIdClaim: 'partner_id' });
 
     const a = await freshCode(h, 'v1', true);
     const res = await exchangeCode(h, h.apps.v1, a.code, a.verifier);
@@ -221,7 +245,7 @@ describe('PKCE as Keycloak does it', () => {
 
     // With requirePkce the front door makes every authorize request fail.
     const strict = await harness({ requirePkce: true, dropCodeChallenge: true });
-    expect((await strict.http.get('/__admin/settings').expect(200)).body).toEqual({
+    expect((await strict.http.get('/__admin/settings').expect(200)).body).toMatchObject({
       dropCodeChallenge: true,
     });
     const refused = await adminConsent(
@@ -234,13 +258,16 @@ describe('PKCE as Keycloak does it', () => {
     await h.http.patch('/__admin/settings').send({ dropCodeChallenge: 'yes' }).expect(400);
     await h.http.patch('/__admin/settings').send({ other: true }).expect(400);
     await h.http.post('/__admin/reset').expect(204);
-    expect((await h.http.get('/__admin/settings').expect(200)).body).toEqual({ dropCodeChallenge: false });
+    expect((await h.http.get('/__admin/settings').expect(200)).body).toEqual({
+      dropCodeChallenge: false,
+      partnerIdClaim: 'partner_id',
+    });
   });
 });
 
 describe('refresh_token grant', () => {
   it('issues a new user token for the same partner; the refresh token is no Bearer token', async () => {
-    const h = await harness();
+    const h = await harness({ userTokenAnswer: 'keycloak' });
     const { code, user } = await freshCode(h);
     await install(h, h.apps.v1, user);
     const first = (await exchangeCode(h, h.apps.v1, code).expect(200)).body as {
@@ -320,16 +347,39 @@ describe('client credentials (developer token)', () => {
     expect((await mint(h, h.apps.v1, c.installationId, await developerToken(h, h.apps.v1))).status).toBe(200);
   });
 
-  it('accepts client_secret_basic', async () => {
+  it('client_secret_basic: Keycloak (/oauth2/token) accepts it, form fields winning; OTTO’s /v1/token only takes form fields', async () => {
     const app = h.apps.v1;
-    const basic = Buffer.from(`${app.clientId}:${app.clientSecret}`).toString('base64');
+    const basic = (secret: string) => `Basic ${Buffer.from(`${app.clientId}:${secret}`).toString('base64')}`;
+    const grant = { grant_type: 'client_credentials', scope: 'developer' };
     const res = await h.http
-      .post('/v1/token')
-      .set('Authorization', `Basic ${basic}`)
+      .post('/oauth2/token')
+      .set('Authorization', basic(app.clientSecret))
       .type('form')
-      .send({ grant_type: 'client_credentials', scope: 'developer' })
+      .send(grant)
       .expect(200);
     expect((res.body as { scope: string }).scope).toBe('developer');
+    // Keycloak's ClientIdAndSecretAuthenticator: form client_id/client_secret override the header.
+    expectOAuthError(
+      await h.http
+        .post('/oauth2/token')
+        .set('Authorization', basic(app.clientSecret))
+        .type('form')
+        .send({ ...grant, client_secret: 'wrong' }),
+      401,
+      'invalid_client',
+    );
+    await h.http
+      .post('/oauth2/token')
+      .set('Authorization', basic('wrong'))
+      .type('form')
+      .send({ ...grant, client_secret: app.clientSecret })
+      .expect(200);
+    // /v1/token (otto-api.md §3): client_id and client_secret are form fields; a Basic header is no client auth.
+    expectOAuthError(
+      await h.http.post('/v1/token').set('Authorization', basic(app.clientSecret)).type('form').send(grant),
+      401,
+      'invalid_client',
+    );
   });
 
   it('answers unsupported_grant_type and invalid_request as RFC 6749 describes', async () => {

@@ -11,7 +11,8 @@ import { REDIRECT_URI } from './helpers';
 
 let running: RunningEmulator;
 beforeAll(async () => {
-  running = await startEmulator({ port: 0 });
+  // A standard OAuth client needs RFC 6749's token_type (and uses the refresh token): the full answer.
+  running = await startEmulator({ port: 0, userTokenAnswer: 'keycloak' });
 });
 afterAll(async () => {
   await running.close();

@@ -260,6 +260,23 @@ describe('sellerConnection lifecycle (emulator, 6 s tokens)', () => {
     }
   });
 
+  it('a user token without a partner-id claim (null allowed, otto-api.md §2.4) still connects, mints and transfers', async () => {
+    await stack.admin('PATCH', '/settings', { partnerIdClaim: 'none' });
+    try {
+      const { handle, status } = await stack.connectSeller();
+      expect(status).toMatchObject({ state: 'active', partnerId: null, lastError: null });
+      const transferred = await stack.waitFor(
+        handle,
+        (s) => s.transfers.ordersImport?.lastResult === 'ok' && s.token.expiresAt !== null,
+      );
+      expect(transferred.state).toBe('active');
+      expect((await handle.describe()).typedSearchAttributes.get(searchAttributes.partnerId)).toBeUndefined();
+      await stack.disconnect(handle);
+    } finally {
+      await stack.admin('PATCH', '/settings', { partnerIdClaim: 'partner_id' });
+    }
+  });
+
   it('notices revocation in OPC at the next refresh and completes as revoked', async () => {
     const { handle, partner } = await stack.connectSeller();
     const revokedAt = Date.now();
