@@ -43,8 +43,7 @@ export interface Emulator {
   persist(): void;
 }
 
-const TOKEN_ENDPOINT =
-  /^\/(?:oauth2\/token|v1\/token|v1\/apps\/[^/]+\/installations\/[^/]+\/accessToken)\/?$/;
+const TOKEN_ENDPOINT = /^\/(?:oauth2\/token|v1\/token|v1\/apps\/[^/]+\/installations\/[^/]+\/accessToken)$/;
 
 export function createEmulator(options: EmulatorOptions = {}): Emulator {
   const ctx = new EmulatorContext(resolveOptions(options));
@@ -52,6 +51,9 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   app.disable('x-powered-by');
   // Behind a proxy in docker-compose; never trusted for anything security-relevant here.
   app.set('trust proxy', false);
+  // Paths match exactly, as in every router (routes/exact-router.ts).
+  app.set('case sensitive routing', true);
+  app.set('strict routing', true);
 
   app.use(ctx.requestLog.middleware());
   app.use(express.json({ limit: '20mb', type: ['application/json', 'application/*+json'] }));

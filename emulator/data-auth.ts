@@ -88,6 +88,10 @@ export function requireInstallationToken(ctx: EmulatorContext, api: DataApi): Re
       sendApiError(res, 429, 'Too Many Requests', 'Rate limit per partner exceeded');
       return;
     }
+    if (api === 'prices' && req.method === 'GET' && !ctx.productsReadLimiter.take(token.partnerId).allowed) {
+      sendApiError(res, 429, 'Too Many Requests', 'Rate limit for GET /products exceeded');
+      return;
+    }
     (res.locals as { caller?: DataCaller }).caller = {
       partnerId: token.partnerId,
       installationId: token.installationId,

@@ -79,6 +79,8 @@ export class EmulatorContext {
   readonly faults: FaultTable;
   readonly tokenLimiter: RateLimiter;
   readonly partnerLimiter: RateLimiter;
+  /** OTTO's lower limit for `/products` GET (docs/otto-api.md §5.8), per partner, on top of the partner's. */
+  readonly productsReadLimiter: RateLimiter;
   publicBaseUrl: string;
   settings: EmulatorSettings;
 
@@ -89,6 +91,7 @@ export class EmulatorContext {
     this.faults = new FaultTable(options.random, (req) => inspectBearer(this, req).token?.partnerId);
     this.tokenLimiter = new RateLimiter(options.tokenRateLimitPerSecond, options.now);
     this.partnerLimiter = new RateLimiter(options.partnerRateLimitPerSecond, options.now);
+    this.productsReadLimiter = new RateLimiter(options.productsReadRateLimitPerSecond, options.now);
     const loaded = options.stateFile ? loadStateFile(options.stateFile) : undefined;
     if (loaded) {
       this.state = loaded;
@@ -193,6 +196,7 @@ export class EmulatorContext {
     this.faults.clear();
     this.tokenLimiter.clear();
     this.partnerLimiter.clear();
+    this.productsReadLimiter.clear();
     this.persist();
   }
 

@@ -82,8 +82,23 @@ export interface EmulatorOptions {
   redirectUris?: string[];
   /** Cap on the token endpoints across all callers (OTTO: 10/s per IP; all our callers share one IP). */
   tokenRateLimitPerSecond?: number;
+  /**
+   * [I] The largest `limit` of `GET /v4/orders`: OTTO's parameter text says 256, its summary 128
+   * (docs/otto-api.md §5.1, §7.5). Default 128, the stricter reading: 129 is a 400.
+   */
+  ordersMaxLimit?: number;
+  /**
+   * [I] Shipping profiles per page: the spec says 300, the docs 200 (docs/otto-api.md §5.5, §7.5). Default
+   * 200, the smaller pages, so a client that stops at a short page or keeps one page is caught.
+   */
+  shippingProfilesPageSize?: number;
   /** Cap on data endpoints per partner (OTTO: 20/s per partner id). */
   partnerRateLimitPerSecond?: number;
+  /**
+   * Cap on GET requests under `/v5/products` (the price update tasks) per partner, within the partner's
+   * cap (OTTO: "/products GET 10/s", docs/otto-api.md §5.8; the emulator counts the task polls under it).
+   */
+  productsReadRateLimitPerSecond?: number;
   /**
    * How long a price update task (`POST /v5/products/prices`) stays `pending` on the injectable clock
    * before it settles and the prices apply (default 2000 ms; env EMULATOR_PRICE_PROCESSING_DELAY_MS).
@@ -181,6 +196,9 @@ export interface ResolvedOptions {
   apps: ResolvedApp[];
   tokenRateLimitPerSecond: number;
   partnerRateLimitPerSecond: number;
+  ordersMaxLimit: number;
+  shippingProfilesPageSize: number;
+  productsReadRateLimitPerSecond: number;
   priceProcessingDelayMs: number;
   dataScopes: NonNullable<EmulatorOptions['dataScopes']>;
   revokedTokensValidUntilExpiry: boolean;
@@ -235,6 +253,15 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
     apps,
     tokenRateLimitPerSecond: positive('tokenRateLimitPerSecond', options.tokenRateLimitPerSecond ?? 10),
     partnerRateLimitPerSecond: positive('partnerRateLimitPerSecond', options.partnerRateLimitPerSecond ?? 20),
+    ordersMaxLimit: positiveInteger('ordersMaxLimit', options.ordersMaxLimit ?? 128),
+    shippingProfilesPageSize: positiveInteger(
+      'shippingProfilesPageSize',
+      options.shippingProfilesPageSize ?? 200,
+    ),
+    productsReadRateLimitPerSecond: positive(
+      'productsReadRateLimitPerSecond',
+      options.productsReadRateLimitPerSecond ?? 10,
+    ),
     priceProcessingDelayMs: nonNegative('priceProcessingDelayMs', options.priceProcessingDelayMs ?? 2000),
     dataScopes: { ...options.dataScopes },
     revokedTokensValidUntilExpiry: options.revokedTokensValidUntilExpiry ?? false,
@@ -252,6 +279,11 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
 
 function nonNegative(name: string, value: number): number {
   if (!Number.isFinite(value) || value < 0) throw new Error(`emulator: ${name} must be a number >= 0`);
+  return value;
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`emulator: ${name} must be a positive integer`);
   return value;
 }
 

@@ -1,15 +1,22 @@
 /**
- * Fixed one-second windows on the injectable clock: deterministic in tests (freeze the clock, send N+1
- * requests, the last one is refused) and close enough to OTTO's "N requests per second". OTTO documents
- * no rate-limit or Retry-After headers (docs/otto-api.md §5.8), so a refusal carries none: clients must back
- * off on their own.
+ * "N requests per second" as a sliding window on the injectable clock: a request is refused when N
+ * requests were let through in the second before it (any 1,000 ms, not calendar seconds). OTTO does not say
+ * how it counts (docs/otto-api.md §5.8); fixed calendar-second windows would let 2 N through within a few
+ * milliseconds across a second's boundary, which a sliding or token-bucket limiter at OTTO would refuse, so
+ * the emulator takes the stricter reading. Deterministic in tests: freeze the clock, send N + 1 requests,
+ * the last is refused; 1,000 ms after the first, one more goes through. A refused request does not use up
+ * a slot (it was not served). OTTO documents no rate-limit or Retry-After headers, so a refusal carries
+ * none: clients must back off on their own.
  */
 export interface RateDecision {
   allowed: boolean;
 }
 
+const WINDOW_MS = 1_000;
+
 export class RateLimiter {
-  private readonly windows = new Map<string, { window: number; count: number }>();
+  /** Per key, when each request let through in the current window arrived (oldest first). */
+  private readonly served = new Map<string, number[]>();
 
   constructor(
     private readonly limitPerSecond: number,
@@ -17,15 +24,21 @@ export class RateLimiter {
   ) {}
 
   take(key: string): RateDecision {
-    const window = Math.floor(this.now() / 1000);
-    const current = this.windows.get(key);
-    const entry = current && current.window === window ? current : { window, count: 0 };
-    entry.count += 1;
-    this.windows.set(key, entry);
-    return { allowed: entry.count <= this.limitPerSecond };
+    const now = this.now();
+    const times = this.served.get(key) ?? [];
+    let expired = 0;
+    while (expired < times.length && times[expired]! <= now - WINDOW_MS) expired++;
+    if (expired > 0) times.splice(0, expired);
+    if (times.length >= this.limitPerSecond) {
+      this.served.set(key, times);
+      return { allowed: false };
+    }
+    times.push(now);
+    this.served.set(key, times);
+    return { allowed: true };
   }
 
   clear(): void {
-    this.windows.clear();
+    this.served.clear();
   }
 }

@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import type { Router } from 'express';
 import { z } from 'zod';
 import type { EmulatorContext } from '../emulator-context';
 import { sendAdminError } from '../http-errors';
@@ -8,6 +8,7 @@ import { CANCELLATION_REASONS, FULFILLMENT_STATUSES } from '../state';
 import { parseIsoDateTime } from '../validation';
 import { parseAdminBody, partnerOr404 } from './admin-helpers';
 import { settlePriceTasks } from './prices-routes';
+import { exactRouter } from './exact-router';
 
 const fulfillmentStatus = z.enum(FULFILLMENT_STATUSES);
 
@@ -47,7 +48,7 @@ const productsSchema = z.object({
  * statuses, announce returns, fill the product catalogue, and read everything back in OTTO's API shapes.
  */
 export function adminDataRoutes(ctx: EmulatorContext): Router {
-  const router = Router();
+  const router = exactRouter();
 
   router.post('/partners/:partnerId/orders', (req, res) => {
     const partner = partnerOr404(ctx, req.params.partnerId, res);

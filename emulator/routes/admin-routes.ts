@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import type { Router } from 'express';
 import { z } from 'zod';
 import { consentAutomation } from '../admin-consent';
 import { createInvitation } from '../authorize-flow';
@@ -10,6 +10,7 @@ import { queryParam } from '../request-params';
 import type { Partner } from '../state';
 import { adminDataRoutes } from './admin-data-routes';
 import { parseAdminBody, partnerOr404 } from './admin-helpers';
+import { exactRouter } from './exact-router';
 
 const partnerSchema = z.object({
   partnerId: z
@@ -45,7 +46,7 @@ const settingsSchema = z.strictObject({
  * connector's `{ error: { code, message, details? } }` shape.
  */
 export function adminRoutes(ctx: EmulatorContext): Router {
-  const router = Router();
+  const router = exactRouter();
 
   router.get('/apps', (_req, res) => {
     res.json(

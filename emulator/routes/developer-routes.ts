@@ -1,14 +1,15 @@
-import { Router } from 'express';
+import type { Router } from 'express';
 import { activeInstallation } from '../authorize-flow';
 import type { EmulatorContext } from '../emulator-context';
 import { sendApiError, sendOAuthError } from '../http-errors';
 import { formParams } from '../request-params';
 import { facts } from '../request-log';
 import { bearerProblem, inspectBearer, installationTokenResponse, issueToken } from '../tokens';
+import { exactRouter } from './exact-router';
 
 /** The developer API: which installation a seller has of an app, and minting installation tokens. */
 export function developerRoutes(ctx: EmulatorContext): Router {
-  const router = Router();
+  const router = exactRouter();
 
   // Called with the user token from the code exchange (scope `installation`): the installation of this
   // app by the token's partner, whichever user logged in. No installation is tied to the token itself.
@@ -72,6 +73,14 @@ export function developerRoutes(ctx: EmulatorContext): Router {
     if (installation.revokedAt) {
       // [I] OTTO documents no status for this; 403 is what we chose (the connector treats 401/403/404 alike).
       sendApiError(res, 403, 'Forbidden', 'The partner has revoked access to this app (Zugriff entzogen)');
+      return;
+    }
+    // The optional `scope` is a form field (docs/otto-api.md §3); a body of any other type is refused
+    // rather than read, so a client sending JSON learns it here, not from a token with the wrong scopes.
+    const hasContent =
+      req.get('transfer-encoding') !== undefined || Number(req.get('content-length') ?? 0) > 0;
+    if (hasContent && !req.is('application/x-www-form-urlencoded')) {
+      sendApiError(res, 415, 'Unsupported Media Type', 'The body must be application/x-www-form-urlencoded');
       return;
     }
     const requested = formParams(req).scope?.split(' ').filter(Boolean);

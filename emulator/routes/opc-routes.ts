@@ -1,4 +1,4 @@
-import { Router, type Response } from 'express';
+import type { Router, Response } from 'express';
 import {
   authorizeCancel,
   authorizeLogin,
@@ -14,13 +14,14 @@ import {
 import type { EmulatorContext } from '../emulator-context';
 import { alreadyInstalledPage, cancelledPage, consentPage, errorPage, loginPage, refusalPage } from '../html';
 import { formParams, queryParam, queryParams } from '../request-params';
+import { exactRouter } from './exact-router';
 
 /**
  * The browser pages: OPC installation (installation link, invitation link → login → consent) and the
  * Keycloak login behind GET /oauth2/auth.
  */
 export function opcRoutes(ctx: EmulatorContext): Router {
-  const router = Router();
+  const router = exactRouter();
   const opcLoginAction = () => `${ctx.publicBaseUrl}/opc/login`;
   const consentAction = () => `${ctx.publicBaseUrl}/opc/consent`;
   const authLoginAction = () => `${ctx.publicBaseUrl}/oauth2/auth/login`;

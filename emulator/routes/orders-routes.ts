@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import type { Router } from 'express';
 import { caller, requireInstallationToken } from '../data-auth';
 import type { EmulatorContext } from '../emulator-context';
 import { sendApiError } from '../http-errors';
@@ -8,10 +8,9 @@ import { sellerData } from '../seller-data';
 import { FULFILLMENT_STATUSES, type FulfillmentStatus, type Order } from '../state';
 import { parseIsoDateTime } from '../validation';
 import { parseLimit, queryValues } from './paging';
+import { exactRouter } from './exact-router';
 
 export const ORDERS_DEFAULT_LIMIT = 128;
-/** [I] The parameter text says 256, the summary 128 (docs/otto-api.md §5.1, §7.5): 256 is allowed, 257 is not. */
-export const ORDERS_MAX_LIMIT = 256;
 
 const DIRECTIONS = ['ASC', 'DESC'] as const;
 /** [I] OTTO lists only the default; ORDER_DATE is the other plausible column. Anything else is a 400. */
@@ -40,12 +39,12 @@ interface OrdersCursor {
  * order by salesOrderId or orderNumber. Errors use the generic body (the API documents none).
  */
 export function ordersRoutes(ctx: EmulatorContext): Router {
-  const router = Router();
+  const router = exactRouter();
   const guard = requireInstallationToken(ctx, 'orders');
 
   router.get('/v4/orders', guard, (req, res) => {
     const { partnerId } = caller(res);
-    const limit = parseLimit(queryParam(req, 'limit'), ORDERS_DEFAULT_LIMIT, ORDERS_MAX_LIMIT);
+    const limit = parseLimit(queryParam(req, 'limit'), ORDERS_DEFAULT_LIMIT, ctx.options.ordersMaxLimit);
     if (typeof limit === 'string') {
       sendApiError(res, 400, 'Bad Request', limit);
       return;

@@ -1,4 +1,4 @@
-import { Router, type Response } from 'express';
+import type { Router, Response } from 'express';
 import { caller, requireInstallationToken } from '../data-auth';
 import type { EmulatorContext } from '../emulator-context';
 import { logref, sendApiError } from '../http-errors';
@@ -6,6 +6,7 @@ import { uuid } from '../ids';
 import { catalogue, sellerData } from '../seller-data';
 import type { Money, PartnerData, Price, PriceTask, PriceTaskError, PriceTaskOutcome, Sale } from '../state';
 import { hasAtMostTwoDecimals, parseIsoDateTime } from '../validation';
+import { exactRouter } from './exact-router';
 
 export const PRICES_MAX_BATCH = 500;
 const PRICES_PATH = '/v5/products/prices';
@@ -21,7 +22,7 @@ const OUTCOMES: PriceTaskOutcome[] = ['failed', 'succeeded', 'unchanged'];
  * as `unchanged`, the rest `succeeded` — and only then do the prices apply.
  */
 export function pricesRoutes(ctx: EmulatorContext): Router {
-  const router = Router();
+  const router = exactRouter();
   const guard = requireInstallationToken(ctx, 'prices');
 
   router.post(PRICES_PATH, guard, (req, res) => {

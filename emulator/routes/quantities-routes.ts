@@ -1,4 +1,4 @@
-import { Router, type Response } from 'express';
+import type { Router, Response } from 'express';
 import { z } from 'zod';
 import { caller, requireInstallationToken } from '../data-auth';
 import type { EmulatorContext } from '../emulator-context';
@@ -8,6 +8,7 @@ import { catalogue, compareStrings, sellerData } from '../seller-data';
 import type { Quantity } from '../state';
 import { describeIssue, validate } from '../validation';
 import { parseIntParam, parseLimit } from './paging';
+import { exactRouter } from './exact-router';
 
 export const QUANTITIES_MAX_BATCH = 200;
 export const QUANTITIES_MAX_LIMIT = 200;
@@ -27,7 +28,7 @@ const quantitiesSchema = z.array(
  * can come to depend on it). GET: sorted by SKU, `page` or `cursor` (= last SKU seen).
  */
 export function quantitiesRoutes(ctx: EmulatorContext): Router {
-  const router = Router();
+  const router = exactRouter();
   const guard = requireInstallationToken(ctx, 'availability');
 
   router.post('/v1/availability/quantities', guard, (req, res) => {

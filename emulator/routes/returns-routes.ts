@@ -1,4 +1,4 @@
-import { Router, type Request, type Response } from 'express';
+import type { Router, Request, Response } from 'express';
 import { z } from 'zod';
 import { caller, requireInstallationToken } from '../data-auth';
 import type { EmulatorContext } from '../emulator-context';
@@ -9,6 +9,7 @@ import { sellerData } from '../seller-data';
 import { RETURN_STATUSES, type ReturnStatus } from '../state';
 import { describeIssue, validate } from '../validation';
 import { parseIntParam, parseLimit } from './paging';
+import { exactRouter } from './exact-router';
 
 export const RETURNS_DEFAULT_LIMIT = 10;
 export const RETURNS_MAX_LIMIT = 50;
@@ -54,7 +55,7 @@ const rejectionSchema = z.object({
  * `results` and one error each, all fine → 200 (untyped at OTTO; the emulator sends `{}`).
  */
 export function returnsRoutes(ctx: EmulatorContext): Router {
-  const router = Router();
+  const router = exactRouter();
   const guard = requireInstallationToken(ctx, 'returns');
 
   router.get('/v3/returns', guard, (req, res) => {

@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import type { Router } from 'express';
 import { z } from 'zod';
 import { caller, requireInstallationToken } from '../data-auth';
 import type { EmulatorContext } from '../emulator-context';
@@ -8,6 +8,7 @@ import { applyPositionStatus, touchOrder } from '../order-factory';
 import { sellerData } from '../seller-data';
 import type { Order, PositionItem } from '../state';
 import { validate } from '../validation';
+import { exactRouter } from './exact-router';
 
 /** TrackingKey carriers of Shipments v1 (docs/otto-api.md §5.6). */
 export const CARRIERS = [
@@ -109,7 +110,7 @@ const shipmentSchema = z
  * a position item that is not PROCESSABLE (already shipped, cancelled, still announced) or listed twice.
  */
 export function shipmentsRoutes(ctx: EmulatorContext): Router {
-  const router = Router();
+  const router = exactRouter();
 
   router.post('/v1/shipments', requireInstallationToken(ctx, 'shipments'), (req, res) => {
     const parsed = validate(shipmentSchema, req.body);

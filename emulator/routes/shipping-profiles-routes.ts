@@ -1,4 +1,4 @@
-import { Router, type Response } from 'express';
+import type { Router, Response } from 'express';
 import { z } from 'zod';
 import { caller, requireInstallationToken } from '../data-auth';
 import type { EmulatorContext } from '../emulator-context';
@@ -8,9 +8,7 @@ import { queryParam } from '../request-params';
 import { sellerData } from '../seller-data';
 import type { ShippingProfile } from '../state';
 import { describeIssue, validate } from '../validation';
-
-/** [I] The spec says 300 per page, the docs 200 (docs/otto-api.md §5.5, §7.5). */
-export const SHIPPING_PROFILES_PAGE_SIZE = 300;
+import { exactRouter } from './exact-router';
 
 const WEEKDAYS = ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY', 'SUNDAY'] as const;
 export const DELIVERY_TYPES = [
@@ -44,7 +42,7 @@ const profileSchema = z.object({
  * (case-insensitive [I]) with 409. DELETE of a profile a catalogue SKU is assigned to is a 412 [I].
  */
 export function shippingProfilesRoutes(ctx: EmulatorContext): Router {
-  const router = Router();
+  const router = exactRouter();
   const guard = requireInstallationToken(ctx, 'shippingProfiles');
   const profiles = (res: Response) => sellerData(ctx, caller(res).partnerId).shippingProfiles;
 
@@ -62,7 +60,7 @@ export function shippingProfilesRoutes(ctx: EmulatorContext): Router {
       }
       start = index + 1;
     }
-    const page = all.slice(start, start + SHIPPING_PROFILES_PAGE_SIZE);
+    const page = all.slice(start, start + ctx.options.shippingProfilesPageSize);
     const last = page[page.length - 1];
     const hasNext = last !== undefined && start + page.length < all.length;
     res.json({

@@ -1,4 +1,4 @@
-import { Router, type Request, type Response } from 'express';
+import type { Router, Request, Response } from 'express';
 import { authenticateClient } from '../client-auth';
 import type { EmulatorContext } from '../emulator-context';
 import { sendOAuthError } from '../http-errors';
@@ -9,13 +9,14 @@ import { REALM_PATH, type EmulatorApp } from '../options';
 import type { IssuedToken } from '../state';
 import { developerTokenResponse, issueToken, userTokenResponse } from '../tokens';
 import { uuid } from '../ids';
+import { exactRouter } from './exact-router';
 
 /**
  * POST /oauth2/token (Keycloak: code exchange, refresh, client credentials), POST /v1/token (OTTO's
  * developer token) and the realm's discovery document.
  */
 export function tokenRoutes(ctx: EmulatorContext): Router {
-  const router = Router();
+  const router = exactRouter();
 
   router.post('/oauth2/token', (req, res) => {
     handleToken(ctx, req, res, ['authorization_code', 'refresh_token', 'client_credentials'], true);

@@ -146,10 +146,11 @@ describe('orders v4', () => {
     expect(processable.invoiceAddress).toBeDefined();
   });
 
-  it('refuses limit over 256 and nonsense parameters with 400', async () => {
-    await list('?limit=256');
+  it('refuses limit over 128 (the stricter of OTTO’s two texts) and nonsense parameters with 400', async () => {
+    await list('?limit=128');
     for (const q of [
-      'limit=257',
+      'limit=129',
+      'limit=256',
       'limit=0',
       'limit=abc',
       'limit=',
@@ -169,6 +170,15 @@ describe('orders v4', () => {
       expect((res.body as { errors: unknown[] }).errors).toHaveLength(1);
     }
     await list(`?fromDate=${encodeURIComponent('2025-03-01T10:00:00+01:00')}`);
+
+    // The other reading of OTTO's texts is an option.
+    const wide = await harness({ ordersMaxLimit: 256 });
+    const w = await connect(wide, 'v1');
+    await wide.http
+      .get('/v4/orders?limit=256')
+      .set(...bearer(w.token))
+      .expect(200);
+    expect((await wide.http.get('/v4/orders?limit=257').set(...bearer(w.token))).status).toBe(400);
   });
 
   it('fulfillmentStatus buckets (default) and AT_LEAST_ONE, repeatable without duplicates', async () => {
@@ -312,6 +322,26 @@ describe('token checks on data endpoints', () => {
     }[];
     return log.filter((e) => e.path === path).at(-1);
   }
+
+  it('paths match exactly: another case or a trailing slash is a 404, at the data and the token endpoints', async () => {
+    const c = await connect(h, 'v1');
+    const app = h.apps.v1;
+    await h.http
+      .get('/v4/orders')
+      .set(...bearer(c.token))
+      .expect(200);
+    for (const path of ['/V4/orders', '/v4/Orders', '/v4/orders/'])
+      expect([path, (await h.http.get(path).set(...bearer(c.token))).status]).toEqual([path, 404]);
+    const form = {
+      grant_type: 'client_credentials',
+      client_id: app.clientId,
+      client_secret: app.clientSecret,
+    };
+    await h.http.post('/v1/token').type('form').send(form).expect(200);
+    for (const path of ['/V1/TOKEN', '/v1/token/', '/oauth2/token/'])
+      expect([path, (await h.http.post(path).type('form').send(form)).status]).toEqual([path, 404]);
+    expect((await h.http.get(`/v1/apps/${app.appId}/installation/`)).status).toBe(404);
+  });
 
   it('expired token → 401, logged as "expired"', async () => {
     const c = await connect(h, 'v1');

@@ -56,6 +56,7 @@ export async function harness(options: EmulatorOptions = {}): Promise<Harness> {
     publicBaseUrl: 'http://otto.test',
     tokenRateLimitPerSecond: 10_000,
     partnerRateLimitPerSecond: 10_000,
+    productsReadRateLimitPerSecond: 10_000,
     ...options,
   });
   const http = request(emulator.app);

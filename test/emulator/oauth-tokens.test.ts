@@ -550,6 +550,20 @@ describe('developer API: installation and installation tokens', () => {
       .send({ scope: 'shipping-profiles' });
     expect(wide.status).toBe(400);
     expect((wide.body as { error: string }).error).toBe('invalid_scope');
+    // `scope` is a form field: a JSON body is refused, not read (nor ignored into an all-scopes token).
+    const json = await h.http
+      .post(url)
+      .set(...bearer(dev))
+      .send({ scope: 'orders' });
+    expect(json.status).toBe(415);
+    // No body at all is fine: the token carries the app's scopes.
+    const plain = await h.http
+      .post(url)
+      .set(...bearer(dev))
+      .expect(200);
+    expect(jwtClaims((plain.body as { access_token: string }).access_token).scope).toBe(
+      h.apps.v1.scopes.join(' '),
+    );
   });
 
   it('revocation refuses minting with 403, while the developer token keeps working', async () => {

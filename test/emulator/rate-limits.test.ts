@@ -32,8 +32,28 @@ describe('rate limits', () => {
     await http.get('/__admin/apps').expect(200);
     expect((await http.get('/v4/orders')).status).toBe(401);
 
+    // A sliding second, not a calendar one: at 11:00:01.000 the requests of 10:00:00.250 still count.
     clock.advance(750);
+    expect((await http.post('/v1/token').type('form').send(form)).status).toBe(429);
+    clock.advance(249);
+    expect((await http.post('/v1/token').type('form').send(form)).status).toBe(429);
+    clock.advance(1);
     await http.post('/v1/token').type('form').send(form).expect(200);
+  });
+
+  it('counts any 1,000 ms, so a burst across a second boundary is refused (no 2 N in a few ms)', async () => {
+    const h = await harness({ partnerRateLimitPerSecond: undefined });
+    const a = await connect(h, 'v1');
+    const clock = h.clock;
+    clock.advance(Date.parse('2025-03-01T10:00:05.999Z') - clock.now());
+    const orders = () => h.http.get('/v4/orders').set(...bearer(a.token));
+    for (let i = 0; i < 20; i++) await orders().expect(200);
+    clock.advance(1);
+    expect((await orders()).status).toBe(429);
+    clock.advance(998);
+    expect((await orders()).status).toBe(429);
+    clock.advance(1);
+    await orders().expect(200);
   });
 
   it('is configurable', async () => {
@@ -85,6 +105,28 @@ describe('rate limits', () => {
       .get('/v4/orders')
       .set(...bearer(a.token))
       .expect(200);
+  });
+
+  it('GET /products (the price update tasks) is capped lower, at 10/s per partner, within the 20/s', async () => {
+    const h = await harness({
+      partnerRateLimitPerSecond: undefined,
+      productsReadRateLimitPerSecond: undefined,
+    });
+    const a = await connect(h, 'v1');
+    const b = await connect(h, 'v1');
+    const task = (c: typeof a) =>
+      h.http.get('/v5/products/update-tasks/3f1c2f8e-0000-4000-8000-000000000000').set(...bearer(c.token));
+    // Unknown task: 404, but OTTO's gateway counted it.
+    for (let i = 0; i < 10; i++) await task(a).expect(404);
+    expect((await task(a)).status).toBe(429);
+    // The partner's other APIs still have budget (20/s: 11 used), another partner its own.
+    await h.http
+      .get('/v4/orders')
+      .set(...bearer(a.token))
+      .expect(200);
+    await task(b).expect(404);
+    h.clock.advance(1000);
+    await task(a).expect(404);
   });
 
   it('a 429 carries Retry-After only when a fault asks for it', async () => {
