@@ -11,6 +11,9 @@ import { HttpError } from './errors';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
+/** Longest key a request may present; a longer one is refused as not valid, without hashing it. */
+const MAX_PRESENTED_KEY = 512;
+
 export interface Authenticator {
   requireRole(role: ApiRole): RequestHandler;
 }
@@ -43,9 +46,11 @@ export function createAuthenticator(keys: readonly ApiKey[], limiter: RequestHan
           next(invalid('an API key is required: Authorization: Bearer <key>'));
           return;
         }
-        const match = /^Bearer ([\x21-\x7e]{1,512})$/.exec(header);
+        // RFC 9110 §11.1: the scheme is case-insensitive ("bearer" is Bearer), followed by one or more spaces.
+        const presented = /^Bearer +([\x21-\x7e]+)$/i.exec(header)?.[1];
         // The key is checked first: a verified key is never blocked, whatever failed before it.
-        const role = match?.[1] ? roleOf(match[1]) : undefined;
+        const role =
+          presented !== undefined && presented.length <= MAX_PRESENTED_KEY ? roleOf(presented) : undefined;
         if (role === undefined) {
           // A malformed or unknown key counts as a failure; past the limit it is answered 429.
           limiter(req, res, (err?: unknown) => {
@@ -53,7 +58,9 @@ export function createAuthenticator(keys: readonly ApiKey[], limiter: RequestHan
             else
               next(
                 invalid(
-                  match?.[1] ? 'the API key is not valid' : 'the Authorization header must be "Bearer <key>"',
+                  presented !== undefined
+                    ? 'the API key is not valid'
+                    : 'the Authorization header must be "Bearer <key>"',
                 ),
               );
           });

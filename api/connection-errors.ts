@@ -12,8 +12,15 @@ export type ConnectionErrorKind =
   | 'invalid_input'
   /** The running workflow does not handle this command (yet). */
   | 'not_supported'
-  /** Temporal (or the worker behind a query) could not be reached in time. */
+  /** Temporal could not be reached (no connection): the request did not take effect. */
   | 'unavailable'
+  /**
+   * Temporal, or the worker behind a query or update, did not answer in time: a command (update) may
+   * still take effect.
+   */
+  | 'timed_out'
+  /** A list cursor this API did not issue, or issued for another list. */
+  | 'invalid_cursor'
   /** The workflow refused an OTTO callback: its consent was already answered. */
   | 'callback_replayed'
   /** The workflow refused an OTTO callback: it belongs to no current consent. */

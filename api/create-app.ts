@@ -14,7 +14,7 @@ import { memoryOneTimeIds, storeOneTimeIds } from './one-time-ids';
 import { createConsentCookies } from './consent-cookie';
 import { createConsentStartLimit, type ConsentStartLimit } from './consent-start-limit';
 import { createConsentStarter } from './consent-starter';
-import { createErrorHandler, notFoundHandler } from './errors';
+import { createErrorHandler } from './errors';
 import {
   createFailedAttemptLimiter,
   DEFAULT_LIMITER_OPTIONS,
@@ -31,6 +31,7 @@ import { docsRoutes } from './routes/docs-routes';
 import { logRequests } from './request-log';
 import { healthRoutes } from './routes/ops-routes';
 import type { SellerConnections } from './seller-connections';
+import { ROUTER_OPTIONS, unmatchedRoutes } from './routing';
 import { rejectMalformedUrls } from './url-guard';
 
 export interface AppDeps {
@@ -111,6 +112,9 @@ export function createApp(deps: AppDeps): Express {
 
   const app = express();
   app.disable('x-powered-by');
+  // As every router (routing.ts): /API/… is no API path.
+  app.set('case sensitive routing', ROUTER_OPTIONS.caseSensitive);
+  app.set('strict routing', ROUTER_OPTIONS.strict);
   if (config.TRUST_PROXY !== undefined) app.set('trust proxy', trustProxySetting(config.TRUST_PROXY));
   if (deps.logger) app.use(logRequests(deps.logger));
   app.use(measureRequests(metrics));
@@ -168,7 +172,8 @@ export function createApp(deps: AppDeps): Express {
       ...(deps.logger ? { logger: deps.logger } : {}),
     }),
   );
-  app.use(notFoundHandler);
+  // Last: 405 for a path served under other methods, 404 otherwise (it reads the routes mounted above).
+  app.use(unmatchedRoutes(app));
   const logger = deps.logger;
   const errorLog =
     deps.log ?? (logger ? { error: (msg: string, err: unknown) => logger.error({ err }, msg) } : console);

@@ -6,11 +6,12 @@
  */
 import express, { type Express } from 'express';
 import type { Logger } from '../common/logger';
-import { createErrorHandler, notFoundHandler } from './errors';
+import { createErrorHandler } from './errors';
 import { trackConnections, type ApiMetrics } from './metrics';
 import { logRequests } from './request-log';
 import { opsRoutes } from './routes/ops-routes';
 import type { SellerConnections } from './seller-connections';
+import { ROUTER_OPTIONS, unmatchedRoutes } from './routing';
 import { rejectMalformedUrls } from './url-guard';
 
 export interface OpsAppDeps {
@@ -26,6 +27,8 @@ export function createOpsApp(deps: OpsAppDeps): Express {
   trackConnections(metrics, () => connections.countByState());
   const app = express();
   app.disable('x-powered-by');
+  app.set('case sensitive routing', ROUTER_OPTIONS.caseSensitive);
+  app.set('strict routing', ROUTER_OPTIONS.strict);
   if (logger) app.use(logRequests(logger));
   app.use((_req, res, next) => {
     res.set({ 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store' });
@@ -33,7 +36,7 @@ export function createOpsApp(deps: OpsAppDeps): Express {
   });
   app.use(rejectMalformedUrls);
   app.use(opsRoutes({ connections, metrics }));
-  app.use(notFoundHandler);
+  app.use(unmatchedRoutes(app));
   const errorLog =
     deps.log ?? (logger ? { error: (msg: string, err: unknown) => logger.error({ err }, msg) } : console);
   app.use(createErrorHandler(errorLog));

@@ -38,27 +38,56 @@ const CONNECTION_ERRORS: Record<ConnectionErrorKind, { status: number; code: str
   invalid_input: { status: 400, code: 'invalid_input' },
   not_supported: { status: 501, code: 'not_supported' },
   unavailable: { status: 503, code: 'temporal_unavailable' },
+  timed_out: { status: 503, code: 'temporal_timeout' },
+  invalid_cursor: { status: 400, code: 'invalid_cursor' },
   callback_replayed: { status: 400, code: 'callback_replayed' },
   callback_stale: { status: 400, code: 'callback_stale' },
   webhook_not_found: { status: 404, code: 'webhook_not_found' },
 };
 
-/** Turns zod issues into a 400 whose details say which field failed and why (never the value). */
+/** Longest key name or path segment a refusal repeats: a client's 15,000-character key is not echoed. */
+const MAX_ECHOED_NAME = 64;
+/** Most problems listed in `details`: a batch of 1,000 invalid items is not answered with 1,000 entries. */
+export const MAX_ERROR_DETAILS = 100;
+/** Most unknown field names one problem lists. */
+const MAX_KEYS_NAMED = 10;
+
+const shortened = (name: string) =>
+  name.length <= MAX_ECHOED_NAME ? name : `${name.slice(0, MAX_ECHOED_NAME)}… (${name.length} characters)`;
+
+/** An issue's message; unknown keys are named by us, shortened and at most MAX_KEYS_NAMED of them. */
+function issueMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code !== 'unrecognized_keys') return issue.message;
+  const named = issue.keys.slice(0, MAX_KEYS_NAMED).map((k) => JSON.stringify(shortened(k)));
+  const more = issue.keys.length - named.length;
+  // zod's own wording ("Unrecognized key: …"), with the names shortened and counted.
+  return `Unrecognized key${issue.keys.length === 1 ? '' : 's'}: ${named.join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
+}
+
+/**
+ * Turns zod issues into a 400 whose details say which field failed and why (never the value): the first
+ * MAX_ERROR_DETAILS of them; the message says how many more there were.
+ */
 export function validationError(where: string, issues: readonly z.core.$ZodIssue[]): HttpError {
-  const details = issues.map((issue) => ({
-    path: [where, ...issue.path.map(String)].join('.'),
-    message: issue.message,
+  const details = issues.slice(0, MAX_ERROR_DETAILS).map((issue) => ({
+    path: [where, ...issue.path.map((p) => shortened(String(p)))].join('.'),
+    message: issueMessage(issue),
   }));
   const first = details[0];
+  const unlisted = issues.length - details.length;
   return new HttpError(
     400,
     'validation_failed',
-    first ? `${first.path}: ${first.message}` : `invalid ${where}`,
+    (first ? `${first.path}: ${first.message}` : `invalid ${where}`) +
+      (unlisted > 0 ? ` (${issues.length} problems in all; details lists the first ${details.length})` : ''),
     details,
   );
 }
 
-/** Body-parser and other http-errors style failures carry `type`/`status`. */
+/**
+ * Body-parser and other http-errors style failures carry `type`/`status`: each known type gets its own
+ * code and message; other 4xx a generic one; 5xx (the server's own stream misuse) stay unexpected.
+ */
 function fromHttpErrorsPackage(err: unknown): HttpError | undefined {
   if (typeof err !== 'object' || err === null) return undefined;
   const { type, status } = err as { type?: unknown; status?: unknown };
@@ -67,6 +96,18 @@ function fromHttpErrorsPackage(err: unknown): HttpError | undefined {
       return new HttpError(400, 'malformed_body', 'the request body is not valid JSON');
     case 'entity.too.large':
       return new HttpError(413, 'payload_too_large', 'the request body is too large');
+    case 'parameters.too.many':
+      return new HttpError(413, 'too_many_fields', 'the form has more fields than this route takes');
+    case 'querystring.parse.rangeError':
+      return new HttpError(400, 'malformed_body', 'the form is nested too deeply');
+    case 'request.size.invalid':
+      return new HttpError(
+        400,
+        'malformed_body',
+        'the request body is not as long as its Content-Length header says',
+      );
+    case 'request.aborted':
+      return new HttpError(400, 'request_aborted', 'the request was aborted before its body arrived');
     case 'encoding.unsupported':
     case 'charset.unsupported':
       return new HttpError(
@@ -88,15 +129,18 @@ export function toHttpError(err: unknown): HttpError | undefined {
     return new HttpError(400, 'malformed_url', 'the URL is malformed: it has invalid percent-encoding');
   if (err instanceof SellerConnectionError) {
     const mapped = CONNECTION_ERRORS[err.kind];
-    const headers: Record<string, string> = err.kind === 'unavailable' ? { 'Retry-After': '5' } : {};
+    const headers: Record<string, string> = mapped.status === 503 ? { 'Retry-After': '5' } : {};
     return new HttpError(mapped.status, mapped.code, err.message, undefined, headers);
   }
   return fromHttpErrorsPackage(err);
 }
 
-/** Browser routes get pages; the API, ops routes and clients asking for JSON get JSON. */
+/**
+ * Browser routes get pages; the API (/api, in any case: such a path is no page either), ops routes and
+ * clients asking for JSON get JSON.
+ */
 export function wantsHtml(req: Request): boolean {
-  if (req.path.startsWith('/api/') || ['/healthz', '/readyz', '/metrics'].includes(req.path)) return false;
+  if (/^\/api(\/|$)/i.test(req.path) || ['/healthz', '/readyz', '/metrics'].includes(req.path)) return false;
   return req.accepts(['html', 'json']) === 'html';
 }
 
@@ -110,11 +154,24 @@ export function errorBody(err: HttpError): ErrorBody {
   };
 }
 
+/**
+ * What a page says instead of the API's message, for errors whose message is written for developers
+ * (field paths, zod wording, API routes): browser routes are seen by sellers.
+ */
+const PAGE_MESSAGES: Record<string, string> = {
+  validation_failed:
+    'This page was opened with a link or form we could not read. Please open the OTTO Market settings from your shop again.',
+  temporal_unavailable:
+    'The OTTO Market settings are temporarily unavailable. Nothing was changed; please try again in a moment.',
+  temporal_timeout:
+    'This is taking longer than usual. Anything you just started may still complete: please reload the OTTO Market settings in a moment to see where it stands.',
+};
+
 export function errorPage(err: HttpError): string {
   return page(
     'Something went wrong',
     html`<h1>${err.status === 503 ? 'Temporarily unavailable' : 'This request could not be completed'}</h1>
-      <p class="error" id="error-message">${err.message}</p>
+      <p class="error" id="error-message">${PAGE_MESSAGES[err.code] ?? err.message}</p>
       <p class="muted">Error code: <code>${err.code}</code></p>`,
   );
 }
@@ -144,7 +201,3 @@ export function createErrorHandler(log: Pick<Console, 'error'>): ErrorRequestHan
     );
   };
 }
-
-export const notFoundHandler: RequestHandler = (req, _res, next) => {
-  next(new HttpError(404, 'route_not_found', `there is no ${req.method} ${req.path}`));
-};

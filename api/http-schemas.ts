@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { connectionStatusSchema } from '../common/status-schema';
+import { API_SELLER_ID_MESSAGE, API_SELLER_ID_PATTERN } from '../common/workflow-input-rules';
 import { CONNECTION_STATES } from '../common/workflow-names';
 import {
   appVersionSchema,
@@ -18,10 +19,16 @@ import { MAX_STATE_LENGTH } from './oauth-state';
 
 // ---- inputs --------------------------------------------------------------------------------------
 
-export const sellerParamsSchema = z.strictObject({ sellerId: sellerIdSchema });
-export const transferParamsSchema = z.strictObject({ sellerId: sellerIdSchema, kind: transferKindSchema });
+/** A seller id in a URL: the workflow's rule, and not dots only (common/workflow-input-rules.ts). */
+const sellerIdParamSchema = z.string().regex(API_SELLER_ID_PATTERN, API_SELLER_ID_MESSAGE);
+
+export const sellerParamsSchema = z.strictObject({ sellerId: sellerIdParamSchema });
+export const transferParamsSchema = z.strictObject({
+  sellerId: sellerIdParamSchema,
+  kind: transferKindSchema,
+});
 export const webhookParamsSchema = z.strictObject({
-  sellerId: sellerIdSchema,
+  sellerId: sellerIdParamSchema,
   eventId: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'eventId must be a webhook event id (webhook-id)'),
 });
 export const redeliverResponseSchema = z.object({
@@ -76,20 +83,38 @@ export const statusQuerySchema = z.strictObject({
     ),
 });
 
+/**
+ * A whole number in the query string: decimal digits only, given once (`?limit=10`). Not
+ * z.coerce.number(), which reads `''` as 0 and takes `0x10`, `1e3` and `  1`, and calls a repeated
+ * parameter NaN. Every way to get it wrong gets the same message, naming the parameter and its bounds.
+ */
+function queryInteger(name: string, min: number, max: number) {
+  const message = `${name} must be a whole number from ${min} to ${max}, written in digits and given once`;
+  return z.preprocess(
+    (value) => (typeof value === 'string' && /^[0-9]{1,10}$/.test(value) ? Number(value) : value),
+    z
+      .number({ error: message })
+      .int({ error: message })
+      .min(min, { error: message })
+      .max(max, { error: message }),
+  );
+}
+
 /** Connection list page size: default and bounds of `pageSize`. */
 export const DEFAULT_LIST_PAGE_SIZE = 100;
 export const MAX_LIST_PAGE_SIZE = 1000;
-const listPageSize = z.coerce.number().int().min(1).max(MAX_LIST_PAGE_SIZE);
 
 export const listQuerySchema = z
   .strictObject({
     state: connectionStateSchema.optional().describe(`One of ${CONNECTION_STATES.join(', ')}.`),
-    pageSize: listPageSize
+    pageSize: queryInteger('pageSize', 1, MAX_LIST_PAGE_SIZE)
       .optional()
       .describe(
         `Sellers per page, 1–${MAX_LIST_PAGE_SIZE}; default ${DEFAULT_LIST_PAGE_SIZE}. A page may hold fewer: only \`nextCursor: null\` ends the list.`,
       ),
-    limit: listPageSize.optional().describe('The older name of `pageSize` (an alias; give one of them).'),
+    limit: queryInteger('limit', 1, MAX_LIST_PAGE_SIZE)
+      .optional()
+      .describe('The older name of `pageSize` (an alias; give one of them).'),
     cursor: z
       .string()
       .min(1)
@@ -357,7 +382,9 @@ export const feedQuerySchema = z.strictObject({
     .max(200)
     .optional()
     .describe('The `next` cursor of the previous page (opaque); omit to start at the beginning.'),
-  limit: z.coerce.number().int().min(1).max(MAX_FEED_LIMIT).default(DEFAULT_FEED_LIMIT),
+  limit: queryInteger('limit', 1, MAX_FEED_LIMIT)
+    .default(DEFAULT_FEED_LIMIT)
+    .describe(`Items per page, 1–${MAX_FEED_LIMIT}; default ${DEFAULT_FEED_LIMIT}.`),
 });
 
 export const shopBatchResponseSchema = z.object({

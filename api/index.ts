@@ -7,6 +7,7 @@
 import { createServer } from 'node:http';
 import { ConfigError } from '../common/config';
 import { createLogger } from '../common/logger';
+import { answerClientErrors } from './client-errors';
 import { loadApiConfig } from './config';
 import { composeApi } from './compose';
 import { createOpsApp } from './create-ops-app';
@@ -34,6 +35,8 @@ async function main(): Promise<void> {
       logger.fatal({ err }, `the ${name} server cannot listen: ${err.message}`);
       process.exit(1);
     });
+    // Requests Node's parser refuses (malformed request line, oversized headers) get the JSON error shape.
+    answerClientErrors(s, (err) => logger.warn({ err }, `a refused ${name} request could not be answered`));
   }
   opsServer.listen(config.OPS_PORT, config.OPS_HOST, () => {
     lifecycle.info(

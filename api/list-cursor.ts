@@ -42,15 +42,15 @@ export interface ListCursors {
   encode(filter: string, position: ListPosition): string;
   /**
    * The position a cursor names, for a list with this filter whose parts are `phases`; throws
-   * SellerConnectionError('invalid_input') for anything else (not ours, altered, another filter).
+   * SellerConnectionError('invalid_cursor') for anything else (not ours, altered, another filter).
    */
   decode(cursor: string, filter: string, phases: readonly ListPhase[]): ListPosition;
 }
 
 const invalid = (why: string) =>
   new SellerConnectionError(
-    'invalid_input',
-    `cursor: ${why}; pass the nextCursor of the previous page unchanged, with the same state (or start again without a cursor)`,
+    'invalid_cursor',
+    `${why}; pass the nextCursor of the previous page unchanged, with the same state (or start again without a cursor)`,
   );
 
 /** Cursors signed under `key`; without one, a random key (cursors then work on this process only). */

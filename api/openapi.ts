@@ -71,7 +71,18 @@ const authErrors = {
   403: err('The key lacks the needed role'),
   429: err('Too many failed authentication attempts from this address'),
 };
-const temporalDown = { 503: err('Temporal is unreachable; nothing was changed') };
+/** Commands (workflow updates): a timeout is not "nothing happened". */
+const temporalDown = {
+  503: err(
+    '`temporal_unavailable`: Temporal is unreachable; nothing was changed, try again (Retry-After). `temporal_timeout`: Temporal or the seller’s worker did not answer in time; the command may still take effect, so check the connection status before sending it again',
+  ),
+};
+/** Reads: nothing to change, either way. */
+const temporalDownRead = {
+  503: err(
+    '`temporal_unavailable` (Temporal is unreachable) or `temporal_timeout` (Temporal or the seller’s worker did not answer in time); try again (Retry-After)',
+  ),
+};
 const sellerErrors = { 400: err('Invalid seller id or body'), 404: err('The seller never connected') };
 /** An admin command on one seller: an optional JSON body; besides its own answers, the seller, auth and Temporal errors. */
 const sellerCommand = (
@@ -127,7 +138,7 @@ export const ROUTES: RouteSpec[] = [
       },
       ...sellerErrors,
       ...authErrors,
-      ...temporalDown,
+      ...temporalDownRead,
     },
   },
   sellerCommand({
@@ -209,9 +220,11 @@ export const ROUTES: RouteSpec[] = [
         description: 'One page: running sellers first (newest first), then ended ones',
         schema: listResponseSchema,
       },
-      400: err('Invalid state, pageSize or limit, or a cursor this API did not issue for this state'),
+      400: err(
+        'Invalid state, pageSize or limit, or a cursor this API did not issue for this state (`invalid_cursor`)',
+      ),
       ...authErrors,
-      ...temporalDown,
+      ...temporalDownRead,
     },
   },
   {
@@ -318,7 +331,7 @@ export const ROUTES: RouteSpec[] = [
         contentType: 'text/html',
       },
       403: { description: 'The query names another seller than the session’s', contentType: 'text/html' },
-      503: { description: 'Temporal unreachable', contentType: 'text/html' },
+      503: { description: 'Temporal unreachable or too slow to answer', contentType: 'text/html' },
     },
   },
   {
@@ -346,7 +359,11 @@ export const ROUTES: RouteSpec[] = [
         description: 'Too many consent starts from this session or address (10 per 10 minutes each)',
         contentType: 'text/html',
       },
-      503: { description: 'Temporal unreachable', contentType: 'text/html' },
+      503: {
+        description:
+          'Temporal unreachable (nothing was started), or too slow to answer (consent may still start: reload the assistant)',
+        contentType: 'text/html',
+      },
     },
   },
   {
@@ -380,7 +397,9 @@ const shopErrors = {
   401: err('No or invalid API key'),
   403: err('The key lacks the shop role (admin and support keys do not have it)'),
   429: err('Too many failed authentication attempts from this address'),
-  503: err('The seller store is not configured on this API'),
+  503: err(
+    '`store_unavailable`: the seller store is not configured on this API, or cannot be reached right now; try again (Retry-After)',
+  ),
 };
 const idempotencyHeaders = z.object({ 'Idempotency-Key': idempotencyKeySchema.optional() });
 const batchRoute = (what: 'stock' | 'prices'): RouteSpec => ({
@@ -538,7 +557,8 @@ export function buildOpenApiDocument(options: {
       title: 'otto-connect API',
       version: options.version ?? '0.1.0',
       description:
-        'Connects shop-system sellers to OTTO Market. Errors are always `{ "error": { "code", "message", "details"? } }`. ' +
+        'Connects shop-system sellers to OTTO Market. Errors are always `{ "error": { "code", "message", "details"? } }`; ' +
+        'a path called with a method it does not take answers 405 `method_not_allowed` with `Allow`; paths are case-sensitive. ' +
         'API keys: `Authorization: Bearer <key>`; the `support` role reads, `admin` also writes, `shop` (only) uses the Shop routes. ' +
         '`/readyz` (Temporal reachable) and `/metrics` (Prometheus) are not on this port: they are served ' +
         'with `/healthz` on the ops port (`OPS_PORT`, default 3001, bound to `OPS_HOST`).',

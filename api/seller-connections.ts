@@ -163,7 +163,7 @@ export interface SellerConnections {
    * Each seller once: its running run (live states), or its latest closed run when that ended the
    * connection (revoked, disconnected, consent_expired) and the seller has not reconnected since.
    * Running sellers first, then ended ones, a page at a time (visibility rows: search attributes and
-   * memo, no worker involved). SellerConnectionError('invalid_input') for a cursor it did not issue.
+   * memo, no worker involved). SellerConnectionError('invalid_cursor') for a cursor it did not issue.
    */
   list(filter: ListFilter): Promise<ConnectionPage>;
   disconnect(sellerId: string, reason?: string): Promise<CommandResult>;
@@ -174,11 +174,11 @@ export interface SellerConnections {
   redeliverWebhook(sellerId: string, eventId: string): Promise<RedeliverWebhookResult>;
   /**
    * Every running seller workflow re-resolves its settings from the worker's current configuration now
-   * (the `applySettings` update with `{}`, a few at a time); SellerConnectionError('unavailable') when
-   * Temporal cannot list them.
+   * (the `applySettings` update with `{}`, a few at a time); SellerConnectionError('unavailable' or
+   * 'timed_out') when Temporal cannot list them.
    */
   applySettings(): Promise<ApplySettingsOutcome>;
-  /** Resolves when Temporal answers; SellerConnectionError('unavailable') otherwise. */
+  /** Resolves when Temporal answers; SellerConnectionError('unavailable' or 'timed_out') otherwise. */
   ping(): Promise<void>;
   /**
    * Sellers per OttoConnectionState, each seller once (for /metrics): running workflows for live
@@ -263,8 +263,19 @@ export function isTransientUpdateFailure(err: unknown): boolean {
   return false;
 }
 
-const UNAVAILABLE_MESSAGE =
-  'The workflow service (Temporal) is unreachable or did not answer in time. Nothing was changed; please try again shortly.';
+/**
+ * What a call was: a read (describe, query, list) changes nothing whatever happens; a command (an update)
+ * that got no answer in time may still be applied by the workflow.
+ */
+type CallKind = 'read' | 'command';
+
+const UNREACHABLE_MESSAGE =
+  'The workflow service (Temporal) is unreachable. Nothing was changed; please try again shortly.';
+const READ_TIMEOUT_MESSAGE =
+  'The workflow service (Temporal) or the seller’s worker did not answer in time; please try again shortly.';
+const commandTimeoutMessage = (sellerId: string | undefined) =>
+  'The workflow service (Temporal) or the seller’s worker did not answer in time. The command may still take effect: ' +
+  `check the connection status (GET /api/sellers/${sellerId ?? '{sellerId}'}/connection) before sending it again.`;
 
 export function createTemporalSellerConnections(
   options: TemporalSellerConnectionsOptions,
@@ -282,7 +293,7 @@ export function createTemporalSellerConnections(
     uiUrl: `${options.uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}/${encodeURIComponent(runId)}/history`,
   });
 
-  async function call<T>(sellerId: string | undefined, work: () => Promise<T>): Promise<T> {
+  async function call<T>(kind: CallKind, sellerId: string | undefined, work: () => Promise<T>): Promise<T> {
     const deadline = Date.now() + callTimeoutMs;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -294,14 +305,14 @@ export function createTemporalSellerConnections(
           await new Promise((r) => setTimeout(r, 250 * attempt));
           continue;
         }
-        throw translate(err, sellerId);
+        throw translate(err, sellerId, kind);
       }
     }
   }
 
   async function summary(sellerId: string): Promise<ConnectionSummary | null> {
     try {
-      const description = await call(sellerId, () =>
+      const description = await call('read', sellerId, () =>
         client.workflow.getHandle(sellerWorkflowId(sellerId)).describe(),
       );
       return toSummary(description, link);
@@ -314,7 +325,7 @@ export function createTemporalSellerConnections(
   /** Commands on an ended run fail with "not found": tell "never connected" and "ended" apart. */
   async function command<T>(sellerId: string, work: () => Promise<T>): Promise<T> {
     try {
-      return await call(sellerId, work);
+      return await call('command', sellerId, work);
     } catch (err) {
       if (!(err instanceof SellerConnectionError) || err.kind !== 'not_connected') throw err;
       const found = await summary(sellerId);
@@ -328,7 +339,7 @@ export function createTemporalSellerConnections(
 
   /** beginConsent on the seller's workflow id: a running run takes it, an ended one is replaced. */
   async function startConsent(input: BeginConsentInput): Promise<BeginConsentResult> {
-    return await call(input.sellerId, async () => {
+    return await call('command', input.sellerId, async () => {
       const startWorkflowOperation = new WithStartWorkflowOperation<SellerConnectionWorkflow>(WORKFLOW_TYPE, {
         workflowId: sellerWorkflowId(input.sellerId),
         taskQueue,
@@ -351,8 +362,8 @@ export function createTemporalSellerConnections(
       return true;
     } catch (err) {
       if (err instanceof WorkflowFailedError) return true; // closed all the same (failed, terminated …)
-      if (isUnreachable(err)) return false;
-      throw translate(err, sellerId);
+      if (temporalOutage(err) !== undefined) return false;
+      throw translate(err, sellerId, 'read');
     }
   }
 
@@ -387,7 +398,7 @@ export function createTemporalSellerConnections(
   }
 
   async function fullStatus(sellerId: string): Promise<StatusView> {
-    const status = await call(sellerId, () => handle(sellerId).query(connectionStatusQuery));
+    const status = await call('read', sellerId, () => handle(sellerId).query(connectionStatusQuery));
     return { ...status, temporal: link(status.temporal.workflowId, status.temporal.runId) };
   }
 
@@ -407,7 +418,7 @@ export function createTemporalSellerConnections(
     pageSize: number,
     nextPageToken: Uint8Array | undefined,
   ): Promise<{ infos: WorkflowExecutionInfo[]; nextPageToken: Uint8Array | undefined }> {
-    return await call(undefined, async () => {
+    return await call('read', undefined, async () => {
       let response;
       try {
         response = await client.workflowService.listWorkflowExecutions({
@@ -420,8 +431,8 @@ export function createTemporalSellerConnections(
         // Our cursors are signed, so the token is Temporal's own: refused only if Temporal changed since.
         if (nextPageToken !== undefined && (err as { code?: unknown }).code === 3 /* INVALID_ARGUMENT */) {
           throw new SellerConnectionError(
-            'invalid_input',
-            'cursor: Temporal no longer accepts this page; start the list again without a cursor',
+            'invalid_cursor',
+            'Temporal no longer accepts this page; start the list again without a cursor',
             { cause: err },
           );
         }
@@ -443,7 +454,7 @@ export function createTemporalSellerConnections(
     const batches: string[][] = [];
     for (let i = 0; i < workflowIds.length; i += WORKFLOW_ID_BATCH)
       batches.push(workflowIds.slice(i, i + WORKFLOW_ID_BATCH));
-    const runs = await call(undefined, async () =>
+    const runs = await call('read', undefined, async () =>
       (
         await Promise.all(
           batches.map(async (ids) => {
@@ -489,7 +500,7 @@ export function createTemporalSellerConnections(
       const fromRow = await statusFromRow(sellerId);
       if (fromRow !== null) return fromRow;
       // The latest run, running or ended, as getHandle without a run id names it (like the query did).
-      const description = await call(sellerId, () => handle(sellerId).describe());
+      const description = await call('read', sellerId, () => handle(sellerId).describe());
       const memo = statusOf(description.memo);
       if (memo !== null) return { ...memo, temporal: link(description.workflowId, description.runId) };
       // No summary in the memo: a run started before the statusMemo patch (release 0.2.0), or one that
@@ -563,7 +574,7 @@ export function createTemporalSellerConnections(
       const sellerIds: string[] = [];
       let nextPageToken: Uint8Array | undefined;
       do {
-        const page = await call(undefined, () =>
+        const page = await call('read', undefined, () =>
           client.workflowService.listWorkflowExecutions({
             namespace,
             query: runningQuery(undefined, scope),
@@ -585,7 +596,9 @@ export function createTemporalSellerConnections(
         while (next < sellerIds.length) {
           const sellerId = sellerIds[next++]!;
           try {
-            await call(sellerId, () => handle(sellerId).executeUpdate(applySettingsUpdate, { args: [{}] }));
+            await call('command', sellerId, () =>
+              handle(sellerId).executeUpdate(applySettingsUpdate, { args: [{}] }),
+            );
             applied++;
           } catch (err) {
             const ended = err instanceof SellerConnectionError && err.kind === 'not_connected';
@@ -606,11 +619,11 @@ export function createTemporalSellerConnections(
     },
 
     async ping() {
-      await call(undefined, () => client.workflowService.describeNamespace({ namespace }));
+      await call('read', undefined, () => client.workflowService.describeNamespace({ namespace }));
     },
 
     async countByState() {
-      return await call(undefined, async () => {
+      return await call('read', undefined, async () => {
         // Live states: one count() each (GROUP BY only supports ExecutionStatus); exact, one run per seller.
         const live = await Promise.all(
           LIVE_STATES.map(
@@ -719,20 +732,51 @@ function toSummary(
   };
 }
 
-/** gRPC status codes that mean "Temporal did not answer", wherever they sit in the cause chain. */
-const UNREACHABLE_CODES = new Set([1 /* CANCELLED */, 4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE */]);
+/** gRPC status codes: the call never reached Temporal, or got no answer before its deadline. */
+const UNREACHABLE_CODES = new Set([14 /* UNAVAILABLE */]);
+const NO_ANSWER_CODES = new Set([1 /* CANCELLED */, 4 /* DEADLINE_EXCEEDED */]);
 
-function isUnreachable(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    if (e instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return true;
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'number' && UNREACHABLE_CODES.has(code)) return true;
-    if (e.name === 'TransportError' || /ECONNREFUSED|No connection established/.test(e.message)) return true;
-  }
-  return false;
+/** The error and the errors it wraps (`cause`), outermost first. */
+function causeChain(err: unknown): Error[] {
+  const chain: Error[] = [];
+  for (let e: unknown = err; e instanceof Error && chain.length < 5; e = e.cause) chain.push(e);
+  return chain;
 }
 
-function translate(err: unknown, sellerId: string | undefined): unknown {
+/**
+ * Why Temporal gave no answer, if that is what `err` says: `unreachable` (no connection: refused, no
+ * route, UNAVAILABLE), so the request never took effect; `no_answer` (its deadline passed or it was
+ * cancelled while Temporal or a worker was working on it), so a command may still be applied.
+ * Undefined for every other error. A connection failure anywhere in the chain wins.
+ */
+export function temporalOutage(err: unknown): 'unreachable' | 'no_answer' | undefined {
+  const chain = causeChain(err);
+  const codeOf = (e: Error) => (e as { code?: unknown }).code;
+  if (
+    chain.some((e) => {
+      const code = codeOf(e);
+      return (
+        (typeof code === 'number' && UNREACHABLE_CODES.has(code)) ||
+        e.name === 'TransportError' ||
+        /ECONNREFUSED|No connection established/.test(e.message)
+      );
+    })
+  )
+    return 'unreachable';
+  if (
+    chain.some((e) => {
+      const code = codeOf(e);
+      return (
+        e instanceof WorkflowUpdateRPCTimeoutOrCancelledError ||
+        (typeof code === 'number' && NO_ANSWER_CODES.has(code))
+      );
+    })
+  )
+    return 'no_answer';
+  return undefined;
+}
+
+function translate(err: unknown, sellerId: string | undefined, kind: CallKind): unknown {
   if (err instanceof SellerConnectionError) return err;
   if (err instanceof WorkflowNotFoundError) {
     return new SellerConnectionError('not_connected', `seller ${sellerId ?? '?'} never connected`, {
@@ -772,7 +816,15 @@ function translate(err: unknown, sellerId: string | undefined): unknown {
       { cause: err },
     );
   }
-  if (isUnreachable(err))
-    return new SellerConnectionError('unavailable', UNAVAILABLE_MESSAGE, { cause: err });
+  switch (temporalOutage(err)) {
+    case 'unreachable':
+      return new SellerConnectionError('unavailable', UNREACHABLE_MESSAGE, { cause: err });
+    case 'no_answer':
+      return new SellerConnectionError(
+        'timed_out',
+        kind === 'read' ? READ_TIMEOUT_MESSAGE : commandTimeoutMessage(sellerId),
+        { cause: err },
+      );
+  }
   return err;
 }

@@ -575,7 +575,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Temporal is unreachable; nothing was changed */
+            /** @description `temporal_unavailable` (Temporal is unreachable) or `temporal_timeout` (Temporal or the seller’s worker did not answer in time); try again (Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -758,7 +758,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Temporal is unreachable; nothing was changed */
+            /** @description `temporal_unavailable`: Temporal is unreachable; nothing was changed, try again (Retry-After). `temporal_timeout`: Temporal or the seller’s worker did not answer in time; the command may still take effect, so check the connection status before sending it again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -910,7 +910,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Temporal is unreachable; nothing was changed */
+            /** @description `temporal_unavailable`: Temporal is unreachable; nothing was changed, try again (Retry-After). `temporal_timeout`: Temporal or the seller’s worker did not answer in time; the command may still take effect, so check the connection status before sending it again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1062,7 +1062,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Temporal is unreachable; nothing was changed */
+            /** @description `temporal_unavailable`: Temporal is unreachable; nothing was changed, try again (Retry-After). `temporal_timeout`: Temporal or the seller’s worker did not answer in time; the command may still take effect, so check the connection status before sending it again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1211,7 +1211,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Temporal is unreachable; nothing was changed */
+            /** @description `temporal_unavailable`: Temporal is unreachable; nothing was changed, try again (Retry-After). `temporal_timeout`: Temporal or the seller’s worker did not answer in time; the command may still take effect, so check the connection status before sending it again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1378,7 +1378,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Temporal is unreachable; nothing was changed */
+            /** @description `temporal_unavailable`: Temporal is unreachable; nothing was changed, try again (Retry-After). `temporal_timeout`: Temporal or the seller’s worker did not answer in time; the command may still take effect, so check the connection status before sending it again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1546,7 +1546,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Temporal is unreachable; nothing was changed */
+            /** @description `temporal_unavailable`: Temporal is unreachable; nothing was changed, try again (Retry-After). `temporal_timeout`: Temporal or the seller’s worker did not answer in time; the command may still take effect, so check the connection status before sending it again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1795,7 +1795,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid state, pageSize or limit, or a cursor this API did not issue for this state */
+            /** @description Invalid state, pageSize or limit, or a cursor this API did not issue for this state (`invalid_cursor`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1863,7 +1863,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Temporal is unreachable; nothing was changed */
+            /** @description `temporal_unavailable` (Temporal is unreachable) or `temporal_timeout` (Temporal or the seller’s worker did not answer in time); try again (Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1999,7 +1999,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Temporal is unreachable; nothing was changed */
+            /** @description `temporal_unavailable`: Temporal is unreachable; nothing was changed, try again (Retry-After). `temporal_timeout`: Temporal or the seller’s worker did not answer in time; the command may still take effect, so check the connection status before sending it again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2113,7 +2113,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Temporal is unreachable; nothing was changed */
+            /** @description `temporal_unavailable`: Temporal is unreachable; nothing was changed, try again (Retry-After). `temporal_timeout`: Temporal or the seller’s worker did not answer in time; the command may still take effect, so check the connection status before sending it again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2251,7 +2251,7 @@ export interface operations {
                     "text/html": string;
                 };
             };
-            /** @description Temporal unreachable */
+            /** @description Temporal unreachable or too slow to answer */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2341,7 +2341,7 @@ export interface operations {
                     "text/html": string;
                 };
             };
-            /** @description Temporal unreachable */
+            /** @description Temporal unreachable (nothing was started), or too slow to answer (consent may still start: reload the assistant) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2573,7 +2573,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The seller store is not configured on this API */
+            /** @description `store_unavailable`: the seller store is not configured on this API, or cannot be reached right now; try again (Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2755,7 +2755,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The seller store is not configured on this API */
+            /** @description `store_unavailable`: the seller store is not configured on this API, or cannot be reached right now; try again (Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2779,6 +2779,7 @@ export interface operations {
             query?: {
                 /** @description The `next` cursor of the previous page (opaque); omit to start at the beginning. */
                 after?: string;
+                /** @description Items per page, 1–1000; default 100. */
                 limit?: number;
             };
             header?: never;
@@ -2897,7 +2898,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The seller store is not configured on this API */
+            /** @description `store_unavailable`: the seller store is not configured on this API, or cannot be reached right now; try again (Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2921,6 +2922,7 @@ export interface operations {
             query?: {
                 /** @description The `next` cursor of the previous page (opaque); omit to start at the beginning. */
                 after?: string;
+                /** @description Items per page, 1–1000; default 100. */
                 limit?: number;
             };
             header?: never;
@@ -3023,7 +3025,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The seller store is not configured on this API */
+            /** @description `store_unavailable`: the seller store is not configured on this API, or cannot be reached right now; try again (Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3143,7 +3145,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The seller store is not configured on this API */
+            /** @description `store_unavailable`: the seller store is not configured on this API, or cannot be reached right now; try again (Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3275,7 +3277,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The seller store is not configured on this API */
+            /** @description `store_unavailable`: the seller store is not configured on this API, or cannot be reached right now; try again (Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -13,6 +13,15 @@ import type { APP_VERSIONS, TransferKind } from './workflow-names';
 export const SELLER_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 export const SELLER_ID_MESSAGE = 'sellerId must be 1–64 characters of A–Z, a–z, 0–9, ".", "_" or "-"';
 
+/**
+ * The seller ids the API takes in its URLs: SELLER_ID_PATTERN without ids of dots only ("." and ".."),
+ * which browsers and fetch() remove from a URL path, so such a seller could never be addressed. Only
+ * the API checks this: the workflow keeps SELLER_ID_PATTERN, so a run's input it once accepted is
+ * accepted again on replay.
+ */
+export const API_SELLER_ID_PATTERN = /^(?!\.+$)[A-Za-z0-9._-]{1,64}$/;
+export const API_SELLER_ID_MESSAGE = `${SELLER_ID_MESSAGE}, and not dots only (a URL cannot carry "." or "..")`;
+
 /** A consent request's nonce: made with Node's crypto by the caller, never by workflow code. */
 export const NONCE_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;
 export const NONCE_MESSAGE = 'nonce must be 16–128 url-safe characters';

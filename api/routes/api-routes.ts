@@ -2,10 +2,13 @@
  * The support and admin API (docs/design.md §4): thin handlers that parse with zod, make one call on the
  * SellerConnections port, and answer. Errors go to the one error handler.
  */
-import { Router } from 'express';
+import type { Router } from 'express';
+import { createRouter } from '../routing';
 import type { AssistantSessions } from '../assistant-session';
 import type { Authenticator } from '../auth';
+import { SellerConnectionError } from '../connection-errors';
 import type { ConsentStarter } from '../consent-starter';
+import { HttpError } from '../errors';
 import {
   assistantSessionBodySchema,
   beginConnectionBodySchema,
@@ -37,7 +40,7 @@ export function apiRoutes({
   publicBaseUrl,
   assistantSessions,
 }: ApiRoutesDeps): Router {
-  const router = Router();
+  const router = createRouter();
   const support = auth.requireRole('support');
   const admin = auth.requireRole('admin');
 
@@ -117,13 +120,20 @@ export function apiRoutes({
 
   router.get('/api/connections', support, async (req, res) => {
     const { state, pageSize, limit, cursor } = parse(listQuerySchema, req.query, 'query');
-    res.json(
-      await connections.list({
+    const page = await connections
+      .list({
         ...(state === undefined ? {} : { state }),
         pageSize: pageSize ?? limit ?? DEFAULT_LIST_PAGE_SIZE,
         ...(cursor === undefined ? {} : { cursor }),
-      }),
-    );
+      })
+      .catch((err: unknown) => {
+        // As the shop feeds answer theirs (invalid_cursor, naming the parameter).
+        if (!(err instanceof SellerConnectionError && err.kind === 'invalid_cursor')) throw err;
+        throw new HttpError(400, 'invalid_cursor', `query.cursor: ${err.message}`, [
+          { path: 'query.cursor', message: err.message },
+        ]);
+      });
+    res.json(page);
   });
 
   return router;

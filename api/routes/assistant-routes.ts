@@ -10,7 +10,8 @@
  * cross-site posts by Origin, and is rate-limited per session and per address. The pages may be framed
  * by the shop's admin UI (ASSISTANT_FRAME_ANCESTORS → CSP frame-ancestors).
  */
-import express, { Router, type RequestHandler, type Response } from 'express';
+import express, { type RequestHandler, type Response, type Router } from 'express';
+import { createRouter } from '../routing';
 import type { Logger } from '../../common/logger';
 import type { AppVersion } from '../../workflows/definitions';
 import { renderAssistant } from '../assistant-page';
@@ -75,7 +76,7 @@ const LINK_REFUSALS = {
 const sessionOf = (res: Response): AssistantSession => res.locals.assistantSession as AssistantSession;
 
 export function assistantRoutes(deps: AssistantRoutesDeps): Router {
-  const router = Router();
+  const router = createRouter();
   const ownOrigin = new URL(deps.publicBaseUrl).origin;
   const form = express.urlencoded({ extended: false, limit: '2kb', parameterLimit: 10 });
 

@@ -10,7 +10,8 @@
  * Every refusal is a page a seller understands (JSON when asked), counted in /metrics, and signals
  * nothing. The code is sealed before it leaves this process.
  */
-import { Router, type Request, type Response } from 'express';
+import type { Request, Response, Router } from 'express';
+import { createRouter } from '../routing';
 import { buildAuthorizeUrl } from '../../common/oauth';
 import type { PublicOttoApp } from '../../common/otto-apps';
 import type { Sealer } from '../../common/seal';
@@ -97,7 +98,7 @@ const OTTO_ERRORS: Record<string, string> = {
 };
 
 export function callbackRoutes(deps: CallbackRoutesDeps): Router {
-  const router = Router();
+  const router = createRouter();
   const noStore = (res: Response) =>
     res.set({ 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });
 

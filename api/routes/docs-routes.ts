@@ -1,10 +1,11 @@
 /** The API description: OpenAPI JSON for tools, and a plain HTML reference for people (no CDN). */
-import { Router } from 'express';
+import type { Router } from 'express';
+import { createRouter } from '../routing';
 import { html, page } from '../html';
 import { buildOpenApiDocument, openApiPath, ROUTES } from '../openapi';
 
 export function docsRoutes(deps: { publicBaseUrl: string }): Router {
-  const router = Router();
+  const router = createRouter();
   const document = buildOpenApiDocument({ serverUrl: deps.publicBaseUrl });
   const paths = document.paths as Record<
     string,

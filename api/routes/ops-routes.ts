@@ -3,13 +3,14 @@
  * only /healthz (load balancers probe it there); all three are on the ops app (create-ops-app.ts), which
  * listens on OPS_PORT and is not published.
  */
-import { Router } from 'express';
+import type { Router } from 'express';
+import { createRouter } from '../routing';
 import type { ApiMetrics } from '../metrics';
 import type { SellerConnections } from '../seller-connections';
 
 /** Liveness says only that the process serves HTTP: a Temporal outage must not get the API restarted. */
 export function healthRoutes(): Router {
-  const router = Router();
+  const router = createRouter();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });

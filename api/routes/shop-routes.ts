@@ -4,7 +4,8 @@
  * last runs with the items OTTO refused. Everything goes through the SellerStore; nothing calls Temporal.
  */
 import { createHash } from 'node:crypto';
-import express, { Router, type RequestHandler } from 'express';
+import type { RequestHandler, Router } from 'express';
+import { createRouter } from '../routing';
 import { decodeFeedCursor, encodeFeedCursor, FeedCursorError, type FeedKind } from '../../common/feed-cursor';
 import {
   IDEMPOTENCY_KEY_TTL_MS,
@@ -13,6 +14,7 @@ import {
   type ShopBatch,
   type ShopBatchResult,
 } from '../../store/seller-store';
+import { isStoreUnavailable } from '../../store/store-errors';
 import { TRANSFER_KINDS, type TransferKind } from '../../workflows/definitions';
 import type { Authenticator } from '../auth';
 import { HttpError, serviceUnavailable, validationError } from '../errors';
@@ -23,6 +25,7 @@ import {
   sellerParamsSchema,
   stockBatchSchema,
 } from '../http-schemas';
+import { jsonBodyParser } from '../json-body';
 import { parse } from '../validate';
 
 export interface ShopRoutesDeps {
@@ -34,16 +37,9 @@ export interface ShopRoutesDeps {
 
 /** 1,000 items of about 100 bytes each, with room to spare; the 16 kB of the other routes is too small. */
 const SHOP_BODY_LIMIT = '512kb';
-const parseJson = express.json({ limit: SHOP_BODY_LIMIT, strict: true });
 
-/** As json-body.ts, with the shop's larger limit: JSON only (415 otherwise). */
-const shopJsonBody: RequestHandler = (req, res, next) => {
-  if (!req.is('application/json')) {
-    next(new HttpError(415, 'unsupported_media_type', 'send the body as application/json'));
-    return;
-  }
-  parseJson(req, res, next);
-};
+/** As json-body.ts's, with the shop's larger limit: a JSON array, required (415 otherwise). */
+const shopJsonBody = jsonBodyParser({ shape: 'array', limit: SHOP_BODY_LIMIT, required: true });
 
 /** Which export sends what; their refusals are shown with the transfer. */
 const EXPORT_FAILURES: Partial<Record<TransferKind, 'stock' | 'prices'>> = {
@@ -65,13 +61,27 @@ const answer = (result: ShopBatchResult) => ({
 });
 
 export function shopRoutes({ auth, store, now = Date.now }: ShopRoutesDeps): Router {
-  const router = Router();
+  const router = createRouter();
   const shop = auth.requireRole('shop');
 
-  const storeOf = (): SellerStore => {
+  /**
+   * Runs `work` on the store. No store, or one that cannot be reached right now (closed, connection
+   * refused or lost: store-errors.ts), is a 503 the client may retry; any other failure stays a 500.
+   */
+  const withStore = async <T>(access: 'read' | 'write', work: (s: SellerStore) => Promise<T>): Promise<T> => {
     if (!store)
       throw serviceUnavailable('store_unavailable', 'the seller store is not configured on this API');
-    return store;
+    try {
+      return await work(store);
+    } catch (err) {
+      if (!isStoreUnavailable(err)) throw err;
+      throw serviceUnavailable(
+        'store_unavailable',
+        access === 'read'
+          ? 'the seller store cannot be reached right now; please try again shortly'
+          : 'the seller store cannot be reached right now; please send the batch again shortly (with the same Idempotency-Key it is written at most once)',
+      );
+    }
   };
 
   const write = (kind: ShopBatch['kind']): RequestHandler => {
@@ -93,17 +103,19 @@ export function shopRoutes({ auth, store, now = Date.now }: ShopRoutesDeps): Rou
       const parsed = schema.safeParse(req.body);
       if (!parsed.success) throw validationError('body', parsed.error.issues);
       const batch = { kind, items: parsed.data } as ShopBatch;
-      const outcome = await storeOf().applyShopBatch(
-        sellerId,
-        batch,
-        key === undefined
-          ? undefined
-          : {
-              key,
-              fingerprint: fingerprint(batch),
-              at: new Date(now()).toISOString(),
-              ttlMs: IDEMPOTENCY_KEY_TTL_MS,
-            },
+      const outcome = await withStore('write', (s) =>
+        s.applyShopBatch(
+          sellerId,
+          batch,
+          key === undefined
+            ? undefined
+            : {
+                key,
+                fingerprint: fingerprint(batch),
+                at: new Date(now()).toISOString(),
+                ttlMs: IDEMPOTENCY_KEY_TTL_MS,
+              },
+        ),
       );
       if (outcome.outcome === 'key_reused')
         throw new HttpError(
@@ -141,7 +153,7 @@ export function shopRoutes({ auth, store, now = Date.now }: ShopRoutesDeps): Rou
         }
       }
       // One more than asked tells whether more are waiting.
-      const entries = await read(storeOf(), sellerId, afterSeq, limit + 1);
+      const entries = await withStore('read', (s) => read(s, sellerId, afterSeq, limit + 1));
       const page = entries.slice(0, limit);
       const last = page[page.length - 1];
       res.set('Cache-Control', 'no-store').json({
@@ -165,21 +177,24 @@ export function shopRoutes({ auth, store, now = Date.now }: ShopRoutesDeps): Rou
 
   router.get('/api/sellers/:sellerId/shipping-profiles', shop, async (req, res) => {
     const { sellerId } = parse(sellerParamsSchema, req.params, 'params');
-    res.set('Cache-Control', 'no-store').json({ profiles: await storeOf().listShippingProfiles(sellerId) });
+    const profiles = await withStore('read', (s) => s.listShippingProfiles(sellerId));
+    res.set('Cache-Control', 'no-store').json({ profiles });
   });
 
   router.get('/api/sellers/:sellerId/transfers', shop, async (req, res) => {
     const { sellerId } = parse(sellerParamsSchema, req.params, 'params');
-    const s = storeOf();
-    const runs = await s.transferRuns(sellerId);
-    const transfers: Record<string, unknown> = {};
-    for (const kind of TRANSFER_KINDS) {
-      const failuresOf = EXPORT_FAILURES[kind];
-      transfers[kind] = {
-        lastRuns: runs.filter((r) => r.kind === kind).map(({ kind: _kind, ...run }) => run),
-        ...(failuresOf ? { failures: await s.exportFailures(sellerId, failuresOf) } : {}),
-      };
-    }
+    const transfers = await withStore('read', async (s) => {
+      const runs = await s.transferRuns(sellerId);
+      const byKind: Record<string, unknown> = {};
+      for (const kind of TRANSFER_KINDS) {
+        const failuresOf = EXPORT_FAILURES[kind];
+        byKind[kind] = {
+          lastRuns: runs.filter((r) => r.kind === kind).map(({ kind: _kind, ...run }) => run),
+          ...(failuresOf ? { failures: await s.exportFailures(sellerId, failuresOf) } : {}),
+        };
+      }
+      return byKind;
+    });
     res.set('Cache-Control', 'no-store').json({ sellerId, transfers });
   });
 

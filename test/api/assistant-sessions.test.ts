@@ -405,7 +405,14 @@ describe('a session for seller A can do nothing for seller B', () => {
       appVersion: 'v1',
     });
     expect(refused.status).toBe(400);
-    expect(refused.text).toContain('sellerId');
+    // The page says it in the seller's words; asked for JSON, the refusal names the field.
+    expect(refused.text).toContain('validation_failed');
+    const named = await allowAccess(app, a, {
+      formToken: a.formToken,
+      sellerId: 'seller-b',
+      appVersion: 'v1',
+    }).set('Accept', 'application/json');
+    expect(errorOf(named).message).toContain('sellerId');
     expect(connections.writes).toEqual([]);
 
     const res = await allowAccess(app, a, { formToken: a.formToken, appVersion: 'v1' });
@@ -434,9 +441,9 @@ describe('a session for seller A can do nothing for seller B', () => {
       expect(res.text).toContain('does not belong to the OTTO Market settings open in this browser');
       expect(setCookiesOf(res)).toEqual([]);
     }
-    const missing = await allowAccess(app, a, { appVersion: 'v1' });
+    const missing = await allowAccess(app, a, { appVersion: 'v1' }).set('Accept', 'application/json');
     expect(missing.status).toBe(400);
-    expect(missing.text).toContain('body.formToken');
+    expect(errorOf(missing).message).toMatch(/^body\.formToken: /);
     expect(connections.writes).toEqual([]);
   });
 

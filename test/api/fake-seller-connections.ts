@@ -216,7 +216,7 @@ export class FakeSellerConnections implements SellerConnections {
     const [{ state, pageSize, cursor }] = args;
     const offset = cursor === undefined ? 0 : Number(/^fake-(\d+)$/.exec(cursor)?.[1] ?? NaN);
     if (!Number.isInteger(offset))
-      throw new SellerConnectionError('invalid_input', 'cursor: not a cursor this API issued');
+      throw new SellerConnectionError('invalid_cursor', 'not a cursor this API issued');
     const out: ConnectionSummary[] = [];
     for (const sellerId of this.sellers.keys()) {
       const s = await this.summary(sellerId);

@@ -303,6 +303,16 @@ describe('api/index.ts as deployed: public port and ops port', () => {
     expect(child.exitCode).toBeNull();
     expect(output).not.toContain('URIError');
 
+    // A request line Node's parser refuses (a space in the target) is answered in the JSON error shape
+    // too (api/client-errors.ts), on both ports, and the server keeps answering.
+    for (const p of [port, opsPort]) {
+      const garbage = await raw(p, '/a b');
+      expect(garbage.status).toBe(400);
+      expect(garbage.headers).toMatch(/\r\nConnection: close(\r\n|$)/);
+      expect(JSON.parse(garbage.body)).toMatchObject({ error: { code: 'malformed_request' } });
+      expect((await raw(p, '/healthz')).status).toBe(200);
+    }
+
     // /readyz and /metrics are not on the public port; the ops port (loopback by default) has them.
     expect((await raw(port, '/readyz')).status).toBe(404);
     expect((await raw(port, '/metrics')).status).toBe(404);

@@ -112,7 +112,10 @@ describe('GET /api/openapi.json', () => {
       >;
     };
     const post = doc.paths['/api/sellers/{sellerId}/connection']!.post!;
-    expect(post.parameters.find((p) => p.name === 'sellerId')?.schema.pattern).toBe('^[A-Za-z0-9._-]{1,64}$');
+    // The workflow's seller id rule, without ids of dots only (a URL cannot carry "." or "..").
+    expect(post.parameters.find((p) => p.name === 'sellerId')?.schema.pattern).toBe(
+      '^(?!\\.+$)[A-Za-z0-9._-]{1,64}$',
+    );
     expect(post.requestBody?.content['application/json']?.schema.properties.appVersion?.enum).toEqual([
       'v1',
       'v2',

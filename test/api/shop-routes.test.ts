@@ -6,11 +6,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Pool } from 'pg';
 import request from 'supertest';
 import type { App } from 'supertest/types';
 import { encodeFeedCursor } from '../../common/feed-cursor';
 import type { SellerStore } from '../../store/seller-store';
 import { openSqliteSellerStore } from '../../store/sqlite-seller-store';
+import { freePort } from '../../scripts/temporal-dev-server';
 import { storeOrder } from '../support/store-fixtures';
 import { ADMIN_KEY, bodyOf, errorOf, SHOP_KEY, SUPPORT_KEY, testApp } from './test-app';
 
@@ -393,6 +395,92 @@ describe('shop routes', () => {
       expect(body.transfers.pricesExport!.failures).toEqual([expect.objectContaining({ sku: 'C' })]);
       expect(body.transfers.ordersImport).toEqual({ lastRuns: [] });
       expect((await get('/transfers', SUPPORT_KEY)).status).toBe(403);
+    });
+  });
+
+  describe('with the store unreachable', () => {
+    const routes = [
+      ['PUT stock', () => put('stock', [{ sku: 'A', quantity: 1 }])],
+      ['PUT prices', () => put('prices', [{ sku: 'A', amount: 1, currency: 'EUR' }])],
+      ['GET orders', () => get('/orders')],
+      ['GET returns', () => get('/returns')],
+      ['GET shipping-profiles', () => get('/shipping-profiles')],
+      ['GET transfers', () => get('/transfers')],
+    ] as const;
+
+    const expectStoreUnavailable = (res: request.Response) => {
+      expect(res.status).toBe(503);
+      expect(res.headers['retry-after']).toBe('5');
+      expect(errorOf(res)).toEqual({
+        code: 'store_unavailable',
+        message: expect.stringContaining('the seller store cannot be reached right now') as string,
+      });
+      expect(res.text).not.toMatch(/connection is not open|ECONNREFUSED|57P01|\.ts:\d+/);
+    };
+
+    it.each(routes)('%s with the SQLite store closed is a 503 store_unavailable', async (_name, call) => {
+      await store.close();
+      expectStoreUnavailable(await call());
+      // afterEach closes it again: reopen a throwaway one so that close() has something to close.
+      store = openSqliteSellerStore(join(dir, 'reopened.db'));
+    });
+
+    /** The store as PostgreSQL fails: every method throws `error` (as pg does, asynchronously). */
+    const failingStore = (error: Error): SellerStore =>
+      new Proxy({} as SellerStore, {
+        // Not a thenable: only the store's methods fail.
+        get: (_target, name) => (name === 'then' ? undefined : () => Promise.reject(error)),
+      });
+    const pgError = (message: string, code?: string) => Object.assign(new Error(message), { code });
+
+    it.each([
+      ['a refused connection', pgError('connect ECONNREFUSED 127.0.0.1:5432', 'ECONNREFUSED')],
+      [
+        'an administrator shutdown (57P01)',
+        pgError('terminating connection due to administrator command', '57P01'),
+      ],
+      ['a connection failure (08006)', pgError('connection failure', '08006')],
+      ['the server starting up (57P03)', pgError('the database system is starting up', '57P03')],
+      ['a lost connection', new Error('Connection terminated unexpectedly')],
+      ['a pool timeout', new Error('timeout exceeded when trying to connect')],
+      [
+        'a refused connection on every address',
+        Object.assign(new AggregateError([pgError('connect ECONNREFUSED ::1:5432', 'ECONNREFUSED')]), {
+          message: '',
+        }),
+      ],
+    ])('PostgreSQL: %s is a 503 store_unavailable on every shop route', async (_name, error) => {
+      app = testApp({ store: failingStore(error) }).app;
+      for (const [, call] of routes) expectStoreUnavailable(await call());
+    });
+
+    it('PostgreSQL as pg really fails: a server that refuses connections, and a pool already ended', async () => {
+      const pool = new Pool({ connectionString: `postgres://otto@127.0.0.1:${await freePort()}/otto` });
+      const refused = await pool.query('SELECT 1').then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      await pool.end();
+      const ended = await pool.query('SELECT 1').then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      for (const error of [refused, ended]) {
+        // (Node's errors come from another realm than jest's Error: no toBeInstanceOf.)
+        expect(error).toHaveProperty('message');
+        app = testApp({ store: failingStore(error as Error) }).app;
+        for (const [, call] of routes) expectStoreUnavailable(await call());
+      }
+    });
+
+    it('a store failure that is not about reaching it (a constraint violation, a bug) stays a logged 500', async () => {
+      const violation = pgError('duplicate key value violates unique constraint "prices_pkey"', '23505');
+      const bare = testApp({ store: failingStore(violation) });
+      app = bare.app;
+      const res = await put('stock', [{ sku: 'A', quantity: 1 }]);
+      expect(res.status).toBe(500);
+      expect(errorOf(res).code).toBe('internal_error');
+      expect(bare.errors).toHaveLength(1);
     });
   });
 

@@ -170,12 +170,16 @@ it('a cursor this API did not issue, or issued for another state, is a 400 that 
   for (const cursor of bad) {
     const res = await get('/api/connections').query({ state: 'pending_consent', cursor });
     expect([cursor, res.status]).toEqual([cursor, 400]);
-    expect(errorOf(res).message).toMatch(/^cursor: /);
+    expect(errorOf(res)).toMatchObject({
+      code: 'invalid_cursor',
+      message: expect.stringMatching(/^query\.cursor: /) as string,
+      details: [{ path: 'query.cursor', message: expect.any(String) as string }],
+    });
   }
   const otherState = await get('/api/connections').query({ state: 'active', cursor: first.nextCursor! });
   expect(otherState.status).toBe(400);
   expect(errorOf(otherState)).toMatchObject({
-    code: 'invalid_input',
+    code: 'invalid_cursor',
     message: expect.stringContaining('another state filter') as string,
   });
 });
@@ -219,10 +223,15 @@ it('GET …/connection answers from the memo: with no worker running it still an
       state: 'disconnected',
       temporal: { runId: (await endedHandle.describe()).runId },
     });
-    // The full view is the workflow's query: without a worker it is a 503 after the call timeout.
+    // The full view is the workflow's query: without a worker it is a 503 after the call timeout, which
+    // says no answer came in time (Temporal itself is reachable).
     const fullRes = await get(`/api/sellers/${sellerId}/connection?view=full`);
     expect(fullRes.status).toBe(503);
-    expect(errorOf(fullRes).code).toBe('temporal_unavailable');
+    expect(errorOf(fullRes)).toEqual({
+      code: 'temporal_timeout',
+      message:
+        'The workflow service (Temporal) or the seller’s worker did not answer in time; please try again shortly.',
+    });
 
     // A run without a memo (as one started before release 0.2.0): started while no worker runs, so it
     // has written nothing yet. The API falls back to the query, which waits for the workers below.

@@ -733,6 +733,7 @@ const CASES: BadInput[] = [
         .post('/assistant/otto/allow-access')
         .set('Cookie', c.session.cookie)
         .type('form')
+        .set('Accept', 'application/json') // a page says it in the seller's words; JSON names the field
         .send({ formToken: c.session.formToken, sellerId: 'other' }),
     status: 400,
     message: 'Unrecognized key',
@@ -744,6 +745,7 @@ const CASES: BadInput[] = [
         .post('/assistant/otto/allow-access')
         .set('Cookie', c.session.cookie)
         .type('form')
+        .set('Accept', 'application/json') // a page says it in the seller's words; JSON names the field
         .send({}),
     status: 400,
     message: 'body.formToken',
@@ -766,6 +768,7 @@ const CASES: BadInput[] = [
         .post('/assistant/otto/allow-access')
         .set('Cookie', c.session.cookie)
         .type('form')
+        .set('Accept', 'application/json') // a page says it in the seller's words; JSON names the field
         .send({ formToken: c.session.formToken, appVersion: 'v9' }),
     status: 400,
     message: 'body.appVersion',
@@ -808,14 +811,14 @@ const CASES: BadInput[] = [
   {
     name: 'ops: POST /metrics on the ops port',
     send: (c) => request(c.opsApp).post('/metrics').send({}),
-    status: 404,
-    message: 'not_found',
+    status: 405,
+    message: 'method_not_allowed',
   },
   {
     name: 'ops: DELETE /healthz on the ops port',
     send: (c) => request(c.opsApp).delete('/healthz'),
-    status: 404,
-    message: 'not_found',
+    status: 405,
+    message: 'method_not_allowed',
   },
   {
     name: 'ops: an unknown ops path with HTML in it',
