@@ -1,9 +1,10 @@
 /**
- * Writes a fresh `.env` for docker-compose.yml with newly generated secrets: SEAL_KEYS, API_KEYS,
- * STATE_SIGNING_KEY, POSTGRES_PASSWORD, SELLER_STORE_PASSWORD, GRAFANA_ADMIN_PASSWORD and a webhook
- * signing secret. Every value is literal (a `.env` file never runs `$(…)`). Refuses to overwrite an
- * existing file unless --force: replacing SEAL_KEYS makes every sealed token unreadable, and a new
- * POSTGRES_PASSWORD does not change the one PostgreSQL already has.
+ * Writes a fresh `.env` for docker-compose.yml with newly generated secrets: SEAL_KEYS, API_KEYS (one
+ * key per role: admin, support and the shop's backend), STATE_SIGNING_KEY, POSTGRES_PASSWORD,
+ * SELLER_STORE_PASSWORD, GRAFANA_ADMIN_PASSWORD and a webhook signing secret. Every value is literal
+ * (a `.env` file never runs `$(…)`). Refuses to overwrite an existing file unless --force: replacing
+ * SEAL_KEYS makes every sealed token unreadable, and a new POSTGRES_PASSWORD does not change the one
+ * PostgreSQL already has.
  *
  *   npm run env:generate                                  # .env for the real OTTO (fill in the OTTO_* lines)
  *   npm run env:generate -- --emulator                    # .env for the emulator trial on this host
@@ -15,7 +16,10 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { ApiRole } from '../api/api-keys';
+import { DEV_OTTO_BASE_URL } from '../common/config';
 import { generateSealKey } from '../common/seal';
+import { createEmulator } from '../emulator/create-emulator';
 import { defaultApps } from '../emulator/options';
 
 export interface GenerateEnvOptions {
@@ -29,6 +33,9 @@ export interface GenerateEnvOptions {
 
 const hex = (random: (n: number) => Buffer, bytes: number) => random(bytes).toString('hex');
 
+/** A key for every role of api/api-keys.ts (test/ops/docker-compose.test.ts checks none is missing). */
+export const GENERATED_KEY_ROLES: readonly ApiRole[] = ['admin', 'support', 'shop'];
+
 /** A `.env` line; JSON and anything with spaces or quotes goes in single quotes (literal in Compose). */
 function line(name: string, value: string): string {
   if (/^[A-Za-z0-9_:+/=.,@-]*$/.test(value)) return `${name}=${value}`;
@@ -37,15 +44,35 @@ function line(name: string, value: string): string {
   return `${name}='${value}'`;
 }
 
+/**
+ * Where browsers reach the emulator of compose's trial profile (its EMULATOR_PUBLIC_BASE_URL, published
+ * on this host's loopback) and so the host of its apps' installation links.
+ */
+export const TRIAL_EMULATOR_URL = DEV_OTTO_BASE_URL;
+
+/**
+ * The emulator's demo apps as OTTO_APPS lists them, each with the installation link the emulator serves
+ * for it: without `installationUrl` the API treats an app as private and refuses a consent that has no
+ * invitation link, and the emulator gives invitations to private apps only.
+ */
+export function emulatorTrialApps(publicBaseUrl = TRIAL_EMULATOR_URL) {
+  const emulator = createEmulator({ publicBaseUrl });
+  return defaultApps().map(({ version, appId, clientId, clientSecret, scopes }) => {
+    const installationUrl = emulator.installationUrl(appId);
+    return {
+      version,
+      appId,
+      clientId,
+      clientSecret,
+      scopes,
+      ...(installationUrl === undefined ? {} : { installationUrl }),
+    };
+  });
+}
+
 export function generateEnv(options: GenerateEnvOptions = {}): string {
   const random = options.random ?? randomBytes;
-  const apps = defaultApps().map(({ version, appId, clientId, clientSecret, scopes }) => ({
-    version,
-    appId,
-    clientId,
-    clientSecret,
-    scopes,
-  }));
+  const apps = emulatorTrialApps();
   const publicApps = apps.map(({ clientSecret: _secret, ...app }) => app);
   const webhookSecret = `whsec_${random(32).toString('base64')}`;
   const sealKid = `k${new Date().toISOString().slice(0, 10).replace(/-/g, '')}`;
@@ -56,7 +83,8 @@ export function generateEnv(options: GenerateEnvOptions = {}): string {
     '# ---- secrets (generated) ----',
     '# Never replace SEAL_KEYS: add a new key in front (kid:base64,old) and keep the old ones.',
     line('SEAL_KEYS', generateSealKey(sealKid)),
-    line('API_KEYS', `admin:${hex(random, 24)},support:${hex(random, 24)}`),
+    '# One key per role: admin (operators), support (reads), shop (your shop backend: stock, prices, feeds).',
+    line('API_KEYS', GENERATED_KEY_ROLES.map((role) => `${role}:${hex(random, 24)}`).join(',')),
     line('STATE_SIGNING_KEY', random(32).toString('base64url')),
     '# Set once: PostgreSQL keeps the password it was first started with.',
     line('POSTGRES_PASSWORD', hex(random, 24)),
@@ -85,7 +113,8 @@ export function generateEnv(options: GenerateEnvOptions = {}): string {
       '# ---- the emulator trial on this host (docker compose --profile emulator up -d --build) ----',
       'OTTO_CONNECT_ENV=dev',
       "# The emulator's demo apps (its client secrets are public): OTTO_APPS for the worker, without",
-      '# the client secrets for the API.',
+      '# the client secrets for the API. Both public apps, with the installation links the emulator serves',
+      `# on ${TRIAL_EMULATOR_URL} (where browsers on this host reach it).`,
       line('OTTO_APPS', JSON.stringify(apps)),
       line('OTTO_APPS_PUBLIC', JSON.stringify(publicApps)),
     );
@@ -95,10 +124,14 @@ export function generateEnv(options: GenerateEnvOptions = {}): string {
       'PUBLIC_BASE_URL=https://connect.shop.example',
       'OTTO_AUTH_BASE_URL=https://api.otto.market',
       'OTTO_API_BASE_URL=https://api.otto.market',
-      '# JSON list of your OTTO apps (README, "Running against the real OTTO"), in single quotes:',
-      '# OTTO_APPS=\'[{"version":"v1","appId":"…","clientId":"…","clientSecret":"…","scopes":["…"]}]\'',
+      '# OPC, where installation and invitation links live (the API checks invitation links against it).',
+      'OTTO_PORTAL_BASE_URL=https://portal.otto.market',
+      '# JSON list of your OTTO apps (README, "Running against the real OTTO"), in single quotes. A public',
+      "# app's installationUrl is the installation link from its OPC app page; leave it out for a private",
+      '# app (its consent then needs an invitation link from OPC):',
+      '# OTTO_APPS=\'[{"version":"v1","appId":"…","clientId":"…","clientSecret":"…","scopes":["…"],"installationUrl":"https://portal.otto.market/…"}]\'',
       '# and the same list without the clientSecret fields for the API:',
-      '# OTTO_APPS_PUBLIC=\'[{"version":"v1","appId":"…","clientId":"…","scopes":["…"]}]\'',
+      '# OTTO_APPS_PUBLIC=\'[{"version":"v1","appId":"…","clientId":"…","scopes":["…"],"installationUrl":"https://portal.otto.market/…"}]\'',
       'OTTO_APPS=',
       'OTTO_APPS_PUBLIC=',
     );

@@ -12,8 +12,10 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, posix } from 'node:path';
+import request from 'supertest';
 import { parse } from 'yaml';
 import type { z } from 'zod';
+import { API_ROLES } from '../../api/api-keys';
 import { apiConfigSchema } from '../../api/config';
 import { loadConfig } from '../../common/config';
 import { generateSealKey } from '../../common/seal';
@@ -21,7 +23,13 @@ import { defaultApps } from '../../emulator/options';
 import { workerConfigSchema } from '../../worker/config';
 import { JEMALLOC_PATHS, WORKER_MAIN_THREAD_NODE_OPTION } from '../../worker/allocator';
 import { searchAttributes, SEARCH_ATTRIBUTE_REGISTRATIONS } from '../../workflows/definitions';
-import { generateEnv, writeEnvFile } from '../../scripts/generate-env';
+import { createEmulator } from '../../emulator/create-emulator';
+import {
+  GENERATED_KEY_ROLES,
+  generateEnv,
+  TRIAL_EMULATOR_URL,
+  writeEnvFile,
+} from '../../scripts/generate-env';
 
 const ROOT = join(__dirname, '..', '..');
 const composeText = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
@@ -30,7 +38,9 @@ const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
 /** The secrets an operator's .env holds (strong, as production requires). */
 const OPERATOR_SECRETS: Record<string, string> = {
   SEAL_KEYS: generateSealKey('prod1'),
-  API_KEYS: `admin:${randomBytes(24).toString('hex')},support:${randomBytes(24).toString('hex')}`,
+  API_KEYS: ['admin', 'support', 'shop']
+    .map((role) => `${role}:${randomBytes(24).toString('hex')}`)
+    .join(','),
   STATE_SIGNING_KEY: randomBytes(32).toString('base64url'),
   POSTGRES_PASSWORD: 'pg-secret',
   GRAFANA_ADMIN_PASSWORD: randomBytes(16).toString('hex'),
@@ -109,7 +119,7 @@ interface Service {
   build?: unknown;
   command?: string[] | string;
   entrypoint?: string[] | string;
-  environment?: Record<string, string | number | boolean>;
+  environment?: Record<string, string | number | boolean | null>;
   ports?: string[];
   expose?: string[];
   depends_on?: Record<string, { condition: string }>;
@@ -126,7 +136,12 @@ interface Compose {
   configs?: Record<string, unknown>;
 }
 
-/** Like compose: parse the YAML first, then interpolate each string (so JSON values stay strings). */
+/**
+ * Like compose: parse the YAML first, then interpolate each string (so JSON values stay strings). An
+ * environment key without a value is compose's pass-through: the shell's or .env's value, or, when
+ * neither sets it, no variable at all in the container (compose-go resolves it, and the engine drops a
+ * name without `=`; `docker compose config` shows it as null).
+ */
 function load(env: Record<string, string | undefined>): Compose {
   const walk = (value: unknown): unknown => {
     if (typeof value === 'string') return interpolate(value, env);
@@ -135,8 +150,30 @@ function load(env: Record<string, string | undefined>): Compose {
       return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]));
     return value;
   };
-  return walk(parse(composeText, { merge: true })) as Compose;
+  const out = walk(raw()) as Compose;
+  for (const s of Object.values(out.services)) {
+    if (!s.environment) continue;
+    s.environment = Object.fromEntries(
+      Object.entries(s.environment).flatMap(([name, value]) => {
+        const resolved = value ?? env[name];
+        return resolved === undefined ? [] : [[name, resolved]];
+      }),
+    );
+  }
+  return out;
 }
+
+/** The file as written: anchors merged, nothing interpolated (pass-through keys are null). */
+function raw(): Compose {
+  return parse(composeText, { merge: true }) as Compose;
+}
+/** Every variable a service's environment names, set by the file or passed through. */
+const forwarded = (name: string): string[] => Object.keys(raw().services[name]?.environment ?? {});
+/** The keys a service passes through from the shell or .env as they are (no value in the file). */
+const passedThrough = (name: string): string[] =>
+  Object.entries(raw().services[name]?.environment ?? {})
+    .filter(([, value]) => value === null)
+    .map(([key]) => key);
 
 const compose = load(PRODUCTION_ENV);
 const trial = load(TRIAL_ENV);
@@ -185,6 +222,25 @@ const EMULATOR_KEYS = [
   'EMULATOR_REDIRECT_URIS',
   'PUBLIC_BASE_URL',
 ];
+
+/**
+ * Variables a process's config schema reads that compose deliberately does not give that service, each
+ * with the reason. Every other key of the worker's and the API's schema is in its service's environment
+ * (set, or passed through from .env), so no setting the README documents is silently dropped.
+ */
+const NOT_FORWARDED: Record<'worker' | 'api', Record<string, string>> = {
+  worker: {
+    TEMPORAL_UI_URL:
+      "in the Temporal fragment both schemas share (common/config.ts); only the API's status view links to the UI",
+  },
+  api: {
+    OTTO_PARTNER_ID_CLAIM:
+      'in the OTTO fragment both schemas share (common/otto-settings.ts); only the worker reads user tokens',
+    OTTO_INSTALLATION_TOKEN_SCOPE:
+      'in the OTTO fragment both schemas share (common/otto-settings.ts); only the worker mints installation tokens',
+  },
+};
+const SCHEMAS = { worker: workerConfigSchema, api: apiConfigSchema } as const;
 
 /** A short-syntax port mapping, `[ip:]host:container[/proto]` or `container`; ip may be `[::1]`. */
 function containerPort(mapping: string): { ip?: string; host?: number; container: number } {
@@ -346,6 +402,97 @@ describe('docker-compose.yml', () => {
     // Without a secret, the schema itself names the variable (what the container would log).
     const { STATE_SIGNING_KEY: _omitted, ...without } = env;
     expect(() => loadConfig(apiConfigSchema, without)).toThrow('STATE_SIGNING_KEY');
+  });
+
+  it.each(['worker', 'api'] as const)(
+    "forwards every variable the %s's config schema reads, or names the reason it does not",
+    (name) => {
+      const keys = schemaKeys(SCHEMAS[name]);
+      const given = new Set([...forwarded(name), ...Object.keys(imageEnv)]);
+      expect(keys.filter((key) => !given.has(key) && !(key in NOT_FORWARDED[name]))).toEqual([]);
+      // The exceptions are current: read by the schema, and really not given to the service.
+      for (const key of Object.keys(NOT_FORWARDED[name]))
+        expect([key, keys.includes(key), given.has(key)]).toEqual([key, true, false]);
+    },
+  );
+
+  it('passes operator settings through as set in .env; left out, they stay unset and the code default applies', () => {
+    for (const name of ['worker', 'api'] as const) {
+      const keys = passedThrough(name);
+      expect(keys.length).toBeGreaterThan(5);
+      // Left out of .env: absent from the container (an empty string is not unset: a duration or a
+      // number refuses it or reads 0).
+      expect(keys.filter((key) => key in containerEnv(name))).toEqual([]);
+      const marked = load({ ...PRODUCTION_ENV, ...Object.fromEntries(keys.map((k) => [k, `set-${k}`])) });
+      for (const key of keys) expect([key, envOf(name, marked)[key]]).toEqual([key, `set-${key}`]);
+    }
+    // Through the schemas: what the operator set is what the process runs with.
+    const set = load({
+      ...PRODUCTION_ENV,
+      STATE_TTL: '20m',
+      CONSENT_COOKIE_TTL: '2h',
+      OTTO_ISSUER: 'https://api.otto.market/sec-api/auth/realms/other',
+      TEMPORAL_CALL_TIMEOUT: '3s',
+      ASSISTANT_FRAME_ANCESTORS: 'https://admin.shop.example',
+      REVOCATION_CONFIRM_WINDOW: '45m',
+      TRANSFER_INTERVALS: 'returnsImport=off',
+      PRICES_EXPORT_HOUR: '4',
+      FLEET_BREAKER_RATIO: '0.7',
+      OTTO_PARTNER_REQUESTS_PER_SECOND: '5',
+      MAX_CACHED_WORKFLOWS: '500',
+      OTTO_INSTALLATION_TOKEN_SCOPE: 'orders returns',
+      OTTO_PARTNER_ID_CLAIM: 'partner',
+    });
+    const api = loadConfig(apiConfigSchema, containerEnv('api', set));
+    expect([api.STATE_TTL, api.CONSENT_COOKIE_TTL, api.TEMPORAL_CALL_TIMEOUT]).toEqual([
+      20 * 60_000,
+      2 * 3_600_000,
+      3_000,
+    ]);
+    expect(api.OTTO_ISSUER).toBe('https://api.otto.market/sec-api/auth/realms/other');
+    expect(api.ASSISTANT_FRAME_ANCESTORS).toContain('https://admin.shop.example');
+    const worker = loadConfig(workerConfigSchema, containerEnv('worker', set));
+    expect(worker).toMatchObject({
+      REVOCATION_CONFIRM_WINDOW: 45 * 60_000,
+      TRANSFER_INTERVALS: { returnsImport: null },
+      PRICES_EXPORT_HOUR: 4,
+      FLEET_BREAKER_RATIO: 0.7,
+      OTTO_PARTNER_REQUESTS_PER_SECOND: 5,
+      MAX_CACHED_WORKFLOWS: 500,
+      OTTO_INSTALLATION_TOKEN_SCOPE: 'orders returns',
+      OTTO_PARTNER_ID_CLAIM: ['partner'],
+    });
+    // Left out: the schemas' own defaults, as without compose.
+    const unset = (schema: z.ZodType, name: string) => {
+      const env = containerEnv(name);
+      return {
+        compose: loadConfig(schema, env) as Record<string, unknown>,
+        bare: loadConfig(
+          schema,
+          Object.fromEntries(Object.entries(env).filter(([k]) => !passedThrough(name).includes(k))),
+        ) as Record<string, unknown>,
+      };
+    };
+    for (const name of ['worker', 'api'] as const) {
+      const { compose: viaCompose, bare } = unset(SCHEMAS[name], name);
+      for (const key of passedThrough(name)) expect([key, viaCompose[key]]).toEqual([key, bare[key]]);
+    }
+  });
+
+  it('gives an empty ${NAME:-} default only to settings whose schema reads an empty value as unset', () => {
+    for (const name of ['worker', 'api'] as const) {
+      const rawEnv = raw().services[name]?.environment ?? {};
+      const emptyDefault = Object.entries(rawEnv)
+        .filter(([, value]) => typeof value === 'string' && /^\$\{[A-Z_][A-Z0-9_]*:-\}$/.test(value))
+        .map(([key]) => key);
+      const env = containerEnv(name);
+      for (const key of emptyDefault) {
+        const { [key]: _dropped, ...without } = env;
+        const asEmpty = loadConfig(SCHEMAS[name], { ...env, [key]: '' }) as Record<string, unknown>;
+        const asUnset = loadConfig(SCHEMAS[name], without) as Record<string, unknown>;
+        expect([key, asEmpty[key]]).toEqual([key, asUnset[key]]);
+      }
+    }
   });
 
   it('the emulator trial passes both schemas in dev mode; the same http:// defaults fail closed without it', () => {
@@ -708,7 +855,10 @@ describe('docker-compose.yml', () => {
   });
 
   it('.env.example names every variable the compose file reads; env:generate writes a .env compose accepts', () => {
-    const read = new Set([...composeText.matchAll(/\$\{([A-Z_][A-Z0-9_]*)/g)].map((m) => m[1]!));
+    const read = new Set([
+      ...[...composeText.matchAll(/\$\{([A-Z_][A-Z0-9_]*)/g)].map((m) => m[1]!),
+      ...Object.keys(services).flatMap(passedThrough),
+    ]);
     const example = readFileSync(join(ROOT, '.env.example'), 'utf8');
     const documented = new Set([...example.matchAll(/^#?\s?([A-Z_][A-Z0-9_]*)=/gm)].map((m) => m[1]!));
     expect([...read].filter((v) => !documented.has(v)).sort()).toEqual([]);
@@ -731,7 +881,12 @@ describe('docker-compose.yml', () => {
     });
     const worker = loadConfig(workerConfigSchema, containerEnv('worker', filled));
     expect(worker.WEBHOOK_URL).toBe('https://shop.example/hooks');
-    expect(loadConfig(apiConfigSchema, containerEnv('api', filled)).API_KEYS).toHaveLength(2);
+    // A key for every role: the shop's backend needs its own (shop routes refuse admin and support keys).
+    expect(
+      loadConfig(apiConfigSchema, containerEnv('api', filled))
+        .API_KEYS.map((k) => k.role)
+        .sort(),
+    ).toEqual([...API_ROLES].sort());
     // Without --webhook-url the webhook lines stay commented out, and compose passes empty values: off.
     const noHooks = load({
       ...parseDotEnv(generateEnv()),
@@ -752,6 +907,53 @@ describe('docker-compose.yml', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('npm run env:generate', () => {
+  it('writes a key for every API role: admin, support and the shop backend', () => {
+    for (const options of [{}, { emulator: true }]) {
+      const keys = parseDotEnv(generateEnv(options)).API_KEYS!.split(',');
+      expect(keys.map((entry) => entry.split(':')[0]).sort()).toEqual([...API_ROLES].sort());
+      expect(new Set(keys.map((entry) => entry.split(':')[1])).size).toBe(keys.length);
+    }
+    expect([...GENERATED_KEY_ROLES].sort()).toEqual([...API_ROLES].sort());
+  });
+
+  it('gives the emulator trial public apps, with the installation links its emulator serves to browsers here', async () => {
+    const trialCompose = load(parseDotEnv(generateEnv({ emulator: true })));
+    const emulatorUrl = envOf('emulator', trialCompose).EMULATOR_PUBLIC_BASE_URL!;
+    expect(TRIAL_EMULATOR_URL).toBe(emulatorUrl);
+    const emulator = createEmulator({ publicBaseUrl: emulatorUrl });
+    const api = loadConfig(apiConfigSchema, containerEnv('api', trialCompose));
+    const worker = loadConfig(workerConfigSchema, containerEnv('worker', trialCompose));
+    expect(api.OTTO_APPS.map((a) => a.version)).toEqual(['v1', 'v2']);
+    for (const apps of [api.OTTO_APPS, worker.OTTO_APPS])
+      for (const app of apps) {
+        // Without it the API calls the app private and refuses a consent without an invitation link
+        // (which the emulator gives to private apps only): the trial could not connect anyone.
+        expect([app.appId, app.installationUrl]).toEqual([app.appId, emulator.installationUrl(app.appId)]);
+        expect(new URL(app.installationUrl!).origin).toBe(new URL(api.OTTO_PORTAL_BASE_URL).origin);
+        const opened = await request(emulator.app).get(new URL(app.installationUrl!).pathname);
+        expect([app.appId, opened.status]).toEqual([app.appId, 200]);
+      }
+  });
+
+  it('names OPC for the real OTTO and shows installationUrl in its OTTO_APPS templates', () => {
+    const text = generateEnv();
+    expect(parseDotEnv(text).OTTO_PORTAL_BASE_URL).toBe('https://portal.otto.market');
+    const templates = text.split('\n').filter((l) => /^# OTTO_APPS(_PUBLIC)?=/.test(l));
+    expect(templates).toHaveLength(2);
+    for (const template of templates)
+      expect(template).toContain('"installationUrl":"https://portal.otto.market/');
+    const filled = load({
+      ...parseDotEnv(text),
+      OTTO_APPS: PRODUCTION_ENV.OTTO_APPS,
+      OTTO_APPS_PUBLIC: PRODUCTION_ENV.OTTO_APPS_PUBLIC,
+    });
+    expect(loadConfig(apiConfigSchema, containerEnv('api', filled)).OTTO_PORTAL_BASE_URL).toBe(
+      'https://portal.otto.market',
+    );
   });
 });
 
@@ -820,6 +1022,24 @@ describe('docker compose config (a real Compose implementation)', () => {
       );
     },
   );
+
+  itWithCompose('passes a setting in .env through to its service, and leaves those .env omits unset', () => {
+    const result = run(`${trialEnv}STATE_TTL=20m\nTRANSFER_INTERVALS=returnsImport=off\n`, [
+      'config',
+      '--format',
+      'json',
+    ]);
+    expect([result.status, result.stderr]).toEqual([0, expect.anything()]);
+    const model = JSON.parse(result.stdout) as {
+      services: Record<string, { environment: Record<string, string | null> }>;
+    };
+    expect(model.services.api?.environment.STATE_TTL).toBe('20m');
+    expect(model.services.worker?.environment.TRANSFER_INTERVALS).toBe('returnsImport=off');
+    // null: compose resolves nothing, and the container gets no such variable (not an empty one).
+    for (const name of ['worker', 'api'])
+      for (const key of passedThrough(name).filter((k) => !['STATE_TTL', 'TRANSFER_INTERVALS'].includes(k)))
+        expect([name, key, model.services[name]?.environment[key]]).toEqual([name, key, null]);
+  });
 
   itWithCompose('refuses a .env without the secrets, naming the variable', () => {
     const without = trialEnv.replace(/^SEAL_KEYS=.*$/m, '');

@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { z } from 'zod';
 import { apiConfigSchema } from '../../api/config';
+import { DEV_API_KEYS, PUBLISHED_API_KEYS } from '../../api/api-keys';
 import { SECRET_VARIABLES } from '../../common/config';
 import { workerConfigSchema } from '../../worker/config';
 import { tsEntry } from '../../scripts/ts-entry';
@@ -34,12 +35,25 @@ const packageJson = JSON.parse(read('package.json')) as {
   scripts: Record<string, string>;
   engines?: { node?: string };
 };
-const compose = parse(read('docker-compose.yml')) as {
-  services: Record<string, { profiles?: string[]; volumes?: unknown[] }>;
+const compose = parse(read('docker-compose.yml'), { merge: true }) as {
+  services: Record<
+    string,
+    { profiles?: string[]; volumes?: unknown[]; environment?: Record<string, unknown> }
+  >;
 };
 const composeText = read('docker-compose.yml');
-/** Variables compose interpolates (`${NAME}`, `${NAME:-…}`, `${NAME:?…}`) from the shell or `.env`. */
-const composeReads = new Set([...composeText.matchAll(/\$\{([A-Z][A-Z0-9_]*)/g)].map((m) => m[1]!));
+/**
+ * Variables compose takes from the shell or `.env`: interpolated (`${NAME}`, `${NAME:-…}`, `${NAME:?…}`)
+ * or passed through to a service as they are (an environment key without a value).
+ */
+const composeReads = new Set([
+  ...[...composeText.matchAll(/\$\{([A-Z][A-Z0-9_]*)/g)].map((m) => m[1]!),
+  ...Object.values(compose.services).flatMap((s) =>
+    Object.entries(s.environment ?? {})
+      .filter(([, value]) => value === null)
+      .map(([name]) => name),
+  ),
+]);
 /** Variables compose sets in a service's environment (e.g. the Temporal UI's). */
 const composeSets = new Set([...composeText.matchAll(/^\s+([A-Z][A-Z0-9_]+):/gm)].map((m) => m[1]!));
 
@@ -561,6 +575,62 @@ describe('README.md is exact', () => {
     expect(readme).toMatch(/Linux/);
     expect(readme).toMatch(/macOS/);
     expect(readme).toMatch(/Windows/);
+  });
+
+  it('shows the block npm run dev prints, line by line in its order', () => {
+    // The labels scripts/dev.ts prints (b('API', …) …), and its closing line.
+    const source = code('scripts/dev.ts');
+    const printed = /dev stack is up',([\s\S]*?)\]\.join/.exec(source)?.[1] ?? '';
+    const labels = [...printed.matchAll(/\bb\(\s*'([^']*)'/g)].map((m) => m[1]!).filter(Boolean);
+    expect(labels.length).toBeGreaterThan(4);
+    const closing = /'\s{2}(Connect the demo seller[^']*)'/.exec(printed)?.[1];
+    const block = fences().find((f) => f.body.includes('otto-connect dev stack is up'));
+    expect(block).toBeDefined();
+    const shown = block!.body
+      .split('\n')
+      .filter((line) => !line.includes(closing!))
+      .map((line) => /^\s{2}(\S+(?: \S+)*?)\s{2,}/.exec(line)?.[1])
+      .filter((label): label is string => label !== undefined);
+    // USE_EMULATOR picks one of two labels for the same line: the README shows the emulator's.
+    expect(shown).toEqual(labels.filter((label) => label !== 'OTTO'));
+    expect(block!.body).toContain(closing!);
+  });
+
+  it('states the dev API keys and the refused published keys as api/api-keys.ts has them', () => {
+    expect(readme).toContain(`\`${DEV_API_KEYS}\``);
+    const refused = /published dev keys \(([^)]*)\) are refused/.exec(readme)?.[1] ?? '';
+    expect([...refused.matchAll(/`([^`]+)`/g)].map((m) => m[1]).sort()).toEqual(
+      [...PUBLISHED_API_KEYS].sort(),
+    );
+  });
+
+  it('names every secret that may come from a file, in the README and the compose file', () => {
+    const paragraph = /\*\*Secrets from files\.\*\*([\s\S]*?)\n\n/.exec(readme)?.[1] ?? '';
+    const header = composeText
+      .split('\n')
+      .filter((l) => l.startsWith('#'))
+      .join(' ');
+    for (const name of SECRET_VARIABLES) {
+      expect([name, paragraph.includes(`\`${name}\``)]).toEqual([name, true]);
+      expect([name, header.includes(name)]).toEqual([name, true]);
+    }
+  });
+
+  it('names in docs/ only Temporal SDK series as exported (the dashboard queries them), and every patch', () => {
+    const series = new Set(
+      [...read('deploy/grafana/dashboards/temporal-sdk.json').matchAll(/temporal_[a-z_]+/g)].map((m) => m[0]),
+    );
+    const exported = (name: string) => ['', '_bucket', '_sum', '_count'].some((s) => series.has(name + s));
+    const unknown: string[] = [];
+    for (const doc of readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')))
+      for (const [name] of read(`docs/${doc}`).matchAll(/(?<=`)temporal_[a-z_]+(?=[`{])/g))
+        if (!exported(name)) unknown.push(`docs/${doc}: ${name}`);
+    expect(unknown).toEqual([]);
+    // The upgrade notes name every patch the workflow asks for.
+    const patches = [...read('workflows/patches.ts').matchAll(/^ {2}(\w+): \{$/gm)].map((m) => m[1]!);
+    expect(patches.length).toBeGreaterThanOrEqual(3);
+    const versioning = read('docs/versioning.md');
+    expect(patches.filter((id) => !versioning.includes(`\`${id}\``))).toEqual([]);
   });
 
   it('names only metric series the code exports, and exactly the alerts of the rules file', () => {
