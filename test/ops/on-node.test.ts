@@ -46,7 +46,17 @@ it('reads engines ranges as npm does for the forms package.json uses', () => {
 });
 
 it('runs every README command and its dependency pre-step through it', () => {
-  for (const script of ['dev', 'test', 'demo', 'bench']) {
+  for (const script of [
+    'dev',
+    'test',
+    'demo',
+    'bench',
+    'test:unit',
+    'env:generate',
+    'client:generate',
+    'temporal:ensure',
+    'histories:record',
+  ]) {
     expect(pkg.scripts[script]).toMatch(/^node scripts\/on-node\.mjs /);
     expect(pkg.scripts[`pre${script}`]).toBe('node scripts/on-node.mjs node scripts/ensure-deps.mjs');
   }
