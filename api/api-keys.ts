@@ -21,6 +21,13 @@ export interface ApiKey {
 
 /** Short keys are guessable; the failed-attempt limit is a brake, not a substitute for entropy. */
 export const MIN_API_KEY_LENGTH = 12;
+/**
+ * The longest key a request may present (api/auth.ts reads no further), so no longer key can be configured:
+ * it could never be used.
+ */
+export const MAX_API_KEY_LENGTH = 512;
+/** What a Bearer token may hold (RFC 6750's b64token is narrower; printable ASCII without spaces here). */
+export const API_KEY_CHARACTERS = /^[\x21-\x7e]+$/;
 /** Outside dev (`OTTO_CONNECT_ENV=dev`), keys must be at least this long: e.g. `openssl rand -hex 24`. */
 export const MIN_PRODUCTION_API_KEY_LENGTH = 32;
 
@@ -56,10 +63,14 @@ export const apiKeysEnvSchema = z.string().transform((text, ctx): ApiKey[] => {
         code: 'custom',
         message: `entry ${index + 1} must look like admin:<key>, support:<key> or shop:<key>`,
       });
-    } else if (key.length < MIN_API_KEY_LENGTH || /\s/.test(key)) {
+    } else if (
+      key.length < MIN_API_KEY_LENGTH ||
+      key.length > MAX_API_KEY_LENGTH ||
+      !API_KEY_CHARACTERS.test(key)
+    ) {
       ctx.addIssue({
         code: 'custom',
-        message: `entry ${index + 1} (${role}): the key must be at least ${MIN_API_KEY_LENGTH} characters without spaces`,
+        message: `entry ${index + 1} (${role}): the key must be ${MIN_API_KEY_LENGTH}–${MAX_API_KEY_LENGTH} printable ASCII characters without spaces (a request could not present it otherwise)`,
       });
     } else {
       keys.push({ role: role as ApiRole, key });

@@ -6,13 +6,13 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { roleAllows, type ApiKey, type ApiRole } from './api-keys';
+import { MAX_API_KEY_LENGTH, roleAllows, type ApiKey, type ApiRole } from './api-keys';
 import { HttpError } from './errors';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
 /** Longest key a request may present; a longer one is refused as not valid, without hashing it. */
-const MAX_PRESENTED_KEY = 512;
+const MAX_PRESENTED_KEY = MAX_API_KEY_LENGTH;
 
 export interface Authenticator {
   requireRole(role: ApiRole): RequestHandler;

@@ -329,7 +329,18 @@ describe('api config', () => {
 
   it.each([
     ['API_KEYS', 'root:some-long-key-123', /API_KEYS: entry 1 must look like admin:<key>/],
-    ['API_KEYS', 'admin:short', /API_KEYS: entry 1 \(admin\): the key must be at least 12/],
+    ['API_KEYS', 'admin:short', /API_KEYS: entry 1 \(admin\): the key must be 12–512 printable/],
+    // Keys a request could never present (api/auth.ts): over 512 characters, or not printable ASCII.
+    [
+      'API_KEYS',
+      `admin:${ADMIN_KEY.repeat(20).slice(0, 513)}`,
+      /API_KEYS: entry 1 \(admin\): the key must be 12–512/,
+    ],
+    [
+      'API_KEYS',
+      `admin:${ADMIN_KEY}ü`,
+      /API_KEYS: entry 1 \(admin\): the key must be 12–512 printable ASCII/,
+    ],
     ['STATE_SIGNING_KEY', 'too-short', /STATE_SIGNING_KEY: must be at least 32/],
     ['STATE_TTL', 'soon', /STATE_TTL: must be a duration/],
     ['PORT', 'eighty', /PORT:/],

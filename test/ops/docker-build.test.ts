@@ -6,6 +6,7 @@
  * workflow bundle. A source that imports a file the image does not get (e.g. test/support/) fails here
  * as it would fail `docker build`, with tsc's TS2307. Then the compiled entry points compose runs exist.
  */
+import { builtinModules } from 'node:module';
 import { spawnSync } from 'node:child_process';
 import {
   copyFileSync,
@@ -133,6 +134,37 @@ function buildStage(): BuildStage {
   return { copies, runs };
 }
 
+/**
+ * The packages the compiled module graph from `entry` requires (statically: tsc's CommonJS output names
+ * every import, dynamic ones too, as `require("…")`), following relative requires within lib/.
+ */
+function packagesRequiredFrom(entry: string): Map<string, string> {
+  const found = new Map<string, string>(); // package → first file requiring it
+  const seen = new Set<string>();
+  const queue = [entry];
+  while (queue.length > 0) {
+    const file = queue.pop()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const source = readFileSync(file, 'utf8');
+    for (const [, spec] of source.matchAll(/\brequire\(\s*["']([^"']+)["']\s*\)/g)) {
+      if (spec!.startsWith('.')) {
+        const base = join(dirname(file), spec!);
+        const target = [base, `${base}.js`, join(base, 'index.js')].find(
+          (candidate) => existsSync(candidate) && statSync(candidate).isFile(),
+        );
+        if (!target) throw new Error(`${file} requires ${spec}, which lib/ does not have`);
+        queue.push(target);
+        continue;
+      }
+      const name = spec!.startsWith('@') ? spec!.split('/').slice(0, 2).join('/') : spec!.split('/')[0]!;
+      if (name.startsWith('node:') || builtinModules.includes(name)) continue;
+      if (!found.has(name)) found.set(name, file);
+    }
+  }
+  return found;
+}
+
 describe('the image build (the Dockerfile build stage, reproduced without Docker)', () => {
   it('copies nothing .dockerignore keeps out of the context, and gets only sources and manifests', () => {
     const { copies } = buildStage();
@@ -175,6 +207,19 @@ describe('the image build (the Dockerfile build stage, reproduced without Docker
       expect(entries.length).toBeGreaterThanOrEqual(3);
       for (const path of [...entries, 'lib/workflow-bundle.js', 'lib/store/migrations'])
         expect([path, existsSync(join(dir, path))]).toEqual([path, true]);
+      // The runtime stage installs production dependencies only (`npm ci --omit=dev`): what the entry
+      // points load must be among them, or the container stops at start with "Cannot find module".
+      const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+        dependencies: Record<string, string>;
+      };
+      expect(dockerfile).toMatch(/npm ci --omit=dev/);
+      for (const entry of entries)
+        for (const [name, by] of packagesRequiredFrom(join(dir, entry)))
+          expect([
+            entry,
+            name,
+            name in pkg.dependencies ? 'a dependency' : `not a dependency (${by})`,
+          ]).toEqual([entry, name, 'a dependency']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
