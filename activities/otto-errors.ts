@@ -31,7 +31,15 @@ export function classifyOttoError(err: unknown, kind: OttoCallKind): Error {
   if (status >= 500 || status === 408) {
     return ApplicationFailure.create({ type: FailureTypes.ottoUnavailable, message });
   }
-  if (kind === 'mint' && (status === 401 || status === 403 || status === 404)) {
+  // OTTO documents no status for a revoked installation (docs/otto-api.md §4: treat 400/401/403/404 as
+  // "possibly revoked"); a 400 that names our own request's fault (a scope we asked for, our client) is not.
+  if (
+    kind === 'mint' &&
+    (status === 401 ||
+      status === 403 ||
+      status === 404 ||
+      (status === 400 && err.reason !== 'invalid_scope' && err.reason !== 'invalid_client'))
+  ) {
     return ApplicationFailure.create({ type: FailureTypes.installationRevoked, message, nonRetryable: true });
   }
   if (err.reason === 'invalid_client' || (kind === 'developer-token' && status === 401)) {

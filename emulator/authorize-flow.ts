@@ -227,6 +227,10 @@ export function installDecide(
     if (checked.kind === 'page_error') return checked;
     invitation = checked.invitation;
   }
+  const revoked = ctx.settings.reinstallKeepsInstallationId
+    ? ctx.state.installations.find((i) => i.appId === app.appId && i.partnerId === session.partnerId)
+    : undefined;
+  if (revoked) return reinstall(ctx, revoked, session, app, invitation);
   const installation: Installation = {
     installationId: uuid(),
     appId: app.appId,
@@ -237,6 +241,35 @@ export function installDecide(
     via: invitation ? 'invitation' : 'installation_link',
   };
   ctx.state.installations.push(installation);
+  if (invitation) {
+    invitation.usedAt = ctx.now();
+    invitation.usedByPartnerId = session.partnerId;
+  }
+  ctx.persist();
+  return { kind: 'redirect', redirectTo: installCallback(app), installation };
+}
+
+/**
+ * reinstallKeepsInstallationId: the revoked installation comes back under its old id. Tokens issued
+ * before the revocation stay dead (unless they may live to their expiry anyway).
+ */
+function reinstall(
+  ctx: EmulatorContext,
+  installation: Installation,
+  session: InstallSession,
+  app: ResolvedApp,
+  invitation: Invitation | undefined,
+): InstallDecision {
+  if (!ctx.options.revokedTokensValidUntilExpiry) {
+    const now = ctx.now();
+    for (const t of ctx.state.tokens)
+      if (t.installationId === installation.installationId) t.revokedAt ??= now;
+  }
+  delete installation.revokedAt;
+  installation.scopes = [...app.scopes];
+  installation.createdAt = ctx.nowIso();
+  installation.installedBy = session.username;
+  installation.via = invitation ? 'invitation' : 'installation_link';
   if (invitation) {
     invitation.usedAt = ctx.now();
     invitation.usedByPartnerId = session.partnerId;

@@ -4,6 +4,7 @@ import {
   REALM_PATH,
   type EmulatorPartnerInput,
   type PartnerIdClaim,
+  type RevokedMintStatus,
   type ResolvedApp,
   type ResolvedOptions,
 } from './options';
@@ -55,6 +56,8 @@ export type LoginSession = AuthorizeSession | InstallSession;
 export interface EmulatorSettings {
   dropCodeChallenge: boolean;
   partnerIdClaim: PartnerIdClaim;
+  revokedMintStatus: RevokedMintStatus;
+  reinstallKeepsInstallationId: boolean;
 }
 
 export class EmulatorError extends Error {
@@ -214,7 +217,12 @@ export class EmulatorContext {
   }
 
   private initialSettings(): EmulatorSettings {
-    return { dropCodeChallenge: this.options.dropCodeChallenge, partnerIdClaim: this.options.partnerIdClaim };
+    return {
+      dropCodeChallenge: this.options.dropCodeChallenge,
+      partnerIdClaim: this.options.partnerIdClaim,
+      revokedMintStatus: this.options.revokedMintStatus,
+      reinstallKeepsInstallationId: this.options.reinstallKeepsInstallationId,
+    };
   }
 
   private initialState(): PersistentState {

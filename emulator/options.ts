@@ -48,6 +48,10 @@ export interface EmulatorPartnerInput {
 export type PartnerIdClaim = 'partner_id' | 'partner' | 'none';
 export const PARTNER_ID_CLAIMS: PartnerIdClaim[] = ['partner_id', 'partner', 'none'];
 
+/** [I] What minting answers for a revoked installation (docs/otto-api.md §4: undocumented; 400/401/403/404). */
+export type RevokedMintStatus = 400 | 401 | 403 | 404;
+export const REVOKED_MINT_STATUSES: RevokedMintStatus[] = [400, 401, 403, 404];
+
 /**
  * [I] The answer of `/oauth2/token` for the user grants (code exchange, refresh). OTTO does not specify
  * it (docs/otto-api.md §2.4: "parse every field as optional"), so the default is the least a client can
@@ -117,6 +121,17 @@ export interface EmulatorOptions {
    * false: they stop at once, the stricter case the connector has to survive anyway.
    */
   revokedTokensValidUntilExpiry?: boolean;
+  /**
+   * [I] The status minting answers for a revoked installation (default 403; 400, 401 and 404 are the other
+   * readings of docs/otto-api.md §4). Start value of the runtime setting (`PATCH /__admin/settings`).
+   */
+  revokedMintStatus?: RevokedMintStatus;
+  /**
+   * [I] Installing an app again after "Zugriff entziehen" gives back the old `installationId` instead of a
+   * new one (docs/otto-api.md §4: undocumented). Tokens issued before the revocation stay dead. Start value
+   * of the runtime setting; default false.
+   */
+  reinstallKeepsInstallationId?: boolean;
   /** [I] Keycloak only *supports* PKCE (default false); true refuses /oauth2/auth without an S256 challenge. */
   requirePkce?: boolean;
   /**
@@ -204,6 +219,8 @@ export interface ResolvedOptions {
   revokedTokensValidUntilExpiry: boolean;
   requirePkce: boolean;
   dropCodeChallenge: boolean;
+  revokedMintStatus: RevokedMintStatus;
+  reinstallKeepsInstallationId: boolean;
   partnerIdClaim: PartnerIdClaim;
   userTokenAnswer: UserTokenAnswer;
   now: () => number;
@@ -232,6 +249,10 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
   const partnerIdClaim = options.partnerIdClaim ?? 'partner_id';
   if (!PARTNER_ID_CLAIMS.includes(partnerIdClaim)) {
     throw new Error(`emulator: partnerIdClaim must be one of ${PARTNER_ID_CLAIMS.join(', ')}`);
+  }
+  const revokedMintStatus = options.revokedMintStatus ?? 403;
+  if (!REVOKED_MINT_STATUSES.includes(revokedMintStatus)) {
+    throw new Error(`emulator: revokedMintStatus must be one of ${REVOKED_MINT_STATUSES.join(', ')}`);
   }
   const userTokenAnswer = options.userTokenAnswer ?? 'minimal';
   if (!USER_TOKEN_ANSWERS.includes(userTokenAnswer)) {
@@ -267,6 +288,8 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
     revokedTokensValidUntilExpiry: options.revokedTokensValidUntilExpiry ?? false,
     requirePkce: options.requirePkce ?? false,
     dropCodeChallenge: options.dropCodeChallenge ?? false,
+    revokedMintStatus,
+    reinstallKeepsInstallationId: options.reinstallKeepsInstallationId ?? false,
     partnerIdClaim,
     userTokenAnswer,
     now: options.now ?? Date.now,

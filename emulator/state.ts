@@ -27,7 +27,10 @@ export interface Installation {
   installedBy?: string;
   /** How it was installed. */
   via?: 'installation_link' | 'invitation';
-  /** Set by "Zugriff entziehen"; a revoked installation never comes back (installing creates a new one). */
+  /**
+   * Set by "Zugriff entziehen". Installing again creates a new installation, or (reinstallKeepsInstallationId)
+   * brings this one back under its id.
+   */
   revokedAt?: string;
 }
 

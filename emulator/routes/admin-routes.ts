@@ -5,7 +5,12 @@ import { createInvitation } from '../authorize-flow';
 import type { EmulatorContext } from '../emulator-context';
 import { faultInputSchema } from '../faults';
 import { sendAdminError } from '../http-errors';
-import { PARTNER_ID_CLAIMS, type PartnerIdClaim } from '../options';
+import {
+  PARTNER_ID_CLAIMS,
+  REVOKED_MINT_STATUSES,
+  type PartnerIdClaim,
+  type RevokedMintStatus,
+} from '../options';
 import { queryParam } from '../request-params';
 import type { Partner } from '../state';
 import { adminDataRoutes } from './admin-data-routes';
@@ -39,6 +44,13 @@ const consentSchema = z.object({
 const settingsSchema = z.strictObject({
   dropCodeChallenge: z.boolean().optional(),
   partnerIdClaim: z.enum(PARTNER_ID_CLAIMS as [PartnerIdClaim, ...PartnerIdClaim[]]).optional(),
+  revokedMintStatus: z
+    .number()
+    .refine((n): n is RevokedMintStatus => (REVOKED_MINT_STATUSES as number[]).includes(n), {
+      message: `must be one of ${REVOKED_MINT_STATUSES.join(', ')}`,
+    })
+    .optional(),
+  reinstallKeepsInstallationId: z.boolean().optional(),
 });
 
 /**
@@ -92,6 +104,9 @@ export function adminRoutes(ctx: EmulatorContext): Router {
     if (!body) return;
     if (body.dropCodeChallenge !== undefined) ctx.settings.dropCodeChallenge = body.dropCodeChallenge;
     if (body.partnerIdClaim !== undefined) ctx.settings.partnerIdClaim = body.partnerIdClaim;
+    if (body.revokedMintStatus !== undefined) ctx.settings.revokedMintStatus = body.revokedMintStatus;
+    if (body.reinstallKeepsInstallationId !== undefined)
+      ctx.settings.reinstallKeepsInstallationId = body.reinstallKeepsInstallationId;
     res.json(ctx.settings);
   });
 

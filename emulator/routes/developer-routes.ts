@@ -2,10 +2,18 @@ import type { Router } from 'express';
 import { activeInstallation } from '../authorize-flow';
 import type { EmulatorContext } from '../emulator-context';
 import { sendApiError, sendOAuthError } from '../http-errors';
+import type { RevokedMintStatus } from '../options';
 import { formParams } from '../request-params';
 import { facts } from '../request-log';
 import { bearerProblem, inspectBearer, installationTokenResponse, issueToken } from '../tokens';
 import { exactRouter } from './exact-router';
+
+const STATUS_TITLES: Record<RevokedMintStatus, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+};
 
 /** The developer API: which installation a seller has of an app, and minting installation tokens. */
 export function developerRoutes(ctx: EmulatorContext): Router {
@@ -71,8 +79,15 @@ export function developerRoutes(ctx: EmulatorContext): Router {
     }
     f.partnerId = installation.partnerId;
     if (installation.revokedAt) {
-      // [I] OTTO documents no status for this; 403 is what we chose (the connector treats 401/403/404 alike).
-      sendApiError(res, 403, 'Forbidden', 'The partner has revoked access to this app (Zugriff entzogen)');
+      // [I] OTTO documents no status for this (docs/otto-api.md §4): 403 by default, the runtime setting
+      // revokedMintStatus for the other readings (the connector treats 400/401/403/404 alike).
+      const status = ctx.settings.revokedMintStatus;
+      sendApiError(
+        res,
+        status,
+        STATUS_TITLES[status],
+        'The partner has revoked access to this app (Zugriff entzogen)',
+      );
       return;
     }
     // The optional `scope` is a form field (docs/otto-api.md §3); a body of any other type is refused

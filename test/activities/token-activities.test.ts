@@ -161,14 +161,32 @@ describe('mintInstallationToken', () => {
     expect(failure).toMatchObject({ type: FailureTypes.installationRevoked, nonRetryable: true });
   });
 
-  it.each([403, 404])('%i on minting means the installation is gone (non-retryable)', async (status) => {
-    const { acts } = activities({ 'POST /v1/token': [devToken], [MINT]: [{ status }] });
+  it.each([
+    [403, undefined],
+    [404, undefined],
+    [400, undefined],
+    [400, { error: 'invalid_grant', error_description: 'Installation not found' }],
+  ])('%i %j on minting means the installation may be gone (non-retryable)', async (status, body) => {
+    const { acts } = activities({ 'POST /v1/token': [devToken], [MINT]: [{ status, body }] });
     expect(
       await failureOf(run((i: typeof mintInput) => acts.mintInstallationToken(i), mintInput)),
     ).toMatchObject({
       type: FailureTypes.installationRevoked,
       nonRetryable: true,
     });
+  });
+
+  it('a 400 invalid_scope on minting is our request (OTTO_INSTALLATION_TOKEN_SCOPE), not a revocation', async () => {
+    const { acts } = activities(
+      {
+        'POST /v1/token': [devToken],
+        [MINT]: [{ status: 400, body: { error: 'invalid_scope', error_description: 'Invalid scopes: x' } }],
+      },
+      { installationTokenScope: 'x' },
+    );
+    const failure = await failureOf(run((i: typeof mintInput) => acts.mintInstallationToken(i), mintInput));
+    expect(failure.type).not.toBe(FailureTypes.installationRevoked);
+    expect(failure).toMatchObject({ nonRetryable: true });
   });
 
   it('429 is retried after Retry-After, 5xx and network errors with backoff', async () => {

@@ -156,10 +156,14 @@ describe('admin API', () => {
     expect((await h.http.get('/__admin/settings').expect(200)).body).toEqual({
       dropCodeChallenge: false,
       partnerIdClaim: 'partner_id',
+      revokedMintStatus: 403,
+      reinstallKeepsInstallationId: false,
     });
     expect((await h.http.patch('/__admin/settings').send({}).expect(200)).body).toEqual({
       dropCodeChallenge: false,
       partnerIdClaim: 'partner_id',
+      revokedMintStatus: 403,
+      reinstallKeepsInstallationId: false,
     });
     await h.http.patch('/__admin/settings').send({ dropCodeChallenge: true }).expect(200);
     expect(h.emulator.context.settings.dropCodeChallenge).toBe(true);
@@ -196,6 +200,8 @@ describe('admin API', () => {
     expect((await h.http.get('/__admin/settings').expect(200)).body).toEqual({
       dropCodeChallenge: false,
       partnerIdClaim: 'partner_id',
+      revokedMintStatus: 403,
+      reinstallKeepsInstallationId: false,
     });
     expect(h.emulator.state.partners).toEqual([]);
     expect(h.emulator.state.installations).toEqual([]);

@@ -232,9 +232,11 @@ describe('PKCE as Keycloak does it', () => {
     expect((await h.http.get('/__admin/settings').expect(200)).body).toEqual({
       dropCodeChallenge: false,
       partnerIdClaim: 'partner_id',
+      revokedMintStatus: 403,
+      reinstallKeepsInstallationId: false,
     });
     const patched = await h.http.patch('/__admin/settings').send({ dropCodeChallenge: true }).expect(200);
-    expect(patched.body).toEqual({ dropCodeChallenge: true, partnerIdClaim: 'partner_id' });
+    expect(patched.body).toMatchObject({ dropCodeChallenge: true, partnerIdClaim: 'partner_id' });
 
     const a = await freshCode(h, 'v1', true);
     const res = await exchangeCode(h, h.apps.v1, a.code, a.verifier);
@@ -261,6 +263,8 @@ describe('PKCE as Keycloak does it', () => {
     expect((await h.http.get('/__admin/settings').expect(200)).body).toEqual({
       dropCodeChallenge: false,
       partnerIdClaim: 'partner_id',
+      revokedMintStatus: 403,
+      reinstallKeepsInstallationId: false,
     });
   });
 });
@@ -599,5 +603,43 @@ describe('developer API: installation and installation tokens', () => {
     await h.http.post(`/__admin/partners/${first.partnerId}/revoke`).send({}).expect(200);
     const after = await connect(h, 'v1', first.user);
     expect(after.installationId).not.toBe(first.installationId);
+  });
+
+  it('revokedMintStatus (runtime setting): minting a revoked installation answers 400, 401 or 404 instead', async () => {
+    const c = await connect(h, 'v1');
+    await h.http.post(`/__admin/partners/${c.partnerId}/revoke`).send({}).expect(200);
+    for (const status of [400, 401, 404, 403]) {
+      await h.http.patch('/__admin/settings').send({ revokedMintStatus: status }).expect(200);
+      expect((await mint(h, h.apps.v1, c.installationId)).status).toBe(status);
+    }
+    await h.http.patch('/__admin/settings').send({ revokedMintStatus: 500 }).expect(400);
+    // A live installation is unaffected.
+    await h.http.patch('/__admin/settings').send({ revokedMintStatus: 404 }).expect(200);
+    const other = await connect(h, 'v1');
+    expect((await mint(h, h.apps.v1, other.installationId)).status).toBe(200);
+  });
+
+  it('reinstallKeepsInstallationId: installing after revocation brings the old id back; its old tokens stay dead', async () => {
+    const first = await connect(h, 'v1');
+    await h.http.patch('/__admin/settings').send({ reinstallKeepsInstallationId: true }).expect(200);
+    await h.http.post(`/__admin/partners/${first.partnerId}/revoke`).send({}).expect(200);
+    expect((await mint(h, h.apps.v1, first.installationId)).status).toBe(403);
+    const after = await connect(h, 'v1', first.user);
+    expect(after.installationId).toBe(first.installationId);
+    expect((await mint(h, h.apps.v1, first.installationId)).status).toBe(200);
+    // The token minted before the revocation does not come back to life.
+    expect(
+      (
+        await h.http
+          .get('/v4/orders')
+          .set(...bearer(first.token))
+          .expect(401)
+      ).status,
+    ).toBe(401);
+    await h.http
+      .get('/v4/orders')
+      .set(...bearer(after.token))
+      .expect(200);
+    expect(h.emulator.state.installations.filter((i) => i.partnerId === first.partnerId)).toHaveLength(1);
   });
 });

@@ -17,6 +17,10 @@ let stack: TestStack;
 beforeAll(async () => {
   stack = await TestStack.start({
     tokenTtlSeconds: TTL_S,
+    // Several tests here revoke their seller on purpose, one after the other: with the fleet breaker's
+    // defaults (5 refused installations, half of those tried in 10 min) the fifth would count as an OTTO
+    // incident, under which nobody is revoked. The breaker has its own tests (fleet-breaker, chaos).
+    fleetBreaker: { minRefusals: 1_000 },
     settings: {
       tokenRefreshMarginMs: 3_000,
       refreshJitterMs: 300,
@@ -290,6 +294,47 @@ describe('sellerConnection lifecycle (emulator, 6 s tokens)', () => {
     );
     expect(final.lastError).toMatch(/removed the app/);
     expect((await handle.describe()).status.name).toBe('COMPLETED');
+  });
+
+  it.each([400, 401, 404])(
+    'notices revocation when minting answers %i instead (OTTO documents no status, otto-api.md §4)',
+    async (status) => {
+      await stack.admin('PATCH', '/settings', { revokedMintStatus: status });
+      try {
+        const { handle, partner } = await stack.connectSeller();
+        await stack.admin('POST', `/partners/${partner.partnerId}/revoke`, {});
+        const final = await handle.result();
+        expect(final.state).toBe('revoked');
+        expect(final.events.map((e) => e.type)).toContain('revocation_suspected');
+      } finally {
+        await stack.admin('PATCH', '/settings', { revokedMintStatus: 403 });
+      }
+    },
+  );
+
+  it('a seller who removes the app and installs it again within the confirmation window stays connected (same installationId)', async () => {
+    await stack.admin('PATCH', '/settings', { reinstallKeepsInstallationId: true });
+    try {
+      const { handle, partner, status } = await stack.connectSeller(uniqueName('seller'), 'v1', {
+        overrides: { ...stack.settings, revocationConfirmWindowMs: 120_000 },
+      });
+      await stack.admin('POST', `/partners/${partner.partnerId}/revoke`, {});
+      const suspected = await stack.waitFor(handle, (s) =>
+        s.events.some((e) => e.type === 'revocation_suspected'),
+      );
+      expect(suspected.lastError).toMatch(/may have been removed/);
+      const reinstalledAt = Date.now();
+      await stack.installApp('v1', partner);
+      const recovered = await stack.waitFor(
+        handle,
+        (s) => s.lastError === null && Date.parse(s.token.lastRefreshedAt ?? '') > reinstalledAt,
+        20_000,
+      );
+      expect(recovered).toMatchObject({ state: 'active', installationId: status.installationId });
+      await stack.disconnect(handle);
+    } finally {
+      await stack.admin('PATCH', '/settings', { reinstallKeepsInstallationId: false });
+    }
   });
 
   it('disconnect while active ends the workflow as disconnected and forgets the installation', async () => {
