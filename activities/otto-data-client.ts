@@ -168,7 +168,6 @@ export function createOttoDataClient(deps: OttoDataClientDeps) {
           bearer,
           json: req.json,
           headers: { 'x-request-timestamp': new Date(now()).toISOString() },
-          redirect: 'manual',
           signal: ctx.signal,
           metrics: deps.metrics,
         }));

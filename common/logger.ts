@@ -29,7 +29,7 @@ export const REDACTED = '[redacted]';
 // Keys whose values are secrets however they are spelled (clientSecret, access_token, Authorization …).
 // Matched at the end of the key, so e.g. `tokenTaskQueue` or `statusCode` stay readable.
 const SECRET_KEY =
-  /(token|secret|password|passwd|authorization|cookie|verifier|api_?key|apikey|credentials?|seal_?keys?|signing_?key)$/i;
+  /(token|secret|password|passwd|authorization|cookie|verifier|api_?key|apikey|credentials?|seal_?keys?|signing_?key|ticket|invitation_?url)$/i;
 // An OAuth authorization code under any common key.
 const CODE_KEY = /^(code|auth_?code|authorization_?code|sealed_?code)$/i;
 
@@ -37,13 +37,25 @@ export function isSecretKey(key: string): boolean {
   return SECRET_KEY.test(key) || CODE_KEY.test(key);
 }
 
-const SECRET_PARAM =
-  /\b(code|state|access_token|id_token|refresh_token|token|client_secret|code_verifier|password)=([^&\s"'#]+)/gi;
+const SECRET_NAMES =
+  'code|state|ticket|access_token|id_token|refresh_token|token|client_secret|code_verifier|password';
+// `name=value` in query strings and form bodies (a consent link's `ticket` is a credential too).
+const SECRET_PARAM = new RegExp(`\\b(${SECRET_NAMES})=([^&\\s"'#]+)`, 'gi');
+// `"name": "value"` in JSON that travels as text (an upstream's echoed request body in an error message).
+const SECRET_JSON = new RegExp(`"(${SECRET_NAMES})"(\\s*:\\s*)"(?:[^"\\\\]|\\\\.)*"`, 'gi');
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g;
+// A Standard Webhooks secret, and our cookies' values (`Cookie:`/`Set-Cookie:` headers as text).
+const WEBHOOK_SECRET = /\bwhsec_[A-Za-z0-9+/=]+/g;
+const OUR_COOKIE = /\b((?:__Host-)?otto-[a-z-]+)=([^;\s"']+)/gi;
 
-/** Removes credentials that travel inside text: query parameters and Authorization values. */
+/** Removes credentials that travel inside text: parameters, JSON fields, Authorization values, cookies. */
 export function scrubText(text: string): string {
-  return text.replace(SECRET_PARAM, `$1=${REDACTED}`).replace(BEARER, `$1 ${REDACTED}`);
+  return text
+    .replace(SECRET_PARAM, `$1=${REDACTED}`)
+    .replace(SECRET_JSON, `"$1"$2"${REDACTED}"`)
+    .replace(BEARER, `$1 ${REDACTED}`)
+    .replace(WEBHOOK_SECRET, `whsec_${REDACTED}`)
+    .replace(OUR_COOKIE, `$1=${REDACTED}`);
 }
 
 /** A copy of `value` with secret-looking keys redacted and all strings scrubbed; cycles are cut. */

@@ -9,6 +9,7 @@ import { CancelledFailure } from '@temporalio/common';
 import {
   fetchTransport,
   OttoHttpError,
+  MAX_OTTO_RESPONSE_BYTES,
   OttoNetworkError,
   ottoRequest,
   undiciTransport,
@@ -47,8 +48,24 @@ function route(req: IncomingMessage, body: string, res: ServerResponse): void {
         { 'retry-after': '7' },
       );
     case '/moved':
-      res.writeHead(302, { location: '/v4/orders' });
+      res.writeHead(Number(new URL(req.url ?? '/', base).searchParams.get('status') ?? 302), {
+        location: '/v4/orders',
+      });
       return void res.end();
+    case '/huge': {
+      // Chunked, no length announced: the cap must hold while reading, not only against a header.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = Buffer.alloc(1024 * 1024, 0x20);
+      let sent = 0;
+      const more = (): void => {
+        while (sent < MAX_OTTO_RESPONSE_BYTES / chunk.length + 2) {
+          sent++;
+          if (!res.write(chunk)) return void res.once('drain', more);
+        }
+        res.end();
+      };
+      return more();
+    }
     case '/hang':
       hanging.add(res);
       return;
@@ -144,22 +161,19 @@ describe.each(transports)('ottoRequest over %s', (_name, make) => {
     expect((err as OttoHttpError).errorText).toContain('slow down');
   });
 
-  it('redirect manual answers the 3xx itself; follow lands on the target', async () => {
-    const manual = await rejection({
-      method: 'GET',
-      url: `${base}/moved`,
-      bearer: 'secret-token',
-      redirect: 'manual',
-    });
-    expect(manual).toMatchObject({ status: 302 });
-    expect(seen.map((s) => s.url)).toEqual(['/moved']);
-
-    const followed = await ottoRequest<{ resources: unknown[] }>(transport, {
-      method: 'GET',
-      url: `${base}/moved`,
-    });
-    expect(followed.body.resources).toEqual([{ id: 1 }]);
-    expect(seen.map((s) => s.url)).toEqual(['/moved', '/moved', '/v4/orders']);
+  it('never follows a redirect: a 3xx is an error answer, the secret form and the token stay where they were sent', async () => {
+    for (const status of [302, 307, 308]) {
+      seen.length = 0;
+      const err = await rejection({
+        method: 'POST',
+        url: `${base}/moved?status=${status}`,
+        bearer: 'secret-token',
+        form: { grant_type: 'client_credentials', client_secret: 'the-client-secret' },
+      });
+      expect(err).toBeInstanceOf(OttoHttpError);
+      expect(err).toMatchObject({ status });
+      expect(seen.map((s) => s.url)).toEqual([`/moved?status=${status}`]);
+    }
   });
 
   it('keeps a body that is not JSON as text', async () => {
@@ -204,3 +218,14 @@ describe.each(transports)('ottoRequest over %s', (_name, make) => {
 async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setImmediate(resolve));
 }
+
+describe('the production transport (undici)', () => {
+  it('refuses an answer over MAX_OTTO_RESPONSE_BYTES (undici) instead of buffering it', async () => {
+    const err = await ottoRequest(undiciTransport(), { method: 'GET', url: `${base}/huge` }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(OttoNetworkError);
+    expect(String(err)).toMatch(/size|exceed/i);
+  });
+});
