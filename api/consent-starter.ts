@@ -41,7 +41,9 @@ export interface ConsentStarted {
   consentDeadline: string;
   /** OTTO's installation or invitation link the browser goes to. */
   consentUrl: string;
-  /** The signed browser binding: the cookie's value, and the admin's consent link's ticket. */
+  /** The signed browser binding as the cookie's value ("Allow access" sets it). */
+  cookie: string;
+  /** The same binding as the admin's consent link's ticket (accepted only there, never as the cookie). */
   ticket: string;
   ticketExpiresAt: number;
 }
@@ -99,7 +101,7 @@ export function createConsentStarter(deps: ConsentStarterDeps): ConsentStarter {
           ? keptInvitationUrl(deps.sealer, result.sealedInvitationUrl, sellerId)
           : app.installationUrl;
       if (consentUrl == null) throw new Error('a private app consent started without an invitation link');
-      const { value, expiresAt } = deps.consentCookies.issue({
+      const { value, ticket, expiresAt } = deps.consentCookies.issue({
         sellerId,
         appVersion,
         nonce,
@@ -112,7 +114,8 @@ export function createConsentStarter(deps: ConsentStarterDeps): ConsentStarter {
         appVersion,
         consentDeadline: result.consentDeadline,
         consentUrl,
-        ticket: value,
+        cookie: value,
+        ticket,
         ticketExpiresAt: expiresAt,
       };
     } catch (err) {

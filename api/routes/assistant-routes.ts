@@ -206,7 +206,7 @@ export function assistantRoutes(deps: AssistantRoutesDeps): Router {
         ...(invitationFits ? { invitationUrl: session.invitationUrl } : {}),
       });
       // The cookie lets OTTO's parameterless redirect after the installation find this consent again.
-      res.append('Set-Cookie', deps.consentCookies.setCookie(started.ticket));
+      res.append('Set-Cookie', deps.consentCookies.setCookie(started.cookie));
       // 303: the browser follows with a GET to OTTO's installation (or invitation) page.
       res.redirect(303, started.consentUrl);
     },

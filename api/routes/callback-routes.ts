@@ -108,14 +108,15 @@ export function callbackRoutes(deps: CallbackRoutesDeps): Router {
   router.get('/oauth/start', async (req, res) => {
     noStore(res);
     const parsed = consentStartQuerySchema.safeParse(req.query);
-    const check = parsed.success ? deps.consentCookies.verify(parsed.data.ticket) : undefined;
+    const check = parsed.success ? deps.consentCookies.verifyTicket(parsed.data.ticket) : undefined;
     if (!check?.ok) {
       deps.metrics.callbackOutcomes.inc({ reason: 'invalid_consent_link' });
       sendRefusal(req, res, 'invalid_consent_link', undefined, undefined);
       return;
     }
-    const ticket = parsed.data!.ticket;
-    if (deps.consentCookies.read(req.get('cookie')) !== ticket) {
+    // The browser this link bound already (it sends the cookie the link set): it may open it again.
+    const bound = deps.consentCookies.verify(deps.consentCookies.read(req.get('cookie')));
+    if (!bound.ok || bound.binding.nonce !== check.binding.nonce) {
       let first: boolean;
       try {
         first = await deps.spentConsentLinks.spend(check.binding.nonce, check.binding.expiresAt);
@@ -129,7 +130,7 @@ export function callbackRoutes(deps: CallbackRoutesDeps): Router {
         return;
       }
     }
-    res.append('Set-Cookie', deps.consentCookies.setCookie(ticket));
+    res.append('Set-Cookie', deps.consentCookies.setCookie(deps.consentCookies.cookieFor(check.binding)));
     res.redirect(303, check.binding.consentUrl);
   });
 

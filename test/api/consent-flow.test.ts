@@ -304,9 +304,23 @@ describe("GET /oauth/start: the admin's one-time consent link", () => {
     expect(res.headers['cache-control']).toBe('no-store');
     expect(res.headers['referrer-policy']).toBe('no-referrer');
     const set = consentCookieSet(res)!;
-    expect(set.value).toBe(ticket);
     expect(set.attributes).toEqual(expect.arrayContaining(['Path=/', 'HttpOnly', 'SameSite=Lax', 'Secure']));
     expect(consentCookies.verify(set.value)).toMatchObject({ ok: true, binding: { sellerId: 's-9' } });
+    // The ticket and the cookie carry the same binding under different keys: neither passes as the other.
+    expect(set.value).not.toBe(ticket);
+    expect(consentCookies.verify(ticket)).toEqual({ ok: false, reason: 'invalid' });
+    expect(consentCookies.verifyTicket(set.value)).toEqual({ ok: false, reason: 'invalid' });
+  });
+
+  it("a seller's own consent cookie is no consent link: copied out of the browser and sent to someone, it opens nothing", async () => {
+    const { app, connections } = clockedApp();
+    const clicked = await allowAccess(app, { sellerId: 's-b', appVersion: 'v1' });
+    const copied = consentCookieSet(clicked)!.value;
+    const res = await request(app).get('/oauth/start').query({ ticket: copied });
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('data-reason="invalid_consent_link"');
+    expect(setCookiesOf(res)).toEqual([]);
+    expect(beginInputs(connections)).toHaveLength(1);
   });
 
   it('refuses a forged or expired ticket with a 400 page and sets no cookie', async () => {

@@ -62,7 +62,7 @@ describe('POST /api/sellers/:sellerId/connection', () => {
     const link = new URL(body.authorizeUrl);
     expect(`${link.origin}${link.pathname}`).toBe(`${PUBLIC_BASE_URL}/oauth/start`);
     expect([...link.searchParams.keys()]).toEqual(['ticket']);
-    const ticket = consentCookies.verify(link.searchParams.get('ticket')!);
+    const ticket = consentCookies.verifyTicket(link.searchParams.get('ticket')!);
     expect(ticket).toEqual({
       ok: true,
       binding: {

@@ -380,7 +380,13 @@ const CASES: BadInput[] = [
   },
   {
     name: 'consent link: expired ticket',
-    send: (c) => consentStart(c, { ticket: expiredCookies.issue(binding(c.nonce)).value }),
+    send: (c) => consentStart(c, { ticket: expiredCookies.issue(binding(c.nonce)).ticket }),
+    status: 400,
+    message: 'damaged or has expired',
+  },
+  {
+    name: 'consent link: a consent cookie’s value as the ticket',
+    send: (c) => consentStart(c, { ticket: ticketOf(c.cookie) }),
     status: 400,
     message: 'damaged or has expired',
   },
