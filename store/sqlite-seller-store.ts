@@ -3,7 +3,7 @@
  * The default SellerStore: one SQLite file (better-sqlite3, WAL so several worker processes can share
  * it), schema versioned with `PRAGMA user_version`.
  */
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import {
@@ -146,7 +146,12 @@ export const MIGRATIONS: string[] = [
 const later = (a: string, b: string) => Date.parse(a) > Date.parse(b);
 
 export function openSqliteSellerStore(file: string): SellerStore {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  if (file !== ':memory:') {
+    // The store holds buyers' order data and sealed tokens: a new directory and file are the owner's only
+    // (SQLite gives its -wal and -shm files the database file's permissions). Existing ones stay as set.
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    closeSync(openSync(file, 'a', 0o600));
+  }
   const db = new Database(file);
   // busy_timeout first: on a new file the worker and the API (npm run dev starts both at once) race for it.
   db.pragma('busy_timeout = 5000');

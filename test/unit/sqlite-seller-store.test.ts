@@ -2,11 +2,26 @@
  * What only the SQLite seller store has: the v1 → v2 schema migration of an existing file. Everything
  * both stores promise is in the contract suite, test/store/seller-store-contract.test.ts.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, openSqliteSellerStore } from '../../store/sqlite-seller-store';
+
+describe('sqlite seller store files', () => {
+  it('creates its directory and database file for the owner only (buyers’ data, sealed tokens)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'otto-store-modes-'));
+    try {
+      const file = join(dir, 'nested', 'seller-store.db');
+      const store = openSqliteSellerStore(file);
+      await store.close();
+      expect((statSync(join(dir, 'nested')).mode & 0o777).toString(8)).toBe('700');
+      expect((statSync(file).mode & 0o777).toString(8)).toBe('600');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('sqlite seller store migration', () => {
   it('moves a v1 file to OTTO’s models without losing orders, returns or stock', async () => {
