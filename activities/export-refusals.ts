@@ -5,8 +5,8 @@
  * `detail` names the entry only informally (docs/otto-api.md §5.2 documents no format). We attribute an error
  * to a SKU when the SKU appears in its path/detail/title, else to the entry at the first array index in
  * its path. A SKU counts as refused when an error names it or when `results` exists and does not list it.
- * When nothing can be told apart, the whole batch counts as refused: sending a stock level again is
- * harmless, losing one is not.
+ * When nothing can be told apart (errors naming no entry, or a 207 with neither results nor errors), the
+ * whole batch counts as refused: sending a stock level again is harmless, losing one is not.
  *
  * Prices: the update task's `failed` list names each variation (its SKU) with its errors (§5.3).
  */
@@ -43,23 +43,45 @@ function containsToken(text: string, token: string): boolean {
   return false;
 }
 
+/**
+ * The errors of an answer about a batch, split into those that name one of its SKUs (joined per SKU) and
+ * those that name none.
+ */
+export function entryRefusals(
+  batchSkus: readonly string[],
+  errors: readonly OttoApiError[],
+): { named: Refusals; unnamed: OttoApiError[] } {
+  const named: Refusals = new Map();
+  const unnamed: OttoApiError[] = [];
+  for (const error of errors) {
+    const sku = attributeError(error, batchSkus);
+    if (sku === undefined) unnamed.push(error);
+    else named.set(sku, join(named.get(sku), describeApiErrors([error]) ?? 'refused'));
+  }
+  return { named, unnamed };
+}
+
+/**
+ * A 207 (OTTO took some entries, not all): the named SKUs, plus every SKU `results` does not list; with
+ * no `results`, every SKU when an error names none, or when there are no errors at all (a 207 says
+ * something failed, and nothing says what).
+ */
 export function stockRefusals(
   batchSkus: readonly string[],
   takenSkus: readonly string[] | undefined,
   errors: readonly OttoApiError[],
 ): Refusals {
-  const refused: Refusals = new Map();
-  const unattributed: OttoApiError[] = [];
-  for (const error of errors) {
-    const sku = attributeError(error, batchSkus);
-    if (sku === undefined) unattributed.push(error);
-    else refused.set(sku, join(refused.get(sku), describeApiErrors([error]) ?? 'refused'));
-  }
-  const fallback = describeApiErrors(unattributed) ?? 'not among the entries OTTO took';
+  const { named: refused, unnamed: unattributed } = entryRefusals(batchSkus, errors);
+  const silent = takenSkus === undefined && errors.length === 0;
+  const fallback =
+    describeApiErrors(unattributed) ??
+    (silent
+      ? 'OTTO answered 207 (partly refused) without naming what it took or refused'
+      : 'not among the entries OTTO took');
   const taken = takenSkus ? new Set(takenSkus) : undefined;
   for (const sku of batchSkus) {
     if (refused.has(sku)) continue;
-    if (taken ? !taken.has(sku) : unattributed.length > 0) refused.set(sku, fallback);
+    if (taken ? !taken.has(sku) : unattributed.length > 0 || silent) refused.set(sku, fallback);
   }
   return refused;
 }

@@ -36,6 +36,7 @@ export function createDataActivities(deps: ActivityDeps, tokens: TokenService = 
     partnerRequestsPerSecond: deps.partnerRequestsPerSecond,
     tokenSafetyMarginMs: deps.tokenSafetyMarginMs,
     metrics: deps.metrics,
+    onOttoDeprecation: deps.onOttoDeprecation,
   });
   const transfers = createTransferActivities({
     store: deps.store,

@@ -17,9 +17,15 @@ import type { z } from 'zod';
 import { SealError, type Sealer } from '../common/seal';
 import { FailureTypes } from '../workflows/definitions';
 import type { ActivityMetrics } from './activity-metrics';
-import { classifyOttoError } from './otto-errors';
+import { classifyOttoError, madeFrom } from './otto-errors';
 import { waitWithHeartbeats } from './activity-waits';
-import { OttoHttpError, ottoRequest, ottoTransportOf, type OttoHttpDeps } from './otto-http';
+import {
+  OttoHttpError,
+  ottoRequest,
+  ottoTransportOf,
+  warnOttoDeprecation,
+  type OttoHttpDeps,
+} from './otto-http';
 import { PartnerRateLimiter } from './partner-rate-limiter';
 
 export interface OttoDataClientDeps extends OttoHttpDeps {
@@ -138,6 +144,7 @@ export function createOttoDataClient(deps: OttoDataClientDeps) {
   const safety = deps.tokenSafetyMarginMs ?? 5_000;
   const backoffMs = deps.rateLimitBackoffMs ?? 1_000;
   const maxWaits = deps.maxRateLimitWaits ?? 3;
+  const onDeprecation = deps.onOttoDeprecation ?? warnOttoDeprecation;
 
   /** The request with OTTO's status code (200 vs 207 vs 202 matter to exports). */
   async function send<S extends z.ZodType>(
@@ -170,14 +177,18 @@ export function createOttoDataClient(deps: OttoDataClientDeps) {
           headers: { 'x-request-timestamp': new Date(now()).toISOString() },
           signal: ctx.signal,
           metrics: deps.metrics,
+          onDeprecation,
         }));
       } catch (err) {
         if (err instanceof OttoHttpError && err.status === 401) {
-          throw ApplicationFailure.create({
-            type: FailureTypes.tokenRejected,
-            message: err.message,
-            nonRetryable: true,
-          });
+          throw madeFrom(
+            ApplicationFailure.create({
+              type: FailureTypes.tokenRejected,
+              message: err.message,
+              nonRetryable: true,
+            }),
+            err,
+          );
         }
         if (err instanceof OttoHttpError && err.status === 429) {
           const wait = rateLimitDelayMs(attempt, err.retryAfterMs, backoffMs);
@@ -185,11 +196,14 @@ export function createOttoDataClient(deps: OttoDataClientDeps) {
             await sleep(wait, ctx);
             continue;
           }
-          throw ApplicationFailure.create({
-            type: FailureTypes.rateLimited,
-            message: err.message,
-            nextRetryDelay: Math.max(wait, 100),
-          });
+          throw madeFrom(
+            ApplicationFailure.create({
+              type: FailureTypes.rateLimited,
+              message: err.message,
+              nextRetryDelay: Math.max(wait, 100),
+            }),
+            err,
+          );
         }
         throw classifyOttoError(err, 'data');
       }

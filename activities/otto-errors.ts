@@ -11,13 +11,40 @@ import { OttoHttpError, OttoNetworkError } from './otto-http';
 
 export type OttoCallKind = 'mint' | 'exchange' | 'developer-token' | 'installation' | 'data';
 
+/** The answer each failure made from one of OTTO's answers stands for (in this process only). */
+const answers = new WeakMap<object, OttoHttpError>();
+
+/** Remembers that `failure` was made from OTTO's answer `answer` (see ottoAnswerOf). Returns `failure`. */
+export function madeFrom<E extends Error>(failure: E, answer: OttoHttpError): E {
+  answers.set(failure, answer);
+  return failure;
+}
+
+/**
+ * OTTO's answer (status, error list) a failure was made from, when it was made from one: lets a
+ * transfer tell a 413 or 422 from other refusals, or a refused position from a schema mismatch, without
+ * putting the answer into the failure Temporal records. Undefined for network errors, cancellations and
+ * failures of our own (schema mismatch, foreign link, expiring token).
+ */
+export function ottoAnswerOf(err: unknown): OttoHttpError | undefined {
+  if (err instanceof OttoHttpError) return err;
+  return err !== null && typeof err === 'object' ? answers.get(err) : undefined;
+}
+
 export function classifyOttoError(err: unknown, kind: OttoCallKind): Error {
+  if (err instanceof OttoHttpError) return madeFrom(classifyHttpError(err, kind), err);
+  return classifyOtherError(err);
+}
+
+function classifyOtherError(err: unknown): Error {
   if (err instanceof ApplicationFailure) return err;
   if (err instanceof OttoNetworkError) {
     return ApplicationFailure.create({ type: FailureTypes.ottoUnavailable, message: err.message });
   }
-  if (!(err instanceof OttoHttpError)) return err instanceof Error ? err : new Error(String(err));
+  return err instanceof Error ? err : new Error(String(err));
+}
 
+function classifyHttpError(err: OttoHttpError, kind: OttoCallKind): Error {
   const { status } = err;
   // Data calls carry OTTO's own words (413/422 name the refused entries); token calls add theirs themselves.
   const message = kind === 'data' && err.errorText ? `${err.message}: ${err.errorText}` : err.message;

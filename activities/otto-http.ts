@@ -3,6 +3,7 @@
  * 10 s) and the activity's cancellation signal, error bodies kept for classification, and `Retry-After`
  * parsed. Never logs or echoes a token.
  */
+import { Context } from '@temporalio/activity';
 import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
 import type { ActivityMetrics } from './activity-metrics';
 import { cancellationError } from './activity-waits';
@@ -46,6 +47,113 @@ export interface OttoHttpDeps {
   ottoTransport?: HttpTransport;
   /** A fetch to call OTTO with instead (tests' fakes), unless `ottoTransport` is given; webhooks use it too. */
   fetch?: FetchFn;
+  /**
+   * Told once per endpoint and process when OTTO announces an endpoint's end (Sunset / Deprecation
+   * headers). Default: `warnOttoDeprecation` (a warning in the activity's log).
+   */
+  onOttoDeprecation?: OttoDeprecationListener;
+}
+
+/**
+ * OTTO announcing the end of an endpoint (docs/otto-api.md §5 General: old major versions live 6 months
+ * after their successor; watch `Sunset`, `Deprecation` and `Link rel="successor-version"`).
+ */
+export interface OttoDeprecation {
+  /** The route pattern (`ottoEndpoint()`), e.g. `/v4/orders`. */
+  endpoint: string;
+  method: string;
+  /** The status of the answer that carried the headers. */
+  status: number;
+  /** The headers as OTTO sent them (null when absent). */
+  deprecation: string | null;
+  sunset: string | null;
+  /** The same as ISO 8601 dates, when they read as dates (`@<epoch seconds>` or an HTTP date). */
+  deprecatedAt: string | null;
+  sunsetAt: string | null;
+  /** The `Link` with `rel="successor-version"`, resolved against the request's URL; null when none. */
+  successor: string | null;
+}
+
+export type OttoDeprecationListener = (notice: OttoDeprecation) => void;
+
+/** The endpoints this process has warned about (once each: every answer of a deprecated endpoint carries the headers). */
+const deprecationsWarned = new Set<string>();
+
+/** Forgets which endpoints were warned about (tests). */
+export function forgetOttoDeprecationWarnings(): void {
+  deprecationsWarned.clear();
+}
+
+/** One line for the log: what ends when, and what comes after it. */
+export function describeOttoDeprecation(n: OttoDeprecation): string {
+  const deprecated = n.deprecation === null ? '' : ` deprecated ${n.deprecatedAt ?? n.deprecation};`;
+  const sunset = ` sunset ${n.sunset === null ? 'not announced' : (n.sunsetAt ?? n.sunset)};`;
+  const successor = ` successor ${n.successor ?? 'not named'}`;
+  return `OTTO announces the end of ${n.method} ${n.endpoint}:${deprecated}${sunset}${successor} (old major versions live 6 months: move to the successor before the sunset)`;
+}
+
+/** The default listener: a warning in the current activity's log (the worker's log outside one). */
+export function warnOttoDeprecation(notice: OttoDeprecation): void {
+  const meta = { ...notice };
+  let log: Pick<Context['log'], 'warn'>;
+  try {
+    log = Context.current().log;
+  } catch {
+    log = { warn: (message, m) => console.warn(message, m) };
+  }
+  log.warn(describeOttoDeprecation(notice), meta);
+}
+
+/** `@1688169599` (RFC 9745) or an HTTP date (RFC 8594 Sunset, older Deprecation drafts) as ISO 8601; else null. */
+function headerDate(value: string | null): string | null {
+  if (value === null) return null;
+  const v = value.trim();
+  const epoch = /^@(-?\d+)$/.exec(v);
+  const ms = epoch ? Number(epoch[1]) * 1_000 : /^\d+$/.test(v) ? NaN : Date.parse(v);
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : null;
+}
+
+/** The target of the first `Link` (RFC 8288) whose `rel` includes `rel`, resolved against `base`. */
+export function linkHeaderTarget(value: string | null, rel: string, base: string): string | null {
+  if (!value) return null;
+  for (const match of value.matchAll(/<([^>]*)>([^<]*)/g)) {
+    const params = match[2] ?? '';
+    const rels = /;\s*rel\s*=\s*(?:"([^"]*)"|([^;,\s]+))/i.exec(params);
+    const names = (rels?.[1] ?? rels?.[2] ?? '').toLowerCase().split(/\s+/);
+    if (!names.includes(rel.toLowerCase())) continue;
+    try {
+      return new URL(match[1] ?? '', base).toString();
+    } catch {
+      return match[1] ?? null;
+    }
+  }
+  return null;
+}
+
+/** Tells `listener` (once per endpoint and process) when `res` announces its endpoint's end. */
+function noticeDeprecation(req: HttpRequest, path: string, res: HttpAnswer): void {
+  if (req.onDeprecation === undefined) return;
+  const deprecation = res.header('deprecation');
+  const sunset = res.header('sunset');
+  if (deprecation === null && sunset === null) return;
+  const endpoint = ottoEndpoint(path);
+  if (deprecationsWarned.has(endpoint)) return;
+  deprecationsWarned.add(endpoint);
+  // A listener's hiccup never fails a call to OTTO.
+  try {
+    req.onDeprecation({
+      endpoint,
+      method: req.method,
+      status: res.status,
+      deprecation,
+      sunset,
+      deprecatedAt: headerDate(deprecation),
+      sunsetAt: headerDate(sunset),
+      successor: linkHeaderTarget(res.header('link'), 'successor-version', req.url),
+    });
+  } catch {
+    // ignored
+  }
 }
 
 export function ottoTransportOf(deps: OttoHttpDeps): HttpTransport {
@@ -176,6 +284,8 @@ export interface HttpRequest {
   signal?: AbortSignal;
   /** Where the call is counted (`ottoCall`: endpoint pattern, status, latency); none = not counted. */
   metrics?: Pick<ActivityMetrics, 'ottoCall'>;
+  /** Told when the answer carries Sunset or Deprecation, once per endpoint pattern and process. */
+  onDeprecation?: OttoDeprecationListener;
 }
 
 /**
@@ -193,6 +303,11 @@ const OTTO_ENDPOINTS: readonly (readonly [RegExp, string])[] = [
   [/\/v(\d+)\/orders$/, '/v$1/orders'],
   [/\/v(\d+)\/availability\/quantities$/, '/v$1/availability/quantities'],
   [/\/v(\d+)\/products\/prices$/, '/v$1/products/prices'],
+  [/\/v(\d+)\/products\/update-tasks\/[^/]+$/, '/v$1/products/update-tasks/:processUuid'],
+  [
+    /\/v(\d+)\/products\/update-tasks\/[^/]+\/(failed|succeeded|unchanged)$/,
+    '/v$1/products/update-tasks/:processUuid/$2',
+  ],
   [/\/v(\d+)\/returns$/, '/v$1/returns'],
   [/\/v(\d+)\/shipping-profiles$/, '/v$1/shipping-profiles'],
   [/\/v(\d+)\/shipping-profiles\/[^/]+$/, '/v$1/shipping-profiles/:id'],
@@ -204,7 +319,7 @@ export function ottoEndpoint(pathname: string): string {
   for (const [pattern, name] of OTTO_ENDPOINTS) {
     const match = pattern.exec(path);
     // The version is digits only (the pattern says so): never more than a handful of values.
-    if (match) return name.replace('$1', match[1] ?? '');
+    if (match) return name.replace('$1', match[1] ?? '').replace('$2', match[2] ?? '');
   }
   return 'other';
 }
@@ -272,6 +387,7 @@ export async function ottoRequest<T = unknown>(
     throw failed(err, 'failed while reading the answer');
   }
   record(String(res.status));
+  noticeDeprecation(req, path, res);
   let parsed: unknown = undefined;
   if (text) {
     try {

@@ -7,12 +7,15 @@
  *
  * The tick reports instead of throwing: a refused or failed mint comes back as `mintFailure` (the
  * workflow's token policy weighs it: revocation evidence, incident, backoff), each transfer's result or
- * failure per kind. Retryable transfer failures are retried inside the tick for `retryWindowMs`. Its
+ * failure per kind. Retryable transfer failures are retried inside the tick for `retryWindowMs`, backing
+ * off 1, 2, 4 … 30 s, never sooner than OTTO's Retry-After; a wait that would end past the window ends
+ * the kind with its failure instead (the workflow's schedule takes over). Its
  * heartbeat details are the result so far (a mint at once, other progress coalesced, at most
  * `heartbeatDelayMs` late): a retried attempt skips what is done and resumes the rest; a cancelled tick
  * hands them back in the CancelledFailure.
  */
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import { msToNumber } from '@temporalio/common/lib/time';
 import {
   FailureTypes,
   NON_RETRYABLE_FAILURE_TYPES,
@@ -20,7 +23,7 @@ import {
   type TransferResult,
 } from '../workflows/definitions';
 import type { SealedToken, TickInput, TickResult, TickRun } from '../workflows/tick-types';
-import { waitWithHeartbeats } from './activity-waits';
+import { waitWithHeartbeats, type WaitOptions } from './activity-waits';
 import type { TokenService } from './token-activities';
 import { isTokenHandle, type TokenVault } from './token-vault';
 import { runWithContext, type RunContext, type TransferActivities } from './transfer-activities';
@@ -47,12 +50,25 @@ export interface TickActivityDeps {
    * it (every transfer resumes idempotently from its cursor).
    */
   heartbeatDelayMs?: number;
+  /** Waits between a transfer's tries (default: waitWithHeartbeats, ending early on cancellation); tests inject a clock. */
+  sleep?: (ms: number, options: WaitOptions) => Promise<void>;
 }
 
 function failureText(err: unknown): { type?: string; message: string } {
   if (err instanceof ApplicationFailure) return { type: err.type ?? undefined, message: err.message };
   if (err instanceof Error) return { type: err.name, message: err.message };
   return { message: String(err) };
+}
+
+/** How long the failure asks to wait before the next try (OTTO's Retry-After on a 429), 0 for no wish. */
+function retryDelayOf(err: unknown): number {
+  if (!(err instanceof ApplicationFailure) || err.nextRetryDelay == null) return 0;
+  try {
+    const ms = msToNumber(err.nextRetryDelay);
+    return Number.isFinite(ms) && ms > 0 ? ms : 0;
+  } catch {
+    return 0;
+  }
 }
 
 function retryable(err: unknown): boolean {
@@ -79,6 +95,7 @@ export function createTickActivities(deps: TickActivityDeps) {
   const now = deps.now ?? Date.now;
   const heartbeatEveryMs = deps.heartbeatEveryMs ?? 5_000;
   const heartbeatDelayMs = deps.heartbeatDelayMs ?? 2_000;
+  const sleep = deps.sleep ?? waitWithHeartbeats;
   const { vault } = deps;
 
   type Log = Context['log'];
@@ -260,10 +277,16 @@ export function createTickActivities(deps: TickActivityDeps) {
                 }
                 continue;
               }
-              const backoff = Math.min(30_000, 1_000 * 2 ** attempt);
-              if (retryable(err) && now() + backoff < giveUpAt) {
+              // OTTO's Retry-After (a RateLimited failure's nextRetryDelay) is a floor: never sooner.
+              const wait = Math.max(Math.min(30_000, 1_000 * 2 ** attempt), retryDelayOf(err));
+              if (retryable(err) && now() + wait < giveUpAt) {
                 attempt += 1;
-                await waitWithHeartbeats(backoff, { signal, heartbeat: beat, heartbeatEveryMs });
+                try {
+                  await sleep(wait, { signal, heartbeat: beat, heartbeatEveryMs });
+                } catch (waitErr) {
+                  if (waitErr instanceof CancelledFailure || signal.aborted) return;
+                  throw waitErr;
+                }
                 if (signal.aborted) return;
                 continue;
               }

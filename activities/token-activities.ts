@@ -30,6 +30,7 @@ import {
   OttoHttpError,
   ottoRequest,
   ottoTransportOf,
+  warnOttoDeprecation,
   type HttpRequest,
   type OttoHttpDeps,
 } from './otto-http';
@@ -197,6 +198,7 @@ function unsealForAuthorization(sealer: Sealer, sealed: string, context: SealCon
 export function createTokenService(deps: TokenActivityDeps) {
   const transport = ottoTransportOf(deps);
   const metrics = deps.metrics ?? noMetrics;
+  const onDeprecation = deps.onOttoDeprecation ?? warnOttoDeprecation;
   const now = deps.now ?? Date.now;
   const partnerClaims = deps.partnerIdClaims ?? DEFAULT_PARTNER_ID_CLAIMS;
   const installationScope = deps.installationTokenScope?.trim() ?? '';
@@ -233,7 +235,7 @@ export function createTokenService(deps: TokenActivityDeps) {
       tokenEndpoint.release('token-endpoint'); // not sent: the slot goes to the next request
       throw err;
     }
-    return await ottoRequest(transport, { ...request, signal: waiting.signal, metrics });
+    return await ottoRequest(transport, { ...request, signal: waiting.signal, metrics, onDeprecation });
   };
 
   /** This activity's cancellation signal, and a heartbeat with `details()` (its checkpoint, if any). */
@@ -496,6 +498,7 @@ export function createTokenService(deps: TokenActivityDeps) {
             bearer: unsealForAuthorization(deps.sealer, sealedUserToken, { purpose: 'user-token', sellerId }),
             signal: waiting.signal,
             metrics,
+            onDeprecation,
           });
           installationId = installationResponse.parse(body).installationId;
         } catch (err) {

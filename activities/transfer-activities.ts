@@ -23,6 +23,11 @@
  * A stop hands the last heartbeated progress back: `CancelledFailure(message, [progress])` on
  * cancellation, `details: [progress]` on TokenExpiring / TokenRejected. Every OTTO call carries the
  * activity's cancellation signal, and every wait ends early on cancellation.
+ *
+ * A saved position OTTO refuses (a 4xx other than 401, 408 and 429 to the first call made from it: an
+ * orders `nextcursor` that expired, a price update task OTTO no longer knows) is dropped, once per
+ * attempt: the import starts over from the cursor's fromDate, the export sends that batch again. The
+ * detail says so. Without this, the progress a failed run hands back would fail every later run.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
@@ -41,7 +46,13 @@ import { encodeFeedCursor } from '../common/feed-cursor';
 import { FailureTypes, type TransferInput, type TransferResult } from '../workflows/definitions';
 import { noMetrics, type ActivityMetrics } from './activity-metrics';
 import { waitWithHeartbeats } from './activity-waits';
-import { describeRefusals, priceRefusals, stockRefusals, type Refusals } from './export-refusals';
+import {
+  describeRefusals,
+  entryRefusals,
+  priceRefusals,
+  stockRefusals,
+  type Refusals,
+} from './export-refusals';
 import { deriveOrderStatus } from './order-status';
 import type { CallContext, OttoDataClient } from './otto-data-client';
 import {
@@ -56,13 +67,23 @@ import {
   type OttoPartnerOrder,
   type ProductProcessProgress,
 } from './otto-data-models';
-import { parseApiErrors } from './otto-http';
+import { ottoAnswerOf } from './otto-errors';
+import { parseApiErrors, type OttoHttpError } from './otto-http';
 
 export const ORDERS_PAGE_LIMIT = 128; // OTTO default; max 128 or 256 (docs/otto-api.md §7.5)
 export const STOCK_BATCH = 200; // OTTO: ≤ 200 SKUs per POST
 export const PRICES_BATCH = 500; // OTTO: ≤ 500 per POST
 export const RETURNS_PAGE_LIMIT = 50; // OTTO: ≤ 50
 const MAX_PAGES = 10_000; // a loop guard, far above any real listing
+/** How often the rest of a batch goes out again after OTTO refused entries of it by name (422). */
+const MAX_RESENDS = 3;
+
+/** OTTO refused the first look at a price update task saved by an earlier attempt (exportWithRefusals). */
+class SavedTaskRefused extends Error {
+  constructor(readonly answer: OttoHttpError) {
+    super(`OTTO refused the saved update task: ${answer.message}`);
+  }
+}
 
 export interface TransferActivityDeps {
   store: SellerStore;
@@ -303,6 +324,22 @@ export function createTransferActivities(deps: TransferActivityDeps) {
     signal: current().cancellationSignal,
   });
 
+  /**
+   * The answer when OTTO refused the request itself: a 4xx other than 401 (the token: re-minted
+   * elsewhere), 408 (a timeout) and 429 (the rate). What a saved position OTTO no longer knows earns.
+   */
+  function refusedByOtto(err: unknown): OttoHttpError | undefined {
+    const answer = ottoAnswerOf(err);
+    if (answer === undefined || answer.status < 400 || answer.status > 499) return undefined;
+    return [401, 408, 429].includes(answer.status) ? undefined : answer;
+  }
+
+  /** "404 Not Found: …" for a detail line. */
+  function refusalText(answer: OttoHttpError): string {
+    const why = answer.errorText ?? answer.reason;
+    return `${answer.status}${why ? ` ${why.slice(0, 200)}` : ''}`;
+  }
+
   /** OTTO's `next`/`self` links must stay on OTTO's origin, whether we follow them or not. */
   function checkLinks(links: readonly Link[]): void {
     for (const rel of ['next', 'self']) {
@@ -402,6 +439,11 @@ export function createTransferActivities(deps: TransferActivityDeps) {
    * up to a snapshot taken first (everything when `full`), plus every SKU OTTO refused before. Each
    * batch's outcome goes to the store before the heartbeat, so a retry resumes after the last SKU done.
    * Changes after the snapshot go out next time.
+   *
+   * OTTO refusing a whole batch does not stop the export: a 413 (too large: OTTO may count differently)
+   * halves the batch, down to single entries; a refusal whose errors name entries (`path` `/N/…` or the
+   * SKU, as in a 207) records those as refused and sends the rest again (at most MAX_RESENDS times); one
+   * that names none refuses the whole batch when `refusals.unnamed` says so (stock), else fails as before.
    */
   async function exportWithRefusals<T extends StockLevel | Price>(
     input: TransferInput,
@@ -413,10 +455,15 @@ export function createTransferActivities(deps: TransferActivityDeps) {
       batchSize: number;
       /** Sends one batch; returns what OTTO refused. */
       send: (batch: T[], progress: ExportProgress) => Promise<Refusals>;
-      /** Prices: finishes an update task left in flight by a failed attempt. */
+      /**
+       * Prices: finishes an update task left in flight by a failed attempt. Throws SavedTaskRefused when
+       * OTTO refuses the first look at it: the batch is then sent again.
+       */
       resume?: (task: { href: string; skus: string[] }, progress: ExportProgress) => Promise<Refusals>;
+      /** Which answers refusing a whole batch are read entry by entry (besides 413), and what one naming no entry means. */
+      refusals: { statuses: readonly number[]; unnamed: 'refuse-batch' | 'fail' };
     },
-  ): Promise<ExportProgress & { ackedSeq: number }> {
+  ): Promise<ExportProgress & { ackedSeq: number; restarted: string }> {
     const acked = seqOf(input.cursor, 'ackedSeq');
     // A retried or rescheduled export (a full resync too) goes on after the last SKU done, against the
     // same change snapshot; heartbeated at once, so every later attempt shares that snapshot.
@@ -432,22 +479,105 @@ export function createTransferActivities(deps: TransferActivityDeps) {
     };
     beat(progress);
 
-    const settle = async (skus: string[], refusals: Refusals) => {
+    /** Records refused SKUs (and taken ones) in the store and in the progress. */
+    const record = async (taken: string[], refusals: Refusals) => {
       const refused = [...refusals].map(([sku, error]) => ({ sku, error }));
-      const taken = skus.filter((s) => !refusals.has(s));
       await store.recordExportOutcome(input.sellerId, how.kind, { taken, refused });
       progress.taken += taken.length;
       progress.refused += refused.length;
       progress.sample = [...progress.sample, ...refused].slice(0, 3);
+    };
+    const settle = async (skus: string[], refusals: Refusals) => {
+      await record(
+        skus.filter((s) => !refusals.has(s)),
+        refusals,
+      );
       progress.batches += 1;
       progress.afterSku = skus[skus.length - 1] ?? progress.afterSku;
       progress.task = null;
       beat(progress);
     };
 
+    let restarted = '';
     if (progress.task && how.resume) {
-      await settle(progress.task.skus, await how.resume(progress.task, progress));
+      const task = progress.task;
+      let refusals: Refusals | undefined;
+      try {
+        refusals = await how.resume(task, progress);
+      } catch (err) {
+        if (!(err instanceof SavedTaskRefused)) throw err;
+        // The batch it was for is still after `afterSku`: it goes out again below, with today's values.
+        restarted = `; OTTO refused the saved update task (${refusalText(err.answer)}), so its ${task.skus.length} ${how.kind === 'prices' ? 'price(s)' : 'SKU(s)'} were sent again`;
+        current().log.warn(
+          `${how.kind} export: OTTO refused the saved update task; sending its batch again`,
+          {
+            status: err.answer.status,
+            error: refusalText(err.answer),
+            skus: task.skus.length,
+          },
+        );
+        progress.task = null;
+        beat(progress);
+      }
+      if (refusals !== undefined) await settle(task.skus, refusals);
     }
+
+    /**
+     * Sends one batch, or a part of one. What OTTO refuses as a whole is split (413) or read per entry
+     * (see above); anything else fails the export as before.
+     */
+    const sendPart = async (part: T[], resends = 0): Promise<void> => {
+      const skus = part.map((i) => i.sku);
+      let refusals: Refusals;
+      try {
+        refusals = await how.send(part, progress);
+      } catch (err) {
+        // Only the POST of the batch itself (not a price task's polls) refuses the batch.
+        const answer = ottoAnswerOf(err);
+        if (
+          answer === undefined ||
+          answer.method !== 'POST' ||
+          (answer.status !== 413 && !how.refusals.statuses.includes(answer.status))
+        )
+          throw err;
+        if (answer.status === 413 && part.length > 1) {
+          const half = Math.ceil(part.length / 2);
+          current().log.warn(
+            `${how.kind} export: OTTO answered 413 to ${part.length} entries; sending them in two halves`,
+            { first: skus[0], error: refusalText(answer) },
+          );
+          await sendPart(part.slice(0, half));
+          await sendPart(part.slice(half));
+          return;
+        }
+        const { named } = entryRefusals(skus, answer.apiErrors);
+        const why = `OTTO refused the batch (${refusalText(answer)})`;
+        if (named.size === 0) {
+          // Nothing tells the entries apart: one entry too large, or a batch with nothing named.
+          if (how.refusals.unnamed === 'fail' || answer.status === 413) throw err;
+          await settle(skus, new Map(skus.map((sku) => [sku, why.slice(0, 1_000)])));
+          return;
+        }
+        const rest = part.filter((i) => !named.has(i.sku));
+        if (rest.length === 0) {
+          await settle(skus, named);
+          return;
+        }
+        if (resends >= MAX_RESENDS) {
+          // OTTO keeps refusing what is left: refused too (sent again next run), the export goes on.
+          const refusedRest: Refusals = new Map(rest.map((i) => [i.sku, why.slice(0, 1_000)]));
+          await settle(skus, new Map([...named, ...refusedRest]));
+          return;
+        }
+        // Whether OTTO took the entries it did not name is undocumented: they go out again, without
+        // the named ones (recorded now, so a stop before the rest is done loses none of them).
+        await record([], named);
+        beat(progress);
+        await sendPart(rest, resends + 1);
+        return;
+      }
+      await settle(skus, refusals);
+    };
 
     const bySku = new Map<string, T>();
     const items = input.full ? await how.all() : await how.changes(acked, progress.upTo);
@@ -455,14 +585,8 @@ export function createTransferActivities(deps: TransferActivityDeps) {
     const todo = [...bySku.values()]
       .filter((i) => progress.afterSku === null || i.sku > progress.afterSku)
       .sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0));
-    for (const batch of chunks(todo, how.batchSize)) {
-      const refusals = await how.send(batch, progress);
-      await settle(
-        batch.map((i) => i.sku),
-        refusals,
-      );
-    }
-    return { ...progress, ackedSeq: Math.max(progress.upTo, acked) };
+    for (const batch of chunks(todo, how.batchSize)) await sendPart(batch);
+    return { ...progress, ackedSeq: Math.max(progress.upTo, acked), restarted };
   }
 
   function exportDetail(what: string, p: ExportProgress, extra = ''): string {
@@ -517,13 +641,26 @@ export function createTransferActivities(deps: TransferActivityDeps) {
     const failedHref =
       linkHref(task.links, 'failed') ??
       (taskHref !== undefined ? `${otto.resolve(taskHref).pathname}/failed` : undefined);
-    let next = task.failed == null && linkHref(task.links, 'failed') === undefined ? undefined : failedHref;
+    // No count and no link says nothing about failures: the task's failed list is read anyway (§5.3
+    // documents `…/failed`); only a 404 there, for a list OTTO never pointed to, counts as none.
+    const guessed = task.failed == null && linkHref(task.links, 'failed') === undefined;
+    let next = failedHref;
     for (let pages = 0; next !== undefined && pages < MAX_PAGES; pages++) {
-      const page = await otto.call(
-        callContext(input, () => progress),
-        { method: 'GET', path: next },
-        productProcessResult,
-      );
+      let page: z.output<typeof productProcessResult>;
+      try {
+        page = await otto.call(
+          callContext(input, () => progress),
+          { method: 'GET', path: next },
+          productProcessResult,
+        );
+      } catch (err) {
+        if (!(guessed && pages === 0 && ottoAnswerOf(err)?.status === 404)) throw err;
+        current().log.warn(
+          'price update task done without a failed count or link, and OTTO has no failed list for it: counting none failed',
+          { task: taskHref },
+        );
+        break;
+      }
       checkLinks(page.links);
       for (const [sku, error] of priceRefusals(skus, page.results)) refusals.set(sku, error);
       next = linkHref(page.links, 'next');
@@ -544,9 +681,11 @@ export function createTransferActivities(deps: TransferActivityDeps) {
     async ordersImport(input: TransferInput): Promise<TransferResult> {
       return await measured('ordersImport', input, async () => {
         const fromDate = typeof input.cursor.fromDate === 'string' ? input.cursor.fromDate : null;
-        let progress: z.output<typeof ordersProgress> = startingPoint(ordersProgress, input) ?? {
+        const firstPath = `/v4/orders?limit=${ORDERS_PAGE_LIMIT}${fromDate ? `&fromDate=${encodeURIComponent(fromDate)}` : ''}`;
+        const saved = startingPoint(ordersProgress, input);
+        let progress: z.output<typeof ordersProgress> = saved ?? {
           basis: progressBasis(input),
-          nextPath: `/v4/orders?limit=${ORDERS_PAGE_LIMIT}${fromDate ? `&fromDate=${encodeURIComponent(fromDate)}` : ''}`,
+          nextPath: firstPath,
           maxLifecycle: fromDate,
           count: 0,
           pages: 0,
@@ -556,12 +695,38 @@ export function createTransferActivities(deps: TransferActivityDeps) {
         beat(progress);
         let inserted = 0;
         let withoutLastModified = 0;
+        // The saved page is OTTO's `nextcursor`, which OTTO may no longer take (expired): refused, the
+        // import starts over from the cursor's fromDate, once per attempt. Only the first call counts.
+        let resumedAt = saved !== undefined && saved.nextPath !== firstPath ? saved.nextPath : null;
+        let restarted = '';
         for (;;) {
-          const page = await otto.call(
-            callContext(input, () => progress),
-            { method: 'GET', path: progress.nextPath },
-            ordersPage,
-          );
+          let page: z.output<typeof ordersPage>;
+          try {
+            page = await otto.call(
+              callContext(input, () => progress),
+              { method: 'GET', path: progress.nextPath },
+              ordersPage,
+            );
+          } catch (err) {
+            const refused = resumedAt !== null ? refusedByOtto(err) : undefined;
+            if (refused === undefined) throw err;
+            restarted = `; OTTO refused the saved position (${refusalText(refused)}), so the import started over from ${fromDate ? `fromDate ${fromDate}` : 'the beginning'}`;
+            current().log.warn(
+              'ordersImport: OTTO refused the saved page position; starting over from the cursor',
+              {
+                status: refused.status,
+                error: refusalText(refused),
+                pagesBefore: progress.pages,
+                fromDate,
+              },
+            );
+            // The position goes; what the earlier run imported and changed (announced on success) stays.
+            progress = { ...progress, nextPath: firstPath, maxLifecycle: fromDate, pages: 0 };
+            resumedAt = null;
+            beat(progress);
+            continue;
+          }
+          resumedAt = null;
           checkLinks(page.links);
           const orders = page.resources.map(toStoreOrder);
           const upserted = await store.upsertOrders(input.sellerId, orders);
@@ -606,7 +771,7 @@ export function createTransferActivities(deps: TransferActivityDeps) {
           count: progress.count,
           // OTTO's fromDate is inclusive: the boundary order comes again next time and is a no-op upsert.
           cursor: { fromDate: progress.maxLifecycle },
-          detail: `${progress.count} orders imported or updated (${inserted} new in this attempt) over ${progress.pages} page(s)${noLm}`,
+          detail: `${progress.count} orders imported or updated (${inserted} new in this attempt) over ${progress.pages} page(s)${noLm}${restarted}`,
           changedOrderIds: progress.changedIds,
           // The orders feed position after these changes (a shop that has read up to it has them all).
           ...(progress.maxChangeSeq > 0
@@ -628,6 +793,8 @@ export function createTransferActivities(deps: TransferActivityDeps) {
           changes: (after, upTo) => store.stockChanges(input.sellerId, after, upTo),
           pending: () => store.pendingStock(input.sellerId),
           batchSize: STOCK_BATCH,
+          // §5.2: 413 and 422 answer `{errors: [...]}` with the 207's per-entry errors.
+          refusals: { statuses: [422], unnamed: 'refuse-batch' },
           send: async (batch, progress) => {
             const { status, body } = await otto.send(
               callContext(input, () => progress),
@@ -652,7 +819,7 @@ export function createTransferActivities(deps: TransferActivityDeps) {
             ackedSeq: done.ackedSeq,
             lastFullAt: input.full ? now() : (input.cursor.lastFullAt ?? null),
           },
-          detail: exportDetail('stock level(s)', done, input.full ? ' (full daily resync)' : ''),
+          detail: `${exportDetail('stock level(s)', done, input.full ? ' (full daily resync)' : '')}${done.restarted}`,
         };
       });
     },
@@ -678,7 +845,27 @@ export function createTransferActivities(deps: TransferActivityDeps) {
           changes: (after, upTo) => store.priceChanges(input.sellerId, after, upTo),
           pending: () => store.pendingPrices(input.sellerId),
           batchSize: PRICES_BATCH,
-          resume: (task, progress) => finish(task, progress),
+          // §5.3 documents only the 202: a refusal is read per entry only when its errors name entries
+          // (as stock's do); one naming none fails the export as before. 413 halves the batch.
+          refusals: { statuses: [400, 422], unnamed: 'fail' },
+          resume: async (task, progress) => {
+            // The first look at a task saved by an earlier attempt: OTTO may no longer know it (404).
+            // Sending its prices again is safe: a price update sets the values, OTTO counts the same
+            // values as `unchanged`, and the store's current values go out.
+            let first: ProductProcessProgress;
+            try {
+              first = await otto.call(
+                callContext(input, () => progress),
+                { method: 'GET', path: task.href },
+                productProcessProgress,
+              );
+            } catch (err) {
+              const refused = refusedByOtto(err);
+              if (refused !== undefined) throw new SavedTaskRefused(refused);
+              throw err;
+            }
+            return await finish(task, progress, first);
+          },
           send: async (batch, progress) => {
             const accepted = await otto.call(
               callContext(input, () => progress),
@@ -713,11 +900,11 @@ export function createTransferActivities(deps: TransferActivityDeps) {
         return {
           count: done.taken,
           cursor: { ackedSeq: done.ackedSeq },
-          detail: exportDetail(
+          detail: `${exportDetail(
             'price(s)',
             done,
             ` (succeeded or unchanged) in ${done.batches} update task(s)`,
-          ),
+          )}${done.restarted}`,
         };
       });
     },

@@ -7,7 +7,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { CancelledFailure } from '@temporalio/common';
 import {
+  describeOttoDeprecation,
   fetchTransport,
+  forgetOttoDeprecationWarnings,
   OttoHttpError,
   MAX_OTTO_RESPONSE_BYTES,
   OttoNetworkError,
@@ -15,7 +17,13 @@ import {
   undiciTransport,
   type HttpRequest,
   type HttpTransport,
+  type OttoDeprecation,
 } from '../../activities/otto-http';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger, type LogEntry } from '@temporalio/worker';
+import { z } from 'zod';
+import { createOttoDataClient } from '../../activities/otto-data-client';
+import { createSealer, generateSealKey, parseSealKeys } from '../../common/seal';
 import { freePort } from '../../scripts/temporal-dev-server';
 
 interface Seen {
@@ -66,6 +74,18 @@ function route(req: IncomingMessage, body: string, res: ServerResponse): void {
       };
       return more();
     }
+    case '/v3/returns':
+      return json(
+        200,
+        { positionItems: [] },
+        {
+          deprecation: '@1767225600',
+          sunset: 'Wed, 01 Jul 2026 00:00:00 GMT',
+          link: '<https://docs.otto.market/returns-v3>; rel="deprecation", </v4/returns>; rel="successor-version"',
+        },
+      );
+    case '/v1/shipping-profiles/sp-1':
+      return json(404, { errors: [{ title: 'Not Found' }] }, { sunset: 'Thu, 31 Dec 2026 23:59:59 GMT' });
     case '/hang':
       hanging.add(res);
       return;
@@ -176,6 +196,64 @@ describe.each(transports)('ottoRequest over %s', (_name, make) => {
     }
   });
 
+  describe('Sunset / Deprecation (OTTO retires old major versions 6 months after their successor)', () => {
+    beforeEach(() => forgetOttoDeprecationWarnings());
+
+    it('tells the listener once per endpoint pattern and process: the endpoint, the dates and the successor', async () => {
+      const notices: OttoDeprecation[] = [];
+      const onDeprecation = (n: OttoDeprecation) => notices.push(n);
+      await ottoRequest(transport, { method: 'GET', url: `${base}/v3/returns?page=1`, onDeprecation });
+      await ottoRequest(transport, { method: 'GET', url: `${base}/v3/returns?page=2`, onDeprecation });
+      await ottoRequest(transport, { method: 'GET', url: `${base}/v4/orders`, onDeprecation });
+      // An error answer carries them too (another endpoint: told once more).
+      await rejection({ method: 'GET', url: `${base}/v1/shipping-profiles/sp-1`, onDeprecation });
+      expect(notices).toEqual([
+        {
+          endpoint: '/v3/returns',
+          method: 'GET',
+          status: 200,
+          deprecation: '@1767225600',
+          deprecatedAt: '2026-01-01T00:00:00.000Z',
+          sunset: 'Wed, 01 Jul 2026 00:00:00 GMT',
+          sunsetAt: '2026-07-01T00:00:00.000Z',
+          successor: `${base}/v4/returns`,
+        },
+        {
+          endpoint: '/v1/shipping-profiles/:id',
+          method: 'GET',
+          status: 404,
+          deprecation: null,
+          deprecatedAt: null,
+          sunset: 'Thu, 31 Dec 2026 23:59:59 GMT',
+          sunsetAt: '2026-12-31T23:59:59.000Z',
+          successor: null,
+        },
+      ]);
+      expect(describeOttoDeprecation(notices[0]!)).toBe(
+        `OTTO announces the end of GET /v3/returns: deprecated 2026-01-01T00:00:00.000Z; sunset 2026-07-01T00:00:00.000Z; successor ${base}/v4/returns (old major versions live 6 months: move to the successor before the sunset)`,
+      );
+    });
+
+    it('a request without a listener does not use up the warning; a listener that throws never fails the call', async () => {
+      await ottoRequest(transport, { method: 'GET', url: `${base}/v3/returns` });
+      const { status } = await ottoRequest(transport, {
+        method: 'GET',
+        url: `${base}/v3/returns`,
+        onDeprecation: () => {
+          throw new Error('listener broke');
+        },
+      });
+      expect(status).toBe(200);
+      const notices: OttoDeprecation[] = [];
+      await ottoRequest(transport, {
+        method: 'GET',
+        url: `${base}/v3/returns`,
+        onDeprecation: (n) => notices.push(n),
+      });
+      expect(notices).toEqual([]);
+    });
+  });
+
   it('keeps a body that is not JSON as text', async () => {
     expect((await ottoRequest(transport, { method: 'GET', url: `${base}/not-json` })).body).toBe(
       'plain words',
@@ -227,5 +305,37 @@ describe('the production transport (undici)', () => {
     );
     expect(err).toBeInstanceOf(OttoNetworkError);
     expect(String(err)).toMatch(/size|exceed/i);
+  });
+});
+
+describe('the data client’s default: a warning in the activity’s log, once per endpoint', () => {
+  beforeEach(() => forgetOttoDeprecationWarnings());
+
+  it('logs the endpoint, the sunset and the successor once, however many answers carry them', async () => {
+    const sealer = createSealer(parseSealKeys(generateSealKey('k')));
+    const warnings: LogEntry[] = [];
+    const env = new MockActivityEnvironment(undefined, {
+      logger: new DefaultLogger('WARN', (entry) => warnings.push(entry)),
+    });
+    const otto = createOttoDataClient({ apiBaseUrl: base, sealer });
+    const ctx = {
+      sellerId: 's',
+      partnerId: 'p',
+      sealedToken: sealer.seal('t', { purpose: 'installation-token', sellerId: 's' }),
+      tokenExpiresAt: Date.now() + 25 * 60_000,
+    };
+    await env.run(async () => {
+      for (const page of [1, 2, 3])
+        await otto.call(ctx, { method: 'GET', path: `/v3/returns?page=${page}` }, z.unknown());
+    });
+    const deprecations = warnings.filter((w) => w.message.startsWith('OTTO announces the end of'));
+    expect(deprecations).toHaveLength(1);
+    expect(deprecations[0]!.message).toContain('GET /v3/returns');
+    expect(deprecations[0]!.message).toContain('sunset 2026-07-01T00:00:00.000Z');
+    expect(deprecations[0]!.message).toContain(`successor ${base}/v4/returns`);
+    expect(deprecations[0]!.meta).toMatchObject({
+      endpoint: '/v3/returns',
+      sunset: 'Wed, 01 Jul 2026 00:00:00 GMT',
+    });
   });
 });

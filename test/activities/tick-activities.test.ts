@@ -23,6 +23,8 @@ const NOW = 1_000_000;
 
 function setup(opts: { mint?: () => Promise<MintedToken>; vault?: TokenVault } = {}) {
   let clock = NOW;
+  /** The tick's waits between a transfer's tries: recorded, and the clock moves on by each (no real wait). */
+  const waits: number[] = [];
   const mints: number[] = [];
   let n = 0;
   const tokens = {
@@ -50,10 +52,21 @@ function setup(opts: { mint?: () => Promise<MintedToken>; vault?: TokenVault } =
       (kind) => [kind, transfer(kind)],
     ),
   ) as unknown as Pick<TransferActivities, TransferKind>;
-  const { runTick } = createTickActivities({ tokens, transfers, vault: opts.vault, now: () => clock });
+  const { runTick } = createTickActivities({
+    tokens,
+    transfers,
+    vault: opts.vault,
+    now: () => clock,
+    sleep: (ms) => {
+      waits.push(ms);
+      clock += ms;
+      return Promise.resolve();
+    },
+  });
   const env = new MockActivityEnvironment(undefined, quiet());
   return {
     mints,
+    waits,
     seen,
     behaviour,
     advance: (ms: number) => (clock += ms),
@@ -182,6 +195,60 @@ it('a non-retryable transfer failure comes back for that kind; the others succee
     failed: { type: FailureTypes.invalidInput, message: 'bad' },
   });
   expect(result.outcomes.ordersImport).toMatchObject({ ok: { count: 1 } });
+});
+
+describe('retrying a transfer within the tick', () => {
+  const rateLimited = (retryAfterMs?: number) =>
+    ApplicationFailure.create({
+      type: FailureTypes.rateLimited,
+      message: 'OTTO answered 429 to GET /v4/orders',
+      ...(retryAfterMs === undefined ? {} : { nextRetryDelay: retryAfterMs }),
+    });
+  /** ordersImport fails `failures` times with `err`, then succeeds. */
+  const failing = (t: ReturnType<typeof setup>, failures: number, err: () => Error) => {
+    let left = failures;
+    t.behaviour.ordersImport = () =>
+      left-- > 0 ? Promise.reject(err()) : Promise.resolve({ count: 3, cursor: {}, detail: 'ok' });
+  };
+  const carried = { token: { sealed: 'carried', expiresAt: NOW + 20 * 60_000 } };
+
+  it('backs off 1, 2, 4 … s on retryable failures without a wish', async () => {
+    const t = setup();
+    failing(t, 3, () => rateLimited());
+    const result = await t.run({
+      ...carried,
+      retryWindowMs: 60_000,
+      runs: [{ kind: 'ordersImport', cursor: {}, full: false }],
+    });
+    expect(t.waits).toEqual([1_000, 2_000, 4_000]);
+    expect(result.outcomes.ordersImport).toMatchObject({ ok: { count: 3 } });
+  });
+
+  it('waits OTTO’s Retry-After (longer than the backoff) before trying again', async () => {
+    const t = setup();
+    failing(t, 2, () => rateLimited(60_000));
+    const result = await t.run({
+      ...carried,
+      retryWindowMs: 5 * 60_000,
+      runs: [{ kind: 'ordersImport', cursor: {}, full: false }],
+    });
+    expect(t.waits).toEqual([60_000, 60_000]);
+    expect(t.seen.ordersImport).toHaveLength(3);
+    expect(result.outcomes.ordersImport).toMatchObject({ ok: { count: 3 } });
+  });
+
+  it('a Retry-After past the retry window ends the kind with its failure instead of trying sooner', async () => {
+    const t = setup();
+    failing(t, 5, () => rateLimited(60_000));
+    const result = await t.run({
+      ...carried,
+      retryWindowMs: 30_000,
+      runs: [{ kind: 'ordersImport', cursor: {}, full: false }],
+    });
+    expect(t.waits).toEqual([]);
+    expect(t.seen.ordersImport).toHaveLength(1);
+    expect(result.outcomes.ordersImport).toMatchObject({ failed: { type: FailureTypes.rateLimited } });
+  });
 });
 
 it('a cancelled tick hands back what it did and each unfinished kind’s progress', async () => {

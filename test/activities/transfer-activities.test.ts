@@ -404,7 +404,9 @@ describe('transfers against the OTTO emulator', () => {
       expect(third.count).toBe(1);
     });
 
-    it('turns 413/422 into a non-retryable failure with OTTO’s error text', async () => {
+    it('a 422 naming an entry records that SKU as refused (OTTO’s words) and goes on with the rest', async () => {
+      const ok = `ST-OK-${sellerId}`;
+      await admin('POST', `/partners/${conn.partnerId}/products`, { skus: [ok] });
       await admin('POST', '/faults', {
         method: 'POST',
         pathPattern: '^/v1/availability/quantities',
@@ -421,11 +423,27 @@ describe('transfers against the OTTO emulator', () => {
           ],
         },
       });
-      await store.setStock(sellerId, [{ sku: 'X', quantity: 1 }]);
-      const failure = await failureOf(run(activities(), 'stockExport', input()));
-      expect(failure.nonRetryable).toBe(true);
-      expect(failure.message).toContain('422');
-      expect(failure.message).toContain('quantity must be >= 0');
+      await store.setStock(sellerId, [
+        { sku: 'A-bad', quantity: 1 },
+        { sku: ok, quantity: 3 },
+      ]);
+      const result = await run(activities(), 'stockExport', input());
+      expect(result.count).toBe(1);
+      expect(result.detail).toContain('A-bad (Unprocessable Entity: quantity must be >= 0');
+      expect((await store.exportFailures(sellerId, 'stock')).map((f) => f.sku)).toEqual(['A-bad']);
+      const posted = recorder.calls.filter((c) => c.method === 'POST').map((c) => c.body);
+      expect(posted).toEqual([
+        [
+          { sku: 'A-bad', quantity: 1 },
+          { sku: ok, quantity: 3 },
+        ],
+        [{ sku: ok, quantity: 3 }],
+      ]);
+      const atOtto = await admin<Array<{ sku: string; quantity: number }>>(
+        'GET',
+        `/partners/${conn.partnerId}/quantities`,
+      );
+      expect(atOtto.find((q) => q.sku === ok)?.quantity).toBe(3);
     });
   });
 

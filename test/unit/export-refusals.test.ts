@@ -2,6 +2,7 @@
 import {
   attributeError,
   describeRefusals,
+  entryRefusals,
   priceRefusals,
   stockRefusals,
 } from '../../activities/export-refusals';
@@ -55,8 +56,34 @@ describe('stockRefusals', () => {
     expect([...refused.keys()]).toEqual(['S1', 'S2']);
   });
 
+  it('refuses the whole batch on a 207 with neither results nor errors (a 207 says something failed)', () => {
+    const refused = stockRefusals(['S1', 'S2'], undefined, []);
+    expect([...refused.keys()]).toEqual(['S1', 'S2']);
+    expect(refused.get('S1')).toMatch(/207/);
+  });
+
   it('refuses nothing on a 207 without errors that lists everything', () => {
     expect(stockRefusals(['S1'], ['S1'], []).size).toBe(0);
+  });
+});
+
+describe('entryRefusals', () => {
+  it('splits an answer’s errors into the SKUs they name and the ones naming none', () => {
+    const { named, unnamed } = entryRefusals(
+      ['S1', 'S2', 'S3'],
+      parseApiErrors({
+        errors: [
+          { code: 422, title: 'Unprocessable', detail: 'quantity must be >= 0', path: '/2/quantity' },
+          { title: 'Unknown', detail: 'S1 is unknown' },
+          { title: 'Too many' },
+        ],
+      }),
+    );
+    expect(Object.fromEntries(named)).toEqual({
+      S3: 'Unprocessable: quantity must be >= 0 (path /2/quantity)',
+      S1: 'Unknown: S1 is unknown',
+    });
+    expect(unnamed).toEqual([expect.objectContaining({ title: 'Too many' })]);
   });
 });
 
