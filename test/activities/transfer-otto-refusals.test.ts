@@ -5,7 +5,6 @@
  * split or read per entry instead of blocking every later batch; "all taken" is never assumed from an
  * answer that does not say so.
  */
-import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createOttoDataClient } from '../../activities/otto-data-client';
 import { createTransferActivities, progressBasis } from '../../activities/transfer-activities';
@@ -13,7 +12,7 @@ import { createSealer, generateSealKey, parseSealKeys } from '../../common/seal'
 import type { SellerStore } from '../../store/seller-store';
 import { openSqliteSellerStore } from '../../store/sqlite-seller-store';
 import { FailureTypes, type TransferInput, type TransferResult } from '../../workflows/definitions';
-import { quiet } from '../support/activity-helpers';
+import { failureOf, quiet } from '../support/activity-helpers';
 
 const sealer = createSealer(parseSealKeys(generateSealKey('k')));
 const API = 'https://api.otto.test';
@@ -92,16 +91,6 @@ async function run(
   return await env.run((x: TransferInput) => acts[kind](x), i);
 }
 
-async function failure(p: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof ApplicationFailure) return err;
-    throw err;
-  }
-  throw new Error('expected a failure');
-}
-
 const skusOf = (req: Sent) => (req.body as Array<{ sku: string }>).map((e) => e.sku);
 
 // ---- a saved position OTTO no longer takes ------------------------------------------------------
@@ -162,14 +151,14 @@ describe('ordersImport resumed at a nextcursor OTTO refuses', () => {
             },
           },
     );
-    const failed = await failure(run(acts, 'ordersImport', input({ fromDate: FROM })));
+    const failed = await failureOf(run(acts, 'ordersImport', input({ fromDate: FROM })));
     expect(failed).toMatchObject({ type: FailureTypes.requestRejected, nonRetryable: true });
     expect(sent.map((s) => s.url)).toEqual([fresh, '/v4/orders?limit=128&nextcursor=C2']);
   });
 
   it('starts over at most once per attempt', async () => {
     const { acts, sent } = setup(() => expired);
-    const failed = await failure(run(acts, 'ordersImport', input({ fromDate: FROM }, saved('C1'))));
+    const failed = await failureOf(run(acts, 'ordersImport', input({ fromDate: FROM }, saved('C1'))));
     expect(failed).toMatchObject({ type: FailureTypes.requestRejected, nonRetryable: true });
     expect(sent.map((s) => s.url)).toEqual(['/v4/orders?limit=128&nextcursor=C1', fresh]);
   });
@@ -181,7 +170,7 @@ describe('ordersImport resumed at a nextcursor OTTO refuses', () => {
   ])('a %d at the resumed position keeps the position (%s)', async (status, type) => {
     const headers: Record<string, string> = status === 429 ? { 'retry-after': '60' } : {};
     const { acts, sent } = setup(() => ({ status, headers }));
-    const failed = await failure(run(acts, 'ordersImport', input({ fromDate: FROM }, saved('C1'))));
+    const failed = await failureOf(run(acts, 'ordersImport', input({ fromDate: FROM }, saved('C1'))));
     expect(failed.type).toBe(type);
     expect(new Set(sent.map((s) => s.url))).toEqual(new Set(['/v4/orders?limit=128&nextcursor=C1']));
     if (status === 401) expect(failed.details?.[0]).toMatchObject({ nextPath: saved('C1').nextPath });
@@ -244,7 +233,7 @@ describe('pricesExport resumed at an update task OTTO refuses', () => {
           }
         : { status: 404, body: { errors: [{ title: 'Not Found' }] } },
     );
-    const failed = await failure(run(acts, 'pricesExport', input()));
+    const failed = await failureOf(run(acts, 'pricesExport', input()));
     expect(failed).toMatchObject({ type: FailureTypes.requestRejected, nonRetryable: true });
     expect(posts()).toHaveLength(1);
   });
@@ -352,7 +341,7 @@ describe('stockExport when OTTO refuses a batch (413/422)', () => {
 
     // Every request too large, whatever its size (not OTTO counting entries): log2(n)+1 requests, then the failure.
     const always = setup(() => ({ status: 413 }));
-    const failed = await failure(run(always.acts, 'stockExport', input()));
+    const failed = await failureOf(run(always.acts, 'stockExport', input()));
     expect(failed).toMatchObject({ type: FailureTypes.requestRejected, nonRetryable: true });
     expect(always.posts().map((p) => skusOf(p).length)).toEqual([2, 1]);
   });
@@ -401,7 +390,7 @@ describe('pricesExport when OTTO refuses the POST (undocumented: conservative)',
     const { acts, posts } = setup((req) =>
       req.method === 'POST' ? { status: 422, body: { errors: [{ title: 'nope' }] } } : accepted,
     );
-    const failed = await failure(run(acts, 'pricesExport', input()));
+    const failed = await failureOf(run(acts, 'pricesExport', input()));
     expect(failed).toMatchObject({ type: FailureTypes.requestRejected, nonRetryable: true });
     expect(posts()).toHaveLength(1);
     expect(await store.exportFailures('s', 'prices')).toEqual([]);
@@ -430,7 +419,7 @@ describe('pricesExport when OTTO refuses the POST (undocumented: conservative)',
           }
         : { status: 422, body: { errors: [{ title: 'x', path: '/0/sku' }] } },
     );
-    await failure(run(acts, 'pricesExport', input()));
+    await failureOf(run(acts, 'pricesExport', input()));
     expect(posts()).toHaveLength(1);
     expect(await store.exportFailures('s', 'prices')).toEqual([]);
   });
