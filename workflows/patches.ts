@@ -17,6 +17,10 @@ export const PATCHES = {
     since: '0.2.0',
     why: 'a run draining for continue-as-new waits for its running webhook deliveries (up to drainTimeoutMs) before it continues: an attempt the shop accepted while the run closed was sent again by the next run',
   },
+  offClearsFailure: {
+    since: '0.2.0',
+    why: 'a transfer whose interval is switched off (applySettings) while it is failing clears its failure: it never runs again to clear it, so the seller stayed degraded for good',
+  },
 } as const satisfies Record<string, { since: string; why: string }>;
 
 /** A patch id: only the ids declared above can be asked for. */

@@ -100,6 +100,7 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
   const patches: core.RunPatches = {
     jitTicks: patched('jitTicks' satisfies PatchId),
     webhookDrain: patched('webhookDrain' satisfies PatchId),
+    offClearsFailure: patched('offClearsFailure' satisfies PatchId),
   };
   const parsed = checkSellerConnectionInput(args);
   if (!parsed.success) throw invalidInput(parsed.issues);
@@ -317,8 +318,11 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
     () => core.runNowRefusal(s),
     ({ kind }) => core.requestTransferNow(s, ctx(), kind),
     (input) => {
-      if (!isTransferKind((input as { kind?: unknown } | undefined)?.kind))
+      const kind = (input as { kind?: unknown } | undefined)?.kind;
+      if (!isTransferKind(kind))
         throw invalidInput([{ message: `kind must be one of ${TRANSFER_KINDS.join(', ')}` }]);
+      // Only here, in the validator (never run on replay): a kind switched off would stay "due" forever.
+      fail(core.runNowOffRefusal(s, kind));
     },
   );
 

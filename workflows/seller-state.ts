@@ -231,6 +231,8 @@ export interface RunPatches {
   jitTicks?: boolean;
   /** Draining for continue-as-new waits for the run's webhook deliveries, up to the drain bound. */
   webhookDrain?: boolean;
+  /** A transfer switched off while failing no longer keeps the seller degraded. */
+  offClearsFailure?: boolean;
 }
 
 function note(s: SellerConnection, c: Ctx, type: string, detail?: string): void {
@@ -376,6 +378,15 @@ export function runNowRefusal(s: SellerConnection): Refusal | null {
   };
 }
 
+/** "Run now" for a kind whose interval is off: it would never run (ticks take only scheduled kinds). */
+export function runNowOffRefusal(s: SellerConnection, kind: TransferKind): Refusal | null {
+  if (s.transfers[kind]?.intervalMs !== null) return null;
+  return {
+    type: FailureTypes.invalidTransition,
+    message: `${kind} is switched off for this seller (its interval is off); set an interval to run it`,
+  };
+}
+
 // ---- message handlers' changes ---------------------------------------------------------------------
 
 export function beginConsent(s: SellerConnection, c: Ctx, input: BeginConsentInput): PendingConsent {
@@ -473,13 +484,20 @@ export function applySettings(s: SellerConnection, c: Ctx): void {
     if (interval === t.intervalMs) continue;
     t.intervalMs = interval;
     if (t.running) continue;
-    if (interval === null) t.nextDueAt = null;
-    else if (t.lastRunAt === null || t.nextDueAt === null) t.nextDueAt = c.now;
-    else
+    if (interval === null) {
+      t.nextDueAt = null;
+      // Switched off while failing: it never runs again to clear its failure (patch offClearsFailure).
+      if (c.patches?.offClearsFailure === true && s.health.failing.includes(kind)) markOk(s, kind);
+    } else if (t.lastRunAt === null || t.nextDueAt === null) t.nextDueAt = c.now;
+    else {
+      // Ticks run up to a quarter interval early: the due time a tick served keeps the kind on the
+      // shared schedule (with the others due then), where its early start would move it off.
+      const anchor = c.patches?.jitTicks === true ? (t.servedDueAt ?? t.lastRunAt) : t.lastRunAt;
       t.nextDueAt = Math.max(
         c.now,
-        nextDueAt(t.lastRunAt, interval, c.settings.dailyTransferHour, 'Europe/Berlin'),
+        nextDueAt(anchor, interval, c.settings.dailyTransferHour, 'Europe/Berlin'),
       );
+    }
   }
   if (isConnected(s)) scheduleTransfers(s, c);
 }
@@ -932,6 +950,9 @@ export function tickKinds(s: SellerConnection, now: number): TransferKind[] {
  * A 30-minute token then serves three 15-minute ticks, not two (1.33 mints per seller-hour instead of 2).
  * Due times stay anchored (`tickStarted`): an early tick moves no schedule. A run that outlives the
  * token mints again inside the tick before its next call, as any run does. Null: no early tick.
+ * A failed transfer's retry never starts early: its due time is now + the retry interval, well inside a
+ * quarter of its interval, so an early start would run it at once, fail again, and loop until a new
+ * token came (hundreds of ticks and transfer.failed webhooks before each expiry).
  */
 export function reuseTick(s: SellerConnection, c: Ctx): { startAt: number; dueAt: number } | null {
   const { token } = s;
@@ -946,7 +967,9 @@ export function reuseTick(s: SellerConnection, c: Ctx): { startAt: number; dueAt
   if (token.expiresAt >= dueAt + c.settings.tokenRefreshMarginMs) return null;
   if (retiresBy(token, dueAt)) return null;
   const earliest = Math.max(
-    ...waiting.filter((t) => t.nextDueAt === dueAt).map((t) => dueAt - t.intervalMs! / 4),
+    ...waiting
+      .filter((t) => t.nextDueAt === dueAt)
+      .map((t) => (t.lastResult === 'failed' ? dueAt : dueAt - t.intervalMs! / 4)),
   );
   // Aimed at twice the reserve before expiry: a timer fires a little late (and the workflow task after
   // it takes its time), and the tick still needs the reserve when it really starts.

@@ -296,6 +296,40 @@ it('connected just in time (no token yet): the first tick mints, and a seller th
   expect(s.lastError).toMatch(/No installation token could be minted/);
 });
 
+it('a transfer that keeps failing is retried at its retry interval, also just before the token expires (no hot loop)', () => {
+  const s = connected();
+  const ticks: number[] = [];
+  let now = T0;
+  // Prices fails at once every time (a 400 OTTO keeps answering); the others succeed. A tick takes 300 ms.
+  while (now < T0 + 50 * MIN) {
+    const action = decide(s, ctx(now), run);
+    if (action.type === 'wait') {
+      now = action.until!;
+      continue;
+    }
+    const plan = tick(action);
+    core.tickStarted(s, ctx(now), plan);
+    const needMint = plan.mints || s.token.expiresAt! < now + MIN;
+    const result = ok(
+      plan.kinds.map((k) => k.kind).filter((k) => k !== 'pricesExport'),
+      needMint ? now : undefined,
+    );
+    if (plan.kinds.some((k) => k.kind === 'pricesExport'))
+      result.outcomes.pricesExport = {
+        failed: { type: FailureTypes.requestRejected, message: 'OTTO answered 400' },
+      };
+    core.tickFinished(s, ctx(now + 300), plan, 'inst-1', result, false);
+    ticks.push(now);
+    now += 300;
+  }
+  // At most one tick per retry interval (30 s), however close the token is to its expiry: before the fix,
+  // a quarter-interval early start ran the retry at once, about 200 times in the minute before expiry.
+  const retryMs = settings.transferRetryMaxIntervalMs;
+  const gaps = ticks.slice(1).map((t, i) => t - ticks[i]!);
+  expect(Math.min(...gaps)).toBeGreaterThanOrEqual(retryMs - 10_000 - 300);
+  expect(ticks.length).toBeLessThanOrEqual((50 * MIN) / (retryMs - 10_000) + 2);
+});
+
 describe('the mint phase spread: sellers whose token cycles began together mint in different ticks', () => {
   const justInTime = { sealedToken: null, expiresAt: null };
   const minute = (ms: number) => ms / MIN;
@@ -385,5 +419,60 @@ describe('the mint phase spread: sellers whose token cycles began together mint 
     expect(core.spreadRetireAt({ ...s, token: { ...s.token, expiresAt: T0 + 30 * MIN } }, ctx(T0), T0)).toBe(
       null,
     );
+  });
+});
+
+describe('applySettings under ticks', () => {
+  it('a kind switched off while failing no longer keeps the seller degraded (patch offClearsFailure)', () => {
+    const failPrices = (plan: TickPlan): TickResult => {
+      const result = ok(plan.kinds.map((k) => k.kind).filter((k) => k !== 'pricesExport'));
+      result.outcomes.pricesExport = {
+        failed: { type: FailureTypes.requestRejected, message: 'OTTO answered 400' },
+      };
+      return result;
+    };
+    const off = workflowSettingsSchema.parse({
+      ...settings,
+      transferIntervalsMs: { ...settings.transferIntervalsMs, pricesExport: null },
+    });
+    for (const offClearsFailure of [true, false]) {
+      const s = connected();
+      runTick(s, T0, failPrices);
+      expect(core.publicState(s)).toBe('degraded');
+      core.applySettings(s, { now: T0 + MIN, settings: off, patches: { ...patches, offClearsFailure } });
+      // Without the patch (runs recorded before it) the old behaviour stays: degraded for good.
+      expect([offClearsFailure, core.publicState(s)]).toEqual([
+        offClearsFailure,
+        offClearsFailure ? 'active' : 'degraded',
+      ]);
+      if (offClearsFailure) {
+        expect(s.lastError).toBeNull();
+        expect(s.health.failing).toEqual([]);
+      }
+    }
+  });
+
+  it('a changed interval is counted from the due time the last tick served, not from its early start', () => {
+    const s = connected();
+    let now = T0;
+    // Run the first half hour of ticks (one of them starts early to reuse the token).
+    while (now < T0 + 29 * MIN) {
+      const action = decide(s, ctx(now), run);
+      if (action.type === 'wait') {
+        now = action.until!;
+        continue;
+      }
+      runTick(s, now);
+    }
+    const orders = s.transfers.ordersImport!;
+    expect(orders.lastRunAt).toBeLessThan(orders.servedDueAt!); // the early start
+    const slower = workflowSettingsSchema.parse({
+      ...settings,
+      transferIntervalsMs: { ...settings.transferIntervalsMs, ordersImport: 30 * MIN },
+    });
+    core.applySettings(s, { now: T0 + 29 * MIN, settings: slower, patches });
+    // On the grid of the served due time (T0 + 30 min → T0 + 60 min), where stock is due too.
+    expect(orders.nextDueAt).toBe(orders.servedDueAt! + 30 * MIN);
+    expect(s.transfers.stockExport!.nextDueAt! % (15 * MIN)).toBe(orders.nextDueAt! % (15 * MIN));
   });
 });

@@ -13,7 +13,11 @@ import request from 'supertest';
 import { createApp } from '../../api/create-app';
 import { applySettingsResponseSchema } from '../../api/http-schemas';
 import { createTemporalSellerConnections } from '../../api/seller-connections';
-import { applySettingsUpdate, type ConnectionStatus } from '../../workflows/definitions';
+import {
+  applySettingsUpdate,
+  runTransferNowUpdate,
+  type ConnectionStatus,
+} from '../../workflows/definitions';
 import { TestStack } from '../support/stack';
 import { stackApiConfig } from '../support/stack-api';
 import { uniqueName } from '../support/temporal';
@@ -130,4 +134,20 @@ it('a worker restart reaches running sellers at their next run; POST /api/settin
   const applied = await quiet.handle.executeUpdate(applySettingsUpdate, { args: [{}] });
   expect(applied.transferIntervalsMs.ordersImport).toBe(2_000);
   expect(applied.tokenTaskQueue).toBe(stack.tokenTaskQueue);
+});
+
+it('"run now" for a kind switched off is refused, not accepted into a due time that never comes', async () => {
+  const { handle } = await stack.connectSeller(uniqueName('settings-off'));
+  const before = await stack.status(handle);
+  expect(before.transfers.pricesExport?.intervalMs).toBeNull();
+  const refused = await handle.executeUpdate(runTransferNowUpdate, { args: [{ kind: 'pricesExport' }] }).then(
+    () => undefined,
+    (err: unknown) => err as { cause?: { message?: string } },
+  );
+  expect(refused?.cause?.message).toMatch(/pricesExport is switched off/);
+  const after = await stack.status(handle);
+  expect(after.transfers.pricesExport?.nextDueAt).toBeNull();
+  // A kind that is on still runs at once.
+  await handle.executeUpdate(runTransferNowUpdate, { args: [{ kind: 'returnsImport' }] });
+  await stack.disconnect(handle);
 });
