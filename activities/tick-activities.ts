@@ -216,12 +216,22 @@ export function createTickActivities(deps: TickActivityDeps) {
         // A handle that does not open leaves no token: the tick mints as if it carried none.
         if (!needMint) token = await opened(input, token, ctx.log);
         if (needMint || token === null) {
+          const carried = token;
           try {
             await tokenUntil(now() + input.reserveMs, input.probe ? token : null);
           } catch (err) {
             if (err instanceof CancelledFailure || signal.aborted) throw cancelled();
             state.mintFailure = failureText(err);
-            return snapshot();
+            // The probe's mint failed for a passing reason (OTTO down, rate, an incident), but the carried
+            // token still lasts through the run: the due transfers go on with it rather than wait until
+            // it expires. A refusal (possible revocation) stops them: a transfer that worked would count
+            // against the evidence.
+            const stillValid =
+              input.probe && input.runs.length > 0 && retryable(err) && carried !== null
+                ? await opened(input, carried, ctx.log)
+                : null;
+            if (stillValid === null || stillValid.expiresAt < now() + input.reserveMs) return snapshot();
+            token = stillValid;
           }
         }
 

@@ -184,6 +184,42 @@ it('the probe mints even with a token that would do, and runs no transfer', asyn
   expect(t.seen).toEqual({});
 });
 
+it('a probe whose mint fails for a passing reason runs the due transfers with the carried token that still lasts', async () => {
+  const down = setup({
+    mint: () =>
+      Promise.reject(ApplicationFailure.create({ type: FailureTypes.ottoUnavailable, message: 'OTTO 503' })),
+  });
+  const result = await down.run({ token: { sealed: 'carried', expiresAt: NOW + 20 * 60_000 }, probe: true });
+  expect(result.mintFailure).toMatchObject({ type: FailureTypes.ottoUnavailable });
+  expect(down.seen.ordersImport?.[0]?.sealedToken).toBe('carried');
+  expect(Object.keys(result.outcomes).sort()).toEqual(['ordersImport', 'stockExport']);
+
+  // A refusal (possible revocation) stops them: a working transfer would count against the evidence.
+  const refused = setup({
+    mint: () =>
+      Promise.reject(
+        ApplicationFailure.create({
+          type: FailureTypes.installationRevoked,
+          message: 'OTTO answered 403',
+          nonRetryable: true,
+        }),
+      ),
+  });
+  const stopped = await refused.run({
+    token: { sealed: 'carried', expiresAt: NOW + 20 * 60_000 },
+    probe: true,
+  });
+  expect(stopped.mintFailure).toMatchObject({ type: FailureTypes.installationRevoked });
+  expect(refused.seen).toEqual({});
+  // A carried token that would not last through the run: nothing runs either.
+  const short = setup({
+    mint: () =>
+      Promise.reject(ApplicationFailure.create({ type: FailureTypes.ottoUnavailable, message: 'OTTO 503' })),
+  });
+  await short.run({ token: { sealed: 'carried', expiresAt: NOW + 60_000 }, probe: true });
+  expect(short.seen).toEqual({});
+});
+
 it('a non-retryable transfer failure comes back for that kind; the others succeed', async () => {
   const t = setup();
   t.behaviour.stockExport = () =>
