@@ -23,7 +23,7 @@ import {
   OttoHttpError,
   ottoRequest,
   ottoTransportOf,
-  warnOttoDeprecation,
+  ottoDeprecationListenerOf,
   type OttoHttpDeps,
 } from './otto-http';
 import { PartnerRateLimiter } from './partner-rate-limiter';
@@ -144,7 +144,7 @@ export function createOttoDataClient(deps: OttoDataClientDeps) {
   const safety = deps.tokenSafetyMarginMs ?? 5_000;
   const backoffMs = deps.rateLimitBackoffMs ?? 1_000;
   const maxWaits = deps.maxRateLimitWaits ?? 3;
-  const onDeprecation = deps.onOttoDeprecation ?? warnOttoDeprecation;
+  const onDeprecation = ottoDeprecationListenerOf(deps);
 
   /** The request with OTTO's status code (200 vs 207 vs 202 matter to exports). */
   async function send<S extends z.ZodType>(

@@ -94,14 +94,13 @@ export function describeOttoDeprecation(n: OttoDeprecation): string {
 
 /** The default listener: a warning in the current activity's log (the worker's log outside one). */
 export function warnOttoDeprecation(notice: OttoDeprecation): void {
-  const meta = { ...notice };
   let log: Pick<Context['log'], 'warn'>;
   try {
     log = Context.current().log;
   } catch {
     log = { warn: (message, m) => console.warn(message, m) };
   }
-  log.warn(describeOttoDeprecation(notice), meta);
+  log.warn(describeOttoDeprecation(notice), notice);
 }
 
 /** `@1688169599` (RFC 9745) or an HTTP date (RFC 8594 Sunset, older Deprecation drafts) as ISO 8601; else null. */
@@ -114,7 +113,7 @@ function headerDate(value: string | null): string | null {
 }
 
 /** The target of the first `Link` (RFC 8288) whose `rel` includes `rel`, resolved against `base`. */
-export function linkHeaderTarget(value: string | null, rel: string, base: string): string | null {
+function linkHeaderTarget(value: string | null, rel: string, base: string): string | null {
   if (!value) return null;
   for (const match of value.matchAll(/<([^>]*)>([^<]*)/g)) {
     const params = match[2] ?? '';
@@ -158,6 +157,11 @@ function noticeDeprecation(req: HttpRequest, path: string, res: HttpAnswer): voi
 
 export function ottoTransportOf(deps: OttoHttpDeps): HttpTransport {
   return deps.ottoTransport ?? (deps.fetch ? fetchTransport(deps.fetch) : undiciTransport());
+}
+
+/** Who hears of OTTO's Sunset/Deprecation headers: `onOttoDeprecation` when given, else a log warning. */
+export function ottoDeprecationListenerOf(deps: OttoHttpDeps): (notice: OttoDeprecation) => void {
+  return deps.onOttoDeprecation ?? warnOttoDeprecation;
 }
 
 let sharedUndici: HttpTransport | undefined;

@@ -30,7 +30,7 @@ import {
   OttoHttpError,
   ottoRequest,
   ottoTransportOf,
-  warnOttoDeprecation,
+  ottoDeprecationListenerOf,
   type HttpRequest,
   type OttoHttpDeps,
 } from './otto-http';
@@ -198,7 +198,7 @@ function unsealForAuthorization(sealer: Sealer, sealed: string, context: SealCon
 export function createTokenService(deps: TokenActivityDeps) {
   const transport = ottoTransportOf(deps);
   const metrics = deps.metrics ?? noMetrics;
-  const onDeprecation = deps.onOttoDeprecation ?? warnOttoDeprecation;
+  const onDeprecation = ottoDeprecationListenerOf(deps);
   const now = deps.now ?? Date.now;
   const partnerClaims = deps.partnerIdClaims ?? DEFAULT_PARTNER_ID_CLAIMS;
   const installationScope = deps.installationTokenScope?.trim() ?? '';

@@ -11,9 +11,6 @@ import { HttpError } from './errors';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
-/** Longest key a request may present; a longer one is refused as not valid, without hashing it. */
-const MAX_PRESENTED_KEY = MAX_API_KEY_LENGTH;
-
 export interface Authenticator {
   requireRole(role: ApiRole): RequestHandler;
 }
@@ -50,7 +47,7 @@ export function createAuthenticator(keys: readonly ApiKey[], limiter: RequestHan
         const presented = /^Bearer +([\x21-\x7e]+)$/i.exec(header)?.[1];
         // The key is checked first: a verified key is never blocked, whatever failed before it.
         const role =
-          presented !== undefined && presented.length <= MAX_PRESENTED_KEY ? roleOf(presented) : undefined;
+          presented !== undefined && presented.length <= MAX_API_KEY_LENGTH ? roleOf(presented) : undefined;
         if (role === undefined) {
           // A malformed or unknown key counts as a failure; past the limit it is answered 429.
           limiter(req, res, (err?: unknown) => {

@@ -31,7 +31,7 @@ import { docsRoutes } from './routes/docs-routes';
 import { logRequests } from './request-log';
 import { healthRoutes } from './routes/ops-routes';
 import type { SellerConnections } from './seller-connections';
-import { ROUTER_OPTIONS, unmatchedRoutes } from './routing';
+import { unmatchedRoutes, useRouterOptions } from './routing';
 import { rejectMalformedUrls } from './url-guard';
 
 export interface AppDeps {
@@ -113,8 +113,7 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   // As every router (routing.ts): /API/… is no API path.
-  app.set('case sensitive routing', ROUTER_OPTIONS.caseSensitive);
-  app.set('strict routing', ROUTER_OPTIONS.strict);
+  useRouterOptions(app);
   if (config.TRUST_PROXY !== undefined) app.set('trust proxy', trustProxySetting(config.TRUST_PROXY));
   if (deps.logger) app.use(logRequests(deps.logger));
   app.use(measureRequests(metrics));

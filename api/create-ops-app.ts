@@ -11,7 +11,7 @@ import { trackConnections, type ApiMetrics } from './metrics';
 import { logRequests } from './request-log';
 import { opsRoutes } from './routes/ops-routes';
 import type { SellerConnections } from './seller-connections';
-import { ROUTER_OPTIONS, unmatchedRoutes } from './routing';
+import { unmatchedRoutes, useRouterOptions } from './routing';
 import { rejectMalformedUrls } from './url-guard';
 
 export interface OpsAppDeps {
@@ -27,8 +27,7 @@ export function createOpsApp(deps: OpsAppDeps): Express {
   trackConnections(metrics, () => connections.countByState());
   const app = express();
   app.disable('x-powered-by');
-  app.set('case sensitive routing', ROUTER_OPTIONS.caseSensitive);
-  app.set('strict routing', ROUTER_OPTIONS.strict);
+  useRouterOptions(app);
   if (logger) app.use(logRequests(logger));
   app.use((_req, res, next) => {
     res.set({ 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store' });

@@ -21,6 +21,10 @@ export class HttpError extends Error {
   }
 }
 
+/** 400 `invalid_cursor` naming the query parameter that carried the cursor (list and feed cursors alike). */
+export const invalidCursor = (param: string, message: string): HttpError =>
+  new HttpError(400, 'invalid_cursor', `query.${param}: ${message}`, [{ path: `query.${param}`, message }]);
+
 /** A 503 for a dependency that is not there right now (the seller store): the client may retry in 5 s. */
 export function serviceUnavailable(code: string, message: string): HttpError {
   return new HttpError(503, code, message, undefined, { 'Retry-After': '5' });

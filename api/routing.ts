@@ -16,6 +16,12 @@ import { HttpError } from './errors';
 
 export const ROUTER_OPTIONS = { caseSensitive: true, strict: false } as const;
 
+/** The app's own router matches as every router does ({@link ROUTER_OPTIONS}); call it first. */
+export function useRouterOptions(app: Express): void {
+  app.set('case sensitive routing', ROUTER_OPTIONS.caseSensitive);
+  app.set('strict routing', ROUTER_OPTIONS.strict);
+}
+
 /** Every router of the API and the ops app is made here, with {@link ROUTER_OPTIONS}. */
 export function createRouter(): Router {
   return Router(ROUTER_OPTIONS);

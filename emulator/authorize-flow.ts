@@ -227,49 +227,31 @@ export function installDecide(
     if (checked.kind === 'page_error') return checked;
     invitation = checked.invitation;
   }
-  const revoked = ctx.settings.reinstallKeepsInstallationId
-    ? ctx.state.installations.find((i) => i.appId === app.appId && i.partnerId === session.partnerId)
-    : undefined;
-  if (revoked) return reinstall(ctx, revoked, session, app, invitation);
-  const installation: Installation = {
-    installationId: uuid(),
+  const installed = {
     appId: app.appId,
     partnerId: session.partnerId,
     scopes: [...app.scopes],
     createdAt: ctx.nowIso(),
     installedBy: session.username,
-    via: invitation ? 'invitation' : 'installation_link',
+    via: invitation ? ('invitation' as const) : ('installation_link' as const),
   };
-  ctx.state.installations.push(installation);
-  if (invitation) {
-    invitation.usedAt = ctx.now();
-    invitation.usedByPartnerId = session.partnerId;
+  const revoked = ctx.settings.reinstallKeepsInstallationId
+    ? ctx.state.installations.find((i) => i.appId === app.appId && i.partnerId === session.partnerId)
+    : undefined;
+  let installation: Installation;
+  if (revoked) {
+    // The revoked installation comes back under its old id; tokens issued before the revocation stay
+    // dead (unless they may live to their expiry anyway).
+    if (!ctx.options.revokedTokensValidUntilExpiry) {
+      const now = ctx.now();
+      for (const t of ctx.state.tokens) if (t.installationId === revoked.installationId) t.revokedAt ??= now;
+    }
+    delete revoked.revokedAt;
+    installation = Object.assign(revoked, installed);
+  } else {
+    installation = { installationId: uuid(), ...installed };
+    ctx.state.installations.push(installation);
   }
-  ctx.persist();
-  return { kind: 'redirect', redirectTo: installCallback(app), installation };
-}
-
-/**
- * reinstallKeepsInstallationId: the revoked installation comes back under its old id. Tokens issued
- * before the revocation stay dead (unless they may live to their expiry anyway).
- */
-function reinstall(
-  ctx: EmulatorContext,
-  installation: Installation,
-  session: InstallSession,
-  app: ResolvedApp,
-  invitation: Invitation | undefined,
-): InstallDecision {
-  if (!ctx.options.revokedTokensValidUntilExpiry) {
-    const now = ctx.now();
-    for (const t of ctx.state.tokens)
-      if (t.installationId === installation.installationId) t.revokedAt ??= now;
-  }
-  delete installation.revokedAt;
-  installation.scopes = [...app.scopes];
-  installation.createdAt = ctx.nowIso();
-  installation.installedBy = session.username;
-  installation.via = invitation ? 'invitation' : 'installation_link';
   if (invitation) {
     invitation.usedAt = ctx.now();
     invitation.usedByPartnerId = session.partnerId;

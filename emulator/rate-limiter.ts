@@ -25,16 +25,13 @@ export class RateLimiter {
 
   take(key: string): RateDecision {
     const now = this.now();
-    const times = this.served.get(key) ?? [];
+    let times = this.served.get(key);
+    if (times === undefined) this.served.set(key, (times = []));
     let expired = 0;
     while (expired < times.length && times[expired]! <= now - WINDOW_MS) expired++;
-    if (expired > 0) times.splice(0, expired);
-    if (times.length >= this.limitPerSecond) {
-      this.served.set(key, times);
-      return { allowed: false };
-    }
+    times.splice(0, expired);
+    if (times.length >= this.limitPerSecond) return { allowed: false };
     times.push(now);
-    this.served.set(key, times);
     return { allowed: true };
   }
 

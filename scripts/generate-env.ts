@@ -55,8 +55,8 @@ export const TRIAL_EMULATOR_URL = DEV_OTTO_BASE_URL;
  * for it: without `installationUrl` the API treats an app as private and refuses a consent that has no
  * invitation link, and the emulator gives invitations to private apps only.
  */
-export function emulatorTrialApps(publicBaseUrl = TRIAL_EMULATOR_URL) {
-  const emulator = createEmulator({ publicBaseUrl });
+function emulatorTrialApps() {
+  const emulator = createEmulator({ publicBaseUrl: TRIAL_EMULATOR_URL });
   return defaultApps().map(({ version, appId, clientId, clientSecret, scopes }) => {
     const installationUrl = emulator.installationUrl(appId);
     return {

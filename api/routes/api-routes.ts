@@ -8,7 +8,7 @@ import type { AssistantSessions } from '../assistant-session';
 import type { Authenticator } from '../auth';
 import { SellerConnectionError } from '../connection-errors';
 import type { ConsentStarter } from '../consent-starter';
-import { HttpError } from '../errors';
+import { invalidCursor } from '../errors';
 import {
   assistantSessionBodySchema,
   beginConnectionBodySchema,
@@ -129,9 +129,7 @@ export function apiRoutes({
       .catch((err: unknown) => {
         // As the shop feeds answer theirs (invalid_cursor, naming the parameter).
         if (!(err instanceof SellerConnectionError && err.kind === 'invalid_cursor')) throw err;
-        throw new HttpError(400, 'invalid_cursor', `query.cursor: ${err.message}`, [
-          { path: 'query.cursor', message: err.message },
-        ]);
+        throw invalidCursor('cursor', err.message);
       });
     res.json(page);
   });

@@ -17,7 +17,7 @@ import {
 import { isStoreUnavailable } from '../../store/store-errors';
 import { TRANSFER_KINDS, type TransferKind } from '../../workflows/definitions';
 import type { Authenticator } from '../auth';
-import { HttpError, serviceUnavailable, validationError } from '../errors';
+import { HttpError, invalidCursor, serviceUnavailable, validationError } from '../errors';
 import {
   feedQuerySchema,
   idempotencyKeySchema,
@@ -147,9 +147,7 @@ export function shopRoutes({ auth, store, now = Date.now }: ShopRoutesDeps): Rou
           afterSeq = decodeFeedCursor(kind, after);
         } catch (err) {
           if (!(err instanceof FeedCursorError)) throw err;
-          throw new HttpError(400, 'invalid_cursor', `query.after: ${err.message}`, [
-            { path: 'query.after', message: err.message },
-          ]);
+          throw invalidCursor('after', err.message);
         }
       }
       // One more than asked tells whether more are waiting.

@@ -1,19 +1,12 @@
+import { STATUS_CODES } from 'node:http';
 import type { Router } from 'express';
 import { activeInstallation } from '../authorize-flow';
 import type { EmulatorContext } from '../emulator-context';
 import { sendApiError, sendOAuthError } from '../http-errors';
-import type { RevokedMintStatus } from '../options';
 import { formParams } from '../request-params';
 import { facts } from '../request-log';
 import { bearerProblem, inspectBearer, installationTokenResponse, issueToken } from '../tokens';
 import { exactRouter } from './exact-router';
-
-const STATUS_TITLES: Record<RevokedMintStatus, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-};
 
 /** The developer API: which installation a seller has of an app, and minting installation tokens. */
 export function developerRoutes(ctx: EmulatorContext): Router {
@@ -85,7 +78,7 @@ export function developerRoutes(ctx: EmulatorContext): Router {
       sendApiError(
         res,
         status,
-        STATUS_TITLES[status],
+        STATUS_CODES[status]!,
         'The partner has revoked access to this app (Zugriff entzogen)',
       );
       return;

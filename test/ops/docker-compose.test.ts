@@ -38,9 +38,7 @@ const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
 /** The secrets an operator's .env holds (strong, as production requires). */
 const OPERATOR_SECRETS: Record<string, string> = {
   SEAL_KEYS: generateSealKey('prod1'),
-  API_KEYS: ['admin', 'support', 'shop']
-    .map((role) => `${role}:${randomBytes(24).toString('hex')}`)
-    .join(','),
+  API_KEYS: GENERATED_KEY_ROLES.map((role) => `${role}:${randomBytes(24).toString('hex')}`).join(','),
   STATE_SIGNING_KEY: randomBytes(32).toString('base64url'),
   POSTGRES_PASSWORD: 'pg-secret',
   GRAFANA_ADMIN_PASSWORD: randomBytes(16).toString('hex'),
