@@ -70,6 +70,13 @@ export interface TokenActivityDeps extends OttoHttpDeps {
   fleetBreaker?: FleetBreakerOptions;
   /** Heartbeat at least this often while waiting (default 5 s; the workflow's heartbeat timeout is 20 s). */
   heartbeatEveryMs?: number;
+  /**
+   * The other sellers of the shop whose connections hold this OTTO partner (the worker: running seller
+   * workflows with that `OttoPartnerId`, worker/partner-holders.ts). A consent that lands on a partner
+   * another seller holds is refused: one OTTO account feeding two shop sellers would import its orders
+   * into both and let two stock feeds overwrite each other at OTTO. Absent: no such check.
+   */
+  sellersHoldingPartner?: (partnerId: string, exceptSellerId: string) => Promise<string[]>;
 }
 
 // OTTO may add fields at any time: parse what we need, ignore the rest (zod objects strip unknown keys).
@@ -487,6 +494,18 @@ export function createTokenService(deps: TokenActivityDeps) {
           FailureTypes.partnerMismatch,
           `The OTTO account that was confirmed (partner ${partnerId}) is not the one this seller is connected to (partner ${input.expectedPartnerId}), so it was refused.`,
         );
+      }
+
+      // … and so is one that landed on an OTTO account another seller of the shop is connected to (the
+      // seller's own partner is its own, whoever else might hold it from before this check existed).
+      if (partnerId !== null && partnerId !== input.expectedPartnerId && deps.sellersHoldingPartner) {
+        const holders = await deps.sellersHoldingPartner(partnerId, sellerId);
+        if (holders.length > 0) {
+          throw failure(
+            FailureTypes.partnerTaken,
+            `The OTTO account that was confirmed (partner ${partnerId}) is already connected to seller ${holders.join(', ')} of this shop, so it was refused.`,
+          );
+        }
       }
 
       if (installationId === undefined) {

@@ -5,6 +5,7 @@
  * mints never exceeds OTTO's token-endpoint limit).
  */
 import { join } from 'node:path';
+import { Client } from '@temporalio/client';
 import { Runtime, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { DEFAULT_DATA_DIR } from '../common/dev-secrets';
 import type { SellerStore } from '../store/seller-store';
@@ -14,6 +15,7 @@ import { createDataActivities, createTokenService, type ActivityDeps } from '../
 import type { ActivityMetrics } from '../activities/activity-metrics';
 import { createSettingsActivities } from '../activities/settings-activities';
 import type { CompleteAuthorizationInput, WorkflowSettingsInput } from '../workflows/definitions';
+import { partnerHoldersFromVisibility } from './partner-holders';
 import { statusRowSinks, type StatusRowWriteResult } from './status-row-sink';
 import { sellerWorkflowBundleOptions } from './workflow-bundle';
 import {
@@ -76,7 +78,20 @@ export async function createWorkers(opts: CreateWorkersOptions): Promise<Worker[
   const store =
     opts.deps.store ??
     (await openSellerStore(opts.sellerStorePath ?? join(DEFAULT_DATA_DIR, 'seller-store.db')));
-  const deps: ActivityDeps = { ...opts.deps, store };
+  const deps: ActivityDeps = {
+    ...opts.deps,
+    store,
+    // One OTTO account feeds one seller: a consent landing on a partner another seller holds is refused.
+    sellersHoldingPartner:
+      opts.deps.sellersHoldingPartner ??
+      partnerHoldersFromVisibility(
+        new Client({ connection: opts.connection, namespace: opts.namespace ?? 'default' }),
+        opts.taskQueue,
+        (message) => {
+          Runtime.instance().logger.warn(message);
+        },
+      ),
+  };
   const workflowBundle =
     opts.workflowBundle ?? (opts.workflowBundlePath ? { codePath: opts.workflowBundlePath } : undefined);
   const { workflowsPath, ...bundlerOptions } = sellerWorkflowBundleOptions();

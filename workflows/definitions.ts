@@ -177,6 +177,8 @@ export const FailureTypes = {
   appNotInstalled: 'AppNotInstalled',
   /** The consent landed on another OTTO partner than the seller's current one. Non-retryable. */
   partnerMismatch: 'PartnerMismatch',
+  /** The consent landed on an OTTO partner another seller of the shop is connected to. Non-retryable. */
+  partnerTaken: 'PartnerTaken',
   /** A callback for a consent that was already answered (code or error=). */
   callbackReplayed: 'CallbackReplayed',
   /** A callback for no current consent request (superseded by a newer "Allow access", or none pending). */
@@ -198,6 +200,7 @@ export const NON_RETRYABLE_FAILURE_TYPES: string[] = [
   FailureTypes.tokenExpiring,
   FailureTypes.appNotInstalled,
   FailureTypes.partnerMismatch,
+  FailureTypes.partnerTaken,
 ];
 
 // ---- activity contracts (implemented in activities/, proxied by the workflow) -------------------------

@@ -526,6 +526,9 @@ export function authorizationFailureText(
   switch (failure.type) {
     case FailureTypes.appNotInstalled:
       return 'The app is not installed for your OTTO account: click “Allow access” to install it.';
+    case FailureTypes.partnerTaken:
+      // The other seller's id stays in the events and the activity's failure (support reads them), not here.
+      return "This OTTO account is already connected to another seller of this shop, so it was not connected here. Log in at OTTO with the account that belongs to this seller, or ask the shop's administrator to disconnect the other seller first.";
     case FailureTypes.partnerMismatch:
       return `${failure.message} The connection keeps its current OTTO account. To move this seller to another OTTO account, ask the shop's administrator.`;
     default:

@@ -85,6 +85,23 @@ function base(scope: VisibilityScope | undefined): string[] {
 
 const STATE = searchAttributes.connectionState.name;
 
+/**
+ * The running seller workflows, other than this seller's, that hold an OTTO partner (its `OttoPartnerId`,
+ * set when a connection is authorized): one OTTO account feeds one seller of the shop.
+ */
+export function partnerHoldersQuery(
+  partnerId: string,
+  exceptSellerId: string,
+  scope?: Omit<VisibilityScope, 'sellerId'>,
+): string {
+  return [
+    ...base(scope),
+    `ExecutionStatus = 'Running'`,
+    `${searchAttributes.partnerId.name} = ${literal(partnerId)}`,
+    `WorkflowId != ${literal(sellerWorkflowId(exceptSellerId))}`,
+  ].join(' AND ');
+}
+
 /** Running seller workflows, optionally in one live state: one per seller, exact for `count()`. */
 export function runningQuery(state?: LiveState, scope?: VisibilityScope): string {
   const clauses = [...base(scope), `ExecutionStatus = 'Running'`];

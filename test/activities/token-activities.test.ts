@@ -346,6 +346,36 @@ describe('completeAuthorization', () => {
     expect(calls).toEqual(['POST /oauth2/token']);
   });
 
+  it('a user token of a partner another seller of the shop holds is refused before anything is looked up', async () => {
+    const asked: Array<[string, string]> = [];
+    const holding = (holders: string[]) => (partnerId: string, except: string) => {
+      asked.push([partnerId, except]);
+      return Promise.resolve(holders);
+    };
+    const taken = activities(script({ partner_id: 'P1' }), { sellersHoldingPartner: holding(['s-first']) });
+    const failure = await failureOf(run((i: typeof input) => taken.acts.completeAuthorization(i), input));
+    expect(failure).toMatchObject({ type: FailureTypes.partnerTaken, nonRetryable: true });
+    expect(failure.message).toContain('P1');
+    expect(failure.message).toContain('s-first');
+    expect(taken.calls).toEqual(['POST /oauth2/token']);
+    expect(asked).toEqual([['P1', 's']]);
+
+    // Nobody else holds it: connected as before.
+    const free = activities(script({ partner_id: 'P1' }), { sellersHoldingPartner: holding([]) });
+    const result = await run((i: typeof input) => free.acts.completeAuthorization(i), input);
+    expect(result.partnerId).toBe('P1');
+
+    // The seller's own partner (a re-consent, an upgrade) is its own: not asked about.
+    asked.length = 0;
+    const own = activities(script({ partner_id: 'P1' }), { sellersHoldingPartner: holding(['s-old']) });
+    await run((i: typeof input) => own.acts.completeAuthorization(i), { ...input, expectedPartnerId: 'P1' });
+    expect(asked).toEqual([]);
+    // No partner id in the token (OTTO_PARTNER_ID_CLAIM finds none): nothing to check.
+    const anonymous = activities(script({ azp: 'client-1' }), { sellersHoldingPartner: holding(['s-x']) });
+    await run((i: typeof input) => anonymous.acts.completeAuthorization(i), input);
+    expect(asked).toEqual([]);
+  });
+
   it('resumes after the exchange from its heartbeat checkpoint: the code is never spent twice', async () => {
     const { acts, calls } = activities(script());
     const resumed = new MockActivityEnvironment({

@@ -5,6 +5,7 @@ import {
   listPhases,
   LIVE_STATES,
   newestCandidates,
+  partnerHoldersQuery,
   runningQuery,
   runsOfWorkflowsQuery,
 } from '../../workflows/visibility-queries';
@@ -23,6 +24,13 @@ it('running states filter on the live run; ended states on closed runs, never co
   );
   expect(runningQuery(undefined, { sellerId: 's1' })).toContain("WorkflowId = 'otto-seller:s1'");
   expect(() => runningQuery(undefined, { sellerId: "x' OR '1'='1" })).toThrow(/quotes/);
+});
+
+it('the holders of an OTTO partner: running seller workflows with its partner id, the asking seller left out', () => {
+  expect(partnerHoldersQuery('1000624', 's-2', { taskQueue: 'q' })).toBe(
+    "WorkflowType = 'sellerConnection' AND TaskQueue = 'q' AND ExecutionStatus = 'Running' AND OttoPartnerId = '1000624' AND WorkflowId != 'otto-seller:s-2'",
+  );
+  expect(() => partnerHoldersQuery("P' OR '1'='1", 's-2')).toThrow(/quotes/);
 });
 
 it('keeps each workflow’s newest run: running first, then the latest close', () => {

@@ -7,6 +7,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { searchAttributes } from '../../workflows/definitions';
+import { partnerHoldersFromVisibility } from '../../worker/partner-holders';
 import { TestStack, type LoggedRequest } from '../support/stack';
 import { eventually, uniqueName } from '../support/temporal';
 
@@ -211,6 +212,45 @@ describe('sellerConnection lifecycle (emulator, 6 s tokens)', () => {
     // Clicking "Allow access" again and installing completes the connection in the same workflow.
     const again = await stack.beginConsent(status.sellerId);
     await stack.installApp('v1', partner);
+    await stack.deliverCallback(handle, again.nonce, await stack.consentAtOtto(again.authorizeUrl, partner));
+    expect((await stack.waitForState(handle, 'active')).partnerId).toBe(partner.partnerId);
+    await stack.disconnect(handle);
+  });
+
+  it('one OTTO account feeds one seller: a second seller consenting with it is refused until the first lets go', async () => {
+    const first = await stack.connectSeller(uniqueName('seller'));
+    const { partner } = first;
+    const lookups = async () =>
+      (await stack.requests()).filter(
+        (r) => r.path.endsWith('/installation') && r.partnerId === partner.partnerId,
+      ).length;
+    const lookedUp = await lookups();
+    const secondId = uniqueName('seller');
+    // What the worker asks (visibility trails the workflows by a moment, worker/partner-holders.ts).
+    const holders = () =>
+      partnerHoldersFromVisibility(stack.env.client, stack.taskQueue)(partner.partnerId, secondId);
+    await eventually(holders, (h) => h.includes(first.sellerId));
+    const { handle, nonce, authorizeUrl } = await stack.beginConsent(secondId);
+    await stack.deliverCallback(handle, nonce, await stack.consentAtOtto(authorizeUrl, partner));
+    const refused = await stack.waitFor(handle, (s) =>
+      s.events.some((e) => e.type === 'authorization_failed'),
+    );
+    expect(refused.state).toBe('pending_consent');
+    expect(refused.partnerId).toBeNull();
+    expect(refused.lastError).toMatch(/already connected to another seller of this shop/);
+    // The seller's page does not name the other seller; support's events do.
+    expect(refused.lastError).not.toContain(first.sellerId);
+    const failed = refused.events.find((e) => e.type === 'authorization_failed');
+    expect(failed?.detail).toContain(first.sellerId);
+    expect(failed?.detail).toContain(`partner ${partner.partnerId}`);
+    // Refused before the installation was looked up or anything minted for the second seller.
+    expect(await lookups()).toBe(lookedUp);
+    expect((await stack.status(first.handle)).state).toBe('active');
+
+    // The first seller disconnects: the same OTTO account may now connect the second.
+    await stack.disconnect(first.handle);
+    await eventually(holders, (h) => h.length === 0);
+    const again = await stack.beginConsent(secondId);
     await stack.deliverCallback(handle, again.nonce, await stack.consentAtOtto(again.authorizeUrl, partner));
     expect((await stack.waitForState(handle, 'active')).partnerId).toBe(partner.partnerId);
     await stack.disconnect(handle);

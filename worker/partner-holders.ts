@@ -1,0 +1,37 @@
+/**
+ * Which other sellers of the shop are connected to an OTTO partner, read from Temporal's visibility:
+ * the running seller workflows with that `OttoPartnerId` (set when a connection is authorized; a
+ * revoked or disconnected connection's workflow has ended). The authorization activity refuses a consent
+ * that lands on such a partner (activities/token-activities.ts `sellersHoldingPartner`).
+ *
+ * Visibility trails the workflows by a moment, so two sellers completing consent with the same OTTO
+ * account within that moment are not told apart; every later one is.
+ */
+import type { Client } from '@temporalio/client';
+import { WORKFLOW_ID_PREFIX } from '../workflows/definitions';
+import { partnerHoldersQuery } from '../workflows/visibility-queries';
+
+/** Enough to name them; a partner held twice already is a leftover from before the check. */
+const MAX_NAMED = 5;
+
+export function partnerHoldersFromVisibility(
+  client: Pick<Client, 'workflow'>,
+  taskQueue: string,
+  warn: (message: string) => void = () => {},
+): (partnerId: string, exceptSellerId: string) => Promise<string[]> {
+  return async (partnerId, exceptSellerId) => {
+    // A quote cannot go into a visibility query (visibility-queries.ts refuses it); OTTO's partner ids
+    // are numbers, so such an id is not checked rather than refused.
+    if (/['"\\]/.test(partnerId)) {
+      warn(`partner id ${JSON.stringify(partnerId)} cannot be looked up in visibility: not checked`);
+      return [];
+    }
+    const holders: string[] = [];
+    const query = partnerHoldersQuery(partnerId, exceptSellerId, { taskQueue });
+    for await (const run of client.workflow.list({ query, pageSize: MAX_NAMED })) {
+      holders.push(run.workflowId.slice(WORKFLOW_ID_PREFIX.length));
+      if (holders.length >= MAX_NAMED) break;
+    }
+    return holders;
+  };
+}
