@@ -208,9 +208,10 @@ export function createTickActivities(deps: TickActivityDeps) {
           return await minting;
         };
 
-        // A token that lasts through the run. The probe mints anyway (only a mint shows a revocation),
-        // unless a retried attempt of it already did.
-        const needMint = input.probe
+        // A token that lasts through the run. The probe mints anyway (only a mint shows a revocation), and
+        // so does a tick whose token the mint phase spread retired, unless a retried attempt already did.
+        const mintAnyway = input.probe || input.retire === true;
+        const needMint = mintAnyway
           ? state.mints === 0
           : token === null || token.expiresAt < now() + input.reserveMs;
         // A handle that does not open leaves no token: the tick mints as if it carried none.
@@ -218,16 +219,16 @@ export function createTickActivities(deps: TickActivityDeps) {
         if (needMint || token === null) {
           const carried = token;
           try {
-            await tokenUntil(now() + input.reserveMs, input.probe ? token : null);
+            await tokenUntil(now() + input.reserveMs, mintAnyway ? token : null);
           } catch (err) {
             if (err instanceof CancelledFailure || signal.aborted) throw cancelled();
             state.mintFailure = failureText(err);
-            // The probe's mint failed for a passing reason (OTTO down, rate, an incident), but the carried
-            // token still lasts through the run: the due transfers go on with it rather than wait until
-            // it expires. A refusal (possible revocation) stops them: a transfer that worked would count
-            // against the evidence.
+            // The probe's (or the retiring tick's) mint failed for a passing reason (OTTO down, rate, an
+            // incident), but the carried token still lasts through the run: the due transfers go on with
+            // it rather than wait until it expires. A refusal (possible revocation) stops them: a transfer
+            // that worked would count against the evidence.
             const stillValid =
-              input.probe && input.runs.length > 0 && retryable(err) && carried !== null
+              mintAnyway && input.runs.length > 0 && retryable(err) && carried !== null
                 ? await opened(input, carried, ctx.log)
                 : null;
             if (stillValid === null || stillValid.expiresAt < now() + input.reserveMs) return snapshot();

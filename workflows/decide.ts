@@ -82,7 +82,7 @@ function decideTick(s: SellerConnection, c: Ctx, draining: boolean, wakeAt: numb
     const retryAt = s.token.retryAt ?? 0;
     if (now >= retryAt) {
       const reserve = early ? tokenReserveMs(settings) : settings.tokenRefreshMarginMs;
-      // Retired (the mint phase spread): mints although the token would last; the run gets no token.
+      // Retired (the mint phase spread): mints although the token would last (which a failed mint then uses).
       const retire = validUntil(s.token, now + reserve) && retiresBy(s.token, now);
       const mints = probe || retire || (leading && kinds.length > 0) || !validUntil(s.token, now + reserve);
       const plan = {

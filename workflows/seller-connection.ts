@@ -82,8 +82,12 @@ export interface SellerConnectionArgs extends SellerConnectionInput {
   carried?: SellerConnection;
 }
 
+function refused(refusal: Refusal): ApplicationFailure {
+  return ApplicationFailure.create({ ...refusal, nonRetryable: true });
+}
+
 function fail(refusal: Refusal | null): void {
-  if (refusal !== null) throw ApplicationFailure.create({ ...refusal, nonRetryable: true });
+  if (refusal !== null) throw refused(refusal);
 }
 
 function invalidInput(issues: { message: string }[]): ApplicationFailure {
@@ -352,11 +356,18 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
     },
   );
 
+  const webhookNotFound = (eventId: string): Refusal => ({
+    type: FailureTypes.webhookNotFound,
+    message: `seller ${s.sellerId} has no webhook ${eventId} (only the last ${s.webhooks.length} are kept)`,
+  });
   setHandler(
     redeliverWebhookUpdate,
     async ({ eventId }) => {
       await ready();
-      const w = s.webhooks.find((x) => x.eventId === eventId)!;
+      const w = s.webhooks.find((x) => x.eventId === eventId);
+      // Dropped from the kept list while the handler waited (newer events push the oldest out): an
+      // answer, not a TypeError, which would fail the workflow task again and again.
+      if (w === undefined) throw refused(webhookNotFound(eventId));
       if (w.status !== 'pending') {
         // Same id and payload: the shop's idempotency key tells it this is the event it may have seen.
         w.status = 'pending';
@@ -379,12 +390,7 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
         if (typeof eventId !== 'string' || eventId.length === 0 || eventId.length > 100) {
           throw invalidInput([{ message: 'eventId must be a webhook event id' }]);
         }
-        if (!s.webhooks.some((w) => w.eventId === eventId)) {
-          fail({
-            type: FailureTypes.webhookNotFound,
-            message: `seller ${s.sellerId} has no webhook ${eventId} (only the last ${s.webhooks.length} are kept)`,
-          });
-        }
+        if (!s.webhooks.some((w) => w.eventId === eventId)) fail(webhookNotFound(eventId));
       },
     },
   );
@@ -519,14 +525,16 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
       appVersion: s.appVersion!,
       installationId,
       partnerId: s.partnerId ?? `installation:${installationId}`,
+      // Carried even when retired (it mints anyway): a mint that fails for a passing reason runs with it.
       token:
-        s.token.sealed !== null && s.token.expiresAt !== null && plan.retire !== true
+        s.token.sealed !== null && s.token.expiresAt !== null
           ? { sealed: s.token.sealed, expiresAt: s.token.expiresAt }
           : null,
       // A tick planned without a mint has a token valid for at least the reserve (an early tick that
       // reuses the token, seller-state.ts reuseTick, no more than that); one that mints wants the margin.
       reserveMs: plan.mints ? settings!.tokenRefreshMarginMs : core.tokenReserveMs(settings!),
       probe: plan.probe,
+      ...(plan.retire === true ? { retire: true } : {}),
       retryWindowMs: settings!.transferRetryWindowMs,
       runs: plan.kinds.map(({ kind, full }) => {
         const t = s.transfers[kind]!;

@@ -1073,7 +1073,7 @@ export interface TickPlan {
   probe: boolean;
   /** The carried token will not last through the run (or the probe): the tick mints first. */
   mints: boolean;
-  /** The carried token is retired (the mint phase spread, `spreadRetireAt`): the run mints without it. */
+  /** The carried token is retired (the mint phase spread, `spreadRetireAt`): the run mints anyway. */
   retire?: boolean;
 }
 
@@ -1155,6 +1155,43 @@ export function tickFinished(
       if (cancelled) note(s, c, 'transfer_interrupted', `${kind}: resumes in the next run`);
     }
   }
+  s.token.nextRefreshAt = isOver(s) ? null : nextTickMintAt(s, c);
+}
+
+/**
+ * When the next tick will mint, as the schedule stands (patch `jitTicks`; the status view's
+ * `token.nextRefreshAt`, which the timer-driven refresh set to its timer): the revocation probe (or a
+ * failed mint's retry), the phase spread's retirement, or the first coming tick the token cannot serve
+ * (neither on time with the margin nor started early to reuse it, as `reuseTick` decides), the mint lead
+ * before its due time. Projected from each transfer's next due time and interval; null when not connected.
+ */
+export function nextTickMintAt(s: SellerConnection, c: Ctx): number | null {
+  const probe = probeDueAt(s, c);
+  const { token } = s;
+  if (probe === null || token.failures > 0 || token.expiresAt === null) return probe;
+  const at = [probe];
+  if (token.retireAt !== undefined && token.retireAt !== null) at.push(token.retireAt);
+  if (transfersAllowed(s)) {
+    const next = Object.values(s.transfers).flatMap((t) =>
+      t !== undefined && t.nextDueAt !== null && t.intervalMs !== null && t.intervalMs > 0
+        ? [{ at: t.nextDueAt, interval: t.intervalMs }]
+        : [],
+    );
+    const reserve = tokenReserveMs(c.settings);
+    for (let step = 0; step < 64 && next.length > 0; step++) {
+      const due = Math.min(...next.map((n) => n.at));
+      const dueNow = next.filter((n) => n.at === due);
+      const interval = Math.min(...dueNow.map((n) => n.interval));
+      const onTime = token.expiresAt >= due + c.settings.tokenRefreshMarginMs;
+      const early = token.expiresAt - 2 * reserve >= due - interval / 4;
+      if (!onTime && !early) {
+        at.push(due - Math.min(MINT_LEAD_MS, interval / 8));
+        break;
+      }
+      for (const n of dueNow) n.at += n.interval;
+    }
+  }
+  return Math.max(c.now, Math.min(...at));
 }
 
 /** A tick that ended without its result (attempts exhausted, or cancelled with no progress saved). */

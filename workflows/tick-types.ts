@@ -37,6 +37,12 @@ export interface TickInput {
   reserveMs: number;
   /** Mint even when the carried token would do: the revocation probe. */
   probe: boolean;
+  /**
+   * Mint even when the carried token would do: the mint phase spread retired it (seller-state.ts
+   * `spreadRetireAt`). Like the probe, a mint that fails for a passing reason leaves the run the
+   * carried token. Absent in ticks scheduled before it existed (they carried no token then).
+   */
+  retire?: boolean;
   /** Retryable failures of a transfer are retried inside the tick for this long, then reported. */
   retryWindowMs: number;
   runs: TickRun[];

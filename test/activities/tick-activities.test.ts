@@ -220,6 +220,39 @@ it('a probe whose mint fails for a passing reason runs the due transfers with th
   expect(short.seen).toEqual({});
 });
 
+it('a tick whose token the phase spread retired mints anyway, and runs with the carried token when that mint fails for a passing reason', async () => {
+  const carried = { sealed: 'carried', expiresAt: NOW + 20 * 60_000 };
+  const t = setup();
+  const result = await t.run({ token: carried, retire: true });
+  expect(t.mints).toHaveLength(1);
+  expect(t.seen.ordersImport?.[0]?.sealedToken).toBe('sealed-1');
+
+  const down = setup({
+    mint: () =>
+      Promise.reject(ApplicationFailure.create({ type: FailureTypes.rateLimited, message: 'OTTO 429' })),
+  });
+  const fallback = await down.run({ token: carried, retire: true });
+  expect(fallback.mintFailure).toMatchObject({ type: FailureTypes.rateLimited });
+  expect(down.seen.ordersImport?.[0]?.sealedToken).toBe('carried');
+  expect(Object.keys(fallback.outcomes).sort()).toEqual(['ordersImport', 'stockExport']);
+  expect(result.minted?.sealed).toBe('sealed-1');
+
+  // A refusal stops them, as for the probe.
+  const refused = setup({
+    mint: () =>
+      Promise.reject(
+        ApplicationFailure.create({
+          type: FailureTypes.installationRevoked,
+          message: 'OTTO answered 401',
+          nonRetryable: true,
+        }),
+      ),
+  });
+  const stopped = await refused.run({ token: carried, retire: true });
+  expect(stopped.mintFailure).toMatchObject({ type: FailureTypes.installationRevoked });
+  expect(refused.seen).toEqual({});
+});
+
 it('a non-retryable transfer failure comes back for that kind; the others succeed', async () => {
   const t = setup();
   t.behaviour.stockExport = () =>

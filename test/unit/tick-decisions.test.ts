@@ -154,6 +154,43 @@ it('starts a tick early to reuse a token that would run out just before it: 3 ti
   }
 });
 
+it('the status view’s nextRefreshAt is when the next tick will mint: after every tick, the next minting tick', () => {
+  const s = connected();
+  const predicted: number[] = [];
+  const ticks: { at: number; mints: boolean }[] = [];
+  let now = T0;
+  while (now < T0 + 300 * MIN) {
+    const action = decide(s, ctx(now), run);
+    if (action.type === 'wait') {
+      now = action.until!;
+      continue;
+    }
+    ticks.push({ at: now, mints: runTick(s, now).mints });
+    predicted.push(s.token.nextRefreshAt!);
+  }
+  let checked = 0;
+  ticks.forEach((t, i) => {
+    const nextMint = ticks.slice(i + 1).find((later) => later.mints);
+    if (nextMint === undefined) return;
+    expect([(t.at - T0) / MIN, (predicted[i]! - T0) / MIN]).toEqual([
+      (t.at - T0) / MIN,
+      (nextMint.at - T0) / MIN,
+    ]);
+    checked++;
+  });
+  expect(checked).toBeGreaterThan(10);
+  // Not the timer's "expiry − margin": the +45 tick mints, though the token runs out at +30.
+  expect(predicted[0]).toBe(T0 + 45 * MIN - core.MINT_LEAD_MS);
+  expect(core.toStatus(s, settings, { workflowId: 'w', runId: 'r' }).token.nextRefreshAt).toBe(
+    new Date(predicted.at(-1)!).toISOString(),
+  );
+  // Paused: only the hourly probe mints.
+  core.pause(s, ctx(now), 'test');
+  expect(core.nextTickMintAt(s, ctx(now))).toBe(
+    s.token.lastRefreshedAt! + settings.revocationProbeIntervalMs,
+  );
+});
+
 it('woken too late for an early tick (the token no longer lasts the reserve), it runs then and mints', () => {
   const s = connected();
   runTick(s, T0);
@@ -368,7 +405,7 @@ describe('the mint phase spread: sellers whose token cycles began together mint 
     }
   });
 
-  it('the retiring tick mints without handing the carried token to the run', () => {
+  it('the retiring tick mints although the carried token would last (the run keeps it for a failed mint)', () => {
     const id = ids.find((sellerId) => mintMinutes(sellerId, 1)[1] === 15)!;
     const s = connected(justInTime, id);
     runTick(s, T0);
