@@ -5,7 +5,6 @@
  * Node's parser refuses, and validation errors on a seller's page.
  */
 import { createServer, type Server } from 'node:http';
-import { connect } from 'node:net';
 import request from 'supertest';
 import { answerClientErrors } from '../../api/client-errors';
 import { MAX_ERROR_DETAILS } from '../../api/errors';
@@ -16,6 +15,7 @@ import {
   assistantSession,
   errorOf,
   PUBLIC_BASE_URL,
+  rawRequest,
   testApp,
 } from './test-app';
 
@@ -323,24 +323,7 @@ describe('requests Node’s parser refuses', () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
-  /** Sends `bytes` as is and reads until the server closes the connection. */
-  const raw = (bytes: string) =>
-    new Promise<{ status: number; head: string; body: string }>((resolve, reject) => {
-      const socket = connect(port, '127.0.0.1', () => socket.write(bytes));
-      let text = '';
-      socket.setEncoding('utf8');
-      socket.setTimeout(10_000, () => socket.destroy(new Error('no answer')));
-      socket.on('data', (chunk: string) => (text += chunk));
-      socket.on('error', reject);
-      socket.on('end', () => {
-        const split = text.indexOf('\r\n\r\n');
-        resolve({
-          status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]),
-          head: text.slice(0, split),
-          body: text.slice(split + 4),
-        });
-      });
-    });
+  const raw = (bytes: string) => rawRequest(port, bytes);
 
   it('a malformed request line: 400 in the JSON error shape, and the connection closes', async () => {
     const res = await raw('GARBAGE\r\n\r\n');

@@ -21,7 +21,15 @@ import { generateSealKey } from '../../common/seal';
 import { freePort } from '../../scripts/temporal-dev-server';
 import { testAddress } from '../support/temporal';
 import { FakeSellerConnections } from './fake-seller-connections';
-import { SUPPORT_KEY, TEST_APPS, errorOf, testApp, testConfig } from './test-app';
+import {
+  SUPPORT_KEY,
+  TEST_APPS,
+  errorOf,
+  rawRequest,
+  testApp,
+  testConfig,
+  type RawResponse,
+} from './test-app';
 import { tsEntry } from '../../scripts/ts-entry';
 
 const ROOT = join(__dirname, '..', '..');
@@ -48,32 +56,12 @@ const MALFORMED: { path: string; why: string }[] = [
 
 const STACK_TRACE = /at .*\.(ts|js):\d+|URIError|node:internal/;
 
-interface RawResponse {
-  status: number;
-  headers: string;
-  body: string;
-}
-
 /** One raw HTTP/1.1 request; the target goes on the wire exactly as given. */
 async function raw(port: number, target: string, headers: Record<string, string> = {}): Promise<RawResponse> {
-  return await new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => {
-      const lines = Object.entries({ Host: 'localhost', Connection: 'close', ...headers }).map(
-        ([k, v]) => `${k}: ${v}`,
-      );
-      socket.write(`GET ${target} HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n`);
-    });
-    let text = '';
-    socket.setEncoding('utf8');
-    socket.setTimeout(10_000, () => socket.destroy(new Error(`no answer to ${target}`)));
-    socket.on('data', (chunk: string) => (text += chunk));
-    socket.on('error', reject);
-    socket.on('end', () => {
-      const split = text.indexOf('\r\n\r\n');
-      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]);
-      resolve({ status, headers: text.slice(0, split), body: text.slice(split + 4) });
-    });
-  });
+  const lines = Object.entries({ Host: 'localhost', Connection: 'close', ...headers }).map(
+    ([k, v]) => `${k}: ${v}`,
+  );
+  return await rawRequest(port, `GET ${target} HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n`);
 }
 
 async function listen(
@@ -308,7 +296,7 @@ describe('api/index.ts as deployed: public port and ops port', () => {
     for (const p of [port, opsPort]) {
       const garbage = await raw(p, '/a b');
       expect(garbage.status).toBe(400);
-      expect(garbage.headers).toMatch(/\r\nConnection: close(\r\n|$)/);
+      expect(garbage.head).toMatch(/\r\nConnection: close(\r\n|$)/);
       expect(JSON.parse(garbage.body)).toMatchObject({ error: { code: 'malformed_request' } });
       expect((await raw(p, '/healthz')).status).toBe(200);
     }

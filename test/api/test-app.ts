@@ -1,4 +1,5 @@
 /** A createApp() wired to the recording fake, with test configuration through the real config schema. */
+import { connect } from 'node:net';
 import request from 'supertest';
 import type { App } from 'supertest/types';
 import { createPkcePair } from '../../common/oauth';
@@ -208,3 +209,33 @@ export interface ErrorJson {
 }
 export const errorOf = (res: { body: unknown }): ErrorJson['error'] => (res.body as ErrorJson).error;
 export const bodyOf = <T>(res: { body: unknown }): T => res.body as T;
+
+/** A raw HTTP answer: the status, the head (status line and headers) and the body, as text. */
+export interface RawResponse {
+  status: number;
+  head: string;
+  body: string;
+}
+
+/**
+ * Sends `bytes` to `port` exactly as given (requests supertest and fetch would not send) and reads
+ * until the server closes the connection.
+ */
+export async function rawRequest(port: number, bytes: string): Promise<RawResponse> {
+  return await new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(bytes));
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.setTimeout(10_000, () => socket.destroy(new Error(`no answer to ${bytes.split('\r\n')[0]}`)));
+    socket.on('data', (chunk: string) => (text += chunk));
+    socket.on('error', reject);
+    socket.on('end', () => {
+      const split = text.indexOf('\r\n\r\n');
+      resolve({
+        status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]),
+        head: text.slice(0, split),
+        body: text.slice(split + 4),
+      });
+    });
+  });
+}
