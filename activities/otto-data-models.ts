@@ -64,6 +64,18 @@ export const ordersPage = z.looseObject({
   links: linkList,
 });
 
+/**
+ * An orders page whose orders are checked one by one (the import): one order that does not match the
+ * model must not keep every other order of the page, and of every later run, from the shop.
+ */
+export const ordersPageLoose = z.looseObject({
+  resources: z
+    .array(z.unknown())
+    .nullish()
+    .transform((r) => r ?? []),
+  links: linkList,
+});
+
 // ---- §5.4 returns (v3) -----------------------------------------------------------------------------
 
 /** Every field optional in OTTO's model; items without a position item id cannot be stored. */
@@ -97,11 +109,9 @@ export const shippingProfile = z.looseObject({
 });
 export type OttoShippingProfile = z.infer<typeof shippingProfile>;
 
+/** `results` stays absent (null) when OTTO sends none: such a page is no proof that a profile is gone. */
 export const shippingProfilesPage = z.looseObject({
-  results: z
-    .array(shippingProfile)
-    .nullish()
-    .transform((r) => r ?? []),
+  results: z.array(shippingProfile).nullish(),
   links: linkList,
 });
 

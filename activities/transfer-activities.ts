@@ -57,7 +57,8 @@ import { deriveOrderStatus } from './order-status';
 import type { CallContext, OttoDataClient } from './otto-data-client';
 import {
   linkHref,
-  ordersPage,
+  ordersPageLoose,
+  partnerOrder,
   productProcessProgress,
   productProcessResult,
   quantitiesAnswer,
@@ -168,7 +169,46 @@ const ordersProgress = z.object({
   /** The orders inserted or changed so far (the first CHANGED_IDS_MAX), and the highest change number. */
   changedIds: z.array(z.string()).default([]),
   maxChangeSeq: z.number().default(0),
+  /** When the run began (ms; the first attempt's): the next fromDate is at most ORDERS_OVERLAP_MS before it. */
+  startedAt: z.number().optional(),
+  /** Orders OTTO sent that do not match its model (by salesOrderId), and why (the first few), … */
+  parked: z.array(z.string()).default([]),
+  parkedWhy: z.array(z.string()).default([]),
+  /** … and how many of them had no salesOrderId to read them again by. */
+  unreadable: z.number().default(0),
 });
+
+/**
+ * The next orders import reads again from this long before its run began, whatever the newest change
+ * seen: OTTO lists orders by order date, so an order read early in a run that changes before the run
+ * ends (or a change OTTO lists a little after its timestamp) lies before the newest change seen. The
+ * re-read window's orders are no-op upserts (the store ignores what is not newer).
+ */
+export const ORDERS_OVERLAP_MS = 15 * 60_000;
+
+/**
+ * Orders kept aside because they do not match OTTO's model, read again by id each run (the cursor's
+ * `parked`). More than this at once is no single bad order but a changed model: the import fails.
+ */
+export const PARKED_ORDERS_MAX = 100;
+
+/** The ids a cursor keeps aside (a JSON list in the cursor's `parked`, which holds strings only). */
+function parkedOf(cursor: TransferInput['cursor']): string[] {
+  if (typeof cursor.parked !== 'string') return [];
+  try {
+    const ids: unknown = JSON.parse(cursor.parked);
+    return Array.isArray(ids) ? ids.filter((id): id is string => typeof id === 'string' && id !== '') : [];
+  } catch {
+    return [];
+  }
+}
+
+function issuesText(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 2)
+    .map((i) => `${i.path.join('.') || '(order)'}: ${i.message}`)
+    .join('; ');
+}
 
 /** How many changed order ids an ordersImport result carries (the `orders.changed` webhook's ids). */
 export const CHANGED_IDS_MAX = 100;
@@ -683,6 +723,7 @@ export function createTransferActivities(deps: TransferActivityDeps) {
         const fromDate = typeof input.cursor.fromDate === 'string' ? input.cursor.fromDate : null;
         const firstPath = `/v4/orders?limit=${ORDERS_PAGE_LIMIT}${fromDate ? `&fromDate=${encodeURIComponent(fromDate)}` : ''}`;
         const saved = startingPoint(ordersProgress, input);
+        const wasParked = parkedOf(input.cursor);
         let progress: z.output<typeof ordersProgress> = saved ?? {
           basis: progressBasis(input),
           nextPath: firstPath,
@@ -691,6 +732,22 @@ export function createTransferActivities(deps: TransferActivityDeps) {
           pages: 0,
           changedIds: [],
           maxChangeSeq: 0,
+          startedAt: now(),
+          parked: [],
+          parkedWhy: [],
+          unreadable: 0,
+        };
+        const startedAt = progress.startedAt ?? now();
+        /** Orders stored: counted, and their changes remembered for the `orders.changed` webhook. */
+        const stored = async (orders: OttoPartnerOrder[]) => {
+          const upserted = await store.upsertOrders(input.sellerId, orders.map(toStoreOrder));
+          const changedIds = [...progress.changedIds];
+          let maxChangeSeq = progress.maxChangeSeq;
+          for (const c of upserted.changed) {
+            if (changedIds.length < CHANGED_IDS_MAX && !changedIds.includes(c.id)) changedIds.push(c.id);
+            maxChangeSeq = Math.max(maxChangeSeq, c.changeSeq);
+          }
+          return { upserted, changedIds, maxChangeSeq };
         };
         beat(progress);
         let inserted = 0;
@@ -700,12 +757,12 @@ export function createTransferActivities(deps: TransferActivityDeps) {
         let resumedAt = saved !== undefined && saved.nextPath !== firstPath ? saved.nextPath : null;
         let restarted = '';
         for (;;) {
-          let page: z.output<typeof ordersPage>;
+          let page: z.output<typeof ordersPageLoose>;
           try {
             page = await otto.call(
               callContext(input, () => progress),
               { method: 'GET', path: progress.nextPath },
-              ordersPage,
+              ordersPageLoose,
             );
           } catch (err) {
             const refused = resumedAt !== null ? refusedByOtto(err) : undefined;
@@ -728,14 +785,51 @@ export function createTransferActivities(deps: TransferActivityDeps) {
           }
           resumedAt = null;
           checkLinks(page.links);
-          const orders = page.resources.map(toStoreOrder);
-          const upserted = await store.upsertOrders(input.sellerId, orders);
+          // Order by order: one that does not match OTTO's model is kept aside (read again by id each
+          // run until it does), the rest go to the shop.
+          const valid: OttoPartnerOrder[] = [];
+          const parked = [...progress.parked];
+          const parkedWhy = [...progress.parkedWhy];
+          let unreadable = progress.unreadable;
+          for (const raw of page.resources) {
+            const order = partnerOrder.safeParse(raw);
+            if (order.success) {
+              valid.push(order.data);
+              continue;
+            }
+            const id = (raw as { salesOrderId?: unknown } | null)?.salesOrderId;
+            const why = issuesText(order.error);
+            if (typeof id !== 'string' || id === '') {
+              unreadable++;
+              current().log.warn(
+                'ordersImport: an order without a salesOrderId does not match OTTO’s model',
+                {
+                  issues: why,
+                },
+              );
+            } else if (!parked.includes(id)) {
+              parked.push(id);
+              if (parkedWhy.length < 3) parkedWhy.push(`${id} (${why})`);
+              current().log.warn('ordersImport: an order does not match OTTO’s model: kept aside', {
+                salesOrderId: id,
+                issues: why,
+              });
+            }
+          }
+          if (parked.length > PARKED_ORDERS_MAX) {
+            throw ApplicationFailure.create({
+              type: FailureTypes.requestRejected,
+              message: `${parked.length} orders OTTO sent do not match its documented model (its model may have changed), e.g. ${parkedWhy.join(', ')}`,
+              nonRetryable: true,
+            });
+          }
+          const { upserted, changedIds, maxChangeSeq } = await stored(valid);
           inserted += upserted.inserted;
           let maxLifecycle = progress.maxLifecycle;
-          for (const o of orders) {
-            if (o.lastModifiedDate === null) withoutLastModified++;
-            if (maxLifecycle === null || later(o.lifecycleChangeDate, maxLifecycle))
-              maxLifecycle = o.lifecycleChangeDate;
+          for (const o of valid) {
+            const lifecycle = o.orderLifecycleInformation.lifecycleChangeDate;
+            if (o.lastModifiedDate == null) withoutLastModified++;
+            if (maxLifecycle === null || later(lifecycle, maxLifecycle)) maxLifecycle = lifecycle;
           }
           const next = linkHref(page.links, 'next');
           let nextPath = progress.nextPath;
@@ -747,31 +841,84 @@ export function createTransferActivities(deps: TransferActivityDeps) {
               ? `/v4/orders?limit=${ORDERS_PAGE_LIMIT}&nextcursor=${encodeURIComponent(cursor)}`
               : withParam(`${url.pathname}${url.search}`, 'limit', ORDERS_PAGE_LIMIT);
           }
-          const changedIds = [...progress.changedIds];
-          let maxChangeSeq = progress.maxChangeSeq;
-          for (const c of upserted.changed) {
-            if (changedIds.length < CHANGED_IDS_MAX && !changedIds.includes(c.id)) changedIds.push(c.id);
-            maxChangeSeq = Math.max(maxChangeSeq, c.changeSeq);
-          }
           progress = {
-            basis: progress.basis,
+            ...progress,
             nextPath,
             maxLifecycle,
             count: progress.count + upserted.inserted + upserted.updated,
             pages: progress.pages + 1,
             changedIds,
             maxChangeSeq,
+            parked,
+            parkedWhy,
+            unreadable,
           };
           // Stored first, then heartbeated: a retry resumes after the last page that is surely in the store.
           beat(progress);
           if (next === undefined || progress.pages >= MAX_PAGES) break;
         }
+
+        // Orders kept aside by earlier runs: read again one by one; stored once they match the model,
+        // dropped once OTTO no longer knows them, kept aside otherwise. A retry reads them again (no-op).
+        const stillParked: string[] = [];
+        const asideWhy = [...progress.parkedWhy];
+        for (const id of wasParked) {
+          if (progress.parked.includes(id) || stillParked.includes(id)) continue;
+          let raw: unknown;
+          try {
+            raw = await otto.call(
+              callContext(input, () => progress),
+              { method: 'GET', path: `/v4/orders/${encodeURIComponent(id)}` },
+              z.unknown(),
+            );
+          } catch (err) {
+            if (ottoAnswerOf(err)?.status !== 404) throw err;
+            current().log.warn('ordersImport: an order kept aside is no longer known to OTTO: dropped', {
+              salesOrderId: id,
+            });
+            continue;
+          }
+          const order = partnerOrder.safeParse(raw);
+          if (!order.success) {
+            stillParked.push(id);
+            if (asideWhy.length < 3) asideWhy.push(`${id} (${issuesText(order.error)})`);
+            continue;
+          }
+          const { upserted, changedIds, maxChangeSeq } = await stored([order.data]);
+          inserted += upserted.inserted;
+          progress = {
+            ...progress,
+            count: progress.count + upserted.inserted + upserted.updated,
+            changedIds,
+            maxChangeSeq,
+          };
+          beat(progress);
+        }
+        const parked = [...progress.parked, ...stillParked].slice(0, PARKED_ORDERS_MAX);
+
+        // The newest change seen, but never later than the overlap before the run began (ORDERS_OVERLAP_MS).
+        const overlapFrom = startedAt - ORDERS_OVERLAP_MS;
+        const nextFrom =
+          progress.maxLifecycle === null || Date.parse(progress.maxLifecycle) <= overlapFrom
+            ? progress.maxLifecycle
+            : new Date(overlapFrom).toISOString();
         const noLm = withoutLastModified > 0 ? `; ${withoutLastModified} without lastModifiedDate` : '';
+        const aside =
+          parked.length > 0
+            ? `; ${parked.length} order(s) OTTO sent do not match its documented model, kept aside and read again each run: ${asideWhy.join(', ')}${parked.length > asideWhy.length ? ', …' : ''}`
+            : '';
+        const unreadable =
+          progress.unreadable > 0
+            ? `; ${progress.unreadable} order(s) without a salesOrderId do not match OTTO's model and were skipped (see the worker's log)`
+            : '';
         return {
           count: progress.count,
           // OTTO's fromDate is inclusive: the boundary order comes again next time and is a no-op upsert.
-          cursor: { fromDate: progress.maxLifecycle },
-          detail: `${progress.count} orders imported or updated (${inserted} new in this attempt) over ${progress.pages} page(s)${noLm}${restarted}`,
+          cursor: {
+            fromDate: nextFrom,
+            ...(parked.length > 0 ? { parked: JSON.stringify(parked) } : {}),
+          },
+          detail: `${progress.count} orders imported or updated (${inserted} new in this attempt) over ${progress.pages} page(s)${noLm}${restarted}${aside}${unreadable}`,
           changedOrderIds: progress.changedIds,
           // The orders feed position after these changes (a shop that has read up to it has them all).
           ...(progress.maxChangeSeq > 0
@@ -1042,7 +1189,13 @@ export function createTransferActivities(deps: TransferActivityDeps) {
         const visited = new Set<string>();
         let next: string | undefined = '/v1/shipping-profiles';
         let pages = 0;
-        while (next !== undefined && pages < MAX_PAGES) {
+        /** Why the listing cannot tell which profiles are gone (then none is removed), or null. */
+        let partial: string | null = null;
+        while (next !== undefined) {
+          if (pages >= MAX_PAGES) {
+            partial = `it still had a next page after ${MAX_PAGES} pages`;
+            break;
+          }
           const page = await otto.call(
             callContext(input, () => ({ pages })),
             { method: 'GET', path: next },
@@ -1050,7 +1203,8 @@ export function createTransferActivities(deps: TransferActivityDeps) {
           );
           checkLinks(page.links);
           visited.add(otto.resolve(next).toString());
-          const profiles: StoreShippingProfile[] = page.results.map((p) => ({
+          if (page.results == null) partial ??= `page ${pages + 1} held no results list`;
+          const profiles: StoreShippingProfile[] = (page.results ?? []).map((p) => ({
             shippingProfileId: p.shippingProfileId,
             shippingProfileName: p.shippingProfileName,
             workingDays: p.workingDays,
@@ -1068,13 +1222,25 @@ export function createTransferActivities(deps: TransferActivityDeps) {
           pages++;
           beat({ pages });
           const href = linkHref(page.links, 'next');
-          next = href !== undefined && !visited.has(otto.resolve(href).toString()) ? href : undefined;
+          if (href !== undefined && visited.has(otto.resolve(href).toString())) {
+            partial ??= `its next link on page ${pages} pointed back to a page already read`;
+            break;
+          }
+          next = href;
         }
-        const removed = await store.removeShippingProfilesExcept(input.sellerId, ids);
+        // Only a listing that ended as OTTO ends one (no next link, every page with its results) says
+        // which profiles are gone; an odd one keeps every stored profile rather than delete real ones.
+        if (partial !== null) {
+          current().log.warn('shippingProfilesSync: OTTO’s listing ended oddly; no profile removed', {
+            why: partial,
+            pages,
+          });
+        }
+        const removed = partial === null ? await store.removeShippingProfilesExcept(input.sellerId, ids) : 0;
         return {
           count: totals.inserted + totals.updated + removed,
           cursor: {},
-          detail: `${ids.length} profile(s) at OTTO over ${pages} page(s): ${totals.inserted} new, ${totals.updated} changed, ${removed} removed`,
+          detail: `${ids.length} profile(s) at OTTO over ${pages} page(s): ${totals.inserted} new, ${totals.updated} changed, ${removed} removed${partial === null ? '' : `; none removed: OTTO's listing ended oddly (${partial})`}`,
         };
       });
     },

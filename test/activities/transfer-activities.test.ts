@@ -11,6 +11,8 @@ import { createOttoDataClient, FOREIGN_ORIGIN_MESSAGE } from '../../activities/o
 import { deriveOrderStatus } from '../../activities/order-status';
 import {
   createTransferActivities,
+  ORDERS_OVERLAP_MS,
+  PARKED_ORDERS_MAX,
   progressBasis,
   type TransferActivityDeps,
 } from '../../activities/transfer-activities';
@@ -638,13 +640,161 @@ describe('transfers against a scripted OTTO', () => {
     expect(stored[0]!.data).toMatchObject({ suspectedFraudCase: false });
   });
 
-  it('fails clearly (non-retryable) when a required PartnerOrder field is missing', async () => {
-    const broken = order('1', '2025-03-01T10:00:00Z', ['SENT']) as Record<string, unknown>;
-    delete broken.orderLifecycleInformation;
-    const { acts } = setup({ '/v4/orders': [{ status: 200, body: { resources: [broken], links: [] } }] });
+  it('an order that does not match OTTO’s model is kept aside, the rest imported; read again by id each run until it does', async () => {
+    const broken = order('2', '2025-03-01T10:30:00Z', ['PROCESSABLE']);
+    broken.positionItems[0]!.product.vatRate = null as unknown as number;
+    const { acts, calls } = setup({
+      '/v4/orders': [
+        {
+          status: 200,
+          body: {
+            resources: [
+              order('1', '2025-03-01T10:00:00Z', ['SENT']),
+              broken,
+              order('3', '2025-03-01T11:00:00Z', ['SENT']),
+            ],
+            links: [],
+          },
+        },
+        { status: 200, body: { resources: [], links: [] } },
+      ],
+      '/v4/orders/2': [
+        { status: 200, body: broken },
+        { status: 200, body: order('2', '2025-03-01T12:00:00Z', ['PROCESSABLE']) },
+      ],
+    });
+    const first = await run(acts, 'ordersImport', input());
+    expect((await store.listOrders('s')).map((o) => o.salesOrderId)).toEqual(['1', '3']);
+    expect(first.cursor).toEqual({ fromDate: '2025-03-01T11:00:00Z', parked: '["2"]' });
+    expect(first.detail).toContain(
+      '1 order(s) OTTO sent do not match its documented model, kept aside and read again each run: 2 (positionItems.0.product.vatRate',
+    );
+    expect(calls.filter((c) => c.url.includes('/v4/orders/'))).toEqual([]);
+
+    // Next run: read again by id, still broken (kept aside); then fixed (stored, no longer aside).
+    const second = await run(acts, 'ordersImport', input(first.cursor));
+    expect(second.cursor).toEqual({ fromDate: '2025-03-01T11:00:00Z', parked: '["2"]' });
+    expect(second.detail).toContain('kept aside');
+    const third = await run(acts, 'ordersImport', input(second.cursor));
+    expect(third.cursor).toEqual({ fromDate: '2025-03-01T11:00:00Z' });
+    expect(third.count).toBe(1);
+    expect(third.changedOrderIds).toEqual(['2']);
+    expect((await store.listOrders('s')).map((o) => o.salesOrderId).sort()).toEqual(['1', '2', '3']);
+    expect(calls.filter((c) => c.url.includes('/v4/orders/')).map((c) => c.url)).toEqual([
+      `${API}/v4/orders/2`,
+      `${API}/v4/orders/2`,
+    ]);
+  });
+
+  it('an order kept aside that OTTO no longer knows (404) is dropped; one without a salesOrderId is named in the detail', async () => {
+    const nameless = order('x', '2025-03-01T10:30:00Z', ['SENT']) as Record<string, unknown>;
+    delete nameless.salesOrderId;
+    const { acts } = setup({
+      '/v4/orders': [{ status: 200, body: { resources: [nameless], links: [] } }],
+      '/v4/orders/gone': [{ status: 404, body: { errors: [{ title: 'Not Found' }] } }],
+    });
+    const result = await run(
+      acts,
+      'ordersImport',
+      input({ fromDate: '2025-03-01T09:00:00Z', parked: '["gone"]' }),
+    );
+    expect(result.cursor).toEqual({ fromDate: '2025-03-01T09:00:00Z' });
+    expect(result.detail).toContain('1 order(s) without a salesOrderId do not match OTTO');
+  });
+
+  it('more orders off the model than can be kept aside is a changed model: the import fails clearly', async () => {
+    const broken = (i: number) => {
+      const o = order(String(i), '2025-03-01T10:00:00Z', ['SENT']) as Record<string, unknown>;
+      delete o.orderLifecycleInformation;
+      return o;
+    };
+    const { acts } = setup({
+      '/v4/orders': [
+        {
+          status: 200,
+          body: { resources: Array.from({ length: PARKED_ORDERS_MAX + 1 }, (_, i) => broken(i)), links: [] },
+        },
+      ],
+    });
     const failure = await failureOf(run(acts, 'ordersImport', input()));
     expect(failure.nonRetryable).toBe(true);
-    expect(failure.message).toContain('resources.0.orderLifecycleInformation');
+    expect(failure.message).toContain('orderLifecycleInformation');
+    expect(failure.message).toContain(`${PARKED_ORDERS_MAX + 1} orders OTTO sent do not match`);
+  });
+
+  it('the next fromDate never lies later than the overlap before the run began (an order read early may change meanwhile)', async () => {
+    const startedAt = Date.parse('2025-03-01T11:05:00Z');
+    const { acts } = setup(
+      {
+        '/v4/orders': [
+          {
+            status: 200,
+            body: { resources: [order('1', '2025-03-01T11:04:00Z', ['SENT'])], links: [] },
+          },
+        ],
+      },
+      { now: () => startedAt },
+    );
+    const result = await run(acts, 'ordersImport', input({ fromDate: '2025-03-01T10:00:00Z' }));
+    expect(result.cursor).toEqual({ fromDate: new Date(startedAt - ORDERS_OVERLAP_MS).toISOString() });
+    // Changes older than the overlap: the newest one seen, as OTTO wrote it.
+    const later = setup(
+      {
+        '/v4/orders': [
+          { status: 200, body: { resources: [order('1', '2025-03-01T10:30:00Z', ['SENT'])], links: [] } },
+        ],
+      },
+      { now: () => startedAt },
+    );
+    expect((await run(later.acts, 'ordersImport', input())).cursor).toEqual({
+      fromDate: '2025-03-01T10:30:00Z',
+    });
+  });
+
+  it('shipping profiles: a listing that ends oddly (no results list, a next link back to a read page) removes nothing', async () => {
+    const profile = (id: string) => ({
+      shippingProfileId: id,
+      shippingProfileName: `Profil ${id}`,
+      workingDays: ['MONDAY'],
+      orderCutoff: '12:00',
+      deliveryType: 'PARCEL',
+      defaultProcessingTime: 1,
+      transportTime: 2,
+    });
+    const { acts } = setup({
+      '/v1/shipping-profiles': [
+        { status: 200, body: { results: [profile('p1'), profile('p2'), profile('p3')] } },
+        // An envelope without `results` (another name, an empty body): no proof the profiles are gone.
+        { status: 200, body: { shippingProfiles: [] } },
+        // Page 2 links back to page 1: p3 was never listed, but the listing did not end.
+        {
+          status: 200,
+          body: { results: [profile('p1')], links: { rel: 'next', href: '/v1/shipping-profiles?cursor=2' } },
+        },
+        // A listing that ends as OTTO ends one: p2 and p3 are gone.
+        { status: 200, body: { results: [profile('p1')] } },
+      ],
+      '/v1/shipping-profiles?cursor=2': [
+        {
+          status: 200,
+          body: { results: [profile('p2')], links: { rel: 'next', href: '/v1/shipping-profiles' } },
+        },
+      ],
+    });
+    const ids = async () => (await store.listShippingProfiles('s')).map((p) => p.shippingProfileId).sort();
+    await run(acts, 'shippingProfilesSync', input());
+    expect(await ids()).toEqual(['p1', 'p2', 'p3']);
+    const empty = await run(acts, 'shippingProfilesSync', input());
+    expect(empty.detail).toContain(
+      "0 removed; none removed: OTTO's listing ended oddly (page 1 held no results list)",
+    );
+    expect(await ids()).toEqual(['p1', 'p2', 'p3']);
+    const loop = await run(acts, 'shippingProfilesSync', input());
+    expect(loop.detail).toContain('pointed back to a page already read');
+    expect(await ids()).toEqual(['p1', 'p2', 'p3']);
+    const ended = await run(acts, 'shippingProfilesSync', input());
+    expect(ended.detail).toContain('2 removed');
+    expect(await ids()).toEqual(['p1']);
   });
 
   it('waits out 429s without Retry-After with its own exponential backoff', async () => {
