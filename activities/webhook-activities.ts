@@ -116,14 +116,39 @@ export function createWebhookActivities(deps: WebhookActivityDeps) {
         const message = err instanceof Error ? err.message : String(err);
         return fail(`network error: ${withoutUrlSecrets(message, deps.webhook.url)}`);
       }
-      const answer = await res.text().catch(() => '');
       if (res.status < 200 || res.status > 299) {
+        const answer = await answerStart(res);
         return fail(`HTTP ${res.status}${answer ? ` ${excerpt(answer)}` : ''}`);
       }
+      // A 2xx is all we need: its body is not read (a shop answering with megabytes costs us nothing).
+      await res.body?.cancel().catch(() => undefined);
       count('delivered');
       return { outcome: 'delivered', attempt, httpStatus: res.status, previousError };
     },
   };
+}
+
+/** The first ANSWER_READ_BYTES of an answer's body (for the error), the rest never read. */
+const ANSWER_READ_BYTES = 4_096;
+
+async function answerStart(res: Response): Promise<string> {
+  if (res.body === null) return '';
+  const reader = res.body.getReader() as ReadableStreamDefaultReader<Uint8Array>;
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < ANSWER_READ_BYTES) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  } catch {
+    // A body that breaks off still leaves its status to report.
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  return Buffer.concat(chunks).subarray(0, ANSWER_READ_BYTES).toString('utf8');
 }
 
 export type WebhookActivities = ReturnType<typeof createWebhookActivities>;

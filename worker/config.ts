@@ -165,7 +165,18 @@ export const workerConfigSchema = temporalConfigSchema
     /** Our own metrics (token mints, transfers) plus /healthz and /readyz; 0 picks a free port. */
     WORKER_APP_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9465),
     /** Where the shop receives webhooks; unset or empty (with WEBHOOK_SECRET) = webhooks off. */
-    WEBHOOK_URL: z.preprocess(emptyAsUnset, z.url({ protocol: /^https?$/ }).optional()),
+    WEBHOOK_URL: z.preprocess(
+      emptyAsUnset,
+      z
+        .url({ protocol: /^https?$/ })
+        // fetch refuses a URL with credentials, so every delivery to it would fail; the signature is the
+        // shop's way to authenticate us.
+        .refine((url) => new URL(url).username === '' && new URL(url).password === '', {
+          message:
+            'must not carry a user name or password (deliveries could not be sent to it): the shop verifies the webhook-signature instead',
+        })
+        .optional(),
+    ),
     /**
      * Standard Webhooks signing secret(s) `whsec_<base64>` (24–64 random bytes each), separated by spaces
      * or commas while rotating (common/webhook-secrets.ts); also WEBHOOK_SECRET_FILE.

@@ -87,7 +87,8 @@ const STATE = searchAttributes.connectionState.name;
 
 /**
  * The running seller workflows, other than this seller's, that hold an OTTO partner (its `OttoPartnerId`,
- * set when a connection is authorized): one OTTO account feeds one seller of the shop.
+ * set when a connection is authorized): one OTTO account feeds one seller of the shop. A run whose
+ * connection has ended (revoked, disconnected) but that still delivers its last webhooks holds none.
  */
 export function partnerHoldersQuery(
   partnerId: string,
@@ -97,6 +98,7 @@ export function partnerHoldersQuery(
   return [
     ...base(scope),
     `ExecutionStatus = 'Running'`,
+    `${STATE} NOT IN ${list(ENDED_STATES)}`,
     `${searchAttributes.partnerId.name} = ${literal(partnerId)}`,
     `WorkflowId != ${literal(sellerWorkflowId(exceptSellerId))}`,
   ].join(' AND ');

@@ -3,6 +3,8 @@
  * verifier (`Webhook.verify`): signed headers, the same id on every attempt, every failure retryable,
  * and "webhooks off" when no URL is configured.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { Webhook } from 'standardwebhooks';
@@ -128,6 +130,42 @@ describe('deliverWebhook', () => {
     for (const text of [message, JSON.stringify(beats)]) {
       expect(text).not.toContain('pa55w0rd');
       expect(text).not.toContain('q-s3cret');
+    }
+  });
+
+  it('reads no more of an endless answer than the start of an error’s body, and none of a 2xx one', async () => {
+    // Answers with a body that never ends: the old code read it until the 10 s timeout cut it off.
+    const endless = (status: number) =>
+      createServer((req, res) => {
+        req.resume();
+        res.writeHead(status, { 'content-type': 'text/plain' });
+        const more = () => {
+          while (res.write(`${status === 500 ? 'boom ' : 'ok '}`.repeat(1_000))) {
+            /* until the socket pushes back */
+          }
+        };
+        res.on('drain', more);
+        more();
+      });
+    for (const status of [500, 200]) {
+      const server = endless(status);
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`;
+      const acts = createWebhookActivities({
+        webhook: { url, secret: receiver.secret },
+        webhookTimeoutMs: 60_000,
+      });
+      const outcome: unknown = await new MockActivityEnvironment(undefined, quiet())
+        .run((i: DeliverWebhookInput) => acts.deliverWebhook(i), input)
+        .catch((e: unknown) => e);
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      if (status === 500) {
+        expect(outcome).toBeInstanceOf(ApplicationFailure);
+        expect((outcome as ApplicationFailure).message).toMatch(/^attempt 1: HTTP 500 boom boom .{0,200}…$/);
+      } else {
+        expect(outcome).toMatchObject({ outcome: 'delivered', httpStatus: 200 });
+      }
     }
   });
 

@@ -28,7 +28,7 @@ it('running states filter on the live run; ended states on closed runs, never co
 
 it('the holders of an OTTO partner: running seller workflows with its partner id, the asking seller left out', () => {
   expect(partnerHoldersQuery('1000624', 's-2', { taskQueue: 'q' })).toBe(
-    "WorkflowType = 'sellerConnection' AND TaskQueue = 'q' AND ExecutionStatus = 'Running' AND OttoPartnerId = '1000624' AND WorkflowId != 'otto-seller:s-2'",
+    "WorkflowType = 'sellerConnection' AND TaskQueue = 'q' AND ExecutionStatus = 'Running' AND OttoConnectionState NOT IN ('revoked', 'disconnected', 'consent_expired') AND OttoPartnerId = '1000624' AND WorkflowId != 'otto-seller:s-2'",
   );
   expect(() => partnerHoldersQuery("P' OR '1'='1", 's-2')).toThrow(/quotes/);
 });

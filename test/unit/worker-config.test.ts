@@ -148,6 +148,17 @@ describe('worker config', () => {
     }
   });
 
+  it('WEBHOOK_URL: http(s) without credentials (fetch refuses to send to such a URL), never echoed', () => {
+    const secret = `whsec_${Buffer.alloc(32, 1).toString('base64')}`;
+    const load = (url: string) =>
+      loadWorkerConfig({ ...productionEnv(), WEBHOOK_URL: url, WEBHOOK_SECRET: secret });
+    expect(load('https://shop.example/hooks?x=1').WEBHOOK_URL).toBe('https://shop.example/hooks?x=1');
+    const message = messageOf(() => load('https://shop:hunter2secret@shop.example/hooks'));
+    expect(message).toMatch(/WEBHOOK_URL: must not carry a user name or password/);
+    expect(message).not.toContain('hunter2secret');
+    expect(messageOf(() => load('ftp://shop.example/hooks'))).toMatch(/WEBHOOK_URL/);
+  });
+
   it('reads SEAL_KEYS and OTTO_APPS from *_FILE, refusing both set or an unreadable file', () => {
     const dir = tempDir();
     const env = productionEnv();
