@@ -8,8 +8,10 @@
  *   once take turns (the second finds nothing left to do).
  * - Orders, returns, shipping profiles: one `INSERT … ON CONFLICT DO UPDATE … WHERE <newer>` per item,
  *   so two workers importing the same page at once neither lose nor duplicate anything, and the newer
- *   change wins whichever commits first. A batch is one transaction (items sorted by key, so concurrent
- *   batches lock rows in the same order; a deadlock or serialization failure is retried).
+ *   change wins whichever commits first. A batch is one transaction (a deadlock or serialization failure
+ *   is retried; when retries run out it is "store unavailable", a 503). One seller's stock or price
+ *   writes take turns (SHOP_WRITE_LOCK), so two batches naming the same SKUs in other orders never
+ *   deadlock.
  * - Change numbers: one sequence (monotonic across processes). A writer takes the shared advisory lock
  *   CHANGE_LOCK before drawing numbers and holds it until commit; currentChangeSeq() takes it exclusively
  *   for a moment, so every number at or below the bound it returns is committed (or rolled back) and an
@@ -73,6 +75,13 @@ import {
 /** Advisory lock keys (per database): migrations, and the change-number horizon. */
 const MIGRATION_LOCK = 0x6f74_746f_0001; // "otto" 1
 const CHANGE_LOCK = 0x6f74_746f_0002; // "otto" 2
+/**
+ * The first key of the two-key advisory lock one seller's shop writes of one kind take (the second is a
+ * hash of seller and kind; two-key locks never meet the one-key CHANGE_LOCK). Two batches of one seller
+ * with the same SKUs in different orders would lock their rows crosswise and deadlock (PostgreSQL picks a
+ * victim, again and again under load); taken in turn, they cannot.
+ */
+const SHOP_WRITE_LOCK = 0x6f74_0003;
 
 export const MIGRATIONS_DIR = join(__dirname, 'migrations');
 
@@ -218,6 +227,14 @@ export class PostgresSellerStore implements SellerStore {
         client.release();
       }
     }
+  }
+
+  /** Inside a transaction, before its stock or price rows: one seller's writes of one kind in turn. */
+  private static async holdShopWriteLock(client: PoolClient, sellerId: string, kind: string): Promise<void> {
+    await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [
+      SHOP_WRITE_LOCK,
+      `${kind}:${sellerId}`,
+    ]);
   }
 
   /** Inside a transaction that draws change numbers: before the first one (see the file comment). */
@@ -369,6 +386,7 @@ export class PostgresSellerStore implements SellerStore {
     sellerId: string,
     levels: Array<{ sku: string; quantity: number }>,
   ): Promise<number[]> {
+    await PostgresSellerStore.holdShopWriteLock(client, sellerId, 'stock');
     await PostgresSellerStore.holdChangeLock(client);
     const now = new Date().toISOString();
     const seqs: number[] = [];
@@ -391,6 +409,7 @@ export class PostgresSellerStore implements SellerStore {
     sellerId: string,
     prices: Array<{ sku: string; amount: number; currency: string }>,
   ): Promise<number[]> {
+    await PostgresSellerStore.holdShopWriteLock(client, sellerId, 'prices');
     await PostgresSellerStore.holdChangeLock(client);
     const now = new Date().toISOString();
     const seqs: number[] = [];

@@ -161,6 +161,11 @@ export function openSqliteSellerStore(file: string): SellerStore {
   // opening the file meanwhile waits and then sees the migrated version instead of migrating again.
   db.transaction(() => {
     const version = db.pragma('user_version', { simple: true }) as number;
+    // A newer release migrated this file (then rolled back?): this code would run on a schema it does not know.
+    if (version > MIGRATIONS.length)
+      throw new Error(
+        `the seller store's schema is at version ${version}, newer than this code knows (${MIGRATIONS.length}): run the newer release`,
+      );
     for (let v = version; v < MIGRATIONS.length; v++) {
       db.exec(MIGRATIONS[v]!);
       db.pragma(`user_version = ${v + 1}`);
@@ -206,7 +211,17 @@ export function openSqliteSellerStore(file: string): SellerStore {
     'SELECT handle, sealed, expires_at FROM installation_tokens WHERE seller_id = ? AND installation_id = ?',
   );
 
-  const upsertOrders = db.transaction((sellerId: string, orders: StoreOrder[]): FeedUpsertResult => {
+  /**
+   * A write transaction, begun with BEGIN IMMEDIATE: it waits (busy_timeout) for another process's write
+   * lock up front. A deferred one that reads first fails at once with SQLITE_BUSY when it then needs to
+   * write while the API or another worker writes (SQLite cannot wait there without risking a deadlock).
+   */
+  const writeTransaction = <A extends unknown[], R>(fn: (...args: A) => R): ((...args: A) => R) => {
+    const transaction = db.transaction(fn);
+    return (...args: A) => transaction.immediate(...args);
+  };
+
+  const upsertOrders = writeTransaction((sellerId: string, orders: StoreOrder[]): FeedUpsertResult => {
     const result: FeedUpsertResult = { inserted: 0, updated: 0, unchanged: 0, changed: [] };
     const find = prepare('SELECT change_date FROM orders WHERE seller_id = ? AND sales_order_id = ?');
     const insert = prepare(
@@ -261,7 +276,7 @@ export function openSqliteSellerStore(file: string): SellerStore {
     return result;
   });
 
-  const upsertReturns = db.transaction((sellerId: string, returns: StoreReturn[]): FeedUpsertResult => {
+  const upsertReturns = writeTransaction((sellerId: string, returns: StoreReturn[]): FeedUpsertResult => {
     const result: FeedUpsertResult = { inserted: 0, updated: 0, unchanged: 0, changed: [] };
     const find = prepare(
       'SELECT status, occurred_time, details FROM returns WHERE seller_id = ? AND position_item_id = ?',
@@ -312,7 +327,7 @@ export function openSqliteSellerStore(file: string): SellerStore {
     return result;
   });
 
-  const setStock = db.transaction((sellerId: string, levels: Array<{ sku: string; quantity: number }>) => {
+  const setStock = writeTransaction((sellerId: string, levels: Array<{ sku: string; quantity: number }>) => {
     const seqs: number[] = [];
     const upsert = prepare(
       `INSERT INTO stock (seller_id, sku, quantity, change_seq, changed_at) VALUES (?, ?, ?, ?, ?)
@@ -327,7 +342,7 @@ export function openSqliteSellerStore(file: string): SellerStore {
     return seqs;
   });
 
-  const setPrices = db.transaction(
+  const setPrices = writeTransaction(
     (sellerId: string, prices: Array<{ sku: string; amount: number; currency: string }>) => {
       const seqs: number[] = [];
       const upsert = prepare(
@@ -344,7 +359,7 @@ export function openSqliteSellerStore(file: string): SellerStore {
     },
   );
 
-  const applyShopBatch = db.transaction(
+  const applyShopBatch = writeTransaction(
     (sellerId: string, batch: ShopBatch, claim: IdempotencyClaim | undefined): ShopBatchOutcome => {
       if (claim) {
         const cutoff = idempotencyCutoff(claim);
@@ -365,7 +380,7 @@ export function openSqliteSellerStore(file: string): SellerStore {
     },
   );
 
-  const recordTransferRun = db.transaction((sellerId: string, run: TransferRun) => {
+  const recordTransferRun = writeTransaction((sellerId: string, run: TransferRun) => {
     prepare(
       `INSERT INTO transfer_runs (seller_id, kind, started_at, finished_at, result, count, detail)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -384,7 +399,7 @@ export function openSqliteSellerStore(file: string): SellerStore {
     ).run(sellerId, run.kind, sellerId, run.kind, TRANSFER_RUNS_KEPT);
   });
 
-  const recordExportOutcome = db.transaction(
+  const recordExportOutcome = writeTransaction(
     (
       sellerId: string,
       kind: ExportKind,
@@ -403,7 +418,7 @@ export function openSqliteSellerStore(file: string): SellerStore {
     },
   );
 
-  const upsertProfiles = db.transaction(
+  const upsertProfiles = writeTransaction(
     (sellerId: string, profiles: StoreShippingProfile[]): UpsertResult => {
       const result = { inserted: 0, updated: 0, unchanged: 0 };
       const find = prepare('SELECT data FROM shipping_profiles WHERE seller_id = ? AND profile_id = ?');

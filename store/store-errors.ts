@@ -4,11 +4,12 @@
  * errors). One classifier for both backends, by what their drivers throw:
  *
  * - SQLite (better-sqlite3): a closed database ("The database connection is not open"), a file that
- *   cannot be opened (SQLITE_CANTOPEN), another process holding the lock past the busy timeout
- *   (SQLITE_BUSY).
+ *   cannot be opened (SQLITE_CANTOPEN…), another process holding the lock past the busy timeout
+ *   (SQLITE_BUSY, SQLITE_BUSY_SNAPSHOT …, SQLITE_LOCKED…).
  * - PostgreSQL (pg, pg-pool): network errors (ECONNREFUSED, ECONNRESET, ETIMEDOUT, host not found …),
  *   SQLSTATE class 08 (connection exception), 57P01–57P03 (server shutting down, crashed, starting up),
- *   53300 (too many connections), and the pool's and client's own connection messages.
+ *   53300 (too many connections), 40P01 / 40001 (a deadlock or serialization failure left after the
+ *   store's retries), and the pool's and client's own connection messages.
  */
 
 const NETWORK_CODES = new Set([
@@ -25,10 +26,19 @@ const NETWORK_CODES = new Set([
   'EPIPE',
 ]);
 
-const SQLITE_CODES = new Set(['SQLITE_BUSY', 'SQLITE_CANTOPEN']);
+/** better-sqlite3 reports extended codes too (SQLITE_BUSY_SNAPSHOT, SQLITE_CANTOPEN_ISDIR …): by prefix. */
+const SQLITE_CODES = /^SQLITE_(BUSY|CANTOPEN|LOCKED)(_|$)/;
 
 /** SQLSTATEs outside class 08 that say the server cannot take this connection right now. */
-const PG_UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300']);
+const PG_UNAVAILABLE_STATES = new Set([
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  // A deadlock or serialization failure its retries did not get past: busy, try again.
+  '40P01',
+  '40001',
+]);
 
 const CONNECTION_MESSAGES = [
   // better-sqlite3 after close()
@@ -44,7 +54,7 @@ const CONNECTION_MESSAGES = [
 function isUnavailableHere(e: object): boolean {
   const code = (e as { code?: unknown }).code;
   if (typeof code === 'string') {
-    if (NETWORK_CODES.has(code) || SQLITE_CODES.has(code) || PG_UNAVAILABLE_STATES.has(code)) return true;
+    if (NETWORK_CODES.has(code) || SQLITE_CODES.test(code) || PG_UNAVAILABLE_STATES.has(code)) return true;
     // SQLSTATE class 08: connection exception (08000, 08001, 08003, 08004, 08006, 08P01 …).
     if (/^08[0-9A-Z]{3}$/.test(code)) return true;
   }

@@ -102,7 +102,19 @@ export function shopRoutes({ auth, store, now = Date.now }: ShopRoutesDeps): Rou
       const schema = kind === 'stock' ? stockBatchSchema : priceBatchSchema;
       const parsed = schema.safeParse(req.body);
       if (!parsed.success) throw validationError('body', parsed.error.issues);
-      const batch = { kind, items: parsed.data } as ShopBatch;
+      const batch = (
+        kind === 'stock'
+          ? { kind, items: parsed.data }
+          : // multipleOf(0.01) lets float noise through (0.1 + 0.2 = 0.30000000000000004): OTTO would refuse
+            // more than two decimals later, at the export. Stored as the cents it was meant to be.
+            {
+              kind,
+              items: (parsed.data as Array<{ sku: string; amount: number; currency: string }>).map((p) => ({
+                ...p,
+                amount: Math.round(p.amount * 100) / 100,
+              })),
+            }
+      ) as ShopBatch;
       const outcome = await withStore('write', (s) =>
         s.applyShopBatch(
           sellerId,

@@ -174,6 +174,18 @@ describe('shop routes', () => {
       },
     );
 
+    it('stores a price with float noise (0.1 + 0.2) as the cents it means; OTTO would refuse the noise', async () => {
+      const res = await put('prices', [
+        { sku: 'A', amount: 0.1 + 0.2, currency: 'EUR' },
+        { sku: 'B', amount: 1.2100000000000002, currency: 'EUR' },
+      ]);
+      expect(res.status).toBe(200);
+      expect((await store.allPrices(SELLER)).map((p) => [p.sku, p.amount])).toEqual([
+        ['A', 0.3],
+        ['B', 1.21],
+      ]);
+    });
+
     it('is all or nothing in the store too: a refused item rolls the whole batch back', async () => {
       await expect(
         store.applyShopBatch(SELLER, {
