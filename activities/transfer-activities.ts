@@ -101,6 +101,11 @@ export interface TransferActivityDeps {
   taskPollMaxMs?: number;
   /** Give up polling one task after this long (retryable: the retry polls the same task). Default 4 min, within the 5-min attempt. */
   taskPollTimeoutMs?: number;
+  /**
+   * A task still not done this long after its batch was posted is given up: its prices are recorded as
+   * refused (sent again by the next run) and the export goes on. Default 30 min.
+   */
+  taskGiveUpMs?: number;
   /** Heartbeat at least this often while waiting (default 5 s). */
   heartbeatEveryMs?: number;
   now?: () => number;
@@ -237,7 +242,14 @@ const exportProgress = z.object({
   sample: z.array(z.object({ sku: z.string(), error: z.string() })),
   batches: z.number(),
   /** Prices: the update task of the batch in flight, so a retry polls it instead of posting again. */
-  task: z.object({ href: z.string(), skus: z.array(z.string()) }).nullable(),
+  task: z
+    .object({
+      href: z.string(),
+      skus: z.array(z.string()),
+      /** When the batch was posted (ms); absent in progress saved before it was kept. */
+      postedAt: z.number().optional(),
+    })
+    .nullable(),
 });
 type ExportProgress = z.infer<typeof exportProgress>;
 
@@ -353,6 +365,7 @@ export function createTransferActivities(deps: TransferActivityDeps) {
   const pollMin = deps.taskPollMinMs ?? 500;
   const pollMax = deps.taskPollMaxMs ?? 30_000;
   const pollTimeout = deps.taskPollTimeoutMs ?? 4 * 60_000;
+  const taskGiveUp = deps.taskGiveUpMs ?? 30 * 60_000;
   const heartbeatEvery = deps.heartbeatEveryMs ?? 5_000;
 
   const callContext = (input: TransferInput, progress: () => unknown): CallContext => ({
@@ -499,7 +512,7 @@ export function createTransferActivities(deps: TransferActivityDeps) {
        * Prices: finishes an update task left in flight by a failed attempt. Throws SavedTaskRefused when
        * OTTO refuses the first look at it: the batch is then sent again.
        */
-      resume?: (task: { href: string; skus: string[] }, progress: ExportProgress) => Promise<Refusals>;
+      resume?: (task: NonNullable<ExportProgress['task']>, progress: ExportProgress) => Promise<Refusals>;
       /** Which answers refusing a whole batch are read entry by entry (besides 413), and what one naming no entry means. */
       refusals: { statuses: readonly number[]; unnamed: 'refuse-batch' | 'fail' };
     },
@@ -634,13 +647,17 @@ export function createTransferActivities(deps: TransferActivityDeps) {
     return `${p.taken} ${what} taken by OTTO${extra}${refused ? `; ${refused}` : ''}`;
   }
 
-  /** Polls a price update task until `state: done`, waiting `pingAfter` (bounded) between looks. */
+  /**
+   * Polls a price update task until `state: done`, waiting `pingAfter` (bounded) between looks; null
+   * when it is still not done `taskGiveUp` after `postedAt` (the caller gives its prices up as refused).
+   */
   async function pollTask(
     input: TransferInput,
     href: string,
+    postedAt: number,
     progress: ExportProgress,
     first?: ProductProcessProgress,
-  ): Promise<ProductProcessProgress> {
+  ): Promise<ProductProcessProgress | null> {
     const started = now();
     let task =
       first ??
@@ -650,6 +667,7 @@ export function createTransferActivities(deps: TransferActivityDeps) {
         productProcessProgress,
       ));
     while ((task.state ?? '').toLowerCase() !== 'done') {
+      if (now() - postedAt >= taskGiveUp) return null;
       if (now() - started > pollTimeout) {
         throw ApplicationFailure.create({
           type: FailureTypes.ottoUnavailable,
@@ -979,12 +997,31 @@ export function createTransferActivities(deps: TransferActivityDeps) {
     async pricesExport(input: TransferInput): Promise<TransferResult> {
       return await measured('pricesExport', input, async () => {
         const finish = async (
-          task: { href: string; skus: string[] },
+          task: NonNullable<ExportProgress['task']>,
           progress: ExportProgress,
           first?: ProductProcessProgress,
-        ) => {
-          const done = await pollTask(input, task.href, progress, first);
-          return await failedPrices(input, task.href, done, task.skus, progress);
+        ): Promise<Refusals> => {
+          // A task saved before its post time was kept counts from now.
+          let postedAt = task.postedAt;
+          if (postedAt === undefined) {
+            postedAt = now();
+            progress.task = { ...task, postedAt };
+            beat(progress);
+          }
+          const done = await pollTask(input, task.href, postedAt, progress, first);
+          if (done !== null) return await failedPrices(input, task.href, done, task.skus, progress);
+          // OTTO never finished it: its prices count as refused, so the next run sends them again (with
+          // the store's values then), and this run goes on instead of polling the same task forever.
+          const minutes = Math.round(taskGiveUp / 60_000);
+          current().log.warn(
+            'pricesExport: an update task never finished; its prices go out again next run',
+            {
+              task: task.href,
+              prices: task.skus.length,
+            },
+          );
+          const why = `OTTO's update task did not finish within ${minutes} min; sent again next run`;
+          return new Map(task.skus.map((sku) => [sku, why]));
         };
         const done = await exportWithRefusals<Price>(input, {
           kind: 'prices',
@@ -1038,7 +1075,7 @@ export function createTransferActivities(deps: TransferActivityDeps) {
                 nonRetryable: true,
               });
             }
-            const task = { href: otto.resolve(self).toString(), skus };
+            const task = { href: otto.resolve(self).toString(), skus, postedAt: now() };
             progress.task = task;
             beat(progress);
             return await finish(task, progress, accepted);

@@ -994,6 +994,49 @@ describe('transfers against a scripted OTTO', () => {
     expect((await store.exportFailures('s', 'prices')).map((f) => f.sku)).toEqual(['P2']);
   });
 
+  it('gives up a price update task OTTO never finishes: its prices refused (sent again next run), the export goes on', async () => {
+    await store.setPrices('s', [
+      { sku: 'P1', amount: 1, currency: 'EUR' },
+      { sku: 'P2', amount: 2, currency: 'EUR' },
+    ]);
+    let clock = Date.parse('2025-03-01T10:00:00Z');
+    const postedAt = clock - 29 * 60_000; // posted by an earlier run, 29 minutes ago
+    const { acts, calls } = setup(
+      {
+        // Forever pending; each look moves the clock on by a minute.
+        '/v5/products/update-tasks/t-1': [
+          { status: 200, body: { state: 'pending', links: [] } },
+          { status: 200, body: { state: 'pending', links: [] } },
+          { status: 200, body: { state: 'pending', links: [] } },
+        ],
+      },
+      {
+        now: () => (clock += 30_000),
+        taskGiveUpMs: 30 * 60_000,
+      },
+    );
+    const upTo = await store.currentChangeSeq();
+    const env = mockEnv({
+      heartbeatDetails: {
+        upTo,
+        afterSku: null,
+        taken: 0,
+        refused: 0,
+        sample: [],
+        batches: 0,
+        task: { href: `${API}/v5/products/update-tasks/t-1`, skus: ['P1', 'P2'], postedAt },
+      },
+    });
+    // Before: "still pending … the retry polls the same task", on every attempt and every later run.
+    const result = await run(acts, 'pricesExport', input(), env);
+    expect(result.cursor).toEqual({ ackedSeq: upTo });
+    expect(result.detail).toContain('did not finish within 30 min; sent again next run');
+    expect((await store.exportFailures('s', 'prices')).map((f) => f.sku)).toEqual(['P1', 'P2']);
+    expect(calls.filter((c) => c.method === 'POST')).toEqual([]);
+    // The next run sends them again (the store's values), as refused prices are.
+    expect((await store.pendingPrices('s')).map((p) => p.sku)).toEqual(['P1', 'P2']);
+  });
+
   it('reads the task from the `self` link of the 202 and refuses one on another origin', async () => {
     await store.setPrices('s', [{ sku: 'P1', amount: 1, currency: 'EUR' }]);
     const { acts, calls } = setup({
