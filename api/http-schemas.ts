@@ -389,7 +389,12 @@ export const feedQuerySchema = z.strictObject({
 
 export const shopBatchResponseSchema = z.object({
   accepted: z.number().int().describe('Items written (the whole batch).'),
-  firstChangeSeq: z.number().int().describe('The change number of the batch’s first item.'),
+  firstChangeSeq: z
+    .number()
+    .int()
+    .describe(
+      'The change number of the batch’s first item. The items’ numbers increase in batch order but need not be consecutive (other writes may take numbers in between).',
+    ),
   changeSeq: z
     .number()
     .int()

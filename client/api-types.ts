@@ -2447,7 +2447,7 @@ export interface operations {
                     "application/json": {
                         /** @description Items written (the whole batch). */
                         accepted: number;
-                        /** @description The change number of the batch’s first item. */
+                        /** @description The change number of the batch’s first item. The items’ numbers increase in batch order but need not be consecutive (other writes may take numbers in between). */
                         firstChangeSeq: number;
                         /** @description The change number of the batch’s last item: the next export after it sends the batch. */
                         changeSeq: number;
@@ -2629,7 +2629,7 @@ export interface operations {
                     "application/json": {
                         /** @description Items written (the whole batch). */
                         accepted: number;
-                        /** @description The change number of the batch’s first item. */
+                        /** @description The change number of the batch’s first item. The items’ numbers increase in batch order but need not be consecutive (other writes may take numbers in between). */
                         firstChangeSeq: number;
                         /** @description The change number of the batch’s last item: the next export after it sends the batch. */
                         changeSeq: number;
@@ -2881,6 +2881,23 @@ export interface operations {
                     };
                 };
             };
+            /** @description The cursor is ahead of the store (cursor_ahead: the store was restored from a backup or replaced); read again from the start (no `after`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable */
+                            code: string;
+                            /** @description For humans */
+                            message: string;
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
             /** @description Too many failed authentication attempts from this address */
             429: {
                 headers: {
@@ -2993,6 +3010,23 @@ export interface operations {
             };
             /** @description The key lacks the shop role (admin and support keys do not have it) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable */
+                            code: string;
+                            /** @description For humans */
+                            message: string;
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description The cursor is ahead of the store (cursor_ahead: the store was restored from a backup or replaced); read again from the start (no `after`) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

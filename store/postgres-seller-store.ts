@@ -192,6 +192,14 @@ export class PostgresSellerStore implements SellerStore {
       connectionString: url,
       max: opts.maxConnections ?? 10,
       application_name: 'otto-connect',
+      // Nothing waits forever (each is answered 503 store_unavailable, store/store-errors.ts): a connection
+      // the pool cannot hand out or open within 10 s; a session left idle inside a transaction for 60 s
+      // (a worker that died or hung mid-write) is ended by the server, which frees its locks, instead of
+      // holding up every feed and write until TCP notices (hours); keep-alive finds dead peers sooner.
+      connectionTimeoutMillis: 10_000,
+      idle_in_transaction_session_timeout: 60_000,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
     };
     const pool = new Pool(config);
     // An idle connection that the server drops must not crash the process; the next query reconnects.

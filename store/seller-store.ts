@@ -121,7 +121,11 @@ export type ShopBatch =
 export interface ShopBatchResult {
   /** How many items were written (the batch's length). */
   accepted: number;
-  /** The change numbers the batch's items got: consecutive per item in batch order; 0 and 0 for an empty batch. */
+  /**
+   * The change numbers of the batch's first and last item: increasing per item in batch order, not
+   * necessarily consecutive (on PostgreSQL other sellers' writes draw from the same sequence meanwhile);
+   * 0 and 0 for an empty batch.
+   */
   firstChangeSeq: number;
   lastChangeSeq: number;
 }

@@ -38,6 +38,8 @@ const PG_UNAVAILABLE_STATES = new Set([
   // A deadlock or serialization failure its retries did not get past: busy, try again.
   '40P01',
   '40001',
+  // The server ended a session left idle in a transaction (idle_in_transaction_session_timeout).
+  '25P03',
 ]);
 
 const CONNECTION_MESSAGES = [

@@ -166,6 +166,17 @@ export function shopRoutes({ auth, store, now = Date.now }: ShopRoutesDeps): Rou
       const entries = await withStore('read', (s) => read(s, sellerId, afterSeq, limit + 1));
       const page = entries.slice(0, limit);
       const last = page[page.length - 1];
+      // A cursor past every change number this store ever gave (a store restored from a backup, or
+      // replaced) would wait silently until the counter passed it, skipping every change until then.
+      if (last === undefined && afterSeq > 0) {
+        const newest = await withStore('read', (s) => s.currentChangeSeq());
+        if (afterSeq > newest)
+          throw new HttpError(
+            409,
+            'cursor_ahead',
+            `this cursor is ahead of the store (change ${afterSeq}, the store's newest is ${newest}): the store was restored or replaced since it was issued; read the feed again from the start (without after)`,
+          );
+      }
       res.set('Cache-Control', 'no-store').json({
         items: page.map((e) => ({ changeSeq: e.changeSeq, ...e.item })),
         next: encodeFeedCursor(kind, last ? last.changeSeq : afterSeq),

@@ -335,6 +335,17 @@ describe('shop routes', () => {
       expect((await get(`/returns?after=${encodeFeedCursor('orders', 1)}`)).status).toBe(400);
     });
 
+    it('a cursor ahead of the store (restored from a backup, replaced) is 409 cursor_ahead, not a silent empty page', async () => {
+      await store.upsertOrders(SELLER, [storeOrder('o1', '2025-03-01T10:00:00Z')]);
+      const caughtUp = bodyOf<FeedPage>(await get('/orders'));
+      // Its own cursor at the end of the feed: an empty page, as ever.
+      expect(bodyOf<FeedPage>(await get(`/orders?after=${caughtUp.next}`)).items).toEqual([]);
+      const ahead = await get(`/orders?after=${encodeFeedCursor('orders', 1_000_000)}`);
+      expect(ahead.status).toBe(409);
+      expect(errorOf(ahead)).toMatchObject({ code: 'cursor_ahead' });
+      expect(errorOf(ahead).message).toContain('read the feed again from the start');
+    });
+
     it.each([
       ['garbage', 'not-a-cursor!'],
       ['tampered JSON', Buffer.from('{"v":1,"feed":"orders","seq":-1}').toString('base64url')],
