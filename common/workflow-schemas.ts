@@ -86,7 +86,10 @@ export const workflowSettingsSchema = z.object({
   stockFullResyncMs: z.number().int().min(1_000).default(D.stockFullResyncMs),
   /** How long one transfer run may keep retrying (backoff, Retry-After) before it counts as failed. */
   transferRetryWindowMs: z.number().int().min(1_000).default(D.transferRetryWindowMs),
-  /** Longest wait between a transfer's retries, and how soon a failed run is tried again. */
+  /**
+   * Longest wait between a transfer's retries within a run, and how soon a failed run is tried again
+   * (under ticks each further failure in a row doubles that, up to the kind's interval or an hour).
+   */
   transferRetryMaxIntervalMs: z.number().int().min(100).default(D.transferRetryMaxIntervalMs),
   /** A transfer starts only with a token valid at least this long; otherwise a token is minted first. */
   minTokenValidityMs: z.number().int().min(1_000).default(D.minTokenValidityMs),

@@ -90,6 +90,8 @@ export interface TransferState {
   runStartedAt?: number | null;
   /** Ticks: "run now" arrived while a run was going on: the next run is due when this one ends. */
   rerunRequested?: boolean;
+  /** Ticks: failed runs in a row (0 after a success): each one doubles the wait before the next retry. */
+  failStreak?: number;
 }
 
 export interface Health {
@@ -839,6 +841,7 @@ export function transferSucceeded(
   t.lastCount = result.count;
   t.lastDetail = result.detail;
   t.remintRequested = false;
+  if (t.failStreak !== undefined) t.failStreak = 0;
   // OTTO took a call with this installation's token: whatever refusals came before prove nothing.
   if (s.health.revocation !== null && t.lastRunAt !== null && t.lastRunAt >= s.health.revocation.firstAt) {
     s.health.revocation = null;
@@ -897,15 +900,21 @@ export function transferFailed(
     note(s, c, 'token_remint_requested', `${kind}: ${failure.message}`);
     return;
   }
+  const said = t.lastResult === 'failed' ? t.lastDetail : null;
   t.lastResult = 'failed';
   t.lastCount = 0;
   t.lastDetail = failure.message;
+  t.failStreak = (t.failStreak ?? 0) + 1;
   markFailing(s, kind, `${kind} failed: ${failure.message}`);
   note(s, c, 'transfer_failed', `${kind}: ${failure.message}`);
-  s.outbox.push({
-    type: 'transfer.failed',
-    data: { kind, message: failure.message, failureType: failure.type ?? null },
-  });
+  // Under ticks the shop hears of a failure when it begins or says something new, not at every retry of
+  // it (a kind OTTO keeps refusing sent one transfer.failed per retry: thousands a day per seller).
+  if (c.patches?.jitTicks !== true || said !== failure.message) {
+    s.outbox.push({
+      type: 'transfer.failed',
+      data: { kind, message: failure.message, failureType: failure.type ?? null },
+    });
+  }
   scheduleNext(s, c, kind, true);
   announce(s, c, `${kind} failed`);
 }
@@ -923,13 +932,22 @@ function scheduleAnchored(t: TransferState, c: Ctx, retrySoon: boolean): void {
   if (t.nextDueAt !== null) return; // asked again meanwhile
   if (t.intervalMs === null) return;
   if (retrySoon) {
-    t.nextDueAt = c.now + Math.min(t.intervalMs, c.settings.transferRetryMaxIntervalMs);
+    // The first retry after transferRetryMaxIntervalMs, each further failure in a row twice as late, up
+    // to the kind's interval or an hour: a kind that keeps failing costs a tick per interval (the daily
+    // ones one an hour), not one per 30 s.
+    const first = c.settings.transferRetryMaxIntervalMs;
+    const cap = Math.min(t.intervalMs, Math.max(first, TRANSFER_RETRY_BACKOFF_CAP_MS));
+    const doublings = Math.min(Math.max((t.failStreak ?? 1) - 1, 0), 20);
+    t.nextDueAt = c.now + Math.min(cap, first * 2 ** doublings);
     return;
   }
   const { dailyTransferHour } = c.settings;
   const next = nextDueAt(t.servedDueAt ?? c.now, t.intervalMs, dailyTransferHour, 'Europe/Berlin');
   t.nextDueAt = next > c.now ? next : nextDueAt(c.now, t.intervalMs, dailyTransferHour, 'Europe/Berlin');
 }
+
+/** Ticks: retries of a kind that keeps failing back off to at most this (or its interval, if shorter). */
+export const TRANSFER_RETRY_BACKOFF_CAP_MS = 3_600_000;
 
 /** A transfer due this soon joins a tick that runs now (at most a quarter of its interval early). */
 export const TICK_JOIN_WINDOW_MS = 60_000;

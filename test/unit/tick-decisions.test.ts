@@ -367,6 +367,46 @@ it('a transfer that keeps failing is retried at its retry interval, also just be
   expect(ticks.length).toBeLessThanOrEqual((50 * MIN) / (retryMs - 10_000) + 2);
 });
 
+it('a kind that keeps failing backs off (30 s, 1, 2, 4 … min, at most its interval) and tells the shop once per new message', () => {
+  const s = connected();
+  const failing: { at: number }[] = [];
+  let message = 'OTTO answered 400';
+  let now = T0;
+  while (now < T0 + 180 * MIN) {
+    const action = decide(s, ctx(now), run);
+    if (action.type === 'wait') {
+      now = action.until!;
+      continue;
+    }
+    const plan = tick(action);
+    core.tickStarted(s, ctx(now), plan);
+    const result = ok(
+      plan.kinds.map((k) => k.kind).filter((k) => k !== 'ordersImport'),
+      plan.mints ? now : undefined,
+    );
+    if (plan.kinds.some((k) => k.kind === 'ordersImport')) {
+      failing.push({ at: now });
+      // After 100 minutes OTTO says something else about it.
+      if (now >= T0 + 100 * MIN) message = 'OTTO answered 403';
+      result.outcomes.ordersImport = { failed: { type: FailureTypes.requestRejected, message } };
+    }
+    core.tickFinished(s, ctx(now + 200), plan, 'inst-1', result, false);
+    now += 200;
+  }
+  const gaps = failing.slice(1).map((f, i) => Math.round((f.at - failing[i]!.at) / 1000));
+  // Each retry twice as late as the last (up to the quarter-hour interval); it may join a tick of the
+  // other kinds that starts within the join window (60 s) before it.
+  for (const [i, gap] of gaps.slice(0, 5).entries()) {
+    expect(gap).toBeGreaterThanOrEqual(30 * 2 ** i - 60);
+    expect(gap).toBeLessThanOrEqual(30 * 2 ** i);
+  }
+  expect(gaps[4]).toBeGreaterThan(gaps[0]! * 8);
+  expect(Math.max(...gaps)).toBeLessThanOrEqual(15 * 60);
+  expect(failing.length).toBeLessThan(20); // a retry per 30 s would be 360
+  const told = s.outbox.filter((e) => e.type === 'transfer.failed').map((e) => e.data.message);
+  expect(told).toEqual(['OTTO answered 400', 'OTTO answered 403']);
+});
+
 describe('the mint phase spread: sellers whose token cycles began together mint in different ticks', () => {
   const justInTime = { sealedToken: null, expiresAt: null };
   const minute = (ms: number) => ms / MIN;
