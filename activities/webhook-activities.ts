@@ -82,8 +82,13 @@ export function createWebhookActivities(deps: WebhookActivityDeps) {
       const ctx = Context.current();
       const attempt = ctx.info.attempt;
       if (deps.webhook === undefined || signers.length === 0) {
+        // The seller's run was set up where webhooks are on (its settings decide whether an event is
+        // kept for delivery at all), so this is a worker of a rolling change of WEBHOOK_URL: a retry lets
+        // a worker that has it deliver the event, where answering `disabled` dropped it.
         count('disabled');
-        return { outcome: 'disabled', attempt, httpStatus: null, previousError: null };
+        const text = `attempt ${attempt}: this worker has no WEBHOOK_URL; a worker with one delivers the event (or it fails when its delivery window ends)`;
+        ctx.heartbeat({ lastError: text });
+        throw ApplicationFailure.retryable(text, FailureTypes.webhookDeliveryFailed);
       }
       const previousError = lastErrorOf(ctx.info.heartbeatDetails);
       // The same bytes on every attempt; only the timestamp (and so the signature) changes.

@@ -291,7 +291,10 @@ export interface DeliverWebhookInput {
 }
 
 export interface DeliverWebhookResult {
-  /** `disabled`: WEBHOOK_URL/WEBHOOK_SECRET are not configured on this worker; nothing was sent. */
+  /**
+   * `disabled`: WEBHOOK_URL/WEBHOOK_SECRET are not configured on this worker; nothing was sent. Only
+   * workers before 0.2.0 answer it (newer ones fail retryably, so a worker with the URL delivers).
+   */
   outcome: 'delivered' | 'disabled';
   attempt: number;
   httpStatus: number | null;

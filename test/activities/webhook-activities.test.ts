@@ -183,13 +183,15 @@ describe('deliverWebhook', () => {
     });
   });
 
-  it('is off without WEBHOOK_URL: nothing is sent', async () => {
+  it('on a worker without WEBHOOK_URL (a rolling config change) it fails retryably: a worker with one delivers the event', async () => {
     const acts = createWebhookActivities({});
-    const result = await new MockActivityEnvironment(undefined, quiet()).run(
-      (i: DeliverWebhookInput) => acts.deliverWebhook(i),
-      input,
-    );
-    expect(result).toMatchObject({ outcome: 'disabled' });
+    const err: unknown = await new MockActivityEnvironment(undefined, quiet())
+      .run((i: DeliverWebhookInput) => acts.deliverWebhook(i), input)
+      .catch((e: unknown) => e);
+    // Before: `disabled`, and the workflow dropped the event.
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    expect(err).toMatchObject({ type: 'WebhookDeliveryFailed', nonRetryable: false });
+    expect((err as Error).message).toContain('this worker has no WEBHOOK_URL');
     expect(receiver.received).toHaveLength(0);
   });
 });
