@@ -17,6 +17,10 @@ export const PATCHES = {
     since: '0.2.0',
     why: 'a run draining for continue-as-new waits for its running webhook deliveries (up to drainTimeoutMs) before it continues: an attempt the shop accepted while the run closed was sent again by the next run',
   },
+  keepFailedWebhooks: {
+    since: '0.2.0',
+    why: 'the kept settled webhooks drop delivered ones before failed ones: after an outage the failed events (which an admin may redeliver) were pushed out by the next delivered ones and lost',
+  },
   offClearsFailure: {
     since: '0.2.0',
     why: 'a transfer whose interval is switched off (applySettings) while it is failing clears its failure: it never runs again to clear it, so the seller stayed degraded for good',

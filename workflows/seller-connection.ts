@@ -105,6 +105,7 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
     jitTicks: patched('jitTicks' satisfies PatchId),
     webhookDrain: patched('webhookDrain' satisfies PatchId),
     offClearsFailure: patched('offClearsFailure' satisfies PatchId),
+    keepFailedWebhooks: patched('keepFailedWebhooks' satisfies PatchId),
   };
   const parsed = checkSellerConnectionInput(args);
   if (!parsed.success) throw invalidInput(parsed.issues);
@@ -158,7 +159,12 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
   let publishedRow = { version: -1, validUntil: 0, seq: 0 };
   /** Where the loop's timers, ticks and webhook deliveries run, so the SDK lets go of them (scope-epoch.ts). */
   const epoch = new ScopeEpoch(SCOPE_EPOCH_OPERATIONS);
-  const webhooks = createWebhookDelivery(s, { settings: () => settings!, changed: () => changed(), epoch });
+  const webhooks = createWebhookDelivery(s, {
+    settings: () => settings!,
+    changed: () => changed(),
+    epoch,
+    keepFailed: patches.keepFailedWebhooks === true,
+  });
   /** Running activities by what they do ('authorize', 'mint', a transfer kind), to cancel them. */
   const scopes = new Map<string, CancellationScope>();
 

@@ -235,6 +235,8 @@ export interface RunPatches {
   webhookDrain?: boolean;
   /** A transfer switched off while failing no longer keeps the seller degraded. */
   offClearsFailure?: boolean;
+  /** The kept settled webhooks drop delivered ones before failed ones (pruneWebhooks). */
+  keepFailedWebhooks?: boolean;
 }
 
 function note(s: SellerConnection, c: Ctx, type: string, detail?: string): void {
@@ -1251,9 +1253,18 @@ export function describeTick(s: SellerConnection, plan: TickPlan): string {
 
 // ---- webhooks ----------------------------------------------------------------------------------------
 
-export function pruneWebhooks(s: SellerConnection, max = MAX_SETTLED_WEBHOOKS): void {
+/**
+ * Keeps at most `max` settled webhooks (pending ones always stay), dropping the oldest. With
+ * `keepFailed` (patch keepFailedWebhooks) delivered ones go first: a failed one is what an admin may
+ * still redeliver, a delivered one only history.
+ */
+export function pruneWebhooks(s: SellerConnection, max = MAX_SETTLED_WEBHOOKS, keepFailed = false): void {
   let excess = s.webhooks.filter((w) => w.status !== 'pending').length - max;
   if (excess <= 0) return;
+  if (keepFailed) {
+    s.webhooks = s.webhooks.filter((w) => w.status !== 'delivered' || excess-- <= 0);
+    if (excess <= 0) return;
+  }
   s.webhooks = s.webhooks.filter((w) => w.status === 'pending' || excess-- <= 0);
 }
 

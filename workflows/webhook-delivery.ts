@@ -13,7 +13,13 @@ import type { SellerConnection, WebhookRecord } from './seller-state';
 
 export function createWebhookDelivery(
   s: SellerConnection,
-  run: { settings: () => WorkflowSettings; changed: () => void; epoch: ScopeEpoch },
+  run: {
+    settings: () => WorkflowSettings;
+    changed: () => void;
+    epoch: ScopeEpoch;
+    /** Patch keepFailedWebhooks (core.pruneWebhooks). */
+    keepFailed?: boolean;
+  },
 ) {
   const activities = () => proxyActivities<WebhookActivities>(webhookOptions(run.settings()));
   /** Event ids whose delivery runs in this run (not carried: a new run restarts every pending one). */
@@ -38,7 +44,7 @@ export function createWebhookDelivery(
         payload: { type: item.type, timestamp: core.iso(now)!, data: { sellerId: s.sellerId, ...item.data } },
       };
       s.webhooks.push(record);
-      core.pruneWebhooks(s);
+      core.pruneWebhooks(s, core.MAX_SETTLED_WEBHOOKS, run.keepFailed === true);
       void deliver(record);
     }
   }
@@ -56,7 +62,7 @@ export function createWebhookDelivery(
         `${w.type} ${w.eventId}: ${w.lastError}`,
         run.settings().maxEvents,
       );
-      core.pruneWebhooks(s);
+      core.pruneWebhooks(s, core.MAX_SETTLED_WEBHOOKS, run.keepFailed === true);
       return;
     }
     delivering.add(w.eventId);
@@ -97,7 +103,7 @@ export function createWebhookDelivery(
       );
     } finally {
       delivering.delete(w.eventId);
-      core.pruneWebhooks(s);
+      core.pruneWebhooks(s, core.MAX_SETTLED_WEBHOOKS, run.keepFailed === true);
       run.changed();
     }
   }

@@ -694,3 +694,44 @@ describe('the lifecycle table has no unreachable row', () => {
     expect(rows.filter((row) => !fired.has(row))).toEqual([]);
   });
 });
+
+describe('kept webhooks', () => {
+  const record = (i: number, status: core.WebhookRecord['status']): core.WebhookRecord => ({
+    eventId: `evt_${i}`,
+    type: 'transfer.failed',
+    at: i,
+    status,
+    attempts: 1,
+    lastError: status === 'failed' ? 'HTTP 503' : null,
+    deliveredAt: status === 'delivered' ? i : null,
+    deadline: i + 1_000,
+    payload: { type: 'transfer.failed', timestamp: new Date(i).toISOString(), data: { sellerId: 's' } },
+  });
+  /** An outage (40 failed), then the shop back (30 delivered), one pending throughout. */
+  const afterOutage = () => {
+    const s = core.initialConnection('s');
+    s.webhooks = [
+      record(0, 'pending'),
+      ...Array.from({ length: 40 }, (_, i) => record(1 + i, 'failed')),
+      ...Array.from({ length: 30 }, (_, i) => record(100 + i, 'delivered')),
+    ];
+    return s;
+  };
+
+  it('patch keepFailedWebhooks: delivered ones go before failed ones, which an admin may still redeliver', () => {
+    const s = afterOutage();
+    core.pruneWebhooks(s, 30, true);
+    const kept = (status: string) => s.webhooks.filter((w) => w.status === status).map((w) => w.at);
+    expect(kept('pending')).toEqual([0]);
+    // The newest 30 failed ones; no delivered one is worth a failed one's place.
+    expect(kept('failed')).toEqual(Array.from({ length: 30 }, (_, i) => 11 + i));
+    expect(kept('delivered')).toEqual([]);
+  });
+
+  it('without the patch (runs from before it): the oldest settled go, failed or not', () => {
+    const s = afterOutage();
+    core.pruneWebhooks(s, 30);
+    expect(s.webhooks.filter((w) => w.status === 'failed')).toEqual([]);
+    expect(s.webhooks.filter((w) => w.status === 'delivered')).toHaveLength(30);
+  });
+});
