@@ -268,6 +268,8 @@ export class PostgresSellerStore implements SellerStore {
              positions = excluded.positions, data = excluded.data, updated_at = excluded.updated_at,
              change_seq = nextval('change_seq')
            WHERE excluded.change_ms > orders.change_ms
+             OR (excluded.change_ms = orders.change_ms AND (excluded.fulfillment_status <> orders.fulfillment_status
+               OR excluded.positions <> orders.positions))
            ${UPSERT_RETURNING}, change_seq`,
           [
             sellerId,
@@ -343,7 +345,8 @@ export class PostgresSellerStore implements SellerStore {
              details = excluded.details, updated_at = excluded.updated_at, change_seq = nextval('change_seq')
            WHERE CASE
              WHEN excluded.occurred_time IS NOT NULL AND returns.occurred_time IS NOT NULL
-               THEN coalesce(excluded.occurred_ms > returns.occurred_ms, false)
+               THEN coalesce(excluded.occurred_ms > returns.occurred_ms OR (excluded.occurred_ms = returns.occurred_ms
+                 AND (excluded.status <> returns.status OR excluded.details <> returns.details)), false)
              ELSE excluded.status <> returns.status OR excluded.details <> returns.details
            END
            ${UPSERT_RETURNING}, change_seq`,

@@ -144,6 +144,7 @@ export const MIGRATIONS: string[] = [
 ];
 
 const later = (a: string, b: string) => Date.parse(a) > Date.parse(b);
+const sameTime = (a: string, b: string) => Date.parse(a) === Date.parse(b);
 
 export function openSqliteSellerStore(file: string): SellerStore {
   if (file !== ':memory:') {
@@ -223,7 +224,9 @@ export function openSqliteSellerStore(file: string): SellerStore {
 
   const upsertOrders = writeTransaction((sellerId: string, orders: StoreOrder[]): FeedUpsertResult => {
     const result: FeedUpsertResult = { inserted: 0, updated: 0, unchanged: 0, changed: [] };
-    const find = prepare('SELECT change_date FROM orders WHERE seller_id = ? AND sales_order_id = ?');
+    const find = prepare(
+      'SELECT change_date, fulfillment_status, positions FROM orders WHERE seller_id = ? AND sales_order_id = ?',
+    );
     const insert = prepare(
       `INSERT INTO orders (seller_id, sales_order_id, order_number, order_date, change_date, lifecycle_change_date,
          last_modified_date, fulfillment_status, positions, data, imported_at, change_seq)
@@ -235,7 +238,8 @@ export function openSqliteSellerStore(file: string): SellerStore {
        WHERE seller_id = ? AND sales_order_id = ?`,
     );
     for (const o of orders) {
-      const existing = find.get(sellerId, o.salesOrderId) as { change_date: string } | undefined;
+      const existing = find.get(sellerId, o.salesOrderId) as
+        { change_date: string; fulfillment_status: string; positions: string } | undefined;
       const positions = JSON.stringify(o.positionItems);
       const data = o.data === undefined ? null : JSON.stringify(o.data);
       if (!existing) {
@@ -256,7 +260,12 @@ export function openSqliteSellerStore(file: string): SellerStore {
         );
         result.inserted++;
         result.changed.push({ id: o.salesOrderId, changeSeq: seq });
-      } else if (later(o.changeDate, existing.change_date)) {
+      } else if (
+        later(o.changeDate, existing.change_date) ||
+        // Stamped the same (OTTO's times may have whole seconds) but its items say otherwise: newer.
+        (sameTime(o.changeDate, existing.change_date) &&
+          (o.fulfillmentStatus !== existing.fulfillment_status || positions !== existing.positions))
+      ) {
         const seq = takeSeq();
         update.run(
           o.changeDate,
@@ -313,10 +322,13 @@ export function openSqliteSellerStore(file: string): SellerStore {
         continue;
       }
       // Without a time on either side the order of events is unknown: the latest read wins if it differs.
+      // At the same time, a different status or details is the newer read too (whole-second times).
+      const differs = r.status !== existing.status || details !== existing.details;
       const newer =
         r.occurredTime !== null && existing.occurred_time !== null
-          ? later(r.occurredTime, existing.occurred_time)
-          : r.status !== existing.status || details !== existing.details;
+          ? later(r.occurredTime, existing.occurred_time) ||
+            (sameTime(r.occurredTime, existing.occurred_time) && differs)
+          : differs;
       if (newer) {
         const seq = takeSeq();
         update.run(r.salesOrderId, r.status, r.occurredTime, details, at, seq, sellerId, r.positionItemId);

@@ -60,12 +60,19 @@ describe.each(backends)('%s seller store', (_name, makeBacking) => {
       updated: 0,
       unchanged: 0,
     });
+    // The same instant with other items (OTTO's times may have whole seconds): the newer read wins …
     expect(await store.upsertOrders('s', [order('o1', '2025-03-01T10:00:00.000Z', 'SENT')])).toMatchObject({
+      updated: 1,
+    });
+    // … and the same read again (a re-read overlap) changes nothing.
+    expect(await store.upsertOrders('s', [order('o1', '2025-03-01T10:00:00Z', 'SENT')])).toMatchObject({
       unchanged: 1,
     });
-    expect(await store.upsertOrders('s', [order('o1', '2025-03-01T09:00:00Z', 'SENT')])).toMatchObject({
-      unchanged: 1,
-    });
+    expect(await store.upsertOrders('s', [order('o1', '2025-03-01T09:00:00Z', 'PROCESSABLE')])).toMatchObject(
+      {
+        unchanged: 1,
+      },
+    );
     expect(await store.upsertOrders('s', [order('o1', '2025-03-01T11:00:00+01:00', 'SENT')])).toMatchObject({
       unchanged: 1,
     });
@@ -123,6 +130,11 @@ describe.each(backends)('%s seller store', (_name, makeBacking) => {
     expect(await store.upsertReturns('s', [accepted])).toMatchObject({ updated: 1 });
     expect(await store.upsertReturns('s', [announced])).toMatchObject({ unchanged: 1 });
     expect(await store.listReturns('s')).toEqual([accepted]);
+    // The same instant with another status or details (whole-second times): the newer read wins.
+    const rejected = { ...accepted, status: 'REJECTED', details: { condition: 'E', reason: 'WRONG_ITEM' } };
+    expect(await store.upsertReturns('s', [rejected])).toMatchObject({ updated: 1 });
+    expect(await store.upsertReturns('s', [rejected])).toMatchObject({ unchanged: 1 });
+    expect(await store.listReturns('s')).toEqual([rejected]);
   });
 
   it('without a time on either side, a return changes when its status or details differ; timeless ones list last', async () => {
