@@ -78,6 +78,12 @@ export const RETURNS_PAGE_LIMIT = 50; // OTTO: ≤ 50
 const MAX_PAGES = 10_000; // a loop guard, far above any real listing
 /** How often the rest of a batch goes out again after OTTO refused entries of it by name (422). */
 const MAX_RESENDS = 3;
+/**
+ * How many halvings one batch may spend finding the entries OTTO refused without naming them: about two
+ * per level, so one bad entry among 500 is found (9 levels), and a refusal of everything costs a bounded
+ * number of requests before the export fails.
+ */
+const MAX_UNNAMED_SPLITS = 24;
 
 /** OTTO refused the first look at a price update task saved by an earlier attempt (exportWithRefusals). */
 class SavedTaskRefused extends Error {
@@ -513,7 +519,11 @@ export function createTransferActivities(deps: TransferActivityDeps) {
        * OTTO refuses the first look at it: the batch is then sent again.
        */
       resume?: (task: NonNullable<ExportProgress['task']>, progress: ExportProgress) => Promise<Refusals>;
-      /** Which answers refusing a whole batch are read entry by entry (besides 413), and what one naming no entry means. */
+      /**
+       * Which answers refusing a whole batch are read entry by entry (besides 413), and what it means when
+       * OTTO, halved down to single entries, refused every entry of a batch naming none: `fail` (the
+       * request is the problem) or `refuse-batch` (each recorded as refused).
+       */
       refusals: { statuses: readonly number[]; unnamed: 'refuse-batch' | 'fail' };
     },
   ): Promise<ExportProgress & { ackedSeq: number; restarted: string }> {
@@ -577,9 +587,15 @@ export function createTransferActivities(deps: TransferActivityDeps) {
 
     /**
      * Sends one batch, or a part of one. What OTTO refuses as a whole is split (413) or read per entry
-     * (see above); anything else fails the export as before.
+     * (see above). A refusal that names no entry is narrowed down by halving (`budget.splits` halvings
+     * per batch): one bad entry no longer takes its whole batch (and, for prices, every later run) with
+     * it. `unnamed` counts the entries refused that way; anything else fails the export as before.
      */
-    const sendPart = async (part: T[], resends = 0): Promise<void> => {
+    const sendPart = async (
+      part: T[],
+      resends = 0,
+      budget = { splits: MAX_UNNAMED_SPLITS, unnamed: 0, taken: 0, tooLarge: false },
+    ): Promise<void> => {
       const skus = part.map((i) => i.sku);
       let refusals: Refusals;
       try {
@@ -599,15 +615,31 @@ export function createTransferActivities(deps: TransferActivityDeps) {
             `${how.kind} export: OTTO answered 413 to ${part.length} entries; sending them in two halves`,
             { first: skus[0], error: refusalText(answer) },
           );
-          await sendPart(part.slice(0, half));
-          await sendPart(part.slice(half));
+          await sendPart(part.slice(0, half), 0, budget);
+          await sendPart(part.slice(half), 0, budget);
           return;
         }
         const { named } = entryRefusals(skus, answer.apiErrors);
         const why = `OTTO refused the batch (${refusalText(answer)})`;
         if (named.size === 0) {
-          // Nothing tells the entries apart: one entry too large, or a batch with nothing named.
-          if (how.refusals.unnamed === 'fail' || answer.status === 413) throw err;
+          // Nothing tells the entries apart: halves, until the refused one is alone (or the budget is spent).
+          if (part.length > 1 && budget.splits > 0) {
+            budget.splits -= 1;
+            const half = Math.ceil(part.length / 2);
+            current().log.warn(
+              `${how.kind} export: OTTO refused ${part.length} entries naming none; sending them in two halves to find the refused one`,
+              { first: skus[0], error: refusalText(answer) },
+            );
+            await sendPart(part.slice(0, half), 0, budget);
+            await sendPart(part.slice(half), 0, budget);
+            return;
+          }
+          // Refused on its own (or what is left once the budget is spent): recorded, sent again next
+          // run. Whether a batch refused whole, entry by entry, was OTTO refusing everything is decided
+          // once the batch is done (below).
+          budget.unnamed += part.length;
+          if (answer.status === 413) budget.tooLarge = true;
+          if (part.length > 1 && (how.refusals.unnamed === 'fail' || answer.status === 413)) throw err;
           await settle(skus, new Map(skus.map((sku) => [sku, why.slice(0, 1_000)])));
           return;
         }
@@ -626,10 +658,30 @@ export function createTransferActivities(deps: TransferActivityDeps) {
         // the named ones (recorded now, so a stop before the rest is done loses none of them).
         await record([], named);
         beat(progress);
-        await sendPart(rest, resends + 1);
+        await sendPart(rest, resends + 1, budget);
         return;
       }
+      budget.taken += skus.length - refusals.size;
       await settle(skus, refusals);
+    };
+
+    /**
+     * One batch. When OTTO refused every entry of it without naming any (halved down to single entries),
+     * the refusal is not about the entries (our request, OTTO's endpoint): prices and 413s fail the export
+     * as before, loudly, rather than record everything as refused run after run; stock records its refusals
+     * (its documented 422s refuse per batch).
+     */
+    const sendBatch = async (batch: T[]): Promise<void> => {
+      const budget = { splits: MAX_UNNAMED_SPLITS, unnamed: 0, taken: 0, tooLarge: false };
+      await sendPart(batch, 0, budget);
+      const everyOne = budget.taken === 0 && budget.unnamed === batch.length && batch.length > 1;
+      if (everyOne && (how.refusals.unnamed === 'fail' || budget.tooLarge)) {
+        throw ApplicationFailure.create({
+          type: FailureTypes.requestRejected,
+          message: `OTTO refused each of the ${batch.length} entries of a ${how.kind} batch on its own, naming none (${progress.sample[0]?.error ?? 'no reason given'}): the request, not an entry, is the problem; they are recorded as refused and sent again next run`,
+          nonRetryable: true,
+        });
+      }
     };
 
     const bySku = new Map<string, T>();
@@ -638,7 +690,7 @@ export function createTransferActivities(deps: TransferActivityDeps) {
     const todo = [...bySku.values()]
       .filter((i) => progress.afterSku === null || i.sku > progress.afterSku)
       .sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0));
-    for (const batch of chunks(todo, how.batchSize)) await sendPart(batch);
+    for (const batch of chunks(todo, how.batchSize)) await sendBatch(batch);
     return { ...progress, ackedSeq: Math.max(progress.upTo, acked), restarted };
   }
 
@@ -1029,8 +1081,9 @@ export function createTransferActivities(deps: TransferActivityDeps) {
           changes: (after, upTo) => store.priceChanges(input.sellerId, after, upTo),
           pending: () => store.pendingPrices(input.sellerId),
           batchSize: PRICES_BATCH,
-          // §5.3 documents only the 202: a refusal is read per entry only when its errors name entries
-          // (as stock's do); one naming none fails the export as before. 413 halves the batch.
+          // §5.3 documents only the 202: a refusal is read per entry when its errors name entries (as
+          // stock's do); one naming none is halved down to the refused entries, and fails the export
+          // only when OTTO refuses every entry on its own. 413 halves the batch.
           refusals: { statuses: [400, 422], unnamed: 'fail' },
           resume: async (task, progress) => {
             // The first look at a task saved by an earlier attempt: OTTO may no longer know it (404).

@@ -289,7 +289,7 @@ describe('stockExport when OTTO refuses a batch (413/422)', () => {
     expect((await store.exportFailures('s', 'stock')).map((f) => f.sku)).toEqual(six);
   });
 
-  it('422 naming no entry refuses (and records) that whole batch; the next batches go on', async () => {
+  it('422 naming no entry: the batch is halved until the refused SKU is alone; only it is refused, the rest go on', async () => {
     await store.setStock(
       's',
       skus.map((sku) => ({ sku, quantity: 1 })),
@@ -300,10 +300,29 @@ describe('stockExport when OTTO refuses a batch (413/422)', () => {
         : { status: 200, body: {} },
     );
     const result = await run(acts, 'stockExport', input());
-    expect(posts().map((p) => skusOf(p).length)).toEqual([200, 200, 100]);
-    expect(result.count).toBe(300);
-    expect(await store.exportFailures('s', 'stock')).toHaveLength(200);
+    // Before: the whole first batch (200) refused, run after run.
+    expect(result.count).toBe(499);
+    expect((await store.exportFailures('s', 'stock')).map((f) => f.sku)).toEqual(['B-bad']);
     expect((await store.exportFailures('s', 'stock'))[0]!.error).toContain('OTTO refused the batch (422');
+    // About two requests per halving (log2 200 ≈ 8), then the next batches as ever.
+    expect(posts().length).toBeLessThanOrEqual(3 + 2 * 8);
+    expect(
+      posts()
+        .filter((p) => skusOf(p).includes('B-bad'))
+        .map((p) => skusOf(p).length),
+    ).toEqual([200, 100, 50, 25, 12, 6, 3, 1]);
+  });
+
+  it('a refusal of everything naming nothing (stock) records each SKU as refused, within a bounded number of requests', async () => {
+    await store.setStock(
+      's',
+      skus.slice(0, 200).map((sku) => ({ sku, quantity: 1 })),
+    );
+    const { acts, posts } = setup(() => ({ status: 422, body: { errors: [{ title: 'Unprocessable' }] } }));
+    const result = await run(acts, 'stockExport', input());
+    expect(result.count).toBe(0);
+    expect(await store.exportFailures('s', 'stock')).toHaveLength(200);
+    expect(posts().length).toBeLessThanOrEqual(1 + 2 * 24);
   });
 
   it('413 halves the batch (recursively) until OTTO takes it', async () => {
@@ -343,7 +362,7 @@ describe('stockExport when OTTO refuses a batch (413/422)', () => {
     const always = setup(() => ({ status: 413 }));
     const failed = await failureOf(run(always.acts, 'stockExport', input()));
     expect(failed).toMatchObject({ type: FailureTypes.requestRejected, nonRetryable: true });
-    expect(always.posts().map((p) => skusOf(p).length)).toEqual([2, 1]);
+    expect(always.posts().map((p) => skusOf(p).length)).toEqual([2, 1, 1]);
   });
 
   it('a 207 with neither results nor errors refuses the whole batch (it says something failed)', async () => {
@@ -386,14 +405,35 @@ describe('pricesExport when OTTO refuses the POST (undocumented: conservative)',
     expect((await store.exportFailures('s', 'prices')).map((f) => f.sku)).toEqual(['P2']);
   });
 
-  it('a refusal naming no entry fails the export as before', async () => {
+  it('a refusal naming no entry is halved down to the refused price: only it is refused, the others taken', async () => {
+    const { acts, posts } = setup((req) =>
+      req.method === 'POST' && skusOf(req).includes('P3')
+        ? { status: 422, body: { errors: [{ title: 'nope' }] } }
+        : accepted,
+    );
+    // Before: the export failed, and every later run failed on the same batch.
+    const result = await run(acts, 'pricesExport', input());
+    expect(posts().map(skusOf)).toEqual([
+      ['P1', 'P2', 'P3', 'P4'],
+      ['P1', 'P2'],
+      ['P3', 'P4'],
+      ['P3'],
+      ['P4'],
+    ]);
+    expect(result.count).toBe(3);
+    expect((await store.exportFailures('s', 'prices')).map((f) => f.sku)).toEqual(['P3']);
+  });
+
+  it('when OTTO refuses every price on its own, naming none, the request is the problem: the export fails', async () => {
     const { acts, posts } = setup((req) =>
       req.method === 'POST' ? { status: 422, body: { errors: [{ title: 'nope' }] } } : accepted,
     );
     const failed = await failureOf(run(acts, 'pricesExport', input()));
     expect(failed).toMatchObject({ type: FailureTypes.requestRejected, nonRetryable: true });
-    expect(posts()).toHaveLength(1);
-    expect(await store.exportFailures('s', 'prices')).toEqual([]);
+    expect(failed.message).toContain('OTTO refused each of the 4 entries of a prices batch on its own');
+    expect(posts()).toHaveLength(7);
+    // Recorded as refused, so the next run sends them again (and fails loudly again until it is fixed).
+    expect(await store.exportFailures('s', 'prices')).toHaveLength(4);
   });
 
   it('413 halves the batch', async () => {
