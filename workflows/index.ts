@@ -6,3 +6,4 @@ import { WORKFLOW_STACK_FRAMES } from './stack-frames';
 Error.stackTraceLimit = WORKFLOW_STACK_FRAMES;
 
 export { sellerConnection } from './seller-connection';
+export { webhookOutbox } from './webhook-outbox';

@@ -21,6 +21,10 @@ export const PATCHES = {
     since: '0.2.0',
     why: 'the kept settled webhooks drop delivered ones before failed ones: after an outage the failed events (which an admin may redeliver) were pushed out by the next delivered ones and lost',
   },
+  handOffWebhooks: {
+    since: '0.2.0',
+    why: 'a run whose connection ended waits drainTimeoutMs for its pending webhooks, then starts a webhookOutbox child workflow (parent close policy ABANDON) that delivers them, and ends: it stayed running until every delivery settled (up to 3 days with the shop down), and the seller could not connect again meanwhile',
+  },
   offClearsFailure: {
     since: '0.2.0',
     why: 'a transfer whose interval is switched off (applySettings) while it is failing clears its failure: it never runs again to clear it, so the seller stayed degraded for good',

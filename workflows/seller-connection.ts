@@ -12,6 +12,7 @@ import {
   condition,
   continueAsNew,
   log,
+  ParentClosePolicy,
   patched,
   proxyActivities,
   proxyLocalActivities,
@@ -19,6 +20,7 @@ import {
   setCurrentDetails,
   setHandler,
   sleep,
+  startChild,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
@@ -71,6 +73,7 @@ import {
 } from './status-summary';
 import { createWebhookDelivery } from './webhook-delivery';
 import { SCOPE_EPOCH_OPERATIONS, ScopeEpoch } from './scope-epoch';
+import { webhookOutbox, webhookOutboxId } from './webhook-outbox';
 import * as core from './seller-state';
 import type { Refusal, SellerConnection } from './seller-state';
 
@@ -106,6 +109,7 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
     webhookDrain: patched('webhookDrain' satisfies PatchId),
     offClearsFailure: patched('offClearsFailure' satisfies PatchId),
     keepFailedWebhooks: patched('keepFailedWebhooks' satisfies PatchId),
+    handOffWebhooks: patched('handOffWebhooks' satisfies PatchId),
   };
   const parsed = checkSellerConnectionInput(args);
   if (!parsed.success) throw invalidInput(parsed.issues);
@@ -705,12 +709,43 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
 
   // The last events (revoked, disconnected) reach the shop before the workflow ends; each delivery is
   // bounded by its window. The status row follows any change meanwhile and ends with the final state.
+  // With handOffWebhooks the run waits for them only drainTimeoutMs, then hands what is still pending to
+  // a webhookOutbox workflow of its own and ends, so the seller can connect again at once.
   const done = () => allHandlersFinished() && webhooks.idle();
+  const handOffAt = patches.handOffWebhooks === true ? clock() + settings.drainTimeoutMs : null;
   for (;;) {
     publishRow(null);
     if (done()) break;
+    if (handOffAt !== null && clock() >= handOffAt && allHandlersFinished()) {
+      await handOffWebhooks();
+      break;
+    }
     const seen = version;
-    await condition(() => done() || version !== seen);
+    const woken = () => done() || version !== seen;
+    if (handOffAt === null) await condition(woken);
+    else await condition(woken, Math.max(1, handOffAt - clock()));
   }
   return core.toStatus(s, settings, info());
+
+  /** The pending webhooks go on in their own workflow (workflows/webhook-outbox.ts); this run ends. */
+  async function handOffWebhooks(): Promise<void> {
+    const records = s.webhooks.filter((w) => w.status === 'pending');
+    const workflowId = webhookOutboxId(s.sellerId, workflowInfo().runId);
+    await startChild(webhookOutbox, {
+      workflowId,
+      args: [{ sellerId: s.sellerId, settings: settings!, records }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      staticSummary: `the last ${records.length} webhook(s) of seller ${s.sellerId}`,
+    });
+    core.recordEvent(
+      s,
+      clock(),
+      'webhooks_handed_off',
+      `${records.length} pending webhook(s) go on in workflow ${workflowId}`,
+      settings!.maxEvents,
+    );
+    s.webhooks = s.webhooks.filter((w) => w.status !== 'pending');
+    changed();
+    publishRow(null);
+  }
 }

@@ -237,6 +237,8 @@ export interface RunPatches {
   offClearsFailure?: boolean;
   /** The kept settled webhooks drop delivered ones before failed ones (pruneWebhooks). */
   keepFailedWebhooks?: boolean;
+  /** An ended run hands its pending webhooks to a webhookOutbox workflow after drainTimeoutMs. */
+  handOffWebhooks?: boolean;
 }
 
 function note(s: SellerConnection, c: Ctx, type: string, detail?: string): void {

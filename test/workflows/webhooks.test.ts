@@ -11,6 +11,7 @@ import {
   sellerWorkflowId,
   type ConnectionStatus,
 } from '../../workflows/definitions';
+import { webhookOutboxId } from '../../workflows/webhook-outbox';
 import { TestStack, type SellerHandle } from '../support/stack';
 import { eventually, uniqueName } from '../support/temporal';
 import { WebhookReceiver } from '../support/webhook-receiver';
@@ -228,5 +229,45 @@ describe('webhooks to the shop', () => {
     const final = await handle.result();
     expect(final.webhooks.every((w) => w.status === 'delivered')).toBe(true);
     expect(stateChanges(sellerId)).toContain('active→disconnected');
+  });
+
+  it('an ended connection hands its last webhooks to an outbox workflow after the drain bound: the seller can connect again at once', async () => {
+    const sellerId = uniqueName('seller');
+    const { handle } = await stack.connectSeller(sellerId, 'v1', {
+      overrides: { ...SETTINGS, drainTimeoutMs: 2_000 },
+    });
+    await eventually(
+      () => Promise.resolve(forSeller(sellerId).length),
+      (n) => n >= 4,
+    );
+    const { runId } = await handle.describe();
+    receiver.failWith = 503;
+    await stack.disconnect(handle);
+    // Before: the run stayed open until the shop took the event (up to the 3-day window), and "Allow
+    // access" for this seller was refused meanwhile ("the connection has ended").
+    const final = await handle.result();
+    expect(final.state).toBe('disconnected');
+    expect(final.events.map((e) => e.type)).toContain('webhooks_handed_off');
+    const outbox = stack.env.client.workflow.getHandle(webhookOutboxId(sellerId, runId));
+    expect((await outbox.describe()).status.name).toBe('RUNNING');
+    expect(stateChanges(sellerId)).not.toContain('active→disconnected');
+    // What the shop refused of the ended run (the new run below has events of its own).
+    const refusedIds = new Set(
+      receiver.received
+        .filter((r) => r.status === 503 && r.payload?.data.sellerId === sellerId)
+        .map((r) => r.id),
+    );
+    expect(refusedIds.size).toBeGreaterThan(0);
+
+    const again = await stack.beginConsent(sellerId, 'v1', { overrides: SETTINGS });
+    expect((await stack.status(again.handle)).state).toBe('pending_consent');
+
+    // The shop is back: the outbox delivers the disconnected event (same id as refused) and ends.
+    receiver.failWith = null;
+    const delivered = await outbox.result();
+    expect(delivered.failed).toEqual([]);
+    expect(stateChanges(sellerId)).toContain('active→disconnected');
+    expect(delivered.delivered).toEqual(expect.arrayContaining([...refusedIds]));
+    await stack.disconnect(again.handle);
   });
 });
