@@ -1177,8 +1177,12 @@ export function createTransferActivities(deps: TransferActivityDeps) {
           const passIndex = progress.pass;
           const status = passes[passIndex] ?? null;
           const key = status === null ? 'all' : status.toLowerCase();
+          // The ANNOUNCED list is read whole every run: its returns leave it (accepted, rejected), which
+          // moves later ones up a page while the run pages on, so stopping at the cursor would skip one
+          // for good. It holds open returns only, so it stays short. The other lists only grow at the front.
+          const readWhole = status?.toUpperCase() === 'ANNOUNCED';
           const since =
-            typeof input.cursor[`${key}.since`] === 'string'
+            !readWhole && typeof input.cursor[`${key}.since`] === 'string'
               ? (input.cursor[`${key}.since`] as string)
               : null;
           const seen = new Set<string>(parseSeen(input.cursor[`${key}.seen`]));

@@ -876,6 +876,43 @@ describe('transfers against a scripted OTTO', () => {
     expect(JSON.parse(result.cursor['all.seen'] as string)).toEqual(['n0|ANNOUNCED']);
   });
 
+  it('with a pass per status, the ANNOUNCED list is read whole each run: a return that moved up a page meanwhile is not lost', async () => {
+    const at = (i: number) => new Date(Date.parse('2025-03-02T00:00:00Z') - i * 1000).toISOString();
+    const item = (i: number) => ({
+      positionItemId: `r${i}`,
+      salesOrderId: `o${i}`,
+      status: 'ANNOUNCED',
+      occurredTime: at(i),
+      details: null,
+    });
+    const ids = (from: number, to: number, without: number[] = []) =>
+      Array.from({ length: to - from }, (_, k) => from + k)
+        .filter((i) => !without.includes(i))
+        .map(item);
+    const page = (n: number) => `/v3/returns?limit=50&page=${n}&status=ANNOUNCED`;
+    const { acts } = setup(
+      {
+        // Run 1: page 1 read, then r10 was accepted at OTTO: r50 moved up onto page 1, page 2 starts at r51.
+        // Run 2: the list as it is now.
+        [page(1)]: [
+          { status: 200, body: { positionItems: ids(0, 50) } },
+          { status: 200, body: { positionItems: ids(0, 51, [10]) } },
+        ],
+        [page(2)]: [
+          { status: 200, body: { positionItems: ids(51, 60) } },
+          { status: 200, body: { positionItems: ids(51, 60) } },
+        ],
+      },
+      { returnStatuses: ['ANNOUNCED'] },
+    );
+    const first = await run(acts, 'returnsImport', input());
+    expect((await store.listReturns('s')).map((r) => r.positionItemId)).not.toContain('r50');
+    // Before: the second run stopped at the cursor (r0's time) and r50 was never imported.
+    await run(acts, 'returnsImport', input(first.cursor));
+    expect((await store.listReturns('s')).map((r) => r.positionItemId)).toContain('r50');
+    expect(await store.listReturns('s')).toHaveLength(60);
+  });
+
   it('queries one pass per status when configured, each with its own cursor', async () => {
     const { acts, calls } = setup(
       {
