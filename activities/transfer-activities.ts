@@ -992,7 +992,7 @@ export function createTransferActivities(deps: TransferActivityDeps) {
           changedOrderIds: progress.changedIds,
           // The orders feed position after these changes (a shop that has read up to it has them all).
           ...(progress.maxChangeSeq > 0
-            ? { feedCursor: encodeFeedCursor('orders', progress.maxChangeSeq) }
+            ? { feedCursor: encodeFeedCursor('orders', progress.maxChangeSeq, input.sellerId) }
             : {}),
         };
       });

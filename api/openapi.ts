@@ -442,7 +442,9 @@ const feedRoute = (what: 'orders' | 'returns'): RouteSpec => ({
       description: 'One page of the feed',
       schema: what === 'orders' ? orderFeedResponseSchema : returnFeedResponseSchema,
     },
-    400: err('Invalid seller id or limit, or a cursor this API did not issue for this feed (invalid_cursor)'),
+    400: err(
+      "Invalid seller id or limit, or a cursor this API did not issue for this seller's feed (invalid_cursor)",
+    ),
     409: err(
       'The cursor is ahead of the store (cursor_ahead: the store was restored from a backup or replaced); read again from the start (no `after`)',
     ),

@@ -2830,7 +2830,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid seller id or limit, or a cursor this API did not issue for this feed (invalid_cursor) */
+            /** @description Invalid seller id or limit, or a cursor this API did not issue for this seller's feed (invalid_cursor) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2974,7 +2974,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid seller id or limit, or a cursor this API did not issue for this feed (invalid_cursor) */
+            /** @description Invalid seller id or limit, or a cursor this API did not issue for this seller's feed (invalid_cursor) */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -156,7 +156,7 @@ export function shopRoutes({ auth, store, now = Date.now }: ShopRoutesDeps): Rou
       let afterSeq = 0;
       if (after !== undefined) {
         try {
-          afterSeq = decodeFeedCursor(kind, after);
+          afterSeq = decodeFeedCursor(kind, after, sellerId);
         } catch (err) {
           if (!(err instanceof FeedCursorError)) throw err;
           throw invalidCursor('after', err.message);
@@ -179,7 +179,7 @@ export function shopRoutes({ auth, store, now = Date.now }: ShopRoutesDeps): Rou
       }
       res.set('Cache-Control', 'no-store').json({
         items: page.map((e) => ({ changeSeq: e.changeSeq, ...e.item })),
-        next: encodeFeedCursor(kind, last ? last.changeSeq : afterSeq),
+        next: encodeFeedCursor(kind, last ? last.changeSeq : afterSeq, sellerId),
         hasMore: entries.length > limit,
       });
     };

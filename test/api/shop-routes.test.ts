@@ -331,8 +331,12 @@ describe('shop routes', () => {
       await store.upsertReturns(SELLER, [ret('p1', 'ACCEPTED', '2025-03-02T10:00:00Z')]);
       const p2 = bodyOf<FeedPage>(await get(`/returns?after=${p1.next}`));
       expect(p2.items).toEqual([expect.objectContaining({ positionItemId: 'p1', status: 'ACCEPTED' })]);
-      // An orders cursor is not a returns cursor.
+      // An orders cursor is not a returns cursor, and another seller's is not this one's.
       expect((await get(`/returns?after=${encodeFeedCursor('orders', 1)}`)).status).toBe(400);
+      const others = await get(`/returns?after=${encodeFeedCursor('returns', 1, `${SELLER}-other`)}`);
+      expect(others.status).toBe(400);
+      expect(errorOf(others)).toMatchObject({ code: 'invalid_cursor' });
+      expect(errorOf(others).message).toContain("another seller's returns feed");
     });
 
     it('a cursor ahead of the store (restored from a backup, replaced) is 409 cursor_ahead, not a silent empty page', async () => {
