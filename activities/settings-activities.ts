@@ -30,6 +30,11 @@ export interface SettingsActivityDeps {
   tokenTaskQueues: readonly string[];
   /** OTTO's token lifetime (30 min); the refresh margin must stay below half of it. */
   tokenLifetimeMs?: number;
+  /**
+   * This worker can send webhooks (WEBHOOK_URL set). Without, a seller's override cannot turn them on:
+   * its events would wait in vain for a worker that can deliver them. Default true.
+   */
+  webhooksAvailable?: boolean;
 }
 
 /**
@@ -95,7 +100,7 @@ export function resolveSettings(deps: SettingsActivityDeps, input: ResolveSettin
     deps.tokenLifetimeMs ?? OTTO_TOKEN_LIFETIME_MS,
   );
   if (problem) throw invalidInput(`invalid settings for seller ${input.sellerId}: ${problem}`);
-  return parsed.data;
+  return deps.webhooksAvailable === false ? { ...parsed.data, webhooksEnabled: false } : parsed.data;
 }
 
 /**

@@ -8,8 +8,9 @@
  * is forgotten. Writes are idempotent.
  *
  * Cursors (opaque to the workflow, JSON values only):
- * - ordersImport `{fromDate}`: the newest `lifecycleChangeDate` seen (OTTO's default order column;
- *   inclusive, so the boundary order comes again as a no-op upsert).
+ * - ordersImport `{fromDate, parked?}`: the newest `lifecycleChangeDate` seen, but at most
+ *   ORDERS_OVERLAP_MS before the run began (inclusive, so the boundary order and the overlap's come again
+ *   as no-op upserts); `parked`: the ids of orders that did not match OTTO's model, read again by id.
  * - returnsImport `{"<pass>.since", "<pass>.seen"}`: per pass (`all`, or one per configured status), the
  *   newest `occurredTime` imported and the `positionItemId|status` keys seen at exactly that time.
  * - stockExport `{ackedSeq, lastFullAt}`, pricesExport `{ackedSeq}`: the store change number up to which
@@ -84,6 +85,26 @@ const MAX_RESENDS = 3;
  * number of requests before the export fails.
  */
 const MAX_UNNAMED_SPLITS = 24;
+
+/** One batch's search for the entries OTTO refused without naming them (sendPart, sendBatch). */
+interface UnnamedBudget {
+  /** Halvings left. */
+  splits: number;
+  /** Entries refused without a name, and the first such refusal's text. */
+  unnamed: number;
+  why?: string;
+  /** Entries OTTO took. */
+  taken: number;
+  /** A single entry was refused as too large (413). */
+  tooLarge: boolean;
+}
+
+const newUnnamedBudget = (): UnnamedBudget => ({
+  splits: MAX_UNNAMED_SPLITS,
+  unnamed: 0,
+  taken: 0,
+  tooLarge: false,
+});
 
 /** OTTO refused the first look at a price update task saved by an earlier attempt (exportWithRefusals). */
 class SavedTaskRefused extends Error {
@@ -502,7 +523,9 @@ export function createTransferActivities(deps: TransferActivityDeps) {
    * OTTO refusing a whole batch does not stop the export: a 413 (too large: OTTO may count differently)
    * halves the batch, down to single entries; a refusal whose errors name entries (`path` `/N/…` or the
    * SKU, as in a 207) records those as refused and sends the rest again (at most MAX_RESENDS times); one
-   * that names none refuses the whole batch when `refusals.unnamed` says so (stock), else fails as before.
+   * that names none is halved until the refused entries are alone (MAX_UNNAMED_SPLITS halvings a batch;
+   * what is left then is refused as a whole). When every entry of a batch ends up refused that way, the
+   * request is the problem: prices and 413s fail the export, stock records its refusals.
    */
   async function exportWithRefusals<T extends StockLevel | Price>(
     input: TransferInput,
@@ -589,12 +612,12 @@ export function createTransferActivities(deps: TransferActivityDeps) {
      * Sends one batch, or a part of one. What OTTO refuses as a whole is split (413) or read per entry
      * (see above). A refusal that names no entry is narrowed down by halving (`budget.splits` halvings
      * per batch): one bad entry no longer takes its whole batch (and, for prices, every later run) with
-     * it. `unnamed` counts the entries refused that way; anything else fails the export as before.
+     * it. `budget` counts the entries refused that way; anything else fails the export as before.
      */
     const sendPart = async (
       part: T[],
       resends = 0,
-      budget = { splits: MAX_UNNAMED_SPLITS, unnamed: 0, taken: 0, tooLarge: false },
+      budget: UnnamedBudget = newUnnamedBudget(),
     ): Promise<void> => {
       const skus = part.map((i) => i.sku);
       let refusals: Refusals;
@@ -635,11 +658,11 @@ export function createTransferActivities(deps: TransferActivityDeps) {
             return;
           }
           // Refused on its own (or what is left once the budget is spent): recorded, sent again next
-          // run. Whether a batch refused whole, entry by entry, was OTTO refusing everything is decided
-          // once the batch is done (below).
+          // run. Whether OTTO refused everything, entry by entry, is decided once the batch is done
+          // (sendBatch).
           budget.unnamed += part.length;
+          budget.why ??= why;
           if (answer.status === 413) budget.tooLarge = true;
-          if (part.length > 1 && (how.refusals.unnamed === 'fail' || answer.status === 413)) throw err;
           await settle(skus, new Map(skus.map((sku) => [sku, why.slice(0, 1_000)])));
           return;
         }
@@ -672,13 +695,13 @@ export function createTransferActivities(deps: TransferActivityDeps) {
      * (its documented 422s refuse per batch).
      */
     const sendBatch = async (batch: T[]): Promise<void> => {
-      const budget = { splits: MAX_UNNAMED_SPLITS, unnamed: 0, taken: 0, tooLarge: false };
+      const budget = newUnnamedBudget();
       await sendPart(batch, 0, budget);
       const everyOne = budget.taken === 0 && budget.unnamed === batch.length && batch.length > 1;
       if (everyOne && (how.refusals.unnamed === 'fail' || budget.tooLarge)) {
         throw ApplicationFailure.create({
           type: FailureTypes.requestRejected,
-          message: `OTTO refused each of the ${batch.length} entries of a ${how.kind} batch on its own, naming none (${progress.sample[0]?.error ?? 'no reason given'}): the request, not an entry, is the problem; they are recorded as refused and sent again next run`,
+          message: `OTTO refused every one of the ${batch.length} entries of a ${how.kind} batch, naming none (${budget.why ?? 'no reason given'}): the request, not an entry, is the problem; they are recorded as refused and sent again next run`,
           nonRetryable: true,
         });
       }
@@ -964,7 +987,15 @@ export function createTransferActivities(deps: TransferActivityDeps) {
           };
           beat(progress);
         }
-        const parked = [...progress.parked, ...stillParked].slice(0, PARKED_ORDERS_MAX);
+        const parked = [...progress.parked, ...stillParked];
+        if (parked.length > PARKED_ORDERS_MAX) {
+          // Never dropped from the list (an order kept aside and then forgotten is lost): a model change.
+          throw ApplicationFailure.create({
+            type: FailureTypes.requestRejected,
+            message: `${parked.length} orders OTTO sent do not match its documented model (its model may have changed), e.g. ${asideWhy.join(', ')}`,
+            nonRetryable: true,
+          });
+        }
 
         // The newest change seen, but never later than the overlap before the run began (ORDERS_OVERLAP_MS).
         const overlapFrom = startedAt - ORDERS_OVERLAP_MS;

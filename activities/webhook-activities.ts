@@ -25,12 +25,15 @@ export interface WebhookTarget {
 }
 
 export interface WebhookActivityDeps {
-  /** Unset: webhooks are off and deliveries answer `disabled`. */
+  /**
+   * Unset: this worker cannot send webhooks; a delivery that lands here fails retryably so a worker with
+   * WEBHOOK_URL delivers it (its run's settings, resolved on such a worker, turned them on).
+   */
   webhook?: WebhookTarget;
   fetch?: FetchFn;
   /** One attempt's HTTP timeout (default 10 s). */
   webhookTimeoutMs?: number;
-  /** `webhookDelivery(result)` per attempt: delivered, failed (retried) or disabled. */
+  /** `webhookDelivery(result)` per attempt: delivered, failed (retried) or disabled (no URL here, retried). */
   metrics?: Pick<ActivityMetrics, 'webhookDelivery'>;
 }
 

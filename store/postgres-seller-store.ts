@@ -653,6 +653,14 @@ export class PostgresSellerStore implements SellerStore {
     });
   }
 
+  async changeSeqCeiling(): Promise<number> {
+    // No lock: the sequence's last value covers every number drawn, committed or not.
+    const { rows } = await this.pool.query<{ value: string }>(
+      'SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS value FROM change_seq',
+    );
+    return Number(rows[0]!.value);
+  }
+
   async upsertShippingProfiles(sellerId: string, profiles: StoreShippingProfile[]): Promise<UpsertResult> {
     return this.transaction(async (client) => {
       const result = { inserted: 0, updated: 0, unchanged: 0 };

@@ -290,6 +290,11 @@ export interface SellerStore {
 
   /** The newest change number so far (a snapshot bound for an export). */
   currentChangeSeq(): Promise<number>;
+  /**
+   * No change number above this was ever given out (numbers being written may be at or below it): an
+   * upper bound read without waiting for writers, for the feeds' "cursor ahead of the store" check.
+   */
+  changeSeqCeiling(): Promise<number>;
 
   /** Inserts new profiles and replaces changed ones (any field); returns what changed. */
   upsertShippingProfiles(sellerId: string, profiles: StoreShippingProfile[]): Promise<UpsertResult>;

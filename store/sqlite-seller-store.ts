@@ -563,6 +563,9 @@ export function openSqliteSellerStore(file: string): SellerStore {
       ).map(toExportFailure),
     currentChangeSeq: async () =>
       (prepare('SELECT value FROM change_counter WHERE id = 1').get() as { value: number }).value,
+    // Writes take their numbers from the counter inside their transaction: the committed value is the bound.
+    changeSeqCeiling: async () =>
+      (prepare('SELECT value FROM change_counter WHERE id = 1').get() as { value: number }).value,
     upsertShippingProfiles: async (sellerId, profiles) => upsertProfiles(sellerId, profiles),
     removeShippingProfilesExcept: async (sellerId, keepIds) =>
       prepare(

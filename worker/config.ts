@@ -171,10 +171,13 @@ export const workerConfigSchema = temporalConfigSchema
         .url({ protocol: /^https?$/ })
         // fetch refuses a URL with credentials, so every delivery to it would fail; the signature is the
         // shop's way to authenticate us.
-        .refine((url) => new URL(url).username === '' && new URL(url).password === '', {
-          message:
-            'must not carry a user name or password (deliveries could not be sent to it): the shop verifies the webhook-signature instead',
-        })
+        .refine(
+          (url) => !URL.canParse(url) || (new URL(url).username === '' && new URL(url).password === ''),
+          {
+            message:
+              'must not carry a user name or password (deliveries could not be sent to it): the shop verifies the webhook-signature instead',
+          },
+        )
         .optional(),
     ),
     /**

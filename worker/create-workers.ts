@@ -123,6 +123,7 @@ export async function createWorkers(opts: CreateWorkersOptions): Promise<Worker[
           ...opts.settings?.defaults,
         },
         tokenTaskQueues: opts.settings?.tokenTaskQueues ?? [opts.tokenTaskQueue],
+        webhooksAvailable: deps.webhook !== undefined,
       }),
     },
     // Each seller workflow's status summary, written to its status row for the API (no history event).

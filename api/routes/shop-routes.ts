@@ -169,7 +169,8 @@ export function shopRoutes({ auth, store, now = Date.now }: ShopRoutesDeps): Rou
       // A cursor past every change number this store ever gave (a store restored from a backup, or
       // replaced) would wait silently until the counter passed it, skipping every change until then.
       if (last === undefined && afterSeq > 0) {
-        const newest = await withStore('read', (s) => s.currentChangeSeq());
+        // An upper bound without waiting for writers (an empty page is what a caught-up shop gets).
+        const newest = await withStore('read', (s) => s.changeSeqCeiling());
         if (afterSeq > newest)
           throw new HttpError(
             409,

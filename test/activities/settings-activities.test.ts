@@ -76,6 +76,17 @@ describe('tokenTaskQueueFor', () => {
 });
 
 describe('resolveSettings', () => {
+  it('a seller’s override cannot turn webhooks on where this worker has no WEBHOOK_URL', () => {
+    // Before: the events waited for a worker that could deliver them, up to the 3-day window, in vain.
+    expect(resolve({ webhooksEnabled: true }, deps({ webhooksAvailable: false })).webhooksEnabled).toBe(
+      false,
+    );
+    expect(resolve({ webhooksEnabled: true }, deps()).webhooksEnabled).toBe(true);
+    expect(
+      resolve({}, deps({ defaults: { webhooksEnabled: true }, webhooksAvailable: true })).webhooksEnabled,
+    ).toBe(true);
+  });
+
   it('without defaults or overrides: the schema defaults and the seller’s hashed token queue', () => {
     const settings = resolve();
     expect(settings).toEqual(

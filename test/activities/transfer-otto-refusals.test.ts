@@ -424,13 +424,37 @@ describe('pricesExport when OTTO refuses the POST (undocumented: conservative)',
     expect((await store.exportFailures('s', 'prices')).map((f) => f.sku)).toEqual(['P3']);
   });
 
+  it('several bad prices scattered over a full batch: found or refused with their part, never the whole export failing', async () => {
+    const skus = Array.from({ length: 500 }, (_, i) => `Q${String(i).padStart(3, '0')}`);
+    const bad = new Set(['Q050', 'Q180', 'Q310', 'Q450']);
+    await store.setPrices(
+      's',
+      skus.map((sku) => ({ sku, amount: 1, currency: 'EUR' })),
+    );
+    const { acts, posts } = setup((req) =>
+      req.method === 'POST' && skusOf(req).some((sku) => bad.has(sku))
+        ? { status: 422, body: { errors: [{ title: 'nope' }] } }
+        : accepted,
+    );
+    // Before this was mended (review): the halvings ran out and the export failed on this batch, run after run.
+    const result = await run(acts, 'pricesExport', input());
+    const refused = (await store.exportFailures('s', 'prices')).map((f) => f.sku);
+    expect(refused).toEqual(expect.arrayContaining([...bad]));
+    expect(result.count).toBe(504 - refused.length);
+    expect(result.count).toBeGreaterThan(350); // what the halvings could not reach is refused with its part
+    // The first batch: its POST and two per halving; the second (4 prices) one.
+    expect(posts().length).toBeLessThanOrEqual(1 + 2 * 24 + 1);
+  });
+
   it('when OTTO refuses every price on its own, naming none, the request is the problem: the export fails', async () => {
     const { acts, posts } = setup((req) =>
       req.method === 'POST' ? { status: 422, body: { errors: [{ title: 'nope' }] } } : accepted,
     );
     const failed = await failureOf(run(acts, 'pricesExport', input()));
     expect(failed).toMatchObject({ type: FailureTypes.requestRejected, nonRetryable: true });
-    expect(failed.message).toContain('OTTO refused each of the 4 entries of a prices batch on its own');
+    expect(failed.message).toContain(
+      'OTTO refused every one of the 4 entries of a prices batch, naming none (',
+    );
     expect(posts()).toHaveLength(7);
     // Recorded as refused, so the next run sends them again (and fails loudly again until it is fixed).
     expect(await store.exportFailures('s', 'prices')).toHaveLength(4);

@@ -1,7 +1,7 @@
 /**
  * `deliverWebhook` against a local HTTP receiver that verifies with the Standard Webhooks reference
  * verifier (`Webhook.verify`): signed headers, the same id on every attempt, every failure retryable,
- * and "webhooks off" when no URL is configured.
+ * a worker without a URL included (another worker delivers).
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';

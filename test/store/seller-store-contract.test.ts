@@ -160,6 +160,17 @@ describe.each(backends)('%s seller store', (_name, makeBacking) => {
     ]);
   });
 
+  it('the change-number ceiling bounds every number given out, without waiting for writers', async () => {
+    expect(await store.changeSeqCeiling()).toBe(await store.currentChangeSeq());
+    await store.setStock('s', [
+      { sku: 'A', quantity: 1 },
+      { sku: 'B', quantity: 2 },
+    ]);
+    const current = await store.currentChangeSeq();
+    expect(current).toBeGreaterThan(0);
+    expect(await store.changeSeqCeiling()).toBe(current);
+  });
+
   it('numbers stock and price changes monotonically and hands back changes in a range', async () => {
     const start = await store.currentChangeSeq();
     await store.setStock('s', [

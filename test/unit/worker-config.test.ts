@@ -157,6 +157,9 @@ describe('worker config', () => {
     expect(message).toMatch(/WEBHOOK_URL: must not carry a user name or password/);
     expect(message).not.toContain('hunter2secret');
     expect(messageOf(() => load('ftp://shop.example/hooks'))).toMatch(/WEBHOOK_URL/);
+    // Not a URL at all: the config error names the variable (not a bare TypeError from the check above).
+    expect(() => load('shop.example/hooks')).toThrow(ConfigError);
+    expect(messageOf(() => load('shop.example/hooks'))).toMatch(/WEBHOOK_URL/);
   });
 
   it('reads SEAL_KEYS and OTTO_APPS from *_FILE, refusing both set or an unreadable file', () => {
