@@ -973,6 +973,13 @@ describe('transfers against a scripted OTTO', () => {
     expect(await store.exportFailures('s', 'stock')).toEqual([]);
   });
 
+  /** An attempt resuming a prices export whose update task `task` an earlier attempt left in flight. */
+  const resumingTask = async (task: { href: string; skus: string[]; postedAt?: number }) => {
+    const upTo = await store.currentChangeSeq();
+    const heartbeatDetails = { upTo, afterSku: null, taken: 0, refused: 0, sample: [], batches: 0, task };
+    return { env: mockEnv({ heartbeatDetails }), upTo };
+  };
+
   it('resumes polling the price update task from the heartbeat instead of posting again', async () => {
     await store.setPrices('s', [
       { sku: 'P1', amount: 1, currency: 'EUR' },
@@ -1011,18 +1018,7 @@ describe('transfers against a scripted OTTO', () => {
         },
       ],
     });
-    const upTo = await store.currentChangeSeq();
-    const env = mockEnv({
-      heartbeatDetails: {
-        upTo,
-        afterSku: null,
-        taken: 0,
-        refused: 0,
-        sample: [],
-        batches: 0,
-        task: { href: task, skus: ['P1', 'P2'] },
-      },
-    });
+    const { env, upTo } = await resumingTask({ href: task, skus: ['P1', 'P2'] });
     const result = await run(acts, 'pricesExport', input(), env);
     expect(calls.filter((c) => c.method === 'POST')).toEqual([]);
     expect(result.count).toBe(1);
@@ -1040,7 +1036,7 @@ describe('transfers against a scripted OTTO', () => {
     const postedAt = clock - 29 * 60_000; // posted by an earlier run, 29 minutes ago
     const { acts, calls } = setup(
       {
-        // Forever pending; each look moves the clock on by a minute.
+        // Forever pending; every reading of the clock moves it on by 30 s.
         '/v5/products/update-tasks/t-1': [
           { status: 200, body: { state: 'pending', links: [] } },
           { status: 200, body: { state: 'pending', links: [] } },
@@ -1052,17 +1048,10 @@ describe('transfers against a scripted OTTO', () => {
         taskGiveUpMs: 30 * 60_000,
       },
     );
-    const upTo = await store.currentChangeSeq();
-    const env = mockEnv({
-      heartbeatDetails: {
-        upTo,
-        afterSku: null,
-        taken: 0,
-        refused: 0,
-        sample: [],
-        batches: 0,
-        task: { href: `${API}/v5/products/update-tasks/t-1`, skus: ['P1', 'P2'], postedAt },
-      },
+    const { env, upTo } = await resumingTask({
+      href: `${API}/v5/products/update-tasks/t-1`,
+      skus: ['P1', 'P2'],
+      postedAt,
     });
     // Before: "still pending … the retry polls the same task", on every attempt and every later run.
     const result = await run(acts, 'pricesExport', input(), env);

@@ -333,12 +333,22 @@ it('connected just in time (no token yet): the first tick mints, and a seller th
   expect(s.lastError).toMatch(/No installation token could be minted/);
 });
 
-it('a transfer that keeps failing is retried at its retry interval, also just before the token expires (no hot loop)', () => {
-  const s = connected();
+/**
+ * Drives the decision loop until `end` with `kind` failing at once every time it runs (OTTO keeps
+ * refusing it, with `message(now)`), the others succeeding; a tick takes `tickMs`. When each tick ran,
+ * and when the failing kind did.
+ */
+function driveFailing(
+  s: SellerConnection,
+  kind: TransferKind,
+  end: number,
+  message: (now: number) => string,
+  tickMs: number,
+): { ticks: number[]; failing: number[] } {
   const ticks: number[] = [];
+  const failing: number[] = [];
   let now = T0;
-  // Prices fails at once every time (a 400 OTTO keeps answering); the others succeed. A tick takes 300 ms.
-  while (now < T0 + 50 * MIN) {
+  while (now < end) {
     const action = decide(s, ctx(now), run);
     if (action.type === 'wait') {
       now = action.until!;
@@ -348,17 +358,24 @@ it('a transfer that keeps failing is retried at its retry interval, also just be
     core.tickStarted(s, ctx(now), plan);
     const needMint = plan.mints || s.token.expiresAt! < now + MIN;
     const result = ok(
-      plan.kinds.map((k) => k.kind).filter((k) => k !== 'pricesExport'),
+      plan.kinds.map((k) => k.kind).filter((k) => k !== kind),
       needMint ? now : undefined,
     );
-    if (plan.kinds.some((k) => k.kind === 'pricesExport'))
-      result.outcomes.pricesExport = {
-        failed: { type: FailureTypes.requestRejected, message: 'OTTO answered 400' },
-      };
-    core.tickFinished(s, ctx(now + 300), plan, 'inst-1', result, false);
+    if (plan.kinds.some((k) => k.kind === kind)) {
+      failing.push(now);
+      result.outcomes[kind] = { failed: { type: FailureTypes.requestRejected, message: message(now) } };
+    }
+    core.tickFinished(s, ctx(now + tickMs), plan, 'inst-1', result, false);
     ticks.push(now);
-    now += 300;
+    now += tickMs;
   }
+  return { ticks, failing };
+}
+
+it('a transfer that keeps failing is retried at its retry interval, also just before the token expires (no hot loop)', () => {
+  const s = connected();
+  // Prices fails at once every time (a 400 OTTO keeps answering); the others succeed. A tick takes 300 ms.
+  const { ticks } = driveFailing(s, 'pricesExport', T0 + 50 * MIN, () => 'OTTO answered 400', 300);
   // At most one tick per retry interval (30 s), however close the token is to its expiry: before the fix,
   // a quarter-interval early start ran the retry at once, about 200 times in the minute before expiry.
   const retryMs = settings.transferRetryMaxIntervalMs;
@@ -369,30 +386,15 @@ it('a transfer that keeps failing is retried at its retry interval, also just be
 
 it('a kind that keeps failing backs off (30 s, 1, 2, 4 … min, at most its interval) and tells the shop once per new message', () => {
   const s = connected();
-  const failing: { at: number }[] = [];
-  let message = 'OTTO answered 400';
-  let now = T0;
-  while (now < T0 + 180 * MIN) {
-    const action = decide(s, ctx(now), run);
-    if (action.type === 'wait') {
-      now = action.until!;
-      continue;
-    }
-    const plan = tick(action);
-    core.tickStarted(s, ctx(now), plan);
-    const result = ok(
-      plan.kinds.map((k) => k.kind).filter((k) => k !== 'ordersImport'),
-      plan.mints ? now : undefined,
-    );
-    if (plan.kinds.some((k) => k.kind === 'ordersImport')) {
-      failing.push({ at: now });
-      // After 100 minutes OTTO says something else about it.
-      if (now >= T0 + 100 * MIN) message = 'OTTO answered 403';
-      result.outcomes.ordersImport = { failed: { type: FailureTypes.requestRejected, message } };
-    }
-    core.tickFinished(s, ctx(now + 200), plan, 'inst-1', result, false);
-    now += 200;
-  }
+  // After 100 minutes OTTO says something else about it.
+  const { failing: runs } = driveFailing(
+    s,
+    'ordersImport',
+    T0 + 180 * MIN,
+    (now) => (now >= T0 + 100 * MIN ? 'OTTO answered 403' : 'OTTO answered 400'),
+    200,
+  );
+  const failing = runs.map((at) => ({ at }));
   const gaps = failing.slice(1).map((f, i) => Math.round((f.at - failing[i]!.at) / 1000));
   // Each retry twice as late as the last (up to the quarter-hour interval); it may join a tick of the
   // other kinds that starts within the join window (60 s) before it.
