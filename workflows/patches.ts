@@ -25,6 +25,10 @@ export const PATCHES = {
     since: '0.2.0',
     why: 'a run whose connection ended waits drainTimeoutMs for its pending webhooks, then starts a webhookOutbox child workflow (parent close policy ABANDON) that delivers them, and ends: it stayed running until every delivery settled (up to 3 days with the shop down), and the seller could not connect again meanwhile',
   },
+  coalesceOrdersChanged: {
+    since: '0.2.0',
+    why: 'a new orders.changed replaces the ones still waiting for delivery (their deliveries cancelled, their order ids carried over): with the shop endpoint down for days they piled up, about 100 a day, each carried through continue-as-new and restarted by every run',
+  },
   offClearsFailure: {
     since: '0.2.0',
     why: 'a transfer whose interval is switched off (applySettings) while it is failing clears its failure: it never runs again to clear it, so the seller stayed degraded for good',

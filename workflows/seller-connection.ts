@@ -110,6 +110,7 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
     offClearsFailure: patched('offClearsFailure' satisfies PatchId),
     keepFailedWebhooks: patched('keepFailedWebhooks' satisfies PatchId),
     handOffWebhooks: patched('handOffWebhooks' satisfies PatchId),
+    coalesceOrdersChanged: patched('coalesceOrdersChanged' satisfies PatchId),
   };
   const parsed = checkSellerConnectionInput(args);
   if (!parsed.success) throw invalidInput(parsed.issues);
@@ -168,6 +169,7 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
     changed: () => changed(),
     epoch,
     keepFailed: patches.keepFailedWebhooks === true,
+    coalesce: patches.coalesceOrdersChanged === true,
   });
   /** Running activities by what they do ('authorize', 'mint', a transfer kind), to cancel them. */
   const scopes = new Map<string, CancellationScope>();

@@ -239,6 +239,8 @@ export interface RunPatches {
   keepFailedWebhooks?: boolean;
   /** An ended run hands its pending webhooks to a webhookOutbox workflow after drainTimeoutMs. */
   handOffWebhooks?: boolean;
+  /** A new orders.changed replaces the ones still waiting, carrying their ids. */
+  coalesceOrdersChanged?: boolean;
 }
 
 function note(s: SellerConnection, c: Ctx, type: string, detail?: string): void {
@@ -855,6 +857,34 @@ export function transferSucceeded(
   scheduleNext(s, c, kind, false);
   if (kind === 'ordersImport') announceOrders(s, result);
   announce(s, c, `${kind} succeeded`);
+}
+
+/**
+ * One `orders.changed` for several still waiting (patch coalesceOrdersChanged): their order ids (the newest
+ * MAX_WEBHOOK_ORDER_IDS), their counts added up, the newest feed cursor (the last one's: it covers theirs).
+ */
+export function mergeOrdersChanged(datas: ReadonlyArray<Record<string, unknown>>): Record<string, unknown> {
+  const ids: string[] = [];
+  let truncated = false;
+  let count = 0;
+  let feedCursor: string | null = null;
+  for (const d of datas) {
+    for (const id of Array.isArray(d.salesOrderIds) ? (d.salesOrderIds as unknown[]) : []) {
+      if (typeof id !== 'string') continue;
+      const at = ids.indexOf(id);
+      if (at >= 0) ids.splice(at, 1);
+      ids.push(id);
+    }
+    truncated ||= d.salesOrderIdsTruncated === true;
+    count += typeof d.count === 'number' ? d.count : 0;
+    if (typeof d.feedCursor === 'string') feedCursor = d.feedCursor;
+  }
+  return {
+    salesOrderIds: ids.slice(-MAX_WEBHOOK_ORDER_IDS),
+    salesOrderIdsTruncated: truncated || ids.length > MAX_WEBHOOK_ORDER_IDS,
+    count,
+    feedCursor,
+  };
 }
 
 /** `orders.changed` when an import brought changes; the ids and cursor once the import reports them. */

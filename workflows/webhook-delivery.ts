@@ -3,7 +3,7 @@
  * records with deterministic ids, each delivered by an activity beside the main loop; the payload stays
  * in the state for retries after continue-as-new and for an admin's redelivery.
  */
-import { proxyActivities, uuid4 } from '@temporalio/workflow';
+import { type CancellationScope, proxyActivities, uuid4 } from '@temporalio/workflow';
 import type { WebhookActivities } from '../activities/webhook-activities';
 import { failureOf, releasingInput, webhookOptions } from './activity-options';
 import type { WorkflowSettings } from './definitions';
@@ -19,17 +19,47 @@ export function createWebhookDelivery(
     epoch: ScopeEpoch;
     /** Patch keepFailedWebhooks (core.pruneWebhooks). */
     keepFailed?: boolean;
+    /** Patch coalesceOrdersChanged: a new orders.changed replaces the pending ones (their ids merged). */
+    coalesce?: boolean;
   },
 ) {
   const activities = () => proxyActivities<WebhookActivities>(webhookOptions(run.settings()));
   /** Event ids whose delivery runs in this run (not carried: a new run restarts every pending one). */
   const delivering = new Set<string>();
+  /** Coalescing: the scope of each running delivery, to stop one whose event was replaced … */
+  const scopes = new Map<string, CancellationScope>();
+  /** … and the replaced ones, whose cancelled delivery is not a failure. */
+  const replaced = new Set<string>();
+
+  /**
+   * A shop endpoint down for days would otherwise collect an orders.changed per import with changes
+   * (≈ 100 a day, each carried through continue-as-new and restarted by every run): the pending ones
+   * are replaced by the new one, which names their orders too and carries the newest feed cursor.
+   */
+  function coalesced(data: Record<string, unknown>): Record<string, unknown> {
+    const waiting = s.webhooks.filter((w) => w.status === 'pending' && w.type === 'orders.changed');
+    if (waiting.length === 0) return data;
+    for (const w of waiting) {
+      replaced.add(w.eventId);
+      scopes.get(w.eventId)?.cancel();
+    }
+    s.webhooks = s.webhooks.filter((w) => !waiting.includes(w));
+    core.recordEvent(
+      s,
+      Date.now(),
+      'webhooks_replaced',
+      `${waiting.length} waiting orders.changed replaced by a newer one that names their orders`,
+      run.settings().maxEvents,
+    );
+    return core.mergeOrdersChanged([...waiting.map((w) => w.payload.data), data]);
+  }
 
   /** The state's announcements for the shop become webhook deliveries (none when webhooks are off). */
   function flush(): void {
     const set = run.settings();
     for (const item of s.outbox.splice(0)) {
       if (!set.webhooksEnabled) continue;
+      const data = run.coalesce === true && item.type === 'orders.changed' ? coalesced(item.data) : item.data;
       const now = Date.now();
       const record: WebhookRecord = {
         // Deterministic (the workflow's seeded random), so a replay yields the same id.
@@ -41,7 +71,7 @@ export function createWebhookDelivery(
         lastError: null,
         deliveredAt: null,
         deadline: now + set.webhookDeliveryWindowMs,
-        payload: { type: item.type, timestamp: core.iso(now)!, data: { sellerId: s.sellerId, ...item.data } },
+        payload: { type: item.type, timestamp: core.iso(now)!, data: { sellerId: s.sellerId, ...data } },
       };
       s.webhooks.push(record);
       core.pruneWebhooks(s, core.MAX_SETTLED_WEBHOOKS, run.keepFailed === true);
@@ -66,19 +96,26 @@ export function createWebhookDelivery(
       return;
     }
     delivering.add(w.eventId);
+    const scope = run.epoch.child();
+    scopes.set(w.eventId, scope);
     try {
-      const result = await run.epoch.run(() =>
-        releasingInput({ eventId: w.eventId, payload: w.payload }, (args) =>
-          activities().deliverWebhook.executeWithOptions(
-            {
-              ...webhookOptions(run.settings()),
-              scheduleToCloseTimeout: remaining,
-              summary: `webhook ${w.type} ${w.eventId}`,
-            },
-            args,
+      const result = await scope
+        .run(() =>
+          releasingInput({ eventId: w.eventId, payload: w.payload }, (args) =>
+            activities().deliverWebhook.executeWithOptions(
+              {
+                ...webhookOptions(run.settings()),
+                scheduleToCloseTimeout: remaining,
+                summary: `webhook ${w.type} ${w.eventId}`,
+              },
+              args,
+            ),
           ),
-        ),
-      );
+        )
+        .finally(() => {
+          run.epoch.done();
+          scopes.delete(w.eventId);
+        });
       if (result.outcome === 'disabled') {
         // This worker has no WEBHOOK_URL: there is no delivery to show.
         s.webhooks = s.webhooks.filter((x) => x !== w);
@@ -89,6 +126,8 @@ export function createWebhookDelivery(
       w.lastError = result.previousError;
       w.deliveredAt = Date.now();
     } catch (err) {
+      // Replaced by a newer orders.changed (its record is gone): stopped, not failed.
+      if (replaced.delete(w.eventId)) return;
       const failure = failureOf(err);
       const attempts = /^attempt (\d+):/.exec(failure.message)?.[1];
       w.status = 'failed';

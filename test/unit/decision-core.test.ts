@@ -735,3 +735,23 @@ describe('kept webhooks', () => {
     expect(s.webhooks.filter((w) => w.status === 'delivered')).toHaveLength(30);
   });
 });
+
+it('one orders.changed for several waiting: their ids (newest kept, each once), counts added, the newest cursor', () => {
+  const ids = (from: number, n: number) => Array.from({ length: n }, (_, i) => `o${from + i}`);
+  const merged = core.mergeOrdersChanged([
+    { sellerId: 's', salesOrderIds: ids(0, 60), salesOrderIdsTruncated: false, count: 60, feedCursor: 'c1' },
+    { salesOrderIds: ['o5', ...ids(60, 50)], salesOrderIdsTruncated: false, count: 51, feedCursor: 'c2' },
+  ]);
+  expect(merged).toMatchObject({ count: 111, feedCursor: 'c2', salesOrderIdsTruncated: true });
+  const kept = merged.salesOrderIds as string[];
+  expect(kept).toHaveLength(core.MAX_WEBHOOK_ORDER_IDS);
+  expect(new Set(kept).size).toBe(kept.length);
+  expect(kept.at(-1)).toBe('o109');
+  expect(kept).toContain('o5'); // named again by the newer one: kept as one of the newest
+  expect(core.mergeOrdersChanged([{ salesOrderIds: ['a'], count: 1, feedCursor: null }])).toEqual({
+    salesOrderIds: ['a'],
+    salesOrderIdsTruncated: false,
+    count: 1,
+    feedCursor: null,
+  });
+});

@@ -201,6 +201,38 @@ describe('webhooks to the shop', () => {
     await handle.result();
   });
 
+  it('with the shop down, a new orders.changed replaces the one still waiting and names its orders too', async () => {
+    receiver.failWith = 503;
+    const { handle, partner, sellerId } = await stack.connectSeller();
+    const importOrders = async (count: number) => {
+      await stack.admin('POST', `/partners/${partner.partnerId}/orders`, { count });
+      await handle.executeUpdate(runTransferNowUpdate, { args: [{ kind: 'ordersImport' }] });
+    };
+    await importOrders(2);
+    const first = await stack.waitFor(handle, (s) => s.webhooks.some((w) => w.type === 'orders.changed'));
+    const firstId = first.webhooks.find((w) => w.type === 'orders.changed')!.eventId;
+    await importOrders(1);
+    const second = await stack.waitFor(handle, (s) =>
+      s.webhooks.some((w) => w.type === 'orders.changed' && w.eventId !== firstId),
+    );
+    // Before: both waited (and every further import added one), each carried and restarted by every run.
+    const waiting = second.webhooks.filter((w) => w.type === 'orders.changed');
+    expect(waiting.map((w) => w.status)).toEqual(['pending']);
+    expect(second.events.map((e) => e.type)).toContain('webhooks_replaced');
+
+    receiver.failWith = null;
+    await eventually(
+      () => Promise.resolve(acceptedPerId(sellerId)),
+      (accepted) => accepted.has(waiting[0]!.eventId),
+    );
+    const delivered = forSeller(sellerId).filter((e) => e.type === 'orders.changed');
+    expect(delivered.map((e) => e.id)).toEqual([waiting[0]!.eventId]);
+    expect(delivered[0]!.data).toMatchObject({ count: 3, salesOrderIdsTruncated: false });
+    expect(delivered[0]!.data.salesOrderIds).toHaveLength(3);
+    expect(acceptedPerId(sellerId).has(firstId)).toBe(false);
+    await stack.disconnect(handle);
+  });
+
   it('waits for the last delivery before it ends: disconnected while the shop is down', async () => {
     const { handle, sellerId } = await stack.connectSeller();
     await eventually(
