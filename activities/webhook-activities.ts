@@ -90,7 +90,7 @@ export function createWebhookActivities(deps: WebhookActivityDeps) {
         // a worker that has it deliver the event, where answering `disabled` dropped it.
         count('disabled');
         const text = `attempt ${attempt}: this worker has no WEBHOOK_URL; a worker with one delivers the event (or it fails when its delivery window ends)`;
-        ctx.heartbeat({ lastError: text });
+        ctx.heartbeat({ lastError: text, eventId: input.eventId });
         throw ApplicationFailure.retryable(text, FailureTypes.webhookDeliveryFailed);
       }
       const previousError = lastErrorOf(ctx.info.heartbeatDetails);
@@ -102,7 +102,7 @@ export function createWebhookActivities(deps: WebhookActivityDeps) {
       const fail = (message: string): never => {
         const text = `attempt ${attempt}: ${message}`;
         count('failed');
-        ctx.heartbeat({ lastError: text });
+        ctx.heartbeat({ lastError: text, eventId: input.eventId });
         throw ApplicationFailure.retryable(text, FailureTypes.webhookDeliveryFailed);
       };
       let res: Response;

@@ -19,7 +19,7 @@ import {
 // Decodes a raw visibility row (memo, search attributes) as client.workflow.list() does; the raw call is
 // needed for Temporal's page token, which list() keeps to itself.
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers';
-import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
+import { ApplicationFailure, defaultPayloadConverter, WorkflowNotFoundError } from '@temporalio/common';
 import {
   applySettingsUpdate,
   beginConsentUpdate,
@@ -402,6 +402,50 @@ export function createTemporalSellerConnections(
     return { ...status, temporal: link(status.temporal.workflowId, status.temporal.runId) };
   }
 
+  /**
+   * The pending deliveries as Temporal sees them now: attempts so far and the last error. The workflow
+   * learns them only when a delivery settles (Temporal retries it meanwhile), so without this a delivery
+   * the shop has refused for hours showed `attempts: 0, lastError: null`. Best effort: the query's view
+   * stays as it is when the description cannot be read.
+   */
+  async function withDeliveryAttempts(sellerId: string, view: StatusView): Promise<StatusView> {
+    if (!view.webhooks.some((w) => w.status === 'pending')) return view;
+    let pending;
+    try {
+      pending = (await call('read', sellerId, () => handle(sellerId).describe())).raw.pendingActivities ?? [];
+    } catch {
+      return view;
+    }
+    const live = new Map<string, { attempts: number; lastError: string | null }>();
+    for (const activity of pending) {
+      if (activity.activityType?.name !== 'deliverWebhook') continue;
+      const payload = activity.heartbeatDetails?.payloads?.[0];
+      let eventId: unknown;
+      try {
+        eventId = payload
+          ? defaultPayloadConverter.fromPayload<{ eventId?: unknown } | null>(payload)?.eventId
+          : undefined;
+      } catch {
+        continue;
+      }
+      if (typeof eventId !== 'string') continue;
+      // `attempt` is the one running or waiting for its turn: those before it failed.
+      live.set(eventId, {
+        attempts: Math.max(0, (activity.attempt ?? 1) - 1),
+        lastError: activity.lastFailure?.message ?? null,
+      });
+    }
+    return {
+      ...view,
+      webhooks: view.webhooks.map((w) => {
+        const now = w.status === 'pending' ? live.get(w.eventId) : undefined;
+        return now === undefined
+          ? w
+          : { ...w, attempts: w.attempts + now.attempts, lastError: now.lastError ?? w.lastError };
+      }),
+    };
+  }
+
   /** The visibility query of one part of a list; `state` belongs to that part (listPhases). */
   function phaseQuery(phase: ListPhase, state: ConnectionState | undefined): string {
     if (phase === 'running') {
@@ -509,7 +553,7 @@ export function createTemporalSellerConnections(
       return rest;
     },
 
-    fullStatus,
+    fullStatus: async (sellerId) => await withDeliveryAttempts(sellerId, await fullStatus(sellerId)),
 
     summary,
 

@@ -11,6 +11,7 @@ import {
   sellerWorkflowId,
   type ConnectionStatus,
 } from '../../workflows/definitions';
+import { createTemporalSellerConnections } from '../../api/seller-connections';
 import { webhookOutboxId } from '../../workflows/webhook-outbox';
 import { TestStack, type SellerHandle } from '../support/stack';
 import { eventually, uniqueName } from '../support/temporal';
@@ -199,6 +200,26 @@ describe('webhooks to the shop', () => {
     ).rejects.toMatchObject({ cause: { type: 'WebhookNotFound' } });
     await shortHistoryStack.disconnect(handle);
     await handle.result();
+  });
+
+  it('the full status view shows a pending delivery’s attempts and last error while Temporal retries it', async () => {
+    receiver.failWith = 503;
+    const { handle, sellerId } = await stack.connectSeller();
+    const connections = createTemporalSellerConnections({
+      client: stack.env.client,
+      taskQueue: stack.taskQueue,
+      uiUrl: 'http://localhost:8233',
+      callTimeoutMs: 10_000,
+    });
+    // Before: `attempts: 0, lastError: null` until the delivery settled (up to the 3-day window).
+    const view = await eventually(
+      () => connections.fullStatus(sellerId),
+      (v) => v.webhooks.some((w) => w.status === 'pending' && w.attempts >= 2),
+    );
+    const retried = view.webhooks.find((w) => w.status === 'pending' && w.attempts >= 2)!;
+    expect(retried.lastError).toMatch(/^attempt \d+: HTTP 503/);
+    receiver.failWith = null;
+    await stack.disconnect(handle);
   });
 
   it('with the shop down, a new orders.changed replaces the one still waiting and names its orders too', async () => {
