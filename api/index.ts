@@ -14,6 +14,12 @@ import { createOpsApp } from './create-ops-app';
 import { installLastResort } from './last-resort';
 
 const SHUTDOWN_GRACE_MS = 10_000;
+/**
+ * Idle keep-alive sockets stay open this long (Node's default is 5 s): longer than the ~60 s a reverse
+ * proxy or load balancer keeps its idle upstream connections, so the proxy never sends a request on a
+ * socket the API has just closed (a sporadic 502). Headers must arrive within a little more.
+ */
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 const logger = createLogger({ name: 'api', level: process.env.LOG_LEVEL });
 // Start and stop lines are logged whatever LOG_LEVEL says: launchers and tests wait for them.
 const lifecycle = logger.child({}, { level: 'info' });
@@ -24,14 +30,22 @@ async function main(): Promise<void> {
   // Temporal connects lazily; the store (SELLER_STORE) must open (api/compose.ts).
   const { app, connections, metrics, close } = await composeApi(config, logger);
   const server = createServer(app);
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
   // /healthz, /readyz and /metrics on their own port (loopback unless OPS_HOST says otherwise).
   const opsServer = createServer(createOpsApp({ connections, metrics, logger }));
   for (const [name, s] of [
     ['API', server],
     ['ops', opsServer],
   ] as const) {
-    // A listen error (port in use, no permission) is fatal at start, never left to the last resort.
+    // A listen error (port in use, no permission) is fatal at start, never left to the last resort; a
+    // server error once it listens (accept EMFILE …) stops the API gracefully, so it is restarted.
     s.on('error', (err) => {
+      if (s.listening) {
+        logger.error({ err }, `the ${name} server failed: ${err.message}`);
+        stop(`${name} server error`, 1);
+        return;
+      }
       logger.fatal({ err }, `the ${name} server cannot listen: ${err.message}`);
       process.exit(1);
     });

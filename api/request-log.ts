@@ -31,9 +31,13 @@ export function logRequests(logger: Logger): RequestHandler {
       const route: unknown = (req.route as { path?: unknown } | undefined)?.path;
       const sellerId = sellerOf(req, res.locals);
       const status = res.statusCode;
-      // Probes and scrapes every few seconds would drown the interesting lines.
-      const quiet = ['/healthz', '/readyz', '/metrics'].includes(req.path) && status < 400;
-      logger[status >= 500 ? 'error' : quiet ? 'debug' : 'info'](
+      // Probes and scrapes every few seconds would drown the interesting lines. A readiness probe saying
+      // "not ready" (503 while Temporal is down) is its answer, not a server error: a warning, not an
+      // error line every few seconds.
+      const probe = ['/healthz', '/readyz', '/metrics'].includes(req.path);
+      const quiet = probe && status < 400;
+      const notReady = req.path === '/readyz' && status === 503;
+      logger[notReady ? 'warn' : status >= 500 ? 'error' : quiet ? 'debug' : 'info'](
         {
           method: req.method,
           route: typeof route === 'string' ? route : undefined,

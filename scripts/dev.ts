@@ -320,6 +320,8 @@ async function main(): Promise<void> {
           ...shared,
           WORKER_METRICS_PORT: String(PORTS.workerMetrics),
           WORKER_APP_METRICS_PORT: String(PORTS.workerAppMetrics),
+          // Its drain fits the launcher's stop (stopGroup: SIGKILL after 10 s); production's default is 30 s.
+          WORKER_SHUTDOWN_GRACE: env.WORKER_SHUTDOWN_GRACE ?? '8s',
         }),
       ),
     );

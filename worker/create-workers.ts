@@ -78,6 +78,10 @@ export async function createWorkers(opts: CreateWorkersOptions): Promise<Worker[
   const store =
     opts.deps.store ??
     (await openSellerStore(opts.sellerStorePath ?? join(DEFAULT_DATA_DIR, 'seller-store.db')));
+  // The SDK runtime's logger, taken now: asking Runtime.instance() after the connection closed (a late
+  // status-row failure while stopping) would build a new runtime, whose SIGTERM handler and metrics port
+  // kept the stopped worker alive.
+  const runtimeLogger = Runtime.instance().logger;
   const deps: ActivityDeps = {
     ...opts.deps,
     store,
@@ -88,7 +92,7 @@ export async function createWorkers(opts: CreateWorkersOptions): Promise<Worker[
         new Client({ connection: opts.connection, namespace: opts.namespace ?? 'default' }),
         opts.taskQueue,
         (message) => {
-          Runtime.instance().logger.warn(message);
+          runtimeLogger.warn(message);
         },
       ),
   };
@@ -129,7 +133,7 @@ export async function createWorkers(opts: CreateWorkersOptions): Promise<Worker[
     // Each seller workflow's status summary, written to its status row for the API (no history event).
     sinks: statusRowSinks({
       store,
-      logger: () => Runtime.instance().logger,
+      logger: () => runtimeLogger,
       onResult: (result) => opts.deps.metrics?.statusRowWrite?.(result),
     }),
     ...(opts.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
@@ -148,12 +152,18 @@ export async function createWorkers(opts: CreateWorkersOptions): Promise<Worker[
   return [main, tokens];
 }
 
-/** Runs all workers until one fails or all are shut down; shuts the others down on failure. */
+/**
+ * Runs all workers until one fails or all are shut down. When one fails, the others are shut down and
+ * drained (their running activities finish or are handed back) before the first error is thrown, so the
+ * caller may close the connection (which refuses while a worker holds it) and reports the real cause.
+ */
 export async function runWorkers(workers: Worker[]): Promise<void> {
+  const runs = workers.map((w) => w.run());
   try {
-    await Promise.all(workers.map((w) => w.run()));
+    await Promise.all(runs);
   } catch (err) {
     for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    await Promise.allSettled(runs);
     throw err;
   }
 }

@@ -137,14 +137,24 @@ async function main(): Promise<void> {
     await runWorkers(workers);
   } finally {
     metricsServer.setReady(false);
-    await connection.close();
+    // Never in place of the error that ended the workers (closing refuses while a worker holds it).
+    await connection.close().catch((err: unknown) => {
+      logger.warn(
+        { err },
+        `closing the Temporal connection failed: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    });
     await store.close();
     await metricsServer.close();
   }
 }
 
 main().then(
-  () => lifecycle.info('worker stopped'),
+  () => {
+    lifecycle.info('worker stopped');
+    // Stopped is stopped: whatever still holds the event loop (a late store write) may not keep the process.
+    setTimeout(() => process.exit(0), 2_000).unref();
+  },
   (err: unknown) => {
     if (err instanceof ConfigError) logger.fatal(err.message);
     else logger.fatal({ err }, `worker failed: ${err instanceof Error ? err.message : String(err)}`);

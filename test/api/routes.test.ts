@@ -5,6 +5,7 @@
 import request from 'supertest';
 import { pkceChallenge } from '../../common/oauth';
 import { SellerConnectionError } from '../../api/connection-errors';
+import { capturingLogger } from '../support/capturing-logger';
 import {
   statusViewSchema,
   statusSummaryViewSchema,
@@ -482,6 +483,20 @@ describe('operations and documentation', () => {
     expect((await request(opsApp).get('/healthz')).status).toBe(200);
     // The ops app serves nothing else.
     expect((await request(opsApp).get('/api/connections')).status).toBe(404);
+  });
+
+  it('a /readyz answering 503 (Temporal down) is logged as a warning, not as a server error on every probe', async () => {
+    const { logger, lines } = capturingLogger('api', 'debug');
+    const { opsApp, connections } = testApp({ logger });
+    connections.failAll = new SellerConnectionError(
+      'unavailable',
+      'The workflow service (Temporal) is unreachable',
+    );
+    expect((await request(opsApp).get('/readyz')).status).toBe(503);
+    const line = lines
+      .map((l) => JSON.parse(l) as { level: number; path?: string })
+      .find((l) => l.path === '/readyz');
+    expect(line?.level).toBe(40);
   });
 
   it('/metrics counts consent starts, callback outcomes and API latency by route pattern', async () => {

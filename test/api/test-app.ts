@@ -99,6 +99,7 @@ export function testApp(
   const opsApp = createOpsApp({
     connections,
     metrics,
+    ...(options.logger ? { logger: options.logger } : {}),
     log: { error: (...args: unknown[]) => errors.push(args) },
   });
   return { app, opsApp, config, connections, sealer, metrics, stateSigner, consentCookies, errors };
