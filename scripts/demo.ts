@@ -279,6 +279,10 @@ async function main(): Promise<void> {
     await connect();
     status = await waitFor(`seller ${SELLER_ID} active`, async () => {
       const now = await currentStatus();
+      // The workflow refused the authorization (another seller holds this OTTO account, the app is not
+      // installed …): its reason, at once, instead of waiting out the timeout.
+      if (now?.state === 'pending_consent' && now.lastError !== null)
+        throw new Error(`seller ${SELLER_ID} was not connected: ${now.lastError}`);
       return now && CONNECTED.has(now.state) ? now : undefined;
     });
     console.log(`6. ${SELLER_ID} is ${status.state}.`);
