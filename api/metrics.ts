@@ -73,16 +73,21 @@ export const CONNECTIONS_METRIC = 'otto_connect_connections';
  * `otto_connect_connections{state}` (each seller once, see workflows/visibility-queries.ts), read on scrape and cached for `cacheMs` so
  * a tight scrape interval or several Prometheus replicas cost Temporal one round of counts at most per
  * period. When Temporal does not answer, the last known values stay and
- * `otto_connect_connections_count_ok` drops to 0 (alert on that, not on a missing series).
+ * `otto_connect_connections_count_ok` drops to 0 (alert on that, not on a missing series). A scrape waits
+ * for a count at most `waitMs` (default 2 s): a slow Temporal (the counts run under the 10 s call
+ * timeout, Prometheus's default scrape timeout too) must not take every other series of the scrape with
+ * it. The count goes on in the background; `otto_connect_connections_count_age_seconds` says how old the
+ * values shown are.
  */
 export function trackConnections(
   metrics: ApiMetrics,
   countByState: () => Promise<Record<ConnectionState, number>>,
-  options: { cacheMs?: number; now?: () => number } = {},
+  options: { cacheMs?: number; waitMs?: number; now?: () => number } = {},
 ): void {
   // One gauge per registry: createApp may be called again with the same metrics (tests).
   if (metrics.registry.getSingleMetric(CONNECTIONS_METRIC)) return;
   const cacheMs = options.cacheMs ?? 15_000;
+  const waitMs = options.waitMs ?? 2_000;
   const now = options.now ?? Date.now;
   let cached: { at: number; counts: Record<string, number> } | undefined;
   let inFlight: Promise<void> | undefined;
@@ -102,13 +107,25 @@ export function trackConnections(
       });
     await inFlight;
   };
+  /** The refresh, waited for at most `waitMs`; it finishes in the background otherwise. */
+  const refreshed = async () => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      refresh(),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, waitMs);
+        timer.unref();
+      }),
+    ]);
+    clearTimeout(timer);
+  };
   new Gauge({
     name: CONNECTIONS_METRIC,
     help: 'Sellers by OttoConnectionState, each once: running workflows for live states; for ended states, sellers whose latest run (in retention) ended so',
     labelNames: ['state'],
     registers: [metrics.registry],
     async collect() {
-      await refresh();
+      await refreshed();
       for (const [state, count] of Object.entries(cached?.counts ?? {})) this.set({ state }, count);
     },
   });
@@ -118,8 +135,17 @@ export function trackConnections(
     help: '1 when the last visibility count of connections by state succeeded, else 0',
     registers: [metrics.registry],
     async collect() {
-      await refresh();
+      await refreshed();
       this.set(lastOk);
+    },
+  });
+  new Gauge({
+    name: 'otto_connect_connections_count_age_seconds',
+    help: 'Age of the connection counts shown (since the last successful count); -1 before the first',
+    registers: [metrics.registry],
+    async collect() {
+      await refreshed();
+      this.set(cached === undefined ? -1 : (now() - cached.at) / 1000);
     },
   });
 }

@@ -182,6 +182,37 @@ describe('API /metrics: connections by state', () => {
     expect(sample(text, 'otto_connect_connections_count_ok')).toBe(0);
   });
 
+  it('a count Temporal is slow to answer does not hold up the scrape: the last values, and their age', async () => {
+    let now = 0;
+    let answer: ((counts: never) => void) | undefined;
+    const metrics = createMetrics();
+    let first = true;
+    trackConnections(
+      metrics,
+      () => {
+        if (first) {
+          first = false;
+          return Promise.resolve({ active: 3 } as never);
+        }
+        // Temporal hangs: the count answers only when the test says so.
+        return new Promise((resolve) => (answer = resolve));
+      },
+      { cacheMs: 1_000, waitMs: 50, now: () => now },
+    );
+    expect(sample(await metrics.registry.metrics(), 'otto_connect_connections{state="active"}')).toBe(3);
+    now = 5_000;
+    // Before: the scrape waited for the count (up to the 10 s call timeout): every series missing.
+    const slow = await metrics.registry.metrics();
+    expect(sample(slow, 'otto_connect_connections{state="active"}')).toBe(3);
+    expect(sample(slow, 'otto_connect_connections_count_age_seconds')).toBe(5);
+    expect(slow).toContain('# TYPE otto_connect_http_request_duration_seconds');
+    answer!({ active: 4 } as never);
+    await new Promise((resolve) => setImmediate(resolve));
+    const later = await metrics.registry.metrics();
+    expect(sample(later, 'otto_connect_connections{state="active"}')).toBe(4);
+    expect(sample(later, 'otto_connect_connections_count_age_seconds')).toBe(0);
+  });
+
   it('counts by state through visibility on the real Temporal adapter', async () => {
     const stack = await TestStack.start();
     try {
