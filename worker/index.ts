@@ -14,6 +14,7 @@ import { allocatorInUse, mainThreadSemiSpaceMb, WORKER_MAIN_THREAD_NODE_OPTION }
 import { callbackUrl, loadWorkerConfig, workflowSettingsDefaultsFrom } from './config';
 import { createWorkers, runWorkers } from './create-workers';
 import { createWorkerMetrics, serveWorkerMetrics } from './metrics';
+import { watchReadiness, type ReadinessWatch } from './readiness';
 import { temporalLogger } from './temporal-logger';
 
 const logger = createLogger({ name: 'worker', level: process.env.LOG_LEVEL });
@@ -80,6 +81,7 @@ async function main(): Promise<void> {
       throw err;
     },
   );
+  let readiness: ReadinessWatch | undefined;
   try {
     const workers = await createWorkers({
       connection,
@@ -122,7 +124,16 @@ async function main(): Promise<void> {
         { tokenTaskQueue: config.TOKEN_TASK_QUEUE, tokenTaskQueues: config.TOKEN_TASK_QUEUES },
         `TOKEN_TASK_QUEUE "${config.TOKEN_TASK_QUEUE}" is not in TOKEN_TASK_QUEUES: only sellers pinned to it by an override use this worker's token queue`,
       );
-    metricsServer.setReady(true);
+    // Ready while Temporal answers (checked every 10 s), not merely once the workers were created.
+    readiness = watchReadiness(
+      (deadlineMs) =>
+        connection.withDeadline(Date.now() + deadlineMs, () => connection.workflowService.getSystemInfo({})),
+      (ready) => metricsServer.setReady(ready),
+      {
+        log: (ready) =>
+          ready ? logger.info('Temporal answers: ready') : logger.warn('Temporal does not answer: not ready'),
+      },
+    );
     // Tests and the dev launcher wait for this line ("worker polling").
     lifecycle.info(
       {
@@ -136,6 +147,7 @@ async function main(): Promise<void> {
     );
     await runWorkers(workers);
   } finally {
+    readiness?.stop();
     metricsServer.setReady(false);
     // Never in place of the error that ended the workers (closing refuses while a worker holds it).
     await connection.close().catch((err: unknown) => {
