@@ -614,11 +614,7 @@ export function createTransferActivities(deps: TransferActivityDeps) {
      * per batch): one bad entry no longer takes its whole batch (and, for prices, every later run) with
      * it. `budget` counts the entries refused that way; anything else fails the export as before.
      */
-    const sendPart = async (
-      part: T[],
-      resends = 0,
-      budget: UnnamedBudget = newUnnamedBudget(),
-    ): Promise<void> => {
+    const sendPart = async (part: T[], resends: number, budget: UnnamedBudget): Promise<void> => {
       const skus = part.map((i) => i.sku);
       let refusals: Refusals;
       try {

@@ -13,8 +13,6 @@ import * as core from './seller-state';
 import type { WebhookRecord } from './seller-state';
 import { createWebhookDelivery } from './webhook-delivery';
 
-export const WEBHOOK_OUTBOX_WORKFLOW_TYPE = 'webhookOutbox';
-
 export interface WebhookOutboxInput {
   sellerId: string;
   /** The ended run's settings: the delivery options and windows. */

@@ -75,6 +75,15 @@ function setup(opts: { mint?: () => Promise<MintedToken>; vault?: TokenVault } =
   };
 }
 
+/** A token service whose mint fails for a passing reason (retryable) … */
+const mintFailing = (type: string, message: string) => () =>
+  Promise.reject(ApplicationFailure.create({ type, message }));
+/** … or is refused (possible revocation). */
+const mintRefused = (message: string) => () =>
+  Promise.reject(
+    ApplicationFailure.create({ type: FailureTypes.installationRevoked, message, nonRetryable: true }),
+  );
+
 function baseInput(): TickInput {
   return {
     sellerId: 's-1',
@@ -154,14 +163,7 @@ it('a token OTTO rejects is replaced once; a second rejection is that transfer�
 
 it('a refused mint is reported (no transfer runs without a token), not thrown', async () => {
   const t = setup({
-    mint: () =>
-      Promise.reject(
-        ApplicationFailure.create({
-          type: FailureTypes.installationRevoked,
-          message: 'OTTO refused (404)',
-          nonRetryable: true,
-        }),
-      ),
+    mint: mintRefused('OTTO refused (404)'),
   });
   const result = await t.run({});
   expect(result.mintFailure).toEqual({
@@ -186,8 +188,7 @@ it('the probe mints even with a token that would do, and runs no transfer', asyn
 
 it('a probe whose mint fails for a passing reason runs the due transfers with the carried token that still lasts', async () => {
   const down = setup({
-    mint: () =>
-      Promise.reject(ApplicationFailure.create({ type: FailureTypes.ottoUnavailable, message: 'OTTO 503' })),
+    mint: mintFailing(FailureTypes.ottoUnavailable, 'OTTO 503'),
   });
   const result = await down.run({ token: { sealed: 'carried', expiresAt: NOW + 20 * 60_000 }, probe: true });
   expect(result.mintFailure).toMatchObject({ type: FailureTypes.ottoUnavailable });
@@ -196,14 +197,7 @@ it('a probe whose mint fails for a passing reason runs the due transfers with th
 
   // A refusal (possible revocation) stops them: a working transfer would count against the evidence.
   const refused = setup({
-    mint: () =>
-      Promise.reject(
-        ApplicationFailure.create({
-          type: FailureTypes.installationRevoked,
-          message: 'OTTO answered 403',
-          nonRetryable: true,
-        }),
-      ),
+    mint: mintRefused('OTTO answered 403'),
   });
   const stopped = await refused.run({
     token: { sealed: 'carried', expiresAt: NOW + 20 * 60_000 },
@@ -213,8 +207,7 @@ it('a probe whose mint fails for a passing reason runs the due transfers with th
   expect(refused.seen).toEqual({});
   // A carried token that would not last through the run: nothing runs either.
   const short = setup({
-    mint: () =>
-      Promise.reject(ApplicationFailure.create({ type: FailureTypes.ottoUnavailable, message: 'OTTO 503' })),
+    mint: mintFailing(FailureTypes.ottoUnavailable, 'OTTO 503'),
   });
   await short.run({ token: { sealed: 'carried', expiresAt: NOW + 60_000 }, probe: true });
   expect(short.seen).toEqual({});
@@ -228,8 +221,7 @@ it('a tick whose token the phase spread retired mints anyway, and runs with the 
   expect(t.seen.ordersImport?.[0]?.sealedToken).toBe('sealed-1');
 
   const down = setup({
-    mint: () =>
-      Promise.reject(ApplicationFailure.create({ type: FailureTypes.rateLimited, message: 'OTTO 429' })),
+    mint: mintFailing(FailureTypes.rateLimited, 'OTTO 429'),
   });
   const fallback = await down.run({ token: carried, retire: true });
   expect(fallback.mintFailure).toMatchObject({ type: FailureTypes.rateLimited });
@@ -239,14 +231,7 @@ it('a tick whose token the phase spread retired mints anyway, and runs with the 
 
   // A refusal stops them, as for the probe.
   const refused = setup({
-    mint: () =>
-      Promise.reject(
-        ApplicationFailure.create({
-          type: FailureTypes.installationRevoked,
-          message: 'OTTO answered 401',
-          nonRetryable: true,
-        }),
-      ),
+    mint: mintRefused('OTTO answered 401'),
   });
   const stopped = await refused.run({ token: carried, retire: true });
   expect(stopped.mintFailure).toMatchObject({ type: FailureTypes.installationRevoked });
