@@ -492,7 +492,7 @@ export function createTemporalSellerConnections(
     });
   }
 
-  /** Step 2 of ended states for one page of candidates (visibility-queries.ts): each seller's newest only. */
+  /** Step 2 for one page of candidates (visibility-queries.ts): each seller's newest run only. */
   async function newestOfTheirSellers(candidates: WorkflowExecutionInfo[]): Promise<WorkflowExecutionInfo[]> {
     const workflowIds = [...new Set(candidates.map((c) => c.workflowId))];
     const batches: string[][] = [];
@@ -569,7 +569,10 @@ export function createTemporalSellerConnections(
       for (let calls = 1; ; calls++) {
         const want = pageSize - items.length;
         const page = await listPage(phaseQuery(position.phase, state), want, position.token);
-        const rows = position.phase === 'running' ? page.infos : await newestOfTheirSellers(page.infos);
+        // Both parts keep only rows that are their seller's newest run: for ended rows that drops older
+        // ends and reconnected sellers; for running ones, the old run of a seller that just continued as
+        // new, which visibility may still show as running next to the new run for a moment.
+        const rows = page.infos.length === 0 ? [] : await newestOfTheirSellers(page.infos);
         const summaries = rows.map((info) => toSummary(info, link));
         if (position.phase !== 'running') {
           // A run that closed while this page was being read was listed as running a moment ago: its
@@ -614,8 +617,9 @@ export function createTemporalSellerConnections(
     },
 
     async applySettings() {
-      // Page by page, each page within the call timeout: a large fleet is listed in several calls.
-      const sellerIds: string[] = [];
+      // Page by page, each page within the call timeout: a large fleet is listed in several calls. A set:
+      // a seller that just continued as new may be listed with both runs for a moment.
+      const running = new Set<string>();
       let nextPageToken: Uint8Array | undefined;
       do {
         const page = await call('read', undefined, () =>
@@ -629,10 +633,11 @@ export function createTemporalSellerConnections(
         for (const execution of page.executions) {
           const workflowId = execution.execution?.workflowId;
           if (workflowId?.startsWith(WORKFLOW_ID_PREFIX))
-            sellerIds.push(workflowId.slice(WORKFLOW_ID_PREFIX.length));
+            running.add(workflowId.slice(WORKFLOW_ID_PREFIX.length));
         }
         nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
       } while (nextPageToken);
+      const sellerIds = [...running];
       const failed: ApplySettingsOutcome['failed'] = [];
       let applied = 0;
       let next = 0;
@@ -668,7 +673,10 @@ export function createTemporalSellerConnections(
 
     async countByState() {
       return await call('read', undefined, async () => {
-        // Live states: one count() each (GROUP BY only supports ExecutionStatus); exact, one run per seller.
+        // Live states: one count() each (GROUP BY only supports ExecutionStatus). One running run per
+        // seller, except for the moment after a continue-as-new when visibility may still show the old
+        // run as running too: a gauge may count such a seller twice for that moment (a count cannot
+        // tell the runs apart; the lists do).
         const live = await Promise.all(
           LIVE_STATES.map(
             async (state) =>

@@ -26,12 +26,13 @@ export function partnerHoldersFromVisibility(
       warn(`partner id ${JSON.stringify(partnerId)} cannot be looked up in visibility: not checked`);
       return [];
     }
-    const holders: string[] = [];
+    // A set: for a moment after a continue-as-new, visibility may list a seller's old run as running too.
+    const holders = new Set<string>();
     const query = partnerHoldersQuery(partnerId, exceptSellerId, { taskQueue });
     for await (const run of client.workflow.list({ query, pageSize: MAX_NAMED })) {
-      holders.push(run.workflowId.slice(WORKFLOW_ID_PREFIX.length));
-      if (holders.length >= MAX_NAMED) break;
+      holders.add(run.workflowId.slice(WORKFLOW_ID_PREFIX.length));
+      if (holders.size >= MAX_NAMED) break;
     }
-    return holders;
+    return [...holders];
   };
 }

@@ -135,11 +135,12 @@ function scriptedClient(pages: string[][], failFor: Map<string, Error> = new Map
 }
 
 describe('the Temporal adapter: applySettings', () => {
-  it('lists running seller runs page by page and sends `{}` to each, at most 8 at a time', async () => {
+  it('lists running seller runs page by page and sends `{}` to each seller once, at most 8 at a time', async () => {
     const sellers = Array.from({ length: 30 }, (_, i) => `s-${String(i).padStart(2, '0')}`);
     const ids = sellers.map(sellerWorkflowId);
     const fake = scriptedClient(
-      [ids.slice(0, 12), ids.slice(12), ['not-a-seller-workflow']],
+      // s-05 twice: for a moment after a continue-as-new, visibility may list its old run as running too.
+      [ids.slice(0, 12), ids.slice(12), ['not-a-seller-workflow', sellerWorkflowId('s-05')]],
       new Map([
         [sellerWorkflowId('s-03'), new WorkflowNotFoundError('gone', sellerWorkflowId('s-03'), undefined)],
         [sellerWorkflowId('s-17'), new Error('boom')],
