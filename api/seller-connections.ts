@@ -492,7 +492,7 @@ export function createTemporalSellerConnections(
     });
   }
 
-  /** Step 2 for one page of candidates (visibility-queries.ts): each seller's newest run only. */
+  /** Step 2 of ended states for one page of candidates (visibility-queries.ts): each seller's newest only. */
   async function newestOfTheirSellers(candidates: WorkflowExecutionInfo[]): Promise<WorkflowExecutionInfo[]> {
     const workflowIds = [...new Set(candidates.map((c) => c.workflowId))];
     const batches: string[][] = [];
@@ -569,18 +569,19 @@ export function createTemporalSellerConnections(
       for (let calls = 1; ; calls++) {
         const want = pageSize - items.length;
         const page = await listPage(phaseQuery(position.phase, state), want, position.token);
-        // Both parts keep only rows that are their seller's newest run: for ended rows that drops older
-        // ends and reconnected sellers; for running ones, the old run of a seller that just continued as
-        // new, which visibility may still show as running next to the new run for a moment.
-        const rows = page.infos.length === 0 ? [] : await newestOfTheirSellers(page.infos);
-        const summaries = rows.map((info) => toSummary(info, link));
-        if (position.phase !== 'running') {
+        if (position.phase === 'running') {
+          keepNewestRunning(
+            items,
+            page.infos.map((info) => toSummary(info, link)),
+          );
+        } else {
+          const summaries = (await newestOfTheirSellers(page.infos)).map((info) => toSummary(info, link));
           // A run that closed while this page was being read was listed as running a moment ago: its
           // closed state is the newer news (across pages such a seller may still show twice).
           const ended = new Set(summaries.map((s) => s.sellerId));
           for (let i = items.length - 1; i >= 0; i--) if (ended.has(items[i]!.sellerId)) items.splice(i, 1);
+          items.push(...summaries);
         }
-        items.push(...summaries);
         if (page.nextPageToken !== undefined) position = { ...position, token: page.nextPageToken };
         else {
           const next = phases[phases.indexOf(position.phase) + 1];
@@ -761,6 +762,28 @@ function statusOf(memo: Record<string, unknown> | undefined): StatusSummary | nu
 function summaryOf(value: unknown): StatusSummary | null {
   const parsed = statusSummarySchema.safeParse(value);
   return parsed.success ? parsed.data : null;
+}
+
+/**
+ * Adds running rows to a list page, each seller once: for a moment after a continue-as-new, visibility
+ * may show the old run as running next to the new one, and the run started last is the seller's. Only
+ * rows of this page are compared: asking visibility again would drop a seller whose run continued as new
+ * between the two reads (its new run sorts before the walk's position), which is worse than showing it
+ * twice across pages for that moment.
+ */
+function keepNewestRunning(items: ConnectionSummary[], running: readonly ConnectionSummary[]): void {
+  const at = new Map<string, number>();
+  items.forEach((item, i) => {
+    if (item.running) at.set(item.sellerId, i);
+  });
+  for (const row of running) {
+    const i = at.get(row.sellerId);
+    if (i === undefined) {
+      at.set(row.sellerId, items.push(row) - 1);
+    } else if (Date.parse(row.startedAt) > Date.parse(items[i]!.startedAt)) {
+      items[i] = row;
+    }
+  }
 }
 
 function toSummary(

@@ -10,9 +10,9 @@
  * - **Live states** (new … paused): the running run. At most one run per workflow id runs, but
  *   visibility is written after the fact and not in order: for a moment after a continue-as-new it may
  *   show the old run as running next to the new one (seen on the dev server, about once in 2,700 lists
- *   of two sellers continuing as new every few seconds). Lists therefore check their running rows
- *   with step 2 below as well (the newer start wins); `count()` cannot, and may count such a seller
- *   twice for that moment.
+ *   of two sellers continuing as new every few seconds). A list page keeps the run started last
+ *   (api/seller-connections.ts); across pages, and in `count()`, such a seller may show twice for that
+ *   moment, and while the old run shows closed before the new one shows at all, not at all.
  * - **Ended states** (revoked, disconnected, consent_expired): the seller's latest closed run, and only
  *   when it is the seller's newest run. Visibility cannot group by workflow id, so it takes two steps:
  *   1. {@link endedRunsQuery}: closed runs in the ended state(s), never 'ContinuedAsNew' (such a run
@@ -27,9 +27,9 @@
  *   runs, not to the fleet; the gauge caches it (15 s).
  *
  * **Paged lists** (`GET /api/connections`, issue 15) walk the {@link listPhases}: the running runs
- * (one Temporal page at a time), then the ended candidates, each page checked with step 2 and kept by
- * {@link newestCandidates}: a row counts only if it *is* its seller's newest run. So a seller with
- * several ended runs, or a stale running row, is listed once (at its newest run) without remembering anything
+ * (one Temporal page at a time), then the ended candidates, each page of candidates checked with step 2
+ * and kept by {@link newestCandidates}: a candidate counts only if it *is* its seller's newest run. So a
+ * seller with several ended runs is listed once (at its newest run) without remembering anything
  * between pages, and a page of the list ends exactly where a page of Temporal's ends: the cursor is
  * Temporal's own page token (api/list-cursor.ts).
  *
@@ -108,7 +108,10 @@ export function partnerHoldersQuery(
   ].join(' AND ');
 }
 
-/** Running seller workflows, optionally in one live state: one per seller, exact for `count()`. */
+/**
+ * Running seller workflows, optionally in one live state: one run per seller, except for the moment a
+ * seller continues as new (see the top of this file).
+ */
 export function runningQuery(state?: LiveState, scope?: VisibilityScope): string {
   const clauses = [...base(scope), `ExecutionStatus = 'Running'`];
   if (state !== undefined) clauses.push(`${STATE} = ${literal(state)}`);

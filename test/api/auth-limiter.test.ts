@@ -41,10 +41,12 @@ describe('failed API-key limiter', () => {
   });
 
   it('forgets failures when the window has passed', async () => {
-    const { app } = testApp({ authLimit: { maxFailures: 2, windowMs: 400 } });
+    // The window must outlast three requests on a busy CI box (400 ms might not); the wait is the
+    // window itself passing, not a stand-in for a condition.
+    const { app } = testApp({ authLimit: { maxFailures: 2, windowMs: 2_000 } });
     for (let i = 0; i < 2; i++) expect(await statusOf(app, wrong(i))).toBe(401);
     expect(await statusOf(app, wrong(2))).toBe(429);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
     expect(await statusOf(app, wrong(3))).toBe(401);
   });
 

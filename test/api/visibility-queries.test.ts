@@ -77,26 +77,3 @@ it('pages list running sellers, then ended ones; a candidate counts only as its 
   ];
   expect(newestCandidates(candidates, runs).map((r) => r.runId)).toEqual(['a2', 'c1']);
 });
-
-it('a running row of a run that just continued as new gives way to the new run, on one page or across two', () => {
-  // Visibility may still show the old run as running next to the new one for a moment (seen on the dev
-  // server): the newer start wins, whichever of the two a page holds.
-  const run = (workflowId: string, runId: string, status: string, start: number) => ({
-    workflowId,
-    runId,
-    status: { name: status },
-    startTime: new Date(start),
-  });
-  const old = run('a', 'a1', 'RUNNING', 1);
-  const next = run('a', 'a2', 'RUNNING', 5);
-  const other = run('b', 'b1', 'RUNNING', 2);
-  const runsNow = [old, next, other];
-  // One page holding both: a listed once, at its new run.
-  expect(newestCandidates([next, other, old], runsNow).map((r) => r.runId)).toEqual(['a2', 'b1']);
-  // A page holding only the stale row while the second query sees the new run: dropped.
-  expect(newestCandidates([old], runsNow)).toEqual([]);
-  // The new run not visible yet (only the stale row anywhere): the seller is still listed.
-  expect(newestCandidates([old], [old]).map((r) => r.runId)).toEqual(['a1']);
-  // The old run's close already written (continued as new) while the page still held it running.
-  expect(newestCandidates([old], [run('a', 'a1', 'CONTINUED_AS_NEW', 1), next])).toEqual([]);
-});

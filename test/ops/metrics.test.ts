@@ -223,13 +223,22 @@ describe('API /metrics: connections by state', () => {
         uiUrl: 'http://localhost:8233',
         overrides: stack.settings,
         callTimeoutMs: 10_000,
+        // The shared dev server runs other files' sellers: this stack's only.
+        scopeToTaskQueue: true,
       });
       const counts = await eventually(
         () => port.countByState(),
-        (c) => c.active >= 1,
+        (c) => c.active === 1,
       );
-      expect(Object.keys(counts).sort()).toContain('pending_consent');
+      expect(counts).toMatchObject({ pending_consent: 0, active: 1, disconnected: 0 });
       await stack.disconnect(handle);
+      await handle.result();
+      expect(
+        await eventually(
+          () => port.countByState(),
+          (c) => c.disconnected === 1,
+        ),
+      ).toMatchObject({ active: 0, disconnected: 1 });
     } finally {
       await stack.close();
     }

@@ -12,6 +12,11 @@ export async function allRuns(
   for await (const wf of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
     runs.push({ runId: wf.runId, startTime: wf.startTime });
   }
+  // Visibility trails the workflow: a run that started a moment ago (a continue-as-new) may not be listed
+  // yet. describe() reads the latest run from the workflow itself.
+  const latest = await client.workflow.getHandle(workflowId).describe();
+  if (!runs.some((r) => r.runId === latest.runId))
+    runs.push({ runId: latest.runId, startTime: latest.startTime });
   runs.sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
   const out = [];
   for (const run of runs)

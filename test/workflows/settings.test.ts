@@ -20,7 +20,7 @@ import {
 } from '../../workflows/definitions';
 import { TestStack } from '../support/stack';
 import { stackApiConfig } from '../support/stack-api';
-import { uniqueName } from '../support/temporal';
+import { eventually, uniqueName } from '../support/temporal';
 
 jest.setTimeout(180_000);
 
@@ -111,10 +111,18 @@ it('a worker restart reaches running sellers at their next run; POST /api/settin
     }),
     sealer: stack.sealer,
   });
-  const res = await request(app).post('/api/settings/apply').set('Authorization', `Bearer ${ADMIN_KEY}`);
-  expect(res.status).toBe(200);
-  const outcome = applySettingsResponseSchema.parse(res.body);
-  // Both sellers run; the busy one may be between runs at that moment (then its next run has it anyway).
+  // Both sellers run. The busy one continues as new every few seconds, and for a moment around that
+  // visibility may list neither of its runs as running (visibility-queries.ts): applied again until both
+  // are matched (applying is idempotent; a run started meanwhile has the settings anyway).
+  const outcome = await eventually(
+    async () => {
+      const res = await request(app).post('/api/settings/apply').set('Authorization', `Bearer ${ADMIN_KEY}`);
+      if (res.status !== 200) throw new Error(`POST /api/settings/apply → ${res.status}: ${res.text}`);
+      return applySettingsResponseSchema.parse(res.body);
+    },
+    (o) => o.matched === 2,
+    10_000,
+  );
   expect(outcome.matched).toBe(2);
   expect(outcome.failed.map((f) => f.sellerId)).not.toContain(quiet.sellerId);
   expect(outcome.applied).toBeGreaterThanOrEqual(1);
