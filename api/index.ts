@@ -14,6 +14,8 @@ import { createOpsApp } from './create-ops-app';
 import { installLastResort } from './last-resort';
 
 const SHUTDOWN_GRACE_MS = 10_000;
+/** After the requests' grace, how long closing Temporal and the store may take before the API exits anyway. */
+const CLOSE_GRACE_MS = 5_000;
 /**
  * Idle keep-alive sockets stay open this long (Node's default is 5 s): longer than the ~60 s a reverse
  * proxy or load balancer keeps its idle upstream connections, so the proxy never sends a request on a
@@ -82,6 +84,14 @@ async function main(): Promise<void> {
     // Idle keep-alive sockets would hold close() open; active requests get the grace period.
     server.closeIdleConnections();
     const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
+    // Stopping is bounded, as the worker's is: a close that never settles (a store connection a stuck
+    // handler never gave back) may not keep the process past what an orchestrator waits before SIGKILL.
+    setTimeout(() => {
+      lifecycle.warn(
+        `${signal}: not closed within ${(SHUTDOWN_GRACE_MS + CLOSE_GRACE_MS) / 1000} s; exiting`,
+      );
+      process.exit(exitCode);
+    }, SHUTDOWN_GRACE_MS + CLOSE_GRACE_MS).unref();
     server.close(() => {
       clearTimeout(force);
       void close().finally(() => process.exit(exitCode));

@@ -7,8 +7,8 @@
  * Visibility trails the workflows by a moment, so two sellers completing consent with the same OTTO
  * account within that moment are not told apart; every later one is. The same moment recurs when the
  * holder's workflow continues as new (about daily): its old run may show closed before its new run
- * shows at all. A consent landing within those milliseconds would pass; the shop's admin sees both
- * sellers on one `OttoPartnerId` in the list and disconnects one.
+ * shows at all. A consent landing within those milliseconds would pass (both sellers then show the
+ * same `partnerId` in `GET /api/connections`, and an admin disconnects one).
  */
 import type { Client } from '@temporalio/client';
 import { WORKFLOW_ID_PREFIX } from '../workflows/definitions';
