@@ -74,7 +74,7 @@ import {
 
 /** Advisory lock keys (per database): migrations, and the change-number horizon. */
 const MIGRATION_LOCK = 0x6f74_746f_0001; // "otto" 1
-const CHANGE_LOCK = 0x6f74_746f_0002; // "otto" 2
+export const CHANGE_LOCK = 0x6f74_746f_0002; // "otto" 2
 /**
  * The first key of the two-key advisory lock one seller's shop writes of one kind take (the second is a
  * hash of seller and kind; two-key locks never meet the one-key CHANGE_LOCK). Two batches of one seller

@@ -148,9 +148,7 @@ describe('the API on the real Temporal adapter', () => {
     });
 
     const run = await request(app).post(`/api/sellers/${sellerId}/transfers/ordersImport/run`).set(admin);
-    // Until the workflow handles runTransferNow the route says so clearly; afterwards it is accepted.
-    expect([202, 501]).toContain(run.status);
-    if (run.status === 501) expect(errorOf(run).code).toBe('not_supported');
+    expect(run.status).toBe(202);
 
     expect((await request(app).delete(`/api/sellers/${sellerId}/connection`).set(admin)).body).toEqual({
       sellerId,

@@ -343,16 +343,28 @@ describe('OAuth security BCP', () => {
       (s) => s.state === 'active',
       30_000,
     );
-    const responses = [
+    // The list shows every test file's sellers (the adapter is not scoped): read until it shows this one.
+    const listed = await eventually(
+      () => request(app).get('/api/connections?state=active').set(support),
+      (res) => res.status === 200 && res.text.includes(`"sellerId":"${sellerId}"`),
+      15_000,
+    );
+    const aboutThisSeller = [
       await request(app).get(`/api/sellers/${sellerId}/connection`).set(support),
       await request(app).get(`/api/sellers/${sellerId}/connection?view=full`).set(support),
-      await request(app).get('/api/connections?state=active').set(support),
+      listed,
       await request(app)
         .get('/assistant/otto')
         .set('Cookie', (await assistantSession(app, sellerId, ADMIN)).cookie),
+    ];
+    const responses = [
+      ...aboutThisSeller,
       await request(opsApp).get('/metrics'),
       await request(app).get('/api/openapi.json'),
     ];
+    // Each answered, and the seller's own pages are about this seller (so a leak would be seen here).
+    expect(responses.map((res) => res.status)).toEqual([200, 200, 200, 200, 200, 200]);
+    for (const res of aboutThisSeller) expect(res.text).toContain(sellerId);
     const secrets = [...stack.captured.secrets].filter((x) => x.length >= 8);
     expect(secrets.length).toBeGreaterThan(3);
     for (const res of responses) for (const secret of secrets) expect(res.text.includes(secret)).toBe(false);

@@ -45,16 +45,22 @@ describe('last resort', () => {
   });
 
   it('never throws, even when the logger or the give-up callback does', () => {
-    const throwing = () => {
-      throw new Error('logger broken');
+    const calls: string[] = [];
+    const throwing = (name: string) => () => {
+      calls.push(name);
+      throw new Error(`${name} broken`);
     };
     const handlers = createLastResort({
-      logger: { error: throwing, fatal: throwing },
-      onGiveUp: throwing,
+      logger: { error: throwing('error'), fatal: throwing('fatal') },
+      onGiveUp: throwing('onGiveUp'),
       maxPerWindow: 0,
     });
     expect(() => handlers.uncaughtException(new Error('x'))).not.toThrow();
     expect(() => handlers.unhandledRejection('y')).not.toThrow();
+    // They were called (and threw), so not throwing is the handlers' doing.
+    expect(calls).toContain('error');
+    expect(calls).toContain('fatal');
+    expect(calls).toContain('onGiveUp');
   });
 
   it('installs on the process and removes itself', () => {

@@ -184,9 +184,12 @@ describe('sellerConnection: consent', () => {
       args: [{ reason: 'seller left the shop' }],
     });
     expect(answer.state).toBe('disconnected');
+    // Refused whether it reaches the finishing run (its validator) or the completed one (Temporal).
+    await expect(handle.executeUpdate(disconnectUpdate, { args: [{ reason: 'again' }] })).rejects.toThrow();
     const final = await handle.result();
     expect(final.state).toBe('disconnected');
     expect(final.events.at(-1)).toMatchObject({ type: 'disconnected', detail: 'seller left the shop' });
+    expect(final.events.filter((e) => e.type === 'disconnected')).toHaveLength(1);
     const described = await handle.describe();
     expect(described.status.name).toBe('COMPLETED');
   });

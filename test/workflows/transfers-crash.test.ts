@@ -1,7 +1,8 @@
 /**
  * Exactly once under crashes: OTTO gets new orders and status changes continuously while the worker
  * process is SIGKILLed at random moments and restarted. At the end every OTTO order is in the store
- * exactly once with its latest status, and no request went out with an expired token.
+ * exactly once with its latest status, the shop's feed (read all along) handed it no order twice unchanged,
+ * and no request went out with an expired token.
  */
 import { TestStack } from '../support/stack';
 import { WorkerProcess } from '../support/worker-process';
@@ -12,6 +13,8 @@ const KILLS = Number(process.env.CRASH_KILLS ?? 3);
 
 let stack: TestStack;
 let worker: WorkerProcess | undefined;
+/** The shop's feed reader runs while this holds (afterAll stops it too, should the test fail early). */
+let importing = false;
 
 beforeAll(async () => {
   stack = await TestStack.start({
@@ -33,12 +36,13 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
+  importing = false;
   await worker?.kill();
   await stack?.close();
 });
 
 it(`imports ${ORDERS} orders exactly once across ${KILLS} worker SIGKILLs`, async () => {
-  const { sellerId, partner } = await stack.connectSeller(uniqueName('crash'));
+  const { handle, sellerId, partner } = await stack.connectSeller(uniqueName('crash'));
   const batches = 20;
   const perBatch = Math.ceil(ORDERS / batches);
   const killAfterBatch = new Set(
@@ -47,6 +51,34 @@ it(`imports ${ORDERS} orders exactly once across ${KILLS} worker SIGKILLs`, asyn
       (_, i) => Math.floor(((i + 1) * batches) / (KILLS + 1)) + Math.floor(Math.random() * 2),
     ),
   );
+  // The shop reads the order feed the whole time, as it would: a re-import after a crash must not hand
+  // it an order again unchanged (the store's primary key keeps each order once; the feed is what the
+  // shop sees twice).
+  const delivered: Array<{ salesOrderId: string; status: string; data: string }> = [];
+  let feedCursor = 0;
+  const readFeed = async () => {
+    for (;;) {
+      const page = await stack.store.orderFeed(sellerId, feedCursor, 1_000);
+      for (const entry of page) {
+        delivered.push({
+          salesOrderId: entry.item.salesOrderId,
+          status: entry.item.fulfillmentStatus,
+          data: JSON.stringify(entry.item.data),
+        });
+        feedCursor = entry.changeSeq;
+      }
+      if (page.length === 0) return;
+    }
+  };
+  importing = true;
+  const shop = (async () => {
+    while (importing) {
+      await readFeed();
+      await new Promise((resolve) => setTimeout(resolve, 100)); // the shop's poll interval
+    }
+  })();
+  shop.catch(() => {}); // awaited below; this only keeps a failure before then from going unhandled
+
   const ids: string[] = [];
   for (let b = 0; b < batches; b++) {
     const created = await stack.admin<Array<{ salesOrderId: string }>>(
@@ -79,6 +111,30 @@ it(`imports ${ORDERS} orders exactly once across ${KILLS} worker SIGKILLs`, asyn
     120_000,
   );
   expect(new Set(stored.map((o) => o.salesOrderId)).size).toBe(expected.size);
+  // Two more imports after the last change: each reads the overlap again (ORDERS_OVERLAP_MS), which
+  // must be no-op upserts, nothing new for the feed.
+  for (let i = 0; i < 2; i++) {
+    const before = (await stack.status(handle)).transfers.ordersImport?.lastRunAt;
+    await stack.waitFor(
+      handle,
+      (s) => s.transfers.ordersImport?.lastRunAt !== before && s.transfers.ordersImport?.lastResult === 'ok',
+      30_000,
+    );
+  }
+  importing = false;
+  await shop;
+  await readFeed();
+  // Each order reached the shop, ending at its latest status, and never twice with the same content.
+  const latest = new Map(delivered.map((d) => [d.salesOrderId, d.status]));
+  expect(latest).toEqual(expected);
+  const seen = new Set<string>();
+  const again = delivered.filter((d) => {
+    const key = `${d.salesOrderId} ${d.data}`;
+    if (seen.has(key)) return true;
+    seen.add(key);
+    return false;
+  });
+  expect(again.map((d) => d.salesOrderId)).toEqual([]);
   const log = await stack.admin<Array<{ token?: string }>>('GET', '/requests');
   expect(log.filter((r) => r.token === 'expired')).toEqual([]);
 }, 300_000);

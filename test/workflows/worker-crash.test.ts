@@ -28,19 +28,16 @@ afterAll(async () => {
 it('survives SIGKILL of the worker in the middle of a mint', async () => {
   const { handle, status } = await stack.connectSeller();
   // Hold the next mint at OTTO for a while, so it is surely in flight when the worker dies.
-  await stack.admin('POST', '/faults', {
+  const held = await stack.admin<{ id: string }>('POST', '/faults', {
     method: 'POST',
     pathPattern: '/accessToken$',
     latencyMs: 4_000,
     times: 1,
   });
-
+  // A fault that fired its last time leaves the list: a tick's mint is at OTTO now, for 4 s.
   await eventually(
-    async () => (await handle.describe()).raw.pendingActivities ?? [],
-    (pending) =>
-      pending.some(
-        (a) => a.activityType?.name === 'runTick' && Number(a.attempt) >= 1 && a.lastStartedTime != null,
-      ),
+    () => stack.admin<{ id: string }[]>('GET', '/faults'),
+    (faults) => !faults.some((f) => f.id === held.id),
     30_000,
   );
   await workers[0]!.kill('SIGKILL');
@@ -54,5 +51,8 @@ it('survives SIGKILL of the worker in the middle of a mint', async () => {
   expect(after.state).toBe('active');
   expect(after.events.some((e) => e.type === 'degraded')).toBe(false);
   expect(Date.parse(after.token.expiresAt!)).toBeGreaterThan(Date.now());
+  // The killed tick was retried (a second attempt started), not dropped for a later one.
+  const events = (await handle.fetchHistory()).events ?? [];
+  expect(events.some((e) => Number(e.activityTaskStartedEventAttributes?.attempt ?? 0) >= 2)).toBe(true);
   await stack.disconnect(handle);
 }, 150_000);
