@@ -495,6 +495,7 @@ export function createTemporalSellerConnections(
   /** Step 2 of ended states for one page of candidates (visibility-queries.ts): each seller's newest only. */
   async function newestOfTheirSellers(candidates: WorkflowExecutionInfo[]): Promise<WorkflowExecutionInfo[]> {
     const workflowIds = [...new Set(candidates.map((c) => c.workflowId))];
+    const since = oldestClose(candidates);
     const batches: string[][] = [];
     for (let i = 0; i < workflowIds.length; i += WORKFLOW_ID_BATCH)
       batches.push(workflowIds.slice(i, i + WORKFLOW_ID_BATCH));
@@ -503,7 +504,7 @@ export function createTemporalSellerConnections(
         await Promise.all(
           batches.map(async (ids) => {
             const out: WorkflowExecutionInfo[] = [];
-            for await (const info of client.workflow.list({ query: runsOfWorkflowsQuery(ids, scope) }))
+            for await (const info of client.workflow.list({ query: runsOfWorkflowsQuery(ids, scope, since) }))
               out.push(info);
             return out;
           }),
@@ -709,14 +710,15 @@ export function createTemporalSellerConnections(
     if (limit <= 0) return;
     const seen = new Set<string>();
     let batch: string[] = [];
+    let batchSince: Date | undefined;
     let yielded = 0;
     async function* check(workflowIds: string[]) {
       const runs: WorkflowExecutionInfo[] = [];
-      for await (const info of client.workflow.list({ query: runsOfWorkflowsQuery(workflowIds, scope) })) {
-        runs.push(info);
-      }
+      const query = runsOfWorkflowsQuery(workflowIds, scope, batchSince);
+      for await (const info of client.workflow.list({ query })) runs.push(info);
       for (const run of latestRun(runs).values()) {
-        if (run.status.name === 'RUNNING') continue;
+        // Live: running, or continued as new with its successor not visible yet.
+        if (run.status.name === 'RUNNING' || run.status.name === 'CONTINUED_AS_NEW') continue;
         const runState = connectionStateSchema.safeParse(
           run.typedSearchAttributes.get(searchAttributes.connectionState),
         );
@@ -732,12 +734,14 @@ export function createTemporalSellerConnections(
       if (seen.has(candidate.workflowId)) continue;
       seen.add(candidate.workflowId);
       batch.push(candidate.workflowId);
+      batchSince = oldestClose([candidate], batchSince);
       if (batch.length < WORKFLOW_ID_BATCH) continue;
       for await (const run of check(batch)) {
         yield run;
         if (++yielded >= limit) return;
       }
       batch = [];
+      batchSince = undefined;
     }
     if (batch.length > 0) {
       for await (const run of check(batch)) {
@@ -746,6 +750,15 @@ export function createTemporalSellerConnections(
       }
     }
   }
+}
+
+/** The earliest close time among `runs` (and `than`), or undefined when none has one. */
+function oldestClose(runs: readonly WorkflowExecutionInfo[], than?: Date): Date | undefined {
+  let oldest = than;
+  for (const run of runs)
+    if (run.closeTime !== undefined && (oldest === undefined || run.closeTime < oldest))
+      oldest = run.closeTime;
+  return oldest;
 }
 
 function withReason(reason: string | undefined): { reason?: string } {

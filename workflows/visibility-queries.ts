@@ -18,10 +18,12 @@
  *   1. {@link endedRunsQuery}: closed runs in the ended state(s), never 'ContinuedAsNew' (such a run
  *      was not an end) — the candidates, possibly several per seller;
  *   2. {@link runsOfWorkflowsQuery} for the candidates' workflow ids (in batches of
- *      {@link WORKFLOW_ID_BATCH}): all their runs except continued-as-new ones; {@link latestRun} keeps
- *      each seller's newest (a running run beats any closed one, then the latest close time). A
- *      candidate seller counts only if that newest run is closed in the asked state(s): a reconnected
- *      seller (now running) or one whose later run ended otherwise drops out.
+ *      {@link WORKFLOW_ID_BATCH}): all their runs except continued-as-new ones that closed before the
+ *      oldest candidate; {@link latestRun} keeps each seller's newest (a running run beats any closed
+ *      one, then the latest close time). A candidate seller counts only if that newest run is closed in
+ *      the asked state(s): a reconnected seller (now running) or one whose later run ended otherwise
+ *      drops out. So does one whose newest is a later run that continued as new: visibility may show
+ *      that run closed a moment before it shows its successor, and the seller is live, not ended.
  *   Cost: one paged scan of the closed ended-state runs still in the namespace's retention, plus one
  *   query per {@link WORKFLOW_ID_BATCH} distinct candidate sellers. Proportional to recently ended
  *   runs, not to the fleet; the gauge caches it (15 s).
@@ -131,12 +133,25 @@ export function endedRunsQuery(state?: EndedState, scope?: VisibilityScope): str
   ].join(' AND ');
 }
 
-/** Step 2: every run of these workflows except continued-as-new ones, to find each one's newest. */
-export function runsOfWorkflowsQuery(workflowIds: readonly string[], scope?: VisibilityScope): string {
+/**
+ * Step 2: every run of these workflows, to find each one's newest; continued-as-new runs only when they
+ * closed after `continuedAfter` (the oldest candidate's close: a long-lived seller has one a day, and
+ * only a later one than the candidate can tell it apart).
+ */
+export function runsOfWorkflowsQuery(
+  workflowIds: readonly string[],
+  scope?: VisibilityScope,
+  continuedAfter?: Date,
+): string {
   if (workflowIds.length === 0) throw new Error('runsOfWorkflowsQuery needs at least one workflow id');
-  return [...base(scope), `ExecutionStatus != 'ContinuedAsNew'`, `WorkflowId IN ${list(workflowIds)}`].join(
-    ' AND ',
-  );
+  const notContinued = `ExecutionStatus != 'ContinuedAsNew'`;
+  return [
+    ...base(scope),
+    continuedAfter === undefined
+      ? notContinued
+      : `(${notContinued} OR CloseTime > ${literal(continuedAfter.toISOString())})`,
+    `WorkflowId IN ${list(workflowIds)}`,
+  ].join(' AND ');
 }
 
 /** The parts of a list, in the order they are listed. */
@@ -168,11 +183,13 @@ function newer(a: RunInfo, b: RunInfo): boolean {
   return a.startTime.getTime() > b.startTime.getTime();
 }
 
-/** Each workflow's newest run among `runs` (continued-as-new runs are ignored). */
+/**
+ * Each workflow's newest run among `runs`. A continued-as-new run counts like any closed run: when it is
+ * the newest, its successor is not visible yet and the seller is live (callers treat it so).
+ */
 export function latestRun<T extends RunInfo>(runs: Iterable<T>): Map<string, T> {
   const latest = new Map<string, T>();
   for (const run of runs) {
-    if (run.status.name === 'CONTINUED_AS_NEW') continue;
     const known = latest.get(run.workflowId);
     if (known === undefined || newer(run, known)) latest.set(run.workflowId, run);
   }
