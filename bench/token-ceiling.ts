@@ -17,15 +17,13 @@ import { log, mapLimit, printTable, round, sleep, writeResult } from './support/
  */
 async function waitUntil(what: string, check: () => Promise<number>, target: number, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
-  let value = await check();
-  let reached = 0;
-  while (reached < 2) {
+  for (let reached = 0; ;) {
+    const value = await check();
     reached = value >= target ? reached + 1 : 0;
-    if (reached === 2) break;
+    if (reached === 2) return;
     if (reached === 0 && Date.now() > deadline)
       throw new Error(`${what}: ${value} of ${target} after ${timeoutMs / 1000} s`);
     await sleep(1_000);
-    value = await check();
   }
 }
 
