@@ -31,7 +31,7 @@ export interface DevServer {
 
 /** Ports this process handed out: none is given twice. */
 const handedOut = new Set<number>();
-/** handOutRange, read once. */
+/** This process's slice of handOutRange, read once. */
 let range: [number, number] | undefined;
 
 /**
@@ -55,12 +55,33 @@ export function handOutRange(
   return [Math.max(1_024, low - 12_000), low - 1];
 }
 
+/** How many slices processSlice cuts the hand-out range into: one for the parent, the rest for jest's workers. */
+export const PORT_SLICES = 8;
+
 /**
- * A port free now on `host`, outside the OS's ephemeral range (handOutRange), never one this process
- * handed out before; the OS's own choice only if 200 draws found none free.
+ * The part of `range` this process draws from. Two processes drawing from one range could both find the
+ * same port free and hand it out (each knows only its own ports): jest's test files run in several worker
+ * processes at once. So the range is cut into PORT_SLICES slices: a process outside jest (the global setup,
+ * npm run dev, the benchmarks) draws from the first, jest worker n (JEST_WORKER_ID, from 1) from slice
+ * 1 + (n − 1) mod (PORT_SLICES − 1). With up to seven workers no two processes share a slice.
+ */
+export function processSlice(
+  [from, to]: [number, number],
+  env: { JEST_WORKER_ID?: string } = process.env,
+): [number, number] {
+  const worker = Number(env.JEST_WORKER_ID ?? '');
+  const index = Number.isInteger(worker) && worker >= 1 ? 1 + ((worker - 1) % (PORT_SLICES - 1)) : 0;
+  const size = Math.floor((to - from + 1) / PORT_SLICES);
+  return [from + index * size, from + (index + 1) * size - 1];
+}
+
+/**
+ * A port free now on `host`, outside the OS's ephemeral range (handOutRange), in this process's slice of it
+ * (processSlice), never one this process handed out before; the OS's own choice only if 200 draws found
+ * none free.
  */
 export async function freePort(host = '127.0.0.1', random: () => number = Math.random): Promise<number> {
-  const [from, to] = (range ??= handOutRange());
+  const [from, to] = (range ??= processSlice(handOutRange()));
   for (let attempt = 0; attempt < 200; attempt++) {
     const port = from + Math.floor(random() * (to - from + 1));
     if (handedOut.has(port) || !(await bindable(port, host))) continue;

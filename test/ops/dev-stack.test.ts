@@ -106,6 +106,10 @@ describe('npm run dev / npm run demo', () => {
       'SEAL_KEYS',
       'API_KEYS',
       'EMULATOR',
+      // The stack draws two ports of its own (the dev server's HTTP and metrics ports): without this
+      // worker's id it draws them from the slice of processes outside jest (processSlice), never from
+      // this worker's, where the ports above lie unbound until the stack binds them.
+      'JEST_WORKER_ID',
     ])
       delete base[key];
     env = {
