@@ -80,4 +80,5 @@ export const SETTINGS_DEFAULTS = {
   webhooksEnabled: false as boolean,
   webhookRetryMaxIntervalMs: 5 * MINUTE,
   webhookDeliveryWindowMs: 3 * 24 * HOUR,
+  maxPendingWebhooks: 50,
 };

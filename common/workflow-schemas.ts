@@ -111,6 +111,12 @@ export const workflowSettingsSchema = z.object({
   webhookRetryMaxIntervalMs: z.number().int().min(100).default(D.webhookRetryMaxIntervalMs),
   /** How long one webhook is retried before it counts as failed (redeliverable by an admin). */
   webhookDeliveryWindowMs: z.number().int().min(1_000).default(D.webhookDeliveryWindowMs),
+  /**
+   * At most this many webhooks wait for delivery per seller (the shop down for days): a new event puts the
+   * oldest waiting one down as failed (an admin may redeliver it), so a run's state and its running
+   * deliveries stay bounded.
+   */
+  maxPendingWebhooks: z.number().int().min(1).max(500).default(D.maxPendingWebhooks),
 });
 export type WorkflowSettings = z.infer<typeof workflowSettingsSchema>;
 export type WorkflowSettingsInput = z.input<typeof workflowSettingsSchema>;

@@ -177,6 +177,7 @@ const SETTING_RULES: { [K in Exclude<keyof WorkflowSettings, 'transferIntervalsM
   webhooksEnabled: { type: 'boolean' },
   webhookRetryMaxIntervalMs: int(100),
   webhookDeliveryWindowMs: int(1_000),
+  maxPendingWebhooks: int(1, 500),
 };
 const TRANSFER_INTERVAL_RULE = int(100, Number.MAX_SAFE_INTEGER, true);
 

@@ -29,6 +29,10 @@ export const PATCHES = {
     since: '0.2.0',
     why: 'a new orders.changed replaces the ones still waiting for delivery (their deliveries cancelled, their order ids carried over): with the shop endpoint down for days they piled up, about 100 a day, each carried through continue-as-new and restarted by every run',
   },
+  boundPendingWebhooks: {
+    since: '0.2.0',
+    why: 'at most maxPendingWebhooks (50) webhooks wait for delivery: a new one puts the oldest waiting one down as failed (redeliverable), its delivery cancelled. With the shop endpoint down for days, connection.state_changed and transfer.failed (a seller flapping between active and degraded, a failure whose message changes) piled up without bound, each carried through continue-as-new and restarted by every run',
+  },
   offClearsFailure: {
     since: '0.2.0',
     why: 'a transfer whose interval is switched off (applySettings) while it is failing clears its failure: it never runs again to clear it, so the seller stayed degraded for good',

@@ -111,6 +111,7 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
     keepFailedWebhooks: patched('keepFailedWebhooks' satisfies PatchId),
     handOffWebhooks: patched('handOffWebhooks' satisfies PatchId),
     coalesceOrdersChanged: patched('coalesceOrdersChanged' satisfies PatchId),
+    boundPendingWebhooks: patched('boundPendingWebhooks' satisfies PatchId),
   };
   const parsed = checkSellerConnectionInput(args);
   if (!parsed.success) throw invalidInput(parsed.issues);
@@ -170,6 +171,7 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
     epoch,
     keepFailed: patches.keepFailedWebhooks === true,
     coalesce: patches.coalesceOrdersChanged === true,
+    bounded: patches.boundPendingWebhooks === true,
   });
   /** Running activities by what they do ('authorize', 'mint', a transfer kind), to cancel them. */
   const scopes = new Map<string, CancellationScope>();

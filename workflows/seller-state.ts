@@ -241,6 +241,8 @@ export interface RunPatches {
   handOffWebhooks?: boolean;
   /** A new orders.changed replaces the ones still waiting, carrying their ids. */
   coalesceOrdersChanged?: boolean;
+  /** At most settings.maxPendingWebhooks webhooks wait; a new one puts the oldest down (webhook-delivery.ts). */
+  boundPendingWebhooks?: boolean;
 }
 
 function note(s: SellerConnection, c: Ctx, type: string, detail?: string): void {

@@ -21,6 +21,8 @@ export function createWebhookDelivery(
     keepFailed?: boolean;
     /** Patch coalesceOrdersChanged: a new orders.changed replaces the pending ones (their ids merged). */
     coalesce?: boolean;
+    /** Patch boundPendingWebhooks: at most settings.maxPendingWebhooks wait (supersedeOldest). */
+    bounded?: boolean;
   },
 ) {
   const activities = () => proxyActivities<WebhookActivities>(webhookOptions(run.settings()));
@@ -30,6 +32,8 @@ export function createWebhookDelivery(
   const scopes = new Map<string, CancellationScope>();
   /** … and the replaced ones, whose cancelled delivery is not a failure. */
   const replaced = new Set<string>();
+  /** Put down by supersedeOldest: already marked failed, their cancelled delivery changes nothing. */
+  const superseded = new Set<string>();
 
   /**
    * A shop endpoint down for days would otherwise collect an orders.changed per import with changes
@@ -54,6 +58,35 @@ export function createWebhookDelivery(
     return core.mergeOrdersChanged([...waiting.map((w) => w.payload.data), data]);
   }
 
+  /**
+   * The shop down for days: without a bound, every state change (a seller flapping between active and
+   * degraded) and every transfer failure that says something new would wait, each carried through
+   * continue-as-new and restarted by every run. So beyond `maxPendingWebhooks` the oldest waiting ones are
+   * put down as failed (an admin may redeliver them, with their ids) and their deliveries cancelled.
+   */
+  function supersedeOldest(max: number): void {
+    const waiting = s.webhooks.filter((w) => w.status === 'pending');
+    const excess = waiting.slice(0, Math.max(0, waiting.length - max));
+    if (excess.length === 0) return;
+    for (const w of excess) {
+      w.status = 'failed';
+      w.lastError = `superseded: more than ${max} webhooks were waiting for delivery`;
+      if (scopes.has(w.eventId)) {
+        superseded.add(w.eventId);
+        scopes.get(w.eventId)!.cancel();
+      }
+    }
+    core.recordEvent(
+      s,
+      Date.now(),
+      'webhooks_superseded',
+      `${excess.length} waiting webhook(s) put down as failed (oldest first, redeliverable): ${excess
+        .map((w) => `${w.type} ${w.eventId}`)
+        .join(', ')}`,
+      run.settings().maxEvents,
+    );
+  }
+
   /** The state's announcements for the shop become webhook deliveries (none when webhooks are off). */
   function flush(): void {
     const set = run.settings();
@@ -74,6 +107,7 @@ export function createWebhookDelivery(
         payload: { type: item.type, timestamp: core.iso(now)!, data: { sellerId: s.sellerId, ...data } },
       };
       s.webhooks.push(record);
+      if (run.bounded === true) supersedeOldest(set.maxPendingWebhooks);
       core.pruneWebhooks(s, core.MAX_SETTLED_WEBHOOKS, run.keepFailed === true);
       void deliver(record);
     }
@@ -121,6 +155,8 @@ export function createWebhookDelivery(
         s.webhooks = s.webhooks.filter((x) => x !== w);
         return;
       }
+      // Delivered after all (its cancellation came too late): the shop has it.
+      superseded.delete(w.eventId);
       w.status = 'delivered';
       w.attempts += result.attempt;
       w.lastError = result.previousError;
@@ -128,6 +164,8 @@ export function createWebhookDelivery(
     } catch (err) {
       // Replaced by a newer orders.changed (its record is gone): stopped, not failed.
       if (replaced.delete(w.eventId)) return;
+      // Put down by supersedeOldest: marked failed there already.
+      if (superseded.delete(w.eventId)) return;
       const failure = failureOf(err);
       const attempts = /^attempt (\d+):/.exec(failure.message)?.[1];
       w.status = 'failed';

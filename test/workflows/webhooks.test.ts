@@ -6,7 +6,9 @@
  * with the same id.
  */
 import {
+  pauseUpdate,
   redeliverWebhookUpdate,
+  resumeUpdate,
   runTransferNowUpdate,
   sellerWorkflowId,
   type ConnectionStatus,
@@ -251,6 +253,50 @@ describe('webhooks to the shop', () => {
     expect(delivered[0]!.data).toMatchObject({ count: 3, salesOrderIdsTruncated: false });
     expect(delivered[0]!.data.salesOrderIds).toHaveLength(3);
     expect(acceptedPerId(sellerId).has(firstId)).toBe(false);
+    await stack.disconnect(handle);
+  });
+
+  it('with the shop down, at most maxPendingWebhooks wait: the oldest are put down as failed, redeliverable', async () => {
+    receiver.failWith = 503;
+    const { handle, sellerId } = await stack.connectSeller(uniqueName('seller'), 'v1', {
+      overrides: { ...SETTINGS, maxPendingWebhooks: 2 },
+    });
+    // Onboarding alone announced more than two events (state changes, consent.completed); each pause and
+    // resume adds one more. Before: every one of them waited, without bound.
+    for (let i = 0; i < 2; i++) {
+      await handle.executeUpdate(pauseUpdate, { args: [{ reason: 'bound test' }] });
+      await stack.waitForState(handle, 'paused');
+      await handle.executeUpdate(resumeUpdate);
+      await stack.waitForState(handle, 'active');
+    }
+    const view = await stack.waitFor(handle, (st) =>
+      st.webhooks.some((w) => w.type === 'connection.state_changed' && w.status === 'pending'),
+    );
+    const pending = view.webhooks.filter((w) => w.status === 'pending');
+    const putDown = view.webhooks.filter((w) => w.lastError?.startsWith('superseded') === true);
+    expect(pending).toHaveLength(2);
+    expect(putDown.length).toBeGreaterThanOrEqual(5);
+    expect(putDown.every((w) => w.status === 'failed')).toBe(true);
+    // Oldest first: every waiting one is younger than every one put down.
+    const oldestPending = pending.map((w) => Date.parse(w.at)).sort((a, b) => a - b)[0]!;
+    expect(putDown.every((w) => Date.parse(w.at) <= oldestPending)).toBe(true);
+    expect(view.events.map((e) => e.type)).toContain('webhooks_superseded');
+
+    // The shop is back: the two waiting arrive, the put-down ones do not, until an admin redelivers one.
+    receiver.failWith = null;
+    await eventually(
+      () => Promise.resolve(acceptedPerId(sellerId)),
+      (accepted) => pending.every((w) => accepted.has(w.eventId)),
+    );
+    expect(putDown.some((w) => acceptedPerId(sellerId).has(w.eventId))).toBe(false);
+    const again = putDown[putDown.length - 1]!;
+    expect(
+      await handle.executeUpdate(redeliverWebhookUpdate, { args: [{ eventId: again.eventId }] }),
+    ).toEqual({ eventId: again.eventId, status: 'pending' });
+    await eventually(
+      () => Promise.resolve(acceptedPerId(sellerId).get(again.eventId) ?? 0),
+      (n) => n === 1,
+    );
     await stack.disconnect(handle);
   });
 
