@@ -795,6 +795,15 @@ export class PostgresSellerStore implements SellerStore {
     return rowCount ?? 0;
   }
 
+  async deleteIdempotencyKeysCreatedBefore(at: number): Promise<number> {
+    const { rowCount } = await this.pool.query({
+      name: 'delete-expired-idempotency-keys',
+      text: 'DELETE FROM idempotency_keys WHERE created_at < $1',
+      values: [new Date(at).toISOString()],
+    });
+    return rowCount ?? 0;
+  }
+
   async close(): Promise<void> {
     await this.pool.end();
   }

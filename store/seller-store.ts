@@ -332,6 +332,12 @@ export interface SellerStore {
   spendOneTimeId(scope: string, id: string, expiresAt: number): Promise<boolean>;
   /** Deletes every spent id whose expiry is before `at` (ms since the epoch); returns how many. */
   deleteSpentIdsExpiredBefore(at: number): Promise<number>;
+  /**
+   * Deletes every seller's idempotency keys created before `at` (ms since the epoch); returns how many.
+   * A batch write deletes its own seller's expired keys; this reaches sellers that write no more (a
+   * disconnected shop's last day of keys stayed for good).
+   */
+  deleteIdempotencyKeysCreatedBefore(at: number): Promise<number>;
 
   close(): Promise<void>;
 }

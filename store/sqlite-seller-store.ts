@@ -141,6 +141,8 @@ export const MIGRATIONS: string[] = [
   `CREATE TABLE spent_ids (
      scope TEXT NOT NULL, id TEXT NOT NULL, expires_at INTEGER NOT NULL, PRIMARY KEY (scope, id));
    CREATE INDEX spent_ids_by_expiry ON spent_ids (expires_at);`,
+  // v7: idempotency keys by age alone, so expired keys of sellers that write no more can be deleted.
+  `CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);`,
 ];
 
 const later = (a: string, b: string) => Date.parse(a) > Date.parse(b);
@@ -601,6 +603,9 @@ export function openSqliteSellerStore(file: string): SellerStore {
       ).changes > 0,
     deleteSpentIdsExpiredBefore: async (at) =>
       prepare('DELETE FROM spent_ids WHERE expires_at < ?').run(at).changes,
+    // created_at is an ISO string (toISOString: one format, so text order is time order).
+    deleteIdempotencyKeysCreatedBefore: async (at) =>
+      prepare('DELETE FROM idempotency_keys WHERE created_at < ?').run(new Date(at).toISOString()).changes,
     close: async () => {
       db.close();
     },

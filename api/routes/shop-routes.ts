@@ -14,6 +14,7 @@ import {
   type ShopBatch,
   type ShopBatchResult,
 } from '../../store/seller-store';
+import { expiredRowsPruner } from '../../store/expired-rows';
 import { isStoreUnavailable } from '../../store/store-errors';
 import { TRANSFER_KINDS, type TransferKind } from '../../workflows/definitions';
 import type { Authenticator } from '../auth';
@@ -54,6 +55,9 @@ function fingerprint(batch: ShopBatch): string {
     .digest('base64url');
 }
 
+/** How often a process deletes every seller's expired idempotency keys, at most (one DELETE by age). */
+export const IDEMPOTENCY_PRUNE_EVERY_MS = 10 * 60_000;
+
 const answer = (result: ShopBatchResult) => ({
   accepted: result.accepted,
   firstChangeSeq: result.firstChangeSeq,
@@ -63,6 +67,15 @@ const answer = (result: ShopBatchResult) => ({
 export function shopRoutes({ auth, store, now = Date.now }: ShopRoutesDeps): Router {
   const router = createRouter();
   const shop = auth.requireRole('shop');
+  // A batch write deletes its own seller's expired keys; this, after a keyed write, every seller's
+  // (those that write no more kept their last day of keys for good).
+  const pruneKeys = store
+    ? expiredRowsPruner((at) => store.deleteIdempotencyKeysCreatedBefore(at), {
+        keepMs: IDEMPOTENCY_KEY_TTL_MS,
+        everyMs: IDEMPOTENCY_PRUNE_EVERY_MS,
+        now,
+      })
+    : () => Promise.resolve();
 
   /**
    * Runs `work` on the store. No store, or one that cannot be reached right now (closed, connection
@@ -129,6 +142,8 @@ export function shopRoutes({ auth, store, now = Date.now }: ShopRoutesDeps): Rou
               },
         ),
       );
+      // Housekeeping only: never fails the write (the pruner swallows a failed delete).
+      if (key !== undefined) await pruneKeys();
       if (outcome.outcome === 'key_reused')
         throw new HttpError(
           409,

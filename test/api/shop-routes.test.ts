@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'pg';
+import Database from 'better-sqlite3';
 import request from 'supertest';
 import type { App } from 'supertest/types';
 import { encodeFeedCursor } from '../../common/feed-cursor';
@@ -274,6 +275,55 @@ describe('shop routes', () => {
         'applied',
       );
     });
+  });
+
+  it('a keyed write deletes every seller’s expired keys, at most every 10 minutes: a seller that writes no more keeps none for good', async () => {
+    const DAY = 24 * 3_600_000;
+    let t = Date.parse('2025-03-01T10:00:00.000Z');
+    const clocked = testApp({ store, now: () => t }).app;
+    const keyed = async (key: string) => {
+      const res = await request(clocked)
+        .put(`${base}/stock`)
+        .set('Authorization', `Bearer ${SHOP_KEY}`)
+        .set('Idempotency-Key', key)
+        .send([{ sku: 'A', quantity: 1 }]);
+      expect(res.status).toBe(200);
+    };
+    const file = new Database(join(dir, 'seller-store.db'), { readonly: true });
+    const keys = () =>
+      (
+        file.prepare('SELECT seller_id, key FROM idempotency_keys ORDER BY 1, 2').all() as Array<{
+          seller_id: string;
+          key: string;
+        }>
+      ).map((r) => `${r.seller_id}/${r.key}`);
+    const quietKey = (key: string, at: number) =>
+      store.applyShopBatch(
+        'quiet',
+        { kind: 'stock', items: [{ sku: 'A', quantity: 1 }] },
+        { key, fingerprint: 'f', at: new Date(at).toISOString(), ttlMs: DAY },
+      );
+    try {
+      // Another seller's key, and that seller writes no more.
+      await quietKey('gone', t);
+      await keyed('k-1');
+      expect(keys()).toEqual(['quiet/gone', `${SELLER}/k-1`]);
+      // A day on, both have expired: the next keyed write deletes its own seller's and the quiet one's.
+      // Before, the quiet seller's key stayed for good.
+      t += DAY + 1_000;
+      await keyed('k-2');
+      expect(keys()).toEqual([`${SELLER}/k-2`]);
+      // A key that expires a minute later waits for the next prune, at most 10 minutes after the last.
+      await quietKey('soon', t - DAY + 60_000);
+      t += 5 * 60_000;
+      await keyed('k-3');
+      expect(keys()).toEqual(['quiet/soon', `${SELLER}/k-2`, `${SELLER}/k-3`]);
+      t += 6 * 60_000;
+      await keyed('k-4');
+      expect(keys()).toEqual([`${SELLER}/k-2`, `${SELLER}/k-3`, `${SELLER}/k-4`]);
+    } finally {
+      file.close();
+    }
   });
 
   describe('feeds', () => {

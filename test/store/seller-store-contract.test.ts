@@ -499,6 +499,20 @@ describe.each(backends)('%s seller store', (_name, makeBacking) => {
       (outcomes[0] as { result: { firstChangeSeq: number } }).result.firstChangeSeq,
     ]);
   });
+  it('deletes every seller’s idempotency keys created before an instant, and no other', async () => {
+    const batch = { kind: 'stock' as const, items: [{ sku: 'A', quantity: 1 }] };
+    const claim = (key: string, at: string) => ({ key, fingerprint: 'f', at, ttlMs: IDEMPOTENCY_KEY_TTL_MS });
+    await store.applyShopBatch('s', batch, claim('old', '2025-03-01T10:00:00.000Z'));
+    await store.applyShopBatch('t', batch, claim('old', '2025-03-01T10:00:00.500Z'));
+    await store.applyShopBatch('t', batch, claim('new', '2025-03-01T10:00:01.000Z'));
+    const other = await second();
+    expect(await other.deleteIdempotencyKeysCreatedBefore(Date.parse('2025-03-01T10:00:01.000Z'))).toBe(2);
+    expect(await store.deleteIdempotencyKeysCreatedBefore(Date.parse('2025-03-01T10:00:01.000Z'))).toBe(0);
+    // The kept key still replays; a deleted one applies anew.
+    const at = '2025-03-01T11:00:00.000Z';
+    expect((await store.applyShopBatch('t', batch, claim('new', at))).outcome).toBe('replayed');
+    expect((await store.applyShopBatch('s', batch, claim('old', at))).outcome).toBe('applied');
+  });
   it('keeps each installation’s newest token: a later expiry replaces it, an earlier one never does', async () => {
     const row = (handle: string, expiresAt: number, installationId = 'i-1') => ({
       sellerId: 's',
