@@ -15,6 +15,11 @@ export type ConnectionErrorKind =
   /** Temporal could not be reached (no connection): the request did not take effect. */
   | 'unavailable'
   /**
+   * Temporal refused the call for load (RESOURCE_EXHAUSTED: too many updates in flight for one workflow,
+   * a namespace rate limit): the request did not take effect.
+   */
+  | 'busy'
+  /**
    * Temporal, or the worker behind a query or update, did not answer in time: a command (update) may
    * still take effect.
    */

@@ -42,6 +42,7 @@ const CONNECTION_ERRORS: Record<ConnectionErrorKind, { status: number; code: str
   invalid_input: { status: 400, code: 'invalid_input' },
   not_supported: { status: 501, code: 'not_supported' },
   unavailable: { status: 503, code: 'temporal_unavailable' },
+  busy: { status: 503, code: 'temporal_busy' },
   timed_out: { status: 503, code: 'temporal_timeout' },
   invalid_cursor: { status: 400, code: 'invalid_cursor' },
   callback_replayed: { status: 400, code: 'callback_replayed' },
@@ -167,6 +168,8 @@ const PAGE_MESSAGES: Record<string, string> = {
     'This page was opened with a link or form we could not read. Please open the OTTO Market settings from your shop again.',
   temporal_unavailable:
     'The OTTO Market settings are temporarily unavailable. Nothing was changed; please try again in a moment.',
+  temporal_busy:
+    'The OTTO Market settings are busy right now. Nothing was changed; please try again in a moment.',
   temporal_timeout:
     'This is taking longer than usual. Anything you just started may still complete: please reload the OTTO Market settings in a moment to see where it stands.',
 };

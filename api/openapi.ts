@@ -74,13 +74,13 @@ const authErrors = {
 /** Commands (workflow updates): a timeout is not "nothing happened". */
 const temporalDown = {
   503: err(
-    '`temporal_unavailable`: Temporal is unreachable; nothing was changed, try again (Retry-After). `temporal_timeout`: Temporal or the seller’s worker did not answer in time; the command may still take effect, so check the connection status before sending it again',
+    '`temporal_unavailable`: Temporal is unreachable; nothing was changed, try again (Retry-After). `temporal_busy`: Temporal refused the call for load (too many requests for this seller at once, a rate limit); nothing was changed, try again (Retry-After). `temporal_timeout`: Temporal or the seller’s worker did not answer in time; the command may still take effect, so check the connection status before sending it again',
   ),
 };
 /** Reads: nothing to change, either way. */
 const temporalDownRead = {
   503: err(
-    '`temporal_unavailable` (Temporal is unreachable) or `temporal_timeout` (Temporal or the seller’s worker did not answer in time); try again (Retry-After)',
+    '`temporal_unavailable` (Temporal is unreachable), `temporal_busy` (Temporal refused the call for load) or `temporal_timeout` (Temporal or the seller’s worker did not answer in time); try again (Retry-After)',
   ),
 };
 const sellerErrors = { 400: err('Invalid seller id or body'), 404: err('The seller never connected') };

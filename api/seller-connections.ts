@@ -271,6 +271,8 @@ type CallKind = 'read' | 'command';
 
 const UNREACHABLE_MESSAGE =
   'The workflow service (Temporal) is unreachable. Nothing was changed; please try again shortly.';
+const BUSY_MESSAGE =
+  'The workflow service (Temporal) is busy (too many requests for this seller at once, or a rate limit). Nothing was changed; please try again shortly.';
 const READ_TIMEOUT_MESSAGE =
   'The workflow service (Temporal) or the seller’s worker did not answer in time; please try again shortly.';
 const commandTimeoutMessage = (sellerId: string | undefined) =>
@@ -822,6 +824,8 @@ function toSummary(
 
 /** gRPC status codes: the call never reached Temporal, or got no answer before its deadline. */
 const UNREACHABLE_CODES = new Set([14 /* UNAVAILABLE */]);
+/** Temporal refused the call for load: too many updates in flight for the workflow, a rate limit. */
+const BUSY_CODES = new Set([8 /* RESOURCE_EXHAUSTED */]);
 const NO_ANSWER_CODES = new Set([1 /* CANCELLED */, 4 /* DEADLINE_EXCEEDED */]);
 
 /** The error and the errors it wraps (`cause`), outermost first. */
@@ -834,10 +838,12 @@ function causeChain(err: unknown): Error[] {
 /**
  * Why Temporal gave no answer, if that is what `err` says: `unreachable` (no connection: refused, no
  * route, UNAVAILABLE), so the request never took effect; `no_answer` (its deadline passed or it was
- * cancelled while Temporal or a worker was working on it), so a command may still be applied.
- * Undefined for every other error. A connection failure anywhere in the chain wins.
+ * cancelled while Temporal or a worker was working on it), so a command may still be applied; `busy`
+ * (RESOURCE_EXHAUSTED: Temporal refused it for load, e.g. more than its limit of updates in flight for
+ * one workflow), so it did not take effect. Undefined for every other error. A connection failure anywhere
+ * in the chain wins, then a refusal for load.
  */
-export function temporalOutage(err: unknown): 'unreachable' | 'no_answer' | undefined {
+export function temporalOutage(err: unknown): 'unreachable' | 'busy' | 'no_answer' | undefined {
   const chain = causeChain(err);
   const codeOf = (e: Error) => (e as { code?: unknown }).code;
   if (
@@ -851,6 +857,13 @@ export function temporalOutage(err: unknown): 'unreachable' | 'no_answer' | unde
     })
   )
     return 'unreachable';
+  if (
+    chain.some((e) => {
+      const code = codeOf(e);
+      return typeof code === 'number' && BUSY_CODES.has(code);
+    })
+  )
+    return 'busy';
   if (
     chain.some((e) => {
       const code = codeOf(e);
@@ -907,6 +920,8 @@ function translate(err: unknown, sellerId: string | undefined, kind: CallKind): 
   switch (temporalOutage(err)) {
     case 'unreachable':
       return new SellerConnectionError('unavailable', UNREACHABLE_MESSAGE, { cause: err });
+    case 'busy':
+      return new SellerConnectionError('busy', BUSY_MESSAGE, { cause: err });
     case 'no_answer':
       return new SellerConnectionError(
         'timed_out',

@@ -575,7 +575,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `temporal_unavailable` (Temporal is unreachable) or `temporal_timeout` (Temporal or the seller’s worker did not answer in time); try again (Retry-After) */
+            /** @description `temporal_unavailable` (Temporal is unreachable), `temporal_busy` (Temporal refused the call for load) or `temporal_timeout` (Temporal or the seller’s worker did not answer in time); try again (Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -758,7 +758,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `temporal_unavailable`: Temporal is unreachable; nothing was changed, try again (Retry-After). `temporal_timeout`: Temporal or the seller’s worker did not answer in time; the command may still take effect, so check the connection status before sending it again */
+            /** @description `temporal_unavailable`: Temporal is unreachable; nothing was changed, try again (Retry-After). `temporal_busy`: Temporal refused the call for load (too many requests for this seller at once, a rate limit); nothing was changed, try again (Retry-After). `temporal_timeout`: Temporal or the seller’s worker did not answer in time; the command may still take effect, so check the connection status before sending it again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -910,7 +910,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `temporal_unavailable`: Temporal is unreachable; nothing was changed, try again (Retry-After). `temporal_timeout`: Temporal or the seller’s worker did not answer in time; the command may still take effect, so check the connection status before sending it again */
+            /** @description `temporal_unavailable`: Temporal is unreachable; nothing was changed, try again (Retry-After). `temporal_busy`: Temporal refused the call for load (too many requests for this seller at once, a rate limit); nothing was changed, try again (Retry-After). `temporal_timeout`: Temporal or the seller’s worker did not answer in time; the command may still take effect, so check the connection status before sending it again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1062,7 +1062,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `temporal_unavailable`: Temporal is unreachable; nothing was changed, try again (Retry-After). `temporal_timeout`: Temporal or the seller’s worker did not answer in time; the command may still take effect, so check the connection status before sending it again */
+            /** @description `temporal_unavailable`: Temporal is unreachable; nothing was changed, try again (Retry-After). `temporal_busy`: Temporal refused the call for load (too many requests for this seller at once, a rate limit); nothing was changed, try again (Retry-After). `temporal_timeout`: Temporal or the seller’s worker did not answer in time; the command may still take effect, so check the connection status before sending it again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1211,7 +1211,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `temporal_unavailable`: Temporal is unreachable; nothing was changed, try again (Retry-After). `temporal_timeout`: Temporal or the seller’s worker did not answer in time; the command may still take effect, so check the connection status before sending it again */
+            /** @description `temporal_unavailable`: Temporal is unreachable; nothing was changed, try again (Retry-After). `temporal_busy`: Temporal refused the call for load (too many requests for this seller at once, a rate limit); nothing was changed, try again (Retry-After). `temporal_timeout`: Temporal or the seller’s worker did not answer in time; the command may still take effect, so check the connection status before sending it again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1378,7 +1378,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `temporal_unavailable`: Temporal is unreachable; nothing was changed, try again (Retry-After). `temporal_timeout`: Temporal or the seller’s worker did not answer in time; the command may still take effect, so check the connection status before sending it again */
+            /** @description `temporal_unavailable`: Temporal is unreachable; nothing was changed, try again (Retry-After). `temporal_busy`: Temporal refused the call for load (too many requests for this seller at once, a rate limit); nothing was changed, try again (Retry-After). `temporal_timeout`: Temporal or the seller’s worker did not answer in time; the command may still take effect, so check the connection status before sending it again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1546,7 +1546,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `temporal_unavailable`: Temporal is unreachable; nothing was changed, try again (Retry-After). `temporal_timeout`: Temporal or the seller’s worker did not answer in time; the command may still take effect, so check the connection status before sending it again */
+            /** @description `temporal_unavailable`: Temporal is unreachable; nothing was changed, try again (Retry-After). `temporal_busy`: Temporal refused the call for load (too many requests for this seller at once, a rate limit); nothing was changed, try again (Retry-After). `temporal_timeout`: Temporal or the seller’s worker did not answer in time; the command may still take effect, so check the connection status before sending it again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1863,7 +1863,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `temporal_unavailable` (Temporal is unreachable) or `temporal_timeout` (Temporal or the seller’s worker did not answer in time); try again (Retry-After) */
+            /** @description `temporal_unavailable` (Temporal is unreachable), `temporal_busy` (Temporal refused the call for load) or `temporal_timeout` (Temporal or the seller’s worker did not answer in time); try again (Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1999,7 +1999,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `temporal_unavailable`: Temporal is unreachable; nothing was changed, try again (Retry-After). `temporal_timeout`: Temporal or the seller’s worker did not answer in time; the command may still take effect, so check the connection status before sending it again */
+            /** @description `temporal_unavailable`: Temporal is unreachable; nothing was changed, try again (Retry-After). `temporal_busy`: Temporal refused the call for load (too many requests for this seller at once, a rate limit); nothing was changed, try again (Retry-After). `temporal_timeout`: Temporal or the seller’s worker did not answer in time; the command may still take effect, so check the connection status before sending it again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2113,7 +2113,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `temporal_unavailable`: Temporal is unreachable; nothing was changed, try again (Retry-After). `temporal_timeout`: Temporal or the seller’s worker did not answer in time; the command may still take effect, so check the connection status before sending it again */
+            /** @description `temporal_unavailable`: Temporal is unreachable; nothing was changed, try again (Retry-After). `temporal_busy`: Temporal refused the call for load (too many requests for this seller at once, a rate limit); nothing was changed, try again (Retry-After). `temporal_timeout`: Temporal or the seller’s worker did not answer in time; the command may still take effect, so check the connection status before sending it again */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -223,7 +223,10 @@ function sendRefusal(
   const ottoSaid =
     otto?.error === undefined
       ? undefined
-      : (OTTO_ERRORS[otto.error] ?? 'OTTO refused the request with an error code we do not know.');
+      : // Own keys only: `error=toString` must not find Object.prototype's function.
+        Object.hasOwn(OTTO_ERRORS, otto.error)
+        ? OTTO_ERRORS[otto.error]!
+        : 'OTTO refused the request with an error code we do not know.';
   res.status(400);
   if (!wantsHtml(req)) {
     res.json({

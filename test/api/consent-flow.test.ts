@@ -721,6 +721,23 @@ describe('the code callback needs state, cookie and issuer to agree', () => {
     const late = await request(app).get('/oauth/callback').set('Cookie', cookie).query({ code: 'c', state });
     expect(late.status).toBe(400);
     expect(late.text).toContain('already been used');
+    // An error= that names something every object has (toString, __proto__) is an unknown code, in the
+    // page and in JSON: before, the page said "OTTO also reported: function toString() { [native code] }".
+    for (const error of ['toString', '__proto__', 'constructor']) {
+      const odd = await request(app).get('/oauth/callback').set('Cookie', cookie).query({ error, state });
+      expect(odd.status).toBe(400);
+      expect(odd.text).toContain('an error code we do not know');
+      expect(odd.text).not.toContain('native code');
+      const json = await request(app)
+        .get('/oauth/callback')
+        .set('Cookie', cookie)
+        .set('Accept', 'application/json')
+        .query({ error, state });
+      expect(errorOf(json).details).toEqual({
+        ottoError: error,
+        ottoSaid: 'OTTO refused the request with an error code we do not know.',
+      });
+    }
 
     connections.setSeller('s-25', { state: 'pending_consent', appVersion: null });
     const second = validState(stateSigner, 's-25');

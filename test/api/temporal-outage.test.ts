@@ -21,6 +21,14 @@ const DEADLINE = () =>
   new ServiceError('Failed to query workflow', {
     cause: grpcError(4, 'DEADLINE_EXCEEDED: Deadline exceeded'),
   });
+/** Temporal's refusal for load: more than its 10 updates in flight for one workflow (the SDK's wrap). */
+const BUSY = () =>
+  new ServiceError('Workflow Update failed', {
+    cause: grpcError(
+      8,
+      'RESOURCE_EXHAUSTED: limit on number of concurrent in-flight updates has been reached (10)',
+    ),
+  });
 const UPDATE_TIMEOUT = () =>
   new WorkflowUpdateRPCTimeoutOrCancelledError('Timed out or cancelled waiting for Workflow Update', {
     cause: grpcError(4, 'DEADLINE_EXCEEDED: Deadline exceeded'),
@@ -98,6 +106,28 @@ describe('Temporal without an answer', () => {
     }
   });
 
+  it('Temporal refusing for load (RESOURCE_EXHAUSTED): 503 temporal_busy, nothing was changed; before, a 500', async () => {
+    const app = appOver(BUSY);
+    for (const call of [
+      request(app).post('/api/sellers/s-1/transfers/ordersImport/run').set(admin),
+      request(app).post('/api/sellers/s-1/connection/pause').set(admin),
+      request(app).get('/api/sellers/s-1/connection?view=full').set(support),
+    ]) {
+      const res = await call;
+      expect(res.status).toBe(503);
+      expect(res.headers['retry-after']).toBe('5');
+      expect(errorOf(res)).toEqual({
+        code: 'temporal_busy',
+        message:
+          'The workflow service (Temporal) is busy (too many requests for this seller at once, or a rate limit). Nothing was changed; please try again shortly.',
+      });
+    }
+    const { cookie } = await assistantSession(app, 's-1');
+    const page = await request(app).get('/assistant/otto').set('Cookie', cookie);
+    expect(page.status).toBe(503);
+    expect(page.text).toContain('busy right now');
+  });
+
   it('the seller’s page says it in the seller’s words', async () => {
     const app = appOver(DEADLINE);
     const { cookie } = await assistantSession(app, 's-1');
@@ -111,6 +141,7 @@ describe('Temporal without an answer', () => {
   it('classifies the SDK’s failures: a connection failure anywhere in the chain is "unreachable"', () => {
     expect(temporalOutage(UNREACHABLE())).toBe('unreachable');
     expect(temporalOutage(DEADLINE())).toBe('no_answer');
+    expect(temporalOutage(BUSY())).toBe('busy');
     expect(temporalOutage(UPDATE_TIMEOUT())).toBe('no_answer');
     expect(temporalOutage(new ServiceError('cancelled', { cause: grpcError(1, 'CANCELLED') }))).toBe(
       'no_answer',
