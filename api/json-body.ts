@@ -13,7 +13,7 @@ export interface JsonBodyOptions {
   shape: 'object' | 'array';
   /** body-parser's limit, e.g. '16kb'. */
   limit: string;
-  /** Without a body: 415 (true), or no body at all for the handler to read as {} (false). */
+  /** Without a body: 400 (true), or no body at all for the handler to read as {} (false). */
   required: boolean;
 }
 
@@ -35,7 +35,14 @@ export function jsonBodyParser({ shape, limit, required }: JsonBodyOptions): Req
   return (req, res, next) => {
     const length = req.get('content-length');
     const hasBody = length !== undefined ? length !== '0' : req.get('transfer-encoding') !== undefined;
-    if ((hasBody || required) && !req.is('application/json')) {
+    // type-is calls a request without a body "no type", whatever its Content-Type says: so an empty body
+    // is told it is missing (400), never that its (maybe right) type is wrong (415).
+    if (!hasBody && required) {
+      const message = `the body must be a JSON ${shape}; the request has none`;
+      next(new HttpError(400, 'validation_failed', `body: ${message}`, [{ path: 'body', message }]));
+      return;
+    }
+    if (hasBody && !req.is('application/json')) {
       next(new HttpError(415, 'unsupported_media_type', 'send the body as application/json'));
       return;
     }

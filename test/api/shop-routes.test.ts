@@ -220,6 +220,17 @@ describe('shop routes', () => {
         .type('form')
         .send('sku=A&quantity=1');
       expect(form.status).toBe(415);
+      // No body at all, with the right Content-Type (and without one): it is missing, not of a wrong type.
+      // Before, 415 "send the body as application/json" to a client that had declared exactly that.
+      for (const type of ['application/json', undefined]) {
+        const empty = request(app).put(`${base}/stock`).set('Authorization', `Bearer ${SHOP_KEY}`);
+        const res = await (type === undefined ? empty : empty.set('Content-Type', type));
+        expect(res.status).toBe(400);
+        expect(errorOf(res)).toMatchObject({
+          code: 'validation_failed',
+          message: 'body: the body must be a JSON array; the request has none',
+        });
+      }
       const big = Array.from({ length: 1000 }, (_, i) => ({
         sku: `SKU-${String(i).padStart(6, '0')}`,
         quantity: i,
