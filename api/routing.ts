@@ -22,6 +22,15 @@ export function useRouterOptions(app: Express): void {
   app.set('strict routing', ROUTER_OPTIONS.strict);
 }
 
+/**
+ * HEAD on a route whose GET has an effect (it spends a one-time link or delivers a code): Express would run
+ * the GET handler for HEAD, so a mail scanner or link preview checking a link with HEAD spent it before the
+ * seller opened it. Registered before the GET, this answers a page's headers and does nothing.
+ */
+export const headWithoutEffect: RequestHandler = (_req, res) => {
+  res.status(200).set({ 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' }).type('html').end();
+};
+
 /** Every router of the API and the ops app is made here, with {@link ROUTER_OPTIONS}. */
 export function createRouter(): Router {
   return Router(ROUTER_OPTIONS);

@@ -11,7 +11,7 @@
  * by the shop's admin UI (ASSISTANT_FRAME_ANCESTORS → CSP frame-ancestors).
  */
 import express, { type RequestHandler, type Response, type Router } from 'express';
-import { createRouter } from '../routing';
+import { createRouter, headWithoutEffect } from '../routing';
 import type { Logger } from '../../common/logger';
 import type { AppVersion } from '../../workflows/definitions';
 import { renderAssistant } from '../assistant-page';
@@ -104,7 +104,8 @@ export function assistantRoutes(deps: AssistantRoutesDeps): Router {
     next();
   };
 
-  // The shop's one-time link: spend it, set the session cookie, show the assistant.
+  // The shop's one-time link: spend it, set the session cookie, show the assistant (HEAD spends nothing).
+  router.head(ASSISTANT_SESSION_PATH, headWithoutEffect);
   router.get(ASSISTANT_SESSION_PATH, async (req, res) => {
     // The URL carries the one-time token: never cache it, never leak it in a Referer.
     res.set({ 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });

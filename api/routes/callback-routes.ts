@@ -11,7 +11,7 @@
  * nothing. The code is sealed before it leaves this process.
  */
 import type { Request, Response, Router } from 'express';
-import { createRouter } from '../routing';
+import { createRouter, headWithoutEffect } from '../routing';
 import { buildAuthorizeUrl } from '../../common/oauth';
 import type { PublicOttoApp } from '../../common/otto-apps';
 import type { Sealer } from '../../common/seal';
@@ -105,6 +105,9 @@ export function callbackRoutes(deps: CallbackRoutesDeps): Router {
   // The admin's consent link (POST /api/sellers/:id/connection → authorizeUrl): binds this browser, then OPC.
   // One browser per link: the first opening spends the consent's nonce; the browser it bound (it sends the
   // cookie this link set) may open it again, any other is refused.
+  // HEAD (a mail scanner, a link preview) spends no link and delivers no code: routing.ts.
+  router.head('/oauth/start', headWithoutEffect);
+  router.head('/oauth/callback', headWithoutEffect);
   router.get('/oauth/start', async (req, res) => {
     noStore(res);
     const parsed = consentStartQuerySchema.safeParse(req.query);

@@ -387,6 +387,10 @@ describe("GET /oauth/start: the admin's one-time consent link", () => {
       const a = testApp({ store: openStore() });
       const b = testApp({ store: openStore() });
       const ticket = await ticketFor(a.app, 's-20');
+      // HEAD (a mail scanner, a link preview) spends nothing and binds no browser.
+      const head = await request(b.app).head('/oauth/start').query({ ticket });
+      expect(head.status).toBe(200);
+      expect(setCookiesOf(head)).toEqual([]);
       const first = await request(b.app).get('/oauth/start').query({ ticket });
       expect(first.status).toBe(303);
       const cookie = consentCookieSet(first)!;

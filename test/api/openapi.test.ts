@@ -21,7 +21,9 @@ function registeredRoutes(app: unknown): string[] {
     }
   };
   walk((app as { router: { stack: unknown[] } }).router.stack);
-  return out.sort();
+  // HEAD goes with every GET in HTTP and is not an operation of its own in the document; the few routes
+  // that register it explicitly do so only to answer it without the GET's effect (api/routing.ts).
+  return out.filter((route) => !route.startsWith('head ')).sort();
 }
 
 const operationSchema = z.object({

@@ -347,6 +347,18 @@ describe('GET /oauth/callback', () => {
     ]);
   });
 
+  it('HEAD on the callback delivers nothing (Express would run the GET handler for it)', async () => {
+    const { app, connections, stateSigner } = testApp();
+    connections.setSeller('s-9', { state: 'pending_consent', appVersion: null });
+    const { state, cookie } = validState(stateSigner, 's-9');
+    const head = await request(app).head('/oauth/callback').set('Cookie', cookie).query({ code: 'c', state });
+    expect(head.status).toBe(200);
+    expect(connections.signals).toEqual([]);
+    const get = await request(app).get('/oauth/callback').set('Cookie', cookie).query({ code: 'c', state });
+    expect(get.status).toBe(303);
+    expect(connections.signals).toHaveLength(1);
+  });
+
   it('answers refusals as JSON when asked', async () => {
     const { app } = testApp();
     const res = await request(app)
