@@ -863,7 +863,8 @@ export function temporalOutage(err: unknown): 'unreachable' | 'busy' | 'no_answe
       return typeof code === 'number' && BUSY_CODES.has(code);
     })
   )
-    return 'busy';
+    // Refused while polling for an update's outcome: the update itself was accepted and may be applied.
+    return chain.some((e) => e.message.startsWith('Workflow Update Poll failed')) ? 'no_answer' : 'busy';
   if (
     chain.some((e) => {
       const code = codeOf(e);

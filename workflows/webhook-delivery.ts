@@ -63,10 +63,19 @@ export function createWebhookDelivery(
    * degraded) and every transfer failure that says something new would wait, each carried through
    * continue-as-new and restarted by every run. So beyond `maxPendingWebhooks` the oldest waiting ones are
    * put down as failed (an admin may redeliver them, with their ids) and their deliveries cancelled.
+   * Oldest by deadline, which a redelivery renews (its record keeps its place in the list). With
+   * coalescing, the one waiting orders.changed is never put down: the next would not name its orders.
    */
   function supersedeOldest(max: number): void {
     const waiting = s.webhooks.filter((w) => w.status === 'pending');
-    const excess = waiting.slice(0, Math.max(0, waiting.length - max));
+    const over = waiting.length - max;
+    if (over <= 0) return;
+    const excess = waiting
+      .filter((w) => !(run.coalesce === true && w.type === 'orders.changed'))
+      .map((w, i) => ({ w, i }))
+      .sort((a, b) => a.w.deadline - b.w.deadline || a.i - b.i)
+      .slice(0, over)
+      .map(({ w }) => w);
     if (excess.length === 0) return;
     for (const w of excess) {
       w.status = 'failed';
@@ -151,6 +160,7 @@ export function createWebhookDelivery(
           scopes.delete(w.eventId);
         });
       if (result.outcome === 'disabled') {
+        superseded.delete(w.eventId);
         // This worker has no WEBHOOK_URL: there is no delivery to show.
         s.webhooks = s.webhooks.filter((x) => x !== w);
         return;

@@ -142,8 +142,9 @@ export function shopRoutes({ auth, store, now = Date.now }: ShopRoutesDeps): Rou
               },
         ),
       );
-      // Housekeeping only: never fails the write (the pruner swallows a failed delete).
-      if (key !== undefined) await pruneKeys();
+      // Housekeeping only, not awaited: it never fails the write (the pruner swallows a failed delete), and
+      // an answer never waits for it (on PostgreSQL it could wait on another seller's open batch's rows).
+      if (key !== undefined) void pruneKeys();
       if (outcome.outcome === 'key_reused')
         throw new HttpError(
           409,

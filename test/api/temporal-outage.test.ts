@@ -142,6 +142,12 @@ describe('Temporal without an answer', () => {
     expect(temporalOutage(UNREACHABLE())).toBe('unreachable');
     expect(temporalOutage(DEADLINE())).toBe('no_answer');
     expect(temporalOutage(BUSY())).toBe('busy');
+    // Refused while polling for the outcome of an update Temporal had accepted: it may still be applied.
+    expect(
+      temporalOutage(
+        new ServiceError('Workflow Update Poll failed', { cause: grpcError(8, 'RESOURCE_EXHAUSTED') }),
+      ),
+    ).toBe('no_answer');
     expect(temporalOutage(UPDATE_TIMEOUT())).toBe('no_answer');
     expect(temporalOutage(new ServiceError('cancelled', { cause: grpcError(1, 'CANCELLED') }))).toBe(
       'no_answer',
