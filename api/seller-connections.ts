@@ -118,6 +118,8 @@ export interface ApplySettingsOutcome {
 
 /** How many applySettings updates are in flight at once. */
 export const APPLY_SETTINGS_CONCURRENCY = 8;
+/** applySettings sends no more updates after this many sellers in a row did not answer in time. */
+export const APPLY_SETTINGS_GIVE_UP_AFTER_TIMEOUTS = 2 * APPLY_SETTINGS_CONCURRENCY;
 
 export interface ListFilter {
   state?: ConnectionState;
@@ -645,14 +647,21 @@ export function createTemporalSellerConnections(
       const failed: ApplySettingsOutcome['failed'] = [];
       let applied = 0;
       let next = 0;
+      // Workers that answer nobody (stopped, or another TASK_QUEUE): each update waits the whole call
+      // timeout, and a fleet of hundreds kept the request open for many minutes. After this many timeouts
+      // in a row nothing more is sent; the rest are reported as not tried (they take the settings at their
+      // next run anyway).
+      let timeoutsInRow = 0;
+      let stopped: string | undefined;
       const worker = async () => {
-        while (next < sellerIds.length) {
+        while (next < sellerIds.length && stopped === undefined) {
           const sellerId = sellerIds[next++]!;
           try {
             await call('command', sellerId, () =>
               handle(sellerId).executeUpdate(applySettingsUpdate, { args: [{}] }),
             );
             applied++;
+            timeoutsInRow = 0;
           } catch (err) {
             const ended = err instanceof SellerConnectionError && err.kind === 'not_connected';
             const message = ended
@@ -661,12 +670,18 @@ export function createTemporalSellerConnections(
                 ? err.message
                 : String(err);
             failed.push({ sellerId, message });
+            const timedOut = err instanceof SellerConnectionError && err.kind === 'timed_out';
+            timeoutsInRow = timedOut ? timeoutsInRow + 1 : 0;
+            if (timeoutsInRow >= APPLY_SETTINGS_GIVE_UP_AFTER_TIMEOUTS)
+              stopped = `not tried: ${timeoutsInRow} sellers in a row did not answer in time (are the workers running, on this TASK_QUEUE?); it takes the settings at its next run, or apply again`;
           }
         }
       };
       await Promise.all(
         Array.from({ length: Math.min(APPLY_SETTINGS_CONCURRENCY, sellerIds.length) }, worker),
       );
+      if (stopped !== undefined)
+        for (const sellerId of sellerIds.slice(next)) failed.push({ sellerId, message: stopped });
       failed.sort((a, b) => a.sellerId.localeCompare(b.sellerId));
       return { matched: sellerIds.length, applied, failed };
     },

@@ -4,13 +4,17 @@
  * runs only, paged listing, 8 updates at a time, failures listed) on a scripted client; and the status
  * view's response schema, which is the workflow's own (common/status-schema.ts) plus the UI link.
  */
-import type { Client } from '@temporalio/client';
+import { WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import request from 'supertest';
 import { SellerConnectionError } from '../../api/connection-errors';
 import { applySettingsResponseSchema, statusViewSchema } from '../../api/http-schemas';
 import { buildOpenApiDocument } from '../../api/openapi';
-import { APPLY_SETTINGS_CONCURRENCY, createTemporalSellerConnections } from '../../api/seller-connections';
+import {
+  APPLY_SETTINGS_CONCURRENCY,
+  APPLY_SETTINGS_GIVE_UP_AFTER_TIMEOUTS,
+  createTemporalSellerConnections,
+} from '../../api/seller-connections';
 import { applySettingsUpdate, sellerWorkflowId } from '../../workflows/definitions';
 import { connectionStatusSchema } from '../../common/status-schema';
 import { ADMIN_KEY, SHOP_KEY, SUPPORT_KEY, errorOf, testApp } from './test-app';
@@ -173,6 +177,35 @@ describe('the Temporal adapter: applySettings', () => {
       expect(u.args).toEqual([{}]);
     }
     expect(fake.maxInFlight()).toBe(APPLY_SETTINGS_CONCURRENCY);
+  });
+
+  it('stops sending once 16 sellers in a row did not answer in time (workers down): the rest are reported as not tried', async () => {
+    const ids = Array.from({ length: 200 }, (_, i) => sellerWorkflowId(`s-${String(i).padStart(3, '0')}`));
+    const timeout = () =>
+      new WorkflowUpdateRPCTimeoutOrCancelledError('Timed out or cancelled waiting for Workflow Update', {
+        cause: Object.assign(new Error('4 DEADLINE_EXCEEDED'), { code: 4 }),
+      });
+    const fake = scriptedClient([ids], new Map(ids.map((id) => [id, timeout()])));
+    const port = createTemporalSellerConnections({
+      client: fake.client,
+      taskQueue: 'q',
+      uiUrl: 'http://localhost:8233',
+      callTimeoutMs: 5_000,
+    });
+    const outcome = await port.applySettings();
+    // Before: all 200 were tried, each waiting the whole call timeout (here 5 ms; in production 10 s each).
+    expect(fake.updates.length).toBeGreaterThanOrEqual(APPLY_SETTINGS_GIVE_UP_AFTER_TIMEOUTS);
+    expect(fake.updates.length).toBeLessThan(
+      APPLY_SETTINGS_GIVE_UP_AFTER_TIMEOUTS + APPLY_SETTINGS_CONCURRENCY,
+    );
+    expect(outcome.matched).toBe(200);
+    expect(outcome.applied).toBe(0);
+    expect(outcome.failed).toHaveLength(200);
+    const notTried = outcome.failed.filter((f) => f.message.startsWith('not tried:'));
+    expect(notTried).toHaveLength(200 - fake.updates.length);
+    expect(notTried[0]!.message).toContain('did not answer in time');
+    const tried = new Set(fake.updates.map((u) => u.workflowId.replace('otto-seller:', '')));
+    expect(notTried.every((f) => !tried.has(f.sellerId))).toBe(true);
   });
 
   it('with no running seller, sends nothing', async () => {
