@@ -34,6 +34,8 @@ export function createWebhookDelivery(
   const replaced = new Set<string>();
   /** Put down by supersedeOldest: already marked failed, their cancelled delivery changes nothing. */
   const superseded = new Set<string>();
+  /** How many supersedeOldest put down in this run (its one event in the seller's list counts them). */
+  let supersededInRun = 0;
 
   /**
    * A shop endpoint down for days would otherwise collect an orders.changed per import with changes
@@ -85,13 +87,18 @@ export function createWebhookDelivery(
         scopes.get(w.eventId)!.cancel();
       }
     }
+    // One entry in the seller's events, the latest, counting the run's: with an entry per new event, a
+    // seller flapping between states while the shop is down filled half the list with them.
+    const earlier = supersededInRun;
+    supersededInRun += excess.length;
+    s.events = s.events.filter((e) => e.type !== 'webhooks_superseded');
     core.recordEvent(
       s,
       Date.now(),
       'webhooks_superseded',
       `${excess.length} waiting webhook(s) put down as failed (oldest first, redeliverable): ${excess
         .map((w) => `${w.type} ${w.eventId}`)
-        .join(', ')}`,
+        .join(', ')}${earlier > 0 ? `; ${earlier} earlier in this run` : ''}`,
       run.settings().maxEvents,
     );
   }
