@@ -5,25 +5,17 @@
  * connection is never given back and `pool.end()` waits for it. Without the bound the process stayed until
  * the lock went (an orchestrator then SIGKILLs it, mid-whatever).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { Client } from 'pg';
-import { generateSealKey } from '../../common/seal';
 import { openSellerStore } from '../../store/open-seller-store';
-import { freePort } from '../../scripts/temporal-dev-server';
-import { tsEntry } from '../../scripts/ts-entry';
+import { startApiProcess, standaloneApiEnv, type ApiProcess } from '../support/api-process';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
-import { eventually, testAddress } from '../support/temporal';
-import { TEST_APPS } from './test-app';
-
-const ROOT = join(__dirname, '..', '..');
+import { eventually } from '../support/temporal';
 
 describe('api/index.ts stops within its bound when closing hangs', () => {
   let db: TestDatabase;
-  let child: ChildProcess | undefined;
+  let api: ApiProcess | undefined;
   let locker: Client | undefined;
-  let output = '';
 
   beforeAll(async () => {
     db = await createTestDatabase('bounded_stop');
@@ -31,56 +23,21 @@ describe('api/index.ts stops within its bound when closing hangs', () => {
     await (await openSellerStore(db.url)).close();
   });
   afterAll(async () => {
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child!.once('exit', resolve));
-      process.kill(child.pid!, 'SIGKILL');
-      await exited;
-    }
+    await api?.kill();
     await locker?.end().catch(() => undefined);
     await db?.drop();
   });
 
   it('exits about 15 s after SIGTERM with a write stuck on a lock, saying why', async () => {
-    const [port, opsPort] = [await freePort(), await freePort()];
     const shopKey = randomBytes(24).toString('base64url');
-    child = spawn(process.execPath, tsEntry(join(ROOT, 'api', 'index.ts')), {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH,
-        NODE_ENV: 'production',
-        LOG_LEVEL: 'INFO',
-        PORT: String(port),
-        OPS_PORT: String(opsPort),
-        TEMPORAL_ADDRESS: testAddress(),
-        PUBLIC_BASE_URL: 'https://connect.shop.test',
-        OTTO_AUTH_BASE_URL: 'https://otto-auth.test',
-        OTTO_API_BASE_URL: 'https://otto-api.test',
-        OTTO_APPS: JSON.stringify(TEST_APPS),
-        API_KEYS: `shop:${shopKey}`,
-        SEAL_KEYS: generateSealKey('k1'),
-        STATE_SIGNING_KEY: randomBytes(32).toString('base64url'),
-        SELLER_STORE: db.url,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-    const exited = new Promise<{ code: number | null; at: number }>((resolve) =>
-      child!.once('exit', (code) => resolve({ code, at: Date.now() })),
-    );
-    await eventually(
-      () => Promise.resolve(output),
-      (o) => o.includes('otto-connect API on') || child!.exitCode !== null,
-      30_000,
-    );
-    expect(child.exitCode).toBeNull();
+    api = await startApiProcess({ ...standaloneApiEnv(), API_KEYS: `shop:${shopKey}`, SELLER_STORE: db.url });
 
     // Hold the stock table: the write below takes a pool connection and waits for the lock.
     locker = new Client({ connectionString: db.url });
     await locker.connect();
     await locker.query('BEGIN');
     await locker.query('LOCK TABLE stock IN ACCESS EXCLUSIVE MODE');
-    const write = fetch(`http://127.0.0.1:${port}/api/sellers/s-1/stock`, {
+    const write = fetch(`http://127.0.0.1:${api.port}/api/sellers/s-1/stock`, {
       method: 'PUT',
       headers: { Authorization: `Bearer ${shopKey}`, 'Content-Type': 'application/json' },
       body: JSON.stringify([{ sku: 'A', quantity: 1 }]),
@@ -100,14 +57,14 @@ describe('api/index.ts stops within its bound when closing hangs', () => {
       (n) => Number(n) >= 1,
     );
     const signalledAt = Date.now();
-    child.kill('SIGTERM');
-    const { code, at } = await exited;
+    api.child.kill('SIGTERM');
+    const { code, at } = await api.exited;
     // The lock was never released: only the bound can have ended the process.
     expect(code).toBe(0);
     expect(at - signalledAt).toBeGreaterThanOrEqual(14_000);
     expect(at - signalledAt).toBeLessThan(25_000);
-    expect(output).toContain('SIGTERM: closing the API');
-    expect(output).toContain('SIGTERM: not closed within 15 s; exiting');
+    expect(api.output()).toContain('SIGTERM: closing the API');
+    expect(api.output()).toContain('SIGTERM: not closed within 15 s; exiting');
     // The stuck request's connection was closed after the requests' grace (not answered 5xx mid-write).
     expect(await write).toBe('connection closed');
     await locker.query('ROLLBACK');

@@ -5,11 +5,9 @@
  * HTTP server on a port with raw request lines (node:net, so nothing client-side re-encodes the path);
  * and api/index.ts as deployed, in its own process, with its ops port.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
-import { join } from 'node:path';
 import request from 'supertest';
 import { createApp } from '../../api/create-app';
 import { createMetrics } from '../../api/metrics';
@@ -17,22 +15,9 @@ import { safeListener } from '../../api/safe-listener';
 import { malformedPart } from '../../api/url-guard';
 import { createLogger } from '../../common/logger';
 import { capturingLogger } from '../support/capturing-logger';
-import { generateSealKey } from '../../common/seal';
-import { freePort } from '../../scripts/temporal-dev-server';
-import { testAddress } from '../support/temporal';
+import { startApiProcess, standaloneApiEnv, type ApiProcess } from '../support/api-process';
 import { FakeSellerConnections } from './fake-seller-connections';
-import {
-  SUPPORT_KEY,
-  TEST_APPS,
-  errorOf,
-  rawRequest,
-  testApp,
-  testConfig,
-  type RawResponse,
-} from './test-app';
-import { tsEntry } from '../../scripts/ts-entry';
-
-const ROOT = join(__dirname, '..', '..');
+import { SUPPORT_KEY, errorOf, rawRequest, testApp, testConfig, type RawResponse } from './test-app';
 
 /** Malformed request targets: the issue's four, then more of the same family. */
 const MALFORMED: { path: string; why: string }[] = [
@@ -235,52 +220,21 @@ describe('malformed URLs against the real HTTP server (raw request lines)', () =
 });
 
 describe('api/index.ts as deployed: public port and ops port', () => {
-  let child: ChildProcess | undefined;
-  let output = '';
+  let api: ApiProcess | undefined;
 
   afterAll(async () => {
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child!.once('exit', resolve));
-      process.kill(-child.pid!, 'SIGKILL');
-      await exited;
-    }
+    await api?.kill();
   });
 
   it('survives the malformed URLs, keeps answering, serves /readyz and /metrics on the ops port only', async () => {
-    const [port, opsPort] = [await freePort(), await freePort()];
     const key = (role: string) => `${role}:${randomBytes(24).toString('base64url')}`;
-    // One process, as deployed (`node lib/api/index.js`), with tsx as a loader: tsx's CLI would run the API
-    // in a second process and relay SIGTERM to it, and SIGKILL it (exit 143) when the API's event loop
-    // is busy for ~60 ms just then, as on a loaded CI machine.
-    child = spawn(process.execPath, tsEntry(join(ROOT, 'api', 'index.ts')), {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH,
-        NODE_ENV: 'production',
-        LOG_LEVEL: 'INFO',
-        PORT: String(port),
-        OPS_PORT: String(opsPort),
-        TEMPORAL_ADDRESS: testAddress(),
-        TEMPORAL_CALL_TIMEOUT: '5s',
-        PUBLIC_BASE_URL: 'https://connect.shop.test',
-        OTTO_AUTH_BASE_URL: 'https://otto-auth.test',
-        OTTO_API_BASE_URL: 'https://otto-api.test',
-        OTTO_APPS: JSON.stringify(TEST_APPS),
-        API_KEYS: `${key('admin')},${key('support')}`,
-        SEAL_KEYS: generateSealKey('k1'),
-        STATE_SIGNING_KEY: randomBytes(32).toString('base64url'),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
+    api = await startApiProcess({
+      ...standaloneApiEnv(),
+      TEMPORAL_CALL_TIMEOUT: '5s',
+      API_KEYS: `${key('admin')},${key('support')}`,
     });
-    child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-    const deadline = Date.now() + 30_000;
-    while (!(output.includes('otto-connect API on') && output.includes('ops endpoints on'))) {
-      if (child.exitCode !== null) throw new Error(`the API exited (${child.exitCode}):\n${output}`);
-      if (Date.now() > deadline) throw new Error(`the API did not start:\n${output}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const { port, opsPort } = api;
+    const output = () => api!.output();
 
     for (const { path } of MALFORMED) {
       const res = await raw(port, path, { Accept: 'application/json' });
@@ -288,8 +242,8 @@ describe('api/index.ts as deployed: public port and ops port', () => {
       expect(res.body).not.toMatch(STACK_TRACE);
     }
     expect((await raw(port, '/healthz')).status).toBe(200);
-    expect(child.exitCode).toBeNull();
-    expect(output).not.toContain('URIError');
+    expect(api.child.exitCode).toBeNull();
+    expect(output()).not.toContain('URIError');
 
     // A request line Node's parser refuses (a space in the target) is answered in the JSON error shape
     // too (api/client-errors.ts), on both ports, and the server keeps answering.
@@ -311,10 +265,9 @@ describe('api/index.ts as deployed: public port and ops port', () => {
     expect(metrics.status).toBe(200);
     // The public port's traffic, malformed requests included, is counted on the ops port.
     expect(metrics.body).toContain('route="unmatched",status="400"');
-    expect(output).toContain(`ops endpoints on http://127.0.0.1:${opsPort}`);
+    expect(output()).toContain(`ops endpoints on http://127.0.0.1:${opsPort}`);
 
-    const exited = new Promise<number | null>((resolve) => child!.once('exit', resolve));
-    process.kill(child.pid!, 'SIGTERM');
-    expect(await exited).toBe(0);
+    process.kill(api.child.pid!, 'SIGTERM');
+    expect((await api.exited).code).toBe(0);
   }, 60_000);
 });

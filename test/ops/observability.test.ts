@@ -9,20 +9,19 @@
  * alert rules, and every dashboard query (as a recording rule) too; without it the rules are still
  * parsed (YAML) and every query is tokenized by the extractor below, which fails on what it cannot read.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { freePort } from '../../scripts/temporal-dev-server';
 import { sellerWorkflowId } from '../../workflows/definitions';
 import { TestStack } from '../support/stack';
+import { startApiProcess, type ApiProcess } from '../support/api-process';
 import { stackApiEnv } from '../support/stack-api';
 import { eventually, uniqueName } from '../support/temporal';
 import { WorkerProcess } from '../support/worker-process';
 import { TcpProxy } from './support/tcp-proxy';
-import { tsEntry } from '../../scripts/ts-entry';
 
 const ROOT = join(__dirname, '..', '..');
 const ALERTS = join(ROOT, 'deploy', 'prometheus', 'alerts.yml');
@@ -354,8 +353,7 @@ describe('every series queried is exported (live scrape of the worker and the AP
   let stack: TestStack;
   let worker: WorkerProcess | undefined;
   let proxy: TcpProxy | undefined;
-  let api: ChildProcess | undefined;
-  let apiOutput = '';
+  let api: ApiProcess | undefined;
   let storeDir: string | undefined;
 
   beforeAll(async () => {
@@ -371,11 +369,7 @@ describe('every series queried is exported (live scrape of the worker and the AP
     });
   }, 60_000);
   afterAll(async () => {
-    if (api && api.exitCode === null && api.signalCode === null) {
-      const exited = new Promise((resolve) => api!.once('exit', resolve));
-      process.kill(-api.pid!, 'SIGKILL');
-      await exited;
-    }
+    await api?.kill();
     await worker?.kill('SIGTERM');
     await proxy?.close();
     await stack?.close();
@@ -383,33 +377,15 @@ describe('every series queried is exported (live scrape of the worker and the AP
   });
 
   async function startApi(): Promise<string> {
-    const [port, opsPort] = [await freePort(), await freePort()];
     storeDir = mkdtempSync(join(tmpdir(), 'otto-connect-obs-api-'));
-    api = spawn(process.execPath, tsEntry(join(ROOT, 'api', 'index.ts')), {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH,
-        LOG_LEVEL: 'INFO',
-        ...stackApiEnv(stack, {
-          admin: randomBytes(24).toString('base64url'),
-          stateKey: randomBytes(32).toString('base64url'),
-        }),
-        PORT: String(port),
-        OPS_PORT: String(opsPort),
-        SELLER_STORE: join(storeDir, 'seller-store.db'),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
+    api = await startApiProcess({
+      ...stackApiEnv(stack, {
+        admin: randomBytes(24).toString('base64url'),
+        stateKey: randomBytes(32).toString('base64url'),
+      }),
+      SELLER_STORE: join(storeDir, 'seller-store.db'),
     });
-    api.stdout?.on('data', (d: Buffer) => (apiOutput += d.toString()));
-    api.stderr?.on('data', (d: Buffer) => (apiOutput += d.toString()));
-    const deadline = Date.now() + 30_000;
-    while (!apiOutput.includes('ops endpoints on')) {
-      if (api.exitCode !== null) throw new Error(`the API exited (${api.exitCode}):\n${apiOutput}`);
-      if (Date.now() > deadline) throw new Error(`the API did not start:\n${apiOutput}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    return `http://127.0.0.1:${opsPort}/metrics`;
+    return `http://127.0.0.1:${api.opsPort}/metrics`;
   }
 
   const scrape = async (url: string) => {
