@@ -73,7 +73,7 @@ function decideTick(s: SellerConnection, c: Ctx, draining: boolean, wakeAt: numb
   const dueBy = early ? Math.max(now, reuse.dueAt) : leading ? Math.max(now, lead.dueAt) : now;
   const kinds = transfersNow ? tickKinds(s, dueBy) : [];
   for (const kind of kinds) {
-    const skip = skipReason(s, settings, kind);
+    const skip = skipReason(s, settings, kind, c.patches);
     if (skip !== null) return { type: 'transfer', kind, full: false, skip };
   }
   const probeAt = draining ? null : probeDueAt(s, c);
@@ -132,7 +132,8 @@ export function decide(s: SellerConnection, c: Ctx, run: RunSituation): Action {
       wakeAt.push(token.expiresAt);
     }
     const due = transfersAllowed(s) && !draining ? dueTransfers(s, now) : [];
-    const needToken = due.some((kind) => skipReason(s, settings, kind) === null) && !tokenReadyFor(s, c);
+    const needToken =
+      due.some((kind) => skipReason(s, settings, kind, c.patches) === null) && !tokenReadyFor(s, c);
     if (!token.minting) {
       const mintAt = mintDueAt(token, needToken ? now : null);
       if (mintAt !== null && mintAt <= now) {
@@ -141,7 +142,7 @@ export function decide(s: SellerConnection, c: Ctx, run: RunSituation): Action {
       if (mintAt !== null) wakeAt.push(mintAt);
     }
     for (const kind of due) {
-      const skip = skipReason(s, settings, kind);
+      const skip = skipReason(s, settings, kind, c.patches);
       if (skip !== null) return { type: 'transfer', kind, full: false, skip };
       if (tokenReadyFor(s, c)) return { type: 'transfer', kind, full: fullResyncDue(s, c, kind), skip: null };
     }

@@ -33,6 +33,10 @@ export const PATCHES = {
     since: '0.2.0',
     why: 'at most maxPendingWebhooks (50) webhooks wait for delivery: a new one puts the oldest waiting one down as failed (redeliverable), its delivery cancelled. With the shop endpoint down for days, connection.state_changed and transfer.failed (a seller flapping between active and degraded, a failure whose message changes) piled up without bound, each carried through continue-as-new and restarted by every run',
   },
+  shippingByAppVersion: {
+    since: '0.2.0',
+    why: "shipping profiles are synced on the v2 app when nothing names the installation token's scopes (OTTO documents its answer as access_token and expires_in only; OTTO_APPS may list none): such a deployment skipped them on every app, so no seller ever had them synced",
+  },
   offClearsFailure: {
     since: '0.2.0',
     why: 'a transfer whose interval is switched off (applySettings) while it is failing clears its failure: it never runs again to clear it, so the seller stayed degraded for good',

@@ -112,6 +112,7 @@ export async function sellerConnection(args: SellerConnectionArgs): Promise<Conn
     handOffWebhooks: patched('handOffWebhooks' satisfies PatchId),
     coalesceOrdersChanged: patched('coalesceOrdersChanged' satisfies PatchId),
     boundPendingWebhooks: patched('boundPendingWebhooks' satisfies PatchId),
+    shippingByAppVersion: patched('shippingByAppVersion' satisfies PatchId),
   };
   const parsed = checkSellerConnectionInput(args);
   if (!parsed.success) throw invalidInput(parsed.issues);

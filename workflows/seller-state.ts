@@ -243,6 +243,8 @@ export interface RunPatches {
   coalesceOrdersChanged?: boolean;
   /** At most settings.maxPendingWebhooks webhooks wait; a new one puts the oldest down (webhook-delivery.ts). */
   boundPendingWebhooks?: boolean;
+  /** Shipping profiles on the v2 app when nothing names the installation's scopes (skipReason). */
+  shippingByAppVersion?: boolean;
 }
 
 function note(s: SellerConnection, c: Ctx, type: string, detail?: string): void {
@@ -785,13 +787,29 @@ export function tokenReadyFor(s: SellerConnection, c: Ctx): boolean {
   return validUntil(s.token, c.now + tokenReserveMs(c.settings));
 }
 
+/**
+ * Whether the seller's installation may read shipping profiles: its token carries the scope. When nothing
+ * names its scopes (OTTO documents the installation token's answer as `{access_token, expires_in}` only,
+ * docs/otto-api.md §3, and OTTO_APPS lists none for the app), the v2 app is the one that has them (patch
+ * shippingByAppVersion): before, such a deployment never synced shipping profiles, not even on v2.
+ */
+function mayReadShippingProfiles(
+  s: SellerConnection,
+  settings: WorkflowSettings,
+  patches?: RunPatches,
+): boolean {
+  if (s.scopes.includes(settings.shippingProfilesScope)) return true;
+  return patches?.shippingByAppVersion === true && s.scopes.length === 0 && s.appVersion === 'v2';
+}
+
 /** Why a due transfer is not run (shipping profiles on the v1 app): shown as skipped, never failed. */
 export function skipReason(
   s: SellerConnection,
   settings: WorkflowSettings,
   kind: TransferKind,
+  patches?: RunPatches,
 ): string | null {
-  if (kind === 'shippingProfilesSync' && !s.scopes.includes(settings.shippingProfilesScope)) {
+  if (kind === 'shippingProfilesSync' && !mayReadShippingProfiles(s, settings, patches)) {
     return `skipped: missing scope "${settings.shippingProfilesScope}" — upgrade to the v2 app (click "Allow access" again) to sync shipping profiles`;
   }
   return null;

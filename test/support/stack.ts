@@ -71,6 +71,11 @@ export interface StackOptions {
   sellerStore?: 'sqlite' | 'postgres';
   /** The in-process workers' fleet breaker (FLEET_BREAKER_* for a real worker); its defaults when absent. */
   fleetBreaker?: FleetBreakerOptions;
+  /**
+   * The in-process workers' OTTO_APPS list no scopes (an operator who does not know them): with OTTO's
+   * token answer naming none either, the workers know no installation's scopes.
+   */
+  appsWithoutScopes?: boolean;
 }
 
 export interface Captured {
@@ -182,7 +187,7 @@ export class TestStack {
     if (opts.inProcessWorkers === false) return stack;
     const deps: ActivityDeps = {
       sealer,
-      apps,
+      apps: opts.appsWithoutScopes ? apps.map((app) => ({ ...app, scopes: [] })) : apps,
       authBaseUrl: emulator.url,
       apiBaseUrl: emulator.url,
       redirectUri: REDIRECT_URI,

@@ -555,3 +555,43 @@ describe('applySettings under ticks', () => {
     expect(s.transfers.stockExport!.nextDueAt! % (15 * MIN)).toBe(orders.nextDueAt! % (15 * MIN));
   });
 });
+
+describe('shipping profiles when nothing names the installation’s scopes', () => {
+  // OTTO documents the installation token's answer as { access_token, expires_in } only (docs/otto-api.md
+  // §3), and OTTO_APPS may list no scopes for the app: the seller's scopes are then empty.
+  const kindsAt = (s: SellerConnection, c: ReturnType<typeof ctx> & { patches: object }) => {
+    const action = decide(s, c, { ...run, patches: c.patches });
+    return action.type === 'tick' ? action.plan.kinds.map((k) => k.kind) : action;
+  };
+  const withPatch = (now: number) => ({
+    ...ctx(now),
+    patches: { jitTicks: true, shippingByAppVersion: true },
+  });
+
+  it('the v2 app syncs them (before: skipped on every app, so no seller ever had them)', () => {
+    const s = connected({ appVersion: 'v2', scopes: [] });
+    expect(kindsAt(s, withPatch(T0))).toContain('shippingProfilesSync');
+    // The run before the patch (replayed histories): skipped, as it was.
+    expect(decide(connected({ appVersion: 'v2', scopes: [] }), ctx(T0), run)).toMatchObject({
+      type: 'transfer',
+      kind: 'shippingProfilesSync',
+      skip: expect.stringMatching(/missing scope "shipping-profiles"/),
+    });
+  });
+
+  it('the v1 app skips them; named scopes decide whatever the app', () => {
+    expect(decide(connected({ appVersion: 'v1', scopes: [] }), withPatch(T0), run)).toMatchObject({
+      type: 'transfer',
+      kind: 'shippingProfilesSync',
+      skip: expect.stringMatching(/upgrade to the v2 app/),
+    });
+    // Scopes named (by the token or OTTO_APPS) without the shipping scope: skipped even on v2.
+    expect(decide(connected({ appVersion: 'v2', scopes: ['orders'] }), withPatch(T0), run)).toMatchObject({
+      type: 'transfer',
+      kind: 'shippingProfilesSync',
+    });
+    expect(
+      kindsAt(connected({ appVersion: 'v1', scopes: [settings.shippingProfilesScope] }), withPatch(T0)),
+    ).toContain('shippingProfilesSync');
+  });
+});
