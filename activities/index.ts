@@ -18,6 +18,12 @@ export interface ActivityDeps extends TokenActivityDeps {
   tokenSafetyMarginMs?: number;
   /** RETURN_STATUSES: returns imported by status, a pass each; unset or empty = one pass over all. */
   returnStatuses?: string[];
+  /** OTTO_RATE_LIMIT_BACKOFF: a 429 without Retry-After waits this long, doubling (default 1 s) … */
+  rateLimitBackoffMs?: number;
+  /** … OTTO_RATE_LIMIT_WAITS: at most this many in one call (default 3). */
+  maxRateLimitWaits?: number;
+  /** OTTO_ORDERS_PAGE_SIZE: orders per page (default 128). */
+  ordersPageSize?: number;
   /** WEBHOOK_URL and WEBHOOK_SECRET; unset = webhooks off. */
   webhook?: WebhookTarget;
 }
@@ -34,6 +40,8 @@ export function createDataActivities(deps: ActivityDeps, tokens: TokenService = 
     ottoTransport: deps.ottoTransport,
     now: deps.now,
     partnerRequestsPerSecond: deps.partnerRequestsPerSecond,
+    rateLimitBackoffMs: deps.rateLimitBackoffMs,
+    maxRateLimitWaits: deps.maxRateLimitWaits,
     tokenSafetyMarginMs: deps.tokenSafetyMarginMs,
     metrics: deps.metrics,
     onOttoDeprecation: deps.onOttoDeprecation,
@@ -43,6 +51,7 @@ export function createDataActivities(deps: ActivityDeps, tokens: TokenService = 
     otto,
     metrics: deps.metrics,
     returnStatuses: deps.returnStatuses,
+    ordersPageSize: deps.ordersPageSize,
   });
   return {
     ...transfers,

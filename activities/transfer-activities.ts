@@ -122,6 +122,8 @@ export interface TransferActivityDeps {
    * listed here (ANNOUNCED, ACCEPTED, REJECTED, MISDIRECTED): the worker's RETURN_STATUSES.
    */
   returnStatuses?: string[];
+  /** Orders per page of /v4/orders (OTTO_ORDERS_PAGE_SIZE; default ORDERS_PAGE_LIMIT). */
+  ordersPageSize?: number;
   /** Price update tasks: poll no sooner than this after the last look (default 500 ms) … */
   taskPollMinMs?: number;
   /** … and no later than this, whatever `pingAfter` says (default 30 s). */
@@ -393,6 +395,7 @@ export function createTransferActivities(deps: TransferActivityDeps) {
   const pollMax = deps.taskPollMaxMs ?? 30_000;
   const pollTimeout = deps.taskPollTimeoutMs ?? 4 * 60_000;
   const taskGiveUp = deps.taskGiveUpMs ?? 30 * 60_000;
+  const ordersPageSize = deps.ordersPageSize ?? ORDERS_PAGE_LIMIT;
   const heartbeatEvery = deps.heartbeatEveryMs ?? 5_000;
 
   const callContext = (input: TransferInput, progress: () => unknown): CallContext => ({
@@ -810,7 +813,7 @@ export function createTransferActivities(deps: TransferActivityDeps) {
     async ordersImport(input: TransferInput): Promise<TransferResult> {
       return await measured('ordersImport', input, async () => {
         const fromDate = typeof input.cursor.fromDate === 'string' ? input.cursor.fromDate : null;
-        const firstPath = `/v4/orders?limit=${ORDERS_PAGE_LIMIT}${fromDate ? `&fromDate=${encodeURIComponent(fromDate)}` : ''}`;
+        const firstPath = `/v4/orders?limit=${ordersPageSize}${fromDate ? `&fromDate=${encodeURIComponent(fromDate)}` : ''}`;
         const saved = startingPoint(ordersProgress, input);
         const wasParked = parkedOf(input.cursor);
         let progress: z.output<typeof ordersProgress> = saved ?? {
@@ -927,8 +930,8 @@ export function createTransferActivities(deps: TransferActivityDeps) {
             const url = otto.resolve(next);
             const cursor = url.searchParams.get('nextcursor');
             nextPath = cursor
-              ? `/v4/orders?limit=${ORDERS_PAGE_LIMIT}&nextcursor=${encodeURIComponent(cursor)}`
-              : withParam(`${url.pathname}${url.search}`, 'limit', ORDERS_PAGE_LIMIT);
+              ? `/v4/orders?limit=${ordersPageSize}&nextcursor=${encodeURIComponent(cursor)}`
+              : withParam(`${url.pathname}${url.search}`, 'limit', ordersPageSize);
           }
           progress = {
             ...progress,

@@ -84,6 +84,14 @@ export const workerConfigSchema = temporalConfigSchema
     OTTO_CONNECT_ENV: runEnvSchema,
     /** OTTO allows 20 requests/s per partner id (docs/otto-api.md §5.8); per worker process here. */
     OTTO_PARTNER_REQUESTS_PER_SECOND: z.coerce.number().positive().default(20),
+    /**
+     * A 429 without `Retry-After` waits this long, doubling per 429 (docs/otto-api.md §7.6: OTTO documents
+     * no backoff), and one call waits out at most OTTO_RATE_LIMIT_WAITS of them before its attempt fails.
+     */
+    OTTO_RATE_LIMIT_BACKOFF: durationMs('1s'),
+    OTTO_RATE_LIMIT_WAITS: z.coerce.number().int().min(0).max(20).default(3),
+    /** Orders per page of /v4/orders (docs/otto-api.md §7.5: the maximum is 128 or 256). */
+    OTTO_ORDERS_PAGE_SIZE: z.coerce.number().int().min(1).max(256).default(128),
     /** The token task queue THIS process's token worker polls (its egress IP's queue). */
     TOKEN_TASK_QUEUE: z.string().min(1).default(DEFAULT_TOKEN_TASK_QUEUE),
     /**

@@ -40,7 +40,7 @@ afterEach(async () => {
 });
 
 /** A fake OTTO answering every request with `answer(request)`; records what was sent. */
-function setup(answer: (req: Sent) => Answer) {
+function setup(answer: (req: Sent) => Answer, options: { ordersPageSize?: number } = {}) {
   const sent: Sent[] = [];
   const fetchFn: typeof fetch = (input, init) => {
     const url = new URL(input instanceof Request ? input.url : input.toString());
@@ -65,7 +65,13 @@ function setup(answer: (req: Sent) => Answer) {
     sleep: () => Promise.resolve(),
     onOttoDeprecation: () => undefined,
   });
-  const acts = createTransferActivities({ store, otto, taskPollMinMs: 1, heartbeatEveryMs: 5 });
+  const acts = createTransferActivities({
+    store,
+    otto,
+    taskPollMinMs: 1,
+    heartbeatEveryMs: 5,
+    ...(options.ordersPageSize === undefined ? {} : { ordersPageSize: options.ordersPageSize }),
+  });
   return { acts, sent, posts: () => sent.filter((s) => s.method === 'POST') };
 }
 
@@ -92,6 +98,24 @@ async function run(
 }
 
 const skusOf = (req: Sent) => (req.body as Array<{ sku: string }>).map((e) => e.sku);
+
+describe('orders page size (OTTO_ORDERS_PAGE_SIZE: OTTO allows 128 or 256, docs/otto-api.md §7.5)', () => {
+  it('asks for 128 by default and for the configured size on every page', async () => {
+    const pages = (size: number) => (req: Sent) =>
+      req.url.includes('nextcursor=')
+        ? { status: 200, body: { resources: [], links: [] } }
+        : {
+            status: 200,
+            body: { resources: [], links: [{ rel: 'next', href: `/v4/orders?limit=${size}&nextcursor=N1` }] },
+          };
+    const byDefault = setup(pages(128));
+    await run(byDefault.acts, 'ordersImport', input());
+    expect(byDefault.sent.map((r) => new URL(r.url, API).searchParams.get('limit'))).toEqual(['128', '128']);
+    const larger = setup(pages(256), { ordersPageSize: 256 });
+    await run(larger.acts, 'ordersImport', input());
+    expect(larger.sent.map((r) => new URL(r.url, API).searchParams.get('limit'))).toEqual(['256', '256']);
+  });
+});
 
 // ---- a saved position OTTO no longer takes ------------------------------------------------------
 

@@ -87,6 +87,30 @@ describe('worker config', () => {
     expect(loadConfig(workerConfigSchema, productionEnv()).OTTO_API_BASE_URL).toBe('https://api.otto.market');
   });
 
+  it('OTTO_RATE_LIMIT_BACKOFF, OTTO_RATE_LIMIT_WAITS, OTTO_ORDERS_PAGE_SIZE: defaults 1 s, 3, 128; bounded', () => {
+    const defaults = loadWorkerConfig(productionEnv());
+    expect([
+      defaults.OTTO_RATE_LIMIT_BACKOFF,
+      defaults.OTTO_RATE_LIMIT_WAITS,
+      defaults.OTTO_ORDERS_PAGE_SIZE,
+    ]).toEqual([1_000, 3, 128]);
+    const set = loadWorkerConfig({
+      ...productionEnv(),
+      OTTO_RATE_LIMIT_BACKOFF: '2s',
+      OTTO_RATE_LIMIT_WAITS: '0',
+      OTTO_ORDERS_PAGE_SIZE: '256',
+    });
+    expect([set.OTTO_RATE_LIMIT_BACKOFF, set.OTTO_RATE_LIMIT_WAITS, set.OTTO_ORDERS_PAGE_SIZE]).toEqual([
+      2_000, 0, 256,
+    ]);
+    expect(messageOf(() => loadWorkerConfig({ ...productionEnv(), OTTO_ORDERS_PAGE_SIZE: '512' }))).toContain(
+      'OTTO_ORDERS_PAGE_SIZE',
+    );
+    expect(messageOf(() => loadWorkerConfig({ ...productionEnv(), OTTO_RATE_LIMIT_WAITS: '-1' }))).toContain(
+      'OTTO_RATE_LIMIT_WAITS',
+    );
+  });
+
   it('RETURN_STATUSES: any case, blanks and duplicates dropped; unset or empty reads every status; an unknown one is named', () => {
     expect(loadWorkerConfig(productionEnv()).RETURN_STATUSES).toBeUndefined();
     expect(loadWorkerConfig({ ...productionEnv(), RETURN_STATUSES: ' , ' }).RETURN_STATUSES).toEqual([]);
