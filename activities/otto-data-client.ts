@@ -28,6 +28,9 @@ import {
 } from './otto-http';
 import { PartnerRateLimiter } from './partner-rate-limiter';
 
+/** How many 429s one call waits out in place by default (OTTO_RATE_LIMIT_WAITS). */
+export const DEFAULT_RATE_LIMIT_WAITS = 3;
+
 export interface OttoDataClientDeps extends OttoHttpDeps {
   apiBaseUrl: string;
   sealer: Sealer;
@@ -143,7 +146,7 @@ export function createOttoDataClient(deps: OttoDataClientDeps) {
   const maxInPlace = deps.maxInPlaceRetryAfterMs ?? 10_000;
   const safety = deps.tokenSafetyMarginMs ?? 5_000;
   const backoffMs = deps.rateLimitBackoffMs ?? 1_000;
-  const maxWaits = deps.maxRateLimitWaits ?? 3;
+  const maxWaits = deps.maxRateLimitWaits ?? DEFAULT_RATE_LIMIT_WAITS;
   const onDeprecation = ottoDeprecationListenerOf(deps);
 
   /** The request with OTTO's status code (200 vs 207 vs 202 matter to exports). */

@@ -18,6 +18,8 @@ import {
   temporalConfigSchema,
   withSecretFiles,
 } from '../common/config';
+import { DEFAULT_RATE_LIMIT_WAITS } from '../activities/otto-data-client';
+import { ORDERS_PAGE_LIMIT } from '../activities/transfer-activities';
 import { sealKeysFromEnv } from '../common/dev-secrets';
 import { fleetBreakerEnvSchema } from '../common/fleet-breaker-config';
 import { latestVersion, ottoAppsEnvSchema } from '../common/otto-apps';
@@ -89,9 +91,9 @@ export const workerConfigSchema = temporalConfigSchema
      * no backoff), and one call waits out at most OTTO_RATE_LIMIT_WAITS of them before its attempt fails.
      */
     OTTO_RATE_LIMIT_BACKOFF: durationMs('1s'),
-    OTTO_RATE_LIMIT_WAITS: z.coerce.number().int().min(0).max(20).default(3),
+    OTTO_RATE_LIMIT_WAITS: z.coerce.number().int().min(0).max(20).default(DEFAULT_RATE_LIMIT_WAITS),
     /** Orders per page of /v4/orders (docs/otto-api.md §7.5: the maximum is 128 or 256). */
-    OTTO_ORDERS_PAGE_SIZE: z.coerce.number().int().min(1).max(256).default(128),
+    OTTO_ORDERS_PAGE_SIZE: z.coerce.number().int().min(1).max(256).default(ORDERS_PAGE_LIMIT),
     /** The token task queue THIS process's token worker polls (its egress IP's queue). */
     TOKEN_TASK_QUEUE: z.string().min(1).default(DEFAULT_TOKEN_TASK_QUEUE),
     /**

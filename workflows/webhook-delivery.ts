@@ -28,14 +28,20 @@ export function createWebhookDelivery(
   const activities = () => proxyActivities<WebhookActivities>(webhookOptions(run.settings()));
   /** Event ids whose delivery runs in this run (not carried: a new run restarts every pending one). */
   const delivering = new Set<string>();
-  /** Coalescing: the scope of each running delivery, to stop one whose event was replaced … */
+  /** The scope of each running delivery, to stop one whose event was replaced or put down … */
   const scopes = new Map<string, CancellationScope>();
-  /** … and the replaced ones, whose cancelled delivery is not a failure. */
-  const replaced = new Set<string>();
-  /** Put down by supersedeOldest: already marked failed, their cancelled delivery changes nothing. */
-  const superseded = new Set<string>();
+  /** … and the deliveries so stopped: their cancellation is not a failure (their record says what happened). */
+  const stopped = new Set<string>();
   /** How many supersedeOldest put down in this run (its one event in the seller's list counts them). */
   let supersededInRun = 0;
+
+  /** Stops the running delivery of `eventId`, if one runs (coalescing, supersedeOldest). */
+  function stopDelivery(eventId: string): void {
+    const scope = scopes.get(eventId);
+    if (scope === undefined) return;
+    stopped.add(eventId);
+    scope.cancel();
+  }
 
   /**
    * A shop endpoint down for days would otherwise collect an orders.changed per import with changes
@@ -45,10 +51,7 @@ export function createWebhookDelivery(
   function coalesced(data: Record<string, unknown>): Record<string, unknown> {
     const waiting = s.webhooks.filter((w) => w.status === 'pending' && w.type === 'orders.changed');
     if (waiting.length === 0) return data;
-    for (const w of waiting) {
-      replaced.add(w.eventId);
-      scopes.get(w.eventId)?.cancel();
-    }
+    for (const w of waiting) stopDelivery(w.eventId);
     s.webhooks = s.webhooks.filter((w) => !waiting.includes(w));
     core.recordEvent(
       s,
@@ -72,20 +75,16 @@ export function createWebhookDelivery(
     const waiting = s.webhooks.filter((w) => w.status === 'pending');
     const over = waiting.length - max;
     if (over <= 0) return;
+    // Array.prototype.sort is stable: equal deadlines keep the list's order.
     const excess = waiting
       .filter((w) => !(run.coalesce === true && w.type === 'orders.changed'))
-      .map((w, i) => ({ w, i }))
-      .sort((a, b) => a.w.deadline - b.w.deadline || a.i - b.i)
-      .slice(0, over)
-      .map(({ w }) => w);
+      .sort((a, b) => a.deadline - b.deadline)
+      .slice(0, over);
     if (excess.length === 0) return;
     for (const w of excess) {
       w.status = 'failed';
       w.lastError = `superseded: more than ${max} webhooks were waiting for delivery`;
-      if (scopes.has(w.eventId)) {
-        superseded.add(w.eventId);
-        scopes.get(w.eventId)!.cancel();
-      }
+      stopDelivery(w.eventId);
     }
     // One entry in the seller's events, the latest, counting the run's: with an entry per new event, a
     // seller flapping between states while the shop is down filled half the list with them.
@@ -166,23 +165,21 @@ export function createWebhookDelivery(
           run.epoch.done();
           scopes.delete(w.eventId);
         });
+      stopped.delete(w.eventId);
       if (result.outcome === 'disabled') {
-        superseded.delete(w.eventId);
         // This worker has no WEBHOOK_URL: there is no delivery to show.
         s.webhooks = s.webhooks.filter((x) => x !== w);
         return;
       }
-      // Delivered after all (its cancellation came too late): the shop has it.
-      superseded.delete(w.eventId);
+      // Delivered (also when a stop came too late: the shop has it).
       w.status = 'delivered';
       w.attempts += result.attempt;
       w.lastError = result.previousError;
       w.deliveredAt = Date.now();
     } catch (err) {
-      // Replaced by a newer orders.changed (its record is gone): stopped, not failed.
-      if (replaced.delete(w.eventId)) return;
-      // Put down by supersedeOldest: marked failed there already.
-      if (superseded.delete(w.eventId)) return;
+      // Stopped on purpose: replaced by a newer orders.changed (its record is gone) or put down by
+      // supersedeOldest (marked failed there already). Not a failure of the delivery.
+      if (stopped.delete(w.eventId)) return;
       const failure = failureOf(err);
       const attempts = /^attempt (\d+):/.exec(failure.message)?.[1];
       w.status = 'failed';

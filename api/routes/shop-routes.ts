@@ -69,13 +69,13 @@ export function shopRoutes({ auth, store, now = Date.now }: ShopRoutesDeps): Rou
   const shop = auth.requireRole('shop');
   // A batch write deletes its own seller's expired keys; this, after a keyed write, every seller's
   // (those that write no more kept their last day of keys for good).
-  const pruneKeys = store
-    ? expiredRowsPruner((at) => store.deleteIdempotencyKeysCreatedBefore(at), {
-        keepMs: IDEMPOTENCY_KEY_TTL_MS,
-        everyMs: IDEMPOTENCY_PRUNE_EVERY_MS,
-        now,
-      })
-    : () => Promise.resolve();
+  const pruneKeys =
+    store &&
+    expiredRowsPruner((at) => store.deleteIdempotencyKeysCreatedBefore(at), {
+      keepMs: IDEMPOTENCY_KEY_TTL_MS,
+      everyMs: IDEMPOTENCY_PRUNE_EVERY_MS,
+      now,
+    });
 
   /**
    * Runs `work` on the store. No store, or one that cannot be reached right now (closed, connection
@@ -144,7 +144,7 @@ export function shopRoutes({ auth, store, now = Date.now }: ShopRoutesDeps): Rou
       );
       // Housekeeping only, not awaited: it never fails the write (the pruner swallows a failed delete), and
       // an answer never waits for it (on PostgreSQL it could wait on another seller's open batch's rows).
-      if (key !== undefined) void pruneKeys();
+      if (key !== undefined) void pruneKeys?.();
       if (outcome.outcome === 'key_reused')
         throw new HttpError(
           409,
